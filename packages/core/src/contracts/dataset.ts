@@ -1,0 +1,35 @@
+import type { InstanceSet } from './instances.js';
+import type { Rng } from '../random/rng.js';
+
+export type Split = 'train' | 'validation' | 'test';
+
+export interface DatasetRequest {
+  problem: string;
+  split: Split;
+  /** How many instances; a dataset with a fixed number of instances may return fewer. */
+  count: number;
+  /** The generator for this request: draws come from it and nothing else. */
+  rng: Rng;
+  /** Dataset options (size preset, m, n, s, λ, data directory, ...). */
+  options: Record<string, unknown>;
+}
+
+export interface DatasetContext {
+  /** Directory holding raw files laid out as ../shared/datasets (flag, env or config). */
+  dataDir?: string;
+  /** Cache root (XDG cache dir by default). */
+  cacheDir: string;
+  /** Whether a download from the official source is allowed. */
+  allowDownload: boolean;
+  log: (line: string) => void;
+}
+
+/** A source of problem instances; it declares the problems it serves. */
+export interface Dataset {
+  readonly id: string;
+  /** Problem ids this dataset can produce instances for. */
+  readonly serves: readonly string[];
+  /** True when its instances are a fixed finite set (real data), false for a generator. */
+  readonly fixed: boolean;
+  instances(request: DatasetRequest, ctx: DatasetContext): Promise<InstanceSet>;
+}

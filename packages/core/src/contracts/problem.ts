@@ -1,0 +1,48 @@
+import type { tf } from '../tf.js';
+import type { InstanceSet } from './instances.js';
+
+/**
+ * A batch of instances as tensors on the engine. Iterates are [size, n].
+ * A is [size, m, n], or [m, n] when shared by the whole batch.
+ */
+export interface ProblemBatch {
+  problem: string;
+  size: number;
+  m: number;
+  n: number;
+  lambda: number;
+  sharedA: boolean;
+  A: tf.Tensor2D | tf.Tensor3D;
+  b: tf.Tensor2D;
+  /** Lipschitz constant of ∇f per instance, [size]. */
+  L: tf.Tensor1D;
+}
+
+/**
+ * A composite problem F(x) = f(x) + r(x), batched over instances: f smooth with an
+ * L-Lipschitz gradient, r convex with a cheap prox. Every method is a pure function of
+ * tensors; none disposes its inputs.
+ */
+export interface Problem {
+  readonly id: string;
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Throws an L2oError naming what is wrong with a set (shapes, λ, non-finite values). */
+  validate(set: InstanceSet): void;
+  /** Tensors for the instances of a (validated) set, with L computed per instance. */
+  toBatch(set: InstanceSet): ProblemBatch;
+  /** Disposes the tensors of a batch. */
+  disposeBatch(batch: ProblemBatch): void;
+  f(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D;
+  grad(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D;
+  /** prox of step·r at v, with a per-coordinate step ([size, n], or broadcastable to it). */
+  prox(batch: ProblemBatch, v: tf.Tensor2D, step: tf.Tensor): tf.Tensor2D;
+  /** F = f + r, [size]. */
+  objective(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D;
+  /** A subgradient of F at x. */
+  subgradient(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * A measure of optimality that is 0 exactly at a minimiser: the largest violation of the
+   * first-order (KKT) conditions over the coordinates, [size].
+   */
+  kktResidual(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D;
+}

@@ -1,0 +1,16 @@
+export { tf } from './tf.js';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Variable } from './tf.js';
+export * from './errors.js';
+export * from './logger.js';
+export * from './contracts/instances.js';
+export * from './contracts/problem.js';
+export * from './contracts/optimizer.js';
+export * from './contracts/learned-optimizer.js';
+export * from './contracts/dataset.js';
+export * from './contracts/plugin.js';
+export * from './registry/registry.js';
+export * from './registry/did-you-mean.js';
+export * from './discovery/discover.js';
+export * from './engine/engine.js';
+export * from './random/rng.js';
+export * from './container.js';
