@@ -2,6 +2,10 @@
 // package registers kernels on, and allocates tensors in, the same engine.
 import * as tf from '@tensorflow/tfjs';
 
+// Production mode: no debug checks, and no console banner urging tfjs-node on every run
+// (`l2o doctor` says which engines are available instead).
+tf.enableProdMode();
+
 export { tf };
 export type Tensor = tf.Tensor;
 export type Tensor1D = tf.Tensor1D;

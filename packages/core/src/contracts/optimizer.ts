@@ -1,5 +1,6 @@
 import type { tf } from '../tf.js';
 import type { Problem, ProblemBatch } from './problem.js';
+import type { Rng } from '../random/rng.js';
 
 /**
  * What an optimizer carries from one iteration to the next. `x` is the iterate; `y` the point
@@ -18,6 +19,11 @@ export interface StepContext {
   k: number;
   /** True while meta-training (dropout on, gradients wanted). */
   training: boolean;
+  /**
+   * The generator for stochastic layers (dropout) while training, owned by the trainer so that
+   * a resumed run draws the same masks as an uninterrupted one.
+   */
+  rng?: Rng;
 }
 
 /**

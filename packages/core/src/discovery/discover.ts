@@ -123,10 +123,11 @@ export function discoverPlugins(options: DiscoveryOptions): PluginCandidate[] {
   for (const p of options.pluginPaths ?? []) {
     const c = candidateFromPath(p);
     // A path given explicitly wins over an installed copy of the same package.
-    const installed = byName.get(c.packageName);
-    if (installed && installed.root !== c.root) {
-      byName.delete(c.packageName);
-      seenRoots.delete(installed.root);
+    for (const [name, existing] of byName) {
+      if (name === c.packageName || existing.root === c.root) {
+        byName.delete(name);
+        seenRoots.delete(existing.root);
+      }
     }
     add(c);
   }

@@ -53,8 +53,11 @@ export interface EngineReport {
 }
 
 export interface SelectEngineOptions {
-  /** Where optional engine packages are resolved from (default: this package). */
-  resolveFrom?: string;
+  /**
+   * Directories engine packages are resolved from, before the working directory and this
+   * package: a user installs tfjs-node in their own project.
+   */
+  resolveFrom?: string[];
 }
 
 export function parseEngineRequest(value: string | undefined): EngineRequest {
@@ -65,9 +68,19 @@ export function parseEngineRequest(value: string | undefined): EngineRequest {
 
 type Resolver = (specifier: string) => string;
 
-function resolverFor(from: string | undefined): Resolver {
-  const req = createRequire(from ? `${from.replace(/\/?$/, '/')}` : import.meta.url);
-  return (s) => req.resolve(s);
+function resolverFor(from: readonly string[] = []): Resolver {
+  const bases = [...from.map((d) => `${d.replace(/\/?$/, '/')}`), `${process.cwd()}/`, import.meta.url];
+  const requires = bases.map((b) => createRequire(b));
+  return (specifier) => {
+    for (const req of requires) {
+      try {
+        return req.resolve(specifier);
+      } catch {
+        // not reachable from this base; try the next
+      }
+    }
+    throw new Error(`cannot resolve ${specifier}`);
+  };
 }
 
 /** Loads an engine's package and activates its backend; throws with the reason on failure. */
@@ -89,10 +102,13 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
         : `installed but failed to load: ${msg}`,
     );
   }
-  if (!tf.findBackend(spec.backend)) {
-    throw new Error(`loaded, but it registered no '${spec.backend}' backend (is it a different @tensorflow/tfjs-core copy?)`);
+  let ok = false;
+  try {
+    ok = await tf.setBackend(spec.backend);
+  } catch (e) {
+    // setBackend throws when nothing registered the name (e.g. a second copy of tfjs-core).
+    throw new Error(`loaded, but the '${spec.backend}' backend is not registered: ${(e as Error).message}`);
   }
-  const ok = await tf.setBackend(spec.backend);
   if (!ok) throw new Error(`the '${spec.backend}' backend failed to initialise`);
   await tf.ready();
   return `loaded ${spec.packageName}`;

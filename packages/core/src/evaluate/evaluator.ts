@@ -1,0 +1,96 @@
+import { tf } from '../tf.js';
+import { L2oError } from '../errors.js';
+import { evaluationPoint, type Optimizer } from '../contracts/optimizer.js';
+import type { Problem } from '../contracts/problem.js';
+import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
+import { disposeReplacedState, disposeState } from './state.js';
+
+export const GAP_THRESHOLDS = [1e-2, 1e-3, 1e-4] as const;
+
+export interface EvaluateOptions {
+  /** Iterations K; the curves have K + 1 points (k = 0 is the starting point). */
+  iterations: number;
+  /** Instances run at once. */
+  batchSize: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One optimizer's result on a test set: the curves the papers plot and their summary. */
+export interface EvaluationCurve {
+  optimizer: string;
+  instances: number;
+  /** Mean F(x_k) over instances, k = 0..K. */
+  meanF: number[];
+  /** Mean over instances of (F(x_k) − F*)/F*, k = 0..K (NaN when the set has no F*). */
+  meanGap: number[];
+  finalGap: number;
+  /** First k with meanGap ≤ threshold, or null ("never"), keyed by the threshold as text. */
+  iterationsTo: Record<string, number | null>;
+  seconds: number;
+}
+
+export function iterationsToReach(curve: readonly number[], threshold: number): number | null {
+  const k = curve.findIndex((g) => g <= threshold);
+  return k < 0 ? null : k;
+}
+
+/**
+ * Runs an optimizer for K iterations on every instance of a test set (in batches) and
+ * averages F and the relative gap per iteration. Objectives stay on the engine until a batch
+ * ends: one read-back per batch, none per iteration.
+ */
+export async function evaluateOptimizer(
+  problem: Problem,
+  optimizer: Optimizer,
+  set: InstanceSet,
+  options: EvaluateOptions,
+): Promise<EvaluationCurve> {
+  const K = options.iterations;
+  const sumF = new Float64Array(K + 1);
+  const sumGap = new Float64Array(K + 1);
+  const started = performance.now();
+  for (let start = 0; start < set.count; start += options.batchSize) {
+    const part = sliceInstances(set, start, options.batchSize);
+    const batch = problem.toBatch(part);
+    try {
+      let state = tf.tidy(() => optimizer.init(problem, batch));
+      const objectives: tf.Tensor1D[] = [tf.tidy(() => problem.objective(batch, evaluationPoint(state)))];
+      for (let k = 0; k < K; k++) {
+        const next = tf.tidy(() => optimizer.step(problem, batch, state, { k, training: false }));
+        disposeReplacedState(state, next);
+        state = next;
+        objectives.push(tf.tidy(() => problem.objective(batch, evaluationPoint(state))));
+      }
+      disposeState(state);
+      const stacked = tf.stack(objectives) as tf.Tensor2D; // [K+1, size]
+      tf.dispose(objectives);
+      const values = await stacked.data();
+      stacked.dispose();
+      for (let k = 0; k <= K; k++) {
+        for (let i = 0; i < part.count; i++) {
+          const F = values[k * part.count + i]!;
+          sumF[k] += F;
+          // Without F* (a validation set) only F is averaged.
+          if (part.fStar) sumGap[k] += (F - part.fStar[i]!) / Math.abs(part.fStar[i]!);
+        }
+      }
+    } finally {
+      problem.disposeBatch(batch);
+    }
+    options.onProgress?.(Math.min(set.count, start + options.batchSize), set.count);
+  }
+  const meanF = Array.from(sumF, (v) => v / set.count);
+  const meanGap = set.fStar ? Array.from(sumGap, (v) => v / set.count) : meanF.map(() => Number.NaN);
+  if (meanF.some((v) => !Number.isFinite(v))) {
+    throw new L2oError(`Optimizer '${optimizer.id}' diverged: F is not finite on the test set.`, 'Lower its step size.');
+  }
+  return {
+    optimizer: optimizer.id,
+    instances: set.count,
+    meanF,
+    meanGap,
+    finalGap: meanGap[K]!,
+    iterationsTo: Object.fromEntries(GAP_THRESHOLDS.map((t) => [String(t), iterationsToReach(meanGap, t)])),
+    seconds: (performance.now() - started) / 1000,
+  };
+}

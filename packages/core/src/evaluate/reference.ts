@@ -1,0 +1,77 @@
+import { tf } from '../tf.js';
+import type { Optimizer } from '../contracts/optimizer.js';
+import type { Problem } from '../contracts/problem.js';
+import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
+import { disposeReplacedState, disposeState } from './state.js';
+
+export interface ReferenceOptions {
+  /** The papers run FISTA 5,000 iterations. */
+  maxIterations: number;
+  /** Stop earlier once every instance's KKT residual is below this. */
+  tolerance: number;
+  /** How often the residual is read back (a read-back per iteration would dominate). */
+  checkEvery: number;
+  batchSize: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const DEFAULT_REFERENCE: Omit<ReferenceOptions, 'batchSize'> = {
+  maxIterations: 5000,
+  tolerance: 1e-6,
+  checkEvery: 50,
+};
+
+export interface ReferenceSolution {
+  /** F at the solution, per instance (computed in float32 on the engine, stored as float64). */
+  fStar: Float64Array;
+  /** The solution, [count, n]. */
+  x: Float32Array;
+  /** Final KKT residual per instance. */
+  kkt: Float64Array;
+  /** Iterations run per batch. */
+  iterations: number[];
+}
+
+/** Solves every instance with a reference method to the KKT tolerance or the iteration cap. */
+export async function solveReference(
+  problem: Problem,
+  solver: Optimizer,
+  set: InstanceSet,
+  options: ReferenceOptions,
+): Promise<ReferenceSolution> {
+  const fStar = new Float64Array(set.count);
+  const x = new Float32Array(set.count * set.n);
+  const kkt = new Float64Array(set.count);
+  const iterations: number[] = [];
+  for (let start = 0; start < set.count; start += options.batchSize) {
+    const part = sliceInstances(set, start, options.batchSize);
+    const batch = problem.toBatch(part);
+    try {
+      let state = tf.tidy(() => solver.init(problem, batch));
+      let k = 0;
+      while (k < options.maxIterations) {
+        const next = tf.tidy(() => solver.step(problem, batch, state, { k, training: false }));
+        disposeReplacedState(state, next);
+        state = next;
+        k++;
+        if (k % options.checkEvery === 0) {
+          const worst = tf.tidy(() => tf.max(problem.kktResidual(batch, state.x)));
+          const value = (await worst.data())[0]!;
+          worst.dispose();
+          if (value < options.tolerance) break;
+        }
+      }
+      iterations.push(k);
+      const [F, residual] = tf.tidy(() => [problem.objective(batch, state.x), problem.kktResidual(batch, state.x)]);
+      fStar.set(await F!.data(), start);
+      kkt.set(await residual!.data(), start);
+      x.set(await state.x.data(), start * set.n);
+      tf.dispose([F!, residual!]);
+      disposeState(state);
+    } finally {
+      problem.disposeBatch(batch);
+    }
+    options.onProgress?.(Math.min(set.count, start + options.batchSize), set.count);
+  }
+  return { fStar, x, kkt, iterations };
+}

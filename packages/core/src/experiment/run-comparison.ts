@@ -1,0 +1,220 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import type { Platform } from '../container.js';
+import type { Optimizer } from '../contracts/optimizer.js';
+import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
+import { evaluateOptimizer, type EvaluationCurve } from '../evaluate/evaluator.js';
+import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
+import { trainLearnedOptimizer, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress } from '../train/trainer.js';
+import { checkpointOf, loadCheckpointInto, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { configHash, stableStringify } from '../util/stable-json.js';
+import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/run-store.js';
+import { checkServes, drawInstances, loadOrBuildTestSet, type TestSetRequest } from './test-set.js';
+import { getScale } from './scales.js';
+import { renderSummaryMarkdown, type RunSummary, type OptimizerSummary } from './summary.js';
+
+export interface PluginRef {
+  id: string;
+  options?: Record<string, unknown>;
+}
+
+export interface OptimizerRef extends PluginRef {
+  /** Name in tables and plots; defaults to the id. */
+  label?: string;
+  /** Evaluate this checkpoint instead of training. */
+  checkpoint?: string;
+}
+
+export interface ComparisonSpec {
+  name: string;
+  problem: PluginRef;
+  /** Instances the learned optimizers are trained (and validated) on. */
+  trainDataset: PluginRef;
+  testDataset: PluginRef;
+  optimizers: OptimizerRef[];
+  scale: string;
+  seed: number;
+  /** Overrides of the scale's training options. */
+  training?: Partial<TrainOptions>;
+  test?: Partial<{ count: number; batchSize: number; iterations: number }>;
+  /** The solver that gives F*; FISTA by default. */
+  reference?: PluginRef & Partial<{ maxIterations: number; tolerance: number }>;
+  /** Retrain even when a checkpoint of identical config is cached. */
+  retrain?: boolean;
+}
+
+export type ComparisonEvent =
+  | { kind: 'test-set'; done: number; total: number; cached: boolean }
+  | { kind: 'train'; optimizer: string; progress: TrainProgress }
+  | { kind: 'train-reused'; optimizer: string; checkpoint: string }
+  | { kind: 'evaluate'; optimizer: string; done: number; total: number }
+  | { kind: 'evaluated'; optimizer: string; curve: EvaluationCurve };
+
+export interface ComparisonResult {
+  runDir: string;
+  summary: RunSummary;
+  curves: EvaluationCurve[];
+}
+
+/** A dataset's options at a scale: generators get the scale's preset unless the spec sets one. */
+function datasetOptions(ref: PluginRef, preset: string, fixed: boolean): Record<string, unknown> {
+  return fixed || ref.options?.preset !== undefined ? { ...ref.options } : { preset, ...ref.options };
+}
+
+/**
+ * Trains what needs training (reusing checkpoints of identical config), evaluates every
+ * optimizer on the same test instances, and writes a run directory atomically.
+ */
+export async function runComparison(
+  platform: Platform,
+  spec: ComparisonSpec,
+  onEvent: (e: ComparisonEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<ComparisonResult> {
+  const { registry, datasetContext: ctx, settings } = platform;
+  const scale = getScale(spec.scale);
+  const problem = registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
+  const testDataset = registry.get('dataset', spec.testDataset.id).create({});
+  const trainDataset = registry.get('dataset', spec.trainDataset.id).create({});
+  checkServes(testDataset, problem.id);
+  if (spec.optimizers.length === 0) throw new UsageError('Nothing to run.', 'Give --optimizer or --model (or both).');
+  const labels = spec.optimizers.map((o) => o.label ?? o.id);
+  const dup = labels.find((l, i) => labels.indexOf(l) !== i);
+  if (dup) throw new UsageError(`Optimizer '${dup}' is listed twice.`, 'Give each a distinct label.');
+
+  // Build every optimizer before any long work, so a bad id or option fails at once.
+  const built = spec.optimizers.map((ref) => {
+    const reg = registry.getAny(['optimizer', 'model'], ref.id);
+    return { ref, label: ref.label ?? ref.id, optimizer: reg.create(ref.options ?? {}) as Optimizer, learned: reg.kind === 'model' };
+  });
+  if (built.some((b) => b.learned)) checkServes(trainDataset, problem.id);
+
+  const testOpts = { ...scale.test, ...spec.test };
+  const trainOpts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed };
+  const referenceRef = spec.reference ?? { id: 'fista' };
+  const reference = registry.get('optimizer', referenceRef.id).create(referenceRef.options ?? {});
+  const testRequest: TestSetRequest = {
+    dataset: { id: testDataset.id, options: datasetOptions(spec.testDataset, scale.datasetPreset, testDataset.fixed) },
+    problem: { id: problem.id, options: { ...problem.options } },
+    split: 'test',
+    count: testOpts.count,
+    seed: spec.seed,
+    reference: {
+      id: reference.id,
+      options: { ...reference.options },
+      ...DEFAULT_REFERENCE,
+      ...scale.reference,
+      ...(spec.reference?.maxIterations !== undefined ? { maxIterations: spec.reference.maxIterations } : {}),
+      ...(spec.reference?.tolerance !== undefined ? { tolerance: spec.reference.tolerance } : {}),
+    },
+  };
+  const testSet = await loadOrBuildTestSet(testDataset, problem, reference, testRequest, ctx, testOpts.batchSize, (done, total) =>
+    onEvent({ kind: 'test-set', done, total, cached: false }),
+  );
+  onEvent({ kind: 'test-set', done: testSet.set.count, total: testSet.set.count, cached: testSet.cached });
+
+  const files: RunFiles = {};
+  const summaries: OptimizerSummary[] = [];
+  const curves: EvaluationCurve[] = [];
+  const trainDatasetOptions = datasetOptions(spec.trainDataset, scale.datasetPreset, trainDataset.fixed);
+  for (const { ref, label, optimizer, learned } of built) {
+    let trainingSeconds: number | undefined;
+    let parameters: number | undefined;
+    if (learned) {
+      const model = optimizer as LearnedOptimizer;
+      parameters = model.parameterCount();
+      if (ref.checkpoint) {
+        loadCheckpointInto(model, readCheckpoint(ref.checkpoint));
+      } else {
+        const key = configHash({
+          modelId: model.modelId,
+          config: model.config,
+          problem: testRequest.problem,
+          trainDataset: { id: trainDataset.id, options: trainDatasetOptions },
+          training: trainOpts,
+        });
+        const cached = path.join(ctx.cacheDir, 'checkpoints', `${model.modelId}-${key}.json`);
+        if (existsSync(cached) && !spec.retrain) {
+          const checkpoint = readCheckpoint(cached);
+          loadCheckpointInto(model, checkpoint);
+          trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
+          onEvent({ kind: 'train-reused', optimizer: label, checkpoint: cached });
+        } else {
+          const validationSet = await drawInstances(
+            trainDataset,
+            problem,
+            { dataset: { id: trainDataset.id, options: trainDatasetOptions }, split: 'validation', count: trainOpts.validationSize, seed: spec.seed },
+            ctx,
+          );
+          const result = await trainLearnedOptimizer(
+            {
+              problem,
+              model,
+              validationSet,
+              trainInstances: async (_step, rng) => {
+                const set = await trainDataset.instances(
+                  { problem: problem.id, split: 'train', count: trainOpts.batchSize, rng, options: trainDatasetOptions },
+                  ctx,
+                );
+                return set;
+              },
+              signal,
+              onProgress: (progress) => onEvent({ kind: 'train', optimizer: label, progress }),
+            },
+            trainOpts,
+          );
+          if (result.interrupted) throw new UsageError(`Training of '${label}' was interrupted.`, 'Run `l2o train` for resumable training.');
+          if (result.best) model.setWeights(result.best.weights);
+          trainingSeconds = result.seconds;
+          saveCheckpoint(cached, checkpointOf(model, { meta: { trainingSeconds, bestValidation: result.best, problem: testRequest.problem, trainDataset: trainDataset.id } }));
+          files[`training/${label}.json`] = JSON.stringify({ history: result.history, validation: result.validation, seconds: result.seconds }, null, 1);
+        }
+      }
+      files[`checkpoints/${label}.json`] = JSON.stringify(checkpointOf(model, { meta: { trainingSeconds } }));
+    }
+    const curve = await evaluateOptimizer(problem, optimizer, testSet.set, {
+      iterations: testOpts.iterations,
+      batchSize: testOpts.batchSize,
+      onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: label, done, total }),
+    });
+    curve.optimizer = label;
+    curves.push(curve);
+    onEvent({ kind: 'evaluated', optimizer: label, curve });
+    files[`metrics/${label}.csv`] = curveCsv(curve);
+    files[`metrics/${label}.json`] = JSON.stringify(curve, null, 1);
+    summaries.push({
+      label,
+      id: ref.id,
+      kind: learned ? 'learned' : 'baseline',
+      options: { ...optimizer.options },
+      finalGap: curve.finalGap,
+      finalF: curve.meanF.at(-1)!,
+      iterationsTo: curve.iterationsTo,
+      parameters,
+      trainingSeconds,
+      evaluationSeconds: curve.seconds,
+    });
+    if (learned) (optimizer as LearnedOptimizer).dispose();
+  }
+
+  const summary: RunSummary = {
+    name: spec.name,
+    problem: testRequest.problem,
+    trainDataset: { id: trainDataset.id, options: trainDatasetOptions },
+    testDataset: testRequest.dataset,
+    testInstances: testSet.set.count,
+    iterations: testOpts.iterations,
+    scale: scale.name,
+    seed: spec.seed,
+    engine: platform.engine.chosen,
+    training: { ...trainOpts },
+    optimizers: summaries,
+    createdAt: new Date().toISOString(),
+  };
+  files['config.json'] = `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;
+  files['summary.json'] = `${JSON.stringify(summary, null, 2)}\n`;
+  files['summary.md'] = renderSummaryMarkdown(summary);
+  const runDir = await writeRunDir(newRunDirName(settings.runsDir, spec.name), files);
+  return { runDir, summary, curves };
+}

@@ -1,0 +1,60 @@
+import { UsageError } from '../errors.js';
+import type { TrainOptions } from '../train/trainer.js';
+
+/**
+ * How big a run is. `paper` is the papers' protocol (meant for a GPU); `cpu` finishes on a
+ * laptop in well under an hour; `toy` is the small LASSO of the papers' appendix protocol;
+ * `quick` is the README's first run; `smoke` is for tests.
+ */
+export interface Scale {
+  name: string;
+  /** Preset passed to the datasets that generate instances (synthetic). */
+  datasetPreset: 'paper' | 'toy';
+  training: Partial<TrainOptions>;
+  test: { count: number; batchSize: number; iterations: number };
+  reference: { maxIterations: number; tolerance: number };
+}
+
+export const SCALES: Record<string, Scale> = {
+  paper: {
+    name: 'paper',
+    datasetPreset: 'paper',
+    training: {},
+    test: { count: 1024, batchSize: 64, iterations: 1000 },
+    reference: { maxIterations: 5000, tolerance: 1e-6 },
+  },
+  cpu: {
+    name: 'cpu',
+    datasetPreset: 'paper',
+    training: { globalSteps: 60, batchSize: 16, validateEvery: 20, validationSize: 64 },
+    test: { count: 128, batchSize: 64, iterations: 300 },
+    reference: { maxIterations: 5000, tolerance: 1e-6 },
+  },
+  toy: {
+    name: 'toy',
+    datasetPreset: 'toy',
+    training: { globalSteps: 500, batchSize: 64, iterations: 100, unroll: 20, validateEvery: 20, validationSize: 1024 },
+    test: { count: 1024, batchSize: 256, iterations: 100 },
+    reference: { maxIterations: 5000, tolerance: 1e-6 },
+  },
+  quick: {
+    name: 'quick',
+    datasetPreset: 'toy',
+    training: { globalSteps: 100, batchSize: 64, iterations: 100, unroll: 20, validateEvery: 20, validationSize: 256 },
+    test: { count: 256, batchSize: 256, iterations: 100 },
+    reference: { maxIterations: 5000, tolerance: 1e-6 },
+  },
+  smoke: {
+    name: 'smoke',
+    datasetPreset: 'toy',
+    training: { globalSteps: 4, batchSize: 8, iterations: 20, unroll: 10, validateEvery: 2, validationSize: 16 },
+    test: { count: 16, batchSize: 16, iterations: 30 },
+    reference: { maxIterations: 2000, tolerance: 1e-6 },
+  },
+};
+
+export function getScale(name: string): Scale {
+  const scale = SCALES[name];
+  if (!scale) throw new UsageError(`Unknown scale '${name}'.`, `Use one of: ${Object.keys(SCALES).join(', ')}.`);
+  return scale;
+}

@@ -1,0 +1,255 @@
+import { tf } from '../tf.js';
+import { L2oError } from '../errors.js';
+import { evaluationPoint, type OptimizerState } from '../contracts/optimizer.js';
+import type { LearnedOptimizer, SerializedWeights } from '../contracts/learned-optimizer.js';
+import type { Problem, ProblemBatch } from '../contracts/problem.js';
+import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
+import { Rng } from '../random/rng.js';
+import { evaluateOptimizer } from '../evaluate/evaluator.js';
+import { disposeReplacedState, disposeState, keepState } from '../evaluate/state.js';
+import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState } from './checkpoint.js';
+
+/** The papers' protocol (SPEC section 4); every number is an option. */
+export interface TrainOptions {
+  globalSteps: number;
+  batchSize: number;
+  /** Iterations K per training batch. */
+  iterations: number;
+  /** Iterations per truncated-BPTT segment. */
+  unroll: number;
+  learningRate: number;
+  validateEvery: number;
+  validationSize: number;
+  validationIterations: number;
+  /** Instances per forward/backward pass; the gradient is accumulated over the batch. 0: whole batch. */
+  microBatch: number;
+  /** On a non-finite loss or gradient: stop with an error, or skip the step and halve the learning rate. */
+  onNonFinite: 'stop' | 'skip';
+  seed: number;
+}
+
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
+  globalSteps: 500,
+  batchSize: 64,
+  iterations: 100,
+  unroll: 20,
+  learningRate: 1e-2,
+  validateEvery: 20,
+  validationSize: 1024,
+  validationIterations: 100,
+  microBatch: 0,
+  onNonFinite: 'stop',
+  seed: 0,
+};
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  segment: number;
+  segments: number;
+  loss: number;
+  validation?: number;
+  bestValidation?: number;
+  elapsedSeconds: number;
+  etaSeconds: number;
+  event: 'segment' | 'validation' | 'skipped';
+  message?: string;
+}
+
+export interface TrainInputs {
+  problem: Problem;
+  model: LearnedOptimizer;
+  /** Fresh training instances for a global step (the trainer gives the step's own generator). */
+  trainInstances: (step: number, rng: Rng) => Promise<InstanceSet>;
+  validationSet: InstanceSet;
+  /** Where a resumable checkpoint is written when training is interrupted. */
+  resumeFile?: string;
+  /** Continue from this checkpoint's training state. */
+  resume?: Checkpoint;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  meta?: Record<string, unknown>;
+}
+
+export interface TrainResult {
+  completedSteps: number;
+  interrupted: boolean;
+  best: { step: number; loss: number; weights: SerializedWeights } | null;
+  history: { step: number; loss: number }[];
+  validation: { step: number; loss: number }[];
+  seconds: number;
+}
+
+/** Adam whose learning rate can be changed after a skipped step (tfjs keeps it protected). */
+type AdjustableAdam = tf.AdamOptimizer & { learningRate: number };
+
+function checkOptions(o: TrainOptions): void {
+  const positive: (keyof TrainOptions)[] = ['globalSteps', 'batchSize', 'iterations', 'unroll', 'validateEvery', 'validationSize', 'validationIterations'];
+  for (const key of positive) {
+    const v = o[key] as number;
+    if (!Number.isInteger(v) || v <= 0) throw new L2oError(`Training option ${key} must be a positive integer, got ${v}.`);
+  }
+  if (!(o.learningRate > 0)) throw new L2oError(`Training option learningRate must be positive, got ${o.learningRate}.`);
+  if (o.iterations % o.unroll !== 0) {
+    throw new L2oError(`Training iterations (${o.iterations}) must be a multiple of the unroll length (${o.unroll}).`);
+  }
+  if (!Number.isInteger(o.microBatch) || o.microBatch < 0) throw new L2oError(`microBatch must be a non-negative integer.`);
+}
+
+/**
+ * Meta-trains a learned optimizer by truncated back-propagation through time: each global step
+ * draws a fresh batch, runs K iterations cut into segments of `unroll`; after each segment one
+ * Adam step on the weights, then the iterates and recurrent state are carried on detached.
+ */
+export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
+  const opts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
+  checkOptions(opts);
+  const { problem, model } = inputs;
+  const variables = model.variables();
+  const adam = tf.train.adam(opts.learningRate) as AdjustableAdam;
+  const rng = new Rng(opts.seed).fork('meta-training');
+  const segments = opts.iterations / opts.unroll;
+
+  let state: Omit<TrainingState, 'metaOptimizer' | 'rng' | 'options'> = {
+    nextStep: 0,
+    learningRate: opts.learningRate,
+    best: null,
+    history: [],
+    validation: [],
+    seconds: 0,
+  };
+  if (inputs.resume?.training) {
+    const t = inputs.resume.training;
+    model.setWeights(inputs.resume.weights);
+    await adam.setWeights(t.metaOptimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) })));
+    rng.setState(t.rng);
+    adam.learningRate = t.learningRate;
+    state = { nextStep: t.nextStep, learningRate: t.learningRate, best: t.best, history: t.history, validation: t.validation, seconds: t.seconds };
+  }
+
+  const started = performance.now() - state.seconds * 1000;
+  const elapsed = () => (performance.now() - started) / 1000;
+  const report = (p: Omit<TrainProgress, 'totalSteps' | 'segments' | 'elapsedSeconds' | 'etaSeconds'>) => {
+    const done = p.step + 1 - (inputs.resume?.training?.nextStep ?? 0);
+    const rate = elapsed() / Math.max(1, p.step + 1);
+    inputs.onProgress?.({
+      ...p,
+      totalSteps: opts.globalSteps,
+      segments,
+      elapsedSeconds: elapsed(),
+      etaSeconds: done > 0 ? rate * (opts.globalSteps - p.step - 1) : Number.NaN,
+    });
+  };
+
+  const validate = async (step: number) => {
+    const curve = await evaluateOptimizer(problem, model, inputs.validationSet, {
+      iterations: opts.validationIterations,
+      batchSize: opts.microBatch || opts.batchSize,
+    });
+    // The training loss: mean over k = 1..K of the mean F(y_k).
+    const loss = curve.meanF.slice(1).reduce((a, b) => a + b, 0) / opts.validationIterations;
+    state.validation.push({ step, loss });
+    if (!state.best || loss < state.best.loss) state.best = { step, loss, weights: model.getWeights() };
+    report({ step, segment: segments - 1, loss: state.history.at(-1)?.loss ?? Number.NaN, validation: loss, bestValidation: state.best.loss, event: 'validation' });
+  };
+
+  let step = state.nextStep;
+  for (; step < opts.globalSteps; step++) {
+    if (inputs.signal?.aborted) break;
+    const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
+    const micro = opts.microBatch > 0 ? opts.microBatch : set.count;
+    const parts: { batch: ProblemBatch; weight: number; state: OptimizerState }[] = [];
+    for (let start = 0; start < set.count; start += micro) {
+      const part = sliceInstances(set, start, micro);
+      const batch = problem.toBatch(part);
+      parts.push({ batch, weight: part.count / set.count, state: tf.tidy(() => model.init(problem, batch)) });
+    }
+    const dropout = rng.fork(`dropout-${step}`);
+    try {
+      for (let segment = 0; segment < segments; segment++) {
+        const k0 = segment * opts.unroll;
+        let accumulated: tf.NamedTensorMap | null = null;
+        let loss = 0;
+        let finite = true;
+        for (const part of parts) {
+          let carried: OptimizerState | null = null;
+          const { value, grads } = tf.variableGrads(() => {
+            let s = part.state;
+            let total: tf.Scalar = tf.scalar(0);
+            for (let j = 0; j < opts.unroll; j++) {
+              const next = model.step(problem, part.batch, s, { k: k0 + j, training: true, rng: dropout });
+              total = tf.add(total, tf.mean(problem.objective(part.batch, evaluationPoint(next))));
+              s = next;
+            }
+            // The state carried into the next segment outlives this scope, detached from it.
+            carried = keepState(s);
+            return tf.div(total, opts.unroll) as tf.Scalar;
+          }, variables);
+          disposeReplacedState(part.state, carried!);
+          part.state = carried!;
+          const scaledLoss = (await value.data())[0]! * part.weight;
+          value.dispose();
+          loss += scaledLoss;
+          const merged: tf.NamedTensorMap = tf.tidy(() => {
+            const out: tf.NamedTensorMap = {};
+            for (const v of variables) {
+              const g = tf.mul(grads[v.name]!, part.weight);
+              out[v.name] = accumulated ? tf.add(accumulated[v.name]!, g) : g;
+            }
+            return out;
+          });
+          tf.dispose(grads);
+          if (accumulated) tf.dispose(accumulated);
+          accumulated = merged;
+        }
+        const gradNorm = tf.tidy(() => tf.addN(Object.values(accumulated!).map((g) => tf.sum(tf.square(g)))));
+        const gradSq = (await gradNorm.data())[0]!;
+        gradNorm.dispose();
+        finite = Number.isFinite(loss) && Number.isFinite(gradSq);
+        if (!finite) {
+          tf.dispose(accumulated!);
+          const where = `at global step ${step}, segment ${segment} of model '${model.modelId}' (loss ${loss}, squared gradient norm ${gradSq})`;
+          if (opts.onNonFinite === 'stop') {
+            throw new L2oError(`Meta-training produced a non-finite value ${where}.`, 'Lower the learning rate, or pass --on-nan skip.');
+          }
+          adam.learningRate /= 2;
+          state.learningRate = adam.learningRate;
+          report({ step, segment, loss, event: 'skipped', message: `skipped a non-finite step ${where}; learning rate now ${adam.learningRate}` });
+          break; // the iterates of this batch are no longer usable
+        }
+        adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: accumulated![v.name]! })));
+        tf.dispose(accumulated!);
+        state.history.push({ step, loss });
+        report({ step, segment, loss, event: 'segment' });
+      }
+    } finally {
+      for (const part of parts) {
+        disposeState(part.state);
+        problem.disposeBatch(part.batch);
+      }
+    }
+    if ((step + 1) % opts.validateEvery === 0 || step + 1 === opts.globalSteps) await validate(step);
+  }
+
+  const interrupted = step < opts.globalSteps;
+  state.nextStep = step;
+  state.seconds = elapsed();
+  if (interrupted && inputs.resumeFile) {
+    const metaOptimizer = await Promise.all(
+      (await adam.getWeights()).map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })),
+    );
+    saveCheckpoint(
+      inputs.resumeFile,
+      checkpointOf(model, { training: { ...state, metaOptimizer, rng: rng.getState(), options: { ...opts } }, meta: inputs.meta }),
+    );
+  }
+  adam.dispose();
+  return {
+    completedSteps: step,
+    interrupted,
+    best: state.best,
+    history: state.history,
+    validation: state.validation,
+    seconds: state.seconds,
+  };
+}
