@@ -28,3 +28,4 @@ export * from './experiment/scales.js';
 export * from './experiment/test-set.js';
 export * from './experiment/summary.js';
 export * from './experiment/run-comparison.js';
+export * from './experiment/train-model.js';

@@ -6,18 +6,14 @@ import type { Optimizer } from '../contracts/optimizer.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import { evaluateOptimizer, type EvaluationCurve } from '../evaluate/evaluator.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
-import { trainLearnedOptimizer, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress } from '../train/trainer.js';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress } from '../train/trainer.js';
 import { checkpointOf, loadCheckpointInto, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { configHash, stableStringify } from '../util/stable-json.js';
 import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/run-store.js';
-import { checkServes, drawInstances, loadOrBuildTestSet, type TestSetRequest } from './test-set.js';
+import { checkServes, loadOrBuildTestSet, type TestSetRequest } from './test-set.js';
 import { getScale } from './scales.js';
+import { datasetOptionsAtScale, trainModelOn, type PluginRef } from './train-model.js';
 import { renderSummaryMarkdown, type RunSummary, type OptimizerSummary } from './summary.js';
-
-export interface PluginRef {
-  id: string;
-  options?: Record<string, unknown>;
-}
 
 export interface OptimizerRef extends PluginRef {
   /** Name in tables and plots; defaults to the id. */
@@ -57,10 +53,6 @@ export interface ComparisonResult {
   curves: EvaluationCurve[];
 }
 
-/** A dataset's options at a scale: generators get the scale's preset unless the spec sets one. */
-function datasetOptions(ref: PluginRef, preset: string, fixed: boolean): Record<string, unknown> {
-  return fixed || ref.options?.preset !== undefined ? { ...ref.options } : { preset, ...ref.options };
-}
 
 /**
  * Trains what needs training (reusing checkpoints of identical config), evaluates every
@@ -95,7 +87,7 @@ export async function runComparison(
   const referenceRef = spec.reference ?? { id: 'fista' };
   const reference = registry.get('optimizer', referenceRef.id).create(referenceRef.options ?? {});
   const testRequest: TestSetRequest = {
-    dataset: { id: testDataset.id, options: datasetOptions(spec.testDataset, scale.datasetPreset, testDataset.fixed) },
+    dataset: { id: testDataset.id, options: datasetOptionsAtScale(spec.testDataset, testDataset, scale.datasetPreset) },
     problem: { id: problem.id, options: { ...problem.options } },
     split: 'test',
     count: testOpts.count,
@@ -117,7 +109,7 @@ export async function runComparison(
   const files: RunFiles = {};
   const summaries: OptimizerSummary[] = [];
   const curves: EvaluationCurve[] = [];
-  const trainDatasetOptions = datasetOptions(spec.trainDataset, scale.datasetPreset, trainDataset.fixed);
+  const trainDatasetOptions = datasetOptionsAtScale(spec.trainDataset, trainDataset, scale.datasetPreset);
   for (const { ref, label, optimizer, learned } of built) {
     let trainingSeconds: number | undefined;
     let parameters: number | undefined;
@@ -141,28 +133,11 @@ export async function runComparison(
           trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
           onEvent({ kind: 'train-reused', optimizer: label, checkpoint: cached });
         } else {
-          const validationSet = await drawInstances(
-            trainDataset,
-            problem,
-            { dataset: { id: trainDataset.id, options: trainDatasetOptions }, split: 'validation', count: trainOpts.validationSize, seed: spec.seed },
-            ctx,
-          );
-          const result = await trainLearnedOptimizer(
-            {
-              problem,
-              model,
-              validationSet,
-              trainInstances: async (_step, rng) => {
-                const set = await trainDataset.instances(
-                  { problem: problem.id, split: 'train', count: trainOpts.batchSize, rng, options: trainDatasetOptions },
-                  ctx,
-                );
-                return set;
-              },
-              signal,
-              onProgress: (progress) => onEvent({ kind: 'train', optimizer: label, progress }),
-            },
-            trainOpts,
+          const result = await trainModelOn(
+            platform,
+            { problem, model, dataset: trainDataset, datasetOptions: trainDatasetOptions, training: trainOpts },
+            (progress) => onEvent({ kind: 'train', optimizer: label, progress }),
+            signal,
           );
           if (result.interrupted) throw new UsageError(`Training of '${label}' was interrupted.`, 'Run `l2o train` for resumable training.');
           if (result.best) model.setWeights(result.best.weights);

@@ -40,7 +40,7 @@ export function decodeNpy(bytes: Uint8Array, name = 'array'): NpyArray {
   }
   const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const offset = start + headerLength;
-  const raw = bytes.slice(offset);
+  const raw = new Uint8Array(bytes.subarray(offset)); // a copy: a Buffer shares a pooled ArrayBuffer at an offset
   const data = descr === '<f8' ? new Float64Array(raw.buffer, 0, raw.byteLength / 8) : new Float32Array(raw.buffer, 0, raw.byteLength / 4);
   const count = shape.reduce((a, b) => a * b, 1);
   if (data.length !== count) throw new L2oError(`${name}: .npy shape [${shape}] needs ${count} values, file has ${data.length}.`);

@@ -96,6 +96,63 @@ function checkOptions(o: TrainOptions): void {
   if (!Number.isInteger(o.microBatch) || o.microBatch < 0) throw new L2oError(`microBatch must be a non-negative integer.`);
 }
 
+/** One micro-batch of a training batch, with the optimizer state it carries between segments. */
+export interface SegmentPart {
+  batch: ProblemBatch;
+  /** Its share of the batch (instances / batch size), so accumulated gradients equal the full-batch ones. */
+  weight: number;
+  state: OptimizerState;
+}
+
+/**
+ * One truncated-BPTT segment over every micro-batch: `unroll` steps from each part's state,
+ * loss = mean over the steps of the batch-mean F at the evaluation point; gradients summed with
+ * each part's weight. The parts' states are replaced by the (detached) final states.
+ */
+export async function runSegment(
+  model: LearnedOptimizer,
+  problem: Problem,
+  parts: SegmentPart[],
+  k0: number,
+  unroll: number,
+  rng?: Rng,
+): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
+  const variables = model.variables();
+  let accumulated: tf.NamedTensorMap | null = null;
+  let loss = 0;
+  for (const part of parts) {
+    let carried: OptimizerState | null = null;
+    const { value, grads } = tf.variableGrads(() => {
+      let s = part.state;
+      let total: tf.Scalar = tf.scalar(0);
+      for (let j = 0; j < unroll; j++) {
+        const next = model.step(problem, part.batch, s, { k: k0 + j, training: true, rng });
+        total = tf.add(total, tf.mean(problem.objective(part.batch, evaluationPoint(next))));
+        s = next;
+      }
+      // The state carried into the next segment outlives this scope, detached from it.
+      carried = keepState(s);
+      return tf.div(total, unroll) as tf.Scalar;
+    }, variables);
+    disposeReplacedState(part.state, carried!);
+    part.state = carried!;
+    loss += (await value.data())[0]! * part.weight;
+    value.dispose();
+    const merged: tf.NamedTensorMap = tf.tidy(() => {
+      const out: tf.NamedTensorMap = {};
+      for (const v of variables) {
+        const g = tf.mul(grads[v.name]!, part.weight);
+        out[v.name] = accumulated ? tf.add(accumulated[v.name]!, g) : g;
+      }
+      return out;
+    });
+    tf.dispose(grads);
+    if (accumulated) tf.dispose(accumulated);
+    accumulated = merged;
+  }
+  return { loss, grads: accumulated! };
+}
+
 /**
  * Meta-trains a learned optimizer by truncated back-propagation through time: each global step
  * draws a fresh batch, runs K iterations cut into segments of `unroll`; after each segment one
@@ -158,7 +215,7 @@ export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partia
     if (inputs.signal?.aborted) break;
     const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
     const micro = opts.microBatch > 0 ? opts.microBatch : set.count;
-    const parts: { batch: ProblemBatch; weight: number; state: OptimizerState }[] = [];
+    const parts: SegmentPart[] = [];
     for (let start = 0; start < set.count; start += micro) {
       const part = sliceInstances(set, start, micro);
       const batch = problem.toBatch(part);
@@ -168,46 +225,12 @@ export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partia
     try {
       for (let segment = 0; segment < segments; segment++) {
         const k0 = segment * opts.unroll;
-        let accumulated: tf.NamedTensorMap | null = null;
-        let loss = 0;
-        let finite = true;
-        for (const part of parts) {
-          let carried: OptimizerState | null = null;
-          const { value, grads } = tf.variableGrads(() => {
-            let s = part.state;
-            let total: tf.Scalar = tf.scalar(0);
-            for (let j = 0; j < opts.unroll; j++) {
-              const next = model.step(problem, part.batch, s, { k: k0 + j, training: true, rng: dropout });
-              total = tf.add(total, tf.mean(problem.objective(part.batch, evaluationPoint(next))));
-              s = next;
-            }
-            // The state carried into the next segment outlives this scope, detached from it.
-            carried = keepState(s);
-            return tf.div(total, opts.unroll) as tf.Scalar;
-          }, variables);
-          disposeReplacedState(part.state, carried!);
-          part.state = carried!;
-          const scaledLoss = (await value.data())[0]! * part.weight;
-          value.dispose();
-          loss += scaledLoss;
-          const merged: tf.NamedTensorMap = tf.tidy(() => {
-            const out: tf.NamedTensorMap = {};
-            for (const v of variables) {
-              const g = tf.mul(grads[v.name]!, part.weight);
-              out[v.name] = accumulated ? tf.add(accumulated[v.name]!, g) : g;
-            }
-            return out;
-          });
-          tf.dispose(grads);
-          if (accumulated) tf.dispose(accumulated);
-          accumulated = merged;
-        }
-        const gradNorm = tf.tidy(() => tf.addN(Object.values(accumulated!).map((g) => tf.sum(tf.square(g)))));
+        const { loss, grads: accumulated } = await runSegment(model, problem, parts, k0, opts.unroll, dropout);
+        const gradNorm = tf.tidy(() => tf.addN(Object.values(accumulated).map((g) => tf.sum(tf.square(g)))));
         const gradSq = (await gradNorm.data())[0]!;
         gradNorm.dispose();
-        finite = Number.isFinite(loss) && Number.isFinite(gradSq);
-        if (!finite) {
-          tf.dispose(accumulated!);
+        if (!Number.isFinite(loss) || !Number.isFinite(gradSq)) {
+          tf.dispose(accumulated);
           const where = `at global step ${step}, segment ${segment} of model '${model.modelId}' (loss ${loss}, squared gradient norm ${gradSq})`;
           if (opts.onNonFinite === 'stop') {
             throw new L2oError(`Meta-training produced a non-finite value ${where}.`, 'Lower the learning rate, or pass --on-nan skip.');
@@ -217,8 +240,8 @@ export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partia
           report({ step, segment, loss, event: 'skipped', message: `skipped a non-finite step ${where}; learning rate now ${adam.learningRate}` });
           break; // the iterates of this batch are no longer usable
         }
-        adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: accumulated![v.name]! })));
-        tf.dispose(accumulated!);
+        adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: accumulated[v.name]! })));
+        tf.dispose(accumulated);
         state.history.push({ step, loss });
         report({ step, segment, loss, event: 'segment' });
       }

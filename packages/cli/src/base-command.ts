@@ -1,0 +1,130 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, Flags, Errors } from '@oclif/core';
+import {
+  bootPlatform,
+  isL2oError,
+  parseEngineRequest,
+  stderrLogger,
+  silentLogger,
+  UsageError,
+  type Platform,
+} from '@l2o/core';
+
+/** The CLI package's folder: plugins it depends on are found from here when installed globally. */
+export const CLI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Plugin paths from ./l2o.config.json ({"plugins": ["path", ...]}), relative to the file. */
+function configPlugins(): string[] {
+  const file = path.resolve('l2o.config.json');
+  if (!existsSync(file)) return [];
+  let parsed: { plugins?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as { plugins?: unknown };
+  } catch (e) {
+    throw new UsageError(`${file} is not valid JSON: ${(e as Error).message}.`);
+  }
+  if (parsed.plugins === undefined) return [];
+  if (!Array.isArray(parsed.plugins) || parsed.plugins.some((p) => typeof p !== 'string')) {
+    throw new UsageError(`${file}: "plugins" must be a list of paths.`);
+  }
+  return (parsed.plugins as string[]).map((p) => path.resolve(path.dirname(file), p));
+}
+
+/**
+ * Flags and behaviour every command shares: engine, plugins, output mode, and errors printed
+ * as one line with exit code 1 (failure) or 2 (bad usage), never a stack trace.
+ */
+export abstract class L2oCommand extends Command {
+  static override baseFlags = {
+    backend: Flags.string({
+      summary: 'Tensor engine: auto, tensorflow-gpu, tensorflow, wasm or cpu.',
+      env: 'L2O_BACKEND',
+      default: 'auto',
+      helpGroup: 'GLOBAL',
+    }),
+    plugin: Flags.string({ summary: 'Load a plugin package from this path (repeatable).', multiple: true, helpGroup: 'GLOBAL' }),
+    json: Flags.boolean({ summary: 'Print a machine-readable JSON result on stdout.', helpGroup: 'GLOBAL' }),
+    quiet: Flags.boolean({ char: 'q', summary: 'Print only the result.', helpGroup: 'GLOBAL' }),
+  };
+
+  protected jsonMode = false;
+  protected quietMode = false;
+
+  protected async boot(flags: { backend: string; plugin?: string[]; json: boolean; quiet: boolean }, extra: Partial<Parameters<typeof bootPlatform>[0]> = {}): Promise<Platform> {
+    this.jsonMode = flags.json;
+    this.quietMode = flags.quiet;
+    return bootPlatform({
+      backend: parseEngineRequest(flags.backend),
+      searchFrom: [process.cwd(), CLI_ROOT],
+      pluginPaths: [...configPlugins(), ...(flags.plugin ?? [])],
+      logger: this.quietMode || this.jsonMode ? silentLogger : stderrLogger,
+      ...extra,
+    });
+  }
+
+  /** Human-readable progress and notes go to stderr, so stdout stays the result. */
+  protected note(line: string): void {
+    if (!this.quietMode && !this.jsonMode) process.stderr.write(`${line}\n`);
+  }
+
+  protected printJson(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    let code = 1;
+    let line: string;
+    if (isL2oError(err)) {
+      line = err.oneLine();
+      code = err.exitCode;
+    } else if (err instanceof Errors.CLIError || err.oclif) {
+      // Flag parsing: oclif's message can span lines ("See more help with --help").
+      line = err.message.split('\n').filter((l) => l.trim() && !/See more help/.test(l)).join(' ').replace(/\s+/g, ' ').trim();
+      code = 2;
+    } else {
+      line = `${err.message.split('\n')[0]} (unexpected; rerun with L2O_DEBUG=1 for details)`;
+      if (process.env.L2O_DEBUG) process.stderr.write(`${err.stack}\n`);
+    }
+    process.stderr.write(`Error: ${line}\n`);
+    process.exitCode = code;
+  }
+}
+
+/** Parses `id.key.sub=value` option flags into per-plugin option objects. */
+export function parsePluginOptions(entries: readonly string[] | undefined): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  for (const entry of entries ?? []) {
+    const eq = entry.indexOf('=');
+    const key = eq > 0 ? entry.slice(0, eq) : '';
+    const dot = key.indexOf('.');
+    if (eq <= 0 || dot <= 0 || dot === key.length - 1) {
+      throw new UsageError(`Option '${entry}' is not of the form <id>.<key>=<value>.`, 'Example: -o gru-mha.attention.axis=history');
+    }
+    const id = key.slice(0, dot);
+    const pathParts = key.slice(dot + 1).split('.');
+    const raw = entry.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a bare string
+    }
+    const target = out.get(id) ?? {};
+    let node = target;
+    for (const part of pathParts.slice(0, -1)) {
+      node[part] = typeof node[part] === 'object' && node[part] !== null ? node[part] : {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[pathParts.at(-1)!] = value;
+    out.set(id, target);
+  }
+  return out;
+}
+
+export function positiveInt(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive integer, got ${value}.`);
+  return value;
+}

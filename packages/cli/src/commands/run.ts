@@ -1,0 +1,111 @@
+import { Flags } from '@oclif/core';
+import { runComparison, UsageError, type OptimizerRef } from '@l2o/core';
+import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { ComparisonProgress } from '../progress.js';
+import { curvesTable } from '../format.js';
+
+export default class Run extends L2oCommand {
+  static override summary = 'Train learned optimizers (or reuse their checkpoints) and compare them with baselines on one test set.';
+  static override description =
+    'Learned optimizers (--model) are meta-trained on the training dataset (the problem\'s synthetic distribution by default) unless a checkpoint of identical config is cached, then every optimizer runs on the same test instances. Prints mean F and relative gap at a few iterations and writes a run directory (config, per-iteration metrics as CSV and JSON, checkpoints, summary).';
+
+  static override examples = [
+    '<%= config.bin %> run --optimizer fista --problem lasso --dataset synthetic --iterations 500',
+    '<%= config.bin %> run --model gru-mha --problem lasso --dataset synthetic --scale quick',
+    '<%= config.bin %> run --model gru-mha --model lstm --problem lasso --dataset bsds500 --against ista,fista,adam',
+    '<%= config.bin %> run --model gru-mha -o gru-mha.attention.axis=history --problem lasso',
+    '<%= config.bin %> run --optimizer fista --problem logistic-l1 --dataset ionosphere --json',
+  ];
+
+  static override flags = {
+    model: Flags.string({ char: 'm', summary: 'Learned optimizer to train and evaluate (repeatable).', multiple: true }),
+    optimizer: Flags.string({ summary: 'Hand-designed optimizer to evaluate (repeatable).', multiple: true }),
+    against: Flags.string({ summary: 'Baselines to compare with, comma-separated (default with --model: ista,fista; "none" for none).' }),
+    problem: Flags.string({ char: 'p', summary: 'Problem id (lasso, logistic-l1, ...).', required: true }),
+    dataset: Flags.string({ char: 'd', summary: 'Test dataset.', default: 'synthetic' }),
+    'train-dataset': Flags.string({ summary: 'Dataset learned optimizers are trained on.', default: 'synthetic' }),
+    scale: Flags.string({ summary: 'Run size: smoke, quick, toy, cpu or paper.', default: 'quick' }),
+    iterations: Flags.integer({ char: 'k', summary: 'Test iterations per instance (overrides the scale).' }),
+    'test-count': Flags.integer({ summary: 'Test instances (overrides the scale).' }),
+    steps: Flags.integer({ summary: 'Meta-training global steps (overrides the scale).' }),
+    'batch-size': Flags.integer({ summary: 'Meta-training batch size (overrides the scale).' }),
+    'micro-batch': Flags.integer({ summary: 'Instances per forward/backward pass when the batch does not fit in memory.' }),
+    seed: Flags.integer({ summary: 'Seed of every random draw.', default: 0 }),
+    option: Flags.string({ char: 'o', summary: 'Plugin option <id>.<key>=<value> (repeatable), e.g. gru-mha.heads=2 or lasso.lipschitz=paper.', multiple: true }),
+    checkpoint: Flags.string({ summary: 'Evaluate this checkpoint for the (single) --model instead of training.' }),
+    retrain: Flags.boolean({ summary: 'Train even when a checkpoint of identical config is cached.' }),
+    'data-dir': Flags.string({ summary: 'Folder with the raw dataset files (as ../shared/datasets).', env: 'L2O_DATA_DIR' }),
+    download: Flags.boolean({ summary: 'Allow downloading missing datasets from their official sources.' }),
+    'runs-dir': Flags.string({ summary: 'Where run directories are written.', default: 'runs' }),
+    'cache-dir': Flags.string({ summary: 'Cache for test sets, datasets and checkpoints.', env: 'L2O_CACHE_DIR' }),
+    name: Flags.string({ summary: 'Name of the run (used in the run directory name).' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Run);
+    const models = flags.model ?? [];
+    const baselines = flags.optimizer ?? [];
+    if (flags.checkpoint && models.length !== 1) throw new UsageError('--checkpoint needs exactly one --model.');
+    const against =
+      flags.against === undefined ? (models.length ? ['ista', 'fista'] : []) : flags.against === 'none' ? [] : flags.against.split(',').map((s) => s.trim()).filter(Boolean);
+    const ids = [...models, ...baselines, ...against.filter((a) => !baselines.includes(a))];
+    if (ids.length === 0) throw new UsageError('Nothing to run.', 'Give --model <id> or --optimizer <id>.');
+    const options = parsePluginOptions(flags.option);
+    const platform = await this.boot(flags, {
+      runsDir: flags['runs-dir'],
+      ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+      dataDir: flags['data-dir'],
+      allowDownload: flags.download,
+    });
+    const known = new Set([...ids, flags.problem, flags.dataset, flags['train-dataset']]);
+    for (const id of options.keys()) {
+      if (!known.has(id)) throw new UsageError(`-o ${id}.…: '${id}' is not one of the optimizers, problem or datasets of this run.`);
+    }
+    const optimizers: OptimizerRef[] = ids.map((id) => ({
+      id,
+      options: options.get(id),
+      ...(flags.checkpoint && id === models[0] ? { checkpoint: flags.checkpoint } : {}),
+    }));
+    this.note(`engine: ${platform.engine.chosen}`);
+    const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
+    const controller = new AbortController();
+    const onSigint = () => controller.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      const result = await runComparison(
+        platform,
+        {
+          name: flags.name ?? `${[...models, ...baselines].join('-') || 'baselines'}-${flags.problem}-${flags.dataset}`,
+          problem: { id: flags.problem, options: options.get(flags.problem) },
+          trainDataset: { id: flags['train-dataset'], options: options.get(flags['train-dataset']) },
+          testDataset: { id: flags.dataset, options: options.get(flags.dataset) },
+          optimizers,
+          scale: flags.scale,
+          seed: flags.seed,
+          training: {
+            ...(flags.steps !== undefined ? { globalSteps: positiveInt('steps', flags.steps) } : {}),
+            ...(flags['batch-size'] !== undefined ? { batchSize: positiveInt('batch-size', flags['batch-size']) } : {}),
+            ...(flags['micro-batch'] !== undefined ? { microBatch: positiveInt('micro-batch', flags['micro-batch']) } : {}),
+          },
+          test: {
+            ...(flags.iterations !== undefined ? { iterations: positiveInt('iterations', flags.iterations) } : {}),
+            ...(flags['test-count'] !== undefined ? { count: positiveInt('test-count', flags['test-count']) } : {}),
+          },
+          retrain: flags.retrain,
+        },
+        (e) => progress.handle(e),
+        controller.signal,
+      );
+      progress.stop();
+      if (this.jsonMode) {
+        this.printJson({ runDir: result.runDir, summary: result.summary, curves: result.curves });
+        return;
+      }
+      if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
+      process.stdout.write(`run directory: ${result.runDir}\n`);
+    } finally {
+      progress.stop();
+      process.removeListener('SIGINT', onSigint);
+    }
+  }
+}

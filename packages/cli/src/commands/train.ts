@@ -1,0 +1,96 @@
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { checkpointOf, resolveTraining, saveCheckpoint, trainModelOn, UsageError } from '@l2o/core';
+import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { ComparisonProgress } from '../progress.js';
+
+export default class Train extends L2oCommand {
+  static override summary = 'Meta-train a learned optimizer and save its best checkpoint.';
+  static override description =
+    'Truncated back-propagation through time as in the papers (K iterations per batch in unroll segments, Adam, validation every N steps, best checkpoint kept). Ctrl-C saves a resumable checkpoint; --resume continues it.';
+  static override examples = [
+    '<%= config.bin %> train --model gru-mha --problem lasso --scale toy --out gru-mha.json',
+    '<%= config.bin %> train --model lstm --problem logistic-l1 --learning-rate 3e-3 --validate-every 5',
+    '<%= config.bin %> train --model gru --problem lasso --resume gru.json.resume',
+  ];
+
+  static override flags = {
+    model: Flags.string({ char: 'm', summary: 'Learned optimizer id.', required: true }),
+    problem: Flags.string({ char: 'p', summary: 'Problem id.', required: true }),
+    dataset: Flags.string({ char: 'd', summary: 'Training dataset.', default: 'synthetic' }),
+    scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'toy' }),
+    steps: Flags.integer({ summary: 'Global steps.' }),
+    'batch-size': Flags.integer({ summary: 'Instances per global step.' }),
+    'micro-batch': Flags.integer({ summary: 'Instances per forward/backward pass (gradients accumulated).' }),
+    iterations: Flags.integer({ summary: 'Iterations K per training batch.' }),
+    unroll: Flags.integer({ summary: 'Iterations per truncated-BPTT segment.' }),
+    'learning-rate': Flags.string({ summary: 'Adam learning rate (1e-2 LASSO, 3e-3 logistic in the papers).' }),
+    'validate-every': Flags.integer({ summary: 'Validate every N global steps.' }),
+    'on-nan': Flags.option({ options: ['stop', 'skip'] as const, summary: 'On a non-finite loss: stop, or skip the step and halve the learning rate.', default: 'stop' })(),
+    seed: Flags.integer({ default: 0, summary: 'Seed.' }),
+    option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
+    out: Flags.string({ summary: 'Checkpoint file to write.', default: 'checkpoint.json' }),
+    resume: Flags.string({ summary: 'Continue from a resumable checkpoint written on interruption.' }),
+    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Raw dataset files.' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Train);
+    const options = parsePluginOptions(flags.option);
+    const learningRate = flags['learning-rate'] === undefined ? undefined : Number(flags['learning-rate']);
+    if (learningRate !== undefined && !(learningRate > 0)) throw new UsageError(`--learning-rate must be a positive number, got ${flags['learning-rate']}.`);
+    const platform = await this.boot(flags, { dataDir: flags['data-dir'] });
+    const resolved = resolveTraining(platform, {
+      model: { id: flags.model, options: options.get(flags.model) },
+      problem: { id: flags.problem, options: options.get(flags.problem) },
+      dataset: { id: flags.dataset, options: options.get(flags.dataset) },
+      scale: flags.scale,
+      seed: flags.seed,
+      training: {
+        ...(flags.steps !== undefined ? { globalSteps: positiveInt('steps', flags.steps) } : {}),
+        ...(flags['batch-size'] !== undefined ? { batchSize: positiveInt('batch-size', flags['batch-size']) } : {}),
+        ...(flags['micro-batch'] !== undefined ? { microBatch: positiveInt('micro-batch', flags['micro-batch']) } : {}),
+        ...(flags.iterations !== undefined ? { iterations: positiveInt('iterations', flags.iterations) } : {}),
+        ...(flags.unroll !== undefined ? { unroll: positiveInt('unroll', flags.unroll) } : {}),
+        ...(flags['validate-every'] !== undefined ? { validateEvery: positiveInt('validate-every', flags['validate-every']) } : {}),
+        ...(learningRate !== undefined ? { learningRate } : {}),
+        onNonFinite: flags['on-nan'],
+      },
+    });
+    const out = path.resolve(flags.out);
+    const resumeFile = `${out}.resume`;
+    this.note(`engine: ${platform.engine.chosen}; ${resolved.model.modelId} with ${resolved.model.parameterCount()} parameters`);
+    const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
+    const controller = new AbortController();
+    const onSigint = () => {
+      this.note('\ninterrupt: finishing the current global step, then saving a resumable checkpoint');
+      controller.abort();
+    };
+    process.once('SIGINT', onSigint);
+    try {
+      const result = await trainModelOn(
+        platform,
+        { ...resolved, resumeFile, resumeFrom: flags.resume },
+        (p) => progress.handle({ kind: 'train', optimizer: resolved.model.modelId, progress: p }),
+        controller.signal,
+      );
+      progress.stop();
+      if (result.interrupted) {
+        this.note(`saved a resumable checkpoint: ${resumeFile} (continue with --resume ${resumeFile})`);
+        if (this.jsonMode) this.printJson({ interrupted: true, resume: resumeFile, completedSteps: result.completedSteps });
+        process.exitCode = 130;
+        return;
+      }
+      if (result.best) resolved.model.setWeights(result.best.weights);
+      saveCheckpoint(out, checkpointOf(resolved.model, { meta: { ...resolved.meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds, training: resolved.training } }));
+      if (this.jsonMode) {
+        this.printJson({ checkpoint: out, best: result.best && { step: result.best.step, loss: result.best.loss }, seconds: result.seconds, validation: result.validation });
+      } else {
+        process.stdout.write(`best validation loss ${result.best?.loss.toPrecision(6)} at step ${result.best?.step}; ${result.seconds.toFixed(1)} s\ncheckpoint: ${out}\n`);
+      }
+    } finally {
+      progress.stop();
+      process.removeListener('SIGINT', onSigint);
+    }
+  }
+}

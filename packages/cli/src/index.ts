@@ -1,0 +1,1 @@
+export { L2oCommand, parsePluginOptions } from "./base-command.js";

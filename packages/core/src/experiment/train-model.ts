@@ -1,0 +1,99 @@
+import type { Platform } from '../container.js';
+import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
+import type { Problem } from '../contracts/problem.js';
+import type { Dataset } from '../contracts/dataset.js';
+import { L2oError } from '../errors.js';
+import { trainLearnedOptimizer, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress, type TrainResult } from '../train/trainer.js';
+import { readCheckpoint } from '../train/checkpoint.js';
+import { stableStringify } from '../util/stable-json.js';
+import { checkServes, drawInstances } from './test-set.js';
+import { getScale } from './scales.js';
+
+export interface PluginRef {
+  id: string;
+  options?: Record<string, unknown>;
+}
+
+/** A dataset's options at a scale: generators get the scale's preset unless the spec sets one. */
+export function datasetOptionsAtScale(ref: PluginRef, dataset: Dataset, preset: string): Record<string, unknown> {
+  return dataset.fixed || ref.options?.preset !== undefined ? { ...ref.options } : { preset, ...ref.options };
+}
+
+export interface TrainModelSpec {
+  problem: Problem;
+  model: LearnedOptimizer;
+  dataset: Dataset;
+  datasetOptions: Record<string, unknown>;
+  training: TrainOptions;
+  /** Written with the full training state if training is interrupted. */
+  resumeFile?: string;
+  /** A resumable checkpoint to continue from. */
+  resumeFrom?: string;
+  meta?: Record<string, unknown>;
+}
+
+/** Meta-trains a model on a dataset's training split with a fixed validation split. */
+export async function trainModelOn(
+  platform: Platform,
+  spec: TrainModelSpec,
+  onProgress?: (p: TrainProgress) => void,
+  signal?: AbortSignal,
+): Promise<TrainResult> {
+  const { problem, model, dataset, training } = spec;
+  checkServes(dataset, problem.id);
+  const resume = spec.resumeFrom ? readCheckpoint(spec.resumeFrom) : undefined;
+  if (resume) {
+    if (!resume.training) throw new L2oError(`${spec.resumeFrom} is a final checkpoint, not a resumable one.`, 'Resume from the file written on interruption.');
+    const saved = { ...resume.training.options };
+    if (stableStringify(saved) !== stableStringify({ ...training })) {
+      throw new L2oError(`${spec.resumeFrom} was trained with other options.`, 'Resume with the same flags as the interrupted run.');
+    }
+  }
+  const validationSet = await drawInstances(
+    dataset,
+    problem,
+    { dataset: { id: dataset.id, options: spec.datasetOptions }, split: 'validation', count: training.validationSize, seed: training.seed },
+    platform.datasetContext,
+  );
+  return trainLearnedOptimizer(
+    {
+      problem,
+      model,
+      validationSet,
+      trainInstances: (_step, rng) =>
+        dataset.instances({ problem: problem.id, split: 'train', count: training.batchSize, rng, options: spec.datasetOptions }, platform.datasetContext),
+      resumeFile: spec.resumeFile,
+      resume,
+      signal,
+      onProgress,
+      meta: spec.meta,
+    },
+    training,
+  );
+}
+
+export interface TrainCommandSpec {
+  model: PluginRef;
+  problem: PluginRef;
+  dataset: PluginRef;
+  scale: string;
+  seed: number;
+  training?: Partial<TrainOptions>;
+}
+
+/** Resolves the plugins and options of a training run (for `l2o train`). */
+export function resolveTraining(platform: Platform, spec: TrainCommandSpec): Omit<TrainModelSpec, 'resumeFile' | 'resumeFrom'> {
+  const scale = getScale(spec.scale);
+  const problem = platform.registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
+  const model = platform.registry.get('model', spec.model.id).create(spec.model.options ?? {});
+  const dataset = platform.registry.get('dataset', spec.dataset.id).create({});
+  checkServes(dataset, problem.id);
+  return {
+    problem,
+    model,
+    dataset,
+    datasetOptions: datasetOptionsAtScale(spec.dataset, dataset, scale.datasetPreset),
+    training: { ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed },
+    meta: { problem: spec.problem, dataset: spec.dataset, scale: spec.scale },
+  };
+}

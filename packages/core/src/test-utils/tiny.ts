@@ -1,0 +1,163 @@
+// Small, self-contained plugins for the core's own tests: the core must not depend on the
+// plugin packages, so its trainer and evaluator are tested against these.
+import { tf } from '../tf.js';
+import type { InstanceSet } from '../contracts/instances.js';
+import type { Problem, ProblemBatch } from '../contracts/problem.js';
+import type { OptimizerState, StepContext, Optimizer } from '../contracts/optimizer.js';
+import type { LearnedOptimizer, SerializedWeights } from '../contracts/learned-optimizer.js';
+import { Rng } from '../random/rng.js';
+
+/** LASSO with one dense A per instance; L by many power iterations. */
+export const tinyLasso: Problem = {
+  id: 'lasso',
+  options: {},
+  validate() {},
+  toBatch(set: InstanceSet): ProblemBatch {
+    return tf.tidy(() => {
+      const A = tf.tensor3d(set.A, [set.count, set.m, set.n]);
+      const b = tf.tensor2d(set.b, [set.count, set.m]);
+      let v = tf.ones([set.count, set.n, 1]);
+      const AtA = tf.matMul(A, A, true, false);
+      for (let i = 0; i < 200; i++) {
+        const w = tf.matMul(AtA, v);
+        v = tf.div(w, tf.norm(w, 'euclidean', [1, 2], true));
+      }
+      const L = tf.reshape(tf.sum(tf.mul(v, tf.matMul(AtA, v)), [1, 2]), [set.count]) as tf.Tensor1D;
+      return { problem: 'lasso', size: set.count, m: set.m, n: set.n, lambda: set.lambda, sharedA: false, A, b, L };
+    });
+  },
+  disposeBatch(batch) {
+    tf.dispose([batch.A, batch.b, batch.L]);
+  },
+  f(batch, x) {
+    return tf.tidy(() => {
+      const r = tf.sub(tf.squeeze(tf.matMul(batch.A as tf.Tensor3D, tf.expandDims(x, 2)), [2]), batch.b);
+      return tf.mul(0.5, tf.sum(tf.square(r), 1)) as tf.Tensor1D;
+    });
+  },
+  grad(batch, x) {
+    return tf.tidy(() => {
+      const A = batch.A as tf.Tensor3D;
+      const r = tf.sub(tf.matMul(A, tf.expandDims(x, 2)), tf.expandDims(batch.b, 2));
+      return tf.squeeze(tf.matMul(A, r, true, false), [2]) as tf.Tensor2D;
+    });
+  },
+  prox(batch, v, step) {
+    return tf.tidy(() => tf.mul(tf.sign(v), tf.relu(tf.sub(tf.abs(v), tf.mul(batch.lambda, step)))) as tf.Tensor2D);
+  },
+  objective(batch, x) {
+    return tf.tidy(() => tf.add(tinyLasso.f(batch, x), tf.mul(batch.lambda, tf.sum(tf.abs(x), 1))) as tf.Tensor1D);
+  },
+  subgradient(batch, x) {
+    return tf.tidy(() => tf.add(tinyLasso.grad(batch, x), tf.mul(batch.lambda, tf.sign(x))) as tf.Tensor2D);
+  },
+  kktResidual(batch, x) {
+    return tf.tidy(() => {
+      const g = tinyLasso.grad(batch, x);
+      const onSupport = tf.abs(tf.add(g, tf.mul(batch.lambda, tf.sign(x))));
+      const offSupport = tf.relu(tf.sub(tf.abs(g), batch.lambda));
+      return tf.max(tf.where(tf.notEqual(x, 0), onSupport, offSupport), 1) as tf.Tensor1D;
+    });
+  },
+};
+
+export function tinyLassoSet(count: number, m: number, n: number, s: number, rng: Rng): InstanceSet {
+  const A = rng.normals(count * m * n);
+  const b = new Float32Array(count * m);
+  for (let i = 0; i < count; i++) {
+    const x = new Float64Array(n);
+    for (const j of rng.sample(n, s)) x[j] = rng.normal();
+    for (let r = 0; r < m; r++) {
+      let acc = 0;
+      for (let j = 0; j < n; j++) acc += A[i * m * n + r * n + j]! * x[j]!;
+      b[i * m + r] = acc;
+    }
+  }
+  return { problem: 'lasso', count, m, n, lambda: 0.1, sharedA: false, A, b, meta: {} };
+}
+
+/** ISTA with step 1/L. */
+export const tinyIsta: Optimizer = {
+  id: 'ista',
+  options: {},
+  init: (_p, batch) => ({ x: tf.zeros([batch.size, batch.n]) as tf.Tensor2D }),
+  step: (problem, batch, state) =>
+    tf.tidy(() => {
+      const step = tf.reshape(tf.div(1, batch.L), [batch.size, 1]);
+      return { x: problem.prox(batch, tf.sub(state.x, tf.mul(step, problem.grad(batch, state.x))), step) };
+    }),
+};
+
+/**
+ * A small PA-style learned optimizer: an MLP (2 → hidden, tanh) gives per-coordinate P and A,
+ * the update is x⁺ = prox(y − P s ∇f, P s), y⁺ = x⁺ + A (x⁺ − x). Dropout on the hidden layer
+ * while training, drawn from the context's generator.
+ */
+export class TinyLearned implements LearnedOptimizer {
+  readonly learned = true;
+  readonly id = 'tiny';
+  readonly modelId = 'tiny';
+  readonly options: Record<string, unknown>;
+  readonly config: Record<string, unknown>;
+  private readonly vars: tf.Variable[];
+  private static instances = 0;
+  private static logical = (v: tf.Variable) => v.name.slice(v.name.indexOf('/') + 1);
+
+  constructor(config: { hidden?: number; seed?: number; dropout?: number } = {}) {
+    const hidden = config.hidden ?? 4;
+    this.config = { hidden, seed: config.seed ?? 0, dropout: config.dropout ?? 0 };
+    this.options = this.config;
+    const rng = new Rng(config.seed ?? 0);
+    // tfjs variable names are global: each instance gets its own prefix; weights are saved under
+    // the part after it, so checkpoints do not depend on the instance.
+    const prefix = `tiny${TinyLearned.instances++}`;
+    const u = (n: number, scale: number) => Float32Array.from(rng.normals(n), (v) => v * scale);
+    this.vars = [
+      tf.variable(tf.tensor2d(u(2 * hidden, 0.5), [2, hidden]), true, `${prefix}/w1`),
+      tf.variable(tf.zeros([hidden]), true, `${prefix}/b1`),
+      tf.variable(tf.tensor2d(u(hidden * 2, 0.5), [hidden, 2]), true, `${prefix}/w2`),
+      tf.variable(tf.zeros([2]), true, `${prefix}/b2`),
+    ];
+  }
+
+  variables() {
+    return this.vars;
+  }
+  parameterCount() {
+    return this.vars.reduce((a, v) => a + v.size, 0);
+  }
+  getWeights(): SerializedWeights {
+    return Object.fromEntries(this.vars.map((v) => [TinyLearned.logical(v), { shape: v.shape, data: Array.from(v.dataSync()) }]));
+  }
+  setWeights(w: SerializedWeights) {
+    for (const v of this.vars) {
+      const t = tf.tensor(w[TinyLearned.logical(v)]!.data, w[TinyLearned.logical(v)]!.shape);
+      v.assign(t);
+      t.dispose();
+    }
+  }
+  dispose() {
+    tf.dispose(this.vars);
+  }
+  init(_p: Problem, batch: ProblemBatch): OptimizerState {
+    return { x: tf.zeros([batch.size, batch.n]) as tf.Tensor2D, y: tf.zeros([batch.size, batch.n]) as tf.Tensor2D };
+  }
+  step(problem: Problem, batch: ProblemBatch, state: OptimizerState, ctx: StepContext): OptimizerState {
+    return tf.tidy(() => {
+      const y = state.y!;
+      const g = problem.grad(batch, y);
+      const features = tf.stack([tf.reshape(g, [-1]), tf.reshape(y, [-1])], 1);
+      let h = tf.tanh(tf.add(tf.matMul(features, this.vars[0]!), this.vars[1]!));
+      const rate = this.config.dropout as number;
+      if (ctx.training && rate > 0 && ctx.rng) {
+        const mask = Float32Array.from({ length: h.size }, () => (ctx.rng!.uniform() < rate ? 0 : 1 / (1 - rate)));
+        h = tf.mul(h, tf.tensor(mask, h.shape));
+      }
+      const out = tf.mul(2, tf.sigmoid(tf.add(tf.matMul(h, this.vars[2]!), this.vars[3]!)));
+      const [P, A] = tf.split(out, 2, 1).map((t) => tf.reshape(t, [batch.size, batch.n]));
+      const step = tf.mul(P!, tf.reshape(tf.div(0.9999, batch.L), [batch.size, 1]));
+      const x = problem.prox(batch, tf.sub(y, tf.mul(step, g)), step);
+      return { x, y: tf.add(x, tf.mul(A!, tf.sub(x, state.x))) as tf.Tensor2D };
+    });
+  }
+}
