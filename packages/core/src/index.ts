@@ -29,3 +29,5 @@ export * from './experiment/test-set.js';
 export * from './experiment/summary.js';
 export * from './experiment/run-comparison.js';
 export * from './experiment/train-model.js';
+export * from './experiment/export.js';
+export * from './bench/bench.js';

@@ -57,7 +57,7 @@ export async function loadOrBuildTestSet(
   ctx: DatasetContext,
   batchSize: number,
   onProgress?: (done: number, total: number) => void,
-): Promise<{ set: InstanceSet; cached: boolean; dir: string }> {
+): Promise<{ set: InstanceSet & { solution?: Float32Array }; cached: boolean; dir: string }> {
   const key = configHash({ format: 1, ...request });
   const dir = path.join(ctx.cacheDir, 'testsets', `${request.dataset.id}-${request.problem.id}-${key}`);
   if (existsSync(dir)) return { set: loadInstances(dir), cached: true, dir };
@@ -69,5 +69,5 @@ export async function loadOrBuildTestSet(
     // Another run wrote the same set meanwhile: theirs is identical.
     if (!existsSync(dir)) throw e;
   });
-  return { set, cached: false, dir };
+  return { set: loadInstances(dir), cached: false, dir };
 }

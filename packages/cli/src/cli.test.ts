@@ -1,0 +1,107 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from './test-utils/run-cli.js';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-cli-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+const dirs = { cache: path.join(temp, 'cache'), runs: path.join(temp, 'runs') };
+
+/** One line on stderr, starting with "Error:", no stack trace. */
+function expectOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n').filter((l) => l.trim());
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^Error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('l2o CLI', () => {
+  it('rejects bad flags with one line and exit code 2', () => {
+    const unknownFlag = runCli(['run', '--problem', 'lasso', '--optimizer', 'fista', '--bogus']);
+    expect(unknownFlag.code).toBe(2);
+    expectOneLineError(unknownFlag.stderr, /Nonexistent flag: --bogus/);
+
+    const missing = runCli(['run', '--optimizer', 'fista']);
+    expect(missing.code).toBe(2);
+    expectOneLineError(missing.stderr, /Missing required flag problem/);
+
+    const badBackend = runCli(['run', '--problem', 'lasso', '--optimizer', 'fista', '--backend', 'gpu']);
+    expect(badBackend.code).toBe(2);
+    expectOneLineError(badBackend.stderr, /Unknown backend 'gpu'\. Use one of: auto, tensorflow-gpu, tensorflow, wasm, cpu\./);
+
+    const badInt = runCli(['run', '--problem', 'lasso', '--optimizer', 'fista', '--iterations', '-3']);
+    expect(badInt.code).toBe(2);
+    expectOneLineError(badInt.stderr, /--iterations must be a positive integer/);
+  });
+
+  it('names unknown plugin ids with a suggestion', () => {
+    const r = runCli(['run', '--problem', 'lasso', '--optimizer', 'fsita', '--cache-dir', dirs.cache, '--runs-dir', dirs.runs]);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /Unknown optimizer or model 'fsita'\. Did you mean 'fista'\? Known: .*ista/);
+    expect(existsSync(dirs.runs)).toBe(false); // nothing half-written
+  });
+
+  it('fails clearly when asked for a missing native engine', () => {
+    const r = runCli(['doctor', '--backend', 'tensorflow-gpu']);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /Backend 'tensorflow-gpu' is not available: not installed \(npm install @tensorflow\/tfjs-node-gpu/);
+  });
+
+  it('lists the discovered plugins with package and version', () => {
+    const r = runCli(['plugins', '--json']);
+    expect(r.code).toBe(0);
+    const plugins = JSON.parse(r.stdout) as { package: string; version: string; registers: Record<string, string[]> }[];
+    const byName = Object.fromEntries(plugins.map((p) => [p.package, p]));
+    expect(byName['@l2o/problems']!.registers.problem).toEqual(['lasso', 'logistic-l1']);
+    expect(byName['@l2o/baselines']!.registers.optimizer).toEqual(['adam', 'fista', 'ista', 'sgd']);
+    expect(byName['@l2o/datasets']!.registers.dataset).toEqual(['bsds500', 'ionosphere', 'spambase', 'synthetic']);
+    expect(byName['@l2o/models']!.registers.model).toEqual(['gru', 'gru-mha', 'l2o-dm', 'lstm', 'rnnprop']);
+    for (const p of plugins) expect(p.version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('reports engines', () => {
+    const r = runCli(['doctor', '--json'], { env: { L2O_BACKEND: 'auto' } });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { chosen: string; engines: { engine: string; ok: boolean }[] };
+    expect(report.chosen).toBe('wasm');
+    expect(report.engines.map((e) => [e.engine, e.ok])).toEqual([
+      ['tensorflow-gpu', false],
+      ['tensorflow', false],
+      ['wasm', true],
+      ['cpu', true],
+    ]);
+  });
+
+  it('runs FISTA on synthetic LASSO and writes a run directory', () => {
+    const r = runCli([
+      'run', '--optimizer', 'fista', '--problem', 'lasso', '--dataset', 'synthetic', '--scale', 'smoke',
+      '--iterations', '60', '--cache-dir', dirs.cache, '--runs-dir', dirs.runs,
+    ]);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/fista\s+F /);
+    const runDir = /run directory: (.*)/.exec(r.stdout)![1]!.trim();
+    const files = readdirSync(runDir, { recursive: true }).map(String).sort();
+    expect(files).toEqual(expect.arrayContaining(['config.json', 'metrics/fista.csv', 'metrics/fista.json', 'summary.json', 'summary.md']));
+    const csv = readFileSync(path.join(runDir, 'metrics/fista.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('iteration,mean_f,mean_rel_gap');
+    expect(csv).toHaveLength(62);
+    const gaps = csv.slice(1).map((l) => Number(l.split(',')[2]));
+    expect(gaps[60]!).toBeLessThan(gaps[0]!);
+    expect(gaps[60]!).toBeGreaterThan(-1e-5); // F* is the optimum
+
+    // --json prints the machine-readable result; the second run reuses the cached test set.
+    const json = runCli([
+      'run', '--optimizer', 'ista', '--problem', 'lasso', '--scale', 'smoke', '--iterations', '60', '--json',
+      '--cache-dir', dirs.cache, '--runs-dir', dirs.runs,
+    ]);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { summary: { optimizers: { label: string; finalGap: number }[] }; runDir: string };
+    expect(parsed.summary.optimizers[0]!.label).toBe('ista');
+    expect(parsed.runDir).not.toBe(runDir);
+    // ISTA converges more slowly than FISTA on the same instances.
+    expect(parsed.summary.optimizers[0]!.finalGap).toBeGreaterThan(gaps[60]!);
+  });
+});

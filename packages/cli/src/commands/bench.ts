@@ -1,0 +1,48 @@
+import { Flags } from '@oclif/core';
+import { benchModel } from '@l2o/core';
+import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+
+export default class Bench extends L2oCommand {
+  static override summary = 'Time one meta-training segment and one evaluation iteration of a learned optimizer.';
+  static override description =
+    'The workload of ../shared/bench/torch_reference.py (LASSO m×n, batch, unroll; forward, backward and Adam step), with the same JSON fields, plus peak tensor memory and peak RSS. `npm run bench:compare` runs both side by side.';
+  static override examples = [
+    '<%= config.bin %> bench --model lstm',
+    '<%= config.bin %> bench --model gru-mha -o gru-mha.attention.axis=history --json',
+    '<%= config.bin %> bench --model gru-mha --batch 64 --micro-batch 8',
+  ];
+  static override flags = {
+    model: Flags.string({ char: 'm', required: true, summary: 'Learned optimizer id.' }),
+    m: Flags.integer({ default: 250, summary: 'Rows of A.' }),
+    n: Flags.integer({ default: 500, summary: 'Columns of A (coordinates).' }),
+    s: Flags.integer({ default: 50, summary: 'Non-zeros of the generating signal.' }),
+    batch: Flags.integer({ default: 64, summary: 'Instances per batch.' }),
+    unroll: Flags.integer({ default: 20, summary: 'Iterations per segment.' }),
+    repeats: Flags.integer({ default: 5, summary: 'Timed repeats (after one warm-up).' }),
+    'micro-batch': Flags.integer({ default: 0, summary: 'Instances per forward/backward pass (0: whole batch).' }),
+    option: Flags.string({ char: 'o', multiple: true, summary: 'Model option <id>.<key>=<value>.' }),
+    seed: Flags.integer({ default: 0, summary: 'Seed.' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Bench);
+    const options = parsePluginOptions(flags.option);
+    const platform = await this.boot(flags);
+    const result = await benchModel(platform, {
+      model: { id: flags.model, options: options.get(flags.model) },
+      m: positiveInt('m', flags.m)!,
+      n: positiveInt('n', flags.n)!,
+      s: positiveInt('s', flags.s)!,
+      batch: positiveInt('batch', flags.batch)!,
+      unroll: positiveInt('unroll', flags.unroll)!,
+      repeats: positiveInt('repeats', flags.repeats)!,
+      microBatch: flags['micro-batch'],
+      seed: flags.seed,
+    });
+    if (this.jsonMode) return this.printJson(result);
+    process.stdout.write(
+      `${result.model}${result.axis ? ` (${result.axis})` : ''} on ${result.engine}, LASSO ${result.m}×${result.n}, batch ${result.batch}, unroll ${result.unroll}: ` +
+        `train segment ${result.train_segment_ms} ms, eval iteration ${result.eval_iter_ms} ms, peak tensors ${result.peak_tensor_mb} MB, peak RSS ${result.peak_rss_mb} MB\n`,
+    );
+  }
+}

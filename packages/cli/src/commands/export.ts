@@ -1,0 +1,44 @@
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { exportTestSet } from '@l2o/core';
+import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+
+export default class Export extends L2oCommand {
+  static override summary = 'Export a test set (A, b, λ, F*, the reference solution x*) as instances.json + NumPy .npy files.';
+  static override description =
+    'The same instances `l2o run` tests on (fixed by problem, dataset, scale and seed), with F* from FISTA run to the KKT tolerance. Load them in Python with numpy.load("A.npy"); the format is documented in docs/exchange-format.md.';
+  static override examples = [
+    '<%= config.bin %> export --problem lasso --dataset synthetic --scale toy --out lasso-toy',
+    '<%= config.bin %> export --problem logistic-l1 --dataset ionosphere --out iono',
+  ];
+  static override flags = {
+    problem: Flags.string({ char: 'p', required: true, summary: 'Problem id.' }),
+    dataset: Flags.string({ char: 'd', default: 'synthetic', summary: 'Dataset id.' }),
+    scale: Flags.string({ default: 'quick', summary: 'Scale that fixes the test-set size.' }),
+    count: Flags.integer({ summary: 'Number of instances (overrides the scale).' }),
+    seed: Flags.integer({ default: 0, summary: 'Seed.' }),
+    option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
+    out: Flags.string({ required: true, summary: 'Folder to create (must not exist).' }),
+    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Raw dataset files.' }),
+    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Export);
+    const options = parsePluginOptions(flags.option);
+    const platform = await this.boot(flags, { dataDir: flags['data-dir'], ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}) });
+    const result = await exportTestSet(
+      platform,
+      {
+        problem: { id: flags.problem, options: options.get(flags.problem) },
+        dataset: { id: flags.dataset, options: options.get(flags.dataset) },
+        scale: flags.scale,
+        seed: flags.seed,
+        count: positiveInt('count', flags.count),
+      },
+      path.resolve(flags.out),
+    );
+    if (this.jsonMode) return this.printJson(result);
+    process.stdout.write(`exported ${result.count} instances to ${result.dir}\n`);
+  }
+}

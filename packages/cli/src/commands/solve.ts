@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { solveInstances } from '@l2o/core';
+import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+
+export default class Solve extends L2oCommand {
+  static override summary = 'Run an optimizer on instances in the exchange format and export its solutions.';
+  static override description =
+    'Reads a folder written by `l2o export` (or by another tool in the same format), runs K iterations, and writes the instances with x_star.npy (the point reached) and result.json (F per instance, and the relative gap where F* is known).';
+  static override examples = [
+    '<%= config.bin %> solve --input lasso-toy --optimizer fista --iterations 1000 --out lasso-toy-fista',
+    '<%= config.bin %> solve --input lasso-toy --optimizer gru-mha --checkpoint gru-mha.json --iterations 100 --out lasso-toy-l2o',
+  ];
+  static override flags = {
+    input: Flags.string({ char: 'i', required: true, summary: 'Folder with instances.json and .npy files.' }),
+    optimizer: Flags.string({ required: true, summary: 'Optimizer or model id.' }),
+    checkpoint: Flags.string({ summary: 'Checkpoint of a learned optimizer.' }),
+    iterations: Flags.integer({ char: 'k', default: 1000, summary: 'Iterations.' }),
+    'batch-size': Flags.integer({ default: 64, summary: 'Instances solved at once.' }),
+    option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
+    out: Flags.string({ required: true, summary: 'Folder to create (must not exist).' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Solve);
+    const options = parsePluginOptions(flags.option);
+    const platform = await this.boot(flags);
+    const out = path.resolve(flags.out);
+    const result = await solveInstances(
+      platform,
+      {
+        input: path.resolve(flags.input),
+        optimizer: { id: flags.optimizer, options: options.get(flags.optimizer) },
+        checkpoint: flags.checkpoint,
+        iterations: positiveInt('iterations', flags.iterations)!,
+        batchSize: positiveInt('batch-size', flags['batch-size'])!,
+        problemOptions: [...options.entries()].find(([id]) => id !== flags.optimizer)?.[1],
+      },
+      out,
+    );
+    if (this.jsonMode) return this.printJson({ out, ...result });
+    const mean = result.objective.reduce((a, b) => a + b, 0) / result.objective.length;
+    process.stdout.write(`solved ${result.objective.length} instances, mean F ${mean.toPrecision(6)}; written to ${out}\n`);
+  }
+}

@@ -1,0 +1,126 @@
+import type { Platform } from '../container.js';
+import { tf } from '../tf.js';
+import { Rng } from '../random/rng.js';
+import { evaluationPoint } from '../contracts/optimizer.js';
+import { disposeReplacedState, disposeState } from '../evaluate/state.js';
+import { runSegment, type SegmentPart } from '../train/trainer.js';
+import { sliceInstances } from '../contracts/instances.js';
+import type { PluginRef } from '../experiment/train-model.js';
+
+export interface BenchSpec {
+  model: PluginRef;
+  m: number;
+  n: number;
+  s: number;
+  batch: number;
+  unroll: number;
+  repeats: number;
+  /** Instances per forward/backward pass (0: the whole batch at once). */
+  microBatch: number;
+  seed: number;
+}
+
+/** Field names follow ../shared/bench/torch_reference.py so the two can be compared directly. */
+export interface BenchResult {
+  model: string;
+  axis?: string;
+  m: number;
+  n: number;
+  batch: number;
+  unroll: number;
+  threads: number;
+  train_segment_ms: number;
+  eval_iter_ms: number;
+  params: number;
+  peak_tensor_mb: number;
+  peak_rss_mb: number;
+  engine: string;
+  micro_batch: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * Times the workload of torch_reference.py: one meta-training segment (forward through `unroll`
+ * iterations on a LASSO batch, loss = mean F(y_k), backward, one Adam step) and one evaluation
+ * iteration without gradients; the first run of each is a warm-up.
+ */
+export async function benchModel(platform: Platform, spec: BenchSpec): Promise<BenchResult> {
+  const problem = platform.registry.get('problem', 'lasso').create({});
+  const dataset = platform.registry.get('dataset', 'synthetic').create({});
+  const model = platform.registry.get('model', spec.model.id).create(spec.model.options ?? {});
+  const set = await dataset.instances(
+    { problem: 'lasso', split: 'train', count: spec.batch, rng: new Rng(spec.seed), options: { m: spec.m, n: spec.n, s: spec.s, lambda: 0.1 } },
+    platform.datasetContext,
+  );
+  const micro = spec.microBatch > 0 ? spec.microBatch : spec.batch;
+  const batches = [];
+  for (let start = 0; start < set.count; start += micro) {
+    const part = sliceInstances(set, start, micro);
+    batches.push({ batch: problem.toBatch(part), weight: part.count / set.count });
+  }
+  const adam = tf.train.adam(1e-2);
+  const variables = model.variables();
+  const rng = new Rng(spec.seed).fork('dropout');
+
+  const trainMs: number[] = [];
+  let peakBytes = 0;
+  for (let i = 0; i <= spec.repeats; i++) {
+    const parts: SegmentPart[] = batches.map(({ batch, weight }) => ({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) }));
+    const started = performance.now();
+    const profile = await tf.profile(async () => {
+      const { grads } = await runSegment(model, problem, parts, 0, spec.unroll, rng);
+      adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+      tf.dispose(grads);
+      // Wait for the engine to finish (the loss read-back in runSegment already synchronises).
+    });
+    if (i > 0) trainMs.push(performance.now() - started);
+    peakBytes = Math.max(peakBytes, profile.peakBytes);
+    for (const p of parts) disposeState(p.state);
+  }
+
+  const evalMs: number[] = [];
+  for (let i = 0; i <= spec.repeats; i++) {
+    const started = performance.now();
+    for (const { batch } of batches) {
+      let state = tf.tidy(() => model.init(problem, batch));
+      let loss = tf.scalar(0);
+      for (let k = 0; k < spec.unroll; k++) {
+        const next = tf.tidy(() => model.step(problem, batch, state, { k, training: false }));
+        disposeReplacedState(state, next);
+        state = next;
+        const summed = tf.tidy(() => tf.add(loss, tf.mean(problem.objective(batch, evaluationPoint(state)))));
+        loss.dispose();
+        loss = summed as tf.Scalar;
+      }
+      await loss.data();
+      loss.dispose();
+      disposeState(state);
+    }
+    if (i > 0) evalMs.push((performance.now() - started) / spec.unroll);
+  }
+
+  for (const { batch } of batches) problem.disposeBatch(batch);
+  adam.dispose();
+  const result: BenchResult = {
+    model: model.modelId,
+    axis: (model.config.attention as { axis?: string } | undefined)?.axis,
+    m: spec.m,
+    n: spec.n,
+    batch: spec.batch,
+    unroll: spec.unroll,
+    threads: 1,
+    train_segment_ms: Math.round(median(trainMs) * 10) / 10,
+    eval_iter_ms: Math.round(median(evalMs) * 100) / 100,
+    params: model.parameterCount(),
+    peak_tensor_mb: Math.round(peakBytes / 2 ** 20),
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    engine: platform.engine.chosen,
+    micro_batch: micro,
+  };
+  model.dispose();
+  return result;
+}

@@ -1,0 +1,108 @@
+import type { Platform } from '../container.js';
+import { evaluationPoint } from '../contracts/optimizer.js';
+import { isLearnedOptimizer } from '../contracts/learned-optimizer.js';
+import { sliceInstances } from '../contracts/instances.js';
+import { tf } from '../tf.js';
+import type { Optimizer } from '../contracts/optimizer.js';
+import { L2oError } from '../errors.js';
+import { loadInstances, saveInstances } from '../io/instance-store.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { disposeReplacedState, disposeState } from '../evaluate/state.js';
+import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
+import { loadCheckpointInto, readCheckpoint } from '../train/checkpoint.js';
+import { getScale } from './scales.js';
+import { datasetOptionsAtScale, type PluginRef } from './train-model.js';
+import { loadOrBuildTestSet } from './test-set.js';
+import path from 'node:path';
+
+export interface ExportTestSetSpec {
+  problem: PluginRef;
+  dataset: PluginRef;
+  scale: string;
+  seed: number;
+  count?: number;
+}
+
+/** Writes a test set (the same one runs use, with F* and the reference solution) to a folder. */
+export async function exportTestSet(
+  platform: Platform,
+  spec: ExportTestSetSpec,
+  out: string,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ count: number; dir: string }> {
+  const scale = getScale(spec.scale);
+  const problem = platform.registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
+  const dataset = platform.registry.get('dataset', spec.dataset.id).create({});
+  const reference = platform.registry.get('optimizer', 'fista').create({});
+  const { set } = await loadOrBuildTestSet(
+    dataset,
+    problem,
+    reference,
+    {
+      dataset: { id: dataset.id, options: datasetOptionsAtScale(spec.dataset, dataset, scale.datasetPreset) },
+      problem: { id: problem.id, options: { ...problem.options } },
+      split: 'test',
+      count: spec.count ?? scale.test.count,
+      seed: spec.seed,
+      reference: { id: reference.id, options: { ...reference.options }, ...DEFAULT_REFERENCE, ...scale.reference },
+    },
+    platform.datasetContext,
+    scale.test.batchSize,
+    onProgress,
+  );
+  await saveInstances(out, set, set.solution);
+  return { count: set.count, dir: out };
+}
+
+export interface SolveSpec {
+  /** A folder in the exchange format (instances.json + .npy files). */
+  input: string;
+  optimizer: PluginRef;
+  /** For a learned optimizer: the checkpoint with its weights. */
+  checkpoint?: string;
+  problemOptions?: Record<string, unknown>;
+  iterations: number;
+  batchSize: number;
+}
+
+/**
+ * Runs an optimizer on instances given in the exchange format and writes them back with the
+ * solution it reached (x_star.npy) and its objective per instance (result.json).
+ */
+export async function solveInstances(platform: Platform, spec: SolveSpec, out: string): Promise<{ objective: number[] }> {
+  const set = loadInstances(spec.input);
+  const problem = platform.registry.get('problem', set.problem).create(spec.problemOptions ?? {});
+  problem.validate(set);
+  const optimizer: Optimizer = platform.registry.getAny(['optimizer', 'model'], spec.optimizer.id).create(spec.optimizer.options ?? {});
+  if (isLearnedOptimizer(optimizer)) {
+    if (!spec.checkpoint) throw new L2oError(`'${optimizer.id}' is a learned optimizer.`, 'Give its --checkpoint.');
+    loadCheckpointInto(optimizer, readCheckpoint(spec.checkpoint));
+  }
+  const x = new Float32Array(set.count * set.n);
+  const objective: number[] = [];
+  for (let start = 0; start < set.count; start += spec.batchSize) {
+    const part = sliceInstances(set, start, spec.batchSize);
+    const batch = problem.toBatch(part);
+    let state = tf.tidy(() => optimizer.init(problem, batch));
+    for (let k = 0; k < spec.iterations; k++) {
+      const next = tf.tidy(() => optimizer.step(problem, batch, state, { k, training: false }));
+      disposeReplacedState(state, next);
+      state = next;
+    }
+    const point = evaluationPoint(state);
+    const F = tf.tidy(() => problem.objective(batch, point));
+    objective.push(...(await F.data()));
+    x.set(await point.data(), start * set.n);
+    F.dispose();
+    disposeState(state);
+    problem.disposeBatch(batch);
+  }
+  await saveInstances(out, set, x);
+  const gaps = set.fStar ? objective.map((f, i) => (f - set.fStar![i]!) / Math.abs(set.fStar![i]!)) : undefined;
+  writeFileAtomic(
+    path.join(out, 'result.json'),
+    `${JSON.stringify({ optimizer: spec.optimizer, iterations: spec.iterations, objective, relativeGap: gaps }, null, 1)}\n`,
+  );
+  if (isLearnedOptimizer(optimizer)) optimizer.dispose();
+  return { objective };
+}
