@@ -1,0 +1,42 @@
+import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
+import { numericOptions } from './options.js';
+import { zerosIterate } from './step-size.js';
+
+interface AdamState extends OptimizerState {
+  m: tf.Tensor2D;
+  v: tf.Tensor2D;
+}
+
+const unitInterval = (v: number) => v >= 0 && v < 1;
+
+/**
+ * Adam on the subgradient of F. Defaults are the L2O-PA scripts' LASSO settings on synthetic data
+ * (lr 1e-2, β1 = β2 = 0.1); on BSDS500 they used lr 1e-3, β1 = 1e-4, β2 = 0.1.
+ */
+export class Adam implements Optimizer<AdamState> {
+  readonly id = 'adam';
+  readonly options: Readonly<{ lr: number; beta1: number; beta2: number; eps: number }>;
+
+  constructor(options: Record<string, unknown> = {}) {
+    this.options = numericOptions('adam', options, { lr: 1e-2, beta1: 0.1, beta2: 0.1, eps: 1e-8 }, { beta1: unitInterval, beta2: unitInterval });
+  }
+
+  init(_problem: Problem, batch: ProblemBatch, x0?: tf.Tensor2D): AdamState {
+    const x = zerosIterate(batch, x0);
+    return { x, m: tf.zerosLike(x), v: tf.zerosLike(x) };
+  }
+
+  step(problem: Problem, batch: ProblemBatch, state: AdamState, ctx: StepContext): AdamState {
+    const { lr, beta1, beta2, eps } = this.options;
+    const t = ctx.k + 1;
+    return tf.tidy(() => {
+      const g = problem.subgradient(batch, state.x);
+      const m = tf.add(tf.mul(beta1, state.m), tf.mul(1 - beta1, g)) as tf.Tensor2D;
+      const v = tf.add(tf.mul(beta2, state.v), tf.mul(1 - beta2, tf.square(g))) as tf.Tensor2D;
+      const mHat = tf.div(m, 1 - beta1 ** t);
+      const vHat = tf.div(v, 1 - beta2 ** t);
+      const x = tf.sub(state.x, tf.mul(lr, tf.div(mHat, tf.add(tf.sqrt(vHat), eps)))) as tf.Tensor2D;
+      return { x, m, v };
+    });
+  }
+}

@@ -1,0 +1,12 @@
+import type { PluginRegistrar } from '@l2o/core';
+import { Lasso } from './lasso.js';
+import { LogisticL1 } from './logistic-l1.js';
+
+export function register(registrar: PluginRegistrar): void {
+  registrar.problem({ id: 'lasso', description: 'LASSO: ½‖Ax − b‖² + λ‖x‖₁', create: (o) => new Lasso(o) });
+  registrar.problem({
+    id: 'logistic-l1',
+    description: 'ℓ1-regularised logistic regression, labels in {0, 1}',
+    create: (o) => new LogisticL1(o),
+  });
+}

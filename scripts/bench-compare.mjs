@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// Runs `l2o bench` and ../shared/bench/torch_reference.py on the same workloads, in the same run
+// on the same machine, and prints our time, PyTorch's, and the ratio (ours / PyTorch: below 1 is
+// faster). Usage: node scripts/bench-compare.mjs [--m 250 --n 500 --batch 64 --unroll 20
+// --repeats 3 --torch-threads 0 --out bench.json --only lstm,gru]
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    m: { type: 'string', default: '250' },
+    n: { type: 'string', default: '500' },
+    batch: { type: 'string', default: '64' },
+    unroll: { type: 'string', default: '20' },
+    repeats: { type: 'string', default: '3' },
+    'torch-threads': { type: 'string', default: '0' },
+    'micro-batch': { type: 'string', default: '0' },
+    only: { type: 'string' },
+    out: { type: 'string' },
+    torch: { type: 'string', default: path.resolve(root, '../shared/bench/torch_reference.py') },
+  },
+});
+
+const CASES = [
+  { label: 'lstm', model: 'lstm', torch: ['--model', 'lstm'] },
+  { label: 'gru', model: 'gru', torch: ['--model', 'gru'] },
+  { label: 'gru-mha (coordinates)', model: 'gru-mha', options: ['-o', 'gru-mha.attention.axis=coordinates'], torch: ['--model', 'gru-mha', '--axis', 'coordinates'] },
+  { label: 'gru-mha (history)', model: 'gru-mha', options: ['-o', 'gru-mha.attention.axis=history'], torch: ['--model', 'gru-mha', '--axis', 'history'] },
+].filter((c) => !values.only || values.only.split(',').includes(c.label.split(' ')[0]));
+
+const size = ['--m', values.m, '--n', values.n, '--batch', values.batch, '--unroll', values.unroll, '--repeats', values.repeats];
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').filter((l) => l.trim().startsWith('{')).at(-1) ?? r.stdout);
+}
+
+const hasTorch = existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+if (!hasTorch) console.error('PyTorch not found for /usr/bin/python3 (apt-get install -y python3-torch): printing our figures only.');
+
+const rows = [];
+for (const c of CASES) {
+  const ours = run(process.execPath, [
+    'packages/cli/bin/run.js', 'bench', '--model', c.model, ...(c.options ?? []), ...size,
+    '--micro-batch', values['micro-batch'], '--backend', 'wasm', '--json',
+  ]);
+  const torch = hasTorch
+    ? run('/usr/bin/python3', [values.torch, ...c.torch, '--m', values.m, '--n', values.n, '--batch', values.batch, '--unroll', values.unroll, '--repeats', values.repeats, '--threads', values['torch-threads']])
+    : null;
+  const row = { case: c.label, ours, torch };
+  rows.push(row);
+  const ratio = (a, b) => (b ? (a / b).toFixed(2) : '—');
+  console.log(
+    `${c.label.padEnd(24)} train segment ${String(ours.train_segment_ms).padStart(8)} ms vs ${String(torch?.train_segment_ms ?? '—').padStart(8)} ms  ×${ratio(ours.train_segment_ms, torch?.train_segment_ms)}   ` +
+      `eval iteration ${String(ours.eval_iter_ms).padStart(7)} ms vs ${String(torch?.eval_iter_ms ?? '—').padStart(7)} ms  ×${ratio(ours.eval_iter_ms, torch?.eval_iter_ms)}   ` +
+      `peak tensors ${ours.peak_tensor_mb} MB, RSS ${ours.peak_rss_mb} MB, params ${ours.params}${torch ? `/${torch.params}` : ''}`,
+  );
+}
+if (values.out) writeFileSync(values.out, `${JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, size: values, rows }, null, 2)}\n`);
