@@ -59,6 +59,8 @@ export interface Platform {
   registry: PluginRegistry;
   engine: EngineReport;
   datasetContext: DatasetContext;
+  /** Plugins found but not loaded (broken or unbuilt), with the reason. */
+  pluginErrors: { packageName: string; message: string }[];
 }
 
 /**
@@ -69,7 +71,11 @@ export async function bootPlatform(overrides: Partial<PlatformSettings> = {}): P
   const settings = defaultSettings(overrides);
   const engine = await selectEngine(settings.backend);
   const registry = new PluginRegistry();
-  await loadPlugins(registry, discoverPlugins({ searchFrom: settings.searchFrom, pluginPaths: settings.pluginPaths }));
+  const pluginErrors: { packageName: string; message: string }[] = [];
+  await loadPlugins(registry, discoverPlugins({ searchFrom: settings.searchFrom, pluginPaths: settings.pluginPaths }), (c, e) => {
+    pluginErrors.push({ packageName: c.packageName, message: e.oneLine() });
+    settings.logger.warn(`plugin ${c.packageName} skipped: ${e.oneLine()}`);
+  });
   const datasetContext: DatasetContext = {
     dataDir: settings.dataDir,
     cacheDir: settings.cacheDir,
@@ -82,5 +88,5 @@ export async function bootPlatform(overrides: Partial<PlatformSettings> = {}): P
   container.register(TOKENS.Engine, { useValue: engine });
   container.register(TOKENS.Logger, { useValue: settings.logger });
   container.register(TOKENS.DatasetContext, { useValue: datasetContext });
-  return { container, settings, registry, engine, datasetContext };
+  return { container, settings, registry, engine, datasetContext, pluginErrors };
 }

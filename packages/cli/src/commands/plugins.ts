@@ -7,7 +7,7 @@ export default class Plugins extends L2oCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Plugins);
-    const { registry } = await this.boot(flags);
+    const { registry, pluginErrors } = await this.boot(flags);
     const kinds = ['problem', 'optimizer', 'model', 'dataset'] as const;
     const plugins = registry.plugins().map((p) => ({
       package: p.packageName,
@@ -17,11 +17,12 @@ export default class Plugins extends L2oCommand {
         kinds.map((k) => [k, registry.list(k).filter((r) => r.source.root === p.root).map((r) => r.id)]).filter(([, ids]) => ids.length),
       ),
     }));
-    if (this.jsonMode) return this.printJson(plugins);
+    if (this.jsonMode) return this.printJson(pluginErrors.length ? [...plugins, ...pluginErrors.map((e) => ({ package: e.packageName, error: e.message }))] : plugins);
     for (const p of plugins) {
       const what = Object.entries(p.registers).map(([k, ids]) => `${k}s: ${(ids as string[]).join(', ')}`).join('; ');
       process.stdout.write(`${p.package}@${p.version}  ${what}\n`);
       if (!this.quietMode) process.stdout.write(`  ${p.path}\n`);
     }
+    for (const e of pluginErrors) process.stdout.write(`${e.packageName}  not loaded: ${e.message}\n`);
   }
 }

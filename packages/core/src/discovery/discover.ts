@@ -134,9 +134,27 @@ export function discoverPlugins(options: DiscoveryOptions): PluginCandidate[] {
   return [...byName.values()];
 }
 
-/** Imports each candidate's entry and lets it register its factories. */
-export async function loadPlugins(registry: PluginRegistry, candidates: readonly PluginCandidate[]): Promise<void> {
+/**
+ * Imports each candidate's entry and lets it register its factories. A plugin that fails to load
+ * throws, unless `onError` takes the error (the platform then warns and goes on without it).
+ */
+export async function loadPlugins(
+  registry: PluginRegistry,
+  candidates: readonly PluginCandidate[],
+  onError?: (candidate: PluginCandidate, error: L2oError) => void,
+): Promise<void> {
   for (const c of candidates) {
+    try {
+      await loadPlugin(registry, c);
+    } catch (e) {
+      if (!onError || !(e instanceof L2oError) || /^Duplicate /.test(e.message)) throw e;
+      onError(c, e);
+    }
+  }
+}
+
+async function loadPlugin(registry: PluginRegistry, c: PluginCandidate): Promise<void> {
+  {
     if (!existsSync(c.entry)) {
       throw new L2oError(
         `Plugin ${c.packageName} declares the entry ${path.relative(process.cwd(), c.entry)}, which does not exist.`,
