@@ -1,0 +1,2 @@
+export * from './synthetic.js';
+export { register } from './plugin.js';

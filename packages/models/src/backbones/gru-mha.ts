@@ -1,0 +1,85 @@
+import { tf } from '@l2o/core';
+import { StackedGru } from '../layers/stacked-rnn.js';
+import { Linear } from '../layers/linear.js';
+import { LayerNorm } from '../layers/layer-norm.js';
+import { MultiHeadAttention, type AttentionKernel } from '../layers/multi-head-attention.js';
+import { dropout } from '../ops.js';
+import { enumOption, intOption, numberOption, objectOption } from '../options.js';
+import { initialTensors } from '../state-init.js';
+import type { Backbone, PaModelDefinition } from '../pa/backbone.js';
+import type { WeightFactory } from '../weights.js';
+
+export type AttentionAxis = 'coordinates' | 'history';
+
+export interface GruMhaOptions {
+  hidden: number;
+  layers: number;
+  attention: { axis: AttentionAxis; heads: number; window: number; kernel: AttentionKernel };
+  dropout: number;
+}
+
+/**
+ * The paper's L2O-PA-MR backbone: GRU → multi-head attention over the GRU outputs → two FFN
+ * blocks h ← LayerNorm(h + Dropout(ReLU(Linear(h)))), as torch_reference.py (the first block
+ * reads the attention output). Attention tokens:
+ * - `coordinates`: the n coordinates of one instance (relations between variables), O(n²) per
+ *   instance with the softmax kernel, O(n) with `kernel: linear`;
+ * - `history`: the last `window` GRU outputs of one coordinate (weighting of past iterations), the
+ *   current one as the query.
+ */
+export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbone {
+  const H = o.hidden;
+  const rnn = new StackedGru(weights.scope('rnn'), 2, H, o.layers);
+  const mha = new MultiHeadAttention(weights.scope('mha'), H, o.attention.heads);
+  const ff1 = new Linear(weights.scope('ff1'), H, H);
+  const ff2 = new Linear(weights.scope('ff2'), H, H);
+  const ln1 = new LayerNorm(weights.scope('ln1'), H);
+  const ln2 = new LayerNorm(weights.scope('ln2'), H);
+  const history = o.attention.axis === 'history';
+  return {
+    outputSize: H,
+    stateKeys: history ? ['h', 'history'] : ['h'],
+    initState: (rows, init) => ({ h: initialTensors(rows, H, o.layers, init), ...(history ? { history: [] } : {}) }),
+    forward(input, state, ctx) {
+      const out = rnn.apply(input, state.h as tf.Tensor2D[]);
+      const h = out.output; // [rows, H]
+      let a: tf.Tensor2D;
+      let carried: tf.Tensor[] = [];
+      if (history) {
+        // The window holds the last W outputs including the current one (detached across segments).
+        carried = [...(state.history ?? []).slice(-(o.attention.window - 1)).map((t) => tf.clone(t)), h];
+        const kv = tf.stack(carried, 1) as tf.Tensor3D; // [rows, W', H]
+        a = tf.reshape(mha.apply(tf.expandDims(h, 1) as tf.Tensor3D, kv, kv, o.attention.kernel), [-1, H]) as tf.Tensor2D;
+      } else {
+        const tokens = tf.reshape(h, [ctx.batch, ctx.n, H]) as tf.Tensor3D;
+        a = tf.reshape(mha.apply(tokens, tokens, tokens, o.attention.kernel), [-1, H]) as tf.Tensor2D;
+      }
+      const drop = (t: tf.Tensor2D) => (ctx.training && o.dropout > 0 ? dropout(t, o.dropout, ctx.rng) : t);
+      let f = ln1.apply(tf.add(a, drop(tf.relu(ff1.apply(a)))) as tf.Tensor2D);
+      f = ln2.apply(tf.add(f, drop(tf.relu(ff2.apply(f)))) as tf.Tensor2D);
+      return { output: f, state: { h: out.h, ...(history ? { history: carried } : {}) } };
+    },
+  };
+}
+
+export const gruMhaModel: PaModelDefinition<GruMhaOptions> = {
+  id: 'gru-mha',
+  description: 'L2O-PA-MR (the paper): GRU-16 → multi-head attention → 2 FFN blocks, PA update',
+  options: {
+    hidden: intOption(16, 'GRU hidden size (= attention width)', { min: 1 }),
+    layers: intOption(2, 'GRU layers', { min: 1 }),
+    attention: objectOption(
+      {
+        axis: enumOption<AttentionAxis>('coordinates', ['coordinates', 'history'], "tokens: the n 'coordinates' of an instance, or a coordinate's 'history'"),
+        heads: intOption(4, 'attention heads (must divide hidden)', { min: 1 }),
+        window: intOption(8, "history length W for axis 'history'", { min: 1 }),
+        kernel: enumOption<AttentionKernel>('softmax', ['softmax', 'linear'], "'softmax' (exact) or 'linear' (kernelised, cost linear in tokens)"),
+      },
+      'multi-head attention over the GRU outputs',
+    ),
+    dropout: numberOption(0.1, 'dropout in the FFN blocks while training', { min: 0, max: 1, exclusiveMax: true }),
+  },
+  backbone: gruMhaBackbone,
+  backboneParameterCount: (o) =>
+    StackedGru.parameterCount(2, o.hidden, o.layers) + MultiHeadAttention.parameterCount(o.hidden) + 2 * Linear.parameterCount(o.hidden, o.hidden) + 2 * LayerNorm.parameterCount(o.hidden),
+};

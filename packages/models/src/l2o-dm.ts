@@ -1,0 +1,80 @@
+import { tf } from '@l2o/core';
+import type { ModelRegistration, OptimizerState, Problem, ProblemBatch } from '@l2o/core';
+import { LearnedModel } from './learned-model.js';
+import { Linear } from './layers/linear.js';
+import { StackedLstm } from './layers/stacked-rnn.js';
+import { detach } from './ops.js';
+import { defaultsOf, describeOptions, intOption, numberOption, resolveOptions, type OptionFields } from './options.js';
+import { initialTensors, stateInitOf, stateInitOptions, type StateInitMode } from './state-init.js';
+
+export interface L2oDmOptions {
+  hidden: number;
+  layers: number;
+  outputScale: number;
+  stateInit: StateInitMode;
+  stateInitScale: number;
+  seed: number;
+}
+
+const fields: OptionFields<L2oDmOptions> = {
+  hidden: intOption(20, 'LSTM hidden size', { min: 1 }),
+  layers: intOption(2, 'LSTM layers', { min: 1 }),
+  outputScale: numberOption(0.1, 'x ← x − outputScale · output (0.1 as in the L2O-DM code)', { min: 0, exclusiveMin: true }),
+  ...stateInitOptions,
+  seed: intOption(0, 'seed of the weight initialisation', { min: 0 }),
+};
+
+interface DmState extends OptimizerState {
+  h: tf.Tensor2D[];
+  c: tf.Tensor2D[];
+}
+
+/**
+ * L2O-DM (Andrychowicz et al. 2016), coordinate-wise: a 2-layer LSTM reads (g, x) per coordinate,
+ * with g a subgradient of F (∇f + λ sign x, detached), and a linear layer gives the update:
+ * x ← x − outputScale · output.
+ */
+export class L2oDm extends LearnedModel<DmState> {
+  private readonly rnn: StackedLstm;
+  private readonly out: Linear;
+  private readonly o: L2oDmOptions;
+
+  constructor(options: Record<string, unknown> = {}) {
+    const o = resolveOptions('l2o-dm', fields, options);
+    super('l2o-dm', options, o as unknown as Record<string, unknown>, o.seed);
+    this.o = o;
+    this.rnn = new StackedLstm(this.weights.scope('rnn'), 2, o.hidden, o.layers);
+    this.out = new Linear(this.weights.scope('out'), o.hidden, 1);
+  }
+
+  init(_problem: Problem, batch: ProblemBatch, x0?: tf.Tensor2D): DmState {
+    return tf.tidy(() => {
+      const rows = batch.size * batch.n;
+      const init = stateInitOf(this.o.stateInit, this.o.stateInitScale, this.o.seed);
+      return {
+        x: x0 ? tf.clone(x0) : (tf.zeros([batch.size, batch.n]) as tf.Tensor2D),
+        h: initialTensors(rows, this.o.hidden, this.o.layers, init),
+        c: initialTensors(rows, this.o.hidden, this.o.layers, init),
+      };
+    });
+  }
+
+  step(problem: Problem, batch: ProblemBatch, state: DmState): DmState {
+    return tf.tidy(() => {
+      const [B, n] = [batch.size, batch.n];
+      const g = problem.subgradient(batch, state.x);
+      const input = detach(tf.reshape(tf.stack([g, state.x], 2), [B * n, 2]) as tf.Tensor2D);
+      const r = this.rnn.apply(input, state.h, state.c);
+      const update = tf.reshape(this.out.apply(r.output), [B, n]);
+      return { x: tf.sub(state.x, tf.mul(this.o.outputScale, update)) as tf.Tensor2D, h: r.h, c: r.c };
+    });
+  }
+}
+
+export const l2oDmRegistration: ModelRegistration & { optionLines(): string[] } = {
+  id: 'l2o-dm',
+  description: 'L2O-DM (Andrychowicz et al. 2016): 2-layer LSTM-20, x ← x − output',
+  create: (options = {}) => new L2oDm(options),
+  defaultConfig: () => defaultsOf(fields) as unknown as Record<string, unknown>,
+  optionLines: () => describeOptions(fields),
+};

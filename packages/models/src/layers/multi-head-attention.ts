@@ -1,0 +1,109 @@
+import { tf } from '@l2o/core';
+import { L2oError } from '@l2o/core';
+import { constant, uniform, type WeightFactory } from '../weights.js';
+
+/**
+ * `softmax`: exact scaled dot-product attention, O(Lq·Lk). `linear`: kernelised attention
+ * (Katharopoulos et al. 2020) with φ(u) = elu(u) + 1, φ(q)(φ(K)ᵀV) / φ(q)·Σφ(k), O(Lq + Lk): the
+ * same weights, a cost linear in the number of tokens.
+ */
+export type AttentionKernel = 'softmax' | 'linear';
+
+/** [M, Lq, d], [M, Lk, d], [M, Lk, d] → [M, Lq, d]. */
+function softmaxAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, d: number): tf.Tensor3D {
+  const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d));
+  return tf.matMul(tf.softmax(scores, -1), v);
+}
+
+function linearAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D {
+  const fq = tf.add(tf.elu(q), 1);
+  const fk = tf.add(tf.elu(k), 1);
+  const kv = tf.matMul(fk, v, true, false); // [M, d, d]
+  const z = tf.sum(fk, 1, true); // [M, 1, d]
+  const numerator = tf.matMul(fq, kv); // [M, Lq, d]
+  const denominator = tf.sum(tf.mul(fq, z), 2, true); // [M, Lq, 1]
+  return tf.div(numerator, denominator);
+}
+
+/**
+ * PyTorch nn.MultiheadAttention (batch_first, no masks, no dropout on the weights):
+ *   q = Q W_qᵀ + b_q, k = K W_kᵀ + b_k, v = V W_vᵀ + b_v with [W_q; W_k; W_v] = in_proj_weight
+ *   [3E, E] and in_proj_bias [3E]; each of `heads` heads attends with softmax(q kᵀ/√d) v on its
+ *   d = E/heads slice; the heads are concatenated and projected by out_proj (E×E + bias).
+ * Initialisation as PyTorch: in_proj_weight xavier-uniform (bound √(6/(E+3E))), in_proj_bias 0,
+ * out_proj.weight uniform(±1/√E), out_proj.bias 0.
+ */
+export class MultiHeadAttention {
+  readonly inProjWeight: tf.Variable;
+  readonly inProjBias: tf.Variable;
+  readonly outProjWeight: tf.Variable;
+  readonly outProjBias: tf.Variable;
+  readonly headDim: number;
+
+  constructor(
+    weights: WeightFactory,
+    readonly embedDim: number,
+    readonly heads: number,
+  ) {
+    if (!Number.isInteger(heads) || heads < 1 || embedDim % heads !== 0) {
+      throw new L2oError(`Multi-head attention needs the width ${embedDim} to be a multiple of the number of heads ${heads}.`);
+    }
+    this.headDim = embedDim / heads;
+    const E = embedDim;
+    this.inProjWeight = weights.create('in_proj_weight', [3 * E, E], uniform(Math.sqrt(6 / (E + 3 * E))));
+    this.inProjBias = weights.create('in_proj_bias', [3 * E], constant(0));
+    const out = weights.scope('out_proj');
+    this.outProjWeight = out.create('weight', [E, E], uniform(1 / Math.sqrt(E)));
+    this.outProjBias = out.create('bias', [E], constant(0));
+  }
+
+  static parameterCount(embedDim: number): number {
+    return 4 * embedDim * embedDim + 4 * embedDim;
+  }
+
+  /** [N, L, E] → [N·heads, L, d]. */
+  private splitHeads(x: tf.Tensor3D): tf.Tensor3D {
+    const [N, L] = x.shape;
+    const t = tf.transpose(tf.reshape(x, [N, L, this.heads, this.headDim]), [0, 2, 1, 3]);
+    return tf.reshape(t, [N * this.heads, L, this.headDim]);
+  }
+
+  private project(x: tf.Tensor3D, part: number): tf.Tensor3D {
+    const E = this.embedDim;
+    const [N, L] = x.shape;
+    const w = tf.slice(this.inProjWeight, [part * E, 0], [E, E]);
+    const b = tf.slice(this.inProjBias, [part * E], [E]);
+    const flat = tf.reshape(x, [N * L, E]);
+    return tf.reshape(tf.add(tf.matMul(flat, w, false, true), b), [N, L, E]);
+  }
+
+  /**
+   * query [N, Lq, E], key and value [N, Lk, E] → [N, Lq, E]. With key = value = query this is
+   * self-attention (the `coordinates` axis); with one query and W keys, attention over history.
+   */
+  apply(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, kernel: AttentionKernel = 'softmax'): tf.Tensor3D {
+    const [N, Lq, E] = query.shape;
+    let q: tf.Tensor3D;
+    let k: tf.Tensor3D;
+    let v: tf.Tensor3D;
+    if (query === key && key === value) {
+      // One matmul for the three projections.
+      const all = tf.add(tf.matMul(tf.reshape(query, [N * Lq, E]), this.inProjWeight, false, true), this.inProjBias);
+      const [aq, ak, av] = tf.split(all, 3, 1);
+      q = tf.reshape(aq!, [N, Lq, E]);
+      k = tf.reshape(ak!, [N, Lq, E]);
+      v = tf.reshape(av!, [N, Lq, E]);
+    } else {
+      q = this.project(query, 0);
+      k = this.project(key, 1);
+      v = this.project(value, 2);
+    }
+    const qh = this.splitHeads(q);
+    const kh = this.splitHeads(k);
+    const vh = this.splitHeads(v);
+    const ctx = kernel === 'softmax' ? softmaxAttention(qh, kh, vh, this.headDim) : linearAttention(qh, kh, vh);
+    const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [N, this.heads, Lq, this.headDim]), [0, 2, 1, 3]), [N * Lq, E]);
+    const out = tf.add(tf.matMul(merged, this.outProjWeight, false, true), this.outProjBias);
+    return tf.reshape(out, [N, Lq, E]);
+  }
+}

@@ -1,0 +1,23 @@
+import type { ModelRegistration } from '@l2o/core';
+import { defaultsOf, describeOptions, resolveOptions, type OptionFields } from '../options.js';
+import type { PaModelDefinition } from './backbone.js';
+import { PaOptimizer, paOptionFields, type PaOptions } from './pa-optimizer.js';
+
+/**
+ * Turns a backbone definition into a model registration: the backbone's options plus the PA
+ * options, resolved with defaults; the PA heads and update are shared. A third-party plugin
+ * registers a new PA-family optimizer with `registrar.model(definePaModel({...}))`.
+ */
+export function definePaModel<O extends object>(definition: PaModelDefinition<O>): ModelRegistration & { optionLines(): string[] } {
+  const fields = { ...definition.options, ...paOptionFields } as OptionFields<O & PaOptions>;
+  return {
+    id: definition.id,
+    description: definition.description,
+    create(options = {}) {
+      const config = resolveOptions(definition.id, fields, options);
+      return new PaOptimizer<O>(definition.id, options, config, definition.backbone);
+    },
+    defaultConfig: () => defaultsOf(fields) as Record<string, unknown>,
+    optionLines: () => describeOptions(fields),
+  };
+}
