@@ -5,7 +5,7 @@ import { Linear } from './layers/linear.js';
 import { StackedLstm } from './layers/stacked-rnn.js';
 import { detach } from './ops.js';
 import { defaultsOf, describeOptions, intOption, numberOption, resolveOptions, type OptionFields } from './options.js';
-import { initialTensors, stateInitOf, stateInitOptions, type StateInitMode } from './state-init.js';
+import { initialTensors, inputGradientOption, stateInitOf, stateInitOptions, type InputGradient, type StateInitMode } from './state-init.js';
 
 export interface L2oDmOptions {
   hidden: number;
@@ -13,6 +13,7 @@ export interface L2oDmOptions {
   outputScale: number;
   stateInit: StateInitMode;
   stateInitScale: number;
+  inputGradient: InputGradient;
   seed: number;
 }
 
@@ -21,6 +22,7 @@ const fields: OptionFields<L2oDmOptions> = {
   layers: intOption(2, 'LSTM layers', { min: 1 }),
   outputScale: numberOption(0.1, 'x ← x − outputScale · output (0.1 as in the L2O-DM code)', { min: 0, exclusiveMin: true }),
   ...stateInitOptions,
+  inputGradient: inputGradientOption,
   seed: intOption(0, 'seed of the weight initialisation', { min: 0 }),
 };
 
@@ -63,7 +65,8 @@ export class L2oDm extends LearnedModel<DmState> {
     return tf.tidy(() => {
       const [B, n] = [batch.size, batch.n];
       const g = problem.subgradient(batch, state.x);
-      const input = detach(tf.reshape(tf.stack([g, state.x], 2), [B * n, 2]) as tf.Tensor2D);
+      const features = tf.reshape(tf.stack([g, state.x], 2), [B * n, 2]) as tf.Tensor2D;
+      const input = this.o.inputGradient === 'stop' ? detach(features) : features;
       const r = this.rnn.apply(input, state.h, state.c);
       const update = tf.reshape(this.out.apply(r.output), [B, n]);
       return { x: tf.sub(state.x, tf.mul(this.o.outputScale, update)) as tf.Tensor2D, h: r.h, c: r.c };

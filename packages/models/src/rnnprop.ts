@@ -3,9 +3,9 @@ import type { ModelRegistration, OptimizerState, Problem, ProblemBatch, StepCont
 import { LearnedModel } from './learned-model.js';
 import { Linear } from './layers/linear.js';
 import { StackedLstm } from './layers/stacked-rnn.js';
-import { detach } from './ops.js';
+import { detach, tanh } from './ops.js';
 import { defaultsOf, describeOptions, intOption, numberOption, resolveOptions, type OptionFields } from './options.js';
-import { initialTensors, stateInitOf, stateInitOptions, type StateInitMode } from './state-init.js';
+import { initialTensors, inputGradientOption, stateInitOf, stateInitOptions, type InputGradient, type StateInitMode } from './state-init.js';
 
 export interface RnnPropOptions {
   hidden: number;
@@ -16,6 +16,7 @@ export interface RnnPropOptions {
   outputScale: number;
   stateInit: StateInitMode;
   stateInitScale: number;
+  inputGradient: InputGradient;
   seed: number;
 }
 
@@ -27,6 +28,7 @@ const fields: OptionFields<RnnPropOptions> = {
   eps: numberOption(1e-8, 'added to √v̂', { min: 0, exclusiveMin: true }),
   outputScale: numberOption(0.1, 'x ← x − outputScale · tanh(output)', { min: 0, exclusiveMin: true }),
   ...stateInitOptions,
+  inputGradient: inputGradientOption,
   seed: intOption(0, 'seed of the weight initialisation', { min: 0 }),
 };
 
@@ -77,14 +79,14 @@ export class RnnProp extends LearnedModel<RnnPropState> {
     const t = ctx.k + 1;
     return tf.tidy(() => {
       const [B, n] = [batch.size, batch.n];
-      const g = detach(problem.subgradient(batch, state.x));
+      const g = this.o.inputGradient === 'stop' ? detach(problem.subgradient(batch, state.x)) : problem.subgradient(batch, state.x);
       const m = tf.add(tf.mul(beta1, state.m), tf.mul(1 - beta1, g)) as tf.Tensor2D;
       const v = tf.add(tf.mul(beta2, state.v), tf.mul(1 - beta2, tf.square(g))) as tf.Tensor2D;
       const denom = tf.add(tf.sqrt(tf.div(v, 1 - beta2 ** t)), eps);
       const features = tf.stack([tf.div(tf.div(m, 1 - beta1 ** t), denom), tf.div(g, denom)], 2);
       const input = tf.elu(this.inLayer.apply(tf.reshape(features, [B * n, 2]) as tf.Tensor2D)) as tf.Tensor2D;
       const r = this.rnn.apply(input, state.h, state.c);
-      const update = tf.reshape(tf.tanh(this.out.apply(r.output)), [B, n]);
+      const update = tf.reshape(tanh(this.out.apply(r.output)), [B, n]);
       return { x: tf.sub(state.x, tf.mul(this.o.outputScale, update)) as tf.Tensor2D, m, v, h: r.h, c: r.c };
     });
   }

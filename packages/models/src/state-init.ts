@@ -10,6 +10,18 @@ export interface StateInit {
   rng: Rng;
 }
 
+export type InputGradient = 'stop' | 'flow';
+
+/**
+ * Whether the meta-gradient flows through the network's inputs (∇f(y), y). The papers stop it;
+ * `flow` gives the full derivative of the unrolled loss (used by the finite-difference checks).
+ */
+export const inputGradientOption: OptionField<InputGradient> = enumOption<InputGradient>(
+  'stop',
+  ['stop', 'flow'],
+  "'stop': no meta-gradient through the network inputs ∇f(y), y (the papers); 'flow': full derivative",
+);
+
 export const stateInitOptions: { stateInit: OptionField<StateInitMode>; stateInitScale: OptionField<number> } = {
   stateInit: enumOption<StateInitMode>('zeros', ['zeros', 'random'], "recurrent state at the start: 'zeros' or small random N(0, stateInitScale²)"),
   stateInitScale: numberOption(0.01, "standard deviation of the 'random' initial state", { min: 0 }),

@@ -1,5 +1,6 @@
 import { tf } from '@l2o/core';
 import { uniform, type WeightFactory } from '../weights.js';
+import { gateProduct, tanh } from '../ops.js';
 
 /**
  * One layer of PyTorch nn.GRU, one time step. Gates in PyTorch order (r, z, n), two bias
@@ -33,13 +34,12 @@ export class GruCell {
   /** x: [rows, in], h: [rows, hidden] → h'. */
   apply(x: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
     const H = this.hiddenSize;
-    const gi = tf.add(tf.matMul(x, this.weightIh, false, true), this.biasIh);
-    const gh = tf.add(tf.matMul(h, this.weightHh, false, true), this.biasHh);
-    const [ir, iz, inn] = tf.split(gi, [H, H, H], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    const [hr, hz, hn] = tf.split(gh, [H, H, H], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    const r = tf.sigmoid(tf.add(ir, hr));
-    const z = tf.sigmoid(tf.add(iz, hz));
-    const n = tf.tanh(tf.add(inn, tf.mul(r, hn)));
-    return tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h));
+    const input = (k: number) => gateProduct(x, this.weightIh, this.biasIh, k, H);
+    const hidden = (k: number) => gateProduct(h, this.weightHh, this.biasHh, k, H);
+    const r = tf.sigmoid(tf.add(input(0), hidden(0)));
+    const z = tf.sigmoid(tf.add(input(1), hidden(1)));
+    const n = tanh(tf.add(input(2), tf.mul(r, hidden(2))));
+    // (1 − z) n + z h = n + z (h − n): one op fewer on the wide tensors.
+    return tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D;
   }
 }

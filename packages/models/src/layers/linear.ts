@@ -1,5 +1,6 @@
 import { tf } from '@l2o/core';
 import { uniform, type WeightFactory } from '../weights.js';
+import { affine } from '../ops.js';
 
 /**
  * PyTorch nn.Linear: y = x Wᵀ + b with W [out, in], both initialised uniform(±1/√in) as
@@ -25,6 +26,6 @@ export class Linear {
 
   /** x: [rows, in] → [rows, out]. */
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.weight, false, true), this.bias);
+    return affine(x, this.weight as tf.Tensor2D, this.bias as tf.Tensor1D);
   }
 }

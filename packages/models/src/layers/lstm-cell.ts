@@ -1,5 +1,6 @@
 import { tf } from '@l2o/core';
 import { uniform, type WeightFactory } from '../weights.js';
+import { gateProduct, tanh } from '../ops.js';
 
 export interface LstmState {
   h: tf.Tensor2D;
@@ -39,14 +40,12 @@ export class LstmCell {
 
   /** x: [rows, in], h, c: [rows, hidden]. */
   apply(x: tf.Tensor2D, state: LstmState): LstmState {
-    const H = this.hiddenSize;
-    const gates = tf.add(
-      tf.add(tf.matMul(x, this.weightIh, false, true), this.biasIh),
-      tf.add(tf.matMul(state.h, this.weightHh, false, true), this.biasHh),
-    );
-    const [i, f, g, o] = tf.split(gates, [H, H, H, H], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-    const c = tf.add(tf.mul(tf.sigmoid(f), state.c), tf.mul(tf.sigmoid(i), tf.tanh(g)));
-    const h = tf.mul(tf.sigmoid(o), tf.tanh(c));
+    // One product per gate instead of one [rows, 4H] product and a split: splitting the wide
+    // per-coordinate tensor costs more on WASM than the extra small products.
+    const gate = (k: number) => tf.add(gateProduct(x, this.weightIh, this.biasIh, k, this.hiddenSize), gateProduct(state.h, this.weightHh, this.biasHh, k, this.hiddenSize));
+    const [i, f, g, o] = [0, 1, 2, 3].map(gate) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const c = tf.add(tf.mul(tf.sigmoid(f), state.c), tf.mul(tf.sigmoid(i), tanh(g)));
+    const h = tf.mul(tf.sigmoid(o), tanh(c));
     return { h: h as tf.Tensor2D, c: c as tf.Tensor2D };
   }
 }

@@ -1,6 +1,7 @@
 import { tf } from '@l2o/core';
 import { L2oError } from '@l2o/core';
 import { constant, uniform, type WeightFactory } from '../weights.js';
+import { affine } from '../ops.js';
 
 /**
  * `softmax`: exact scaled dot-product attention, O(Lq·Lk). `linear`: kernelised attention
@@ -74,7 +75,7 @@ export class MultiHeadAttention {
     const w = tf.slice(this.inProjWeight, [part * E, 0], [E, E]);
     const b = tf.slice(this.inProjBias, [part * E], [E]);
     const flat = tf.reshape(x, [N * L, E]);
-    return tf.reshape(tf.add(tf.matMul(flat, w, false, true), b), [N, L, E]);
+    return tf.reshape(affine(flat as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), [N, L, E]);
   }
 
   /**
@@ -83,27 +84,19 @@ export class MultiHeadAttention {
    */
   apply(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, kernel: AttentionKernel = 'softmax'): tf.Tensor3D {
     const [N, Lq, E] = query.shape;
+    // One projection per part (no split of a [·, 3E] product: splits are slow on WASM).
     let q: tf.Tensor3D;
     let k: tf.Tensor3D;
     let v: tf.Tensor3D;
-    if (query === key && key === value) {
-      // One matmul for the three projections.
-      const all = tf.add(tf.matMul(tf.reshape(query, [N * Lq, E]), this.inProjWeight, false, true), this.inProjBias);
-      const [aq, ak, av] = tf.split(all, 3, 1);
-      q = tf.reshape(aq!, [N, Lq, E]);
-      k = tf.reshape(ak!, [N, Lq, E]);
-      v = tf.reshape(av!, [N, Lq, E]);
-    } else {
-      q = this.project(query, 0);
-      k = this.project(key, 1);
-      v = this.project(value, 2);
-    }
+    q = this.project(query, 0);
+    k = this.project(key, 1);
+    v = this.project(value, 2);
     const qh = this.splitHeads(q);
     const kh = this.splitHeads(k);
     const vh = this.splitHeads(v);
     const ctx = kernel === 'softmax' ? softmaxAttention(qh, kh, vh, this.headDim) : linearAttention(qh, kh, vh);
     const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [N, this.heads, Lq, this.headDim]), [0, 2, 1, 3]), [N * Lq, E]);
-    const out = tf.add(tf.matMul(merged, this.outProjWeight, false, true), this.outProjBias);
+    const out = affine(merged as tf.Tensor2D, this.outProjWeight as tf.Tensor2D, this.outProjBias as tf.Tensor1D);
     return tf.reshape(out, [N, Lq, E]);
   }
 }

@@ -4,7 +4,7 @@ import { LearnedModel } from '../learned-model.js';
 import { Linear } from '../layers/linear.js';
 import { detach } from '../ops.js';
 import { enumOption, intOption, numberOption, type OptionFields } from '../options.js';
-import { stateInitOf, stateInitOptions, type StateInitMode } from '../state-init.js';
+import { inputGradientOption, stateInitOf, stateInitOptions, type InputGradient, type StateInitMode } from '../state-init.js';
 import type { Backbone, BackboneState } from './backbone.js';
 
 export type PaNormalisation = '2sigmoid' | 'softplus';
@@ -19,6 +19,7 @@ export interface PaOptions {
   aScale: number;
   stateInit: StateInitMode;
   stateInitScale: number;
+  inputGradient: InputGradient;
   seed: number;
 }
 
@@ -30,6 +31,7 @@ export const paOptionFields: OptionFields<PaOptions> = {
   aNorm: enumOption<PaNormalisation>('2sigmoid', NORMS, "normalisation of A: '2sigmoid' (2·σ) or 'softplus'"),
   aScale: numberOption(1, 'A = aScale · norm(a head)', { min: 0 }),
   ...stateInitOptions,
+  inputGradient: inputGradientOption,
   seed: intOption(0, 'seed of the weight initialisation (platform RNG)', { min: 0 }),
 };
 
@@ -121,7 +123,8 @@ export class PaOptimizer<O extends object = Record<string, unknown>> extends Lea
     const n = batch.n;
     const y = state.y ?? state.x;
     const grad = problem.grad(batch, y);
-    const input = detach(tf.reshape(tf.stack([grad, y], 2), [B * n, 2]) as tf.Tensor2D);
+    const features = tf.reshape(tf.stack([grad, y], 2), [B * n, 2]) as tf.Tensor2D;
+    const input = this.pa.inputGradient === 'stop' ? detach(features) : features;
     const previous: BackboneState = {};
     for (const key of this.backbone.stateKeys) {
       const value = state[key];
