@@ -140,5 +140,14 @@ export function createSyntheticDataset(createOptions: Record<string, unknown> = 
       const options = mergeOptions('synthetic', SYNTHETIC_OPTIONS, createOptions, request.options);
       return generateSynthetic(syntheticSettings(request.problem, options), request.count, request.rng);
     },
+    async describe() {
+      return {
+        id: 'synthetic',
+        serves,
+        description: 'generated: LASSO (A N(0,1) with unit columns, s-sparse x*, b = Ax*) and logistic-l1 (b = 1[Ax* ≥ 0]); presets paper and toy',
+        needsFiles: false,
+        present: true,
+      };
+    },
   };
 }

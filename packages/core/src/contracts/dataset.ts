@@ -24,6 +24,26 @@ export interface DatasetContext {
   log: (line: string) => void;
 }
 
+/** Where a dataset's raw files are and where they come from (`l2o datasets info`). */
+export interface DatasetInfo {
+  id: string;
+  serves: readonly string[];
+  description: string;
+  /** Generated data needs no files. */
+  needsFiles: boolean;
+  present: boolean;
+  /** Where the raw files were found: the data directory or the cache. */
+  location?: string;
+  sizeBytes?: number;
+  /** Official source(s) a download uses. */
+  sources?: string[];
+  /** SHA-256 of the raw files the dataset accepts. */
+  checksums?: Record<string, string>;
+  citation?: string;
+}
+
+export type DownloadProgress = (doneBytes: number, totalBytes: number | undefined, what: string) => void;
+
 /** A source of problem instances; it declares the problems it serves. */
 export interface Dataset {
   readonly id: string;
@@ -32,4 +52,8 @@ export interface Dataset {
   /** True when its instances are a fixed finite set (real data), false for a generator. */
   readonly fixed: boolean;
   instances(request: DatasetRequest, ctx: DatasetContext): Promise<InstanceSet>;
+  /** Provenance and presence of the raw files. */
+  describe(ctx: DatasetContext): Promise<DatasetInfo>;
+  /** Downloads, verifies and caches the raw files (a no-op for generated data). */
+  fetch?(ctx: DatasetContext, onProgress?: DownloadProgress): Promise<DatasetInfo>;
 }
