@@ -37,6 +37,16 @@ describe('evaluation protocol', () => {
     expect(curve.iterationsTo['0.01']).toBe(iterationsToReach(curve.meanGap, 1e-2));
   });
 
+  it('leaves instances with F* = 0 out of the gap average', async () => {
+    const set = tinyLassoSet(3, 6, 8, 2, new Rng(9));
+    set.b.fill(0, 6, 12); // instance 1: b = 0, so x* = 0 and F* = 0
+    set.fStar = (await solveReference(tinyLasso, tinyIsta, set, { maxIterations: 3000, tolerance: 1e-6, checkEvery: 50, batchSize: 3 })).fStar;
+    expect(set.fStar[1]).toBe(0);
+    const curve = await evaluateOptimizer(tinyLasso, tinyIsta, set, { iterations: 5, batchSize: 3 });
+    expect(curve.gapInstances).toBe(2);
+    expect(curve.meanGap.every(Number.isFinite)).toBe(true);
+  });
+
   it('counts "never" for thresholds not reached', () => {
     expect(iterationsToReach([1, 0.5, 0.02], 1e-2)).toBeNull();
     expect(iterationsToReach([1, 0.5, 0.009], 1e-2)).toBe(2);

@@ -19,6 +19,8 @@ export interface EvaluateOptions {
 export interface EvaluationCurve {
   optimizer: string;
   instances: number;
+  /** Instances in the gap average: those with a known, non-zero F*. */
+  gapInstances: number;
   /** Mean F(x_k) over instances, k = 0..K. */
   meanF: number[];
   /** Mean over instances of (F(x_k) − F*)/F*, k = 0..K (NaN when the set has no F*). */
@@ -48,6 +50,7 @@ export async function evaluateOptimizer(
   const K = options.iterations;
   const sumF = new Float64Array(K + 1);
   const sumGap = new Float64Array(K + 1);
+  let gapInstances = 0;
   const started = performance.now();
   for (let start = 0; start < set.count; start += options.batchSize) {
     const part = sliceInstances(set, start, options.batchSize);
@@ -70,8 +73,13 @@ export async function evaluateOptimizer(
         for (let i = 0; i < part.count; i++) {
           const F = values[k * part.count + i]!;
           sumF[k] += F;
-          // Without F* (a validation set) only F is averaged.
-          if (part.fStar) sumGap[k] += (F - part.fStar[i]!) / Math.abs(part.fStar[i]!);
+          // Without F* (a validation set) only F is averaged. An instance with F* = 0 (e.g. a flat
+          // image patch, b = 0) has no relative gap: it is left out of the gap average.
+          const fStar = part.fStar?.[i];
+          if (fStar !== undefined && fStar !== 0) {
+            sumGap[k] += (F - fStar) / Math.abs(fStar);
+            if (k === 0) gapInstances++;
+          }
         }
       }
     } finally {
@@ -80,13 +88,14 @@ export async function evaluateOptimizer(
     options.onProgress?.(Math.min(set.count, start + options.batchSize), set.count);
   }
   const meanF = Array.from(sumF, (v) => v / set.count);
-  const meanGap = set.fStar ? Array.from(sumGap, (v) => v / set.count) : meanF.map(() => Number.NaN);
+  const meanGap = gapInstances > 0 ? Array.from(sumGap, (v) => v / gapInstances) : meanF.map(() => Number.NaN);
   if (meanF.some((v) => !Number.isFinite(v))) {
     throw new L2oError(`Optimizer '${optimizer.id}' diverged: F is not finite on the test set.`, 'Lower its step size.');
   }
   return {
     optimizer: optimizer.id,
     instances: set.count,
+    gapInstances,
     meanF,
     meanGap,
     finalGap: meanGap[K]!,
