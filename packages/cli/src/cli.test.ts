@@ -8,12 +8,13 @@ const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-cli-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const dirs = { cache: path.join(temp, 'cache'), runs: path.join(temp, 'runs') };
 
-/** One line on stderr, starting with "Error:", no stack trace. */
+/** The error is one line on stderr, the last, starting with "Error:"; no stack trace. */
 function expectOneLineError(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split('\n').filter((l) => l.trim());
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^Error: /);
-  expect(lines[0]).toMatch(pattern);
+  const lines = stderr.trim().split('\n').filter((l) => l.trim() && !/^warning: /.test(l));
+  const errors = lines.filter((l) => l.startsWith('Error'));
+  expect(errors, stderr).toHaveLength(1);
+  expect(lines.at(-1)).toBe(errors[0]);
+  expect(errors[0]).toMatch(pattern);
   expect(stderr).not.toMatch(/\n\s+at /);
 }
 

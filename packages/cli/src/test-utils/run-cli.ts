@@ -17,7 +17,8 @@ export interface CliResult {
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, L2O_BACKEND: 'wasm', ...options.env },
+    // vitest sets NODE_ENV=test, which turns on oclif's developer warnings; users do not have it.
+    env: { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', ...options.env },
     encoding: 'utf8',
     timeout: 300_000,
   });

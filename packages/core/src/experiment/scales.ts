@@ -40,7 +40,7 @@ export const SCALES: Record<string, Scale> = {
   quick: {
     name: 'quick',
     datasetPreset: 'toy',
-    training: { globalSteps: 100, batchSize: 64, iterations: 100, unroll: 20, validateEvery: 20, validationSize: 256 },
+    training: { globalSteps: 60, batchSize: 32, iterations: 100, unroll: 20, validateEvery: 20, validationSize: 128 },
     test: { count: 256, batchSize: 256, iterations: 100 },
     reference: { maxIterations: 5000, tolerance: 1e-6 },
   },
