@@ -31,3 +31,6 @@ export * from './experiment/run-comparison.js';
 export * from './experiment/train-model.js';
 export * from './experiment/export.js';
 export * from './bench/bench.js';
+export * from './report/plot.js';
+export * from './report/rerender.js';
+export * from './experiment/spec.js';

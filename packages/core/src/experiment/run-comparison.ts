@@ -13,7 +13,8 @@ import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/ru
 import { checkServes, loadOrBuildTestSet, type TestSetRequest } from './test-set.js';
 import { getScale } from './scales.js';
 import { datasetOptionsAtScale, trainModelOn, type PluginRef } from './train-model.js';
-import { renderSummaryMarkdown, type RunSummary, type OptimizerSummary } from './summary.js';
+import { convergenceSvg, svgToPng } from '../report/plot.js';
+import { plotTitle, renderSummaryMarkdown, type RunSummary, type OptimizerSummary } from './summary.js';
 
 export interface OptimizerRef extends PluginRef {
   /** Name in tables and plots; defaults to the id. */
@@ -190,6 +191,9 @@ export async function runComparison(
   files['config.json'] = `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;
   files['summary.json'] = `${JSON.stringify(summary, null, 2)}\n`;
   files['summary.md'] = renderSummaryMarkdown(summary);
+  const svg = await convergenceSvg(curves, plotTitle(summary));
+  files['convergence.svg'] = svg;
+  files['convergence.png'] = svgToPng(svg);
   const runDir = await writeRunDir(newRunDirName(settings.runsDir, spec.name), files);
   return { runDir, summary, curves };
 }

@@ -49,6 +49,7 @@ export function renderSummaryMarkdown(s: RunSummary): string {
     '',
     `Problem \`${s.problem.id}\`, trained on \`${s.trainDataset.id}\`, tested on \`${s.testDataset.id}\` (${s.testInstances} instances, ${s.iterations} iterations).`,
     `Scale \`${s.scale}\`, seed ${s.seed}, engine \`${s.engine}\`, ${s.createdAt}.`,
+    '![convergence](convergence.png)',
     '',
     line(head),
     line(head.map(() => '---')),
@@ -57,4 +58,9 @@ export function renderSummaryMarkdown(s: RunSummary): string {
     'Gap: mean over test instances of (F(x_k) − F*)/F*, with F* from the reference solver.',
     '',
   ].join('\n');
+}
+
+export function plotTitle(s: RunSummary): string {
+  const train = s.optimizers.some((o) => o.kind === 'learned') ? `trained on ${s.trainDataset.id}, ` : '';
+  return `${s.name}: ${s.problem.id}, ${train}tested on ${s.testDataset.id} (${s.testInstances} instances)`;
 }

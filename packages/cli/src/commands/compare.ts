@@ -1,0 +1,19 @@
+import { Args } from '@oclif/core';
+import { compareRuns } from '@l2o/core';
+import { L2oCommand } from '../base-command.js';
+
+export default class Compare extends L2oCommand {
+  static override summary = 'Set runs side by side: the final mean relative gap of every optimizer in each run.';
+  static override examples = ['<%= config.bin %> compare runs/*fig1* runs/*fig2*'];
+  static override strict = false;
+  static override args = { runs: Args.string({ required: true, description: 'Run directories.' }) };
+  static override flags = {};
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(Compare);
+    this.jsonMode = flags.json;
+    const result = compareRuns(argv as string[]);
+    if (this.jsonMode) return this.printJson(result.rows);
+    process.stdout.write(result.markdown);
+  }
+}

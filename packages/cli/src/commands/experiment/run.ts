@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { loadExperimentSpec, resolveExperiment, runComparison } from '@l2o/core';
+import { L2oCommand } from '../../base-command.js';
+import { ComparisonProgress } from '../../progress.js';
+import { curvesTable } from '../../format.js';
+
+export default class ExperimentRun extends L2oCommand {
+  static override summary = 'Run an experiment spec (YAML): train what needs training, evaluate every optimizer, plot and summarise.';
+  static override description =
+    'Writes a run directory with the resolved config, per-optimizer metrics (CSV and JSON), checkpoints, convergence.svg/.png and summary.md. Checkpoints of identical config are reused. The paper\'s figures are experiments/paper/fig1.yaml … fig7.yaml.';
+  static override examples = [
+    '<%= config.bin %> experiment run experiments/paper/fig1.yaml --scale smoke',
+    'L2O_DATA_DIR=../shared/datasets <%= config.bin %> experiment run experiments/paper/fig4.yaml --scale cpu',
+  ];
+  static override args = { spec: Args.string({ required: true, description: 'Path of the YAML spec.' }) };
+  static override flags = {
+    scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'cpu' }),
+    retrain: Flags.boolean({ summary: 'Train even when a checkpoint of identical config is cached.' }),
+    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
+    download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
+    'runs-dir': Flags.string({ default: 'runs', summary: 'Where run directories are written.' }),
+    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(ExperimentRun);
+    const file = path.resolve(args.spec);
+    const spec = loadExperimentSpec(file);
+    const platform = await this.boot(flags, {
+      runsDir: path.resolve(flags['runs-dir']),
+      dataDir: flags['data-dir'],
+      allowDownload: flags.download,
+      ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+    });
+    const comparison = { ...resolveExperiment(spec, args.spec, flags.scale, platform.registry), retrain: flags.retrain };
+    const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    const result = await runComparison(platform, comparison, (e) => progress.handle(e), controller.signal).finally(() => progress.stop());
+    if (this.jsonMode) return this.printJson({ runDir: result.runDir, summary: result.summary });
+    if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
+    process.stdout.write(`run directory: ${result.runDir}\n`);
+  }
+}

@@ -1,0 +1,86 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, SHARED_DATASETS, runCli } from './test-utils/run-cli.js';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-experiments-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+const env = { L2O_DATA_DIR: SHARED_DATASETS };
+const dirs = ['--runs-dir', path.join(temp, 'runs'), '--cache-dir', path.join(temp, 'cache')];
+
+/** Decodes a PNG's pixel stream: signature, IHDR, the concatenated IDAT inflated to h·(1 + w·bpp) bytes. */
+function decodePng(bytes: Buffer): { width: number; height: number } {
+  expect(bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  let offset = 8;
+  let width = 0;
+  let height = 0;
+  let channels = 0;
+  const idat: Buffer[] = [];
+  while (offset < bytes.length) {
+    const length = bytes.readUInt32BE(offset);
+    const type = bytes.toString('latin1', offset + 4, offset + 8);
+    const data = bytes.subarray(offset + 8, offset + 8 + length);
+    if (type === 'IHDR') {
+      [width, height] = [data.readUInt32BE(0), data.readUInt32BE(4)];
+      expect(data[8]).toBe(8); // bit depth
+      channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[data[9]!] ?? 0;
+    }
+    if (type === 'IDAT') idat.push(data);
+    offset += 12 + length;
+  }
+  expect(inflateSync(Buffer.concat(idat)).length).toBe(height * (1 + width * channels));
+  return { width, height };
+}
+
+describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experiments/paper/%s.yaml at smoke scale', (fig) => {
+  it('writes every file of the run directory with consistent content', () => {
+    const r = runCli(['experiment', 'run', path.join(REPO_ROOT, `experiments/paper/${fig}.yaml`), '--scale', 'smoke', '--json', ...dirs], { env });
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
+    expect(r.code).toBe(0);
+    const { runDir, summary } = JSON.parse(r.stdout) as { runDir: string; summary: { optimizers: { label: string; kind: string }[]; iterations: number } };
+    const files = readdirSync(runDir, { recursive: true }).map(String);
+    const labels = summary.optimizers.map((o) => o.label);
+    const expected = ['config.json', 'summary.json', 'summary.md', 'convergence.svg', 'convergence.png', ...labels.flatMap((l) => [`metrics/${l}.csv`, `metrics/${l}.json`])];
+    expect(files).toEqual(expect.arrayContaining(expected));
+    for (const o of summary.optimizers.filter((x) => x.kind === 'learned')) expect(files).toContain(`checkpoints/${o.label}.json`);
+    for (const label of labels) {
+      const csv = readFileSync(path.join(runDir, `metrics/${label}.csv`), 'utf8').trim().split('\n');
+      expect(csv[0]).toBe('iteration,mean_f,mean_rel_gap');
+      expect(csv).toHaveLength(summary.iterations + 2);
+      expect(csv.slice(1).every((row) => row.split(',').length === 3)).toBe(true);
+    }
+    const svg = readFileSync(path.join(runDir, 'convergence.svg'), 'utf8');
+    // vega draws one line mark per optimizer: a <path> with aria-roledescription="line mark".
+    const lines = [...svg.matchAll(/<path aria-label="[^"]*optimizer: ([^"]+)" role="graphics-symbol" aria-roledescription="line mark"/g)].map((m) => m[1]);
+    expect(lines.sort()).toEqual([...labels].sort());
+    for (const label of labels) expect(svg).toContain(`>${label}</text>`);
+    const png = decodePng(readFileSync(path.join(runDir, 'convergence.png')));
+    expect(png.width).toBeGreaterThan(500);
+    const md = readFileSync(path.join(runDir, 'summary.md'), 'utf8');
+    for (const label of labels) expect(md).toMatch(new RegExp(`^\\| ${label} \\|`, 'm'));
+  });
+});
+
+describe('experiment specs', () => {
+  const bad = (name: string, yaml: string) => {
+    const file = path.join(temp, `${name}.yaml`);
+    writeFileSync(file, yaml);
+    return runCli(['experiment', 'run', file, '--scale', 'smoke', ...dirs], { env });
+  };
+  const base = 'name: bad\nproblem: { id: lasso }\ntest: { dataset: synthetic }\n';
+  it.each([
+    ['unknown key', `${base}optimizers:\n  - { id: fista, colour: red }\n`, /.yaml:5: optimizers\[0\]\.colour: unknown key 'colour'\./],
+    ['wrong type', `${base}optimizers:\n  - { id: fista }\nseed: one\n`, /.yaml:6: seed: expected integer\./],
+    ['unknown plugin id', `${base}optimizers:\n  - { id: fista }\n  - { id: gru-mah }\n`, /.yaml: optimizers\[1\]\.id: Unknown optimizer or model 'gru-mah'\. Did you mean 'gru-mha'\?/],
+    ['dataset not serving the problem', 'name: bad\nproblem: { id: lasso }\ntest: { dataset: ionosphere }\noptimizers:\n  - { id: fista }\n', /.yaml: test\.dataset: dataset 'ionosphere' does not serve problem 'lasso'\./],
+    ['missing key', 'name: bad\nproblem: { id: lasso }\noptimizers:\n  - { id: fista }\n', /.yaml:1: \(top level\): missing key 'test'\./],
+  ])('rejects a spec with %s, naming file, path and expectation', (_case, yaml, message) => {
+    const r = bad(_case.replace(/ /g, '-'), yaml.replace('name: bad', 'name: bad'));
+    expect(r.code).toBe(2);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('Error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(message);
+  });
+});

@@ -1,0 +1,164 @@
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { UsageError } from '../errors.js';
+import type { PluginRegistry } from '../registry/registry.js';
+import type { ComparisonSpec } from './run-comparison.js';
+import { SCALES } from './scales.js';
+
+/** An experiment: what to train and compare, on what, at which scale. See docs/experiments.md. */
+export interface ExperimentSpec {
+  name: string;
+  description?: string;
+  problem: { id: string; options?: Record<string, unknown> };
+  train?: { dataset: string; options?: Record<string, unknown> };
+  test: { dataset: string; options?: Record<string, unknown> };
+  optimizers: { id: string; label?: string; options?: Record<string, unknown>; checkpoint?: string }[];
+  seed?: number;
+  reference?: { id: string; options?: Record<string, unknown> };
+  scales?: Record<string, ScaleOverride>;
+}
+
+export interface ScaleOverride {
+  training?: Record<string, unknown>;
+  test?: { count?: number; batchSize?: number; iterations?: number };
+  /** Extra options per dataset id at this scale (e.g. fewer BSDS500 patches for smoke runs). */
+  datasetOptions?: Record<string, Record<string, unknown>>;
+}
+
+const options = { type: 'object' };
+const plugin = (extra: Record<string, unknown> = {}) => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1 }, options, ...extra },
+});
+const datasetRef = { type: 'object', additionalProperties: false, required: ['dataset'], properties: { dataset: { type: 'string', minLength: 1 }, options } };
+const positiveInt = { type: 'integer', minimum: 1 };
+const scaleOverride = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    training: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        globalSteps: positiveInt,
+        batchSize: positiveInt,
+        iterations: positiveInt,
+        unroll: positiveInt,
+        learningRate: { type: 'number', exclusiveMinimum: 0 },
+        validateEvery: positiveInt,
+        validationSize: positiveInt,
+        validationIterations: positiveInt,
+        microBatch: { type: 'integer', minimum: 0 },
+        onNonFinite: { enum: ['stop', 'skip'] },
+      },
+    },
+    test: { type: 'object', additionalProperties: false, properties: { count: positiveInt, batchSize: positiveInt, iterations: positiveInt } },
+    datasetOptions: { type: 'object', additionalProperties: options },
+  },
+};
+
+export const EXPERIMENT_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'problem', 'test', 'optimizers'],
+  properties: {
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
+    description: { type: 'string' },
+    problem: plugin(),
+    train: datasetRef,
+    test: datasetRef,
+    optimizers: { type: 'array', minItems: 1, items: plugin({ label: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }, checkpoint: { type: 'string' } }) },
+    seed: { type: 'integer', minimum: 0 },
+    reference: plugin(),
+    scales: { type: 'object', additionalProperties: false, properties: Object.fromEntries(Object.keys(SCALES).map((s) => [s, scaleOverride])) },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const validate = ajv.compile<ExperimentSpec>(EXPERIMENT_SCHEMA);
+
+/** `/optimizers/2/options` → `optimizers[2].options`. */
+function readablePath(instancePath: string, extra?: string): string {
+  const parts = instancePath.split('/').slice(1).concat(extra ? [extra] : []);
+  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') || '(top level)';
+}
+
+function describeError(e: ErrorObject): { where: string; what: string } {
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      return { where: readablePath(e.instancePath, key), what: `unknown key '${key}'` };
+    }
+    case 'required':
+      return { where: readablePath(e.instancePath), what: `missing key '${(e.params as { missingProperty: string }).missingProperty}'` };
+    case 'type':
+      return { where: readablePath(e.instancePath), what: `expected ${(e.params as { type: string }).type}` };
+    case 'enum':
+      return { where: readablePath(e.instancePath), what: `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
+    default:
+      return { where: readablePath(e.instancePath), what: `expected a value that ${e.message}` };
+  }
+}
+
+/** Reads and validates an experiment spec; every error names the file, the path and what was expected. */
+export function loadExperimentSpec(file: string): ExperimentSpec {
+  if (!existsSync(file)) throw new UsageError(`Experiment spec ${file} does not exist.`, 'Give the path of a YAML spec, e.g. experiments/paper/fig1.yaml.');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    throw new UsageError(`${file}:${e.linePos?.[0].line ?? '?'}: not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const value = doc.toJS() as unknown;
+  if (!validate(value)) {
+    const e = validate.errors![0]!;
+    const { where, what } = describeError(e);
+    const segments = e.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    const node = doc.getIn(segments, true);
+    const line = isNode(node) && node.range ? `:${lineCounter.linePos(node.range[0]).line}` : '';
+    throw new UsageError(`${file}${line}: ${where}: ${what}.`, 'See docs/experiments.md for the format.');
+  }
+  return value;
+}
+
+/** Checks ids against the registry and resolves the spec at a scale into a comparison. */
+export function resolveExperiment(spec: ExperimentSpec, file: string, scale: string, registry: PluginRegistry): ComparisonSpec {
+  const at = (where: string, f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof UsageError) throw new UsageError(`${file}: ${where}: ${e.message}`, e.hint);
+      throw e;
+    }
+  };
+  if (!SCALES[scale]) throw new UsageError(`Unknown scale '${scale}'.`, `Use one of: ${Object.keys(SCALES).join(', ')}.`);
+  at('problem.id', () => registry.get('problem', spec.problem.id));
+  const trainId = spec.train?.dataset ?? 'synthetic';
+  for (const [where, id] of [['train.dataset', trainId], ['test.dataset', spec.test.dataset]] as const) {
+    at(where, () => {
+      const reg = registry.get('dataset', id);
+      if (!reg.serves.includes(spec.problem.id)) {
+        throw new UsageError(`dataset '${id}' does not serve problem '${spec.problem.id}'.`, `It serves: ${reg.serves.join(', ')}.`);
+      }
+    });
+  }
+  spec.optimizers.forEach((o, i) => at(`optimizers[${i}].id`, () => registry.getAny(['optimizer', 'model'], o.id)));
+  const override = spec.scales?.[scale] ?? {};
+  const withScaleOptions = (id: string, given?: Record<string, unknown>) => ({ ...override.datasetOptions?.[id], ...given });
+  return {
+    name: spec.name,
+    problem: { id: spec.problem.id, options: spec.problem.options },
+    trainDataset: { id: trainId, options: withScaleOptions(trainId, spec.train?.options) },
+    testDataset: { id: spec.test.dataset, options: withScaleOptions(spec.test.dataset, spec.test.options) },
+    optimizers: spec.optimizers.map((o) => ({ ...o, checkpoint: o.checkpoint ? path.resolve(path.dirname(file), o.checkpoint) : undefined })),
+    scale,
+    seed: spec.seed ?? 0,
+    training: override.training as ComparisonSpec['training'],
+    test: override.test,
+    reference: spec.reference,
+  };
+}

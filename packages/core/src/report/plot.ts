@@ -1,0 +1,43 @@
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { Resvg } from '@resvg/resvg-js';
+import type { EvaluationCurve } from '../evaluate/evaluator.js';
+
+/** Gaps at or below this are drawn at it: a log axis cannot show 0 or negative values. */
+export const GAP_FLOOR = 1e-12;
+
+/** The vega-lite spec of a convergence plot: mean relative gap (log) against iteration, a line per optimizer. */
+export function convergenceSpec(curves: readonly EvaluationCurve[], title: string): TopLevelSpec {
+  const values = curves.flatMap((c) =>
+    c.meanGap.map((gap, k) => ({ optimizer: c.optimizer, iteration: k, gap: Number.isFinite(gap) ? Math.max(gap, GAP_FLOOR) : null })),
+  );
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: title, subtitle: `gaps ≤ ${GAP_FLOOR} drawn at ${GAP_FLOOR}` },
+    width: 560,
+    height: 360,
+    background: 'white',
+    data: { values },
+    mark: { type: 'line', strokeWidth: 2 },
+    encoding: {
+      x: { field: 'iteration', type: 'quantitative', title: 'iteration k' },
+      y: { field: 'gap', type: 'quantitative', scale: { type: 'log' }, axis: { format: '.0e' }, title: 'mean relative gap (F(x_k) − F*)/F*' },
+      color: { field: 'optimizer', type: 'nominal', title: 'optimizer', sort: curves.map((c) => c.optimizer) },
+    },
+  };
+}
+
+/** Renders the convergence plot to SVG (vega's renderer-free SVG output, no canvas needed). */
+export async function convergenceSvg(curves: readonly EvaluationCurve[], title: string): Promise<string> {
+  const view = new vega.View(vega.parse(compile(convergenceSpec(curves, title)).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterises an SVG to PNG at twice its size. */
+export function svgToPng(svg: string): Uint8Array {
+  return new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font: { loadSystemFonts: true } }).render().asPng();
+}
