@@ -34,3 +34,4 @@ export * from './bench/bench.js';
 export * from './report/plot.js';
 export * from './report/rerender.js';
 export * from './experiment/spec.js';
+export * from './scaffold/plugin-template.js';

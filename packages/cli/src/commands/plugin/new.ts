@@ -1,0 +1,24 @@
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { Args, Flags } from '@oclif/core';
+import { scaffoldPlugin } from '@l2o/core';
+import { L2oCommand } from '../../base-command.js';
+
+const require = createRequire(import.meta.url);
+
+export default class PluginNew extends L2oCommand {
+  static override summary = 'Scaffold a third-party learned-optimizer package (a PA-family backbone, a test, a README).';
+  static override examples = ['<%= config.bin %> plugin new l2o-plugin-mygru', '<%= config.bin %> plugin new @lab/l2o-lstm-attention --dir lstm-attention'];
+  static override args = { name: Args.string({ required: true, description: 'npm package name.' }) };
+  static override flags = { dir: Flags.string({ summary: 'Folder to create (default: the name without scope).' }) };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(PluginNew);
+    this.jsonMode = flags.json;
+    const dir = path.resolve(flags.dir ?? args.name.replace(/^@[^/]+\//, ''));
+    const version = (pkg: string) => `^${(require(`${pkg}/package.json`) as { version: string }).version}`;
+    const files = await scaffoldPlugin(dir, args.name, { core: version('@l2o/core'), models: version('@l2o/models') });
+    if (this.jsonMode) return this.printJson({ dir, files });
+    process.stdout.write(`created ${dir}: ${files.join(', ')}\nnext: cd ${path.relative(process.cwd(), dir) || '.'} && npm test; l2o models --plugin ${path.relative(process.cwd(), dir) || '.'}\n`);
+  }
+}
