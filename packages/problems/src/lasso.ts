@@ -1,12 +1,13 @@
-import { tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core';
-import { applyA, applyAt, checkOptionKeys, l1KktResidual, softThreshold, squaredSpectralNorm, validateComposite } from './shared.js';
+import { tf, type InstanceSet, type ProblemBatch } from '@l2o/core';
+import { L1Composite, applyA, applyAt, checkOptionKeys, squaredSpectralNorm, validateComposite } from './shared.js';
 
 /** LASSO: F(x) = ½‖Ax − b‖² + λ‖x‖₁, L = ‖A‖₂². */
-export class Lasso implements Problem {
+export class Lasso extends L1Composite {
   readonly id = 'lasso';
   readonly options: Readonly<Record<string, unknown>>;
 
   constructor(options: Record<string, unknown> = {}) {
+    super();
     checkOptionKeys('lasso', options, []);
     this.options = {};
   }
@@ -23,31 +24,11 @@ export class Lasso implements Problem {
     return { problem: this.id, size: set.count, m: set.m, n: set.n, lambda: set.lambda, sharedA: set.sharedA, A, b, L };
   }
 
-  disposeBatch(batch: ProblemBatch): void {
-    tf.dispose([batch.A, batch.b, batch.L]);
-  }
-
   f(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
     return tf.tidy(() => tf.mul(0.5, tf.sum(tf.square(tf.sub(applyA(batch, x), batch.b)), 1)) as tf.Tensor1D);
   }
 
   grad(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => applyAt(batch, tf.sub(applyA(batch, x), batch.b)));
-  }
-
-  prox(batch: ProblemBatch, v: tf.Tensor2D, step: tf.Tensor): tf.Tensor2D {
-    return softThreshold(v, batch.lambda, step);
-  }
-
-  objective(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => tf.add(this.f(batch, x), tf.mul(batch.lambda, tf.sum(tf.abs(x), 1))) as tf.Tensor1D);
-  }
-
-  subgradient(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => tf.add(this.grad(batch, x), tf.mul(batch.lambda, tf.sign(x))) as tf.Tensor2D);
-  }
-
-  kktResidual(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => l1KktResidual(this.grad(batch, x), x, batch.lambda));
   }
 }

@@ -1,5 +1,5 @@
-import { L2oError, UsageError, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core';
-import { applyA, applyAt, checkOptionKeys, l1KktResidual, softThreshold, squaredSpectralNorm, validateComposite } from './shared.js';
+import { L2oError, UsageError, tf, type InstanceSet, type ProblemBatch } from '@l2o/core';
+import { L1Composite, applyA, applyAt, checkOptionKeys, squaredSpectralNorm, validateComposite } from './shared.js';
 
 export type LogisticLipschitz = 'tight' | 'paper';
 
@@ -9,11 +9,12 @@ export type LogisticLipschitz = 'tight' | 'paper';
  * L: ‖A‖₂²/(4m), the tight bound (default), or ‖A‖₂ as the L2O-PA code did (`lipschitz: paper`),
  * which makes steps about 100× smaller at m = 1000.
  */
-export class LogisticL1 implements Problem {
+export class LogisticL1 extends L1Composite {
   readonly id = 'logistic-l1';
   readonly options: Readonly<{ lipschitz: LogisticLipschitz }>;
 
   constructor(options: Record<string, unknown> = {}) {
+    super();
     checkOptionKeys('logistic-l1', options, ['lipschitz']);
     const lipschitz = options.lipschitz ?? 'tight';
     if (lipschitz !== 'tight' && lipschitz !== 'paper') {
@@ -40,10 +41,6 @@ export class LogisticL1 implements Problem {
     return { problem: this.id, size: set.count, m: set.m, n: set.n, lambda: set.lambda, sharedA: set.sharedA, A, b, L };
   }
 
-  disposeBatch(batch: ProblemBatch): void {
-    tf.dispose([batch.A, batch.b, batch.L]);
-  }
-
   f(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
     return tf.tidy(() => {
       const z = applyA(batch, x);
@@ -54,21 +51,5 @@ export class LogisticL1 implements Problem {
 
   grad(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => tf.div(applyAt(batch, tf.sub(tf.sigmoid(applyA(batch, x)), batch.b)), batch.m) as tf.Tensor2D);
-  }
-
-  prox(batch: ProblemBatch, v: tf.Tensor2D, step: tf.Tensor): tf.Tensor2D {
-    return softThreshold(v, batch.lambda, step);
-  }
-
-  objective(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => tf.add(this.f(batch, x), tf.mul(batch.lambda, tf.sum(tf.abs(x), 1))) as tf.Tensor1D);
-  }
-
-  subgradient(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => tf.add(this.grad(batch, x), tf.mul(batch.lambda, tf.sign(x))) as tf.Tensor2D);
-  }
-
-  kktResidual(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => l1KktResidual(this.grad(batch, x), x, batch.lambda));
   }
 }

@@ -1,4 +1,4 @@
-import { L2oError, UsageError, tf, type InstanceSet, type ProblemBatch } from '@l2o/core';
+import { L2oError, UsageError, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core';
 
 /** Rejects option keys a factory does not know, naming them and the known ones. */
 export function checkOptionKeys(id: string, options: Record<string, unknown>, known: readonly string[]): void {
@@ -104,4 +104,37 @@ export function l1KktResidual(g: tf.Tensor2D, x: tf.Tensor2D, lambda: number): t
     const offSupport = tf.relu(tf.sub(tf.abs(g), lambda));
     return tf.max(tf.where(tf.notEqual(x, 0), onSupport, offSupport), 1) as tf.Tensor1D;
   });
+}
+
+/**
+ * F = f + λ‖x‖₁ for any smooth f: the ℓ1 parts (prox, F, subgradient, KKT residual) shared by
+ * the problems; a subclass gives f, ∇f, validation and L.
+ */
+export abstract class L1Composite implements Problem {
+  abstract readonly id: string;
+  abstract readonly options: Readonly<Record<string, unknown>>;
+  abstract validate(set: InstanceSet): void;
+  abstract toBatch(set: InstanceSet): ProblemBatch;
+  abstract f(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D;
+  abstract grad(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D;
+
+  disposeBatch(batch: ProblemBatch): void {
+    tf.dispose([batch.A, batch.b, batch.L]);
+  }
+
+  prox(batch: ProblemBatch, v: tf.Tensor2D, step: tf.Tensor): tf.Tensor2D {
+    return softThreshold(v, batch.lambda, step);
+  }
+
+  objective(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => tf.add(this.f(batch, x), tf.mul(batch.lambda, tf.sum(tf.abs(x), 1))) as tf.Tensor1D);
+  }
+
+  subgradient(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => tf.add(this.grad(batch, x), tf.mul(batch.lambda, tf.sign(x))) as tf.Tensor2D);
+  }
+
+  kktResidual(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => l1KktResidual(this.grad(batch, x), x, batch.lambda));
+  }
 }

@@ -4,7 +4,7 @@ import jpeg from 'jpeg-js';
 import { configHash, loadInstances, saveInstances } from '@l2o/core';
 import type { Dataset, DatasetContext, DatasetRequest, DownloadProgress, InstanceSet, Rng } from '@l2o/core';
 import { RAW_SOURCES } from '../raw/sources.js';
-import { fetchRaw, findRaw, locateRaw, rawSize } from '../raw/raw-files.js';
+import { describeRaw, fetchRaw, findRaw, locateRaw } from '../raw/raw-files.js';
 import { checkServes, intOption, lambdaOption, mergeOptions } from '../options.js';
 import { ksvd } from '../sparse-coding/ksvd.js';
 
@@ -79,20 +79,7 @@ export function samplePatches(imageFiles: string[], count: number, rng: Rng): Fl
 export function createBsds500Dataset(): Dataset {
   const source = RAW_SOURCES.bsds500!;
   const serves = ['lasso'] as const;
-  const describe = async (ctx: DatasetContext) => {
-    const found = findRaw(source, ctx);
-    return {
-      id: 'bsds500',
-      serves,
-      description: '1,000 random 8×8 grayscale patches of the 200 BSDS500 test images; A = a 64×128 K-SVD dictionary learned on them; λ = 0.5',
-      needsFiles: true,
-      present: Boolean(found),
-      location: found ? path.join(found.base, source.root) : undefined,
-      sizeBytes: found ? rawSize(source, found.base) : undefined,
-      sources: [source.url()],
-      checksums: source.files as Record<string, string>,
-      citation: source.citation,
-    };
+  const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: '1,000 random 8×8 grayscale patches of the 200 BSDS500 test images; A = a 64×128 K-SVD dictionary learned on them; λ = 0.5' });
   };
   return {
     id: 'bsds500',

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import * as tar from 'tar';
 import yauzl from 'yauzl';
-import { L2oError, type DatasetContext, type DownloadProgress } from '@l2o/core';
+import { L2oError, type DatasetContext, type DatasetInfo, type DownloadProgress } from '@l2o/core';
 import type { RawSource } from './sources.js';
 
 export async function sha256File(file: string): Promise<string> {
@@ -185,4 +185,20 @@ export function rawSize(source: RawSource, base: string): number {
 
 export function listFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String) : [];
+}
+
+/** Provenance and presence of a dataset backed by raw files. */
+export function describeRaw(source: RawSource, ctx: DatasetContext, about: { serves: readonly string[]; description: string }): DatasetInfo {
+  const found = findRaw(source, ctx);
+  return {
+    id: source.id,
+    ...about,
+    needsFiles: true,
+    present: Boolean(found),
+    location: found ? path.join(found.base, source.root) : undefined,
+    sizeBytes: found ? rawSize(source, found.base) : undefined,
+    sources: [source.url()],
+    checksums: source.files as Record<string, string>,
+    citation: source.citation,
+  };
 }

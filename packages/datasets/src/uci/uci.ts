@@ -3,7 +3,7 @@ import path from 'node:path';
 import { L2oError } from '@l2o/core';
 import type { Dataset, DatasetContext, DatasetRequest, DownloadProgress, InstanceSet } from '@l2o/core';
 import { RAW_SOURCES } from '../raw/sources.js';
-import { fetchRaw, findRaw, locateRaw, rawSize } from '../raw/raw-files.js';
+import { describeRaw, fetchRaw, findRaw, locateRaw } from '../raw/raw-files.js';
 import { checkServes, lambdaOption, mergeOptions } from '../options.js';
 
 export interface UciTable {
@@ -62,20 +62,7 @@ export function standardise(table: UciTable): Float64Array {
 export function createUciDataset(id: UciId): Dataset {
   const source = RAW_SOURCES[id]!;
   const serves = ['logistic-l1'] as const;
-  const describe = async (ctx: DatasetContext) => {
-    const found = findRaw(source, ctx);
-    return {
-      id,
-      serves,
-      description: `UCI ${id}: one logistic-l1 instance (standardised features, λ = 0.1)`,
-      needsFiles: true,
-      present: Boolean(found),
-      location: found ? path.join(found.base, source.root) : undefined,
-      sizeBytes: found ? rawSize(source, found.base) : undefined,
-      sources: [source.url()],
-      checksums: source.files as Record<string, string>,
-      citation: source.citation,
-    };
+  const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: `UCI ${id}: one logistic-l1 instance (standardised features, λ = 0.1)` });
   };
   return {
     id,
