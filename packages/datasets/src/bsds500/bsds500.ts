@@ -80,7 +80,6 @@ export function createBsds500Dataset(): Dataset {
   const source = RAW_SOURCES.bsds500!;
   const serves = ['lasso'] as const;
   const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: '1,000 random 8×8 grayscale patches of the 200 BSDS500 test images; A = a 64×128 K-SVD dictionary learned on them; λ = 0.5' });
-  };
   return {
     id: 'bsds500',
     serves,

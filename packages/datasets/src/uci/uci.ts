@@ -63,7 +63,6 @@ export function createUciDataset(id: UciId): Dataset {
   const source = RAW_SOURCES[id]!;
   const serves = ['logistic-l1'] as const;
   const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: `UCI ${id}: one logistic-l1 instance (standardised features, λ = 0.1)` });
-  };
   return {
     id,
     serves,
