@@ -119,7 +119,7 @@ describe('downloads', () => {
     mkdirSync(path.join(dataDir, 'uci'), { recursive: true });
     const stream = createWriteStream(path.join(dataDir, 'uci/spambase.data'));
     stream.end('1,2,3\n');
-    await new Promise((r) => stream.on('finish', r));
+    await new Promise<void>((r) => stream.on('finish', () => r()));
     const { Rng } = await import('@l2o/core');
     await expect(
       createUciDataset('spambase').instances({ problem: 'logistic-l1', split: 'test', count: 1, rng: new Rng(0), options: {} }, tempContext({ dataDir })),

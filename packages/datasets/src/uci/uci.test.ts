@@ -41,7 +41,7 @@ describe.each([
     const fista = new Fista();
     let state = fista.init(problem, batch);
     for (let k = 0; k < 3000; k++) {
-      const next = tf.tidy(() => fista.step(problem, batch, state, { k, training: false }));
+      const next = tf.tidy(() => fista.step(problem, batch, state));
       disposeReplacedState(state, next);
       state = next;
     }
