@@ -126,7 +126,7 @@ describe('subgradient baselines', () => {
 });
 
 describe('every baseline', () => {
-  it.each([new Ista(), new Fista(), new Sgd(), new Adam()])('$id keeps the tensor count flat', (optimizer) => {
+  it.each<Optimizer>([new Ista(), new Fista(), new Sgd(), new Adam()])('$id keeps the tensor count flat', (optimizer) => {
     const set = toyLasso(2, 10, 12, 3, 6);
     const batch = lasso.toBatch(set);
     let state = tf.tidy(() => optimizer.init(lasso, batch));
