@@ -105,4 +105,33 @@ describe('l2o CLI', () => {
     // ISTA converges more slowly than FISTA on the same instances.
     expect(parsed.summary.optimizers[0]!.finalGap).toBeGreaterThan(gaps[60]!);
   });
+
+  it.each(['lasso', 'logistic-l1'])('runs every baseline on synthetic %s with --json', (problem) => {
+    for (const optimizer of ['sgd', 'adam', 'ista', 'fista']) {
+      const r = runCli(['run', '--optimizer', optimizer, '--problem', problem, '--scale', 'smoke', '--json', '--cache-dir', dirs.cache, '--runs-dir', dirs.runs]);
+      expect(r.code, r.stderr).toBe(0);
+      const { summary } = JSON.parse(r.stdout) as { summary: { optimizers: { label: string; finalGap: number; finalF: number }[] } };
+      expect(summary.optimizers[0]!.label).toBe(optimizer);
+      expect(Number.isFinite(summary.optimizers[0]!.finalF)).toBe(true);
+      expect(summary.optimizers[0]!.finalGap).toBeGreaterThan(-1e-5); // never below the optimum
+    }
+  });
+
+  it('exports a test set as .npy files and solves exported instances', () => {
+    const out = path.join(temp, 'export');
+    const exported = runCli(['export', '--problem', 'lasso', '--scale', 'smoke', '--out', out, '--cache-dir', dirs.cache, '--json']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['A.npy', 'b.npy', 'f_star.npy', 'instances.json', 'x_star.npy', 'x_true.npy']);
+    const meta = JSON.parse(readFileSync(path.join(out, 'instances.json'), 'utf8')) as { count: number; m: number; n: number };
+    expect([meta.m, meta.n]).toEqual([20, 40]);
+    const solved = path.join(temp, 'solved');
+    const r = runCli(['solve', '--input', out, '--optimizer', 'fista', '--iterations', '2000', '--out', solved, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(readFileSync(path.join(solved, 'result.json'), 'utf8')) as { relativeGap: number[] };
+    expect(result.relativeGap).toHaveLength(meta.count);
+    // FISTA run long reaches the exported F* (itself FISTA to the KKT tolerance).
+    for (const g of result.relativeGap) expect(Math.abs(g)).toBeLessThan(1e-4);
+    const overwrite = runCli(['export', '--problem', 'lasso', '--scale', 'smoke', '--out', out, '--cache-dir', dirs.cache]);
+    expect(overwrite.code).not.toBe(0);
+  });
 });

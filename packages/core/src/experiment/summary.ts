@@ -49,6 +49,7 @@ export function renderSummaryMarkdown(s: RunSummary): string {
     '',
     `Problem \`${s.problem.id}\`, trained on \`${s.trainDataset.id}\`, tested on \`${s.testDataset.id}\` (${s.testInstances} instances, ${s.iterations} iterations).`,
     `Scale \`${s.scale}\`, seed ${s.seed}, engine \`${s.engine}\`, ${s.createdAt}.`,
+    '',
     '![convergence](convergence.png)',
     '',
     line(head),
