@@ -57,7 +57,7 @@ for (const c of CASES) {
   console.log(
     `${c.label.padEnd(24)} train segment ${String(ours.train_segment_ms).padStart(8)} ms vs ${String(torch?.train_segment_ms ?? '—').padStart(8)} ms  ×${ratio(ours.train_segment_ms, torch?.train_segment_ms)}   ` +
       `eval iteration ${String(ours.eval_iter_ms).padStart(7)} ms vs ${String(torch?.eval_iter_ms ?? '—').padStart(7)} ms  ×${ratio(ours.eval_iter_ms, torch?.eval_iter_ms)}   ` +
-      `peak tensors ${ours.peak_tensor_mb} MB, RSS ${ours.peak_rss_mb} MB, params ${ours.params}${torch ? `/${torch.params}` : ''}`,
+      `peak RSS ${ours.peak_rss_mb} MB, params ${ours.params}${torch ? `/${torch.params}` : ''}`,
   );
 }
 if (values.out) writeFileSync(values.out, `${JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, size: values, rows }, null, 2)}\n`);

@@ -5,7 +5,7 @@ import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js'
 export default class Bench extends L2oCommand {
   static override summary = 'Time one meta-training segment and one evaluation iteration of a learned optimizer.';
   static override description =
-    'The workload of ../shared/bench/torch_reference.py (LASSO m×n, batch, unroll; forward, backward and Adam step), with the same JSON fields, plus peak tensor memory and peak RSS. `npm run bench:compare` runs both side by side.';
+    'The workload of ../shared/bench/torch_reference.py (LASSO m×n, batch, unroll; forward, backward and Adam step), with the same JSON fields, plus peak RSS (which includes the WASM heap). `npm run bench:compare` runs both side by side.';
   static override examples = [
     '<%= config.bin %> bench --model lstm',
     '<%= config.bin %> bench --model gru-mha -o gru-mha.attention.axis=history --json',
@@ -42,7 +42,7 @@ export default class Bench extends L2oCommand {
     if (this.jsonMode) return this.printJson(result);
     process.stdout.write(
       `${result.model}${result.axis ? ` (${result.axis})` : ''} on ${result.engine}, LASSO ${result.m}×${result.n}, batch ${result.batch}, unroll ${result.unroll}: ` +
-        `train segment ${result.train_segment_ms} ms, eval iteration ${result.eval_iter_ms} ms, peak tensors ${result.peak_tensor_mb} MB, peak RSS ${result.peak_rss_mb} MB\n`,
+        `train segment ${result.train_segment_ms} ms, eval iteration ${result.eval_iter_ms} ms, peak RSS ${result.peak_rss_mb} MB\n`,
     );
   }
 }

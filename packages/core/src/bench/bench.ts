@@ -32,7 +32,6 @@ export interface BenchResult {
   train_segment_ms: number;
   eval_iter_ms: number;
   params: number;
-  peak_tensor_mb: number;
   peak_rss_mb: number;
   engine: string;
   micro_batch: number;
@@ -67,18 +66,15 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
   const rng = new Rng(spec.seed).fork('dropout');
 
   const trainMs: number[] = [];
-  let peakBytes = 0;
   for (let i = 0; i <= spec.repeats; i++) {
     const parts: SegmentPart[] = batches.map(({ batch, weight }) => ({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) }));
     const started = performance.now();
-    const profile = await tf.profile(async () => {
-      const { grads } = await runSegment(model, problem, parts, 0, spec.unroll, rng);
-      adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
-      tf.dispose(grads);
-      // Wait for the engine to finish (the loss read-back in runSegment already synchronises).
-    });
+    // The loss read-back in runSegment synchronises with the engine. (tf.profile is not used: its
+    // kernel log overflows the call stack on segments of this size.)
+    const { grads } = await runSegment(model, problem, parts, 0, spec.unroll, rng);
+    adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+    tf.dispose(grads);
     if (i > 0) trainMs.push(performance.now() - started);
-    peakBytes = Math.max(peakBytes, profile.peakBytes);
     for (const p of parts) disposeState(p.state);
   }
 
@@ -116,7 +112,6 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
     train_segment_ms: Math.round(median(trainMs) * 10) / 10,
     eval_iter_ms: Math.round(median(evalMs) * 100) / 100,
     params: model.parameterCount(),
-    peak_tensor_mb: Math.round(peakBytes / 2 ** 20),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     engine: platform.engine.chosen,
     micro_batch: micro,
