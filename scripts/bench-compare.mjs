@@ -36,7 +36,9 @@ const size = ['--m', values.m, '--n', values.n, '--batch', values.batch, '--unro
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').filter((l) => l.trim().startsWith('{')).at(-1) ?? r.stdout);
+  // l2o prints one pretty-printed JSON document; torch_reference.py one JSON line after any logs.
+  const out = r.stdout.trim();
+  return out.startsWith('{') ? JSON.parse(out) : JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).at(-1));
 }
 
 const hasTorch = existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
