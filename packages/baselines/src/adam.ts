@@ -1,13 +1,11 @@
 import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
-import { numericOptions } from './options.js';
+import { UNIT_INTERVAL, numericOptions } from './options.js';
 import { zerosIterate } from './step-size.js';
 
-interface AdamState extends OptimizerState {
+export interface AdamState extends OptimizerState {
   m: tf.Tensor2D;
   v: tf.Tensor2D;
 }
-
-const unitInterval = (v: number) => v >= 0 && v < 1;
 
 /**
  * Adam on the subgradient of F. Defaults are the L2O-PA scripts' LASSO settings on synthetic data
@@ -18,7 +16,7 @@ export class Adam implements Optimizer<AdamState> {
   readonly options: Readonly<{ lr: number; beta1: number; beta2: number; eps: number }>;
 
   constructor(options: Record<string, unknown> = {}) {
-    this.options = numericOptions('adam', options, { lr: 1e-2, beta1: 0.1, beta2: 0.1, eps: 1e-8 }, { beta1: unitInterval, beta2: unitInterval });
+    this.options = numericOptions('adam', options, { lr: 1e-2, beta1: 0.1, beta2: 0.1, eps: 1e-8 }, { beta1: UNIT_INTERVAL, beta2: UNIT_INTERVAL });
   }
 
   init(_problem: Problem, batch: ProblemBatch, x0?: tf.Tensor2D): AdamState {

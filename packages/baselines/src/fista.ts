@@ -1,8 +1,8 @@
-import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch } from '@l2o/core';
+import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
 import { numericOptions } from './options.js';
 import { inverseLipschitzStep, zerosIterate } from './step-size.js';
 
-interface FistaState extends OptimizerState {
+export interface FistaState extends OptimizerState {
   /** The extrapolated point where the gradient is taken (not the reported iterate). */
   z: tf.Tensor2D;
   t: number;
@@ -25,7 +25,7 @@ export class Fista implements Optimizer<FistaState> {
     return { x, z: tf.clone(x), t: 1 };
   }
 
-  step(problem: Problem, batch: ProblemBatch, state: FistaState): FistaState {
+  step(problem: Problem, batch: ProblemBatch, state: FistaState, _ctx?: StepContext): FistaState {
     return tf.tidy(() => {
       const s = inverseLipschitzStep(batch, this.options.stepScale);
       const x = problem.prox(batch, tf.sub(state.z, tf.mul(s, problem.grad(batch, state.z))), s);

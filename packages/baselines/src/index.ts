@@ -1,5 +1,5 @@
 export { Ista } from './ista.js';
-export { Fista } from './fista.js';
-export { Sgd } from './sgd.js';
-export { Adam } from './adam.js';
+export { Fista, type FistaState } from './fista.js';
+export { Sgd, type SgdOptions } from './sgd.js';
+export { Adam, type AdamState } from './adam.js';
 export { register } from './plugin.js';

@@ -1,4 +1,4 @@
-import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch } from '@l2o/core';
+import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
 import { numericOptions } from './options.js';
 import { inverseLipschitzStep, zerosIterate } from './step-size.js';
 
@@ -15,7 +15,7 @@ export class Ista implements Optimizer {
     return { x: zerosIterate(batch, x0) };
   }
 
-  step(problem: Problem, batch: ProblemBatch, state: OptimizerState): OptimizerState {
+  step(problem: Problem, batch: ProblemBatch, state: OptimizerState, _ctx?: StepContext): OptimizerState {
     return tf.tidy(() => {
       const s = inverseLipschitzStep(batch, this.options.stepScale);
       return { x: problem.prox(batch, tf.sub(state.x, tf.mul(s, problem.grad(batch, state.x))), s) };

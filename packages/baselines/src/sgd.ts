@@ -1,18 +1,32 @@
-import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
-import { numericOptions } from './options.js';
-import { zerosIterate } from './step-size.js';
+import { UsageError, tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
+import { numericOptions, type NumericRule } from './options.js';
+import { inverseLipschitzStep, zerosIterate } from './step-size.js';
+
+const ZERO_OR_ONE: NumericRule = { check: (v) => v === 0 || v === 1, expected: '0 or 1' };
+
+export type SgdOptions = {
+  /** A fixed step for every instance; when absent the step is stepScale/L per instance. */
+  lr: number | undefined;
+  stepScale: number;
+  /** 1: the step is divided by √(k+1). */
+  decay: number;
+};
 
 /**
- * Subgradient descent on F: x ← x − lr_k g, g ∈ ∂F(x). lr_k = lr (decay 0) or lr/√(k+1) (decay 1).
- * Default lr 1e-2: SPEC gives no SGD setting; 1e-2 is stable (below 2/L) on the papers' LASSO and
- * logistic distributions, where L is about 6 and 0.3.
+ * Subgradient descent on F: x ← x − s_k g, g = ∇f(x) + λ sign(x) ∈ ∂F(x).
+ * Default step s = 1/L per instance, as the L2O-PA code's SubGradientDescent (0.9999/L there;
+ * stepScale 0.9999 matches it exactly); `lr` gives a fixed step instead; `decay: 1` divides the
+ * step by √(k+1), which the constant step lacks to converge on a non-smooth F.
  */
 export class Sgd implements Optimizer {
   readonly id = 'sgd';
-  readonly options: Readonly<{ lr: number; decay: number }>;
+  readonly options: Readonly<SgdOptions>;
 
   constructor(options: Record<string, unknown> = {}) {
-    this.options = numericOptions('sgd', options, { lr: 1e-2, decay: 0 }, { decay: (v) => v === 0 || v === 1 });
+    this.options = numericOptions('sgd', options, { lr: undefined, stepScale: 1, decay: 0 } as SgdOptions, { decay: ZERO_OR_ONE });
+    if (options.lr !== undefined && options.stepScale !== undefined) {
+      throw new UsageError('sgd options lr and stepScale exclude each other.', 'Give lr for one fixed step, or stepScale for stepScale/L per instance.');
+    }
   }
 
   init(_problem: Problem, batch: ProblemBatch, x0?: tf.Tensor2D): OptimizerState {
@@ -20,7 +34,11 @@ export class Sgd implements Optimizer {
   }
 
   step(problem: Problem, batch: ProblemBatch, state: OptimizerState, ctx: StepContext): OptimizerState {
-    const lr = this.options.decay ? this.options.lr / Math.sqrt(ctx.k + 1) : this.options.lr;
-    return tf.tidy(() => ({ x: tf.sub(state.x, tf.mul(lr, problem.subgradient(batch, state.x))) as tf.Tensor2D }));
+    const { lr, stepScale, decay } = this.options;
+    const schedule = decay ? 1 / Math.sqrt(ctx.k + 1) : 1;
+    return tf.tidy(() => {
+      const s = lr === undefined ? tf.mul(inverseLipschitzStep(batch, stepScale), schedule) : lr * schedule;
+      return { x: tf.sub(state.x, tf.mul(s, problem.subgradient(batch, state.x))) as tf.Tensor2D };
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { tf, type InstanceSet, type ProblemBatch } from '@l2o/core';
-import { L1Composite, applyA, applyAt, checkOptionKeys, squaredSpectralNorm, validateComposite } from './shared.js';
+import { L1Composite, MIN_LIPSCHITZ, applyA, applyAt, checkOptionKeys, squaredSpectralNorm, validateComposite } from './shared.js';
 
 /** LASSO: F(x) = ½‖Ax − b‖² + λ‖x‖₁, L = ‖A‖₂². */
 export class Lasso extends L1Composite {
@@ -20,7 +20,9 @@ export class Lasso extends L1Composite {
     this.validate(set);
     const A = set.sharedA ? tf.tensor2d(set.A, [set.m, set.n]) : tf.tensor3d(set.A, [set.count, set.m, set.n]);
     const b = tf.tensor2d(set.b, [set.count, set.m]);
-    const L = squaredSpectralNorm(A, set.count);
+    const normSq = squaredSpectralNorm(A, set.count);
+    const L = tf.tidy(() => tf.maximum(normSq, MIN_LIPSCHITZ)) as tf.Tensor1D;
+    normSq.dispose();
     return { problem: this.id, size: set.count, m: set.m, n: set.n, lambda: set.lambda, sharedA: set.sharedA, A, b, L };
   }
 

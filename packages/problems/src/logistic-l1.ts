@@ -1,5 +1,5 @@
 import { L2oError, UsageError, tf, type InstanceSet, type ProblemBatch } from '@l2o/core';
-import { L1Composite, applyA, applyAt, checkOptionKeys, squaredSpectralNorm, validateComposite } from './shared.js';
+import { L1Composite, MIN_LIPSCHITZ, applyA, applyAt, checkOptionKeys, squaredSpectralNorm, validateComposite } from './shared.js';
 
 export type LogisticLipschitz = 'tight' | 'paper';
 
@@ -18,7 +18,10 @@ export class LogisticL1 extends L1Composite {
     checkOptionKeys('logistic-l1', options, ['lipschitz']);
     const lipschitz = options.lipschitz ?? 'tight';
     if (lipschitz !== 'tight' && lipschitz !== 'paper') {
-      throw new UsageError(`logistic-l1 option lipschitz must be 'tight' or 'paper', got '${String(lipschitz)}'.`);
+      throw new UsageError(
+        `logistic-l1 option lipschitz must be 'tight' or 'paper', got '${String(lipschitz)}'.`,
+        "Use lipschitz=tight (‖A‖₂²/(4m), the default) or lipschitz=paper (‖A‖₂, as the L2O-PA code).",
+      );
     }
     this.options = { lipschitz };
   }
@@ -27,7 +30,9 @@ export class LogisticL1 extends L1Composite {
     validateComposite(this.id, set);
     for (let i = 0; i < set.b.length; i++) {
       const v = set.b[i];
-      if (v !== 0 && v !== 1) throw new L2oError(`logistic-l1 labels must be 0 or 1; b holds ${v} at flat index ${i}.`);
+      if (v !== 0 && v !== 1) {
+        throw new L2oError(`logistic-l1 labels must be 0 or 1; b holds ${v} at flat index ${i}.`, 'Map ±1 labels to 0/1 before building the set.');
+      }
     }
   }
 
@@ -36,7 +41,9 @@ export class LogisticL1 extends L1Composite {
     const A = set.sharedA ? tf.tensor2d(set.A, [set.m, set.n]) : tf.tensor3d(set.A, [set.count, set.m, set.n]);
     const b = tf.tensor2d(set.b, [set.count, set.m]);
     const normSq = squaredSpectralNorm(A, set.count);
-    const L = tf.tidy(() => (this.options.lipschitz === 'tight' ? tf.div(normSq, 4 * set.m) : tf.sqrt(normSq))) as tf.Tensor1D;
+    const L = tf.tidy(() =>
+      tf.maximum(this.options.lipschitz === 'tight' ? tf.div(normSq, 4 * set.m) : tf.sqrt(normSq), MIN_LIPSCHITZ),
+    ) as tf.Tensor1D;
     normSq.dispose();
     return { problem: this.id, size: set.count, m: set.m, n: set.n, lambda: set.lambda, sharedA: set.sharedA, A, b, L };
   }
