@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { runComparison, UsageError, type OptimizerRef } from '@l2o/core';
 import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
@@ -52,7 +53,7 @@ export default class Run extends L2oCommand {
     if (ids.length === 0) throw new UsageError('Nothing to run.', 'Give --model <id> or --optimizer <id>.');
     const options = parsePluginOptions(flags.option);
     const platform = await this.boot(flags, {
-      runsDir: flags['runs-dir'],
+      runsDir: path.resolve(flags['runs-dir']),
       ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
       dataDir: flags['data-dir'],
       allowDownload: flags.download,
