@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Flags, Errors } from '@oclif/core';
 import {
+  engineMemoryError,
   bootPlatform,
   isL2oError,
   parseEngineRequest,
@@ -73,9 +74,10 @@ export abstract class L2oCommand extends Command {
     process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+  protected override async catch(thrown: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     let code = 1;
     let line: string;
+    const err = engineMemoryError(thrown) ?? thrown;
     if (isL2oError(err)) {
       line = err.oneLine();
       code = err.exitCode;

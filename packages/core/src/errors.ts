@@ -29,3 +29,17 @@ export class UsageError extends L2oError {
 export function isL2oError(e: unknown): e is L2oError {
   return e instanceof L2oError || (e instanceof Error && (e.name === 'L2oError' || e.name === 'UsageError'));
 }
+
+/**
+ * Engines fail out of memory with their own words: the WASM heap (at most 4 GB) aborts with
+ * "memory access out of bounds" or "Cannot enlarge memory", V8 with "Array buffer allocation
+ * failed", native TensorFlow with "OOM". Returns the error the user should see instead, or null.
+ */
+export function engineMemoryError(e: unknown): L2oError | null {
+  if (!(e instanceof Error) || isL2oError(e)) return null;
+  if (!/memory access out of bounds|Cannot enlarge memory|Array buffer allocation failed|\bOOM\b|out of memory/i.test(e.message)) return null;
+  return new L2oError(
+    `The tensor engine ran out of memory (${e.message.split('\n')[0]!.trim()}).`,
+    'Split the batch with --micro-batch (e.g. 8), or use a smaller batch or problem; the WASM heap is at most 4 GB.',
+  );
+}

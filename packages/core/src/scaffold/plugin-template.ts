@@ -21,7 +21,8 @@ export function pluginTemplate(name: string, modelId: string, versions: { core: 
         files: ['plugin.js', 'README.md'],
         l2o: { plugin: './plugin.js' },
         scripts: { test: 'node --test' },
-        peerDependencies: { '@l2o/core': versions.core, '@l2o/models': versions.models },
+        // A caret range: the plugin shares the host's core and models (one tfjs engine, one registry).
+        peerDependencies: { '@l2o/core': `^${versions.core}`, '@l2o/models': `^${versions.models}` },
       },
       null,
       2,
