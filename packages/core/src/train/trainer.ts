@@ -8,6 +8,7 @@ import { Rng } from '../random/rng.js';
 import { evaluateOptimizer } from '../evaluate/evaluator.js';
 import { disposeReplacedState, disposeState, keepState } from '../evaluate/state.js';
 import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState } from './checkpoint.js';
+import { yieldToEventLoop } from '../util/yield.js';
 
 /** The papers' protocol (SPEC section 4); every number is an option. */
 export interface TrainOptions {
@@ -212,6 +213,7 @@ export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partia
 
   let step = state.nextStep;
   for (; step < opts.globalSteps; step++) {
+    await yieldToEventLoop();
     if (inputs.signal?.aborted) break;
     const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
     const micro = opts.microBatch > 0 ? opts.microBatch : set.count;
