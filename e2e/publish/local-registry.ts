@@ -25,14 +25,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-const CONFIG = `storage: ./storage
+const config = (upstream: string) => `storage: ./storage
 auth:
   htpasswd:
     file: ./htpasswd
     max_users: 10
 uplinks:
   npmjs:
-    url: https://registry.npmjs.org/
+    url: ${upstream}
     timeout: 60s
 packages:
   # Our packages come only from what the test publishes, never from the public registry.
@@ -45,16 +45,19 @@ packages:
 log: { type: stdout, format: pretty, level: warn }
 `;
 
-/** Starts verdaccio (the repository's pinned dev dependency) on 127.0.0.1, storage in `dir`. */
-export async function startLocalRegistry(dir: string): Promise<LocalRegistry> {
+/**
+ * Starts verdaccio (the repository's pinned dev dependency) on 127.0.0.1, storage in `dir`,
+ * proxying `upstream` (the registry npm is configured with) for everything but @l2o/*.
+ */
+export async function startLocalRegistry(dir: string, upstream: string): Promise<LocalRegistry> {
   const require = createRequire(import.meta.url);
   const bin = path.join(path.dirname(require.resolve('verdaccio/package.json')), 'bin', 'verdaccio');
-  const config = path.join(dir, 'config.yaml');
-  writeFileSync(config, CONFIG);
+  const configFile = path.join(dir, 'config.yaml');
+  writeFileSync(configFile, config(upstream.endsWith('/') ? upstream : `${upstream}/`));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, [bin, '-c', config, '-l', `127.0.0.1:${port}`], {
+  const child: ChildProcess = spawn(process.execPath, [bin, '-c', configFile, '-l', `127.0.0.1:${port}`], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -33,7 +33,8 @@ const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'l2o-publish-'));
   mkdirSync(path.join(work, 'registry'));
-  registry = await startLocalRegistry(path.join(work, 'registry'));
+  const upstream = process.env.npm_config_registry || spawnSync('npm', ['config', 'get', 'registry'], { encoding: 'utf8' }).stdout.trim();
+  registry = await startLocalRegistry(path.join(work, 'registry'), upstream || 'https://registry.npmjs.org/');
   const npmrc = path.join(work, '.npmrc');
   const host = registry.url.replace(/^http:/, '');
   writeFileSync(npmrc, `registry=${registry.url}\n${host}:_authToken=${registry.token}\n`);
