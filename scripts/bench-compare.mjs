@@ -2,7 +2,7 @@
 // Runs `l2o bench` and ../shared/bench/torch_reference.py on the same workloads, in the same run
 // on the same machine, and prints our time, PyTorch's, and the ratio (ours / PyTorch: below 1 is
 // faster). Usage: node scripts/bench-compare.mjs [--m 250 --n 500 --batch 64 --unroll 20
-// --repeats 3 --torch-threads 0 --out bench.json --only lstm,gru]
+// --repeats 3 --torch-threads 0 --micro-batch auto --out bench.json --only lstm,gru-mha-linear]
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -18,19 +18,23 @@ const { values } = parseArgs({
     unroll: { type: 'string', default: '20' },
     repeats: { type: 'string', default: '3' },
     'torch-threads': { type: 'string', default: '0' },
-    'micro-batch': { type: 'string', default: '0' },
+    'micro-batch': { type: 'string', default: 'auto' },
     only: { type: 'string' },
     out: { type: 'string' },
     torch: { type: 'string', default: path.resolve(root, '../shared/bench/torch_reference.py') },
   },
 });
 
+// Micro-batch per case (`--micro-batch auto`): batch 64 at 250×500 does not fit the WASM heap in
+// one pass; exact attention over 500 coordinates keeps [b, 4, 500, 500] scores per step, hence 2.
 const CASES = [
-  { label: 'lstm', model: 'lstm', torch: ['--model', 'lstm'] },
-  { label: 'gru', model: 'gru', torch: ['--model', 'gru'] },
-  { label: 'gru-mha (coordinates)', model: 'gru-mha', options: ['-o', 'gru-mha.attention.axis=coordinates'], torch: ['--model', 'gru-mha', '--axis', 'coordinates'] },
-  { label: 'gru-mha (history)', model: 'gru-mha', options: ['-o', 'gru-mha.attention.axis=history'], torch: ['--model', 'gru-mha', '--axis', 'history'] },
-].filter((c) => !values.only || values.only.split(',').includes(c.label.split(' ')[0]));
+  { id: 'lstm', model: 'lstm', micro: 8, torch: ['--model', 'lstm'] },
+  { id: 'gru', model: 'gru', micro: 8, torch: ['--model', 'gru'] },
+  { id: 'gru-mha-coordinates', model: 'gru-mha', micro: 2, options: ['-o', 'gru-mha.attention.axis=coordinates'], torch: ['--model', 'gru-mha', '--axis', 'coordinates'] },
+  { id: 'gru-mha-history', model: 'gru-mha', micro: 8, options: ['-o', 'gru-mha.attention.axis=history'], torch: ['--model', 'gru-mha', '--axis', 'history'] },
+  // The linear-cost kernel has no counterpart in torch_reference.py.
+  { id: 'gru-mha-linear', model: 'gru-mha', micro: 8, options: ['-o', 'gru-mha.attention.kernel=linear'], torch: null },
+].filter((c) => !values.only || values.only.split(',').some((o) => o === c.id || o === c.model));
 
 const size = ['--m', values.m, '--n', values.n, '--batch', values.batch, '--unroll', values.unroll, '--repeats', values.repeats];
 function run(cmd, args) {
@@ -48,16 +52,16 @@ const rows = [];
 for (const c of CASES) {
   const ours = run(process.execPath, [
     'packages/cli/bin/run.js', 'bench', '--model', c.model, ...(c.options ?? []), ...size,
-    '--micro-batch', values['micro-batch'], '--backend', 'wasm', '--json',
+    '--micro-batch', values['micro-batch'] === 'auto' ? String(c.micro) : values['micro-batch'], '--backend', 'wasm', '--json',
   ]);
-  const torch = hasTorch
+  const torch = hasTorch && c.torch
     ? run('/usr/bin/python3', [values.torch, ...c.torch, '--m', values.m, '--n', values.n, '--batch', values.batch, '--unroll', values.unroll, '--repeats', values.repeats, '--threads', values['torch-threads']])
     : null;
-  const row = { case: c.label, ours, torch };
+  const row = { case: c.id, ours, torch };
   rows.push(row);
   const ratio = (a, b) => (b ? (a / b).toFixed(2) : '—');
   console.log(
-    `${c.label.padEnd(24)} train segment ${String(ours.train_segment_ms).padStart(8)} ms vs ${String(torch?.train_segment_ms ?? '—').padStart(8)} ms  ×${ratio(ours.train_segment_ms, torch?.train_segment_ms)}   ` +
+    `${c.id.padEnd(20)} train segment ${String(ours.train_segment_ms).padStart(8)} ms vs ${String(torch?.train_segment_ms ?? '—').padStart(8)} ms  ×${ratio(ours.train_segment_ms, torch?.train_segment_ms)}   ` +
       `eval iteration ${String(ours.eval_iter_ms).padStart(7)} ms vs ${String(torch?.eval_iter_ms ?? '—').padStart(7)} ms  ×${ratio(ours.eval_iter_ms, torch?.eval_iter_ms)}   ` +
       `peak RSS ${ours.peak_rss_mb} MB, params ${ours.params}${torch ? `/${torch.params}` : ''}`,
   );
