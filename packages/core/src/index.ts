@@ -23,6 +23,7 @@ export * from './evaluate/evaluator.js';
 export * from './evaluate/reference.js';
 export * from './train/trainer.js';
 export * from './train/checkpoint.js';
+export * from './train/parallel/worker-pool.js';
 export * from './store/run-store.js';
 export * from './experiment/scales.js';
 export * from './experiment/test-set.js';

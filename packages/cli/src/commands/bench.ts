@@ -10,6 +10,7 @@ export default class Bench extends L2oCommand {
     '<%= config.bin %> bench --model lstm',
     '<%= config.bin %> bench --model gru-mha -o gru-mha.attention.axis=history --json',
     '<%= config.bin %> bench --model gru-mha --batch 64 --micro-batch 8',
+    '<%= config.bin %> bench --model lstm --micro-batch 8 --workers 2',
   ];
   static override flags = {
     model: Flags.string({ char: 'm', required: true, summary: 'Learned optimizer id.' }),
@@ -22,6 +23,7 @@ export default class Bench extends L2oCommand {
     'micro-batch': Flags.integer({ default: 0, summary: 'Instances per forward/backward pass (0: whole batch).' }),
     option: Flags.string({ char: 'o', multiple: true, summary: 'Model option <id>.<key>=<value>.' }),
     seed: Flags.integer({ default: 0, summary: 'Seed.' }),
+    workers: Flags.integer({ default: 1, summary: 'Worker threads sharing the micro-batches of the training segment (as train --workers).' }),
   };
 
   async run(): Promise<void> {
@@ -38,11 +40,12 @@ export default class Bench extends L2oCommand {
       repeats: positiveInt('repeats', flags.repeats)!,
       microBatch: flags['micro-batch'],
       seed: flags.seed,
+      workers: positiveInt('workers', flags.workers),
     });
     if (this.jsonMode) return this.printJson(result);
     process.stdout.write(
       `${result.model}${result.axis ? ` (${result.axis})` : ''} on ${result.engine}, LASSO ${result.m}×${result.n}, batch ${result.batch}, unroll ${result.unroll}: ` +
-        `train segment ${result.train_segment_ms} ms, eval iteration ${result.eval_iter_ms} ms, peak RSS ${result.peak_rss_mb} MB\n`,
+        `train segment ${result.train_segment_ms} ms${result.workers > 1 ? ` (${result.workers} workers)` : ''}, eval iteration ${result.eval_iter_ms} ms, peak RSS ${result.peak_rss_mb} MB\n`,
     );
   }
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkpointOf, resolveTraining, saveCheckpoint, trainModelOn, UsageError } from '@l2o/core';
+import { checkpointOf, checkWorkerCount, resolveTraining, saveCheckpoint, trainModelOn, UsageError } from '@l2o/core';
 import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 import { ComparisonProgress } from '../progress.js';
 
@@ -12,6 +12,7 @@ export default class Train extends L2oCommand {
     '<%= config.bin %> train --model gru-mha --problem lasso --scale toy --out gru-mha.json',
     '<%= config.bin %> train --model lstm --problem logistic-l1 --learning-rate 3e-3 --validate-every 5',
     '<%= config.bin %> train --model gru --problem lasso --resume gru.json.resume',
+    '<%= config.bin %> train --model lstm --problem lasso --micro-batch 8 --workers 2',
   ];
 
   static override flags = {
@@ -26,6 +27,7 @@ export default class Train extends L2oCommand {
     unroll: Flags.integer({ summary: 'Iterations per truncated-BPTT segment.' }),
     'learning-rate': Flags.string({ summary: 'Adam learning rate (1e-2 LASSO, 3e-3 logistic in the papers).' }),
     'validate-every': Flags.integer({ summary: 'Validate every N global steps.' }),
+    workers: Flags.integer({ summary: 'Worker threads sharing each batch\'s micro-batches (data parallel, one core each; needs at least as many micro-batches).' }),
     'on-nan': Flags.option({ options: ['stop', 'skip'] as const, summary: 'On a non-finite loss: stop, or skip the step and halve the learning rate.', default: 'stop' })(),
     seed: Flags.integer({ default: 0, summary: 'Seed.' }),
     option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
@@ -54,9 +56,12 @@ export default class Train extends L2oCommand {
         ...(flags.unroll !== undefined ? { unroll: positiveInt('unroll', flags.unroll) } : {}),
         ...(flags['validate-every'] !== undefined ? { validateEvery: positiveInt('validate-every', flags['validate-every']) } : {}),
         ...(learningRate !== undefined ? { learningRate } : {}),
+        // Only when > 1: --workers 1 is the default and must resume checkpoints written without it.
+        ...((positiveInt('workers', flags.workers) ?? 1) > 1 ? { workers: flags.workers } : {}),
         onNonFinite: flags['on-nan'],
       },
     });
+    checkWorkerCount(resolved.training);
     const out = path.resolve(flags.out);
     const resumeFile = `${out}.resume`;
     this.note(`engine: ${platform.engine.chosen}; ${resolved.model.modelId} with ${resolved.model.parameterCount()} parameters`);

@@ -3,7 +3,8 @@ import { tf } from '../tf.js';
 import { Rng } from '../random/rng.js';
 import { evaluationPoint } from '../contracts/optimizer.js';
 import { disposeReplacedState, disposeState } from '../evaluate/state.js';
-import { runSegment, type SegmentPart } from '../train/trainer.js';
+import { checkWorkerCount, runSegment, type SegmentPart } from '../train/trainer.js';
+import { runParallelSegment, startSegmentPool, workerPlatformOf, type SegmentWorkerPool } from '../train/parallel/worker-pool.js';
 import { sliceInstances } from '../contracts/instances.js';
 import type { PluginRef } from '../experiment/train-model.js';
 
@@ -18,6 +19,8 @@ export interface BenchSpec {
   /** Instances per forward/backward pass (0: the whole batch at once). */
   microBatch: number;
   seed: number;
+  /** Worker threads sharing the micro-batches of the training segment, as `l2o train --workers` (default 1). */
+  workers?: number;
 }
 
 /** Field names follow ../shared/bench/torch_reference.py so the two can be compared directly. */
@@ -35,6 +38,7 @@ export interface BenchResult {
   peak_rss_mb: number;
   engine: string;
   micro_batch: number;
+  workers: number;
 }
 
 const median = (xs: number[]) => {
@@ -48,6 +52,8 @@ const median = (xs: number[]) => {
  * iteration without gradients; the first run of each is a warm-up.
  */
 export async function benchModel(platform: Platform, spec: BenchSpec): Promise<BenchResult> {
+  const workers = spec.workers ?? 1;
+  checkWorkerCount({ workers, batchSize: spec.batch, microBatch: spec.microBatch });
   const problem = platform.registry.get('problem', 'lasso').create({});
   const dataset = platform.registry.get('dataset', 'synthetic').create({});
   const model = platform.registry.get('model', spec.model.id).create(spec.model.options ?? {});
@@ -57,8 +63,10 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
   );
   const micro = spec.microBatch > 0 ? spec.microBatch : spec.batch;
   const batches = [];
+  const slices = [];
   for (let start = 0; start < set.count; start += micro) {
     const part = sliceInstances(set, start, micro);
+    slices.push({ set: part, weight: part.count / set.count });
     batches.push({ batch: problem.toBatch(part), weight: part.count / set.count });
   }
   const adam = tf.train.adam(1e-2);
@@ -66,16 +74,28 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
   const rng = new Rng(spec.seed).fork('dropout');
 
   const trainMs: number[] = [];
-  for (let i = 0; i <= spec.repeats; i++) {
-    const parts: SegmentPart[] = batches.map(({ batch, weight }) => ({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) }));
-    const started = performance.now();
-    // The loss read-back in runSegment synchronises with the engine. (tf.profile is not used: its
-    // kernel log overflows the call stack on segments of this size.)
-    const { grads } = await runSegment(model, problem, parts, 0, spec.unroll, rng);
-    adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
-    tf.dispose(grads);
-    if (i > 0) trainMs.push(performance.now() - started);
-    for (const p of parts) disposeState(p.state);
+  // With workers, the segment is timed as the trainer runs it: weights out, shard segments in
+  // parallel, gradients back and summed, Adam here. The batch is posted once, outside the timing.
+  let pool: SegmentWorkerPool | null = null;
+  try {
+    if (workers > 1) {
+      pool = await startSegmentPool(model, problem, workers, workerPlatformOf(platform));
+      await pool.beginStep(slices, rng);
+    }
+    for (let i = 0; i <= spec.repeats; i++) {
+      if (pool && i > 0) await pool.restart();
+      const parts: SegmentPart[] = pool ? [] : batches.map(({ batch, weight }) => ({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) }));
+      const started = performance.now();
+      // The loss read-back in runSegment synchronises with the engine. (tf.profile is not used: its
+      // kernel log overflows the call stack on segments of this size.)
+      const { grads } = pool ? await runParallelSegment(pool, model, 0, spec.unroll) : await runSegment(model, problem, parts, 0, spec.unroll, rng);
+      adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+      tf.dispose(grads);
+      if (i > 0) trainMs.push(performance.now() - started);
+      for (const p of parts) disposeState(p.state);
+    }
+  } finally {
+    await pool?.terminate();
   }
 
   const evalMs: number[] = [];
@@ -108,13 +128,14 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
     n: spec.n,
     batch: spec.batch,
     unroll: spec.unroll,
-    threads: 1,
+    threads: workers,
     train_segment_ms: Math.round(median(trainMs) * 10) / 10,
     eval_iter_ms: Math.round(median(evalMs) * 100) / 100,
     params: model.parameterCount(),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     engine: platform.engine.chosen,
     micro_batch: micro,
+    workers,
   };
   model.dispose();
   return result;

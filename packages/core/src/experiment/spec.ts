@@ -54,6 +54,7 @@ const scaleOverride = {
         validationIterations: positiveInt,
         microBatch: { type: 'integer', minimum: 0 },
         onNonFinite: { enum: ['stop', 'skip'] },
+        workers: positiveInt,
       },
     },
     test: { type: 'object', additionalProperties: false, properties: { count: positiveInt, batchSize: positiveInt, iterations: positiveInt } },

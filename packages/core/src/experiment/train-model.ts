@@ -8,6 +8,7 @@ import { readCheckpoint } from '../train/checkpoint.js';
 import { stableStringify } from '../util/stable-json.js';
 import { checkServes, drawInstances } from './test-set.js';
 import { getScale } from './scales.js';
+import { workerPlatformOf } from '../train/parallel/worker-pool.js';
 
 export interface PluginRef {
   id: string;
@@ -67,6 +68,8 @@ export async function trainModelOn(
       signal,
       onProgress,
       meta: spec.meta,
+      // Workers boot the same engine and plugins as this platform.
+      workerPlatform: workerPlatformOf(platform),
     },
     training,
   );

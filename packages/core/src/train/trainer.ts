@@ -8,6 +8,7 @@ import { Rng } from '../random/rng.js';
 import { evaluateOptimizer } from '../evaluate/evaluator.js';
 import { disposeReplacedState, disposeState, keepState } from '../evaluate/state.js';
 import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState } from './checkpoint.js';
+import { runParallelSegment, startSegmentPool, type SegmentWorkerPool, type WorkerPlatform } from './parallel/worker-pool.js';
 import { yieldToEventLoop } from '../util/yield.js';
 
 /** The papers' protocol (SPEC section 4); every number is an option. */
@@ -27,6 +28,12 @@ export interface TrainOptions {
   /** On a non-finite loss or gradient: stop with an error, or skip the step and halve the learning rate. */
   onNonFinite: 'stop' | 'skip';
   seed: number;
+  /**
+   * Worker threads sharing each global step's micro-batches (data parallel: each owns a fixed
+   * shard, the main thread sums their gradients). Unset or 1: everything on this thread. Not in
+   * the defaults, so the options of existing checkpoints and cached runs stay the same.
+   */
+  workers?: number;
 }
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
@@ -70,6 +77,8 @@ export interface TrainInputs {
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
   meta?: Record<string, unknown>;
+  /** Engine and plugin discovery for workers (options.workers > 1); default: the current engine and default plugin discovery. */
+  workerPlatform?: WorkerPlatform;
 }
 
 export interface TrainResult {
@@ -95,6 +104,21 @@ function checkOptions(o: TrainOptions): void {
     throw new L2oError(`Training iterations (${o.iterations}) must be a multiple of the unroll length (${o.unroll}).`);
   }
   if (!Number.isInteger(o.microBatch) || o.microBatch < 0) throw new L2oError(`microBatch must be a non-negative integer.`);
+  checkWorkerCount(o);
+}
+
+/** Workers: a positive integer, and no more than the micro-batches of a batch (each worker needs one). */
+export function checkWorkerCount(o: Pick<TrainOptions, 'workers' | 'batchSize' | 'microBatch'>): void {
+  if (o.workers === undefined) return;
+  if (!Number.isInteger(o.workers) || o.workers <= 0) throw new L2oError(`Training option workers must be a positive integer, got ${o.workers}.`);
+  const micro = o.microBatch > 0 ? Math.min(o.microBatch, o.batchSize) : o.batchSize;
+  const parts = Math.ceil(o.batchSize / micro);
+  if (o.workers > parts) {
+    throw new L2oError(
+      `${o.workers} workers need at least ${o.workers} micro-batches per batch, but a batch of ${o.batchSize} with micro-batch ${o.microBatch || o.batchSize} has ${parts}.`,
+      `Set the micro-batch (--micro-batch, training.microBatch) to at most ${Math.floor(o.batchSize / o.workers)}, or use at most ${parts} worker${parts === 1 ? '' : 's'}.`,
+    );
+  }
 }
 
 /** One micro-batch of a training batch, with the optimizer state it carries between segments. */
@@ -162,9 +186,21 @@ export async function runSegment(
 export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
   const opts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
   checkOptions(opts);
+  const pool = (opts.workers ?? 1) > 1 ? await startSegmentPool(inputs.model, inputs.problem, opts.workers!, inputs.workerPlatform) : null;
+  const adam = tf.train.adam(opts.learningRate) as AdjustableAdam;
+  try {
+    return await train(inputs, opts, pool, adam);
+  } finally {
+    // Also on error; workers also after an abort (the loop stops after the current step).
+    adam.dispose();
+    await pool?.terminate();
+  }
+}
+
+/** The training loop; with a pool, segments run on its workers and the batch stays there between them. */
+async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorkerPool | null, adam: AdjustableAdam): Promise<TrainResult> {
   const { problem, model } = inputs;
   const variables = model.variables();
-  const adam = tf.train.adam(opts.learningRate) as AdjustableAdam;
   const rng = new Rng(opts.seed).fork('meta-training');
   const segments = opts.iterations / opts.unroll;
 
@@ -218,16 +254,25 @@ export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partia
     const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
     const micro = opts.microBatch > 0 ? opts.microBatch : set.count;
     const parts: SegmentPart[] = [];
-    for (let start = 0; start < set.count; start += micro) {
-      const part = sliceInstances(set, start, micro);
-      const batch = problem.toBatch(part);
-      parts.push({ batch, weight: part.count / set.count, state: tf.tidy(() => model.init(problem, batch)) });
-    }
     const dropout = rng.fork(`dropout-${step}`);
+    if (pool) {
+      // The workers build the tensors and keep the states; the data crosses once per step.
+      const slices = [];
+      for (let start = 0; start < set.count; start += micro) slices.push(sliceInstances(set, start, micro));
+      await pool.beginStep(slices.map((part) => ({ set: part, weight: part.count / set.count })), dropout);
+    } else {
+      for (let start = 0; start < set.count; start += micro) {
+        const part = sliceInstances(set, start, micro);
+        const batch = problem.toBatch(part);
+        parts.push({ batch, weight: part.count / set.count, state: tf.tidy(() => model.init(problem, batch)) });
+      }
+    }
     try {
       for (let segment = 0; segment < segments; segment++) {
         const k0 = segment * opts.unroll;
-        const { loss, grads: accumulated } = await runSegment(model, problem, parts, k0, opts.unroll, dropout);
+        const { loss, grads: accumulated } = pool
+          ? await runParallelSegment(pool, model, k0, opts.unroll)
+          : await runSegment(model, problem, parts, k0, opts.unroll, dropout);
         const gradNorm = tf.tidy(() => tf.addN(Object.values(accumulated).map((g) => tf.sum(tf.square(g)))));
         const gradSq = (await gradNorm.data())[0]!;
         gradNorm.dispose();
@@ -252,6 +297,7 @@ export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partia
         disposeState(part.state);
         problem.disposeBatch(part.batch);
       }
+      await pool?.endStep();
     }
     if ((step + 1) % opts.validateEvery === 0 || step + 1 === opts.globalSteps) await validate(step);
   }
@@ -268,7 +314,6 @@ export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partia
       checkpointOf(model, { training: { ...state, metaOptimizer, rng: rng.getState(), options: { ...opts } }, meta: inputs.meta }),
     );
   }
-  adam.dispose();
   return {
     completedSteps: step,
     interrupted,
