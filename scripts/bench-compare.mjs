@@ -2,7 +2,7 @@
 // Runs `l2o bench` and ../shared/bench/torch_reference.py on the same workloads, in the same run
 // on the same machine, and prints our time, PyTorch's, and the ratio (ours / PyTorch: below 1 is
 // faster). Usage: node scripts/bench-compare.mjs [--m 250 --n 500 --batch 64 --unroll 20
-// --repeats 3 --torch-threads 0 --micro-batch auto --out bench.json --only lstm,gru-mha-linear]
+// --repeats 3 --torch-threads 0 --micro-batch auto --workers 1 --out bench.json --only lstm,gru-mha-linear]
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '3' },
     'torch-threads': { type: 'string', default: '0' },
     'micro-batch': { type: 'string', default: 'auto' },
+    workers: { type: 'string', default: '1' },
     only: { type: 'string' },
     out: { type: 'string' },
     torch: { type: 'string', default: path.resolve(root, '../shared/bench/torch_reference.py') },
@@ -52,7 +53,7 @@ const rows = [];
 for (const c of CASES) {
   const ours = run(process.execPath, [
     'packages/cli/bin/run.js', 'bench', '--model', c.model, ...(c.options ?? []), ...size,
-    '--micro-batch', values['micro-batch'] === 'auto' ? String(c.micro) : values['micro-batch'], '--backend', 'wasm', '--json',
+    '--micro-batch', values['micro-batch'] === 'auto' ? String(c.micro) : values['micro-batch'], '--workers', values.workers, '--backend', 'wasm', '--json',
   ]);
   const torch = hasTorch && c.torch
     ? run('/usr/bin/python3', [values.torch, ...c.torch, '--m', values.m, '--n', values.n, '--batch', values.batch, '--unroll', values.unroll, '--repeats', values.repeats, '--threads', values['torch-threads']])
