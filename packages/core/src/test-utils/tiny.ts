@@ -6,6 +6,7 @@ import type { Problem, ProblemBatch } from '../contracts/problem.js';
 import type { OptimizerState, StepContext, Optimizer } from '../contracts/optimizer.js';
 import type { LearnedOptimizer, SerializedWeights } from '../contracts/learned-optimizer.js';
 import { Rng } from '../random/rng.js';
+import type { TrainOptions } from '../train/trainer.js';
 
 /** LASSO with one dense A per instance; L by many power iterations. */
 export const tinyLasso: Problem = {
@@ -161,3 +162,16 @@ export class TinyLearned implements LearnedOptimizer {
     });
   }
 }
+
+/** A meta-training small enough for tests: 6 instances of 5×8 LASSO, K = 4 in segments of 2. */
+export const TINY_TRAINING: Partial<TrainOptions> = {
+  batchSize: 6,
+  iterations: 4,
+  unroll: 2,
+  learningRate: 1e-2,
+  validateEvery: 5,
+  validationSize: 4,
+  validationIterations: 4,
+};
+export const tinyTrainInstances = async (_step: number, rng: Rng) => tinyLassoSet(6, 5, 8, 2, rng);
+export const tinyValidationSet = () => tinyLassoSet(4, 5, 8, 2, new Rng(99));

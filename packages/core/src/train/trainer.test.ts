@@ -6,7 +6,7 @@ import { tf } from '../tf.js';
 import { selectEngine } from '../engine/engine.js';
 import { Rng } from '../random/rng.js';
 import { sliceInstances } from '../contracts/instances.js';
-import { TinyLearned, tinyLasso, tinyLassoSet } from '../test-utils/tiny.js';
+import { TINY_TRAINING, TinyLearned, tinyLasso, tinyLassoSet, tinyTrainInstances, tinyValidationSet } from '../test-utils/tiny.js';
 import { runSegment, trainLearnedOptimizer, type SegmentPart, type TrainOptions } from './trainer.js';
 import { readCheckpoint } from './checkpoint.js';
 
@@ -16,17 +16,9 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-const SMALL: Partial<TrainOptions> = {
-  batchSize: 6,
-  iterations: 4,
-  unroll: 2,
-  learningRate: 1e-2,
-  validateEvery: 5,
-  validationSize: 4,
-  validationIterations: 4,
-};
-const trainInstances = async (_step: number, rng: Rng) => tinyLassoSet(6, 5, 8, 2, rng);
-const validationSet = tinyLassoSet(4, 5, 8, 2, new Rng(99));
+const SMALL: Partial<TrainOptions> = TINY_TRAINING;
+const trainInstances = tinyTrainInstances;
+const validationSet = tinyValidationSet();
 
 function partsOf(set: ReturnType<typeof tinyLassoSet>, micro: number, model: TinyLearned): SegmentPart[] {
   const parts: SegmentPart[] = [];

@@ -253,18 +253,20 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     if (inputs.signal?.aborted) break;
     const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
     const micro = opts.microBatch > 0 ? opts.microBatch : set.count;
-    const parts: SegmentPart[] = [];
+    const slices: { set: InstanceSet; weight: number }[] = [];
+    for (let start = 0; start < set.count; start += micro) {
+      const part = sliceInstances(set, start, micro);
+      slices.push({ set: part, weight: part.count / set.count });
+    }
     const dropout = rng.fork(`dropout-${step}`);
+    const parts: SegmentPart[] = [];
     if (pool) {
       // The workers build the tensors and keep the states; the data crosses once per step.
-      const slices = [];
-      for (let start = 0; start < set.count; start += micro) slices.push(sliceInstances(set, start, micro));
-      await pool.beginStep(slices.map((part) => ({ set: part, weight: part.count / set.count })), dropout);
+      await pool.beginStep(slices, dropout);
     } else {
-      for (let start = 0; start < set.count; start += micro) {
-        const part = sliceInstances(set, start, micro);
+      for (const { set: part, weight } of slices) {
         const batch = problem.toBatch(part);
-        parts.push({ batch, weight: part.count / set.count, state: tf.tidy(() => model.init(problem, batch)) });
+        parts.push({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) });
       }
     }
     try {

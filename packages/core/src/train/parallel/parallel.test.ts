@@ -10,7 +10,7 @@ import { tf } from '../../tf.js';
 import { selectEngine } from '../../engine/engine.js';
 import { Rng } from '../../random/rng.js';
 import { sliceInstances, type InstanceSet } from '../../contracts/instances.js';
-import { TinyLearned, tinyLasso, tinyLassoSet } from '../../test-utils/tiny.js';
+import { TINY_TRAINING, TinyLearned, tinyLasso, tinyLassoSet, tinyTrainInstances, tinyValidationSet } from '../../test-utils/tiny.js';
 import { runSegment, trainLearnedOptimizer, type SegmentPart, type TrainOptions } from '../trainer.js';
 import { liveSegmentWorkers, runParallelSegment, startSegmentPool, type WorkerPlatform } from './worker-pool.js';
 
@@ -94,18 +94,9 @@ const slicesOf = (set: InstanceSet, micro: number) => {
 
 const arrays = (grads: tf.NamedTensorMap, model: TinyLearned) => model.variables().map((v) => Array.from(grads[v.name]!.dataSync()));
 
-const SMALL: Partial<TrainOptions> = {
-  batchSize: 6,
-  microBatch: 2,
-  iterations: 4,
-  unroll: 2,
-  learningRate: 1e-2,
-  validateEvery: 3,
-  validationSize: 4,
-  validationIterations: 4,
-};
-const trainInstances = async (_step: number, rng: Rng) => tinyLassoSet(6, 5, 8, 2, rng);
-const validationSet = tinyLassoSet(4, 5, 8, 2, new Rng(99));
+const SMALL: Partial<TrainOptions> = { ...TINY_TRAINING, microBatch: 2, validateEvery: 3 };
+const trainInstances = tinyTrainInstances;
+const validationSet = tinyValidationSet();
 
 describe('data-parallel meta-training', () => {
   it('gives the loss and gradient of a single-thread segment, and leaks no tensors on either side', async () => {
