@@ -53,6 +53,35 @@ export abstract class L2oCommand extends Command {
   protected jsonMode = false;
   protected quietMode = false;
 
+  /**
+   * Aborted on the first SIGINT or SIGTERM (reason: the signal's name). Core loops check it
+   * between units of work and stop with nothing partial written; a second signal quits at once.
+   */
+  protected readonly interrupt = new AbortController();
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    const code = signal === 'SIGTERM' ? 143 : 130;
+    if (this.interrupt.signal.aborted) process.exit(code);
+    this.interrupt.abort(signal);
+    if (!this.quietMode && !this.jsonMode) process.stderr.write(`\n${signal}: stopping at the next safe point (again to quit at once)\n`);
+  };
+
+  override async init(): Promise<void> {
+    await super.init();
+    this.jsonMode = this.argv.includes('--json');
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    process.removeListener('SIGINT', this.onSignal);
+    process.removeListener('SIGTERM', this.onSignal);
+    // A command stopped by a signal exits 130 (SIGINT) or 143 (SIGTERM), however it ended.
+    if (this.interrupt.signal.aborted && (!process.exitCode || process.exitCode === 0)) {
+      process.exitCode = this.interrupt.signal.reason === 'SIGTERM' ? 143 : 130;
+    }
+    return super.finally(error);
+  }
+
   protected async boot(flags: { backend: string; plugin?: string[]; json: boolean; quiet: boolean }, extra: Partial<Parameters<typeof bootPlatform>[0]> = {}): Promise<Platform> {
     this.jsonMode = flags.json;
     this.quietMode = flags.quiet;
@@ -90,6 +119,10 @@ export abstract class L2oCommand extends Command {
       if (process.env.L2O_DEBUG) process.stderr.write(`${err.stack}\n`);
     }
     process.stderr.write(`Error: ${line}\n`);
+    if (this.jsonMode) {
+      const hint = isL2oError(err) ? err.hint : undefined;
+      this.printJson({ error: { message: isL2oError(err) ? err.message : line, ...(hint ? { hint } : {}), exitCode: code } });
+    }
     process.exitCode = code;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -7,7 +7,6 @@ import { REPO_ROOT, SHARED_DATASETS, runCli } from './test-utils/run-cli.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-experiments-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
-const env = { L2O_DATA_DIR: SHARED_DATASETS };
 const dirs = ['--runs-dir', path.join(temp, 'runs'), '--cache-dir', path.join(temp, 'cache')];
 
 /** Decodes a PNG's pixel stream: signature, IHDR, the concatenated IDAT inflated to h·(1 + w·bpp) bytes. */
@@ -34,8 +33,14 @@ function decodePng(bytes: Buffer): { width: number; height: number } {
   return { width, height };
 }
 
+// Figures 2, 4, 6 and 7 test on the real data sets: they run where the full sets are (CI has them).
+const dataDir = process.env.L2O_DATA_DIR || SHARED_DATASETS;
+const fullData = existsSync(path.join(dataDir, 'uci/spambase.data')) && existsSync(path.join(dataDir, 'bsds500/images/test'));
+if (!fullData) console.warn(`experiments.test: skipping figures 2, 4, 6, 7: no full data sets in ${dataDir} (set L2O_DATA_DIR)`);
+const env = { L2O_DATA_DIR: dataDir };
+
 describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experiments/paper/%s.yaml at smoke scale', (fig) => {
-  it('writes every file of the run directory with consistent content', () => {
+  it.skipIf(!fullData && ['fig2', 'fig4', 'fig6', 'fig7'].includes(fig))('writes every file of the run directory with consistent content', () => {
     const r = runCli(['experiment', 'run', path.join(REPO_ROOT, `experiments/paper/${fig}.yaml`), '--scale', 'smoke', '--json', ...dirs], { env });
     expect(r.stderr.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
     expect(r.code).toBe(0);

@@ -13,7 +13,8 @@ export function curvesTable(curves: readonly EvaluationCurve[]): string {
   const head = ['optimizer', ...ks.map((k) => `k=${k}`)];
   const rows: string[][] = [];
   for (const c of curves) {
-    rows.push([c.optimizer, ...ks.map((k) => `F ${c.meanF[k]!.toPrecision(5)}`)]);
+    const name = c.divergedAt === null || c.divergedAt === undefined ? c.optimizer : `${c.optimizer} (diverged at k=${c.divergedAt})`;
+    rows.push([name, ...ks.map((k) => `F ${c.meanF[k]!.toPrecision(5)}`)]);
     rows.push(['', ...ks.map((k) => `gap ${formatGap(c.meanGap[k]!)}`)]);
   }
   const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));

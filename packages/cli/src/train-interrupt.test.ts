@@ -40,6 +40,6 @@ describe('l2o train and Ctrl-C', () => {
     const result = JSON.parse(resumed.stdout) as { checkpoint: string; validation: { step: number }[] };
     expect(existsSync(result.checkpoint)).toBe(true);
     // Validation ran at every step before the interruption and every step after it.
-    expect(result.validation.map((v) => v.step)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(result.validation.map((v) => v.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 });

@@ -6,7 +6,7 @@ export class L2oError extends Error {
   constructor(
     message: string,
     readonly hint?: string,
-    readonly exitCode: 1 | 2 = 1,
+    readonly exitCode: 1 | 2 | 130 | 143 = 1,
   ) {
     super(message);
     this.name = 'L2oError';
@@ -26,8 +26,36 @@ export class UsageError extends L2oError {
   }
 }
 
+/** The signals a command stops on, and the exit codes shells use for them (128 + number). */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/**
+ * The work was stopped by a signal before it finished. Nothing partial was written; `message`
+ * says what was kept (e.g. a resumable checkpoint). Exit code 130 (SIGINT) or 143 (SIGTERM).
+ */
+export class InterruptedError extends L2oError {
+  constructor(
+    readonly signal: StopSignal,
+    message = `Interrupted by ${signal}; nothing was written.`,
+    hint?: string,
+  ) {
+    super(message, hint, signal === 'SIGTERM' ? 143 : 130);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** The signal an AbortSignal was aborted with (the CLI aborts with the signal's name as reason). */
+export function stopSignalOf(signal: AbortSignal): StopSignal {
+  return signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+}
+
+/** Throws InterruptedError once the signal is aborted; loops call it between units of work. */
+export function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError(stopSignalOf(signal));
+}
+
 export function isL2oError(e: unknown): e is L2oError {
-  return e instanceof L2oError || (e instanceof Error && (e.name === 'L2oError' || e.name === 'UsageError'));
+  return e instanceof L2oError || (e instanceof Error && ['L2oError', 'UsageError', 'InterruptedError'].includes(e.name));
 }
 
 /**

@@ -37,6 +37,8 @@ export default class Export extends L2oCommand {
         count: positiveInt('count', flags.count),
       },
       path.resolve(flags.out),
+      undefined,
+      this.interrupt.signal,
     );
     if (this.jsonMode) return this.printJson(result);
     process.stdout.write(`exported ${result.count} instances to ${result.dir}\n`);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { runComparison, UsageError, type OptimizerRef } from '@l2o/core';
+import { checkOutputPath, runComparison, UsageError, type OptimizerRef } from '@l2o/core';
 import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 import { ComparisonProgress } from '../progress.js';
 import { curvesTable } from '../format.js';
@@ -32,10 +32,10 @@ export default class Run extends L2oCommand {
     'batch-size': Flags.integer({ summary: 'Meta-training batch size (overrides the scale).' }),
     'micro-batch': Flags.integer({ summary: 'Instances per forward/backward pass when the batch does not fit in memory.' }),
     seed: Flags.integer({ summary: 'Seed of every random draw.', default: 0 }),
-    option: Flags.string({ char: 'o', summary: 'Plugin option <id>.<key>=<value> (repeatable), e.g. gru-mha.heads=2 or lasso.lipschitz=paper.', multiple: true }),
+    option: Flags.string({ char: 'o', summary: 'Plugin option <id>.<key>=<value> (repeatable), e.g. gru-mha.attention.heads=2 or synthetic.preset=toy.', multiple: true }),
     checkpoint: Flags.string({ summary: 'Evaluate this checkpoint for the (single) --model instead of training.' }),
     retrain: Flags.boolean({ summary: 'Train even when a checkpoint of identical config is cached.' }),
-    'data-dir': Flags.string({ summary: 'Folder with the raw dataset files (as ../shared/datasets).', env: 'L2O_DATA_DIR' }),
+    'data-dir': Flags.string({ summary: 'Folder with the raw dataset files (bsds500/images/test/*.jpg, uci/ionosphere.data, uci/spambase.data).', env: 'L2O_DATA_DIR' }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets from their official sources.' }),
     'runs-dir': Flags.string({ summary: 'Where run directories are written.', default: 'runs' }),
     'cache-dir': Flags.string({ summary: 'Cache for test sets, datasets and checkpoints.', env: 'L2O_CACHE_DIR' }),
@@ -52,6 +52,7 @@ export default class Run extends L2oCommand {
     const ids = [...models, ...baselines, ...against.filter((a) => !baselines.includes(a))];
     if (ids.length === 0) throw new UsageError('Nothing to run.', 'Give --model <id> or --optimizer <id>.');
     const options = parsePluginOptions(flags.option);
+    checkOutputPath(flags['runs-dir'], 'dir', '--runs-dir');
     const platform = await this.boot(flags, {
       runsDir: path.resolve(flags['runs-dir']),
       ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
@@ -62,16 +63,14 @@ export default class Run extends L2oCommand {
     for (const id of options.keys()) {
       if (!known.has(id)) throw new UsageError(`-o ${id}.…: '${id}' is not one of the optimizers, problem or datasets of this run.`);
     }
-    const optimizers: OptimizerRef[] = ids.map((id) => ({
+    const optimizers: OptimizerRef[] = ids.map((id, i) => ({
       id,
       options: options.get(id),
+      expect: i < models.length ? 'model' : 'optimizer',
       ...(flags.checkpoint && id === models[0] ? { checkpoint: flags.checkpoint } : {}),
     }));
     this.note(`engine: ${platform.engine.chosen}`);
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
-    const controller = new AbortController();
-    const onSigint = () => controller.abort();
-    process.once('SIGINT', onSigint);
     try {
       const result = await runComparison(
         platform,
@@ -95,7 +94,7 @@ export default class Run extends L2oCommand {
           retrain: flags.retrain,
         },
         (e) => progress.handle(e),
-        controller.signal,
+        this.interrupt.signal,
       );
       progress.stop();
       if (this.jsonMode) {
@@ -106,7 +105,6 @@ export default class Run extends L2oCommand {
       process.stdout.write(`run directory: ${result.runDir}\n`);
     } finally {
       progress.stop();
-      process.removeListener('SIGINT', onSigint);
     }
   }
 }

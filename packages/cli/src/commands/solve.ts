@@ -35,6 +35,7 @@ export default class Solve extends L2oCommand {
         iterations: positiveInt('iterations', flags.iterations)!,
         batchSize: positiveInt('batch-size', flags['batch-size'])!,
         problemOptions: [...options.entries()].find(([id]) => id !== flags.optimizer)?.[1],
+        signal: this.interrupt.signal,
       },
       out,
     );

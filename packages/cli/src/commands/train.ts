@@ -1,6 +1,7 @@
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkpointOf, checkWorkerCount, resolveTraining, saveCheckpoint, trainModelOn, UsageError } from '@l2o/core';
+import { checkOutputPath, checkpointOf, checkWorkerCount, resolveTraining, saveCheckpoint, trainModelOn, UsageError } from '@l2o/core';
 import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 import { ComparisonProgress } from '../progress.js';
 
@@ -41,6 +42,8 @@ export default class Train extends L2oCommand {
     const options = parsePluginOptions(flags.option);
     const learningRate = flags['learning-rate'] === undefined ? undefined : Number(flags['learning-rate']);
     if (learningRate !== undefined && !(learningRate > 0)) throw new UsageError(`--learning-rate must be a positive number, got ${flags['learning-rate']}.`);
+    const out = path.resolve(flags.out);
+    checkOutputPath(out, 'file', '--out');
     const platform = await this.boot(flags, { dataDir: flags['data-dir'] });
     const resolved = resolveTraining(platform, {
       model: { id: flags.model, options: options.get(flags.model) },
@@ -62,32 +65,27 @@ export default class Train extends L2oCommand {
       },
     });
     checkWorkerCount(resolved.training);
-    const out = path.resolve(flags.out);
     const resumeFile = `${out}.resume`;
     this.note(`engine: ${platform.engine.chosen}; ${resolved.model.modelId} with ${resolved.model.parameterCount()} parameters`);
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
-    const controller = new AbortController();
-    const onSigint = () => {
-      this.note('\ninterrupt: finishing the current global step, then saving a resumable checkpoint');
-      controller.abort();
-    };
-    process.once('SIGINT', onSigint);
     try {
       const result = await trainModelOn(
         platform,
         { ...resolved, resumeFile, resumeFrom: flags.resume },
         (p) => progress.handle({ kind: 'train', optimizer: resolved.model.modelId, progress: p }),
-        controller.signal,
+        this.interrupt.signal,
       );
       progress.stop();
       if (result.interrupted) {
-        this.note(`saved a resumable checkpoint: ${resumeFile} (continue with --resume ${resumeFile})`);
+        // The exit code (130 or 143) is set for every interrupted command in L2oCommand.finally.
+        this.note(`saved a resumable checkpoint after ${result.completedSteps} global steps: ${resumeFile} (continue with --resume ${resumeFile})`);
         if (this.jsonMode) this.printJson({ interrupted: true, resume: resumeFile, completedSteps: result.completedSteps });
-        process.exitCode = 130;
         return;
       }
       if (result.best) resolved.model.setWeights(result.best.weights);
       saveCheckpoint(out, checkpointOf(resolved.model, { meta: { ...resolved.meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds, training: resolved.training } }));
+      // The training is complete: a resume file of this output is stale now.
+      rmSync(resumeFile, { force: true });
       if (this.jsonMode) {
         this.printJson({ checkpoint: out, best: result.best && { step: result.best.step, loss: result.best.loss }, seconds: result.seconds, validation: result.validation });
       } else {
@@ -95,7 +93,6 @@ export default class Train extends L2oCommand {
       }
     } finally {
       progress.stop();
-      process.removeListener('SIGINT', onSigint);
     }
   }
 }

@@ -14,8 +14,9 @@ export interface CliResult {
 }
 
 /** Runs the built `l2o` binary as a user would, in `cwd`, with extra environment. */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; uid?: number; gid?: number } = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
     cwd: options.cwd ?? REPO_ROOT,
     // vitest sets NODE_ENV=test, which turns on oclif's developer warnings; users do not have it.
     env: { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', ...options.env },

@@ -2,7 +2,8 @@ import type { Platform } from '../container.js';
 import { tf } from '../tf.js';
 import { Rng } from '../random/rng.js';
 import { evaluationPoint } from '../contracts/optimizer.js';
-import { disposeReplacedState, disposeState } from '../evaluate/state.js';
+import { disposeState } from '../evaluate/state.js';
+import { rollout } from '../evaluate/rollout.js';
 import { checkWorkerCount, runSegment, type SegmentPart } from '../train/trainer.js';
 import { runParallelSegment, startSegmentPool, workerPlatformOf, type SegmentWorkerPool } from '../train/parallel/worker-pool.js';
 import { sliceInstances } from '../contracts/instances.js';
@@ -102,16 +103,16 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
   for (let i = 0; i <= spec.repeats; i++) {
     const started = performance.now();
     for (const { batch } of batches) {
-      let state = tf.tidy(() => model.init(problem, batch));
-      let loss = tf.scalar(0);
-      for (let k = 0; k < spec.unroll; k++) {
-        const next = tf.tidy(() => model.step(problem, batch, state, { k, training: false }));
-        disposeReplacedState(state, next);
-        state = next;
-        const summed = tf.tidy(() => tf.add(loss, tf.mean(problem.objective(batch, evaluationPoint(state)))));
-        loss.dispose();
-        loss = summed as tf.Scalar;
-      }
+      let loss: tf.Scalar = tf.scalar(0);
+      const { state } = await rollout(problem, model, batch, {
+        iterations: spec.unroll,
+        onState: (s, k) => {
+          if (k === 0) return;
+          const summed = tf.tidy(() => tf.add(loss, tf.mean(problem.objective(batch, evaluationPoint(s)))) as tf.Scalar);
+          loss.dispose();
+          loss = summed;
+        },
+      });
       await loss.data();
       loss.dispose();
       disposeState(state);

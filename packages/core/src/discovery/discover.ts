@@ -154,24 +154,26 @@ export async function loadPlugins(
 }
 
 async function loadPlugin(registry: PluginRegistry, c: PluginCandidate): Promise<void> {
-  {
-    if (!existsSync(c.entry)) {
-      throw new L2oError(
-        `Plugin ${c.packageName} declares the entry ${path.relative(process.cwd(), c.entry)}, which does not exist.`,
-        'Build the package (npm run build) or fix its "l2o.plugin" field.',
-      );
-    }
-    let mod: Partial<PluginModule>;
-    try {
-      mod = (await import(pathToFileURL(c.entry).href)) as Partial<PluginModule>;
-    } catch (e) {
-      throw new L2oError(`Plugin ${c.packageName} failed to load: ${(e as Error).message.split('\n')[0]}`);
-    }
-    if (typeof mod.register !== 'function') {
-      throw new L2oError(
-        `Plugin ${c.packageName} does not export a register(registrar) function from ${path.basename(c.entry)}.`,
-      );
-    }
+  if (!existsSync(c.entry)) {
+    throw new L2oError(
+      `Plugin ${c.packageName} declares the entry ${path.relative(process.cwd(), c.entry)}, which does not exist.`,
+      'Build the package (npm run build) or fix its "l2o.plugin" field.',
+    );
+  }
+  let mod: Partial<PluginModule>;
+  try {
+    mod = (await import(pathToFileURL(c.entry).href)) as Partial<PluginModule>;
+  } catch (e) {
+    throw new L2oError(`Plugin ${c.packageName} failed to load: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (typeof mod.register !== 'function') {
+    throw new L2oError(`Plugin ${c.packageName} does not export a register(registrar) function from ${path.basename(c.entry)}.`);
+  }
+  try {
     await mod.register(registry.registrarFor(c));
+  } catch (e) {
+    // The registry's own errors (duplicate ids) already name the plugin.
+    if (e instanceof L2oError) throw e;
+    throw new L2oError(`Plugin ${c.packageName} failed in register(): ${(e as Error).message?.split('\n')[0] ?? String(e)}`, 'Fix the plugin, or remove it.');
   }
 }

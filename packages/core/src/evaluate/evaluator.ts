@@ -1,9 +1,10 @@
 import { tf } from '../tf.js';
-import { L2oError } from '../errors.js';
+import { throwIfInterrupted } from '../errors.js';
 import { evaluationPoint, type Optimizer } from '../contracts/optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
-import { disposeReplacedState, disposeState } from './state.js';
+import { disposeState } from './state.js';
+import { rollout } from './rollout.js';
 
 export const GAP_THRESHOLDS = [1e-2, 1e-3, 1e-4] as const;
 
@@ -13,6 +14,8 @@ export interface EvaluateOptions {
   /** Instances run at once. */
   batchSize: number;
   onProgress?: (done: number, total: number) => void;
+  /** Stops between iterations with InterruptedError. */
+  signal?: AbortSignal;
 }
 
 /** One optimizer's result on a test set: the curves the papers plot and their summary. */
@@ -28,6 +31,11 @@ export interface EvaluationCurve {
   finalGap: number;
   /** First k with meanGap ≤ threshold, or null ("never"), keyed by the threshold as text. */
   iterationsTo: Record<string, number | null>;
+  /**
+   * The first iteration at which the mean F is not finite (the optimizer diverged on some
+   * instance), or null. The curves hold NaN or Infinity from there on.
+   */
+  divergedAt: number | null;
   seconds: number;
 }
 
@@ -53,20 +61,20 @@ export async function evaluateOptimizer(
   let gapInstances = 0;
   const started = performance.now();
   for (let start = 0; start < set.count; start += options.batchSize) {
+    throwIfInterrupted(options.signal);
     const part = sliceInstances(set, start, options.batchSize);
     const batch = problem.toBatch(part);
+    const objectives: tf.Tensor1D[] = [];
     try {
-      let state = tf.tidy(() => optimizer.init(problem, batch));
-      const objectives: tf.Tensor1D[] = [tf.tidy(() => problem.objective(batch, evaluationPoint(state)))];
-      for (let k = 0; k < K; k++) {
-        const next = tf.tidy(() => optimizer.step(problem, batch, state, { k, training: false }));
-        disposeReplacedState(state, next);
-        state = next;
-        objectives.push(tf.tidy(() => problem.objective(batch, evaluationPoint(state))));
-      }
+      const { state } = await rollout(problem, optimizer, batch, {
+        iterations: K,
+        signal: options.signal,
+        onState: (s) => {
+          objectives.push(tf.tidy(() => problem.objective(batch, evaluationPoint(s))));
+        },
+      });
       disposeState(state);
       const stacked = tf.stack(objectives) as tf.Tensor2D; // [K+1, size]
-      tf.dispose(objectives);
       const values = await stacked.data();
       stacked.dispose();
       for (let k = 0; k <= K; k++) {
@@ -83,15 +91,14 @@ export async function evaluateOptimizer(
         }
       }
     } finally {
+      tf.dispose(objectives);
       problem.disposeBatch(batch);
     }
     options.onProgress?.(Math.min(set.count, start + options.batchSize), set.count);
   }
   const meanF = Array.from(sumF, (v) => v / set.count);
   const meanGap = gapInstances > 0 ? Array.from(sumGap, (v) => v / gapInstances) : meanF.map(() => Number.NaN);
-  if (meanF.some((v) => !Number.isFinite(v))) {
-    throw new L2oError(`Optimizer '${optimizer.id}' diverged: F is not finite on the test set.`, 'Lower its step size.');
-  }
+  const diverged = meanF.findIndex((v) => !Number.isFinite(v));
   return {
     optimizer: optimizer.id,
     instances: set.count,
@@ -100,6 +107,7 @@ export async function evaluateOptimizer(
     meanGap,
     finalGap: meanGap[K]!,
     iterationsTo: Object.fromEntries(GAP_THRESHOLDS.map((t) => [String(t), iterationsToReach(meanGap, t)])),
+    divergedAt: diverged < 0 ? null : diverged,
     seconds: (performance.now() - started) / 1000,
   };
 }

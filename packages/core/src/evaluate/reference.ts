@@ -1,8 +1,10 @@
 import { tf } from '../tf.js';
+import { throwIfInterrupted } from '../errors.js';
 import type { Optimizer } from '../contracts/optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
-import { disposeReplacedState, disposeState } from './state.js';
+import { disposeState } from './state.js';
+import { rollout } from './rollout.js';
 
 export interface ReferenceOptions {
   /** The papers run FISTA 5,000 iterations. */
@@ -13,6 +15,8 @@ export interface ReferenceOptions {
   checkEvery: number;
   batchSize: number;
   onProgress?: (done: number, total: number) => void;
+  /** Stops between iterations with InterruptedError. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_REFERENCE: Omit<ReferenceOptions, 'batchSize'> = {
@@ -44,23 +48,21 @@ export async function solveReference(
   const kkt = new Float64Array(set.count);
   const iterations: number[] = [];
   for (let start = 0; start < set.count; start += options.batchSize) {
+    throwIfInterrupted(options.signal);
     const part = sliceInstances(set, start, options.batchSize);
     const batch = problem.toBatch(part);
     try {
-      let state = tf.tidy(() => solver.init(problem, batch));
-      let k = 0;
-      while (k < options.maxIterations) {
-        const next = tf.tidy(() => solver.step(problem, batch, state, { k, training: false }));
-        disposeReplacedState(state, next);
-        state = next;
-        k++;
-        if (k % options.checkEvery === 0) {
-          const worst = tf.tidy(() => tf.max(problem.kktResidual(batch, state.x)));
+      const { state, iterations: k } = await rollout(problem, solver, batch, {
+        iterations: options.maxIterations,
+        signal: options.signal,
+        onState: async (s, done) => {
+          if (done === 0 || done % options.checkEvery !== 0) return false;
+          const worst = tf.tidy(() => tf.max(problem.kktResidual(batch, s.x)));
           const value = (await worst.data())[0]!;
           worst.dispose();
-          if (value < options.tolerance) break;
-        }
-      }
+          return value < options.tolerance;
+        },
+      });
       iterations.push(k);
       const [F, residual] = tf.tidy(() => [problem.objective(batch, state.x), problem.kktResidual(batch, state.x)]);
       fStar.set(await F!.data(), start);

@@ -4,16 +4,16 @@ import { isLearnedOptimizer } from '../contracts/learned-optimizer.js';
 import { sliceInstances } from '../contracts/instances.js';
 import { tf } from '../tf.js';
 import type { Optimizer } from '../contracts/optimizer.js';
-import { L2oError } from '../errors.js';
+import { throwIfInterrupted, UsageError } from '../errors.js';
 import { loadInstances, saveInstances } from '../io/instance-store.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import { disposeReplacedState, disposeState } from '../evaluate/state.js';
+import { checkOutputPath } from '../io/output-paths.js';
+import { disposeState } from '../evaluate/state.js';
+import { rollout } from '../evaluate/rollout.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
 import { loadCheckpointInto, readCheckpoint } from '../train/checkpoint.js';
 import { getScale } from './scales.js';
 import { datasetOptionsAtScale, type PluginRef } from './train-model.js';
 import { loadOrBuildTestSet } from './test-set.js';
-import path from 'node:path';
 
 export interface ExportTestSetSpec {
   problem: PluginRef;
@@ -29,7 +29,10 @@ export async function exportTestSet(
   spec: ExportTestSetSpec,
   out: string,
   onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal,
 ): Promise<{ count: number; dir: string }> {
+  checkOutputPath(out, 'new-dir', '--out');
+  checkOutputPath(platform.datasetContext.cacheDir, 'dir', 'The cache folder (--cache-dir, L2O_CACHE_DIR)');
   const scale = getScale(spec.scale);
   const problem = platform.registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
   const dataset = platform.registry.get('dataset', spec.dataset.id).create({});
@@ -49,6 +52,7 @@ export async function exportTestSet(
     platform.datasetContext,
     scale.test.batchSize,
     onProgress,
+    signal,
   );
   await saveInstances(out, set, set.solution);
   return { count: set.count, dir: out };
@@ -63,6 +67,8 @@ export interface SolveSpec {
   problemOptions?: Record<string, unknown>;
   iterations: number;
   batchSize: number;
+  /** Stops between iterations with InterruptedError; nothing is written then. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -70,39 +76,41 @@ export interface SolveSpec {
  * solution it reached (x_star.npy) and its objective per instance (result.json).
  */
 export async function solveInstances(platform: Platform, spec: SolveSpec, out: string): Promise<{ objective: number[] }> {
-  const set = loadInstances(spec.input);
-  const problem = platform.registry.get('problem', set.problem).create(spec.problemOptions ?? {});
-  problem.validate(set);
+  // Cheap checks first, so that bad usage fails at once and leaves nothing behind.
+  checkOutputPath(out, 'new-dir', '--out');
   const optimizer: Optimizer = platform.registry.getAny(['optimizer', 'model'], spec.optimizer.id).create(spec.optimizer.options ?? {});
-  if (isLearnedOptimizer(optimizer)) {
-    if (!spec.checkpoint) throw new L2oError(`'${optimizer.id}' is a learned optimizer.`, 'Give its --checkpoint.');
-    loadCheckpointInto(optimizer, readCheckpoint(spec.checkpoint));
-  }
-  const x = new Float32Array(set.count * set.n);
-  const objective: number[] = [];
-  for (let start = 0; start < set.count; start += spec.batchSize) {
-    const part = sliceInstances(set, start, spec.batchSize);
-    const batch = problem.toBatch(part);
-    let state = tf.tidy(() => optimizer.init(problem, batch));
-    for (let k = 0; k < spec.iterations; k++) {
-      const next = tf.tidy(() => optimizer.step(problem, batch, state, { k, training: false }));
-      disposeReplacedState(state, next);
-      state = next;
+  try {
+    if (isLearnedOptimizer(optimizer) && !spec.checkpoint) {
+      throw new UsageError(`'${optimizer.id}' is a learned optimizer.`, 'Give its --checkpoint.');
     }
-    const point = evaluationPoint(state);
-    const F = tf.tidy(() => problem.objective(batch, point));
-    objective.push(...(await F.data()));
-    x.set(await point.data(), start * set.n);
-    F.dispose();
-    disposeState(state);
-    problem.disposeBatch(batch);
+    const set = loadInstances(spec.input);
+    const problem = platform.registry.get('problem', set.problem).create(spec.problemOptions ?? {});
+    problem.validate(set);
+    if (isLearnedOptimizer(optimizer)) loadCheckpointInto(optimizer, readCheckpoint(spec.checkpoint!));
+    const x = new Float32Array(set.count * set.n);
+    const objective: number[] = [];
+    for (let start = 0; start < set.count; start += spec.batchSize) {
+      throwIfInterrupted(spec.signal);
+      const part = sliceInstances(set, start, spec.batchSize);
+      const batch = problem.toBatch(part);
+      try {
+        const { state } = await rollout(problem, optimizer, batch, { iterations: spec.iterations, signal: spec.signal });
+        const point = evaluationPoint(state);
+        const F = tf.tidy(() => problem.objective(batch, point));
+        objective.push(...(await F.data()));
+        x.set(await point.data(), start * set.n);
+        F.dispose();
+        disposeState(state);
+      } finally {
+        problem.disposeBatch(batch);
+      }
+    }
+    const gaps = set.fStar ? objective.map((f, i) => (f - set.fStar![i]!) / Math.abs(set.fStar![i]!)) : undefined;
+    await saveInstances(out, set, x, {
+      'result.json': `${JSON.stringify({ optimizer: spec.optimizer, iterations: spec.iterations, objective, relativeGap: gaps }, null, 1)}\n`,
+    });
+    return { objective };
+  } finally {
+    if (isLearnedOptimizer(optimizer)) optimizer.dispose();
   }
-  await saveInstances(out, set, x);
-  const gaps = set.fStar ? objective.map((f, i) => (f - set.fStar![i]!) / Math.abs(set.fStar![i]!)) : undefined;
-  writeFileAtomic(
-    path.join(out, 'result.json'),
-    `${JSON.stringify({ optimizer: spec.optimizer, iterations: spec.iterations, objective, relativeGap: gaps }, null, 1)}\n`,
-  );
-  if (isLearnedOptimizer(optimizer)) optimizer.dispose();
-  return { objective };
 }

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { InterruptedError, stopSignalOf, throwIfInterrupted, UsageError } from '../errors.js';
+import { checkOutputPath } from '../io/output-paths.js';
 import type { Platform } from '../container.js';
 import type { Optimizer } from '../contracts/optimizer.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
@@ -21,6 +22,8 @@ export interface OptimizerRef extends PluginRef {
   label?: string;
   /** Evaluate this checkpoint instead of training. */
   checkpoint?: string;
+  /** What the id must be: a learned optimizer (--model) or a hand-designed one (--optimizer). */
+  expect?: 'model' | 'optimizer';
 }
 
 export interface ComparisonSpec {
@@ -72,16 +75,30 @@ export async function runComparison(
   const trainDataset = registry.get('dataset', spec.trainDataset.id).create({});
   checkServes(testDataset, problem.id);
   if (spec.optimizers.length === 0) throw new UsageError('Nothing to run.', 'Give --optimizer or --model (or both).');
+
+  // Build every optimizer and check every input and output before any long work, so a bad id,
+  // option, checkpoint or path fails at once.
+  checkOutputPath(settings.runsDir, 'dir', 'The runs folder (--runs-dir)');
+  checkOutputPath(ctx.cacheDir, 'dir', 'The cache folder (--cache-dir, L2O_CACHE_DIR)');
+  const built = spec.optimizers.map((ref) => {
+    const reg = registry.getAny(['optimizer', 'model'], ref.id);
+    if (ref.expect === 'model' && reg.kind !== 'model') {
+      throw new UsageError(`'${ref.id}' is a hand-designed optimizer, not a learned one.`, `Use --optimizer ${ref.id}.`);
+    }
+    if (ref.expect === 'optimizer' && reg.kind === 'model') {
+      throw new UsageError(`'${ref.id}' is a learned optimizer.`, `Use --model ${ref.id}.`);
+    }
+    const optimizer = reg.create(ref.options ?? {}) as Optimizer;
+    if (ref.checkpoint) {
+      if (reg.kind !== 'model') throw new UsageError(`--checkpoint is for a learned optimizer; '${ref.id}' is hand-designed.`);
+      loadCheckpointInto(optimizer as LearnedOptimizer, readCheckpoint(ref.checkpoint));
+    }
+    return { ref, label: ref.label ?? ref.id, optimizer, learned: reg.kind === 'model' };
+  });
+  if (built.some((b) => b.learned)) checkServes(trainDataset, problem.id);
   const labels = spec.optimizers.map((o) => o.label ?? o.id);
   const dup = labels.find((l, i) => labels.indexOf(l) !== i);
   if (dup) throw new UsageError(`Optimizer '${dup}' is listed twice.`, 'Give each a distinct label.');
-
-  // Build every optimizer before any long work, so a bad id or option fails at once.
-  const built = spec.optimizers.map((ref) => {
-    const reg = registry.getAny(['optimizer', 'model'], ref.id);
-    return { ref, label: ref.label ?? ref.id, optimizer: reg.create(ref.options ?? {}) as Optimizer, learned: reg.kind === 'model' };
-  });
-  if (built.some((b) => b.learned)) checkServes(trainDataset, problem.id);
 
   const testOpts = { ...scale.test, ...spec.test };
   const trainOpts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed };
@@ -104,7 +121,7 @@ export async function runComparison(
   };
   const testSet = await loadOrBuildTestSet(testDataset, problem, reference, testRequest, ctx, testOpts.batchSize, (done, total) =>
     onEvent({ kind: 'test-set', done, total, cached: false }),
-  );
+  signal);
   onEvent({ kind: 'test-set', done: testSet.set.count, total: testSet.set.count, cached: testSet.cached });
 
   const files: RunFiles = {};
@@ -117,9 +134,7 @@ export async function runComparison(
     if (learned) {
       const model = optimizer as LearnedOptimizer;
       parameters = model.parameterCount();
-      if (ref.checkpoint) {
-        loadCheckpointInto(model, readCheckpoint(ref.checkpoint));
-      } else {
+      if (!ref.checkpoint) {
         const key = configHash({
           modelId: model.modelId,
           config: model.config,
@@ -134,13 +149,24 @@ export async function runComparison(
           trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
           onEvent({ kind: 'train-reused', optimizer: label, checkpoint: cached });
         } else {
+          // An interrupted training leaves its state beside the checkpoint it would have become;
+          // the same command continues it.
+          const resumeFile = `${cached}.resume`;
+          const resumeFrom = existsSync(resumeFile) && !spec.retrain ? resumeFile : undefined;
           const result = await trainModelOn(
             platform,
-            { problem, model, dataset: trainDataset, datasetOptions: trainDatasetOptions, training: trainOpts },
+            { problem, model, dataset: trainDataset, datasetOptions: trainDatasetOptions, training: trainOpts, resumeFile, resumeFrom },
             (progress) => onEvent({ kind: 'train', optimizer: label, progress }),
             signal,
           );
-          if (result.interrupted) throw new UsageError(`Training of '${label}' was interrupted.`, 'Run `l2o train` for resumable training.');
+          if (result.interrupted) {
+            throw new InterruptedError(
+              stopSignalOf(signal!),
+              `Interrupted by ${stopSignalOf(signal!)} while training '${label}' (${result.completedSteps} of ${trainOpts.globalSteps} global steps done); no run was written.`,
+              'Its training state is saved: run the same command again to continue it.',
+            );
+          }
+          rmSync(resumeFile, { force: true });
           if (result.best) model.setWeights(result.best.weights);
           trainingSeconds = result.seconds;
           saveCheckpoint(cached, checkpointOf(model, { meta: { trainingSeconds, bestValidation: result.best, problem: testRequest.problem, trainDataset: trainDataset.id } }));
@@ -149,10 +175,12 @@ export async function runComparison(
       }
       files[`checkpoints/${label}.json`] = JSON.stringify(checkpointOf(model, { meta: { trainingSeconds } }));
     }
+    throwIfInterrupted(signal);
     const curve = await evaluateOptimizer(problem, optimizer, testSet.set, {
       iterations: testOpts.iterations,
       batchSize: testOpts.batchSize,
       onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: label, done, total }),
+      signal,
     });
     curve.optimizer = label;
     curves.push(curve);
@@ -167,6 +195,7 @@ export async function runComparison(
       finalGap: curve.finalGap,
       finalF: curve.meanF.at(-1)!,
       iterationsTo: curve.iterationsTo,
+      divergedAt: curve.divergedAt,
       parameters,
       trainingSeconds,
       evaluationSeconds: curve.seconds,

@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, isNode } from 'yaml';
@@ -105,8 +105,12 @@ function describeError(e: ErrorObject): { where: string; what: string } {
   }
 }
 
+/** Where each loaded spec's nodes are (line numbers), for errors found after loading. */
+const specLines = new WeakMap<object, (segments: (string | number)[]) => number | undefined>();
+
 /** Reads and validates an experiment spec; every error names the file, the path and what was expected. */
 export function loadExperimentSpec(file: string): ExperimentSpec {
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`Experiment spec ${file} is a folder.`, 'Give the path of a YAML spec, e.g. experiments/paper/fig1.yaml.');
   if (!existsSync(file)) throw new UsageError(`Experiment spec ${file} does not exist.`, 'Give the path of a YAML spec, e.g. experiments/paper/fig1.yaml.');
   const lineCounter = new LineCounter();
   const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter });
@@ -123,16 +127,25 @@ export function loadExperimentSpec(file: string): ExperimentSpec {
     const line = isNode(node) && node.range ? `:${lineCounter.linePos(node.range[0]).line}` : '';
     throw new UsageError(`${file}${line}: ${where}: ${what}.`, 'See docs/experiments.md for the format.');
   }
+  specLines.set(value, (segments) => {
+    const node = doc.getIn(segments, true);
+    return isNode(node) && node.range ? lineCounter.linePos(node.range[0]).line : undefined;
+  });
   return value;
 }
 
 /** Checks ids against the registry and resolves the spec at a scale into a comparison. */
 export function resolveExperiment(spec: ExperimentSpec, file: string, scale: string, registry: PluginRegistry): ComparisonSpec {
+  const lineOf = specLines.get(spec);
   const at = (where: string, f: () => void) => {
     try {
       f();
     } catch (e) {
-      if (e instanceof UsageError) throw new UsageError(`${file}: ${where}: ${e.message}`, e.hint);
+      if (e instanceof UsageError) {
+        const segments = where.split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+        const line = lineOf?.(segments);
+        throw new UsageError(`${file}${line ? `:${line}` : ''}: ${where}: ${e.message}`, e.hint);
+      }
       throw e;
     }
   };
@@ -147,7 +160,15 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, scale: str
       }
     });
   }
-  spec.optimizers.forEach((o, i) => at(`optimizers[${i}].id`, () => registry.getAny(['optimizer', 'model'], o.id)));
+  at('problem.options', () => registry.get('problem', spec.problem.id).create(spec.problem.options ?? {}));
+  spec.optimizers.forEach((o, i) => {
+    at(`optimizers[${i}].id`, () => registry.getAny(['optimizer', 'model'], o.id));
+    // Options are checked by building the optimizer (a model's weights are freed again at once).
+    at(o.options ? `optimizers[${i}].options` : `optimizers[${i}].id`, () => {
+      const built = registry.getAny(['optimizer', 'model'], o.id).create(o.options ?? {}) as { dispose?: () => void };
+      built.dispose?.();
+    });
+  });
   const override = spec.scales?.[scale] ?? {};
   const withScaleOptions = (id: string, given?: Record<string, unknown>) => ({ ...override.datasetOptions?.[id], ...given });
   return {

@@ -8,6 +8,8 @@ export interface OptimizerSummary {
   finalGap: number;
   finalF: number;
   iterationsTo: Record<string, number | null>;
+  /** First iteration with a non-finite mean F, or null (older summaries lack it). */
+  divergedAt?: number | null;
   parameters?: number;
   trainingSeconds?: number;
   evaluationSeconds: number;
@@ -36,7 +38,7 @@ export function renderSummaryMarkdown(s: RunSummary): string {
   const head = ['optimizer', 'final gap', 'final F', ...GAP_THRESHOLDS.map((t) => `iters to ${t}`), 'parameters', 'training', 'evaluation'];
   const rows = s.optimizers.map((o) => [
     o.label,
-    formatGap(o.finalGap),
+    typeof o.divergedAt === 'number' ? `diverged at k = ${o.divergedAt}` : formatGap(o.finalGap),
     o.finalF.toPrecision(6),
     ...GAP_THRESHOLDS.map((t) => String(o.iterationsTo[String(t)] ?? 'never')),
     o.parameters === undefined ? '—' : o.parameters.toLocaleString('en-US'),

@@ -57,12 +57,13 @@ export async function loadOrBuildTestSet(
   ctx: DatasetContext,
   batchSize: number,
   onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal,
 ): Promise<{ set: InstanceSet & { solution?: Float32Array }; cached: boolean; dir: string }> {
   const key = configHash({ format: 1, ...request });
   const dir = path.join(ctx.cacheDir, 'testsets', `${request.dataset.id}-${request.problem.id}-${key}`);
   if (existsSync(dir)) return { set: loadInstances(dir), cached: true, dir };
   const set = await drawInstances(dataset, problem, request, ctx);
-  const solution = await solveReference(problem, referenceSolver, set, { ...request.reference, batchSize, onProgress });
+  const solution = await solveReference(problem, referenceSolver, set, { ...request.reference, batchSize, onProgress, signal });
   set.fStar = solution.fStar;
   set.meta = { ...set.meta, reference: { ...request.reference, iterations: solution.iterations, maxKkt: Math.max(...solution.kkt) } };
   await saveInstances(dir, set, solution.x).catch((e: NodeJS.ErrnoException) => {

@@ -2,7 +2,7 @@ import type { Platform } from '../container.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import type { Dataset } from '../contracts/dataset.js';
-import { L2oError } from '../errors.js';
+import { L2oError, UsageError } from '../errors.js';
 import { trainLearnedOptimizer, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress, type TrainResult } from '../train/trainer.js';
 import { readCheckpoint } from '../train/checkpoint.js';
 import { stableStringify } from '../util/stable-json.js';
@@ -45,9 +45,12 @@ export async function trainModelOn(
   const resume = spec.resumeFrom ? readCheckpoint(spec.resumeFrom) : undefined;
   if (resume) {
     if (!resume.training) throw new L2oError(`${spec.resumeFrom} is a final checkpoint, not a resumable one.`, 'Resume from the file written on interruption.');
-    const saved = { ...resume.training.options };
-    if (stableStringify(saved) !== stableStringify({ ...training })) {
-      throw new L2oError(`${spec.resumeFrom} was trained with other options.`, 'Resume with the same flags as the interrupted run.');
+    const saved: Record<string, unknown> = { ...resume.training.options };
+    const now: Record<string, unknown> = { ...training };
+    const differ = [...new Set([...Object.keys(saved), ...Object.keys(now)])].filter((k) => stableStringify(saved[k]) !== stableStringify(now[k]));
+    if (differ.length) {
+      const list = differ.map((k) => `${k} (saved ${stableStringify(saved[k]) ?? 'unset'}, now ${stableStringify(now[k]) ?? 'unset'})`).join(', ');
+      throw new UsageError(`${spec.resumeFrom} was trained with other options: ${list}.`, 'Resume with the same flags as the interrupted run.');
     }
   }
   const validationSet = await drawInstances(

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { readJsonFile } from '../io/json-file.js';
 import path from 'node:path';
 import { L2oError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -16,11 +17,11 @@ export interface RunRecord {
 export function readRun(dir: string): RunRecord {
   const summaryFile = path.join(dir, 'summary.json');
   if (!existsSync(summaryFile)) throw new L2oError(`${dir} is not a run directory (no summary.json).`, 'Give a folder written by `l2o run` or `l2o experiment run`.');
-  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary;
+  const summary = readJsonFile<RunSummary>(summaryFile);
   const curves = summary.optimizers.map((o) => {
     const file = path.join(dir, 'metrics', `${o.label}.json`);
     if (!existsSync(file)) throw new L2oError(`${dir} lacks metrics/${o.label}.json.`);
-    return JSON.parse(readFileSync(file, 'utf8')) as EvaluationCurve;
+    return readJsonFile<EvaluationCurve>(file);
   });
   return { dir, summary, curves };
 }

@@ -76,8 +76,10 @@ describe('meta-training', () => {
       },
       { ...SMALL, globalSteps: 200, validateEvery: 10 },
     );
-    expect(counts.get(10)).toBeGreaterThan(0);
-    expect(counts.get(200)).toBe(counts.get(10));
+    // From the first validation on, the trainer holds a fixed set (the last validated weights and
+    // Adam slots, whose moments exist only after the first update).
+    expect(counts.get(20)).toBeGreaterThan(0);
+    expect(counts.get(200)).toBe(counts.get(20));
     model.dispose();
   });
 
@@ -106,15 +108,15 @@ describe('meta-training', () => {
         resumeFile,
         signal: controller.signal,
         onProgress: (p) => {
-          if (p.step === 2) controller.abort(); // like SIGINT during step 2: it finishes, then saves
+          if (p.step === 2) controller.abort(); // like SIGINT during step 3: it stops, the step is redone on resume
         },
       },
       opts,
     );
     expect(partial.interrupted).toBe(true);
-    expect(partial.completedSteps).toBe(3);
+    expect(partial.completedSteps).toBe(2);
     const checkpoint = readCheckpoint(resumeFile);
-    expect(checkpoint.training!.nextStep).toBe(3);
+    expect(checkpoint.training!.nextStep).toBe(2);
 
     const resumed = new TinyLearned({ seed: 77, dropout: 0.2 }); // other initial weights: all come from the checkpoint
     const result = await trainLearnedOptimizer({ problem: tinyLasso, model: resumed, validationSet, trainInstances, resume: checkpoint }, opts);
@@ -132,7 +134,7 @@ describe('meta-training', () => {
     };
     await expect(
       trainLearnedOptimizer({ problem: tinyLasso, model, validationSet, trainInstances: poisoned }, { ...SMALL, globalSteps: 6 }),
-    ).rejects.toThrow(/non-finite value at global step 3, segment 0 of model 'tiny'/);
+    ).rejects.toThrow(/'tiny' diverged at global step 4: segment 1 gave loss NaN/);
 
     const skipping = new TinyLearned({ seed: 6 });
     const skipped: string[] = [];
@@ -141,9 +143,70 @@ describe('meta-training', () => {
       { ...SMALL, globalSteps: 6, onNonFinite: 'skip' },
     );
     expect(skipped).toHaveLength(1);
-    expect(skipped[0]).toMatch(/global step 3.*learning rate now 0.005/);
+    expect(skipped[0]).toMatch(/global step 4.*weights restored, learning rate now 0.005/);
     expect(result.history.every((h) => Number.isFinite(h.loss))).toBe(true);
     for (const w of Object.values(skipping.getWeights())) expect(w.data.every(Number.isFinite)).toBe(true);
+    model.dispose();
+    skipping.dispose();
+  });
+
+  it('a skipped step restores the weights and Adam state of its start', async () => {
+    const poisoned = async (step: number, rng: Rng) => {
+      const set = await trainInstances(step, rng);
+      if (step === 3) set.b[0] = Number.NaN;
+      return set;
+    };
+    const straight = new TinyLearned({ seed: 9 });
+    await trainLearnedOptimizer({ problem: tinyLasso, model: straight, validationSet, trainInstances }, { ...SMALL, globalSteps: 3 });
+    const skipping = new TinyLearned({ seed: 9 });
+    const result = await trainLearnedOptimizer(
+      { problem: tinyLasso, model: skipping, validationSet, trainInstances: poisoned },
+      { ...SMALL, globalSteps: 4, onNonFinite: 'skip' },
+    );
+    // The failed step leaves no trace in the weights, the Adam state or the loss history.
+    expect(skipping.getWeights()).toEqual(straight.getWeights());
+    expect(result.history.map((h) => h.step)).toEqual([1, 1, 2, 2, 3, 3]);
+    straight.dispose();
+    skipping.dispose();
+  });
+
+  it('a learning rate that makes the weights non-finite: stop names it, skip restores the last finite weights', async () => {
+    const model = new TinyLearned({ seed: 6 });
+    await expect(
+      trainLearnedOptimizer({ problem: tinyLasso, model, validationSet, trainInstances }, { ...SMALL, globalSteps: 3, learningRate: 1e39 }),
+    ).rejects.toThrow(/diverged at global step 1: the update after segment 1 made the weights non-finite \(learning rate 1e\+39\)/);
+    const skipping = new TinyLearned({ seed: 6 });
+    const before = skipping.getWeights();
+    const skipped: string[] = [];
+    const result = await trainLearnedOptimizer(
+      { problem: tinyLasso, model: skipping, validationSet, trainInstances, onProgress: (p) => p.event === 'skipped' && skipped.push(p.message!) },
+      { ...SMALL, globalSteps: 3, learningRate: 1e39, onNonFinite: 'skip' },
+    );
+    expect(skipped).toHaveLength(3); // 1e39 / 8 is still far too large: every step is skipped
+    expect(skipped[0]).toMatch(/made the weights non-finite; weights restored, learning rate now 5e\+38/);
+    expect(result.completedSteps).toBe(3);
+    expect(skipping.getWeights()).toEqual(before);
+    model.dispose();
+    skipping.dispose();
+  });
+
+  it('divergence that shows first on the validation set fires the guard', async () => {
+    const poisonedValidation = tinyValidationSet();
+    poisonedValidation.b[0] = Number.POSITIVE_INFINITY;
+    const model = new TinyLearned({ seed: 6 });
+    await expect(
+      trainLearnedOptimizer({ problem: tinyLasso, model, validationSet: poisonedValidation, trainInstances }, { ...SMALL, globalSteps: 5 }),
+    ).rejects.toThrow(/diverged at global step 5: the loss on the validation set is not finite \(learning rate 0.01\)/);
+    const skipping = new TinyLearned({ seed: 6 });
+    const start = skipping.getWeights();
+    const skipped: string[] = [];
+    await trainLearnedOptimizer(
+      { problem: tinyLasso, model: skipping, validationSet: poisonedValidation, trainInstances, onProgress: (p) => p.event === 'skipped' && skipped.push(p.message!) },
+      { ...SMALL, globalSteps: 5, onNonFinite: 'skip' },
+    );
+    // Back to the last validated state: here the start, as no validation ever passed.
+    expect(skipped).toEqual([expect.stringMatching(/validation set is not finite; weights restored, learning rate now 0.005/)]);
+    expect(skipping.getWeights()).toEqual(start);
     model.dispose();
     skipping.dispose();
   });

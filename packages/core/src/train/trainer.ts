@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { L2oError } from '../errors.js';
+import { L2oError, UsageError } from '../errors.js';
 import { evaluationPoint, type OptimizerState } from '../contracts/optimizer.js';
 import type { LearnedOptimizer, SerializedWeights } from '../contracts/learned-optimizer.js';
 import type { Problem, ProblemBatch } from '../contracts/problem.js';
@@ -84,6 +84,7 @@ export interface TrainInputs {
 export interface TrainResult {
   completedSteps: number;
   interrupted: boolean;
+  /** Global steps counted from 1: the step after which the weights were validated. */
   best: { step: number; loss: number; weights: SerializedWeights } | null;
   history: { step: number; loss: number }[];
   validation: { step: number; loss: number }[];
@@ -93,28 +94,29 @@ export interface TrainResult {
 /** Adam whose learning rate can be changed after a skipped step (tfjs keeps it protected). */
 type AdjustableAdam = tf.AdamOptimizer & { learningRate: number };
 
-function checkOptions(o: TrainOptions): void {
+/** Fails with a usage error on options the trainer cannot run; called before any work starts. */
+export function checkTrainOptions(o: TrainOptions): void {
   const positive: (keyof TrainOptions)[] = ['globalSteps', 'batchSize', 'iterations', 'unroll', 'validateEvery', 'validationSize', 'validationIterations'];
   for (const key of positive) {
     const v = o[key] as number;
-    if (!Number.isInteger(v) || v <= 0) throw new L2oError(`Training option ${key} must be a positive integer, got ${v}.`);
+    if (!Number.isInteger(v) || v <= 0) throw new UsageError(`Training option ${key} must be a positive integer, got ${v}.`);
   }
-  if (!(o.learningRate > 0)) throw new L2oError(`Training option learningRate must be positive, got ${o.learningRate}.`);
+  if (!(o.learningRate > 0)) throw new UsageError(`Training option learningRate must be positive, got ${o.learningRate}.`);
   if (o.iterations % o.unroll !== 0) {
-    throw new L2oError(`Training iterations (${o.iterations}) must be a multiple of the unroll length (${o.unroll}).`);
+    throw new UsageError(`Training iterations (${o.iterations}) must be a multiple of the unroll length (${o.unroll}).`);
   }
-  if (!Number.isInteger(o.microBatch) || o.microBatch < 0) throw new L2oError(`microBatch must be a non-negative integer.`);
+  if (!Number.isInteger(o.microBatch) || o.microBatch < 0) throw new UsageError(`microBatch must be a non-negative integer.`);
   checkWorkerCount(o);
 }
 
 /** Workers: a positive integer, and no more than the micro-batches of a batch (each worker needs one). */
 export function checkWorkerCount(o: Pick<TrainOptions, 'workers' | 'batchSize' | 'microBatch'>): void {
   if (o.workers === undefined) return;
-  if (!Number.isInteger(o.workers) || o.workers <= 0) throw new L2oError(`Training option workers must be a positive integer, got ${o.workers}.`);
+  if (!Number.isInteger(o.workers) || o.workers <= 0) throw new UsageError(`Training option workers must be a positive integer, got ${o.workers}.`);
   const micro = o.microBatch > 0 ? Math.min(o.microBatch, o.batchSize) : o.batchSize;
   const parts = Math.ceil(o.batchSize / micro);
   if (o.workers > parts) {
-    throw new L2oError(
+    throw new UsageError(
       `${o.workers} workers need at least ${o.workers} micro-batches per batch, but a batch of ${o.batchSize} with micro-batch ${o.microBatch || o.batchSize} has ${parts}.`,
       `Set the micro-batch (--micro-batch, training.microBatch) to at most ${Math.floor(o.batchSize / o.workers)}, or use at most ${parts} worker${parts === 1 ? '' : 's'}.`,
     );
@@ -185,7 +187,7 @@ export async function runSegment(
  */
 export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partial<TrainOptions> = {}): Promise<TrainResult> {
   const opts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...options };
-  checkOptions(opts);
+  checkTrainOptions(opts);
   const pool = (opts.workers ?? 1) > 1 ? await startSegmentPool(inputs.model, inputs.problem, opts.workers!, inputs.workerPlatform) : null;
   const adam = tf.train.adam(opts.learningRate) as AdjustableAdam;
   try {
@@ -195,6 +197,33 @@ export async function trainLearnedOptimizer(inputs: TrainInputs, options: Partia
     adam.dispose();
     await pool?.terminate();
   }
+}
+
+/** Weights and meta-optimizer slots at the start of a global step: what a skipped or interrupted step returns to. */
+interface StepSnapshot {
+  weights: tf.Tensor[];
+  adam: { name: string; tensor: tf.Tensor }[];
+}
+
+async function takeSnapshot(variables: tf.Variable[], adam: AdjustableAdam): Promise<StepSnapshot> {
+  const live = await adam.getWeights(); // the slots themselves, and a new scalar for the iteration count
+  const snapshot = { weights: variables.map((v) => tf.clone(v)), adam: live.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) })) };
+  live[0]?.tensor.dispose();
+  return snapshot;
+}
+
+async function restoreSnapshot(snapshot: StepSnapshot, variables: tf.Variable[], adam: AdjustableAdam): Promise<void> {
+  variables.forEach((v, i) => v.assign(snapshot.weights[i]!));
+  const live = await adam.getWeights();
+  const copies = snapshot.adam.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }));
+  // setWeights makes new slot variables from the copies (sharing their data); the old slots and
+  // the copies' handles are ours to free.
+  await adam.setWeights(copies);
+  tf.dispose([...live.map((w) => w.tensor), ...copies.map((w) => w.tensor)]);
+}
+
+function disposeSnapshot(snapshot: StepSnapshot): void {
+  tf.dispose([...snapshot.weights, ...snapshot.adam.map((w) => w.tensor)]);
 }
 
 /** The training loop; with a pool, segments run on its workers and the batch stays there between them. */
@@ -235,73 +264,131 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     });
   };
 
-  const validate = async (step: number) => {
+  /** Validates the current weights; returns false when they diverge on the validation set. */
+  const validate = async (step: number): Promise<boolean> => {
     const curve = await evaluateOptimizer(problem, model, inputs.validationSet, {
       iterations: opts.validationIterations,
       batchSize: opts.microBatch || opts.batchSize,
     });
     // The training loss: mean over k = 1..K of the mean F(y_k).
     const loss = curve.meanF.slice(1).reduce((a, b) => a + b, 0) / opts.validationIterations;
-    state.validation.push({ step, loss });
-    if (!state.best || loss < state.best.loss) state.best = { step, loss, weights: model.getWeights() };
+    if (curve.divergedAt !== null || !Number.isFinite(loss)) return false;
+    // Steps are counted from 1 in everything a user reads (progress, summaries, checkpoints).
+    state.validation.push({ step: step + 1, loss });
+    if (!state.best || loss < state.best.loss) state.best = { step: step + 1, loss, weights: model.getWeights() };
     report({ step, segment: segments - 1, loss: state.history.at(-1)?.loss ?? Number.NaN, validation: loss, bestValidation: state.best.loss, event: 'validation' });
+    return true;
   };
 
+  /**
+   * The NaN guard: with onNonFinite 'stop' an error that names where and the remedies; with
+   * 'skip' the weights and Adam slots go back to the step's start (the last finite ones) and the
+   * learning rate is halved.
+   */
+  const nonFinite = async (step: number, where: string, snapshot: StepSnapshot) => {
+    const lr = adam.learningRate;
+    if (opts.onNonFinite === 'stop') {
+      throw new L2oError(
+        `Meta-training of '${model.modelId}' diverged at global step ${step + 1}: ${where} (learning rate ${lr}).`,
+        'Lower the learning rate (--learning-rate, training.learningRate), or pass --on-nan skip to skip such steps and halve the rate.',
+      );
+    }
+    await restoreSnapshot(snapshot, variables, adam);
+    adam.learningRate = lr / 2;
+    state.learningRate = adam.learningRate;
+    report({ step, segment: 0, loss: Number.NaN, event: 'skipped', message: `skipped global step ${step + 1}: ${where}; weights restored, learning rate now ${adam.learningRate}` });
+  };
+
+  // The state at the last validation whose loss was finite (at first, the starting state).
+  let validated = await takeSnapshot(variables, adam);
   let step = state.nextStep;
-  for (; step < opts.globalSteps; step++) {
-    await yieldToEventLoop();
-    if (inputs.signal?.aborted) break;
-    const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
-    const micro = opts.microBatch > 0 ? opts.microBatch : set.count;
-    const slices: { set: InstanceSet; weight: number }[] = [];
-    for (let start = 0; start < set.count; start += micro) {
-      const part = sliceInstances(set, start, micro);
-      slices.push({ set: part, weight: part.count / set.count });
-    }
-    const dropout = rng.fork(`dropout-${step}`);
-    const parts: SegmentPart[] = [];
-    if (pool) {
-      // The workers build the tensors and keep the states; the data crosses once per step.
-      await pool.beginStep(slices, dropout);
-    } else {
-      for (const { set: part, weight } of slices) {
-        const batch = problem.toBatch(part);
-        parts.push({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) });
+  try {
+    for (; step < opts.globalSteps; step++) {
+      await yieldToEventLoop();
+      if (inputs.signal?.aborted) break;
+      const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
+      const micro = opts.microBatch > 0 ? opts.microBatch : set.count;
+      const slices: { set: InstanceSet; weight: number }[] = [];
+      for (let start = 0; start < set.count; start += micro) {
+        const part = sliceInstances(set, start, micro);
+        slices.push({ set: part, weight: part.count / set.count });
       }
-    }
-    try {
-      for (let segment = 0; segment < segments; segment++) {
-        const k0 = segment * opts.unroll;
-        const { loss, grads: accumulated } = pool
-          ? await runParallelSegment(pool, model, k0, opts.unroll)
-          : await runSegment(model, problem, parts, k0, opts.unroll, dropout);
-        const gradNorm = tf.tidy(() => tf.addN(Object.values(accumulated).map((g) => tf.sum(tf.square(g)))));
-        const gradSq = (await gradNorm.data())[0]!;
-        gradNorm.dispose();
-        if (!Number.isFinite(loss) || !Number.isFinite(gradSq)) {
-          tf.dispose(accumulated);
-          const where = `at global step ${step}, segment ${segment} of model '${model.modelId}' (loss ${loss}, squared gradient norm ${gradSq})`;
-          if (opts.onNonFinite === 'stop') {
-            throw new L2oError(`Meta-training produced a non-finite value ${where}.`, 'Lower the learning rate, or pass --on-nan skip.');
-          }
-          adam.learningRate /= 2;
-          state.learningRate = adam.learningRate;
-          report({ step, segment, loss, event: 'skipped', message: `skipped a non-finite step ${where}; learning rate now ${adam.learningRate}` });
-          break; // the iterates of this batch are no longer usable
+      const dropout = rng.fork(`dropout-${step}`);
+      const parts: SegmentPart[] = [];
+      const snapshot = await takeSnapshot(variables, adam);
+      /** Why the step did not complete: a non-finite value, or an interrupt between segments. */
+      let failed: string | null = null;
+      let stopped = false;
+      if (pool) {
+        // The workers build the tensors and keep the states; the data crosses once per step.
+        await pool.beginStep(slices, dropout);
+      } else {
+        for (const { set: part, weight } of slices) {
+          const batch = problem.toBatch(part);
+          parts.push({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) });
         }
-        adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: accumulated[v.name]! })));
-        tf.dispose(accumulated);
-        state.history.push({ step, loss });
-        report({ step, segment, loss, event: 'segment' });
       }
-    } finally {
-      for (const part of parts) {
-        disposeState(part.state);
-        problem.disposeBatch(part.batch);
+      const losses: { step: number; loss: number }[] = [];
+      try {
+        for (let segment = 0; segment < segments; segment++) {
+          if (segment > 0) {
+            await yieldToEventLoop();
+            if (inputs.signal?.aborted) {
+              stopped = true;
+              break;
+            }
+          }
+          const k0 = segment * opts.unroll;
+          const { loss, grads: accumulated } = pool
+            ? await runParallelSegment(pool, model, k0, opts.unroll)
+            : await runSegment(model, problem, parts, k0, opts.unroll, dropout);
+          const gradNorm = tf.tidy(() => tf.addN(Object.values(accumulated).map((g) => tf.sum(tf.square(g)))));
+          const gradSq = (await gradNorm.data())[0]!;
+          gradNorm.dispose();
+          if (!Number.isFinite(loss) || !Number.isFinite(gradSq)) {
+            tf.dispose(accumulated);
+            failed = `segment ${segment + 1} gave loss ${loss} and squared gradient norm ${gradSq}`;
+            break; // the iterates of this batch are no longer usable
+          }
+          adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: accumulated[v.name]! })));
+          tf.dispose(accumulated);
+          // A finite gradient can still take the weights out of range (a huge learning rate).
+          const weightSq = tf.tidy(() => tf.addN(variables.map((v) => tf.sum(tf.square(v)))));
+          const weightNorm = (await weightSq.data())[0]!;
+          weightSq.dispose();
+          if (!Number.isFinite(weightNorm)) {
+            failed = `the update after segment ${segment + 1} made the weights non-finite`;
+            break;
+          }
+          losses.push({ step: step + 1, loss });
+          report({ step, segment, loss, event: 'segment' });
+        }
+        // An interrupted step is redone from its start on resume (its batch and dropout masks come
+        // from generators fixed by the step number), so resumed = uninterrupted.
+        if (stopped) await restoreSnapshot(snapshot, variables, adam);
+        else if (failed) await nonFinite(step, failed, snapshot);
+        else state.history.push(...losses);
+      } finally {
+        disposeSnapshot(snapshot);
+        for (const part of parts) {
+          disposeState(part.state);
+          problem.disposeBatch(part.batch);
+        }
+        await pool?.endStep();
       }
-      await pool?.endStep();
+      if (stopped) break;
+      if ((step + 1) % opts.validateEvery === 0 || step + 1 === opts.globalSteps) {
+        if (await validate(step)) {
+          disposeSnapshot(validated);
+          validated = await takeSnapshot(variables, adam);
+        } else {
+          // Divergence that shows first on the validation set: back to the last validated state.
+          await nonFinite(step, 'the loss on the validation set is not finite', validated);
+        }
+      }
     }
-    if ((step + 1) % opts.validateEvery === 0 || step + 1 === opts.globalSteps) await validate(step);
+  } finally {
+    disposeSnapshot(validated);
   }
 
   const interrupted = step < opts.globalSteps;

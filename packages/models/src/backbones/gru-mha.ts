@@ -1,4 +1,4 @@
-import { tf } from '@l2o/core';
+import { tf, UsageError } from '@l2o/core';
 import { StackedGru } from '../layers/stacked-rnn.js';
 import { Linear } from '../layers/linear.js';
 import { LayerNorm } from '../layers/layer-norm.js';
@@ -29,6 +29,13 @@ export interface GruMhaOptions {
  */
 export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbone {
   const H = o.hidden;
+  if (H % o.attention.heads !== 0) {
+    const divisors = Array.from({ length: H }, (_, i) => i + 1).filter((d) => H % d === 0);
+    throw new UsageError(
+      `Option 'attention.heads' of model 'gru-mha' must divide the hidden width ${H}, got ${o.attention.heads}.`,
+      `Use one of ${divisors.join(', ')}.`,
+    );
+  }
   const rnn = new StackedGru(weights.scope('rnn'), 2, H, o.layers);
   const mha = new MultiHeadAttention(weights.scope('mha'), H, o.attention.heads);
   const ff1 = new Linear(weights.scope('ff1'), H, H);

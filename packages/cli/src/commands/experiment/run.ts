@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { loadExperimentSpec, resolveExperiment, runComparison } from '@l2o/core';
+import { checkOutputPath, loadExperimentSpec, resolveExperiment, runComparison } from '@l2o/core';
 import { L2oCommand } from '../../base-command.js';
 import { ComparisonProgress } from '../../progress.js';
 import { curvesTable } from '../../format.js';
@@ -27,6 +27,7 @@ export default class ExperimentRun extends L2oCommand {
     const { args, flags } = await this.parse(ExperimentRun);
     const file = path.resolve(args.spec);
     const spec = loadExperimentSpec(file);
+    checkOutputPath(flags['runs-dir'], 'dir', '--runs-dir');
     const platform = await this.boot(flags, {
       runsDir: path.resolve(flags['runs-dir']),
       dataDir: flags['data-dir'],
@@ -35,9 +36,7 @@ export default class ExperimentRun extends L2oCommand {
     });
     const comparison = { ...resolveExperiment(spec, args.spec, flags.scale, platform.registry), retrain: flags.retrain };
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
-    const controller = new AbortController();
-    process.once('SIGINT', () => controller.abort());
-    const result = await runComparison(platform, comparison, (e) => progress.handle(e), controller.signal).finally(() => progress.stop());
+    const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal).finally(() => progress.stop());
     if (this.jsonMode) return this.printJson({ runDir: result.runDir, summary: result.summary });
     if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
     process.stdout.write(`run directory: ${result.runDir}\n`);

@@ -174,13 +174,15 @@ describe('data-parallel meta-training', () => {
       { ...opts, workers: 2 },
     );
     expect(result.completedSteps).toBe(6);
-    expect(result.validation.map((v) => v.step)).toEqual([2, 5]);
+    expect(result.validation.map((v) => v.step)).toEqual([3, 6]);
     const w1 = one.getWeights();
     for (const [name, w] of Object.entries(two.getWeights())) {
       const scale = Math.max(...w1[name]!.data.map(Math.abs));
       w.data.forEach((x, i) => expect(Math.abs(x - w1[name]!.data[i]!)).toBeLessThan(1e-5 * scale));
     }
-    expect(new Set(counts.values()).size).toBe(1); // the main thread's tensor count does not grow
+    // The main thread's tensor count does not grow: constant from the first validation on (before
+    // it, the snapshots the NaN guard keeps gain Adam's moments, which exist after the first update).
+    expect(new Set([3, 4, 5].map((step) => counts.get(step))).size).toBe(1);
     expect(liveSegmentWorkers()).toBe(0);
 
     // With dropout, each worker draws from its own generator: the same seed gives the same weights.
@@ -207,13 +209,13 @@ describe('data-parallel meta-training', () => {
         workerPlatform: platform,
         signal: controller.signal,
         onProgress: (p) => {
-          if (p.step === 1) controller.abort(); // like SIGINT: the step finishes, then training stops
+          if (p.step === 1) controller.abort(); // like SIGINT during step 2: it stops, to be redone on resume
         },
       },
       { ...SMALL, globalSteps: 50, workers: 2 },
     );
     expect(result.interrupted).toBe(true);
-    expect(result.completedSteps).toBe(2);
+    expect(result.completedSteps).toBe(1);
     expect(liveSegmentWorkers()).toBe(0);
     model.dispose();
   });

@@ -1,0 +1,159 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, type CliResult } from './test-utils/run-cli.js';
+
+// Everyone may enter: the read-only case runs the CLI as an unprivileged user when we are root.
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-reliability-'));
+chmodSync(temp, 0o777);
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+const cache = path.join(temp, 'cache');
+const at = (...parts: string[]) => path.join(temp, ...parts);
+writeFileSync(at('a-file'), 'x');
+mkdirSync(at('a-folder'));
+
+/** The error is one line on stderr, the last, starting with "Error:"; no stack trace. */
+function expectOneLineError(r: CliResult, code: number, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  const lines = r.stderr.trim().split('\n').filter((l) => l.trim() && !/^warning: /.test(l));
+  const errors = lines.filter((l) => l.startsWith('Error'));
+  expect(errors, r.stderr).toHaveLength(1);
+  expect(lines.at(-1)).toBe(errors[0]);
+  expect(errors[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at |unexpected/);
+}
+
+const smokeTrain = ['train', '--model', 'lstm', '--problem', 'lasso', '--scale', 'smoke'];
+const smokeRun = ['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache];
+
+describe('output locations are checked before any work (exit 2, nothing trained or written)', () => {
+  it('l2o train --out: an existing folder, a path under a file', () => {
+    expectOneLineError(runCli([...smokeTrain, '--out', at('a-folder')]), 2, /--out .*a-folder is a folder, not a file/);
+    const r = runCli([...smokeTrain, '--out', at('a-file', 'x.json')]);
+    expectOneLineError(r, 2, /--out .*a-file.*which is a file, not a folder/);
+    expect(r.stderr).not.toMatch(/train lstm/); // no training started
+  });
+
+  it('l2o run --runs-dir: a file, an empty string; l2o export/solve --out: existing folders', () => {
+    expectOneLineError(runCli([...smokeRun, '--runs-dir', at('a-file')]), 2, /--runs-dir .*a-file is a file, not a folder/);
+    const empty = runCli([...smokeRun, '--runs-dir', ''], { cwd: at('a-folder') });
+    expectOneLineError(empty, 2, /--runs-dir is empty/);
+    expect(readdirSync(at('a-folder'))).toEqual([]);
+    expectOneLineError(runCli(['export', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache, '--out', at('a-folder')]), 2, /--out .*a-folder already exists/);
+    expectOneLineError(
+      runCli(['experiment', 'run', 'experiments/paper/fig1.yaml', '--scale', 'smoke', '--cache-dir', cache, '--runs-dir', at('a-file', 'runs')]),
+      2,
+      /--runs-dir .*under .*a-file, which is a file/,
+    );
+  });
+
+  it('read-only locations (as an unprivileged user): train --out, run --runs-dir, --cache-dir', () => {
+    const locked = at('locked');
+    mkdirSync(locked);
+    chmodSync(locked, 0o555);
+    const home = at('home');
+    mkdirSync(home);
+    chmodSync(home, 0o777);
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const env = { HOME: home, XDG_CACHE_HOME: home };
+    const train = runCli([...smokeTrain, '--out', path.join(locked, 'x.json')], { ...asUser, env, cwd: home });
+    expectOneLineError(train, 2, /--out .*x\.json cannot be created: .*locked is not writable/);
+    const run = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', locked], { ...asUser, env, cwd: home });
+    expectOneLineError(run, 2, /--runs-dir .*locked is not writable/);
+    const cacheRun = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', locked, '--runs-dir', path.join(home, 'runs')], { ...asUser, env, cwd: home });
+    expectOneLineError(cacheRun, 2, /cache folder .*locked is not writable/);
+  });
+
+  it('what is written respects the umask (not 0700)', () => {
+    const out = at('exported');
+    const r = runCli(['export', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    // The test runner's umask is usually 022; whatever it is, the folder has the mode it gives.
+    const umask = process.umask();
+    expect(statSync(out).mode & 0o777).toBe(0o777 & ~umask);
+    const runs = at('umask-runs');
+    expect(runCli([...smokeRun, '--runs-dir', runs]).code).toBe(0);
+    expect(statSync(path.join(runs, readdirSync(runs)[0]!)).mode & 0o777).toBe(0o777 & ~umask);
+  });
+});
+
+describe('wrong numbers never come out with exit 0', () => {
+  it('one diverging optimizer is recorded as diverged; the others are kept', () => {
+    const runs = at('diverged-runs');
+    const r = runCli(['run', '--optimizer', 'fista', '--optimizer', 'adam', '-o', 'adam.lr=1e30', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache, '--runs-dir', runs, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { summary: { optimizers: { label: string; divergedAt: number | null; finalGap: number }[] } };
+    const [fista, adam] = out.summary.optimizers;
+    expect(fista).toMatchObject({ label: 'fista', divergedAt: null });
+    expect(Number.isFinite(fista!.finalGap)).toBe(true);
+    expect(adam!.label).toBe('adam');
+    expect(adam!.divergedAt).toBeGreaterThanOrEqual(1);
+    const dir = path.join(runs, readdirSync(runs)[0]!);
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toMatch(/\| adam \| diverged at k = \d+ \|/);
+  });
+
+  it('--checkpoint is checked before the test set and F* are built', () => {
+    const fresh = at('fresh-cache');
+    const r = runCli(['run', '--model', 'lstm', '--checkpoint', at('missing.json'), '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', fresh, '--runs-dir', at('ck-runs')]);
+    expectOneLineError(r, 1, /Checkpoint .*missing\.json does not exist/);
+    expect(existsSync(path.join(fresh, 'testsets'))).toBe(false);
+  });
+});
+
+describe('exit codes: 2 for bad usage, with JSON errors in --json mode', () => {
+  it('bad model options, training options and worker counts exit 2', () => {
+    expectOneLineError(runCli(['run', '--model', 'gru-mha', '-o', 'gru-mha.attention.heads=3', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache]), 2, /'attention\.heads' of model 'gru-mha' must divide the hidden width 16, got 3\. Use one of 1, 2, 4, 8, 16\./);
+    expectOneLineError(runCli([...smokeTrain, '--unroll', '7', '--out', at('u.json')]), 2, /multiple of the unroll length \(7\)/);
+    expectOneLineError(runCli([...smokeTrain, '--workers', '2', '--out', at('w.json')]), 2, /2 workers need at least 2 micro-batches/);
+    expectOneLineError(runCli(['run', '--model', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache]), 2, /'fista' is a hand-designed optimizer, not a learned one\. Use --optimizer fista\./);
+  });
+
+  it('a YAML model option error names file:line and exits 2', () => {
+    const spec = at('heads3.yaml');
+    writeFileSync(
+      spec,
+      ['name: heads3', 'problem: { id: lasso }', 'test: { dataset: synthetic }', 'optimizers:', '  - id: gru-mha', '    options:', '      attention: { heads: 3 }', ''].join('\n'),
+    );
+    expectOneLineError(runCli(['experiment', 'run', spec, '--scale', 'smoke', '--cache-dir', cache]), 2, new RegExp(`${spec}:7: optimizers\\[0\\]\\.options: .*must divide the hidden width 16, got 3`));
+    expectOneLineError(runCli(['experiment', 'run', at('a-folder'), '--scale', 'smoke']), 2, /a-folder is a folder/);
+  });
+
+  it('errors in --json mode are JSON on stdout as well as the line on stderr', () => {
+    const r = runCli([...smokeTrain, '--unroll', '7', '--out', at('j.json'), '--json']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { message: 'Training iterations (20) must be a multiple of the unroll length (7).', exitCode: 2 } });
+    expect(r.stderr).toMatch(/^Error: Training iterations/m);
+  });
+});
+
+describe('raw errors become one line naming the thing', () => {
+  it('a truncated metrics file names the file', () => {
+    const runs = at('truncated-runs');
+    expect(runCli([...smokeRun, '--runs-dir', runs]).code).toBe(0);
+    const dir = path.join(runs, readdirSync(runs)[0]!);
+    const metrics = path.join(dir, 'metrics', 'fista.json');
+    writeFileSync(metrics, readFileSync(metrics, 'utf8').slice(0, 40));
+    expectOneLineError(runCli(['report', dir]), 1, new RegExp(`${metrics} is not valid JSON`));
+  });
+
+  it('a plugin whose register() throws is named', () => {
+    const plugin = at('boom-plugin');
+    mkdirSync(plugin);
+    writeFileSync(path.join(plugin, 'package.json'), JSON.stringify({ name: 'l2o-plugin-boom', version: '1.0.0', type: 'module', l2o: { plugin: './plugin.js' } }));
+    writeFileSync(path.join(plugin, 'plugin.js'), "export function register() { throw new Error('boom'); }\n");
+    const r = runCli(['models', '--plugin', plugin]);
+    expect(r.stderr).toMatch(/l2o-plugin-boom failed in register\(\): boom/);
+  });
+
+  it('a resume with other options names the option that differs', () => {
+    const out = at('resume.json');
+    const first = runCli([...smokeTrain, '--steps', '4', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    // A resumable checkpoint is written only on interruption; make one from the final one's shape.
+    const checkpoint = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & { meta: { training: Record<string, unknown> } };
+    const resume = { ...checkpoint, training: { nextStep: 1, learningRate: 0.01, metaOptimizer: [], rng: { s: [1, 2, 3, 4], spare: null }, best: null, history: [], validation: [], seconds: 0, options: { ...checkpoint.meta.training, batchSize: 4 } } };
+    writeFileSync(`${out}.resume`, JSON.stringify(resume));
+    expectOneLineError(runCli([...smokeTrain, '--steps', '4', '--out', out, '--resume', `${out}.resume`]), 2, /was trained with other options: batchSize \(saved 4, now 8\)/);
+  });
+});
