@@ -20,8 +20,8 @@ let work: string;
 let registry: LocalRegistry;
 let env: NodeJS.ProcessEnv;
 
-function run(command: string, args: string[], cwd: string): string {
-  const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 600_000 });
+function run(command: string, args: string[], cwd: string, runEnv: NodeJS.ProcessEnv = env): string {
+  const r = spawnSync(command, args, { cwd, env: runEnv, encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) {
     throw new Error(`${command} ${args.join(' ')} exited with ${r.status} in ${cwd}\n${r.stdout}\n${r.stderr}\n--- registry log ---\n${registry.log()}`);
   }
@@ -144,5 +144,28 @@ describe('publishing to a local registry', () => {
     expect(existsSync(path.join(runDir, 'summary.md'))).toBe(true);
     expect(result.curves.map((c) => c.optimizer).sort()).toEqual(['fista', 'gru-mha', 'ista']);
     for (const curve of result.curves) expect(curve.meanGap.every(Number.isFinite)).toBe(true);
+
+    // A plugin author, as the published CLI tells them: scaffold, install, test, then install the
+    // package next to @l2o/cli, where l2o finds it with no configuration.
+    const author = path.join(work, 'author');
+    mkdirSync(author);
+    const created = run(l2o, ['plugin', 'new', 'l2o-plugin-mygru'], author);
+    const plugin = path.join(author, 'l2o-plugin-mygru');
+    // An author's shell, not a production deploy: npm would leave out the dev dependencies.
+    const authorEnv = { ...env };
+    delete authorEnv.NODE_ENV;
+    // Same registry; its tarballs and metadata are in the cache since the install above.
+    run('npm', ['install', '--prefer-offline'], plugin, authorEnv);
+    expect(run('npm', ['test'], plugin, authorEnv)).toMatch(/[#ℹ] pass 1\b/); // node 20: TAP, node 24: spec reporter
+    expect(created).toMatch(/^next: cd \.\/l2o-plugin-mygru && npm install && npm test$/m);
+    const scaffolded = readJson(path.join(plugin, 'package.json'));
+    expect(scaffolded.peerDependencies).toEqual({ '@l2o/core': `^${pkg('core').version}`, '@l2o/models': `^${pkg('models').version}` });
+    if (scaffolded.scripts?.build) run('npm', ['run', 'build'], plugin, authorEnv);
+    const listed = (out: string) => (JSON.parse(out) as { id: string; parameters: number; package: string }[]).find((m) => m.id === 'mygru');
+    expect(listed(run(l2o, ['models', '--plugin', './l2o-plugin-mygru', '--json'], author))).toMatchObject({ package: 'l2o-plugin-mygru' });
+    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], plugin, authorEnv)) as { filename: string }[];
+    run('npm', ['install', path.join(work, packed!.filename)], app);
+    expect(existsSync(path.join(app, 'node_modules/l2o-plugin-mygru/node_modules'))).toBe(false);
+    expect(listed(run(l2o, ['models', '--json'], app))).toMatchObject({ package: 'l2o-plugin-mygru', parameters: 1266 });
   });
 });

@@ -1,13 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pluginTemplate } from '@l2o/core';
 import { REPO_ROOT, runCli } from './test-utils/run-cli.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-plugins-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const example = path.join(REPO_ROOT, 'examples/l2o-plugin-mingru');
+
+// A semver version, and a range npm accepts as one comparator: `1.2.3`, `^1.2.3`, `~1.2.3` (strict:
+// no `^^`, no `v`, no spaces). `semver` itself is not a declared dependency here, nor typed.
+const IDENT = '[0-9A-Za-z-]+';
+const VERSION = `(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)(?:-${IDENT}(?:\\.${IDENT})*)?(?:\\+${IDENT}(?:\\.${IDENT})*)?`;
+const VALID_RANGE = new RegExp(`^[~^]?${VERSION}$`);
+const installed = (pkg: string) => (JSON.parse(readFileSync(path.join(REPO_ROOT, 'packages', pkg, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('third-party plugins', () => {
   it('finds the example plugin by path only, lists it, trains and evaluates it', () => {
@@ -30,11 +38,24 @@ describe('third-party plugins', () => {
     const created = runCli(['plugin', 'new', 'l2o-plugin-mygru', '--json'], { cwd: temp });
     expect(created.code).toBe(0);
     const dir = path.join(temp, 'l2o-plugin-mygru');
+    // Installable: every range valid; peers on the installed core and models, dev pins for its own test.
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    const ranges = ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'].flatMap((k) => Object.entries(pkg[k] ?? {}));
+    expect(ranges.length).toBeGreaterThan(0);
+    for (const [dep, range] of ranges) expect(range, `${dep}: ${range}`).toMatch(VALID_RANGE);
+    expect(pkg.peerDependencies).toEqual({ '@l2o/core': `^${installed('core')}`, '@l2o/models': `^${installed('models')}` });
+    expect(pkg.devDependencies).toEqual({ '@l2o/core': installed('core'), '@l2o/models': installed('models') });
+    expect(() => pluginTemplate('l2o-plugin-x', 'x', { core: `^${installed('core')}`, models: installed('models') })).toThrow(/exact installed version/);
     const test = spawnSync(process.execPath, ['--test'], { cwd: dir, encoding: 'utf8' });
     expect(test.status, test.stdout + test.stderr).toBe(0);
-    expect(test.stdout).toMatch(/# pass 1/);
+    expect(test.stdout).toMatch(/[#ℹ] pass 1\b/); // node 20 prints TAP ("# pass 1"), node 24 its spec summary ("ℹ pass 1")
     const models = runCli(['models', '--plugin', dir]);
     expect(models.stdout).toMatch(/^mygru\s+1,266 parameters/m);
+    // The printed next steps are the ones that work in a folder with nothing installed.
+    const other = runCli(['plugin', 'new', 'l2o-plugin-other'], { cwd: temp });
+    expect(other.code).toBe(0);
+    expect(other.stdout).toMatch(/^next: cd \.\/l2o-plugin-other && npm install && npm test$/m);
+    expect(other.stdout).toMatch(/l2o models --plugin \.\/l2o-plugin-other/);
     const again = runCli(['plugin', 'new', 'l2o-plugin-mygru'], { cwd: temp });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);

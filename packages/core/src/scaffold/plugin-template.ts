@@ -4,11 +4,30 @@ import { UsageError } from '../errors.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { writeFileSync } from 'node:fs';
 
+/** The installed versions of @l2o/core and @l2o/models the new package is written against. */
+export interface ScaffoldVersions {
+  /** An exact version, e.g. `0.1.0` (not a range). */
+  core: string;
+  models: string;
+}
+
+const EXACT_VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+
+function exactVersion(pkg: string, version: string): string {
+  if (!EXACT_VERSION.test(version)) {
+    throw new Error(`The scaffold needs the exact installed version of ${pkg}, not '${version}'.`);
+  }
+  return version;
+}
+
 /**
  * Files of a new third-party learned-optimizer package: a PA-family model whose backbone is a
  * one-layer GRU to edit, a test on node's own runner, and a README. Plain ES modules: no build.
+ * The ranges are derived here, once, from the exact installed versions.
  */
-export function pluginTemplate(name: string, modelId: string, versions: { core: string; models: string }): Record<string, string> {
+export function pluginTemplate(name: string, modelId: string, versions: ScaffoldVersions): Record<string, string> {
+  const core = exactVersion('@l2o/core', versions.core);
+  const models = exactVersion('@l2o/models', versions.models);
   return {
     'package.json': `${JSON.stringify(
       {
@@ -22,7 +41,9 @@ export function pluginTemplate(name: string, modelId: string, versions: { core: 
         l2o: { plugin: './plugin.js' },
         scripts: { test: 'node --test' },
         // A caret range: the plugin shares the host's core and models (one tfjs engine, one registry).
-        peerDependencies: { '@l2o/core': `^${versions.core}`, '@l2o/models': `^${versions.models}` },
+        peerDependencies: { '@l2o/core': `^${core}`, '@l2o/models': `^${models}` },
+        // What its own test runs against, pinned: `npm install && npm test` in a fresh checkout.
+        devDependencies: { '@l2o/core': core, '@l2o/models': models },
       },
       null,
       2,
@@ -91,12 +112,18 @@ test('${modelId} registers, has the closed-form parameter count, and takes a fin
     'README.md': `# ${name}
 
 A learned optimizer for [l2o](https://www.npmjs.com/package/@l2o/cli): \`${modelId}\`, a backbone with
-the shared L2O-PA heads and update. Install it next to \`@l2o/cli\` (or pass \`--plugin <this folder>\`):
+the shared L2O-PA heads and update.
+
+\`\`\`sh
+npm install && npm test                                 # node --test, against @l2o/core ${core}
+\`\`\`
+
+Install it next to \`@l2o/cli\` (publish it, or \`npm pack\` here and \`npm install <the .tgz>\` there) and
+l2o finds it with no configuration; or pass \`--plugin <this folder>\`:
 
 \`\`\`sh
 l2o models                                              # lists ${modelId} with its parameter count
 l2o run --model ${modelId} --problem lasso --scale quick   # trains it and compares it with ISTA and FISTA
-npm test                                                # node --test
 \`\`\`
 
 Edit \`forward()\` in plugin.js; the contracts are in @l2o/core (see docs/plugins.md of l2o).
@@ -105,7 +132,7 @@ Edit \`forward()\` in plugin.js; the contracts are in @l2o/core (see docs/plugin
 }
 
 /** Writes a new plugin package into `dir` (which must not exist), atomically. */
-export async function scaffoldPlugin(dir: string, name: string, versions: { core: string; models: string }): Promise<string[]> {
+export async function scaffoldPlugin(dir: string, name: string, versions: ScaffoldVersions): Promise<string[]> {
   if (!/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/.test(name)) {
     throw new UsageError(`'${name}' is not a valid npm package name.`, 'Use lower-case letters, digits and dashes, e.g. l2o-plugin-mygru.');
   }

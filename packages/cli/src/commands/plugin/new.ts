@@ -16,9 +16,16 @@ export default class PluginNew extends L2oCommand {
     const { args, flags } = await this.parse(PluginNew);
     this.jsonMode = flags.json;
     const dir = path.resolve(flags.dir ?? args.name.replace(/^@[^/]+\//, ''));
-    const version = (pkg: string) => `^${(require(`${pkg}/package.json`) as { version: string }).version}`;
+    // The exact installed versions; the scaffold derives its ranges from them.
+    const version = (pkg: string) => (require(`${pkg}/package.json`) as { version: string }).version;
     const files = await scaffoldPlugin(dir, args.name, { core: version('@l2o/core'), models: version('@l2o/models') });
     if (this.jsonMode) return this.printJson({ dir, files });
-    process.stdout.write(`created ${dir}: ${files.join(', ')}\nnext: cd ${path.relative(process.cwd(), dir) || '.'} && npm test; l2o models --plugin ${path.relative(process.cwd(), dir) || '.'}\n`);
+    const rel = path.relative(process.cwd(), dir) || '.';
+    const shown = rel.startsWith('.') || path.isAbsolute(rel) ? rel : `./${rel}`;
+    process.stdout.write(
+      `created ${dir}: ${files.join(', ')}\n` +
+        `next: cd ${shown} && npm install && npm test\n` +
+        `then: l2o models --plugin ${shown}   (or npm pack it and npm install the .tgz next to @l2o/cli: found with no config)\n`,
+    );
   }
 }
