@@ -2,9 +2,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { configHash, loadInstances, saveInstances } from '@l2o/core';
-import type { Dataset, DatasetContext, DatasetRequest, DownloadProgress, InstanceSet, Rng } from '@l2o/core';
-import { RAW_SOURCES } from '../raw/sources.js';
-import { describeRaw, fetchRaw, findRaw, locateRaw } from '../raw/raw-files.js';
+import type { DatasetContext, DatasetRequest, DownloadProgress, InstanceSet, Rng } from '@l2o/core';
+import { RAW_SOURCES, type RawSource } from '../raw/sources.js';
+import { describeRaw, fetchRaw, findRaw, locateRaw, verifyRaw, type VerifiableDataset } from '../raw/raw-files.js';
 import { checkServes, intOption, lambdaOption, mergeOptions } from '../options.js';
 import { ksvd } from '../sparse-coding/ksvd.js';
 
@@ -75,9 +75,11 @@ export function samplePatches(imageFiles: string[], count: number, rng: Rng): Fl
   return out;
 }
 
-/** BSDS500 → LASSO: b = a patch, A = the K-SVD dictionary learned on the patches (shared). */
-export function createBsds500Dataset(): Dataset {
-  const source = RAW_SOURCES.bsds500!;
+/**
+ * BSDS500 → LASSO: b = a patch, A = the K-SVD dictionary learned on the patches (shared).
+ * `source` defaults to the official one (tests pass one with fewer images).
+ */
+export function createBsds500Dataset(source: RawSource = RAW_SOURCES.bsds500!): VerifiableDataset {
   const serves = ['lasso'] as const;
   const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: '1,000 random 8×8 grayscale patches of the 200 BSDS500 test images; A = a 64×128 K-SVD dictionary learned on them; λ = 0.5' });
   return {
@@ -122,5 +124,6 @@ export function createBsds500Dataset(): Dataset {
       if (!findRaw(source, ctx)) await fetchRaw(source, ctx, onProgress);
       return describe(ctx);
     },
+    verify: (ctx, options) => verifyRaw(source, ctx, options),
   };
 }

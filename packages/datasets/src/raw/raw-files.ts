@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import * as tar from 'tar';
 import yauzl from 'yauzl';
-import { L2oError, type DatasetContext, type DatasetInfo, type DownloadProgress } from '@l2o/core';
+import { L2oError, type Dataset, type DatasetContext, type DatasetInfo, type DownloadProgress } from '@l2o/core';
 import type { RawSource } from './sources.js';
 
 export async function sha256File(file: string): Promise<string> {
@@ -39,16 +39,38 @@ export interface LocatedRaw {
 
 /** Where a source's raw files are, without downloading: the data directory, then the cache. */
 export function findRaw(source: RawSource, ctx: DatasetContext): LocatedRaw | undefined {
-  const present = (base: string) => Object.keys(source.files).every((f) => existsSync(path.join(base, f)));
-  if (ctx.dataDir && present(ctx.dataDir)) return { base: ctx.dataDir, where: 'data-dir' };
-  if (present(cacheRawDir(ctx))) return { base: cacheRawDir(ctx), where: 'cache' };
+  if (ctx.dataDir && !missingFiles(source, ctx.dataDir).length) return { base: ctx.dataDir, where: 'data-dir' };
+  if (!missingFiles(source, cacheRawDir(ctx)).length) return { base: cacheRawDir(ctx), where: 'cache' };
   return undefined;
+}
+
+/** The files of a source (relative paths, in table order) that are not under `base`. */
+export function missingFiles(source: RawSource, base: string): string[] {
+  return Object.keys(source.files).filter((f) => !existsSync(path.join(base, f)));
+}
+
+/** The folder a source's files are shown in (its root folder, or `base` when the root is a file), and paths relative to it. */
+function shownIn(source: RawSource, base: string): { dir: string; rel: (file: string) => string } {
+  const prefix = `${source.root}/`;
+  return Object.keys(source.files).every((f) => f.startsWith(prefix))
+    ? { dir: path.join(base, source.root), rel: (f) => f.slice(prefix.length) }
+    : { dir: base, rel: (f) => f };
+}
+
+/** The first few of a list, then '…' when there are more. */
+const firstFew = (items: string[], few = 3) => `${items.slice(0, few).join(', ')}${items.length > few ? ', …' : ''}`;
+
+/** E.g. "100 of 200 files missing in /x/bsds500 (images/test/2018.jpg, images/test/20069.jpg, images/test/201080.jpg, …)". */
+export function missingSummary(source: RawSource, base: string, missing: string[]): string {
+  const { dir, rel } = shownIn(source, base);
+  const total = Object.keys(source.files).length;
+  return `${missing.length} of ${total} file${total === 1 ? '' : 's'} missing in ${dir} (${firstFew(missing.map(rel))})`;
 }
 
 /**
  * The folder holding a source's verified raw files: the data directory (checked against the
  * official checksums), the cache (verified when it was filled), or a download when allowed.
- * Otherwise fails with both ways to provide them.
+ * Otherwise fails with the files missing and both ways to provide them.
  */
 export async function locateRaw(source: RawSource, ctx: DatasetContext, onProgress?: DownloadProgress): Promise<string> {
   const found = findRaw(source, ctx);
@@ -59,18 +81,73 @@ export async function locateRaw(source: RawSource, ctx: DatasetContext, onProgre
     }
     return found.base;
   }
+  // The data directory lacks some files (found is the cache, or nothing): say which.
+  const dataDirGap = ctx.dataDir ? missingSummary(source, ctx.dataDir, missingFiles(source, ctx.dataDir)) : undefined;
+  if (dataDirGap) ctx.log(`${source.id}: ${dataDirGap}${found ? '; using the cached copy' : ''}`);
   if (found) return found.base;
-  if (ctx.dataDir && !found) {
-    ctx.log(`${source.id}: not in ${ctx.dataDir} (expected ${source.root}/ as in ../shared/datasets)`);
-  }
   if (ctx.allowDownload) {
     await fetchRaw(source, ctx, onProgress);
     return cacheRawDir(ctx);
   }
+  // A cache with some files only (e.g. deleted by hand) is worth naming too.
+  const cacheMissing = missingFiles(source, cacheRawDir(ctx));
+  const cacheGap = cacheMissing.length < Object.keys(source.files).length ? `in the cache, ${missingSummary(source, cacheRawDir(ctx), cacheMissing)}` : undefined;
+  const gaps = [dataDirGap, cacheGap].filter(Boolean).join('; ');
   throw new L2oError(
-    `Dataset ${source.id} is not available locally.`,
+    `Dataset ${source.id} is not available locally${gaps ? `: ${gaps}` : ''}.`,
     `Point --data-dir (or L2O_DATA_DIR) at a folder with ${source.root} laid out as ../shared/datasets, or run \`l2o datasets fetch ${source.id}\` (or pass --download) to download it from ${source.url()}.`,
   );
+}
+
+/** What `verifyRaw` found. */
+export interface RawVerification {
+  id: string;
+  /** The folder checked: where all files were found, else the data directory, else the cache. */
+  location: string;
+  /** Number of files the source expects. */
+  files: number;
+  /** Relative paths of the missing files. */
+  missing: string[];
+  /** Relative paths of the files present whose SHA-256 differs from the official one (only when checksums are checked). */
+  mismatched: string[];
+  /** Whether the checksums were computed (false: presence only). */
+  checksums: boolean;
+  /** No file missing and (when checked) none mismatched. */
+  ok: boolean;
+  /** What is wrong, one phrase each: the missing files, then the altered ones. */
+  problems: string[];
+  /** One line: "verified: 200 files", "present: 200 files (checksums not verified)", or the problems. */
+  summary: string;
+}
+
+/** A dataset backed by raw files, which can check them (`l2o datasets info --verify`). */
+export interface VerifiableDataset extends Dataset {
+  verify(ctx: DatasetContext, options?: { checksums?: boolean }): Promise<RawVerification>;
+}
+
+/**
+ * Checks a source's raw files where they are (the data directory, then the cache) — all
+ * present and, with `checksums`, each with its official SHA-256 — and says what is wrong.
+ */
+export async function verifyRaw(source: RawSource, ctx: DatasetContext, options: { checksums?: boolean } = {}): Promise<RawVerification> {
+  const checksums = options.checksums ?? true;
+  const base = findRaw(source, ctx)?.base ?? ctx.dataDir ?? cacheRawDir(ctx);
+  const files = Object.keys(source.files);
+  const missing = missingFiles(source, base);
+  const mismatched: string[] = [];
+  if (checksums) {
+    for (const f of files) {
+      if (!missing.includes(f) && (await sha256File(path.join(base, f))) !== source.files[f]) mismatched.push(f);
+    }
+  }
+  const { rel } = shownIn(source, base);
+  const problems = [
+    ...(missing.length ? [missingSummary(source, base, missing)] : []),
+    ...(mismatched.length ? [`${mismatched.length} file${mismatched.length === 1 ? '' : 's'} not matching the official SHA-256 (${firstFew(mismatched.map(rel))})`] : []),
+  ];
+  const ok = problems.length === 0;
+  const summaryLine = ok ? `${checksums ? 'verified' : 'present'}: ${files.length} file${files.length === 1 ? '' : 's'}${checksums ? '' : ' (checksums not verified)'}` : problems.join('; ');
+  return { id: source.id, location: base, files: files.length, missing, mismatched, checksums, ok, problems, summary: summaryLine };
 }
 
 /** Streams a URL into a file, following redirects; fails on HTTP errors and short bodies. */

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { L2oError } from '@l2o/core';
-import type { Dataset, DatasetContext, DatasetRequest, DownloadProgress, InstanceSet } from '@l2o/core';
-import { RAW_SOURCES } from '../raw/sources.js';
-import { describeRaw, fetchRaw, findRaw, locateRaw } from '../raw/raw-files.js';
+import type { DatasetContext, DatasetRequest, DownloadProgress, InstanceSet } from '@l2o/core';
+import { RAW_SOURCES, type RawSource } from '../raw/sources.js';
+import { describeRaw, fetchRaw, findRaw, locateRaw, verifyRaw, type VerifiableDataset } from '../raw/raw-files.js';
 import { checkServes, lambdaOption, mergeOptions } from '../options.js';
 
 export interface UciTable {
@@ -58,9 +58,11 @@ export function standardise(table: UciTable): Float64Array {
   return out;
 }
 
-/** A UCI dataset as one logistic-l1 instance: A = standardised features (m rows), b = labels. */
-export function createUciDataset(id: UciId): Dataset {
-  const source = RAW_SOURCES[id]!;
+/**
+ * A UCI dataset as one logistic-l1 instance: A = standardised features (m rows), b = labels.
+ * `source` defaults to the official one (tests pass one with other checksums).
+ */
+export function createUciDataset(id: UciId, source: RawSource = RAW_SOURCES[id]!): VerifiableDataset {
   const serves = ['logistic-l1'] as const;
   const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: `UCI ${id}: one logistic-l1 instance (standardised features, λ = 0.1)` });
   return {
@@ -89,5 +91,6 @@ export function createUciDataset(id: UciId): Dataset {
       if (!findRaw(source, ctx)) await fetchRaw(source, ctx, onProgress);
       return describe(ctx);
     },
+    verify: (ctx, options) => verifyRaw(source, ctx, options),
   };
 }
