@@ -5,6 +5,7 @@
 // --repeats 3 --torch-threads 0 --micro-batch auto --workers 1 --out bench.json --only lstm,gru-mha-linear]
 import { spawnSync } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -22,6 +23,9 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     only: { type: 'string' },
     out: { type: 'string' },
+    // Other work on the machine makes both sides slower by different amounts: refuse to write a
+    // table (--out) when the 1-minute load average says another process was busy.
+    'max-load': { type: 'string', default: '0.5' },
     torch: { type: 'string', default: path.resolve(root, '../shared/bench/torch_reference.py') },
   },
 });
@@ -49,7 +53,10 @@ function run(cmd, args) {
 const hasTorch = existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 if (!hasTorch) console.error('PyTorch not found for /usr/bin/python3 (apt-get install -y python3-torch): printing our figures only.');
 
+const loadBefore = os.loadavg()[0];
+console.log(`load average before: ${loadBefore.toFixed(2)} (1 min), ${os.cpus().length} cores`);
 const rows = [];
+let blas = null;
 for (const c of CASES) {
   const ours = run(process.execPath, [
     'packages/cli/bin/run.js', 'bench', '--model', c.model, ...(c.options ?? []), ...size,
@@ -58,6 +65,8 @@ for (const c of CASES) {
   const torch = hasTorch && c.torch
     ? run('/usr/bin/python3', [values.torch, ...c.torch, '--m', values.m, '--n', values.n, '--batch', values.batch, '--unroll', values.unroll, '--repeats', values.repeats, '--threads', values['torch-threads']])
     : null;
+  if (torch?.blas) blas = torch.blas;
+  if (torch?.blas === 'unknown') console.error('PyTorch is not running on OpenBLAS (Debian\'s python3-torch falls back to the slow reference BLAS): apt-get install -y libopenblas0-pthread.');
   const row = { case: c.id, ours, torch };
   rows.push(row);
   const ratio = (a, b) => (b ? (a / b).toFixed(2) : '—');
@@ -67,4 +76,14 @@ for (const c of CASES) {
       `peak RSS ${ours.peak_rss_mb} MB, params ${ours.params}${torch ? `/${torch.params}` : ''}`,
   );
 }
-if (values.out) writeFileSync(values.out, `${JSON.stringify({ machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, size: values, rows }, null, 2)}\n`);
+const loadAfter = os.loadavg()[0];
+console.log(`PyTorch BLAS kernel: ${blas ?? '—'}; load average after: ${loadAfter.toFixed(2)} (1 min)`);
+// While a benchmark runs it keeps about one core busy itself (two with --workers 2 or 2 torch threads).
+const expected = Math.max(Number(values.workers), Number(values['torch-threads']) || 1);
+const busy = loadBefore > Number(values['max-load']) || loadAfter > expected + Number(values['max-load']) + 0.5;
+if (values.out && busy) {
+  console.error(`Not writing ${values.out}: the load average (${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after) shows other work on the machine. Measure on an idle machine.`);
+  process.exitCode = 1;
+} else if (values.out) {
+  writeFileSync(values.out, `${JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version, loadBefore, loadAfter }, blas, size: values, rows }, null, 2)}\n`);
+}

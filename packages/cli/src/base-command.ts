@@ -127,6 +127,11 @@ export abstract class L2oCommand extends Command {
   }
 }
 
+/** Shared by the commands that do long work: check everything, say what would run, stop. */
+export const dryRunFlag = Flags.boolean({
+  summary: 'Check every id, option, input and output, print what would run, and stop before any work.',
+});
+
 /** Parses `id.key.sub=value` option flags into per-plugin option objects. */
 export function parsePluginOptions(entries: readonly string[] | undefined): Map<string, Record<string, unknown>> {
   const out = new Map<string, Record<string, unknown>>();

@@ -1,4 +1,4 @@
-import { formatGap, type EvaluationCurve } from '@l2o/core';
+import { formatGap, type ComparisonPlan, type EvaluationCurve } from '@l2o/core';
 
 /** Iterations shown in the terminal table: a few on a roughly log scale, and the last. */
 export function shownIterations(K: number): number[] {
@@ -20,4 +20,20 @@ export function curvesTable(curves: readonly EvaluationCurve[]): string {
   const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [fmt(head), ...rows.map(fmt)].join('\n');
+}
+
+/** What a comparison would do (`--dry-run`): the test set, each optimizer, where the run goes. */
+export function planText(plan: ComparisonPlan): string {
+  const weights = { checkpoint: 'from the given checkpoint', cached: 'reuses the cached checkpoint', resume: 'continues an interrupted training', train: 'trains' };
+  const t = plan.training;
+  return [
+    `dry run of ${plan.name} (scale ${plan.scale}, seed ${plan.seed}): every id, option, input and output checked; nothing was run.`,
+    `test set: ${plan.testSet.count} ${plan.testSet.dataset} instances, ${plan.testSet.iterations} iterations, F* by ${plan.testSet.reference}${plan.testSet.cached ? ' (cached)' : ' (to be solved)'}`,
+    ...plan.optimizers.map((o) =>
+      o.kind === 'baseline'
+        ? `  ${o.label}: hand-designed`
+        : `  ${o.label}: learned, ${weights[o.weights!]}${o.weights === 'train' || o.weights === 'resume' ? ` (${t.globalSteps} steps of ${t.batchSize}, K ${t.iterations}, unroll ${t.unroll})` : ''}`,
+    ),
+    `run directory in: ${plan.runsDir}`,
+  ].join('\n');
 }

@@ -27,7 +27,7 @@ export interface PlatformSettings {
   runsDir: string;
   /** Cache root: test sets, processed datasets, checkpoints. */
   cacheDir: string;
-  /** Raw dataset files laid out as ../shared/datasets. */
+  /** Raw dataset files: bsds500/images/test/*.jpg, uci/ionosphere.data, uci/spambase.data. */
   dataDir?: string;
   allowDownload: boolean;
   logger: Logger;

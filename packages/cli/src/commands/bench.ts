@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
-import { benchModel } from '@l2o/core';
-import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { benchModel, planBench } from '@l2o/core';
+import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 
 export default class Bench extends L2oCommand {
   static override summary = 'Time one meta-training segment and one evaluation iteration of a learned optimizer.';
   static override description =
-    'The workload of ../shared/bench/torch_reference.py (LASSO m×n, batch, unroll; forward, backward and Adam step), with the same JSON fields, plus peak RSS (which includes the WASM heap). `npm run bench:compare` runs both side by side.';
+    'The workload of the PyTorch yardstick torch_reference.py (LASSO m×n, batch, unroll; forward, backward and Adam step), with the same JSON fields, plus peak RSS (which includes the WASM heap). `npm run bench:compare` runs both side by side.';
   static override examples = [
     '<%= config.bin %> bench --model lstm',
     '<%= config.bin %> bench --model gru-mha -o gru-mha.attention.axis=history --json',
@@ -24,13 +24,14 @@ export default class Bench extends L2oCommand {
     option: Flags.string({ char: 'o', multiple: true, summary: 'Model option <id>.<key>=<value>.' }),
     seed: Flags.integer({ default: 0, summary: 'Seed.' }),
     workers: Flags.integer({ default: 1, summary: 'Worker threads sharing the micro-batches of the training segment (as train --workers).' }),
+    'dry-run': dryRunFlag,
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Bench);
     const options = parsePluginOptions(flags.option);
     const platform = await this.boot(flags);
-    const result = await benchModel(platform, {
+    const spec = {
       model: { id: flags.model, options: options.get(flags.model) },
       m: positiveInt('m', flags.m)!,
       n: positiveInt('n', flags.n)!,
@@ -41,7 +42,15 @@ export default class Bench extends L2oCommand {
       microBatch: flags['micro-batch'],
       seed: flags.seed,
       workers: positiveInt('workers', flags.workers),
-    });
+      signal: this.interrupt.signal,
+    };
+    if (flags['dry-run']) {
+      const plan = planBench(platform, spec);
+      if (this.jsonMode) return this.printJson({ plan });
+      process.stdout.write(`dry run: would time ${plan.model} (${plan.parameters} parameters) on LASSO ${spec.m}×${spec.n}, batch ${spec.batch} in micro-batches of ${plan.microBatch}, ${plan.workers} worker(s)\n`);
+      return;
+    }
+    const result = await benchModel(platform, spec);
     if (this.jsonMode) return this.printJson(result);
     process.stdout.write(
       `${result.model}${result.axis ? ` (${result.axis})` : ''} on ${result.engine}, LASSO ${result.m}×${result.n}, batch ${result.batch}, unroll ${result.unroll}: ` +

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { exportTestSet } from '@l2o/core';
-import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 
 export default class Export extends L2oCommand {
   static override summary = 'Export a test set (A, b, λ, F*, the reference solution x*) as instances.json + NumPy .npy files.';
@@ -21,6 +21,7 @@ export default class Export extends L2oCommand {
     out: Flags.string({ required: true, summary: 'Folder to create (must not exist).' }),
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Raw dataset files.' }),
     'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
+    'dry-run': dryRunFlag,
   };
 
   async run(): Promise<void> {
@@ -35,12 +36,14 @@ export default class Export extends L2oCommand {
         scale: flags.scale,
         seed: flags.seed,
         count: positiveInt('count', flags.count),
+        dryRun: flags['dry-run'],
       },
       path.resolve(flags.out),
       undefined,
       this.interrupt.signal,
     );
-    if (this.jsonMode) return this.printJson(result);
+    if (this.jsonMode) return this.printJson(flags['dry-run'] ? { plan: result } : result);
+    if (flags['dry-run']) return void process.stdout.write(`dry run: would export ${result.count} instances to ${result.dir}\n`);
     process.stdout.write(`exported ${result.count} instances to ${result.dir}\n`);
   }
 }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkOutputPath, runComparison, UsageError, type OptimizerRef } from '@l2o/core';
-import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { checkOutputPath, planComparison, runComparison, UsageError, type OptimizerRef } from '@l2o/core';
+import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 import { ComparisonProgress } from '../progress.js';
-import { curvesTable } from '../format.js';
+import { curvesTable, planText } from '../format.js';
 
 export default class Run extends L2oCommand {
   static override summary = 'Train learned optimizers (or reuse their checkpoints) and compare them with baselines on one test set.';
@@ -38,6 +38,7 @@ export default class Run extends L2oCommand {
     'data-dir': Flags.string({ summary: 'Folder with the raw dataset files (bsds500/images/test/*.jpg, uci/ionosphere.data, uci/spambase.data).', env: 'L2O_DATA_DIR' }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets from their official sources.' }),
     'runs-dir': Flags.string({ summary: 'Where run directories are written.', default: 'runs' }),
+    'dry-run': dryRunFlag,
     'cache-dir': Flags.string({ summary: 'Cache for test sets, datasets and checkpoints.', env: 'L2O_CACHE_DIR' }),
     name: Flags.string({ summary: 'Name of the run (used in the run directory name).' }),
   };
@@ -69,30 +70,37 @@ export default class Run extends L2oCommand {
       expect: i < models.length ? 'model' : 'optimizer',
       ...(flags.checkpoint && id === models[0] ? { checkpoint: flags.checkpoint } : {}),
     }));
+    const comparison = {
+      name: flags.name ?? `${[...models, ...baselines].join('-') || 'baselines'}-${flags.problem}-${flags.dataset}`,
+      problem: { id: flags.problem, options: options.get(flags.problem) },
+      trainDataset: { id: flags['train-dataset'], options: options.get(flags['train-dataset']) },
+      testDataset: { id: flags.dataset, options: options.get(flags.dataset) },
+      optimizers,
+      scale: flags.scale,
+      seed: flags.seed,
+      training: {
+        ...(flags.steps !== undefined ? { globalSteps: positiveInt('steps', flags.steps) } : {}),
+        ...(flags['batch-size'] !== undefined ? { batchSize: positiveInt('batch-size', flags['batch-size']) } : {}),
+        ...(flags['micro-batch'] !== undefined ? { microBatch: positiveInt('micro-batch', flags['micro-batch']) } : {}),
+      },
+      test: {
+        ...(flags.iterations !== undefined ? { iterations: positiveInt('iterations', flags.iterations) } : {}),
+        ...(flags['test-count'] !== undefined ? { count: positiveInt('test-count', flags['test-count']) } : {}),
+      },
+      retrain: flags.retrain,
+    };
+    if (flags['dry-run']) {
+      const plan = await planComparison(platform, comparison);
+      if (this.jsonMode) return this.printJson({ plan });
+      process.stdout.write(`${planText(plan)}\n`);
+      return;
+    }
     this.note(`engine: ${platform.engine.chosen}`);
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
     try {
       const result = await runComparison(
         platform,
-        {
-          name: flags.name ?? `${[...models, ...baselines].join('-') || 'baselines'}-${flags.problem}-${flags.dataset}`,
-          problem: { id: flags.problem, options: options.get(flags.problem) },
-          trainDataset: { id: flags['train-dataset'], options: options.get(flags['train-dataset']) },
-          testDataset: { id: flags.dataset, options: options.get(flags.dataset) },
-          optimizers,
-          scale: flags.scale,
-          seed: flags.seed,
-          training: {
-            ...(flags.steps !== undefined ? { globalSteps: positiveInt('steps', flags.steps) } : {}),
-            ...(flags['batch-size'] !== undefined ? { batchSize: positiveInt('batch-size', flags['batch-size']) } : {}),
-            ...(flags['micro-batch'] !== undefined ? { microBatch: positiveInt('micro-batch', flags['micro-batch']) } : {}),
-          },
-          test: {
-            ...(flags.iterations !== undefined ? { iterations: positiveInt('iterations', flags.iterations) } : {}),
-            ...(flags['test-count'] !== undefined ? { count: positiveInt('test-count', flags['test-count']) } : {}),
-          },
-          retrain: flags.retrain,
-        },
+        comparison,
         (e) => progress.handle(e),
         this.interrupt.signal,
       );

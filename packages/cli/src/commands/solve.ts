@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { solveInstances } from '@l2o/core';
-import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 
 export default class Solve extends L2oCommand {
   static override summary = 'Run an optimizer on instances in the exchange format and export its solutions.';
@@ -19,6 +19,7 @@ export default class Solve extends L2oCommand {
     'batch-size': Flags.integer({ default: 64, summary: 'Instances solved at once.' }),
     option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
     out: Flags.string({ required: true, summary: 'Folder to create (must not exist).' }),
+    'dry-run': dryRunFlag,
   };
 
   async run(): Promise<void> {
@@ -36,9 +37,14 @@ export default class Solve extends L2oCommand {
         batchSize: positiveInt('batch-size', flags['batch-size'])!,
         problemOptions: [...options.entries()].find(([id]) => id !== flags.optimizer)?.[1],
         signal: this.interrupt.signal,
+        dryRun: flags['dry-run'],
       },
       out,
     );
+    if (flags['dry-run']) {
+      if (this.jsonMode) return this.printJson({ plan: { input: path.resolve(flags.input), optimizer: flags.optimizer, iterations: flags.iterations, out } });
+      return void process.stdout.write(`dry run: input, optimizer and output checked; would run ${flags.optimizer} for ${flags.iterations} iterations into ${out}\n`);
+    }
     if (this.jsonMode) return this.printJson({ out, ...result });
     const mean = result.objective.reduce((a, b) => a + b, 0) / result.objective.length;
     process.stdout.write(`solved ${result.objective.length} instances, mean F ${mean.toPrecision(6)}; written to ${out}\n`);

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkOutputPath, checkpointOf, checkWorkerCount, resolveTraining, saveCheckpoint, trainModelOn, UsageError } from '@l2o/core';
-import { L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { checkOutputPath, checkpointOf, checkTrainOptions, readCheckpoint, resolveTraining, saveCheckpoint, trainModelOn, UsageError } from '@l2o/core';
+import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 import { ComparisonProgress } from '../progress.js';
 
 export default class Train extends L2oCommand {
@@ -35,6 +35,7 @@ export default class Train extends L2oCommand {
     out: Flags.string({ summary: 'Checkpoint file to write.', default: 'checkpoint.json' }),
     resume: Flags.string({ summary: 'Continue from a resumable checkpoint written on interruption.' }),
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Raw dataset files.' }),
+    'dry-run': dryRunFlag,
   };
 
   async run(): Promise<void> {
@@ -64,8 +65,19 @@ export default class Train extends L2oCommand {
         onNonFinite: flags['on-nan'],
       },
     });
-    checkWorkerCount(resolved.training);
+    checkTrainOptions(resolved.training);
     const resumeFile = `${out}.resume`;
+    if (flags['dry-run']) {
+      if (flags.resume && !readCheckpoint(flags.resume).training) throw new UsageError(`${flags.resume} is a final checkpoint, not a resumable one.`, 'Resume from the file written on interruption.');
+      const t = resolved.training;
+      const plan = { model: resolved.model.modelId, parameters: resolved.model.parameterCount(), problem: resolved.problem.id, dataset: resolved.dataset.id, training: t, out, resume: flags.resume ?? null };
+      resolved.model.dispose();
+      if (this.jsonMode) return this.printJson({ plan });
+      process.stdout.write(
+        `dry run: would train ${plan.model} (${plan.parameters} parameters) on ${plan.problem} / ${plan.dataset}: ${t.globalSteps} steps of ${t.batchSize}, K ${t.iterations}, unroll ${t.unroll}, learning rate ${t.learningRate}${flags.resume ? `, resuming ${flags.resume}` : ''}; checkpoint to ${out}\n`,
+      );
+      return;
+    }
     this.note(`engine: ${platform.engine.chosen}; ${resolved.model.modelId} with ${resolved.model.parameterCount()} parameters`);
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
     try {

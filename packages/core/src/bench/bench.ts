@@ -4,6 +4,8 @@ import { Rng } from '../random/rng.js';
 import { evaluationPoint } from '../contracts/optimizer.js';
 import { disposeState } from '../evaluate/state.js';
 import { rollout } from '../evaluate/rollout.js';
+import { throwIfInterrupted } from '../errors.js';
+import { yieldToEventLoop } from '../util/yield.js';
 import { checkWorkerCount, runSegment, type SegmentPart } from '../train/trainer.js';
 import { runParallelSegment, startSegmentPool, workerPlatformOf, type SegmentWorkerPool } from '../train/parallel/worker-pool.js';
 import { sliceInstances } from '../contracts/instances.js';
@@ -22,9 +24,11 @@ export interface BenchSpec {
   seed: number;
   /** Worker threads sharing the micro-batches of the training segment, as `l2o train --workers` (default 1). */
   workers?: number;
+  /** Stops between timed runs and iterations with InterruptedError. */
+  signal?: AbortSignal;
 }
 
-/** Field names follow ../shared/bench/torch_reference.py so the two can be compared directly. */
+/** Field names follow the PyTorch yardstick torch_reference.py so the two can be compared directly. */
 export interface BenchResult {
   model: string;
   axis?: string;
@@ -46,6 +50,15 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
+
+/** Checks a benchmark's model, options and worker count; what `l2o bench --dry-run` prints. */
+export function planBench(platform: Platform, spec: BenchSpec): { model: string; parameters: number; microBatch: number; workers: number } {
+  checkWorkerCount({ workers: spec.workers ?? 1, batchSize: spec.batch, microBatch: spec.microBatch });
+  const model = platform.registry.get('model', spec.model.id).create(spec.model.options ?? {});
+  const plan = { model: model.modelId, parameters: model.parameterCount(), microBatch: spec.microBatch > 0 ? spec.microBatch : spec.batch, workers: spec.workers ?? 1 };
+  model.dispose();
+  return plan;
+}
 
 /**
  * Times the workload of torch_reference.py: one meta-training segment (forward through `unroll`
@@ -84,6 +97,8 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
       await pool.beginStep(slices, rng);
     }
     for (let i = 0; i <= spec.repeats; i++) {
+      await yieldToEventLoop();
+      throwIfInterrupted(spec.signal);
       if (pool && i > 0) await pool.restart();
       const parts: SegmentPart[] = pool ? [] : batches.map(({ batch, weight }) => ({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) }));
       const started = performance.now();
@@ -106,6 +121,7 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
       let loss: tf.Scalar = tf.scalar(0);
       const { state } = await rollout(problem, model, batch, {
         iterations: spec.unroll,
+        signal: spec.signal,
         onState: (s, k) => {
           if (k === 0) return;
           const summed = tf.tidy(() => tf.add(loss, tf.mean(problem.objective(batch, evaluationPoint(s)))) as tf.Scalar);

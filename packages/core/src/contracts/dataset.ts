@@ -15,7 +15,7 @@ export interface DatasetRequest {
 }
 
 export interface DatasetContext {
-  /** Directory holding raw files laid out as ../shared/datasets (flag, env or config). */
+  /** Directory holding raw files laid out as bsds500/images/test/*.jpg, uci/ionosphere.data, uci/spambase.data (flag, env or config). */
   dataDir?: string;
   /** Cache root (XDG cache dir by default). */
   cacheDir: string;

@@ -21,6 +21,8 @@ export interface ExportTestSetSpec {
   scale: string;
   seed: number;
   count?: number;
+  /** Check ids, options and the output folder, and stop before drawing or solving anything. */
+  dryRun?: boolean;
 }
 
 /** Writes a test set (the same one runs use, with F* and the reference solution) to a folder. */
@@ -37,6 +39,7 @@ export async function exportTestSet(
   const problem = platform.registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
   const dataset = platform.registry.get('dataset', spec.dataset.id).create({});
   const reference = platform.registry.get('optimizer', 'fista').create({});
+  if (spec.dryRun) return { count: spec.count ?? scale.test.count, dir: out };
   const { set } = await loadOrBuildTestSet(
     dataset,
     problem,
@@ -69,6 +72,8 @@ export interface SolveSpec {
   batchSize: number;
   /** Stops between iterations with InterruptedError; nothing is written then. */
   signal?: AbortSignal;
+  /** Check the input, optimizer, checkpoint and output, and stop before solving. */
+  dryRun?: boolean;
 }
 
 /**
@@ -87,6 +92,7 @@ export async function solveInstances(platform: Platform, spec: SolveSpec, out: s
     const problem = platform.registry.get('problem', set.problem).create(spec.problemOptions ?? {});
     problem.validate(set);
     if (isLearnedOptimizer(optimizer)) loadCheckpointInto(optimizer, readCheckpoint(spec.checkpoint!));
+    if (spec.dryRun) return { objective: [] };
     const x = new Float32Array(set.count * set.n);
     const objective: number[] = [];
     for (let start = 0; start < set.count; start += spec.batchSize) {

@@ -1,17 +1,19 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { InterruptedError, stopSignalOf, throwIfInterrupted, UsageError } from '../errors.js';
+import { InterruptedError, L2oError, stopSignalOf, throwIfInterrupted, UsageError } from '../errors.js';
 import { checkOutputPath } from '../io/output-paths.js';
 import type { Platform } from '../container.js';
 import type { Optimizer } from '../contracts/optimizer.js';
+import type { Problem } from '../contracts/problem.js';
+import type { Dataset } from '../contracts/dataset.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import { evaluateOptimizer, type EvaluationCurve } from '../evaluate/evaluator.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
-import { DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress } from '../train/trainer.js';
+import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress } from '../train/trainer.js';
 import { checkpointOf, loadCheckpointInto, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { configHash, stableStringify } from '../util/stable-json.js';
 import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/run-store.js';
-import { checkServes, loadOrBuildTestSet, type TestSetRequest } from './test-set.js';
+import { checkServes, loadOrBuildTestSet, testSetDir, type TestSetRequest } from './test-set.js';
 import { getScale } from './scales.js';
 import { datasetOptionsAtScale, trainModelOn, type PluginRef } from './train-model.js';
 import { convergenceSvg, svgToPng } from '../report/plot.js';
@@ -58,16 +60,39 @@ export interface ComparisonResult {
 }
 
 
-/**
- * Trains what needs training (reusing checkpoints of identical config), evaluates every
- * optimizer on the same test instances, and writes a run directory atomically.
- */
-export async function runComparison(
-  platform: Platform,
-  spec: ComparisonSpec,
-  onEvent: (e: ComparisonEvent) => void = () => {},
-  signal?: AbortSignal,
-): Promise<ComparisonResult> {
+/** What a comparison will do, known before any long work: printed by `--dry-run`. */
+export interface ComparisonPlan {
+  name: string;
+  scale: string;
+  seed: number;
+  runsDir: string;
+  testSet: { dataset: string; count: number; iterations: number; cached: boolean; reference: string };
+  optimizers: {
+    label: string;
+    kind: 'learned' | 'baseline';
+    /** For a learned optimizer: how its weights are obtained. */
+    weights?: 'checkpoint' | 'cached' | 'resume' | 'train';
+    /** The cached checkpoint (or the given one). */
+    checkpoint?: string;
+  }[];
+  training: TrainOptions;
+}
+
+/** A comparison with every id resolved, every option and path checked, and every cache looked up. */
+interface PreparedComparison {
+  plan: ComparisonPlan;
+  problem: Problem;
+  reference: Optimizer;
+  testDataset: Dataset;
+  trainDataset: Dataset;
+  trainDatasetOptions: Record<string, unknown>;
+  testRequest: TestSetRequest;
+  testOpts: { count: number; batchSize: number; iterations: number };
+  trainOpts: TrainOptions;
+  built: { ref: OptimizerRef; label: string; optimizer: Optimizer; learned: boolean; cached?: string }[];
+}
+
+function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedComparison {
   const { registry, datasetContext: ctx, settings } = platform;
   const scale = getScale(spec.scale);
   const problem = registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
@@ -80,7 +105,7 @@ export async function runComparison(
   // option, checkpoint or path fails at once.
   checkOutputPath(settings.runsDir, 'dir', 'The runs folder (--runs-dir)');
   checkOutputPath(ctx.cacheDir, 'dir', 'The cache folder (--cache-dir, L2O_CACHE_DIR)');
-  const built = spec.optimizers.map((ref) => {
+  const built: PreparedComparison['built'] = spec.optimizers.map((ref) => {
     const reg = registry.getAny(['optimizer', 'model'], ref.id);
     if (ref.expect === 'model' && reg.kind !== 'model') {
       throw new UsageError(`'${ref.id}' is a hand-designed optimizer, not a learned one.`, `Use --optimizer ${ref.id}.`);
@@ -95,13 +120,15 @@ export async function runComparison(
     }
     return { ref, label: ref.label ?? ref.id, optimizer, learned: reg.kind === 'model' };
   });
-  if (built.some((b) => b.learned)) checkServes(trainDataset, problem.id);
+  const learned = built.some((b) => b.learned);
+  if (learned) checkServes(trainDataset, problem.id);
   const labels = spec.optimizers.map((o) => o.label ?? o.id);
   const dup = labels.find((l, i) => labels.indexOf(l) !== i);
   if (dup) throw new UsageError(`Optimizer '${dup}' is listed twice.`, 'Give each a distinct label.');
 
   const testOpts = { ...scale.test, ...spec.test };
   const trainOpts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed };
+  if (learned) checkTrainOptions(trainOpts);
   const referenceRef = spec.reference ?? { id: 'fista' };
   const reference = registry.get('optimizer', referenceRef.id).create(referenceRef.options ?? {});
   const testRequest: TestSetRequest = {
@@ -119,6 +146,71 @@ export async function runComparison(
       ...(spec.reference?.tolerance !== undefined ? { tolerance: spec.reference.tolerance } : {}),
     },
   };
+  const trainDatasetOptions = datasetOptionsAtScale(spec.trainDataset, trainDataset, scale.datasetPreset);
+  const plan: ComparisonPlan = {
+    name: spec.name,
+    scale: scale.name,
+    seed: spec.seed,
+    runsDir: settings.runsDir,
+    testSet: { dataset: testDataset.id, count: testOpts.count, iterations: testOpts.iterations, cached: existsSync(testSetDir(testRequest, ctx)), reference: reference.id },
+    optimizers: [],
+    training: trainOpts,
+  };
+  for (const b of built) {
+    if (!b.learned) {
+      plan.optimizers.push({ label: b.label, kind: 'baseline' });
+      continue;
+    }
+    if (b.ref.checkpoint) {
+      plan.optimizers.push({ label: b.label, kind: 'learned', weights: 'checkpoint', checkpoint: b.ref.checkpoint });
+      continue;
+    }
+    const model = b.optimizer as LearnedOptimizer;
+    const key = configHash({
+      modelId: model.modelId,
+      config: model.config,
+      problem: testRequest.problem,
+      trainDataset: { id: trainDataset.id, options: trainDatasetOptions },
+      training: trainOpts,
+    });
+    b.cached = path.join(ctx.cacheDir, 'checkpoints', `${model.modelId}-${key}.json`);
+    const weights = spec.retrain ? 'train' : existsSync(b.cached) ? 'cached' : existsSync(`${b.cached}.resume`) ? 'resume' : 'train';
+    plan.optimizers.push({ label: b.label, kind: 'learned', weights, checkpoint: b.cached });
+  }
+  return { plan, problem, reference, testDataset, trainDataset, trainDatasetOptions, testRequest, testOpts, trainOpts, built };
+}
+
+/**
+ * Checks a comparison as `runComparison` would (ids, options, checkpoints, paths, training
+ * options) and says what it would do, without doing it.
+ */
+export async function planComparison(platform: Platform, spec: ComparisonSpec): Promise<ComparisonPlan> {
+  const prepared = prepareComparison(platform, spec);
+  for (const b of prepared.built) if (b.learned) (b.optimizer as LearnedOptimizer).dispose();
+  const ctx = platform.datasetContext;
+  const needed = [prepared.testDataset, ...(prepared.built.some((b) => b.learned) ? [prepared.trainDataset] : [])];
+  for (const dataset of needed) {
+    const info = await dataset.describe(ctx);
+    if (info.needsFiles && !info.present && !ctx.allowDownload) {
+      throw new L2oError(`Dataset ${dataset.id} is not available locally.`, `Point --data-dir (or L2O_DATA_DIR) at its files, or pass --download.`);
+    }
+  }
+  return prepared.plan;
+}
+
+/**
+ * Trains what needs training (reusing checkpoints of identical config), evaluates every
+ * optimizer on the same test instances, and writes a run directory atomically.
+ */
+export async function runComparison(
+  platform: Platform,
+  spec: ComparisonSpec,
+  onEvent: (e: ComparisonEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<ComparisonResult> {
+  const { datasetContext: ctx, settings } = platform;
+  const { problem, reference, testDataset, trainDataset, trainDatasetOptions, testRequest, testOpts, trainOpts, built } = prepareComparison(platform, spec);
+  const scale = getScale(spec.scale);
   const testSet = await loadOrBuildTestSet(testDataset, problem, reference, testRequest, ctx, testOpts.batchSize, (done, total) =>
     onEvent({ kind: 'test-set', done, total, cached: false }),
   signal);
@@ -127,22 +219,13 @@ export async function runComparison(
   const files: RunFiles = {};
   const summaries: OptimizerSummary[] = [];
   const curves: EvaluationCurve[] = [];
-  const trainDatasetOptions = datasetOptionsAtScale(spec.trainDataset, trainDataset, scale.datasetPreset);
-  for (const { ref, label, optimizer, learned } of built) {
+  for (const { ref, label, optimizer, learned, cached } of built) {
     let trainingSeconds: number | undefined;
     let parameters: number | undefined;
     if (learned) {
       const model = optimizer as LearnedOptimizer;
       parameters = model.parameterCount();
-      if (!ref.checkpoint) {
-        const key = configHash({
-          modelId: model.modelId,
-          config: model.config,
-          problem: testRequest.problem,
-          trainDataset: { id: trainDataset.id, options: trainDatasetOptions },
-          training: trainOpts,
-        });
-        const cached = path.join(ctx.cacheDir, 'checkpoints', `${model.modelId}-${key}.json`);
+      if (!ref.checkpoint && cached) {
         if (existsSync(cached) && !spec.retrain) {
           const checkpoint = readCheckpoint(cached);
           loadCheckpointInto(model, checkpoint);

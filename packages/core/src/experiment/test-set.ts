@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { isL2oError, L2oError, UsageError } from '../errors.js';
 import type { Problem } from '../contracts/problem.js';
 import type { Optimizer } from '../contracts/optimizer.js';
 import type { Dataset, DatasetContext, Split } from '../contracts/dataset.js';
@@ -45,9 +45,53 @@ export async function drawInstances(
   return set;
 }
 
+/** Where a test set is cached: one folder per request (dataset, problem, count, seed, reference). */
+export function testSetDir(request: TestSetRequest, ctx: DatasetContext): string {
+  return path.join(ctx.cacheDir, 'testsets', `${request.dataset.id}-${request.problem.id}-${configHash({ format: 1, ...request })}`);
+}
+
+/**
+ * Reads a cached test set, or null when its folder cannot be used: a file missing, truncated or
+ * malformed, bad JSON, shapes that do not match the count, F* missing or not finite, instances
+ * the problem rejects. Such a folder is reported through `log` (a "warning: " line naming it)
+ * and deleted, so the caller builds it again: a corrupt cache entry is a cache miss.
+ */
+export function loadCachedTestSet(
+  dir: string,
+  problem: Problem,
+  request: Pick<TestSetRequest, 'count'>,
+  log: (line: string) => void,
+): (InstanceSet & { solution?: Float32Array }) | null {
+  let reason: string;
+  try {
+    const set = loadInstances(dir);
+    if (set.problem !== problem.id) throw new L2oError(`it holds '${set.problem}' instances, not '${problem.id}'`);
+    if (set.count > request.count) throw new L2oError(`it holds ${set.count} instances, more than the ${request.count} asked for`);
+    if (!set.fStar) throw new L2oError('it has no f_star.npy');
+    problem.validate(set);
+    return set;
+  } catch (e) {
+    // Bugs are not cache misses; file errors (EISDIR, EIO, ...) and every check above are.
+    if (!isL2oError(e) && !(e as NodeJS.ErrnoException).code) throw e;
+    // The warning names the folder; its files are named relative to it.
+    reason = (e as Error).message.replace(/\s+/g, ' ').replace(/\.$/, '').split(`${dir}${path.sep}`).join('');
+  }
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch (e) {
+    throw new L2oError(
+      `The cached test set ${dir} is unreadable (${reason}) and cannot be removed: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`,
+      'Delete it, or use another --cache-dir.',
+    );
+  }
+  log(`warning: cached test set ${dir} is unreadable (${reason}); building it again`);
+  return null;
+}
+
 /**
  * A fixed test set: fixed by its seed, cached on disk with F* per instance (a reference solver
- * run to its KKT tolerance), so later runs reuse both.
+ * run to its KKT tolerance), so later runs reuse both. A cached set that cannot be used is
+ * rebuilt with a warning through `ctx.log` (see `loadCachedTestSet`).
  */
 export async function loadOrBuildTestSet(
   dataset: Dataset,
@@ -59,9 +103,11 @@ export async function loadOrBuildTestSet(
   onProgress?: (done: number, total: number) => void,
   signal?: AbortSignal,
 ): Promise<{ set: InstanceSet & { solution?: Float32Array }; cached: boolean; dir: string }> {
-  const key = configHash({ format: 1, ...request });
-  const dir = path.join(ctx.cacheDir, 'testsets', `${request.dataset.id}-${request.problem.id}-${key}`);
-  if (existsSync(dir)) return { set: loadInstances(dir), cached: true, dir };
+  const dir = testSetDir(request, ctx);
+  if (existsSync(dir)) {
+    const cached = loadCachedTestSet(dir, problem, request, ctx.log);
+    if (cached) return { set: cached, cached: true, dir };
+  }
   const set = await drawInstances(dataset, problem, request, ctx);
   const solution = await solveReference(problem, referenceSolver, set, { ...request.reference, batchSize, onProgress, signal });
   set.fStar = solution.fStar;

@@ -1,6 +1,6 @@
 /**
- * SHA-256 of the official raw files, as listed in ../shared/datasets/SHA256SUMS and
- * ../shared/datasets/bsds500/SHA256SUMS. They identify the files of the official sources:
+ * SHA-256 of the official raw files (the project's offline copy lists the same in its SHA256SUMS
+ * files). They identify the files of the official sources:
  * a downloaded or user-supplied file must match them exactly.
  */
 

@@ -95,7 +95,7 @@ export async function locateRaw(source: RawSource, ctx: DatasetContext, onProgre
   const gaps = [dataDirGap, cacheGap].filter(Boolean).join('; ');
   throw new L2oError(
     `Dataset ${source.id} is not available locally${gaps ? `: ${gaps}` : ''}.`,
-    `Point --data-dir (or L2O_DATA_DIR) at a folder with ${source.root} laid out as ../shared/datasets, or run \`l2o datasets fetch ${source.id}\` (or pass --download) to download it from ${source.url()}.`,
+    `Point --data-dir (or L2O_DATA_DIR) at a folder holding ${Object.keys(source.files)[0]}${Object.keys(source.files).length > 1 ? ` and the other ${Object.keys(source.files).length - 1} files beside it` : ''}, or run \`l2o datasets fetch ${source.id}\` (or pass --download) to download it from ${source.url()}.`,
   );
 }
 

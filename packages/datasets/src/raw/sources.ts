@@ -1,8 +1,8 @@
 import { BSDS500_TEST_SHA256, UCI_SHA256 } from '../fetch/checksums.js';
 
 /**
- * The raw files a dataset needs, where they live (relative to a data directory laid out as
- * ../shared/datasets, or to the cache's raw/ folder) and the official archive they come from.
+ * The raw files a dataset needs, where they live (relative to the data directory, --data-dir,
+ * or to the cache's raw/ folder) and the official archive they come from.
  */
 export interface RawSource {
   id: string;

@@ -15,7 +15,7 @@ export default class DatasetsInfo extends L2oCommand {
     'Names the raw files that are missing. With --verify, also checks every file against its official SHA-256 and exits with code 1 when one is missing or differs; without it the checksums are not computed.';
   static override examples = [
     '<%= config.bin %> datasets info bsds500',
-    '<%= config.bin %> datasets info bsds500 --verify --data-dir ../shared/datasets',
+    '<%= config.bin %> datasets info bsds500 --verify',
     '<%= config.bin %> datasets info spambase --json',
   ];
   static override args = { id: Args.string({ required: true, description: 'Dataset id.' }) };

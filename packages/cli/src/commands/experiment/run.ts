@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { checkOutputPath, loadExperimentSpec, resolveExperiment, runComparison } from '@l2o/core';
-import { L2oCommand } from '../../base-command.js';
+import { checkOutputPath, loadExperimentSpec, planComparison, resolveExperiment, runComparison } from '@l2o/core';
+import { dryRunFlag, L2oCommand } from '../../base-command.js';
 import { ComparisonProgress } from '../../progress.js';
-import { curvesTable } from '../../format.js';
+import { curvesTable, planText } from '../../format.js';
 
 export default class ExperimentRun extends L2oCommand {
   static override summary = 'Run an experiment spec (YAML): train what needs training, evaluate every optimizer, plot and summarise.';
@@ -11,7 +11,7 @@ export default class ExperimentRun extends L2oCommand {
     'Writes a run directory with the resolved config, per-optimizer metrics (CSV and JSON), checkpoints, convergence.svg/.png and summary.md. Checkpoints of identical config are reused. The paper\'s figures are experiments/paper/fig1.yaml … fig7.yaml.';
   static override examples = [
     '<%= config.bin %> experiment run experiments/paper/fig1.yaml --scale smoke',
-    'L2O_DATA_DIR=../shared/datasets <%= config.bin %> experiment run experiments/paper/fig4.yaml --scale cpu',
+    'L2O_DATA_DIR=/path/to/datasets <%= config.bin %> experiment run experiments/paper/fig4.yaml --scale cpu',
   ];
   static override args = { spec: Args.string({ required: true, description: 'Path of the YAML spec.' }) };
   static override flags = {
@@ -20,6 +20,7 @@ export default class ExperimentRun extends L2oCommand {
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
     'runs-dir': Flags.string({ default: 'runs', summary: 'Where run directories are written.' }),
+    'dry-run': dryRunFlag,
     'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
   };
 
@@ -35,6 +36,12 @@ export default class ExperimentRun extends L2oCommand {
       ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
     });
     const comparison = { ...resolveExperiment(spec, args.spec, flags.scale, platform.registry), retrain: flags.retrain };
+    if (flags['dry-run']) {
+      const plan = await planComparison(platform, comparison);
+      if (this.jsonMode) return this.printJson({ plan });
+      process.stdout.write(`${planText(plan)}\n`);
+      return;
+    }
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
     const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal).finally(() => progress.stop());
     if (this.jsonMode) return this.printJson({ runDir: result.runDir, summary: result.summary });

@@ -1,0 +1,116 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Config } from '@oclif/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, SHARED_DATASETS, runCli } from './test-utils/run-cli.js';
+
+/**
+ * Every example in every command's --help and every `l2o` line in the README's shell blocks runs
+ * here. Commands that do long work (training, solving, downloading, timing) run with --dry-run,
+ * which makes them check every id, option, input and output and stop; the rest run for real.
+ * Inputs an example refers to (an exported folder, a checkpoint, runs, a plugin) are made first.
+ */
+// `export` runs for real: the `solve` examples after it read what it wrote.
+const DRY_RUN = new Set(['run', 'train', 'experiment run', 'bench', 'solve', 'datasets fetch']);
+const dataDir = process.env.L2O_DATA_DIR || SHARED_DATASETS;
+const fullData = existsSync(path.join(dataDir, 'uci/spambase.data')) && existsSync(path.join(dataDir, 'bsds500/images/test'));
+const REAL_DATA = /\b(bsds500|ionosphere|spambase|fig[2467]\.yaml)\b/;
+if (!fullData) console.warn(`examples.test: skipping the examples on real data sets: none in ${dataDir} (set L2O_DATA_DIR)`);
+
+const work = mkdtempSync(path.join(os.tmpdir(), 'l2o-examples-'));
+const env = { L2O_CACHE_DIR: path.join(work, 'cache'), ...(fullData ? { L2O_DATA_DIR: dataDir } : {}) };
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function ok(args: string[]): void {
+  const r = runCli(args, { cwd: work, env });
+  expect(r.code, `l2o ${args.join(' ')}\n${r.stderr}`).toBe(0);
+}
+
+beforeAll(() => {
+  // What examples refer to, made as a user would have made it (at smoke scale).
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(work, 'node_modules'));
+  cpSync(path.join(REPO_ROOT, 'experiments'), path.join(work, 'experiments'), { recursive: true });
+  ok(['train', '--model', 'gru-mha', '--problem', 'lasso', '--scale', 'smoke', '--out', 'gru-mha.json']);
+  // A resumable checkpoint, as an interrupted `l2o train --model gru … --out gru.json` leaves.
+  ok(['train', '--model', 'gru', '--problem', 'lasso', '--scale', 'smoke', '--out', 'gru.json']);
+  const final = JSON.parse(readFileSync(path.join(work, 'gru.json'), 'utf8')) as Record<string, unknown> & { meta: { training: Record<string, unknown> } };
+  const training = { nextStep: 1, learningRate: 0.01, metaOptimizer: [], rng: { s: [1, 2, 3, 4], spare: null }, best: null, history: [], validation: [], seconds: 0, options: final.meta.training };
+  writeFileSync(path.join(work, 'gru.json.resume'), JSON.stringify({ ...final, training }));
+  ok(['experiment', 'run', 'experiments/paper/fig1.yaml', '--scale', 'smoke', '--runs-dir', 'runs']);
+  const [fig1] = readdirSync(path.join(work, 'runs'));
+  renameSync(path.join(work, 'runs', fig1!), path.join(work, 'runs', '20261128-120000-fig1'));
+  cpSync(path.join(work, 'runs', '20261128-120000-fig1'), path.join(work, 'runs', '20261128-130000-fig2'), { recursive: true });
+  ok(['plugin', 'new', 'my-l2o-plugin', '--dir', 'my-l2o-plugin']);
+}, 600_000);
+
+/** Splits a command line as a shell would for these examples: quotes, and a few placeholders. */
+function words(line: string): string[] {
+  const placeholders: Record<string, string> = { 'runs/<run>': 'runs/20261128-120000-fig1', 'runs/<run-a>': 'runs/20261128-120000-fig1', 'runs/<run-b>': 'runs/20261128-130000-fig2', '<name>': 'my-plugin', '<id>': 'lstm' };
+  const out = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  return out.map((w) => placeholders[w] ?? w).flatMap((w) => {
+    if (!w.includes('*')) return [w];
+    const dir = path.dirname(w);
+    const re = new RegExp(`^${path.basename(w).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    return readdirSync(path.join(work, dir)).filter((f) => re.test(f)).map((f) => path.join(dir, f));
+  });
+}
+
+/** The l2o invocations of a shell line: after env assignments, split at pipes and &&, comments dropped. */
+function invocations(line: string): string[][] {
+  return line
+    .replace(/\s#.*$/, '')
+    .split(/\||&&/)
+    .map((part) => part.trim().replace(/^(\w+=\S+\s+)+/, ''))
+    .filter((part) => /^(npx )?l2o\s/.test(part))
+    .map((part) => words(part.replace(/^(npx )?l2o\s+/, '')));
+}
+
+function commandOf(args: string[]): string {
+  return ['experiment', 'datasets', 'plugin'].includes(args[0]!) ? `${args[0]} ${args[1]}` : args[0]!;
+}
+
+function runExample(args: string[]): void {
+  const withDryRun = DRY_RUN.has(commandOf(args)) ? [...args, '--dry-run'] : args;
+  const r = runCli(withDryRun, { cwd: work, env });
+  expect(r.code, `l2o ${withDryRun.join(' ')}\n${r.stderr}`).toBe(0);
+}
+
+const config = await Config.load(path.join(REPO_ROOT, 'packages/cli'));
+const helpExamples = config.commands
+  .flatMap((c) => (c.examples ?? []).map((e) => (typeof e === 'string' ? e : e.command)).map((e) => e.replace(/<%= config.bin %>/g, 'l2o')))
+  // What `export` writes, `solve` reads: exports first.
+  .sort((a, b) => Number(!/^(\S+=\S+ )*l2o export/.test(a)) - Number(!/^(\S+=\S+ )*l2o export/.test(b)));
+const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+const readmeLines = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n')).filter((l) => /(^|\s|\|)(npx )?l2o\s/.test(l));
+
+describe('every example in --help runs', () => {
+  it('finds the examples', () => expect(helpExamples.length).toBeGreaterThan(20));
+  it.each(helpExamples)('%s', (example) => {
+    if (!fullData && REAL_DATA.test(example)) return;
+    for (const args of invocations(example)) runExample(args);
+  });
+});
+
+describe('every l2o line of the README runs', () => {
+  it('finds the lines', () => expect(readmeLines.length).toBeGreaterThan(20));
+  it.each(readmeLines)('%s', (line) => {
+    if (!fullData && REAL_DATA.test(line)) return;
+    const all = invocations(line);
+    expect(all.length, line).toBeGreaterThan(0);
+    for (const args of all) runExample(args);
+  });
+});
+
+describe('the -o examples in flag help are accepted', () => {
+  const shown = config.commands.flatMap((c) => Object.values(c.flags).filter((f) => f.name === 'option').flatMap((f) => [...`${f.summary ?? ''} ${f.description ?? ''}`.matchAll(/([a-z][\w-]*)\.([\w.]+)=([^\s,)]+)/g)]));
+  it('finds them', () => expect(shown.length).toBeGreaterThan(0));
+  it.each(shown.map((m) => m[0].replace(/\.$/, '')))('-o %s', (option) => {
+    const id = option.split('.')[0]!;
+    const models = runCli(['models', '--json'], { cwd: work, env });
+    const isModel = (JSON.parse(models.stdout) as { id: string }[]).some((m) => m.id === id);
+    const role = isModel ? ['--model', id] : ['--optimizer', 'fista', ...(id === 'lasso' || id === 'logistic-l1' ? [] : ['--dataset', id])];
+    const problem = id === 'logistic-l1' ? 'logistic-l1' : 'lasso';
+    runExample(['run', ...role, '--problem', problem, '-o', option]);
+  });
+});
