@@ -89,7 +89,8 @@ export abstract class L2oCommand extends Command {
       backend: parseEngineRequest(flags.backend),
       searchFrom: [process.cwd(), CLI_ROOT],
       pluginPaths: [...configPlugins(), ...(flags.plugin ?? [])],
-      logger: this.quietMode || this.jsonMode ? silentLogger : stderrLogger,
+      // Quiet and JSON modes keep warnings, on stderr (stdout stays the result).
+      logger: this.quietMode || this.jsonMode ? { info: silentLogger.info, warn: stderrLogger.warn } : stderrLogger,
       ...extra,
     });
   }

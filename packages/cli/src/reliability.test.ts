@@ -93,6 +93,33 @@ describe('wrong numbers never come out with exit 0', () => {
     expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toMatch(/\| adam \| diverged at k = \d+ \|/);
   });
 
+  it('an edited checkpoint is refused; one trained on another problem gets a warning', () => {
+    const file = at('logistic-lstm.json');
+    expect(runCli(['train', '--model', 'lstm', '--problem', 'logistic-l1', '--scale', 'smoke', '--steps', '2', '--out', file]).code).toBe(0);
+    const common = ['run', '--model', 'lstm', '--checkpoint', file, '--against', 'none', '--scale', 'smoke', '--cache-dir', cache, '--runs-dir', at('ck-problem-runs')];
+    const other = runCli([...common, '--problem', 'lasso']);
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stderr).toMatch(/^warning: .*logistic-l1.*lasso/m);
+    const checkpoint = JSON.parse(readFileSync(file, 'utf8')) as { weights: Record<string, { data: number[] }> };
+    const first = Object.values(checkpoint.weights)[0]!;
+    first.data[0] = first.data[0]! + 0.5;
+    writeFileSync(file, JSON.stringify(checkpoint));
+    expectOneLineError(runCli([...common, '--problem', 'logistic-l1']), 1, /is corrupt: its weights do not match their checksum/);
+  });
+
+  it('a truncated cached checkpoint is a cache miss with a warning: trained again', () => {
+    const own = at('cache-ck');
+    const args = ['run', '--model', 'lstm', '--against', 'none', '--problem', 'lasso', '--scale', 'smoke', '--steps', '2', '--cache-dir', own, '--runs-dir', at('cache-ck-runs')];
+    expect(runCli(args).code).toBe(0);
+    const [name] = readdirSync(path.join(own, 'checkpoints'));
+    const cached = path.join(own, 'checkpoints', name!);
+    writeFileSync(cached, readFileSync(cached, 'utf8').slice(0, 100));
+    const again = runCli(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/^warning: cached checkpoint .* is unreadable .*; training again/m);
+    expect(again.stderr).toMatch(/train lstm/);
+  });
+
   it('--checkpoint is checked before the test set and F* are built', () => {
     const fresh = at('fresh-cache');
     const r = runCli(['run', '--model', 'lstm', '--checkpoint', at('missing.json'), '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', fresh, '--runs-dir', at('ck-runs')]);
@@ -135,6 +162,13 @@ describe('raw errors become one line naming the thing', () => {
     const metrics = path.join(dir, 'metrics', 'fista.json');
     writeFileSync(metrics, readFileSync(metrics, 'utf8').slice(0, 40));
     expectOneLineError(runCli(['report', dir]), 1, new RegExp(`${metrics} is not valid JSON`));
+  });
+
+  it('an engine out of memory is one line, without the engine\'s own "Aborted()"', () => {
+    // Batch 64 at the papers' 250×500 in one pass exceeds the WASM heap (4 GB).
+    const r = runCli(['bench', '--model', 'lstm', '--repeats', '1', '--batch', '64', '--micro-batch', '0', '--backend', 'wasm']);
+    expectOneLineError(r, 1, /^Error: The tensor engine ran out of memory \(.*\)\. Split the batch with --micro-batch/);
+    expect(r.stderr).not.toMatch(/Aborted\(/);
   });
 
   it('a plugin whose register() throws is named', () => {

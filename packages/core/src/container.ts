@@ -81,6 +81,7 @@ export async function bootPlatform(overrides: Partial<PlatformSettings> = {}): P
     cacheDir: settings.cacheDir,
     allowDownload: settings.allowDownload,
     log: (line) => settings.logger.info(line),
+    warn: (line) => settings.logger.warn(line),
   };
   const container = rootContainer.createChildContainer();
   container.register(TOKENS.Settings, { useValue: settings });

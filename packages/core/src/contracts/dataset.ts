@@ -21,7 +21,10 @@ export interface DatasetContext {
   cacheDir: string;
   /** Whether a download from the official source is allowed. */
   allowDownload: boolean;
+  /** Progress and notes (hidden in --quiet and --json modes). */
   log: (line: string) => void;
+  /** Something the user should know even in --quiet and --json modes (on stderr); defaults to log. */
+  warn?: (line: string) => void;
 }
 
 /** Where a dataset's raw files are and where they come from (`l2o datasets info`). */

@@ -103,11 +103,21 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
     );
   }
   let ok = false;
+  // The WASM module binds console.warn as its error printer when it is instantiated, and on an
+  // out-of-memory abort prints "Aborted(…)" before throwing; the CLI reports that error in one
+  // line of its own. Bind it to a printer that leaves that line out (unless L2O_DEBUG is set).
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!process.env.L2O_DEBUG && typeof args[0] === 'string' && args[0].startsWith('Aborted(')) return;
+    warn.apply(console, args);
+  };
   try {
     ok = await tf.setBackend(spec.backend);
   } catch (e) {
     // setBackend throws when nothing registered the name (e.g. a second copy of tfjs-core).
     throw new Error(`loaded, but the '${spec.backend}' backend is not registered: ${(e as Error).message}`);
+  } finally {
+    console.warn = warn;
   }
   if (!ok) throw new Error(`the '${spec.backend}' backend failed to initialise`);
   await tf.ready();

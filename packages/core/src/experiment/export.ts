@@ -10,7 +10,7 @@ import { checkOutputPath } from '../io/output-paths.js';
 import { disposeState } from '../evaluate/state.js';
 import { rollout } from '../evaluate/rollout.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
-import { loadCheckpointInto, readCheckpoint } from '../train/checkpoint.js';
+import { checkpointProblemWarning, loadCheckpointInto, readCheckpoint } from '../train/checkpoint.js';
 import { getScale } from './scales.js';
 import { datasetOptionsAtScale, type PluginRef } from './train-model.js';
 import { loadOrBuildTestSet } from './test-set.js';
@@ -91,7 +91,12 @@ export async function solveInstances(platform: Platform, spec: SolveSpec, out: s
     const set = loadInstances(spec.input);
     const problem = platform.registry.get('problem', set.problem).create(spec.problemOptions ?? {});
     problem.validate(set);
-    if (isLearnedOptimizer(optimizer)) loadCheckpointInto(optimizer, readCheckpoint(spec.checkpoint!));
+    if (isLearnedOptimizer(optimizer)) {
+      const checkpoint = readCheckpoint(spec.checkpoint!);
+      const warning = checkpointProblemWarning(checkpoint, { id: problem.id, options: { ...problem.options } });
+      if (warning) platform.settings.logger.warn(warning);
+      loadCheckpointInto(optimizer, checkpoint);
+    }
     if (spec.dryRun) return { objective: [] };
     const x = new Float32Array(set.count * set.n);
     const objective: number[] = [];

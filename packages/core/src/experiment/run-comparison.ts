@@ -10,7 +10,7 @@ import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import { evaluateOptimizer, type EvaluationCurve } from '../evaluate/evaluator.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
 import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress } from '../train/trainer.js';
-import { checkpointOf, loadCheckpointInto, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { checkpointOf, checkpointProblemWarning, loadCheckpointInto, readCachedCheckpoint, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { configHash, stableStringify } from '../util/stable-json.js';
 import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/run-store.js';
 import { checkServes, loadOrBuildTestSet, testSetDir, type TestSetRequest } from './test-set.js';
@@ -116,7 +116,10 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
     const optimizer = reg.create(ref.options ?? {}) as Optimizer;
     if (ref.checkpoint) {
       if (reg.kind !== 'model') throw new UsageError(`--checkpoint is for a learned optimizer; '${ref.id}' is hand-designed.`);
-      loadCheckpointInto(optimizer as LearnedOptimizer, readCheckpoint(ref.checkpoint));
+      const checkpoint = readCheckpoint(ref.checkpoint);
+      const warning = checkpointProblemWarning(checkpoint, { id: problem.id, options: { ...problem.options } });
+      if (warning) settings.logger.warn(warning);
+      loadCheckpointInto(optimizer as LearnedOptimizer, checkpoint);
     }
     return { ref, label: ref.label ?? ref.id, optimizer, learned: reg.kind === 'model' };
   });
@@ -226,8 +229,9 @@ export async function runComparison(
       const model = optimizer as LearnedOptimizer;
       parameters = model.parameterCount();
       if (!ref.checkpoint && cached) {
-        if (existsSync(cached) && !spec.retrain) {
-          const checkpoint = readCheckpoint(cached);
+        // A cached checkpoint that cannot be read (truncated, edited) is a cache miss, with a warning.
+        const checkpoint = spec.retrain ? null : readCachedCheckpoint(cached, (line) => settings.logger.warn(line));
+        if (checkpoint) {
           loadCheckpointInto(model, checkpoint);
           trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
           onEvent({ kind: 'train-reused', optimizer: label, checkpoint: cached });

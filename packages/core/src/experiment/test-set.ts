@@ -60,7 +60,7 @@ export function loadCachedTestSet(
   dir: string,
   problem: Problem,
   request: Pick<TestSetRequest, 'count'>,
-  log: (line: string) => void,
+  warn: (line: string) => void,
 ): (InstanceSet & { solution?: Float32Array }) | null {
   let reason: string;
   try {
@@ -84,14 +84,14 @@ export function loadCachedTestSet(
       'Delete it, or use another --cache-dir.',
     );
   }
-  log(`warning: cached test set ${dir} is unreadable (${reason}); building it again`);
+  warn(`cached test set ${dir} is unreadable (${reason}); building it again`);
   return null;
 }
 
 /**
  * A fixed test set: fixed by its seed, cached on disk with F* per instance (a reference solver
  * run to its KKT tolerance), so later runs reuse both. A cached set that cannot be used is
- * rebuilt with a warning through `ctx.log` (see `loadCachedTestSet`).
+ * rebuilt with a warning (see `loadCachedTestSet`).
  */
 export async function loadOrBuildTestSet(
   dataset: Dataset,
@@ -105,7 +105,7 @@ export async function loadOrBuildTestSet(
 ): Promise<{ set: InstanceSet & { solution?: Float32Array }; cached: boolean; dir: string }> {
   const dir = testSetDir(request, ctx);
   if (existsSync(dir)) {
-    const cached = loadCachedTestSet(dir, problem, request, ctx.log);
+    const cached = loadCachedTestSet(dir, problem, request, ctx.warn ?? ((line) => ctx.log(`warning: ${line}`)));
     if (cached) return { set: cached, cached: true, dir };
   }
   const set = await drawInstances(dataset, problem, request, ctx);
