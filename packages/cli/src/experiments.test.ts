@@ -78,8 +78,8 @@ describe('experiment specs', () => {
   it.each([
     ['unknown key', `${base}optimizers:\n  - { id: fista, colour: red }\n`, /.yaml:5: optimizers\[0\]\.colour: unknown key 'colour'\./],
     ['wrong type', `${base}optimizers:\n  - { id: fista }\nseed: one\n`, /.yaml:6: seed: expected integer\./],
-    ['unknown plugin id', `${base}optimizers:\n  - { id: fista }\n  - { id: gru-mah }\n`, /.yaml: optimizers\[1\]\.id: Unknown optimizer or model 'gru-mah'\. Did you mean 'gru-mha'\?/],
-    ['dataset not serving the problem', 'name: bad\nproblem: { id: lasso }\ntest: { dataset: ionosphere }\noptimizers:\n  - { id: fista }\n', /.yaml: test\.dataset: dataset 'ionosphere' does not serve problem 'lasso'\./],
+    ['unknown plugin id', `${base}optimizers:\n  - { id: fista }\n  - { id: gru-mah }\n`, /.yaml:6: optimizers\[1\]\.id: Unknown optimizer or model 'gru-mah'\. Did you mean 'gru-mha'\?/],
+    ['dataset not serving the problem', 'name: bad\nproblem: { id: lasso }\ntest: { dataset: ionosphere }\noptimizers:\n  - { id: fista }\n', /.yaml:3: test\.dataset: dataset 'ionosphere' does not serve problem 'lasso'\./],
     ['missing key', 'name: bad\nproblem: { id: lasso }\noptimizers:\n  - { id: fista }\n', /.yaml:1: \(top level\): missing key 'test'\./],
   ])('rejects a spec with %s, naming file, path and expectation', (_case, yaml, message) => {
     const r = bad(_case.replace(/ /g, '-'), yaml.replace('name: bad', 'name: bad'));
