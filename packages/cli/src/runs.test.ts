@@ -1,0 +1,52 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, runCli } from './test-utils/run-cli.js';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-runs-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+const env = { L2O_STORE: path.join(temp, 'store'), L2O_CACHE_DIR: path.join(temp, 'cache') };
+
+describe('l2o runs (embedded store)', () => {
+  it('imports run directories once, lists them with filters, shows and deletes them', () => {
+    const runs = path.join(temp, 'runs');
+    for (const optimizer of ['fista', 'ista']) {
+      const r = runCli(['run', '--optimizer', optimizer, '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', runs], { env });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const dirs = readdirSync(runs).map((d) => path.join(runs, d));
+    const imported = runCli(['runs', 'import', ...dirs, '--json'], { env });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(JSON.parse(imported.stdout)).toEqual(dirs.map((d) => ({ id: path.basename(d), created: true })));
+    const again = runCli(['runs', 'import', dirs[0]!], { env });
+    expect(again.stdout).toBe(`${path.basename(dirs[0]!)}: already stored\n`);
+
+    const listed = runCli(['runs', 'list', '--model', 'fista', '--json'], { env });
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = JSON.parse(listed.stdout) as { id: string; optimizers: { id: string; finalGap: number }[] }[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.optimizers.map((o) => o.id)).toEqual(['fista']);
+    expect(rows[0]!.optimizers[0]!.finalGap).toBeGreaterThan(0);
+
+    const shown = runCli(['runs', 'show', rows[0]!.id], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^fista\s+F /m);
+
+    expect(runCli(['runs', 'rm', rows[0]!.id], { env }).code).toBe(0);
+    expect(JSON.parse(runCli(['runs', 'list', '--json'], { env }).stdout)).toHaveLength(1);
+    expectOneLineError(runCli(['runs', 'rm', rows[0]!.id], { env }).stderr, /No stored run has the id/);
+  });
+
+  it('bad input is one line: a folder that is not a run, a bad date, an unreachable server', () => {
+    const notRun = runCli(['runs', 'import', temp], { env });
+    expect(notRun.code).toBe(1);
+    expectOneLineError(notRun.stderr, /is not a run directory \(no summary\.json\)/);
+    const badDate = runCli(['runs', 'list', '--since', 'yesterday'], { env });
+    expect(badDate.code).toBe(2);
+    expectOneLineError(badDate.stderr, /--since 'yesterday' is not a date/);
+    const server = runCli(['runs', 'list', '--store', 'postgres://l2o:pw@127.0.0.1:1/l2o'], { env });
+    expect(server.code).toBe(1);
+    expectOneLineError(server.stderr, /^Error: Cannot reach the run store postgres:\/\/l2o:\*\*\*@127\.0\.0\.1:1\/l2o: ECONNREFUSED\./);
+  });
+});

@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EvaluationCurve, RunSummary } from '@l2o/core';
+import { openRunStore } from './open.js';
+import { MIGRATIONS } from './migrations.js';
+import type { RunRecord } from './run-store.js';
+import { startPostgres } from './test-utils/postgres-server.js';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-store-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+function curve(label: string, K: number, diverge = false): EvaluationCurve {
+  const meanF = Array.from({ length: K + 1 }, (_, k) => (diverge && k >= 3 ? Number.POSITIVE_INFINITY : 1 / (k + 1)));
+  const meanGap = meanF.map((f) => (Number.isFinite(f) ? f - 0.01 : Number.NaN));
+  return { optimizer: label, instances: 8, gapInstances: 7, meanF, meanGap, finalGap: meanGap[K]!, iterationsTo: { '0.01': null }, divergedAt: diverge ? 3 : null, seconds: 0.5 };
+}
+
+function run(id: string, over: Partial<RunSummary> = {}, model = 'gru-mha'): RunRecord {
+  const curves = [curve(model, 10), curve('fista', 10), curve('adam', 10, true)];
+  const summary: RunSummary = {
+    name: `${model}-lasso`,
+    problem: { id: 'lasso', options: {} },
+    trainDataset: { id: 'synthetic', options: { preset: 'toy' } },
+    testDataset: { id: 'synthetic', options: { preset: 'toy' } },
+    testInstances: 8,
+    iterations: 10,
+    scale: 'smoke',
+    seed: 0,
+    engine: 'wasm',
+    training: { globalSteps: 2 },
+    optimizers: curves.map((c, i) => ({
+      label: c.optimizer, id: c.optimizer, kind: i === 0 ? 'learned' : 'baseline', options: {}, finalGap: c.finalGap, finalF: c.meanF.at(-1)!,
+      iterationsTo: c.iterationsTo, divergedAt: c.divergedAt, evaluationSeconds: 0.5, ...(i === 0 ? { parameters: 4594, trainingSeconds: 3 } : {}),
+    })),
+    createdAt: '2026-11-29T08:00:00.000Z',
+    ...over,
+  };
+  const checkpoint = JSON.stringify({ format: 'l2o-checkpoint/1', modelId: model, config: { hidden: 16 }, parameterCount: 4594, weights: {} });
+  return { id, summary, spec: { name: summary.name }, curves, checkpoints: { [model]: checkpoint }, artifacts: { 'summary.md': '# run\n', 'convergence.png': new Uint8Array([137, 80, 78, 71]) }, versions: { '@l2o/core': '0.1.0' } };
+}
+
+const server = await startPostgres();
+if ('skip' in server) {
+  // CI sets L2O_REQUIRE_POSTGRES: there the server half must run.
+  if (process.env.L2O_REQUIRE_POSTGRES) throw new Error(`store tests: no PostgreSQL server could be started: ${server.skip}`);
+  console.warn(`store tests: the PostgreSQL server half is skipped: ${server.skip}`);
+}
+afterAll(() => ('stop' in server ? server.stop() : undefined));
+
+const backends: [string, () => string, boolean][] = [
+  ['embedded (PGlite)', () => path.join(temp, `embedded-${Math.random().toString(36).slice(2)}`), true],
+  ['PostgreSQL server', () => ('url' in server ? server.url : ''), 'url' in server],
+];
+
+describe.each(backends)('run store: %s', (_name, location, available) => {
+  let where = '';
+  beforeAll(() => {
+    where = location();
+  });
+
+  it.runIf(available)('stores a run in one piece, lists it with filters, reads its curves back (NaN and Infinity kept)', async () => {
+    const store = await openRunStore(where);
+    try {
+      expect(await store.saveRun(run('r1'))).toEqual({ id: 'r1', created: true });
+      expect(await store.saveRun(run('r2', { scale: 'toy', createdAt: '2026-11-29T09:00:00.000Z', testDataset: { id: 'bsds500', options: {} } }, 'lstm'))).toEqual({ id: 'r2', created: true });
+      // The same run again is stored once.
+      expect(await store.saveRun(run('r1'))).toEqual({ id: 'r1', created: false });
+      const all = await store.listRuns();
+      expect(all.map((r) => r.id)).toEqual(['r2', 'r1']);
+      expect((await store.listRuns({ model: 'gru-mha' })).map((r) => r.id)).toEqual(['r1']);
+      expect((await store.listRuns({ dataset: 'bsds500' })).map((r) => r.id)).toEqual(['r2']);
+      expect((await store.listRuns({ scale: 'smoke', problem: 'lasso' })).map((r) => r.id)).toEqual(['r1']);
+      expect((await store.listRuns({ since: new Date('2026-11-29T08:30:00Z') })).map((r) => r.id)).toEqual(['r2']);
+      const listed = all.find((r) => r.id === 'r1')!;
+      expect(listed.optimizers).toEqual([
+        { label: 'adam', id: 'adam', kind: 'baseline', finalGap: null, divergedAt: 3 },
+        { label: 'fista', id: 'fista', kind: 'baseline', finalGap: 1 / 11 - 0.01, divergedAt: null },
+        { label: 'gru-mha', id: 'gru-mha', kind: 'learned', finalGap: 1 / 11 - 0.01, divergedAt: null },
+      ]);
+      const curves = await store.curves('r1');
+      const given = run('r1').curves;
+      for (const c of given) {
+        expect(curves[c.optimizer]!.meanF).toEqual(c.meanF);
+        expect(curves[c.optimizer]!.meanGap).toEqual(c.meanGap);
+      }
+      expect(await store.deleteRun('r2')).toBe(true);
+      expect(await store.deleteRun('r2')).toBe(false);
+      expect((await store.listRuns()).map((r) => r.id)).toEqual(['r1']);
+    } finally {
+      await store.close();
+    }
+    // Reopened: the schema is not applied twice, the data is there.
+    const again = await openRunStore(where);
+    expect((await again.listRuns()).map((r) => r.id)).toEqual(['r1']);
+    await again.close();
+  });
+
+  it.runIf(available)('a run that fails half-way leaves nothing behind', async () => {
+    const store = await openRunStore(where);
+    try {
+      const broken = run('half');
+      broken.checkpoints['gru-mha'] = 'not json'; // fails after the runs row is written
+      await expect(store.saveRun(broken)).rejects.toThrow();
+      expect((await store.listRuns()).map((r) => r.id)).not.toContain('half');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('run store: opening', () => {
+  it('an embedded store has one writer: a second open names the holder', async () => {
+    const dir = path.join(temp, 'locked');
+    const first = await openRunStore(dir);
+    try {
+      await expect(openRunStore(dir)).rejects.toThrow(new RegExp(`run store .*locked is open in process ${process.pid}`));
+    } finally {
+      await first.close();
+    }
+    const second = await openRunStore(dir); // released on close
+    await second.close();
+  });
+
+  it('refuses a store of a newer schema, and unreachable servers, in one line', async () => {
+    const dir = path.join(temp, 'newer');
+    const store = await openRunStore(dir);
+    // @ts-expect-error reaching the connection for the test
+    await store.sql.query('INSERT INTO l2o_schema (version, name) VALUES ($1, $2)', [MIGRATIONS.length + 1, 'from the future']);
+    await store.close();
+    await expect(openRunStore(dir)).rejects.toThrow(/has schema version 2, newer than this l2o knows \(1\)/);
+    await expect(openRunStore('postgres://nobody:secret@127.0.0.1:1/none')).rejects.toThrow(/^Cannot reach the run store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none: ECONNREFUSED\.$/);
+  });
+});

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { configHash, stableStringify, type EvaluationCurve, type RunSummary } from '@l2o/core';
+import type { Sql } from './sql.js';
+
+/** Everything a finished run produced, as `l2o run` and `l2o experiment run` write it. */
+export interface RunRecord {
+  id: string;
+  summary: RunSummary;
+  /** The resolved spec (config.json of the run directory). */
+  spec: unknown;
+  curves: EvaluationCurve[];
+  /** Checkpoint JSON by optimizer label (learned optimizers). */
+  checkpoints: Record<string, string>;
+  /** Other files of the run directory (plots, summaries) by name. */
+  artifacts: Record<string, string | Uint8Array>;
+  /** Package name → version of what produced the run. */
+  versions: Record<string, string>;
+  gitCommit?: string;
+}
+
+export interface RunFilter {
+  id?: string;
+  model?: string;
+  problem?: string;
+  /** The test dataset. */
+  dataset?: string;
+  scale?: string;
+  /** Runs created at or after this time. */
+  since?: Date;
+}
+
+/** A row of `l2o runs list`: a run and the final gap of each of its optimizers. */
+export interface RunListing {
+  id: string;
+  name: string;
+  problem: string;
+  testDataset: string;
+  scale: string;
+  seed: number;
+  engine: string;
+  createdAt: string;
+  optimizers: { label: string; id: string; kind: string; finalGap: number | null; divergedAt: number | null }[];
+}
+
+const sha256 = (content: string | Uint8Array) => createHash('sha256').update(content).digest('hex');
+const bytes = (content: string | Uint8Array) => (typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content));
+/** float8 columns take NaN and ±Infinity as text; JSON would turn them into null. */
+const float = (v: number | undefined | null) => (v === undefined || v === null ? null : Number.isFinite(v) ? v : String(v));
+
+/** The run store over one SQL connection (embedded or server): one schema, one dialect. */
+export class SqlRunStore {
+  constructor(
+    private readonly sql: Sql,
+    /** Where the store is, for messages. */
+    readonly location: string,
+  ) {}
+
+  /**
+   * Stores a run in one transaction: a process killed in the middle leaves no part of it.
+   * Storing a run id that is already there changes nothing (imports are idempotent).
+   */
+  async saveRun(run: RunRecord): Promise<{ id: string; created: boolean }> {
+    return this.sql.transaction(async (tx) => {
+      const s = run.summary;
+      const inserted = await tx.query(
+        `INSERT INTO runs (id, name, spec, spec_hash, problem, problem_options, train_dataset, train_dataset_options,
+           test_dataset, test_dataset_options, test_instances, iterations, scale, seed, engine, training, versions,
+           git_commit, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'complete', $19)
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [
+          run.id, s.name, stableStringify(run.spec), configHash(run.spec), s.problem.id, stableStringify(s.problem.options),
+          s.trainDataset.id, stableStringify(s.trainDataset.options), s.testDataset.id, stableStringify(s.testDataset.options),
+          s.testInstances, s.iterations, s.scale, s.seed, s.engine, stableStringify(s.training), stableStringify(run.versions),
+          run.gitCommit ?? null, s.createdAt,
+        ],
+      );
+      if (inserted.rows.length === 0) return { id: run.id, created: false };
+      for (const o of s.optimizers) {
+        const checkpoint = run.checkpoints[o.label];
+        let checkpointSha: string | null = null;
+        if (checkpoint !== undefined) {
+          checkpointSha = sha256(checkpoint);
+          const parsed = JSON.parse(checkpoint) as { modelId: string; config: unknown };
+          await tx.query(
+            `INSERT INTO checkpoints (sha256, model_id, config_hash, content) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`,
+            [checkpointSha, parsed.modelId, configHash(parsed.config), bytes(checkpoint)],
+          );
+        }
+        await tx.query(
+          `INSERT INTO run_optimizers (run_id, label, optimizer_id, kind, options, checkpoint_sha256, final_gap, final_f,
+             iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          [
+            run.id, o.label, o.id, o.kind, stableStringify(o.options), checkpointSha, float(o.finalGap), float(o.finalF),
+            stableStringify(o.iterationsTo), o.divergedAt ?? null, o.parameters ?? null, o.trainingSeconds ?? null, o.evaluationSeconds,
+          ],
+        );
+        const curve = run.curves.find((c) => c.optimizer === o.label);
+        if (curve) {
+          // One statement per curve: the iterations arrive as parallel arrays.
+          await tx.query(
+            `INSERT INTO curves (run_id, label, iteration, mean_f, mean_gap, instances, gap_instances)
+             SELECT $1, $2, (t.k - 1)::integer, t.f, t.g, $5, $6 FROM unnest($3::float8[], $4::float8[]) WITH ORDINALITY AS t(f, g, k)`,
+            [run.id, o.label, curve.meanF.map(float), curve.meanGap.map(float), curve.instances, curve.gapInstances],
+          );
+        }
+      }
+      for (const [name, content] of Object.entries(run.artifacts)) {
+        await tx.query('INSERT INTO artifacts (run_id, name, content) VALUES ($1, $2, $3)', [run.id, name, bytes(content)]);
+      }
+      return { id: run.id, created: true };
+    });
+  }
+
+  /** Runs with their optimizers' final gaps, newest first. */
+  async listRuns(filter: RunFilter = {}): Promise<RunListing[]> {
+    const { rows } = await this.sql.query<{
+      id: string; name: string; problem: string; test_dataset: string; scale: string; seed: number; engine: string; created_at: Date | string;
+      optimizers: { label: string; id: string; kind: string; finalGap: number | string | null; divergedAt: number | null }[];
+    }>(
+      `SELECT r.id, r.name, r.problem, r.test_dataset, r.scale, r.seed, r.engine, r.created_at,
+              (SELECT coalesce(json_agg(json_build_object('label', o.label, 'id', o.optimizer_id, 'kind', o.kind,
+                        'finalGap', CASE WHEN o.final_gap = 'NaN'::float8 OR o.final_gap IN ('Infinity', '-Infinity') THEN NULL ELSE o.final_gap END,
+                        'divergedAt', o.diverged_at) ORDER BY o.label), '[]'::json)
+                 FROM run_optimizers o WHERE o.run_id = r.id) AS optimizers
+         FROM runs r
+        WHERE ($1::text IS NULL OR EXISTS (SELECT 1 FROM run_optimizers m WHERE m.run_id = r.id AND m.optimizer_id = $1))
+          AND ($2::text IS NULL OR r.problem = $2)
+          AND ($3::text IS NULL OR r.test_dataset = $3)
+          AND ($4::text IS NULL OR r.scale = $4)
+          AND ($5::timestamptz IS NULL OR r.created_at >= $5)
+          AND ($6::text IS NULL OR r.id = $6)
+        ORDER BY r.created_at DESC, r.id`,
+      [filter.model ?? null, filter.problem ?? null, filter.dataset ?? null, filter.scale ?? null, filter.since?.toISOString() ?? null, filter.id ?? null],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      problem: r.problem,
+      testDataset: r.test_dataset,
+      scale: r.scale,
+      seed: r.seed,
+      engine: r.engine,
+      createdAt: new Date(r.created_at).toISOString(),
+      optimizers: (typeof r.optimizers === 'string' ? JSON.parse(r.optimizers) : r.optimizers).map((o: RunListing['optimizers'][number] & { finalGap: number | string | null }) => ({
+        ...o,
+        finalGap: o.finalGap === null ? null : Number(o.finalGap),
+      })),
+    }));
+  }
+
+  /** A stored run's curves by optimizer label (mean F and mean relative gap per iteration). */
+  async curves(id: string): Promise<Record<string, { meanF: number[]; meanGap: number[] }>> {
+    const { rows } = await this.sql.query<{ label: string; mean_f: number | string; mean_gap: number | string }>(
+      'SELECT label, mean_f, mean_gap FROM curves WHERE run_id = $1 ORDER BY label, iteration',
+      [id],
+    );
+    const out: Record<string, { meanF: number[]; meanGap: number[] }> = {};
+    for (const r of rows) {
+      const c = (out[r.label] ??= { meanF: [], meanGap: [] });
+      c.meanF.push(Number(r.mean_f));
+      c.meanGap.push(Number(r.mean_gap));
+    }
+    return out;
+  }
+
+  /** Deletes a run (its curves and artifacts with it; checkpoints stay, other runs may share them). */
+  async deleteRun(id: string): Promise<boolean> {
+    const { rows } = await this.sql.query('DELETE FROM runs WHERE id = $1 RETURNING id', [id]);
+    return rows.length > 0;
+  }
+
+  close(): Promise<void> {
+    return this.sql.close();
+  }
+}
