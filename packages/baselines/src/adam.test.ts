@@ -46,9 +46,10 @@ describe('adam', () => {
 
   it('has the L2O-PA synthetic-LASSO defaults and validates its options', () => {
     expect(new Adam().options).toEqual({ lr: 1e-2, beta1: 0.1, beta2: 0.1, eps: 1e-8 });
-    expect(() => new Adam({ beta1: 1 })).toThrow(/adam option beta1 must be a number in \[0, 1\), got 1/);
-    expect(() => new Adam({ beta2: -0.1 })).toThrow(expect.objectContaining({ hint: 'Give a number in [0, 1), or leave it out for the default 0.1.' }));
-    expect(() => new Adam({ eps: 0 })).toThrow(/adam option eps must be a positive number/);
-    expect(() => new Adam({ momentum: 0.9 })).toThrow(/Unknown option 'momentum' for adam/);
+    expect(() => new Adam({ beta1: 1 })).toThrow(/Option 'beta1' of optimizer 'adam' must be a finite number ≥ 0 and < 1, got 1/);
+    expect(() => new Adam({ beta2: -0.1 })).toThrow(expect.objectContaining({ hint: 'Leave it out for the default 0.1.' }));
+    expect(() => new Adam({ eps: 0 })).toThrow(/Option 'eps' of optimizer 'adam' must be a finite number > 0/);
+    expect(() => new Adam({ momentum: 0.9 })).toThrow(/Unknown option 'momentum' for optimizer 'adam'/);
+    expect(() => new Adam({ lrr: 0.1 })).toThrow(/Unknown option 'lrr' for optimizer 'adam'\. Did you mean 'lr'\?/);
   });
 });

@@ -1,6 +1,20 @@
-import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
-import { UNIT_INTERVAL, numericOptions } from './options.js';
+import { numberOption, resolveOptions, tf, type OptionFields } from '@l2o/core';
+import type { Optimizer, OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/core';
 import { zerosIterate } from './step-size.js';
+
+export interface AdamOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+export const adamOptionFields: OptionFields<AdamOptions> = {
+  lr: numberOption(1e-2, 'step size', { min: 0, exclusiveMin: true }),
+  beta1: numberOption(0.1, 'decay of the first moment', { min: 0, max: 1, exclusiveMax: true }),
+  beta2: numberOption(0.1, 'decay of the second moment', { min: 0, max: 1, exclusiveMax: true }),
+  eps: numberOption(1e-8, 'added to √v̂', { min: 0, exclusiveMin: true }),
+};
 
 export interface AdamState extends OptimizerState {
   m: tf.Tensor2D;
@@ -13,10 +27,10 @@ export interface AdamState extends OptimizerState {
  */
 export class Adam implements Optimizer<AdamState> {
   readonly id = 'adam';
-  readonly options: Readonly<{ lr: number; beta1: number; beta2: number; eps: number }>;
+  readonly options: Readonly<AdamOptions>;
 
   constructor(options: Record<string, unknown> = {}) {
-    this.options = numericOptions('adam', options, { lr: 1e-2, beta1: 0.1, beta2: 0.1, eps: 1e-8 }, { beta1: UNIT_INTERVAL, beta2: UNIT_INTERVAL });
+    this.options = resolveOptions({ kind: 'optimizer', id: 'adam' }, adamOptionFields, options);
   }
 
   init(_problem: Problem, batch: ProblemBatch, x0?: tf.Tensor2D): AdamState {

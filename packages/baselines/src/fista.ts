@@ -1,6 +1,8 @@
 import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
-import { numericOptions } from './options.js';
-import { inverseLipschitzStep, zerosIterate } from './step-size.js';
+import { resolveOptions, type OptionFields } from '@l2o/core';
+import { inverseLipschitzStep, stepScaleOption, zerosIterate } from './step-size.js';
+
+export const fistaOptionFields: OptionFields<{ stepScale: number }> = { stepScale: stepScaleOption };
 
 export interface FistaState extends OptimizerState {
   /** The extrapolated point where the gradient is taken (not the reported iterate). */
@@ -17,7 +19,7 @@ export class Fista implements Optimizer<FistaState> {
   readonly options: Readonly<{ stepScale: number }>;
 
   constructor(options: Record<string, unknown> = {}) {
-    this.options = numericOptions('fista', options, { stepScale: 1 });
+    this.options = resolveOptions({ kind: 'optimizer', id: 'fista' }, fistaOptionFields, options);
   }
 
   init(_problem: Problem, batch: ProblemBatch, x0?: tf.Tensor2D): FistaState {

@@ -1,5 +1,5 @@
-export { Ista } from './ista.js';
-export { Fista, type FistaState } from './fista.js';
-export { Sgd, type SgdOptions } from './sgd.js';
-export { Adam, type AdamState } from './adam.js';
+export { Ista, istaOptionFields } from './ista.js';
+export { Fista, fistaOptionFields, type FistaState } from './fista.js';
+export { Sgd, sgdOptionFields, type SgdOptions } from './sgd.js';
+export { Adam, adamOptionFields, type AdamOptions, type AdamState } from './adam.js';
 export { register } from './plugin.js';

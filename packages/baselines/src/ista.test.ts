@@ -47,7 +47,7 @@ describe('ista', () => {
 
   it('validates its options', () => {
     expect(new Ista().options).toEqual({ stepScale: 1 });
-    expect(() => new Ista({ stepScale: 'big' })).toThrow(/ista option stepScale must be a positive number, got "big"/);
-    expect(() => new Ista({ lr: 1 })).toThrow(/Unknown option 'lr' for ista/);
+    expect(() => new Ista({ stepScale: 'big' })).toThrow(/Option 'stepScale' of optimizer 'ista' must be a finite number > 0, got "big"/);
+    expect(() => new Ista({ lr: 1 })).toThrow(/Unknown option 'lr' for optimizer 'ista'/);
   });
 });

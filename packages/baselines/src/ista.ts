@@ -1,6 +1,8 @@
 import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
-import { numericOptions } from './options.js';
-import { inverseLipschitzStep, zerosIterate } from './step-size.js';
+import { resolveOptions, type OptionFields } from '@l2o/core';
+import { inverseLipschitzStep, stepScaleOption, zerosIterate } from './step-size.js';
+
+export const istaOptionFields: OptionFields<{ stepScale: number }> = { stepScale: stepScaleOption };
 
 /** ISTA, proximal gradient with step stepScale/L: x ← prox(x − s∇f(x), s). */
 export class Ista implements Optimizer {
@@ -8,7 +10,7 @@ export class Ista implements Optimizer {
   readonly options: Readonly<{ stepScale: number }>;
 
   constructor(options: Record<string, unknown> = {}) {
-    this.options = numericOptions('ista', options, { stepScale: 1 });
+    this.options = resolveOptions({ kind: 'optimizer', id: 'ista' }, istaOptionFields, options);
   }
 
   init(_problem: Problem, batch: ProblemBatch, x0?: tf.Tensor2D): OptimizerState {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PluginRegistry, UsageError } from '@l2o/core';
+import { PluginRegistry, UsageError, defaultsOf } from '@l2o/core';
 import { Adam } from './adam.js';
 import { Fista } from './fista.js';
 import { Ista } from './ista.js';
@@ -23,5 +23,12 @@ describe('the baselines plugin', () => {
 
   it('fails with a UsageError on an unknown option', () => {
     for (const id of registry.ids('optimizer')) expect(() => registry.get('optimizer', id).create({ nope: 1 })).toThrow(UsageError);
+  });
+
+  it('exposes the option fields its optimizers resolve with', () => {
+    for (const id of registry.ids('optimizer')) {
+      const reg = registry.get('optimizer', id);
+      expect(reg.create({}).options, id).toEqual(defaultsOf(reg.options!));
+    }
   });
 });

@@ -50,9 +50,9 @@ describe('sgd', () => {
 
   it('validates its options', () => {
     expect(new Sgd().options).toEqual({ lr: undefined, stepScale: 1, decay: 0 });
-    expect(() => new Sgd({ lr: -1 })).toThrow(/sgd option lr must be a positive number, got -1/);
-    expect(() => new Sgd({ decay: 0.5 })).toThrow(/sgd option decay must be 0 or 1/);
+    expect(() => new Sgd({ lr: -1 })).toThrow(/Option 'lr' of optimizer 'sgd' must be a finite number > 0, got -1/);
+    expect(() => new Sgd({ decay: 0.5 })).toThrow(/Option 'decay' of optimizer 'sgd' must be an integer from 0 to 1/);
     expect(() => new Sgd({ lr: 0.1, stepScale: 1 })).toThrow(UsageError);
-    expect(() => new Sgd({ momentum: 0.9 })).toThrow(/Unknown option 'momentum' for sgd/);
+    expect(() => new Sgd({ momentum: 0.9 })).toThrow(/Unknown option 'momentum' for optimizer 'sgd'/);
   });
 });

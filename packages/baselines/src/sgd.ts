@@ -1,8 +1,6 @@
-import { UsageError, tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
-import { numericOptions, type NumericRule } from './options.js';
-import { inverseLipschitzStep, zerosIterate } from './step-size.js';
-
-const ZERO_OR_ONE: NumericRule = { check: (v) => v === 0 || v === 1, expected: '0 or 1' };
+import { UsageError, intOption, numberOption, resolveOptions, tf, type OptionFields } from '@l2o/core';
+import type { Optimizer, OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/core';
+import { inverseLipschitzStep, stepScaleOption, zerosIterate } from './step-size.js';
 
 export type SgdOptions = {
   /** A fixed step for every instance; when absent the step is stepScale/L per instance. */
@@ -10,6 +8,12 @@ export type SgdOptions = {
   stepScale: number;
   /** 1: the step is divided by √(k+1). */
   decay: number;
+};
+
+export const sgdOptionFields: OptionFields<SgdOptions> = {
+  lr: numberOption(undefined, 'a fixed step for every instance, instead of stepScale/L', { min: 0, exclusiveMin: true, defaultText: 'none: stepScale/L' }),
+  stepScale: stepScaleOption,
+  decay: intOption(0, '1: the step is divided by √(k+1)', { min: 0, max: 1 }),
 };
 
 /**
@@ -23,7 +27,7 @@ export class Sgd implements Optimizer {
   readonly options: Readonly<SgdOptions>;
 
   constructor(options: Record<string, unknown> = {}) {
-    this.options = numericOptions('sgd', options, { lr: undefined, stepScale: 1, decay: 0 } as SgdOptions, { decay: ZERO_OR_ONE });
+    this.options = resolveOptions({ kind: 'optimizer', id: 'sgd' }, sgdOptionFields, options);
     if (options.lr !== undefined && options.stepScale !== undefined) {
       throw new UsageError('sgd options lr and stepScale exclude each other.', 'Give lr for one fixed step, or stepScale for stepScale/L per instance.');
     }

@@ -1,4 +1,7 @@
-import { L2oError, tf, type ProblemBatch } from '@l2o/core';
+import { L2oError, numberOption, tf, type OptionField, type ProblemBatch } from '@l2o/core';
+
+/** The step stepScale/L of ISTA, FISTA and SGD. */
+export const stepScaleOption: OptionField<number> = numberOption(1, 'the step is stepScale/L per instance', { min: 0, exclusiveMin: true });
 
 /** scale / L per instance, shaped [B, 1] to broadcast over coordinates. */
 export function inverseLipschitzStep(batch: ProblemBatch, scale: number): tf.Tensor2D {

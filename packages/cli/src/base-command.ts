@@ -12,6 +12,7 @@ import {
   UsageError,
   type Platform,
 } from '@l2o/core';
+import { registerReport } from '@l2o/report';
 
 /** The CLI package's folder: plugins it depends on are found from here when installed globally. */
 export const CLI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -92,7 +93,7 @@ export abstract class L2oCommand extends Command {
       // Quiet and JSON modes keep warnings, on stderr (stdout stays the result).
       logger: this.quietMode || this.jsonMode ? { info: silentLogger.info, warn: stderrLogger.warn } : stderrLogger,
       ...extra,
-    });
+    }, { register: registerReport }); // run directories get @l2o/report's plot and summary.md
   }
 
   /** Human-readable progress and notes go to stderr, so stdout stays the result. */

@@ -2,21 +2,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './test-utils/run-cli.js';
+import { runCli, expectOneLineError } from './test-utils/run-cli.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-cli-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const dirs = { cache: path.join(temp, 'cache'), runs: path.join(temp, 'runs') };
-
-/** The error is one line on stderr, the last, starting with "Error:"; no stack trace. */
-function expectOneLineError(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split('\n').filter((l) => l.trim() && !/^warning: /.test(l));
-  const errors = lines.filter((l) => l.startsWith('Error'));
-  expect(errors, stderr).toHaveLength(1);
-  expect(lines.at(-1)).toBe(errors[0]);
-  expect(errors[0]).toMatch(pattern);
-  expect(stderr).not.toMatch(/\n\s+at /);
-}
 
 describe('l2o CLI', () => {
   it('rejects bad flags with one line and exit code 2', () => {

@@ -19,7 +19,7 @@ const REAL_DATA = /\b(bsds500|ionosphere|spambase|fig[2467]\.yaml)\b/;
 if (!fullData) console.warn(`examples.test: skipping the examples on real data sets: none in ${dataDir} (set L2O_DATA_DIR)`);
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'l2o-examples-'));
-const env = { L2O_CACHE_DIR: path.join(work, 'cache'), ...(fullData ? { L2O_DATA_DIR: dataDir } : {}) };
+const env = { L2O_CACHE_DIR: path.join(work, 'cache'), L2O_STORE: path.join(work, 'store'), ...(fullData ? { L2O_DATA_DIR: dataDir } : {}) };
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function ok(args: string[]): void {
@@ -77,10 +77,12 @@ function runExample(args: string[]): void {
 }
 
 const config = await Config.load(path.join(REPO_ROOT, 'packages/cli'));
+const rank = (example: string) => (/ l2o (export|runs import) /.test(` ${example} `) ? 0 : / l2o runs rm /.test(` ${example} `) ? 2 : 1);
 const helpExamples = config.commands
   .flatMap((c) => (c.examples ?? []).map((e) => (typeof e === 'string' ? e : e.command)).map((e) => e.replace(/<%= config.bin %>/g, 'l2o')))
-  // What `export` writes, `solve` reads: exports first.
-  .sort((a, b) => Number(!/^(\S+=\S+ )*l2o export/.test(a)) - Number(!/^(\S+=\S+ )*l2o export/.test(b)));
+  // What `export` writes `solve` reads, what `runs import` stores the other `runs` commands read,
+  // and `runs rm` deletes: producers first, deletion last.
+  .sort((a, b) => rank(a) - rank(b));
 const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 const readmeLines = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n')).filter((l) => /(^|\s|\|)(npx )?l2o\s/.test(l));
 

@@ -1,4 +1,5 @@
-import { formatGap, type ComparisonPlan, type EvaluationCurve } from '@l2o/core';
+import type { ComparisonPlan, EvaluationCurve } from '@l2o/core';
+import { formatGap } from '@l2o/report';
 
 /** Iterations shown in the terminal table: a few on a roughly log scale, and the last. */
 export function shownIterations(K: number): number[] {
@@ -7,7 +8,7 @@ export function shownIterations(K: number): number[] {
 }
 
 /** A plain-text table of mean F and mean relative gap per optimizer at a few iterations. */
-export function curvesTable(curves: readonly EvaluationCurve[]): string {
+export function curvesTable(curves: readonly Pick<EvaluationCurve, 'optimizer' | 'meanF' | 'meanGap' | 'divergedAt'>[]): string {
   const K = curves[0]!.meanF.length - 1;
   const ks = shownIterations(K);
   const head = ['optimizer', ...ks.map((k) => `k=${k}`)];

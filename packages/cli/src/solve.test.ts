@@ -3,21 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy, readNpy } from '@l2o/core';
-import { runCli } from './test-utils/run-cli.js';
+import { runCli, expectOneLineError } from './test-utils/run-cli.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-solve-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const exported = path.join(temp, 'export');
-
-/** The error is one line on stderr, the last, starting with "Error:"; no stack trace. */
-function expectOneLineError(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split('\n').filter((l) => l.trim() && !/^warning: /.test(l));
-  const errors = lines.filter((l) => l.startsWith('Error'));
-  expect(errors, stderr).toHaveLength(1);
-  expect(lines.at(-1)).toBe(errors[0]);
-  expect(errors[0]).toMatch(pattern);
-  expect(stderr).not.toMatch(/\n\s+at /);
-}
 
 /** Nothing was written beside `out`: neither the folder nor a temporary one. */
 function expectNothingWritten(out: string, before: string[]): void {

@@ -15,6 +15,8 @@ export const TOKENS = {
   Engine: Symbol.for('l2o.Engine'),
   Logger: Symbol.for('l2o.Logger'),
   DatasetContext: Symbol.for('l2o.DatasetContext'),
+  /** Optional: a RunRenderer (contracts/run-renderer.ts) that adds plots and a summary to run directories. */
+  RunRenderer: Symbol.for('l2o.RunRenderer'),
 } as const;
 
 export interface PlatformSettings {
@@ -63,11 +65,19 @@ export interface Platform {
   pluginErrors: { packageName: string; message: string }[];
 }
 
+export interface BootOptions {
+  /**
+   * Registers the host's implementations of optional services (e.g. `TOKENS.RunRenderer`) in the
+   * platform's container, after the core services.
+   */
+  register?: (container: DependencyContainer) => void;
+}
+
 /**
  * Boots the platform: selects the engine, discovers and registers plugins, and registers the
  * services in a child container so that several platforms (tests) do not share state.
  */
-export async function bootPlatform(overrides: Partial<PlatformSettings> = {}): Promise<Platform> {
+export async function bootPlatform(overrides: Partial<PlatformSettings> = {}, options: BootOptions = {}): Promise<Platform> {
   const settings = defaultSettings(overrides);
   const engine = await selectEngine(settings.backend);
   const registry = new PluginRegistry();
@@ -89,5 +99,6 @@ export async function bootPlatform(overrides: Partial<PlatformSettings> = {}): P
   container.register(TOKENS.Engine, { useValue: engine });
   container.register(TOKENS.Logger, { useValue: settings.logger });
   container.register(TOKENS.DatasetContext, { useValue: datasetContext });
+  options.register?.(container);
   return { container, settings, registry, engine, datasetContext, pluginErrors };
 }

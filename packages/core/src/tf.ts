@@ -1,6 +1,12 @@
 // The one tfjs instance of the platform. Plugins import `tf` from @l2o/core so that every
 // package registers kernels on, and allocates tensors in, the same engine.
-import * as tf from '@tensorflow/tfjs';
+// tfjs-core alone (not the @tensorflow/tfjs umbrella: no layers, converter, data or webgl); the cpu
+// backend is registered here so that 'cpu' always exists, the others are loaded by selectEngine.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's Node build registers no gradients (the umbrella bundles them): scripts/bundle-gradients.mjs
+// bundles tfjs-core's own registrations at build time (the same path from src/ and dist/).
+import '../dist/tfjs-gradients.js';
 
 // Production mode: no debug checks, and no console banner urging tfjs-node on every run
 // (`l2o doctor` says which engines are available instead).

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@l2o/core';
-import { createSyntheticDataset } from './synthetic.js';
+import { PluginRegistry, Rng } from '@l2o/core';
+import { createSyntheticDataset, syntheticOptionFields } from './synthetic.js';
+import { register } from './plugin.js';
 
 const ctx = { cacheDir: '/nonexistent', allowDownload: false, log: () => {} };
 const draw = (problem: string, seed: number, options: Record<string, unknown> = {}, count = 5) =>
@@ -50,9 +51,29 @@ describe('synthetic', () => {
 
   it('rejects bad sizes with the option named', async () => {
     await expect(draw('lasso', 1, { preset: 'toy', s: 50 })).rejects.toThrow(/s = 50 non-zeros exceed n = 40/);
-    await expect(draw('lasso', 1, { m: 0 })).rejects.toThrow(/option m = 0 is not valid/);
-    await expect(draw('lasso', 1, { lambda: -1 })).rejects.toThrow(/lambda = -1 is negative/);
-    await expect(draw('lasso', 1, { size: 3 })).rejects.toThrow(/Unknown option 'size' for dataset synthetic/);
+    await expect(draw('lasso', 1, { m: 0 })).rejects.toThrow(/Option 'm' of dataset 'synthetic' must be an integer ≥ 1, got 0\./);
+    await expect(draw('lasso', 1, { lambda: -1 })).rejects.toThrow(/Option 'lambda' of dataset 'synthetic' must be a finite number ≥ 0, got -1\./);
+    await expect(draw('lasso', 1, { size: 3 })).rejects.toThrow(/Unknown option 'size' for dataset 'synthetic'\./);
+    await expect(draw('lasso', 1, { preset: 'tyo' })).rejects.toThrow(/Option 'preset' of dataset 'synthetic' must be one of 'paper', 'toy', got "tyo"\. Did you mean 'toy'\?/);
     await expect(draw('quadratic', 1)).rejects.toThrow(/does not serve problem 'quadratic'/);
+    await expect(draw('lasso', 1, {}, 0)).rejects.toThrow(/instance count 0 is not valid/);
+    expect(() => createSyntheticDataset({ presets: 'toy' })).toThrow(/Unknown option 'presets' for dataset 'synthetic'\. Did you mean 'preset'\?/);
+  });
+
+  it('takes sizes as text too, and leaves undefined ones to the preset', async () => {
+    const set = await draw('lasso', 1, { preset: 'toy', m: '10', lambda: '0.2', sharedA: 'true', n: undefined });
+    expect([set.m, set.n, set.lambda, set.sharedA]).toEqual([10, 40, 0.2, true]);
+  });
+
+  it('declares its serves and options once: the registration and the dataset share them', () => {
+    const registry = new PluginRegistry();
+    register(registry.registrarFor({ packageName: '@l2o/datasets', version: '0', root: '.' }));
+    for (const reg of registry.list('dataset')) {
+      expect(reg.create({}).serves, reg.id).toBe(reg.serves);
+      expect(reg.options, reg.id).toBeDefined();
+    }
+    expect(registry.get('dataset', 'synthetic').options).toBe(syntheticOptionFields);
+    expect(registry.get('dataset', 'bsds500').serves).toEqual(['lasso']);
+    expect(registry.get('dataset', 'spambase').serves).toEqual(['logistic-l1']);
   });
 });

@@ -13,9 +13,9 @@
  * it is rounded to float32; b = A x* is computed in float64 from the stored float32 A and x*.
  * Logistic: A is N(0,1) as drawn; b = 1[A x* ≥ 0], computed the same way.
  */
-import { L2oError, UsageError } from '@l2o/core';
-import type { Dataset, DatasetContext, DatasetRequest, InstanceSet, Rng } from '@l2o/core';
-import { booleanOption, checkServes, intOption, lambdaOption, mergeOptions } from './options.js';
+import { L2oError, UsageError, booleanOption, enumOption, intOption, numberOption, resolveOptions } from '@l2o/core';
+import type { Dataset, DatasetContext, DatasetRegistration, DatasetRequest, InstanceSet, OptionFields, Rng } from '@l2o/core';
+import { checkRequest } from './request.js';
 
 export type SyntheticProblem = 'lasso' | 'logistic-l1';
 export type SyntheticPreset = 'paper' | 'toy';
@@ -39,7 +39,33 @@ export const SYNTHETIC_PRESETS: Readonly<Record<SyntheticProblem, Readonly<Recor
   },
 };
 
-export const SYNTHETIC_OPTIONS = ['preset', 'm', 'n', 's', 'lambda', 'sharedA'] as const;
+/** The problems the synthetic dataset serves (declared here only). */
+export const SYNTHETIC_SERVES: readonly SyntheticProblem[] = ['lasso', 'logistic-l1'];
+
+/** What a user gives: sizes left out come from the preset (for the problem asked for). */
+export interface SyntheticOptions {
+  preset: SyntheticPreset;
+  m: number | undefined;
+  n: number | undefined;
+  s: number | undefined;
+  lambda: number | undefined;
+  sharedA: boolean;
+}
+
+/** The options of the synthetic dataset (values may also come as text, e.g. m: '20'). */
+export const syntheticOptionFields: OptionFields<SyntheticOptions> = {
+  preset: enumOption<SyntheticPreset>('paper', ['paper', 'toy'], "sizes: 'paper' (LASSO 250×500, s 50; logistic-l1 1000×50, s 20) or 'toy' (20×40, s 5; 100×20, s 5)"),
+  m: intOption(undefined, 'rows of A (observations)', { min: 1, acceptStrings: true, defaultText: 'from preset' }),
+  n: intOption(undefined, 'columns of A (coordinates of x)', { min: 1, acceptStrings: true, defaultText: 'from preset' }),
+  s: intOption(undefined, 'non-zeros of x* (≤ n)', { min: 0, acceptStrings: true, defaultText: 'from preset' }),
+  lambda: numberOption(undefined, 'λ of the ℓ1 term (0.1 in both presets)', { min: 0, acceptStrings: true, defaultText: 'from preset' }),
+  sharedA: booleanOption(false, 'one matrix A for all instances (false: a fresh A per instance)', { acceptStrings: true }),
+};
+
+/** The option names, in declaration order. */
+export const SYNTHETIC_OPTIONS = Object.keys(syntheticOptionFields) as readonly (keyof SyntheticOptions)[];
+
+const SYNTHETIC = { kind: 'dataset', id: 'synthetic' } as const;
 
 export interface SyntheticSettings extends SyntheticSize {
   problem: SyntheticProblem;
@@ -50,24 +76,17 @@ export interface SyntheticSettings extends SyntheticSize {
 
 /** Resolves the options of a synthetic request into sizes, with clear errors. */
 export function syntheticSettings(problem: string, options: Record<string, unknown>): SyntheticSettings {
-  if (problem !== 'lasso' && problem !== 'logistic-l1') {
-    throw new UsageError(`Dataset synthetic does not serve problem '${problem}'.`, 'It serves: lasso, logistic-l1.');
+  if (!(SYNTHETIC_SERVES as readonly string[]).includes(problem)) {
+    throw new UsageError(`Dataset 'synthetic' does not serve problem '${problem}'.`, `It serves: ${SYNTHETIC_SERVES.join(', ')}.`);
   }
-  const preset = (options.preset ?? 'paper') as SyntheticPreset;
-  if (preset !== 'paper' && preset !== 'toy') {
-    throw new UsageError(`Dataset synthetic: unknown preset '${String(options.preset)}'.`, 'Use preset paper or toy.');
-  }
-  const base = SYNTHETIC_PRESETS[problem][preset];
-  const m = intOption('synthetic', options, 'm', base.m, 1);
-  const n = intOption('synthetic', options, 'n', base.n, 1);
-  const s = intOption('synthetic', options, 's', base.s, 0);
+  const o = resolveOptions(SYNTHETIC, syntheticOptionFields, options);
+  const base = SYNTHETIC_PRESETS[problem as SyntheticProblem][o.preset];
+  const [m, n, s] = [o.m ?? base.m, o.n ?? base.n, o.s ?? base.s];
   if (s > n) {
-    const from = options.s === undefined ? ` (from preset ${preset})` : '';
+    const from = o.s === undefined ? ` (from preset ${o.preset})` : '';
     throw new UsageError(`Dataset synthetic: s = ${s}${from} non-zeros exceed n = ${n} coordinates.`, 'Choose s ≤ n.');
   }
-  const lambda = lambdaOption('synthetic', options, base.lambda);
-  const sharedA = booleanOption('synthetic', options, 'sharedA', false);
-  return { problem, preset, m, n, s, lambda, sharedA };
+  return { problem: problem as SyntheticProblem, preset: o.preset, m, n, s, lambda: o.lambda ?? base.lambda, sharedA: o.sharedA };
 }
 
 /** Draws `count` synthetic instances from `rng` (see the order at the top of this file). */
@@ -129,15 +148,15 @@ export function generateSynthetic(settings: SyntheticSettings, count: number, rn
 
 /** The synthetic dataset (a generator: `fixed: false`). */
 export function createSyntheticDataset(createOptions: Record<string, unknown> = {}): Dataset {
-  mergeOptions('synthetic', SYNTHETIC_OPTIONS, createOptions, undefined);
-  const serves = ['lasso', 'logistic-l1'] as const;
-  return {
+  resolveOptions(SYNTHETIC, syntheticOptionFields, createOptions);
+  const serves = SYNTHETIC_SERVES;
+  const dataset: Dataset = {
     id: 'synthetic',
     serves,
     fixed: false,
     async instances(request: DatasetRequest, _ctx: DatasetContext): Promise<InstanceSet> {
-      checkServes('synthetic', serves, request);
-      const options = mergeOptions('synthetic', SYNTHETIC_OPTIONS, createOptions, request.options);
+      checkRequest(dataset, request);
+      const options = { ...createOptions, ...request.options };
       return generateSynthetic(syntheticSettings(request.problem, options), request.count, request.rng);
     },
     async describe() {
@@ -150,4 +169,14 @@ export function createSyntheticDataset(createOptions: Record<string, unknown> = 
       };
     },
   };
+  return dataset;
 }
+
+/** The registration: id, serves and options declared once, above. */
+export const syntheticRegistration: DatasetRegistration = {
+  id: 'synthetic',
+  description: 'random LASSO (A N(0,1) unit columns, s-sparse x*, b = Ax*) and logistic (b = 1[Ax* ≥ 0]) instances',
+  serves: SYNTHETIC_SERVES,
+  options: syntheticOptionFields,
+  create: (o) => createSyntheticDataset(o),
+};

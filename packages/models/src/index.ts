@@ -9,7 +9,23 @@ export { RnnProp, rnnPropRegistration, type RnnPropOptions } from './rnnprop.js'
 export * from './layers/index.js';
 export { LearnedModel } from './learned-model.js';
 export { WeightStore, uniform, constant, type WeightFactory, type Initializer } from './weights.js';
-export * from './options.js';
+// The option fields are core's (one option system for every plugin kind), re-exported for model authors.
+export {
+  intOption,
+  numberOption,
+  booleanOption,
+  enumOption,
+  objectOption,
+  defaultsOf,
+  resolveOptions,
+  describeOptions,
+  listOptions,
+  type OptionField,
+  type OptionFields,
+  type AnyOptionFields,
+  type OptionOwner,
+  type OptionInfo,
+} from '@l2o/core';
 export { detach, dropout } from './ops.js';
 export { initialTensors, stateInitOf, stateInitOptions, type StateInit, type StateInitMode } from './state-init.js';
 export { register } from './plugin.js';

@@ -4,7 +4,7 @@ import { LearnedModel } from './learned-model.js';
 import { Linear } from './layers/linear.js';
 import { StackedLstm } from './layers/stacked-rnn.js';
 import { detach } from './ops.js';
-import { defaultsOf, describeOptions, intOption, numberOption, resolveOptions, type OptionFields } from './options.js';
+import { defaultsOf, intOption, numberOption, resolveOptions, type OptionFields } from '@l2o/core';
 import { initialTensors, inputGradientOption, stateInitOf, stateInitOptions, type InputGradient, type StateInitMode } from './state-init.js';
 
 export interface L2oDmOptions {
@@ -42,7 +42,7 @@ export class L2oDm extends LearnedModel<DmState> {
   private readonly o: L2oDmOptions;
 
   constructor(options: Record<string, unknown> = {}) {
-    const o = resolveOptions('l2o-dm', fields, options);
+    const o = resolveOptions({ kind: 'model', id: 'l2o-dm' }, fields, options);
     super('l2o-dm', options, o as unknown as Record<string, unknown>, o.seed);
     this.o = o;
     this.rnn = new StackedLstm(this.weights.scope('rnn'), 2, o.hidden, o.layers);
@@ -74,10 +74,10 @@ export class L2oDm extends LearnedModel<DmState> {
   }
 }
 
-export const l2oDmRegistration: ModelRegistration & { optionLines(): string[] } = {
+export const l2oDmRegistration: ModelRegistration = {
   id: 'l2o-dm',
   description: 'L2O-DM (Andrychowicz et al. 2016): 2-layer LSTM-20, x ← x − output',
   create: (options = {}) => new L2oDm(options),
   defaultConfig: () => defaultsOf(fields) as unknown as Record<string, unknown>,
-  optionLines: () => describeOptions(fields),
+  options: fields,
 };

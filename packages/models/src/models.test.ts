@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PluginRegistry, disposeReplacedState, disposeState, evaluationPoint, selectEngine, sliceInstances, tf } from '@l2o/core';
+import { PluginRegistry, defaultsOf, listOptions, disposeReplacedState, disposeState, evaluationPoint, selectEngine, sliceInstances, tf } from '@l2o/core';
 import type { LearnedOptimizer, ModelRegistration, OptimizerState, Problem } from '@l2o/core';
 import { Lasso } from '@l2o/problems';
 import { register } from './plugin.js';
+import * as models from './index.js';
 import { tinyLassoSet } from './test-utils/tiny-lasso.js';
 
 const registry = new PluginRegistry();
@@ -173,5 +174,16 @@ describe('running', () => {
   it('describes its default config', () => {
     const reg = registry.get('model', 'gru-mha') as ModelRegistration;
     expect(reg.defaultConfig()).toMatchObject({ hidden: 16, layers: 2, attention: { axis: 'coordinates', heads: 4, window: 8 }, pNorm: '2sigmoid' });
+  });
+
+  it('exposes its option fields for listings, the same that give the default config', () => {
+    for (const id of registry.ids('model')) {
+      const reg = registry.get('model', id);
+      expect(defaultsOf(reg.options!), id).toEqual(reg.defaultConfig());
+    }
+    expect(listOptions(registry.get('model', 'gru-mha').options).find((o) => o.name === 'attention.heads')).toMatchObject({ default: 4 });
+    // Model authors still import the fields from @l2o/models (README, docs/plugins.md).
+    expect(models.intOption(3, 'x').default).toBe(3);
+    expect(typeof models.resolveOptions).toBe('function');
   });
 });

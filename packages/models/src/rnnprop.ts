@@ -4,7 +4,7 @@ import { LearnedModel } from './learned-model.js';
 import { Linear } from './layers/linear.js';
 import { StackedLstm } from './layers/stacked-rnn.js';
 import { detach, tanh } from './ops.js';
-import { defaultsOf, describeOptions, intOption, numberOption, resolveOptions, type OptionFields } from './options.js';
+import { defaultsOf, intOption, numberOption, resolveOptions, type OptionFields } from '@l2o/core';
 import { initialTensors, inputGradientOption, stateInitOf, stateInitOptions, type InputGradient, type StateInitMode } from './state-init.js';
 
 export interface RnnPropOptions {
@@ -51,7 +51,7 @@ export class RnnProp extends LearnedModel<RnnPropState> {
   private readonly o: RnnPropOptions;
 
   constructor(options: Record<string, unknown> = {}) {
-    const o = resolveOptions('rnnprop', fields, options);
+    const o = resolveOptions({ kind: 'model', id: 'rnnprop' }, fields, options);
     super('rnnprop', options, o as unknown as Record<string, unknown>, o.seed);
     this.o = o;
     this.inLayer = new Linear(this.weights.scope('input'), 2, o.hidden);
@@ -92,10 +92,10 @@ export class RnnProp extends LearnedModel<RnnPropState> {
   }
 }
 
-export const rnnPropRegistration: ModelRegistration & { optionLines(): string[] } = {
+export const rnnPropRegistration: ModelRegistration = {
   id: 'rnnprop',
   description: 'RNNProp (Lv et al. 2017): Adam-normalised inputs, linear+ELU, 2-layer LSTM-20, linear+tanh',
   create: (options = {}) => new RnnProp(options),
   defaultConfig: () => defaultsOf(fields) as unknown as Record<string, unknown>,
-  optionLines: () => describeOptions(fields),
+  options: fields,
 };

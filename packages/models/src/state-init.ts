@@ -1,5 +1,5 @@
 import { Rng, tf } from '@l2o/core';
-import { enumOption, numberOption, type OptionField } from './options.js';
+import { enumOption, numberOption, type OptionField } from '@l2o/core';
 
 export type StateInitMode = 'zeros' | 'random';
 

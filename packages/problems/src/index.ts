@@ -1,4 +1,4 @@
-export { Lasso } from './lasso.js';
-export { LogisticL1, type LogisticLipschitz } from './logistic-l1.js';
+export { Lasso, lassoOptionFields } from './lasso.js';
+export { LogisticL1, logisticL1OptionFields, type LogisticLipschitz } from './logistic-l1.js';
 export { softThreshold, squaredSpectralNorm, l1KktResidual, applyA, applyAt, MIN_LIPSCHITZ } from './shared.js';
 export { register } from './plugin.js';

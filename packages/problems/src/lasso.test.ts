@@ -34,7 +34,7 @@ describe('lasso', () => {
 
   it('takes no options', () => {
     expect(() => new Lasso({ lipschitz: 'paper' })).toThrow(UsageError);
-    expect(() => new Lasso({ lipschitz: 'paper' })).toThrow(/Unknown option 'lipschitz' for lasso/);
+    expect(() => new Lasso({ lipschitz: 'paper' })).toThrow(/Unknown option 'lipschitz' for problem 'lasso'/);
     expect(new Lasso({}).options).toEqual({});
   });
 

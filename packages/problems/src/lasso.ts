@@ -1,5 +1,8 @@
-import { tf, type InstanceSet, type ProblemBatch } from '@l2o/core';
-import { L1Composite, MIN_LIPSCHITZ, applyA, applyAt, checkOptionKeys, squaredSpectralNorm, validateComposite } from './shared.js';
+import { resolveOptions, tf, type InstanceSet, type OptionFields, type ProblemBatch } from '@l2o/core';
+import { L1Composite, MIN_LIPSCHITZ, applyA, applyAt, squaredSpectralNorm, validateComposite } from './shared.js';
+
+/** LASSO takes no options. */
+export const lassoOptionFields: OptionFields<Record<never, never>> = {};
 
 /** LASSO: F(x) = ½‖Ax − b‖² + λ‖x‖₁, L = ‖A‖₂². */
 export class Lasso extends L1Composite {
@@ -8,8 +11,7 @@ export class Lasso extends L1Composite {
 
   constructor(options: Record<string, unknown> = {}) {
     super();
-    checkOptionKeys('lasso', options, []);
-    this.options = {};
+    this.options = resolveOptions({ kind: 'problem', id: 'lasso' }, lassoOptionFields, options);
   }
 
   validate(set: InstanceSet): void {

@@ -63,7 +63,7 @@ describe('logistic-l1', () => {
     expect(new LogisticL1().options).toEqual({ lipschitz: 'tight' });
     expect(new LogisticL1({ lipschitz: 'paper' }).options).toEqual({ lipschitz: 'paper' });
     expect(() => new LogisticL1({ lipschitz: 'loose' })).toThrow(UsageError);
-    expect(() => new LogisticL1({ lipschitz: 'loose' })).toThrow(/lipschitz must be 'tight' or 'paper'/);
-    expect(() => new LogisticL1({ lipshitz: 'paper' })).toThrow(/Unknown option 'lipshitz' for logistic-l1/);
+    expect(() => new LogisticL1({ lipschitz: 'loose' })).toThrow(/Option 'lipschitz' of problem 'logistic-l1' must be one of 'tight', 'paper', got "loose"/);
+    expect(() => new LogisticL1({ lipshitz: 'paper' })).toThrow(/Unknown option 'lipshitz' for problem 'logistic-l1'\. Did you mean 'lipschitz'\?/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PluginRegistry, UsageError } from '@l2o/core';
+import { PluginRegistry, UsageError, defaultsOf } from '@l2o/core';
 import { Lasso } from './lasso.js';
 import { LogisticL1 } from './logistic-l1.js';
 import { register } from './plugin.js';
@@ -18,5 +18,12 @@ describe('the problems plugin', () => {
 
   it('fails with a UsageError on an unknown option', () => {
     expect(() => registry.get('problem', 'lasso').create({ tolerance: 1 })).toThrow(UsageError);
+  });
+
+  it('exposes the option fields its problems resolve with', () => {
+    for (const id of registry.ids('problem')) {
+      const reg = registry.get('problem', id);
+      expect(reg.create({}).options, id).toEqual(defaultsOf(reg.options!));
+    }
   });
 });

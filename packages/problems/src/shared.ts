@@ -1,13 +1,4 @@
-import { L2oError, Rng, UsageError, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core';
-
-/** Rejects option keys a factory does not know, naming them and the known ones. */
-export function checkOptionKeys(id: string, options: Record<string, unknown>, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new UsageError(`Unknown option '${key}' for ${id}.`, known.length ? `Known options: ${known.join(', ')}.` : `${id} takes no options.`);
-    }
-  }
-}
+import { L2oError, Rng, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core';
 
 function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
@@ -140,6 +131,10 @@ export function l1KktResidual(g: tf.Tensor2D, x: tf.Tensor2D, lambda: number): t
 export abstract class L1Composite implements Problem {
   abstract readonly id: string;
   abstract readonly options: Readonly<Record<string, unknown>>;
+  /** FISTA converges at O(1/k²) on every f + λ‖·‖₁ with an L-smooth f: the reference for F*. */
+  readonly referenceSolver = { id: 'fista' } as const;
+  /** The papers' synthetic distribution (SPEC, data section). */
+  readonly defaultDataset: string = 'synthetic';
   abstract validate(set: InstanceSet): void;
   abstract toBatch(set: InstanceSet): ProblemBatch;
   abstract f(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D;

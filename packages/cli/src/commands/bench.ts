@@ -14,6 +14,7 @@ export default class Bench extends L2oCommand {
   ];
   static override flags = {
     model: Flags.string({ char: 'm', required: true, summary: 'Learned optimizer id.' }),
+    problem: Flags.string({ char: 'p', default: 'lasso', summary: 'Problem timed (its default dataset draws the batch; m, n, s set its size).' }),
     m: Flags.integer({ default: 250, summary: 'Rows of A.' }),
     n: Flags.integer({ default: 500, summary: 'Columns of A (coordinates).' }),
     s: Flags.integer({ default: 50, summary: 'Non-zeros of the generating signal.' }),
@@ -33,6 +34,7 @@ export default class Bench extends L2oCommand {
     const platform = await this.boot(flags);
     const spec = {
       model: { id: flags.model, options: options.get(flags.model) },
+      problem: { id: flags.problem, options: options.get(flags.problem) },
       m: positiveInt('m', flags.m)!,
       n: positiveInt('n', flags.n)!,
       s: positiveInt('s', flags.s)!,

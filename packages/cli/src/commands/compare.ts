@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { compareRuns } from '@l2o/core';
+import { compareRuns } from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
 
 export default class Compare extends L2oCommand {

@@ -1,27 +1,56 @@
+import { Flags } from '@oclif/core';
+import { describeOptions, listOptions, type OptionInfo, type PluginKind } from '@l2o/core';
 import { L2oCommand } from '../base-command.js';
 
 export default class Plugins extends L2oCommand {
   static override summary = 'List the discovered plugin packages and what each registers.';
-  static override examples = ['<%= config.bin %> plugins', '<%= config.bin %> plugins --plugin ./my-l2o-plugin --json'];
-  static override flags = {};
+  static override description =
+    'With --options, also every option of every problem, optimizer, model and dataset: its name (nested ones dotted, as -o id.attention.heads=2 takes them), default and description, from the fields the plugin declares.';
+
+  static override examples = [
+    '<%= config.bin %> plugins',
+    '<%= config.bin %> plugins --options',
+    '<%= config.bin %> plugins --plugin ./my-l2o-plugin --json',
+  ];
+
+  static override flags = {
+    options: Flags.boolean({ summary: "Also list each plugin's options with their defaults and descriptions." }),
+  };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Plugins);
     const { registry, pluginErrors } = await this.boot(flags);
-    const kinds = ['problem', 'optimizer', 'model', 'dataset'] as const;
+    const kinds = ['problem', 'optimizer', 'model', 'dataset'] as const satisfies readonly PluginKind[];
+    const mine = (root: string, k: PluginKind) => registry.list(k).filter((r) => r.source.root === root);
     const plugins = registry.plugins().map((p) => ({
       package: p.packageName,
       version: p.version,
       path: p.root,
-      registers: Object.fromEntries(
-        kinds.map((k) => [k, registry.list(k).filter((r) => r.source.root === p.root).map((r) => r.id)]).filter(([, ids]) => ids.length),
-      ),
+      registers: Object.fromEntries(kinds.map((k) => [k, mine(p.root, k).map((r) => r.id)]).filter(([, ids]) => ids.length)),
+      // Per kind and id; null: the plugin declares no option fields for it.
+      ...(flags.options
+        ? {
+            options: Object.fromEntries(
+              kinds
+                .map((k) => [k, Object.fromEntries(mine(p.root, k).map((r) => [r.id, r.options ? listOptions(r.options) : null]))] as const)
+                .filter(([, byId]) => Object.keys(byId).length),
+            ) as Record<string, Record<string, OptionInfo[] | null>>,
+          }
+        : {}),
     }));
     if (this.jsonMode) return this.printJson(pluginErrors.length ? [...plugins, ...pluginErrors.map((e) => ({ package: e.packageName, error: e.message }))] : plugins);
     for (const p of plugins) {
       const what = Object.entries(p.registers).map(([k, ids]) => `${k}s: ${(ids as string[]).join(', ')}`).join('; ');
       process.stdout.write(`${p.package}@${p.version}  ${what}\n`);
       if (!this.quietMode) process.stdout.write(`  ${p.path}\n`);
+      if (!flags.options) continue;
+      for (const k of kinds) {
+        for (const r of mine(p.path, k)) {
+          const lines = r.options ? describeOptions(r.options) : ['(options not declared)'];
+          process.stdout.write(`  ${k} ${r.id}${lines.length ? '' : ': no options'}\n`);
+          for (const line of lines) process.stdout.write(`    ${line}\n`);
+        }
+      }
     }
     for (const e of pluginErrors) process.stdout.write(`${e.packageName}  not loaded: ${e.message}\n`);
   }

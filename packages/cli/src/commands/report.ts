@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { rerenderRun } from '@l2o/core';
+import { rerenderRun } from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
 
 export default class Report extends L2oCommand {

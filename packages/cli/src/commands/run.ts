@@ -4,6 +4,7 @@ import { checkOutputPath, planComparison, runComparison, UsageError, type Optimi
 import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 import { ComparisonProgress } from '../progress.js';
 import { curvesTable, planText } from '../format.js';
+import { trainingFlags, trainingOptionsFrom } from '../training-flags.js';
 
 export default class Run extends L2oCommand {
   static override summary = 'Train learned optimizers (or reuse their checkpoints) and compare them with baselines on one test set.';
@@ -28,9 +29,7 @@ export default class Run extends L2oCommand {
     scale: Flags.string({ summary: 'Run size: smoke, quick, toy, cpu or paper.', default: 'quick' }),
     iterations: Flags.integer({ char: 'k', summary: 'Test iterations per instance (overrides the scale).' }),
     'test-count': Flags.integer({ summary: 'Test instances (overrides the scale).' }),
-    steps: Flags.integer({ summary: 'Meta-training global steps (overrides the scale).' }),
-    'batch-size': Flags.integer({ summary: 'Meta-training batch size (overrides the scale).' }),
-    'micro-batch': Flags.integer({ summary: 'Instances per forward/backward pass when the batch does not fit in memory.' }),
+    ...trainingFlags,
     seed: Flags.integer({ summary: 'Seed of every random draw.', default: 0 }),
     option: Flags.string({ char: 'o', summary: 'Plugin option <id>.<key>=<value> (repeatable), e.g. gru-mha.attention.heads=2 or synthetic.preset=toy.', multiple: true }),
     checkpoint: Flags.string({ summary: 'Evaluate this checkpoint for the (single) --model instead of training.' }),
@@ -78,11 +77,7 @@ export default class Run extends L2oCommand {
       optimizers,
       scale: flags.scale,
       seed: flags.seed,
-      training: {
-        ...(flags.steps !== undefined ? { globalSteps: positiveInt('steps', flags.steps) } : {}),
-        ...(flags['batch-size'] !== undefined ? { batchSize: positiveInt('batch-size', flags['batch-size']) } : {}),
-        ...(flags['micro-batch'] !== undefined ? { microBatch: positiveInt('micro-batch', flags['micro-batch']) } : {}),
-      },
+      training: trainingOptionsFrom(flags),
       test: {
         ...(flags.iterations !== undefined ? { iterations: positiveInt('iterations', flags.iterations) } : {}),
         ...(flags['test-count'] !== undefined ? { count: positiveInt('test-count', flags['test-count']) } : {}),

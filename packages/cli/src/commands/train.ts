@@ -1,9 +1,10 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkOutputPath, checkpointOf, checkTrainOptions, readCheckpoint, resolveTraining, saveCheckpoint, trainModelOn, UsageError } from '@l2o/core';
+import { checkOutputPath, checkTrainOptions, readCheckpoint, resolveTraining, saveTrainedModel, trainModelOn, UsageError } from '@l2o/core';
 import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
 import { ComparisonProgress } from '../progress.js';
+import { protocolFlags, trainingFlags, trainingOptionsFrom } from '../training-flags.js';
 
 export default class Train extends L2oCommand {
   static override summary = 'Meta-train a learned optimizer and save its best checkpoint.';
@@ -21,15 +22,8 @@ export default class Train extends L2oCommand {
     problem: Flags.string({ char: 'p', summary: 'Problem id.', required: true }),
     dataset: Flags.string({ char: 'd', summary: 'Training dataset.', default: 'synthetic' }),
     scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'toy' }),
-    steps: Flags.integer({ summary: 'Global steps.' }),
-    'batch-size': Flags.integer({ summary: 'Instances per global step.' }),
-    'micro-batch': Flags.integer({ summary: 'Instances per forward/backward pass (gradients accumulated).' }),
-    iterations: Flags.integer({ summary: 'Iterations K per training batch.' }),
-    unroll: Flags.integer({ summary: 'Iterations per truncated-BPTT segment.' }),
-    'learning-rate': Flags.string({ summary: 'Adam learning rate (1e-2 LASSO, 3e-3 logistic in the papers).' }),
-    'validate-every': Flags.integer({ summary: 'Validate every N global steps.' }),
-    workers: Flags.integer({ summary: 'Worker threads sharing each batch\'s micro-batches (data parallel, one core each; needs at least as many micro-batches).' }),
-    'on-nan': Flags.option({ options: ['stop', 'skip'] as const, summary: 'On a non-finite loss: stop, or skip the step and halve the learning rate.', default: 'stop' })(),
+    ...trainingFlags,
+    ...protocolFlags,
     seed: Flags.integer({ default: 0, summary: 'Seed.' }),
     option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
     out: Flags.string({ summary: 'Checkpoint file to write.', default: 'checkpoint.json' }),
@@ -41,8 +35,6 @@ export default class Train extends L2oCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Train);
     const options = parsePluginOptions(flags.option);
-    const learningRate = flags['learning-rate'] === undefined ? undefined : Number(flags['learning-rate']);
-    if (learningRate !== undefined && !(learningRate > 0)) throw new UsageError(`--learning-rate must be a positive number, got ${flags['learning-rate']}.`);
     const out = path.resolve(flags.out);
     checkOutputPath(out, 'file', '--out');
     const platform = await this.boot(flags, { dataDir: flags['data-dir'] });
@@ -52,18 +44,7 @@ export default class Train extends L2oCommand {
       dataset: { id: flags.dataset, options: options.get(flags.dataset) },
       scale: flags.scale,
       seed: flags.seed,
-      training: {
-        ...(flags.steps !== undefined ? { globalSteps: positiveInt('steps', flags.steps) } : {}),
-        ...(flags['batch-size'] !== undefined ? { batchSize: positiveInt('batch-size', flags['batch-size']) } : {}),
-        ...(flags['micro-batch'] !== undefined ? { microBatch: positiveInt('micro-batch', flags['micro-batch']) } : {}),
-        ...(flags.iterations !== undefined ? { iterations: positiveInt('iterations', flags.iterations) } : {}),
-        ...(flags.unroll !== undefined ? { unroll: positiveInt('unroll', flags.unroll) } : {}),
-        ...(flags['validate-every'] !== undefined ? { validateEvery: positiveInt('validate-every', flags['validate-every']) } : {}),
-        ...(learningRate !== undefined ? { learningRate } : {}),
-        // Only when > 1: --workers 1 is the default and must resume checkpoints written without it.
-        ...((positiveInt('workers', flags.workers) ?? 1) > 1 ? { workers: flags.workers } : {}),
-        onNonFinite: flags['on-nan'],
-      },
+      training: trainingOptionsFrom(flags),
     });
     checkTrainOptions(resolved.training);
     const resumeFile = `${out}.resume`;
@@ -94,8 +75,7 @@ export default class Train extends L2oCommand {
         if (this.jsonMode) this.printJson({ interrupted: true, resume: resumeFile, completedSteps: result.completedSteps });
         return;
       }
-      if (result.best) resolved.model.setWeights(result.best.weights);
-      saveCheckpoint(out, checkpointOf(resolved.model, { meta: { ...resolved.meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds, training: resolved.training } }));
+      saveTrainedModel(resolved.model, result, out, { ...resolved.meta, training: resolved.training });
       // The training is complete: a resume file of this output is stale now.
       rmSync(resumeFile, { force: true });
       if (this.jsonMode) {

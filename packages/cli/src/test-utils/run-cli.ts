@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,4 +25,17 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     timeout: 300_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * The error is one line on stderr, the last, starting with "Error:" (warnings aside); no stack
+ * trace and no "unexpected" error.
+ */
+export function expectOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n').filter((l) => l.trim() && !/^warning: /.test(l));
+  const errors = lines.filter((l) => l.startsWith('Error'));
+  expect(errors, stderr).toHaveLength(1);
+  expect(lines.at(-1)).toBe(errors[0]);
+  expect(errors[0]).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at |\(unexpected/);
 }

@@ -13,6 +13,8 @@ import type { PluginRef } from '../experiment/train-model.js';
 
 export interface BenchSpec {
   model: PluginRef;
+  /** The problem timed (torch_reference.py times LASSO); its default dataset draws the batch. */
+  problem: PluginRef;
   m: number;
   n: number;
   s: number;
@@ -68,11 +70,11 @@ export function planBench(platform: Platform, spec: BenchSpec): { model: string;
 export async function benchModel(platform: Platform, spec: BenchSpec): Promise<BenchResult> {
   const workers = spec.workers ?? 1;
   checkWorkerCount({ workers, batchSize: spec.batch, microBatch: spec.microBatch });
-  const problem = platform.registry.get('problem', 'lasso').create({});
-  const dataset = platform.registry.get('dataset', 'synthetic').create({});
+  const problem = platform.registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
+  const dataset = platform.registry.get('dataset', problem.defaultDataset).create({});
   const model = platform.registry.get('model', spec.model.id).create(spec.model.options ?? {});
   const set = await dataset.instances(
-    { problem: 'lasso', split: 'train', count: spec.batch, rng: new Rng(spec.seed), options: { m: spec.m, n: spec.n, s: spec.s, lambda: 0.1 } },
+    { problem: problem.id, split: 'train', count: spec.batch, rng: new Rng(spec.seed), options: { m: spec.m, n: spec.n, s: spec.s, lambda: 0.1 } },
     platform.datasetContext,
   );
   const micro = spec.microBatch > 0 ? spec.microBatch : spec.batch;

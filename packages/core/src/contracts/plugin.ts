@@ -2,12 +2,19 @@ import type { Dataset } from './dataset.js';
 import type { LearnedOptimizer } from './learned-optimizer.js';
 import type { Optimizer } from './optimizer.js';
 import type { Problem } from './problem.js';
+import type { AnyOptionFields } from '../options/fields.js';
 
 export type PluginKind = 'problem' | 'optimizer' | 'model' | 'dataset';
 
 interface Registration<T> {
   id: string;
   description: string;
+  /**
+   * The options `create` accepts, declared once (`intOption`, `enumOption`, … from @l2o/core):
+   * `create` resolves its options with them (`resolveOptions`), and the listings
+   * (`l2o plugins --options`, `l2o models --json`) show their names, defaults and descriptions.
+   */
+  options?: AnyOptionFields;
   /** Builds an instance from user options (unknown keys are an error the factory raises). */
   create(options?: Record<string, unknown>): T;
 }

@@ -26,6 +26,13 @@ export interface ProblemBatch {
 export interface Problem {
   readonly id: string;
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * The provably convergent method that gives F* of test instances (run to a KKT tolerance),
+   * an optimizer id with its options; core knows no optimizer by name.
+   */
+  readonly referenceSolver: { readonly id: string; readonly options?: Readonly<Record<string, unknown>> };
+  /** The dataset that generates training instances of this problem when none is named. */
+  readonly defaultDataset: string;
   /** Throws an L2oError naming what is wrong with a set (shapes, λ, non-finite values). */
   validate(set: InstanceSet): void;
   /** Tensors for the instances of a (validated) set, with L computed per instance. */

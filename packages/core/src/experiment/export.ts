@@ -38,7 +38,7 @@ export async function exportTestSet(
   const scale = getScale(spec.scale);
   const problem = platform.registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
   const dataset = platform.registry.get('dataset', spec.dataset.id).create({});
-  const reference = platform.registry.get('optimizer', 'fista').create({});
+  const reference = platform.registry.get('optimizer', problem.referenceSolver.id).create({ ...problem.referenceSolver.options });
   if (spec.dryRun) return { count: spec.count ?? scale.test.count, dir: out };
   const { set } = await loadOrBuildTestSet(
     dataset,

@@ -2,7 +2,8 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { InterruptedError, L2oError, stopSignalOf, throwIfInterrupted, UsageError } from '../errors.js';
 import { checkOutputPath } from '../io/output-paths.js';
-import type { Platform } from '../container.js';
+import { TOKENS, type Platform } from '../container.js';
+import type { RunRenderer } from '../contracts/run-renderer.js';
 import type { Optimizer } from '../contracts/optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import type { Dataset } from '../contracts/dataset.js';
@@ -10,14 +11,13 @@ import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import { evaluateOptimizer, type EvaluationCurve } from '../evaluate/evaluator.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
 import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress } from '../train/trainer.js';
-import { checkpointOf, checkpointProblemWarning, loadCheckpointInto, readCachedCheckpoint, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
+import { checkpointOf, checkpointProblemWarning, loadCheckpointInto, readCachedCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { configHash, stableStringify } from '../util/stable-json.js';
 import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/run-store.js';
 import { checkServes, loadOrBuildTestSet, testSetDir, type TestSetRequest } from './test-set.js';
 import { getScale } from './scales.js';
-import { datasetOptionsAtScale, trainModelOn, type PluginRef } from './train-model.js';
-import { convergenceSvg, svgToPng } from '../report/plot.js';
-import { plotTitle, renderSummaryMarkdown, type RunSummary, type OptimizerSummary } from './summary.js';
+import { datasetOptionsAtScale, normalizeTraining, saveTrainedModel, trainModelOn, type PluginRef } from './train-model.js';
+import type { RunSummary, OptimizerSummary } from './summary.js';
 
 export interface OptimizerRef extends PluginRef {
   /** Name in tables and plots; defaults to the id. */
@@ -31,8 +31,8 @@ export interface OptimizerRef extends PluginRef {
 export interface ComparisonSpec {
   name: string;
   problem: PluginRef;
-  /** Instances the learned optimizers are trained (and validated) on. */
-  trainDataset: PluginRef;
+  /** Instances the learned optimizers are trained (and validated) on; default: the problem's own. */
+  trainDataset?: PluginRef;
   testDataset: PluginRef;
   optimizers: OptimizerRef[];
   scale: string;
@@ -97,7 +97,8 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
   const scale = getScale(spec.scale);
   const problem = registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
   const testDataset = registry.get('dataset', spec.testDataset.id).create({});
-  const trainDataset = registry.get('dataset', spec.trainDataset.id).create({});
+  const trainRef = spec.trainDataset ?? { id: problem.defaultDataset };
+  const trainDataset = registry.get('dataset', trainRef.id).create({});
   checkServes(testDataset, problem.id);
   if (spec.optimizers.length === 0) throw new UsageError('Nothing to run.', 'Give --optimizer or --model (or both).');
 
@@ -130,10 +131,10 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
   if (dup) throw new UsageError(`Optimizer '${dup}' is listed twice.`, 'Give each a distinct label.');
 
   const testOpts = { ...scale.test, ...spec.test };
-  const trainOpts: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed };
+  const trainOpts: TrainOptions = normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed });
   if (learned) checkTrainOptions(trainOpts);
-  const referenceRef = spec.reference ?? { id: 'fista' };
-  const reference = registry.get('optimizer', referenceRef.id).create(referenceRef.options ?? {});
+  const referenceRef = spec.reference ?? problem.referenceSolver;
+  const reference = registry.get('optimizer', referenceRef.id).create({ ...referenceRef.options });
   const testRequest: TestSetRequest = {
     dataset: { id: testDataset.id, options: datasetOptionsAtScale(spec.testDataset, testDataset, scale.datasetPreset) },
     problem: { id: problem.id, options: { ...problem.options } },
@@ -149,7 +150,7 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
       ...(spec.reference?.tolerance !== undefined ? { tolerance: spec.reference.tolerance } : {}),
     },
   };
-  const trainDatasetOptions = datasetOptionsAtScale(spec.trainDataset, trainDataset, scale.datasetPreset);
+  const trainDatasetOptions = datasetOptionsAtScale(trainRef, trainDataset, scale.datasetPreset);
   const plan: ComparisonPlan = {
     name: spec.name,
     scale: scale.name,
@@ -254,9 +255,8 @@ export async function runComparison(
             );
           }
           rmSync(resumeFile, { force: true });
-          if (result.best) model.setWeights(result.best.weights);
           trainingSeconds = result.seconds;
-          saveCheckpoint(cached, checkpointOf(model, { meta: { trainingSeconds, bestValidation: result.best, problem: testRequest.problem, trainDataset: trainDataset.id } }));
+          saveTrainedModel(model, result, cached, { problem: testRequest.problem, trainDataset: trainDataset.id, training: trainOpts });
           files[`training/${label}.json`] = JSON.stringify({ history: result.history, validation: result.validation, seconds: result.seconds }, null, 1);
         }
       }
@@ -306,10 +306,10 @@ export async function runComparison(
   };
   files['config.json'] = `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;
   files['summary.json'] = `${JSON.stringify(summary, null, 2)}\n`;
-  files['summary.md'] = renderSummaryMarkdown(summary);
-  const svg = await convergenceSvg(curves, plotTitle(summary));
-  files['convergence.svg'] = svg;
-  files['convergence.png'] = svgToPng(svg);
+  // Plots and summary.md come from the host's renderer (the CLI registers @l2o/report's), if any.
+  if (platform.container.isRegistered(TOKENS.RunRenderer, true)) {
+    Object.assign(files, await platform.container.resolve<RunRenderer>(TOKENS.RunRenderer).render(summary, curves));
+  }
   const runDir = await writeRunDir(newRunDirName(settings.runsDir, spec.name), files);
   return { runDir, summary, curves };
 }

@@ -151,7 +151,11 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, scale: str
   };
   if (!SCALES[scale]) throw new UsageError(`Unknown scale '${scale}'.`, `Use one of: ${Object.keys(SCALES).join(', ')}.`);
   at('problem.id', () => registry.get('problem', spec.problem.id));
-  const trainId = spec.train?.dataset ?? 'synthetic';
+  let defaultDataset = '';
+  at(spec.problem.options ? 'problem.options' : 'problem.id', () => {
+    defaultDataset = registry.get('problem', spec.problem.id).create(spec.problem.options ?? {}).defaultDataset;
+  });
+  const trainId = spec.train?.dataset ?? defaultDataset;
   for (const [where, id] of [['train.dataset', trainId], ['test.dataset', spec.test.dataset]] as const) {
     at(where, () => {
       const reg = registry.get('dataset', id);
@@ -160,7 +164,6 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, scale: str
       }
     });
   }
-  at('problem.options', () => registry.get('problem', spec.problem.id).create(spec.problem.options ?? {}));
   spec.optimizers.forEach((o, i) => {
     at(`optimizers[${i}].id`, () => registry.getAny(['optimizer', 'model'], o.id));
     // Options are checked by building the optimizer (a model's weights are freed again at once).

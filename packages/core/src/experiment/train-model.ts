@@ -4,7 +4,7 @@ import type { Problem } from '../contracts/problem.js';
 import type { Dataset } from '../contracts/dataset.js';
 import { L2oError, UsageError } from '../errors.js';
 import { trainLearnedOptimizer, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress, type TrainResult } from '../train/trainer.js';
-import { readCheckpoint } from '../train/checkpoint.js';
+import { checkpointOf, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { stableStringify } from '../util/stable-json.js';
 import { checkServes, drawInstances } from './test-set.js';
 import { getScale } from './scales.js';
@@ -31,6 +31,25 @@ export interface TrainModelSpec {
   /** A resumable checkpoint to continue from. */
   resumeFrom?: string;
   meta?: Record<string, unknown>;
+}
+
+/**
+ * Training options as they are stored and hashed: one worker is the same run as no worker
+ * setting at all, so checkpoints and cache keys written before workers existed stay valid.
+ */
+export function normalizeTraining(training: TrainOptions): TrainOptions {
+  if (training.workers !== 1) return training;
+  const { workers: _one, ...rest } = training;
+  return rest;
+}
+
+/**
+ * After training: the best validated weights go into the model, which is saved with its
+ * provenance (best validation loss and step, training time, training options).
+ */
+export function saveTrainedModel(model: LearnedOptimizer, result: TrainResult, file: string, meta: Record<string, unknown> = {}): void {
+  if (result.best) model.setWeights(result.best.weights);
+  saveCheckpoint(file, checkpointOf(model, { meta: { ...meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds } }));
 }
 
 /** Meta-trains a model on a dataset's training split with a fixed validation split. */
@@ -99,7 +118,7 @@ export function resolveTraining(platform: Platform, spec: TrainCommandSpec): Omi
     model,
     dataset,
     datasetOptions: datasetOptionsAtScale(spec.dataset, dataset, scale.datasetPreset),
-    training: { ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed },
+    training: normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed }),
     meta: { problem: spec.problem, dataset: spec.dataset, scale: spec.scale },
   };
 }

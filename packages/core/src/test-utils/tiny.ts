@@ -12,6 +12,8 @@ import type { TrainOptions } from '../train/trainer.js';
 export const tinyLasso: Problem = {
   id: 'lasso',
   options: {},
+  referenceSolver: { id: 'ista' },
+  defaultDataset: 'tiny',
   validate() {},
   toBatch(set: InstanceSet): ProblemBatch {
     return tf.tidy(() => {

@@ -1,16 +1,14 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
-import { configHash, loadInstances, saveInstances } from '@l2o/core';
-import type { DatasetContext, DatasetRequest, DownloadProgress, InstanceSet, Rng } from '@l2o/core';
+import { configHash, intOption, loadInstances, numberOption, resolveOptions, saveInstances } from '@l2o/core';
+import type { DatasetContext, DatasetRegistration, DatasetRequest, DownloadProgress, InstanceSet, OptionFields, Rng } from '@l2o/core';
 import { RAW_SOURCES, type RawSource } from '../raw/sources.js';
 import { describeRaw, fetchRaw, findRaw, locateRaw, verifyRaw, type VerifiableDataset } from '../raw/raw-files.js';
-import { checkServes, intOption, lambdaOption, mergeOptions } from '../options.js';
+import { checkRequest } from '../request.js';
 import { ksvd } from '../sparse-coding/ksvd.js';
 
 export const PATCH = 8;
-export const BSDS500_OPTIONS = ['patches', 'atoms', 'sparsity', 'iterations', 'lambda'] as const;
-
 export interface Bsds500Settings {
   patches: number;
   atoms: number;
@@ -25,14 +23,22 @@ export interface Bsds500Settings {
  * use; 10 K-SVD iterations — the representation error changes by under 1% per iteration after
  * about 8 on these patches (measured by the dictionary test).
  */
+export const bsds500OptionFields: OptionFields<Bsds500Settings> = {
+  patches: intOption(1000, 'random 8×8 patches (instances)', { min: 1, acceptStrings: true }),
+  atoms: intOption(128, 'atoms of the K-SVD dictionary (n)', { min: 1, acceptStrings: true }),
+  sparsity: intOption(5, 'OMP sparsity while learning the dictionary', { min: 1, acceptStrings: true }),
+  iterations: intOption(10, 'K-SVD iterations', { min: 0, acceptStrings: true }),
+  lambda: numberOption(0.5, 'λ of the ℓ1 term', { min: 0, acceptStrings: true }),
+};
+
+/** The option names, in declaration order. */
+export const BSDS500_OPTIONS = Object.keys(bsds500OptionFields) as readonly (keyof Bsds500Settings)[];
+
+/** The problems BSDS500 serves (declared here only). */
+export const BSDS500_SERVES: readonly string[] = ['lasso'];
+
 export function bsds500Settings(options: Record<string, unknown>): Bsds500Settings {
-  return {
-    patches: intOption('bsds500', options, 'patches', 1000, 1),
-    atoms: intOption('bsds500', options, 'atoms', 128, 1),
-    sparsity: intOption('bsds500', options, 'sparsity', 5, 1),
-    iterations: intOption('bsds500', options, 'iterations', 10, 0),
-    lambda: lambdaOption('bsds500', options, 0.5),
-  };
+  return resolveOptions({ kind: 'dataset', id: 'bsds500' }, bsds500OptionFields, options);
 }
 
 /** Decodes a JPEG to grayscale 0.2125R + 0.7154G + 0.0721B on [0, 1]. */
@@ -80,15 +86,15 @@ export function samplePatches(imageFiles: string[], count: number, rng: Rng): Fl
  * `source` defaults to the official one (tests pass one with fewer images).
  */
 export function createBsds500Dataset(source: RawSource = RAW_SOURCES.bsds500!): VerifiableDataset {
-  const serves = ['lasso'] as const;
+  const serves = BSDS500_SERVES;
   const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: '1,000 random 8×8 grayscale patches of the 200 BSDS500 test images; A = a 64×128 K-SVD dictionary learned on them; λ = 0.5' });
-  return {
+  const dataset: VerifiableDataset = {
     id: 'bsds500',
     serves,
     fixed: true,
     async instances(request: DatasetRequest, ctx: DatasetContext): Promise<InstanceSet> {
-      checkServes('bsds500', serves, request);
-      const settings = bsds500Settings(mergeOptions('bsds500', BSDS500_OPTIONS, undefined, request.options));
+      checkRequest(dataset, request);
+      const settings = bsds500Settings(request.options);
       const key = configHash({ format: 1, settings: { ...settings, lambda: 0 }, rng: request.rng.getState() });
       const dir = path.join(ctx.cacheDir, 'processed', `bsds500-${key}`);
       let set: InstanceSet;
@@ -126,4 +132,13 @@ export function createBsds500Dataset(source: RawSource = RAW_SOURCES.bsds500!): 
     },
     verify: (ctx, options) => verifyRaw(source, ctx, options),
   };
+  return dataset;
 }
+
+export const bsds500Registration: DatasetRegistration = {
+  id: 'bsds500',
+  description: 'BSDS500 8×8 patches over a K-SVD dictionary (LASSO)',
+  serves: BSDS500_SERVES,
+  options: bsds500OptionFields,
+  create: () => createBsds500Dataset(),
+};

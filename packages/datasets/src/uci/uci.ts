@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { L2oError } from '@l2o/core';
-import type { DatasetContext, DatasetRequest, DownloadProgress, InstanceSet } from '@l2o/core';
+import { L2oError, numberOption, resolveOptions } from '@l2o/core';
+import type { DatasetContext, DatasetRegistration, DatasetRequest, DownloadProgress, InstanceSet, OptionFields } from '@l2o/core';
 import { RAW_SOURCES, type RawSource } from '../raw/sources.js';
 import { describeRaw, fetchRaw, findRaw, locateRaw, verifyRaw, type VerifiableDataset } from '../raw/raw-files.js';
-import { checkServes, lambdaOption, mergeOptions } from '../options.js';
+import { checkRequest } from '../request.js';
 
 export interface UciTable {
   rows: number;
@@ -19,6 +19,14 @@ const SPECS = {
   spambase: { columns: 57, label: (v: string) => (v === '1' ? 1 : v === '0' ? 0 : Number.NaN) },
 } as const;
 export type UciId = keyof typeof SPECS;
+
+/** The problems a UCI dataset serves (declared here only). */
+export const UCI_SERVES: readonly string[] = ['logistic-l1'];
+
+/** The options of a UCI dataset. */
+export const uciOptionFields: OptionFields<{ lambda: number }> = {
+  lambda: numberOption(0.1, 'λ of the ℓ1 term', { min: 0, acceptStrings: true }),
+};
 
 /** Parses a UCI file: numeric columns then the label, comma separated, no header. */
 export function parseUci(id: UciId, text: string): UciTable {
@@ -63,15 +71,15 @@ export function standardise(table: UciTable): Float64Array {
  * `source` defaults to the official one (tests pass one with other checksums).
  */
 export function createUciDataset(id: UciId, source: RawSource = RAW_SOURCES[id]!): VerifiableDataset {
-  const serves = ['logistic-l1'] as const;
+  const serves = UCI_SERVES;
   const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: `UCI ${id}: one logistic-l1 instance (standardised features, λ = 0.1)` });
-  return {
+  const dataset: VerifiableDataset = {
     id,
     serves,
     fixed: true,
     async instances(request: DatasetRequest, ctx: DatasetContext): Promise<InstanceSet> {
-      checkServes(id, serves, request);
-      const options = mergeOptions(id, ['lambda'], undefined, request.options);
+      checkRequest(dataset, request);
+      const { lambda } = resolveOptions({ kind: 'dataset', id }, uciOptionFields, request.options);
       const base = await locateRaw(source, ctx);
       const table = parseUci(id, readFileSync(path.join(base, source.root), 'utf8'));
       return {
@@ -79,7 +87,7 @@ export function createUciDataset(id: UciId, source: RawSource = RAW_SOURCES[id]!
         count: 1,
         m: table.rows,
         n: table.columns,
-        lambda: lambdaOption(id, options, 0.1),
+        lambda,
         sharedA: false,
         A: Float32Array.from(standardise(table)),
         b: table.labels,
@@ -92,5 +100,19 @@ export function createUciDataset(id: UciId, source: RawSource = RAW_SOURCES[id]!
       return describe(ctx);
     },
     verify: (ctx, options) => verifyRaw(source, ctx, options),
+  };
+  return dataset;
+}
+
+const UCI_NAMES: Record<UciId, string> = { ionosphere: 'Ionosphere', spambase: 'Spambase' };
+
+/** The registration of a UCI dataset: serves and options declared once, above. */
+export function uciRegistration(id: UciId): DatasetRegistration {
+  return {
+    id,
+    description: `UCI ${UCI_NAMES[id]}, one logistic-l1 instance`,
+    serves: UCI_SERVES,
+    options: uciOptionFields,
+    create: () => createUciDataset(id),
   };
 }

@@ -4,7 +4,7 @@ import { Linear } from '../layers/linear.js';
 import { LayerNorm } from '../layers/layer-norm.js';
 import { MultiHeadAttention, type AttentionKernel } from '../layers/multi-head-attention.js';
 import { dropout } from '../ops.js';
-import { enumOption, intOption, numberOption, objectOption } from '../options.js';
+import { enumOption, intOption, numberOption, objectOption } from '@l2o/core';
 import { initialTensors } from '../state-init.js';
 import type { Backbone, PaModelDefinition } from '../pa/backbone.js';
 import type { WeightFactory } from '../weights.js';

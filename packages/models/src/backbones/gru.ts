@@ -1,6 +1,6 @@
 import type { tf } from '@l2o/core';
 import { StackedGru } from '../layers/stacked-rnn.js';
-import { intOption } from '../options.js';
+import { intOption } from '@l2o/core';
 import { initialTensors } from '../state-init.js';
 import type { Backbone, PaModelDefinition } from '../pa/backbone.js';
 import type { WeightFactory } from '../weights.js';

@@ -1,6 +1,6 @@
 import { tf } from '@l2o/core';
 import { StackedLstm } from '../layers/stacked-rnn.js';
-import { intOption } from '../options.js';
+import { intOption } from '@l2o/core';
 import { initialTensors } from '../state-init.js';
 import type { Backbone, PaModelDefinition } from '../pa/backbone.js';
 

@@ -5,7 +5,7 @@
  * Backbone plus `definePaModel`.
  */
 import type { Rng, tf } from '@l2o/core';
-import type { OptionFields } from '../options.js';
+import type { OptionFields } from '@l2o/core';
 import type { StateInit } from '../state-init.js';
 import type { WeightFactory } from '../weights.js';
 

@@ -1,5 +1,5 @@
 import type { ModelRegistration } from '@l2o/core';
-import { defaultsOf, describeOptions, resolveOptions, type OptionFields } from '../options.js';
+import { defaultsOf, resolveOptions, type OptionFields } from '@l2o/core';
 import type { PaModelDefinition } from './backbone.js';
 import { PaOptimizer, paOptionFields, type PaOptions } from './pa-optimizer.js';
 
@@ -8,16 +8,16 @@ import { PaOptimizer, paOptionFields, type PaOptions } from './pa-optimizer.js';
  * options, resolved with defaults; the PA heads and update are shared. A third-party plugin
  * registers a new PA-family optimizer with `registrar.model(definePaModel({...}))`.
  */
-export function definePaModel<O extends object>(definition: PaModelDefinition<O>): ModelRegistration & { optionLines(): string[] } {
+export function definePaModel<O extends object>(definition: PaModelDefinition<O>): ModelRegistration {
   const fields = { ...definition.options, ...paOptionFields } as OptionFields<O & PaOptions>;
   return {
     id: definition.id,
     description: definition.description,
+    options: fields,
     create(options = {}) {
-      const config = resolveOptions(definition.id, fields, options);
+      const config = resolveOptions({ kind: 'model', id: definition.id }, fields, options);
       return new PaOptimizer<O>(definition.id, options, config, definition.backbone);
     },
     defaultConfig: () => defaultsOf(fields) as Record<string, unknown>,
-    optionLines: () => describeOptions(fields),
   };
 }

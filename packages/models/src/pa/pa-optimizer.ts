@@ -3,7 +3,7 @@ import type { OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/co
 import { LearnedModel } from '../learned-model.js';
 import { Linear } from '../layers/linear.js';
 import { detach } from '../ops.js';
-import { enumOption, intOption, numberOption, type OptionFields } from '../options.js';
+import { enumOption, intOption, numberOption, type OptionFields } from '@l2o/core';
 import { inputGradientOption, stateInitOf, stateInitOptions, type InputGradient, type StateInitMode } from '../state-init.js';
 import type { Backbone, BackboneState } from './backbone.js';
 

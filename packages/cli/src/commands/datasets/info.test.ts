@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, SHARED_DATASETS, runCli } from '../../test-utils/run-cli.js';
+import { REPO_ROOT, SHARED_DATASETS, runCli, expectOneLineError } from '../../test-utils/run-cli.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'packages/datasets/fixtures');
 // The official files themselves (the fixtures are excerpts): L2O_DATA_DIR or ../shared/datasets.
@@ -18,16 +18,6 @@ const partial = path.join(temp, 'partial');
 const kept = ['106005.jpg', '35028.jpg', '70011.jpg'];
 mkdirSync(path.join(partial, 'bsds500/images/test'), { recursive: true });
 for (const f of kept) copyFileSync(path.join(FIXTURES, 'bsds500/images/test', f), path.join(partial, 'bsds500/images/test', f));
-
-/** The error is one line on stderr, the last, starting with "Error:"; no stack trace. */
-function expectOneLineError(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split('\n').filter((l) => l.trim() && !/^warning: /.test(l));
-  const errors = lines.filter((l) => l.startsWith('Error'));
-  expect(errors, stderr).toHaveLength(1);
-  expect(lines.at(-1)).toBe(errors[0]);
-  expect(errors[0]).toMatch(pattern);
-  expect(stderr).not.toMatch(/\n\s+at /);
-}
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const missingLine = `197 of 200 files missing in ${path.join(partial, 'bsds500')} (images/test/100007.jpg, images/test/100039.jpg, images/test/100099.jpg, …)`;

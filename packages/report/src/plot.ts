@@ -1,7 +1,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
-import type { EvaluationCurve } from '../evaluate/evaluator.js';
+import type { EvaluationCurve } from '@l2o/core';
 
 /** Gaps at or below this are drawn at it: a log axis cannot show 0 or negative values. */
 export const GAP_FLOOR = 1e-12;

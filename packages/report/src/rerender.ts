@@ -1,11 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { readJsonFile } from '../io/json-file.js';
 import path from 'node:path';
-import { L2oError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
-import type { EvaluationCurve } from '../evaluate/evaluator.js';
-import { plotTitle, renderSummaryMarkdown, formatGap, type RunSummary } from '../experiment/summary.js';
-import { convergenceSvg, svgToPng } from './plot.js';
+import { L2oError, readJsonFile, writeFileAtomic, type EvaluationCurve, type RunSummary } from '@l2o/core';
+import { formatGap } from './summary.js';
+import { renderRun } from './renderer.js';
 
 export interface RunRecord {
   dir: string;
@@ -29,11 +26,9 @@ export function readRun(dir: string): RunRecord {
 /** Re-renders a run's plot (SVG, PNG) and Markdown summary from its stored metrics. */
 export async function rerenderRun(dir: string): Promise<string[]> {
   const { summary, curves } = readRun(dir);
-  const svg = await convergenceSvg(curves, plotTitle(summary));
-  writeFileAtomic(path.join(dir, 'convergence.svg'), svg);
-  writeFileAtomic(path.join(dir, 'convergence.png'), svgToPng(svg));
-  writeFileAtomic(path.join(dir, 'summary.md'), renderSummaryMarkdown(summary));
-  return ['convergence.svg', 'convergence.png', 'summary.md'];
+  const files = await renderRun(summary, curves);
+  for (const [name, content] of Object.entries(files)) writeFileAtomic(path.join(dir, name), content);
+  return Object.keys(files);
 }
 
 /** A Markdown table setting runs side by side: final gap per optimizer per run. */

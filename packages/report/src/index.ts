@@ -1,0 +1,4 @@
+export * from './plot.js';
+export * from './summary.js';
+export * from './renderer.js';
+export * from './rerender.js';

@@ -1,0 +1,135 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bootPlatform, TOKENS, type EvaluationCurve, type RunRenderer, type RunSummary } from '@l2o/core';
+import {
+  compareRuns,
+  convergenceSpec,
+  convergenceSvg,
+  formatGap,
+  GAP_FLOOR,
+  listRunDirs,
+  plotTitle,
+  registerReport,
+  renderRun,
+  renderSummaryMarkdown,
+  reportRenderer,
+  rerenderRun,
+  svgToPng,
+} from './index.js';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-report-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+function curve(optimizer: string, rate: number, K = 20): EvaluationCurve {
+  const meanGap = Array.from({ length: K + 1 }, (_, k) => rate ** k);
+  return {
+    optimizer,
+    instances: 4,
+    gapInstances: 4,
+    meanF: meanGap.map((g) => 1 + g),
+    meanGap,
+    finalGap: meanGap.at(-1)!,
+    iterationsTo: { '0.01': null, '0.001': null, '0.0001': null },
+    divergedAt: null,
+    seconds: 0.5,
+  };
+}
+
+function summaryOf(name: string, curves: EvaluationCurve[]): RunSummary {
+  return {
+    name,
+    problem: { id: 'lasso', options: {} },
+    trainDataset: { id: 'synthetic', options: {} },
+    testDataset: { id: 'synthetic', options: {} },
+    testInstances: 4,
+    iterations: curves[0]!.meanGap.length - 1,
+    scale: 'smoke',
+    seed: 0,
+    engine: 'cpu',
+    training: {},
+    optimizers: curves.map((c, i) => ({
+      label: c.optimizer,
+      id: c.optimizer,
+      kind: i === 0 ? 'learned' : 'baseline',
+      options: {},
+      finalGap: c.finalGap,
+      finalF: c.meanF.at(-1)!,
+      iterationsTo: c.iterationsTo,
+      divergedAt: i === 2 ? 7 : null,
+      ...(i === 0 ? { parameters: 1266, trainingSeconds: 150 } : {}),
+      evaluationSeconds: c.seconds,
+    })),
+    createdAt: '2026-11-29T00:00:00.000Z',
+  };
+}
+
+/** A run directory as runComparison writes it, without the rendered files. */
+function writeRun(name: string, curves: EvaluationCurve[]): string {
+  const dir = path.join(temp, 'runs', name);
+  mkdirSync(path.join(dir, 'metrics'), { recursive: true });
+  writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summaryOf(name, curves)));
+  for (const c of curves) writeFileSync(path.join(dir, 'metrics', `${c.optimizer}.json`), JSON.stringify(c));
+  return dir;
+}
+
+const curves = [curve('gru-mha', 0.5), curve('fista', 0.7), curve('ista', 0.9)];
+
+describe('the convergence plot', () => {
+  it('draws one line per optimizer on a log axis, gaps floored at GAP_FLOOR', async () => {
+    const spec = convergenceSpec([{ ...curves[0]!, meanGap: [1, 0, Number.NaN] }], 'title') as unknown as {
+      data: { values: { gap: number | null }[] };
+      encoding: { y: { scale: { type: string } } };
+    };
+    expect(spec.data.values.map((v) => v.gap)).toEqual([1, GAP_FLOOR, null]);
+    expect(spec.encoding.y.scale.type).toBe('log');
+    const svg = await convergenceSvg(curves, 'three optimizers');
+    const lines = [...svg.matchAll(/aria-label="[^"]*optimizer: ([^"]+)" role="graphics-symbol" aria-roledescription="line mark"/g)].map((m) => m[1]);
+    expect(lines.sort()).toEqual(['fista', 'gru-mha', 'ista']);
+    const png = svgToPng(svg);
+    expect(Buffer.from(png.subarray(0, 8)).toString('hex')).toBe('89504e470d0a1a0a');
+  });
+});
+
+describe('the Markdown summary', () => {
+  it('has a row per optimizer, a divergence in place of the final gap, and the plot', () => {
+    const md = renderSummaryMarkdown(summaryOf('fig', curves));
+    expect(md).toMatch(/^# fig$/m);
+    expect(md).toContain('![convergence](convergence.png)');
+    expect(md).toMatch(new RegExp(`^\\| gru-mha \\| ${formatGap(curves[0]!.finalGap).replace('+', '\\+')} \\| .* \\| 1,266 \\| 2\\.5 min \\| 0\\.5 s \\|$`, 'm'));
+    expect(md).toMatch(/^\| ista \| diverged at k = 7 \|/m);
+    expect(plotTitle(summaryOf('fig', curves))).toBe('fig: lasso, trained on synthetic, tested on synthetic (4 instances)');
+    const baselinesOnly = summaryOf('fig', curves);
+    baselinesOnly.optimizers = baselinesOnly.optimizers.map((o) => ({ ...o, kind: 'baseline' }));
+    expect(plotTitle(baselinesOnly)).toBe('fig: lasso, tested on synthetic (4 instances)');
+    expect(formatGap(Number.NaN)).toBe('NaN');
+  });
+});
+
+describe('run directories', () => {
+  it('renders, re-renders and compares runs', async () => {
+    const a = writeRun('a', curves);
+    const b = writeRun('b', curves.slice(1));
+    const files = await renderRun(summaryOf('a', curves), curves);
+    expect(Object.keys(files).sort()).toEqual(['convergence.png', 'convergence.svg', 'summary.md']);
+    expect(await reportRenderer.render(summaryOf('a', curves), curves)).toEqual(files);
+
+    expect((await rerenderRun(a)).sort()).toEqual(['convergence.png', 'convergence.svg', 'summary.md']);
+    expect(readFileSync(path.join(a, 'summary.md'), 'utf8')).toBe(files['summary.md']);
+    expect(listRunDirs(path.join(temp, 'runs')).sort()).toEqual([a, b]);
+
+    const { markdown, rows } = compareRuns([a, b]);
+    expect(rows.find((r) => r.optimizer === 'gru-mha')).toEqual({ optimizer: 'gru-mha', a: curves[0]!.finalGap, b: null });
+    expect(markdown).toMatch(/^\| gru-mha \| [\d.e+-]+ \| — \|$/m);
+    expect(() => compareRuns([temp])).toThrow(/is not a run directory/);
+  });
+
+  it('registers its renderer under TOKENS.RunRenderer when the platform boots', async () => {
+    const settings = { backend: 'cpu' as const, searchFrom: [temp], cacheDir: path.join(temp, 'cache') };
+    const bare = await bootPlatform(settings);
+    expect(bare.container.isRegistered(TOKENS.RunRenderer, true)).toBe(false);
+    const platform = await bootPlatform(settings, { register: registerReport });
+    expect(platform.container.resolve<RunRenderer>(TOKENS.RunRenderer)).toBe(reportRenderer);
+  });
+});
