@@ -1,0 +1,25 @@
+import { Args } from '@oclif/core';
+import { readRunDir } from '@l2o/store';
+import { L2oCommand } from '../../base-command.js';
+import { storeFlag, withStore } from '../../store-flags.js';
+
+export default class RunsImport extends L2oCommand {
+  static override summary = 'Store existing run directories in the run store (a run already stored is left as it is).';
+  static override examples = ['<%= config.bin %> runs import runs/*', '<%= config.bin %> runs import runs/20261128-120000-fig1 --store lab-store'];
+  static override strict = false;
+  static override args = { dirs: Args.string({ required: true, description: 'Run directories.' }) };
+  static override flags = { ...storeFlag };
+
+  async run(): Promise<void> {
+    const { argv, flags } = await this.parse(RunsImport);
+    // Every directory is read (and checked) before the store is touched.
+    const records = (argv as string[]).map((dir) => readRunDir(dir, { '@l2o/cli': this.config.version }));
+    const results = await withStore(flags.store, async (store) => {
+      const out = [];
+      for (const record of records) out.push(await store.saveRun(record));
+      return out;
+    });
+    if (this.jsonMode) return this.printJson(results);
+    for (const r of results) process.stdout.write(`${r.id}: ${r.created ? 'stored' : 'already stored'}\n`);
+  }
+}
