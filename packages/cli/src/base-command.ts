@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +11,11 @@ import {
   stderrLogger,
   silentLogger,
   UsageError,
+  TOKENS,
   type Platform,
 } from '@l2o/core';
 import { registerReport } from '@l2o/report';
+import { defaultStoreLocation, storeWriter } from '@l2o/store';
 
 /** The CLI package's folder: plugins it depends on are found from here when installed globally. */
 export const CLI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,9 +86,18 @@ export abstract class L2oCommand extends Command {
     return super.finally(error);
   }
 
-  protected async boot(flags: { backend: string; plugin?: string[]; json: boolean; quiet: boolean }, extra: Partial<Parameters<typeof bootPlatform>[0]> = {}): Promise<Platform> {
+  /**
+   * Boots the platform. `store`: where finished runs are stored (a folder or postgres://…;
+   * 'off' for none); commands that produce runs pass their --store flag.
+   */
+  protected async boot(
+    flags: { backend: string; plugin?: string[]; json: boolean; quiet: boolean; store?: string },
+    extra: Partial<Parameters<typeof bootPlatform>[0]> = {},
+  ): Promise<Platform> {
     this.jsonMode = flags.json;
     this.quietMode = flags.quiet;
+    const store = 'store' in flags ? (flags.store ?? defaultStoreLocation()) : 'off';
+    const versions = { '@l2o/cli': this.config.version };
     return bootPlatform({
       backend: parseEngineRequest(flags.backend),
       searchFrom: [process.cwd(), CLI_ROOT],
@@ -93,7 +105,12 @@ export abstract class L2oCommand extends Command {
       // Quiet and JSON modes keep warnings, on stderr (stdout stays the result).
       logger: this.quietMode || this.jsonMode ? { info: silentLogger.info, warn: stderrLogger.warn } : stderrLogger,
       ...extra,
-    }, { register: registerReport }); // run directories get @l2o/report's plot and summary.md
+    }, {
+      register: (container) => {
+        registerReport(container); // run directories get @l2o/report's plot and summary.md
+        if (store !== 'off') container.register(TOKENS.RunStore, { useValue: storeWriter(store, { versions, gitCommit: gitCommit() }) });
+      },
+    });
   }
 
   /** Human-readable progress and notes go to stderr, so stdout stays the result. */
@@ -133,6 +150,12 @@ export abstract class L2oCommand extends Command {
 export const dryRunFlag = Flags.boolean({
   summary: 'Check every id, option, input and output, print what would run, and stop before any work.',
 });
+
+/** The commit of the working directory's git checkout, when there is one (provenance of stored runs). */
+function gitCommit(): string | undefined {
+  const r = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
 
 /** Parses `id.key.sub=value` option flags into per-plugin option objects. */
 export function parsePluginOptions(entries: readonly string[] | undefined): Map<string, Record<string, unknown>> {

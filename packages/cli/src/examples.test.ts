@@ -41,12 +41,13 @@ beforeAll(() => {
   const [fig1] = readdirSync(path.join(work, 'runs'));
   renameSync(path.join(work, 'runs', fig1!), path.join(work, 'runs', '20261128-120000-fig1'));
   cpSync(path.join(work, 'runs', '20261128-120000-fig1'), path.join(work, 'runs', '20261128-130000-fig2'), { recursive: true });
+  ok(['runs', 'import', 'runs/20261128-120000-fig1', 'runs/20261128-130000-fig2']);
   ok(['plugin', 'new', 'my-l2o-plugin', '--dir', 'my-l2o-plugin']);
 }, 600_000);
 
 /** Splits a command line as a shell would for these examples: quotes, and a few placeholders. */
 function words(line: string): string[] {
-  const placeholders: Record<string, string> = { 'runs/<run>': 'runs/20261128-120000-fig1', 'runs/<run-a>': 'runs/20261128-120000-fig1', 'runs/<run-b>': 'runs/20261128-130000-fig2', '<name>': 'my-plugin', '<id>': 'lstm' };
+  const placeholders: Record<string, string> = { 'runs/<run>': 'runs/20261128-120000-fig1', 'runs/<run-a>': 'runs/20261128-120000-fig1', 'runs/<run-b>': 'runs/20261128-130000-fig2', '<name>': 'my-plugin', '<id>': '20261128-120000-fig1' };
   const out = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
   return out.map((w) => placeholders[w] ?? w).flatMap((w) => {
     if (!w.includes('*')) return [w];

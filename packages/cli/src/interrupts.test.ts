@@ -7,7 +7,7 @@ import { REPO_ROOT } from './test-utils/run-cli.js';
 
 const BIN = path.join(REPO_ROOT, 'packages/cli/bin/run.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'l2o-interrupts-'));
-const env = { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm' };
+const env = { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', L2O_STORE: 'off' };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**

@@ -12,7 +12,8 @@ describe('l2o runs (embedded store)', () => {
   it('imports run directories once, lists them with filters, shows and deletes them', () => {
     const runs = path.join(temp, 'runs');
     for (const optimizer of ['fista', 'ista']) {
-      const r = runCli(['run', '--optimizer', optimizer, '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', runs], { env });
+      // Written as run directories only (as before there was a store), then imported.
+      const r = runCli(['run', '--optimizer', optimizer, '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', runs, '--store', 'off'], { env });
       expect(r.code, r.stderr).toBe(0);
     }
     const dirs = readdirSync(runs).map((d) => path.join(runs, d));
@@ -36,6 +37,19 @@ describe('l2o runs (embedded store)', () => {
     expect(runCli(['runs', 'rm', rows[0]!.id], { env }).code).toBe(0);
     expect(JSON.parse(runCli(['runs', 'list', '--json'], { env }).stdout)).toHaveLength(1);
     expectOneLineError(runCli(['runs', 'rm', rows[0]!.id], { env }).stderr, /No stored run has the id/);
+  });
+
+  it('l2o run stores its run; l2o runs list finds it (and --store off stores nothing)', () => {
+    const store = path.join(temp, 'run-store');
+    const r = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', path.join(temp, 'stored-runs'), '--json'], { env: { ...env, L2O_STORE: store } });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { runDir: string; stored: { id: string; location: string } };
+    expect(out.stored).toEqual({ id: path.basename(out.runDir), location: store });
+    const listed = JSON.parse(runCli(['runs', 'list', '--model', 'fista', '--json'], { env: { ...env, L2O_STORE: store } }).stdout) as { id: string }[];
+    expect(listed.map((x) => x.id)).toEqual([out.stored.id]);
+    const off = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', path.join(temp, 'stored-runs'), '--store', 'off', '--json'], { env });
+    expect(JSON.parse(off.stdout).stored).toBeNull();
+    expectOneLineError(runCli(['runs', 'list', '--store', 'off'], { env }).stderr, /The run store is off/);
   });
 
   it('bad input is one line: a folder that is not a run, a bad date, an unreachable server', () => {

@@ -7,7 +7,7 @@ import { REPO_ROOT } from './test-utils/run-cli.js';
 
 const BIN = path.join(REPO_ROOT, 'packages/cli/bin/run.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'l2o-sigint-'));
-const env = { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm' };
+const env = { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', L2O_STORE: 'off' };
 const trainArgs = ['train', '--model', 'lstm', '--problem', 'lasso', '--scale', 'smoke', '--steps', '20', '--validate-every', '1', '--out', 'lstm.json'];
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

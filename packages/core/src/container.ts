@@ -17,6 +17,8 @@ export const TOKENS = {
   DatasetContext: Symbol.for('l2o.DatasetContext'),
   /** Optional: a RunRenderer (contracts/run-renderer.ts) that adds plots and a summary to run directories. */
   RunRenderer: Symbol.for('l2o.RunRenderer'),
+  /** Optional: a RunStore (contracts/run-store.ts) that finished runs are stored in. */
+  RunStore: Symbol.for('l2o.RunStore'),
 } as const;
 
 export interface PlatformSettings {

@@ -7,6 +7,7 @@ export * from './contracts/problem.js';
 export * from './contracts/optimizer.js';
 export * from './contracts/learned-optimizer.js';
 export * from './contracts/dataset.js';
+export * from './contracts/run-store.js';
 export * from './contracts/plugin.js';
 export * from './contracts/run-renderer.js';
 export * from './registry/registry.js';

@@ -21,10 +21,11 @@ function adapt(db: Queryable, transaction: Sql['transaction'], close: () => Prom
  * PGlite keeps one process's database in a folder; a second process opening the same folder
  * would corrupt it. The lock file names the holder, so the second gets one clear line instead.
  */
-function lockFolder(dir: string): () => void {
+async function lockFolder(dir: string, waitMs: number): Promise<() => void> {
   const file = path.join(dir, 'l2o-store.lock');
   const me = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 200) };
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(file, 'wx');
       writeSync(fd, JSON.stringify(me));
@@ -39,15 +40,20 @@ function lockFolder(dir: string): () => void {
         holder = null; // half-written by a process that died at once
       }
       if (holder && holder.host === me.host && alive(holder.pid)) {
+        // A writer holds it only while it stores a run: wait for it when asked to.
+        if (Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          continue;
+        }
         throw new L2oError(
           `The run store ${dir} is open in process ${holder.pid} (${holder.command}) since ${holder.since}.`,
           'An embedded store has one writer at a time: wait for it, or share a PostgreSQL server between processes (--store postgres://…).',
         );
       }
+      if (attempt > 20) throw new L2oError(`The run store ${dir} could not be locked.`, 'Try again.');
       rmSync(file, { force: true }); // its holder is gone
     }
   }
-  throw new L2oError(`The run store ${dir} could not be locked.`, 'Try again.');
 }
 
 function alive(pid: number): boolean {
@@ -60,9 +66,9 @@ function alive(pid: number): boolean {
 }
 
 /** The embedded store: PostgreSQL (PGlite) in a folder, one process at a time. */
-export async function openEmbedded(dir: string): Promise<Sql> {
+export async function openEmbedded(dir: string, waitMs = 0): Promise<Sql> {
   mkdirSync(dir, { recursive: true });
-  const unlock = lockFolder(dir);
+  const unlock = await lockFolder(dir, waitMs);
   try {
     const { PGlite } = await import('@electric-sql/pglite');
     const db = await PGlite.create(path.join(dir, 'pgdata'));

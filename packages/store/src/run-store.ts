@@ -1,22 +1,8 @@
 import { createHash } from 'node:crypto';
-import { configHash, stableStringify, type EvaluationCurve, type RunSummary } from '@l2o/core';
+import { configHash, stableStringify, type RunRecord, type RunStore } from '@l2o/core';
 import type { Sql } from './sql.js';
 
-/** Everything a finished run produced, as `l2o run` and `l2o experiment run` write it. */
-export interface RunRecord {
-  id: string;
-  summary: RunSummary;
-  /** The resolved spec (config.json of the run directory). */
-  spec: unknown;
-  curves: EvaluationCurve[];
-  /** Checkpoint JSON by optimizer label (learned optimizers). */
-  checkpoints: Record<string, string>;
-  /** Other files of the run directory (plots, summaries) by name. */
-  artifacts: Record<string, string | Uint8Array>;
-  /** Package name → version of what produced the run. */
-  versions: Record<string, string>;
-  gitCommit?: string;
-}
+export type { RunRecord } from '@l2o/core';
 
 export interface RunFilter {
   id?: string;
@@ -48,7 +34,7 @@ const bytes = (content: string | Uint8Array) => (typeof content === 'string' ? B
 const float = (v: number | undefined | null) => (v === undefined || v === null ? null : Number.isFinite(v) ? v : String(v));
 
 /** The run store over one SQL connection (embedded or server): one schema, one dialect. */
-export class SqlRunStore {
+export class SqlRunStore implements RunStore {
   constructor(
     private readonly sql: Sql,
     /** Where the store is, for messages. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { checkOutputPath, planComparison, runComparison, UsageError, type OptimizerRef } from '@l2o/core';
 import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { storeFlag } from '../store-flags.js';
 import { ComparisonProgress } from '../progress.js';
 import { curvesTable, planText } from '../format.js';
 import { trainingFlags, trainingOptionsFrom } from '../training-flags.js';
@@ -38,6 +39,7 @@ export default class Run extends L2oCommand {
     download: Flags.boolean({ summary: 'Allow downloading missing datasets from their official sources.' }),
     'runs-dir': Flags.string({ summary: 'Where run directories are written.', default: 'runs' }),
     'dry-run': dryRunFlag,
+    ...storeFlag,
     'cache-dir': Flags.string({ summary: 'Cache for test sets, datasets and checkpoints.', env: 'L2O_CACHE_DIR' }),
     name: Flags.string({ summary: 'Name of the run (used in the run directory name).' }),
   };
@@ -101,11 +103,12 @@ export default class Run extends L2oCommand {
       );
       progress.stop();
       if (this.jsonMode) {
-        this.printJson({ runDir: result.runDir, summary: result.summary, curves: result.curves });
+        this.printJson({ runDir: result.runDir, stored: result.stored ?? null, summary: result.summary, curves: result.curves });
         return;
       }
       if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
       process.stdout.write(`run directory: ${result.runDir}\n`);
+    if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
     } finally {
       progress.stop();
     }

@@ -20,7 +20,9 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
     cwd: options.cwd ?? REPO_ROOT,
     // vitest sets NODE_ENV=test, which turns on oclif's developer warnings; users do not have it.
-    env: { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', ...options.env },
+    // The run store is off unless a test asks for one: opening it takes seconds, and test files
+    // run in parallel (the store tests give each their own).
+    env: { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', L2O_STORE: 'off', ...options.env },
     encoding: 'utf8',
     timeout: 300_000,
   });

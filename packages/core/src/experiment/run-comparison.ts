@@ -4,6 +4,7 @@ import { InterruptedError, L2oError, stopSignalOf, throwIfInterrupted, UsageErro
 import { checkOutputPath } from '../io/output-paths.js';
 import { TOKENS, type Platform } from '../container.js';
 import type { RunRenderer } from '../contracts/run-renderer.js';
+import type { RunStore } from '../contracts/run-store.js';
 import type { Optimizer } from '../contracts/optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import type { Dataset } from '../contracts/dataset.js';
@@ -57,6 +58,8 @@ export interface ComparisonResult {
   runDir: string;
   summary: RunSummary;
   curves: EvaluationCurve[];
+  /** Where the run was stored, when the host registered a RunStore. */
+  stored?: { id: string; location: string };
 }
 
 
@@ -311,5 +314,27 @@ export async function runComparison(
     Object.assign(files, await platform.container.resolve<RunRenderer>(TOKENS.RunRenderer).render(summary, curves));
   }
   const runDir = await writeRunDir(newRunDirName(settings.runsDir, spec.name), files);
-  return { runDir, summary, curves };
+  const stored = platform.container.isRegistered(TOKENS.RunStore, true) ? await storeRun(platform.container.resolve<RunStore>(TOKENS.RunStore), runDir, files, summary, curves) : undefined;
+  return { runDir, summary, curves, ...(stored ? { stored } : {}) };
+}
+
+/** Stores a written run; if that fails, the run directory stays and the error says how to store it later. */
+async function storeRun(store: RunStore, runDir: string, files: RunFiles, summary: RunSummary, curves: EvaluationCurve[]): Promise<{ id: string; location: string }> {
+  const id = path.basename(runDir);
+  const checkpoints: Record<string, string> = {};
+  const artifacts: Record<string, string | Uint8Array> = {};
+  for (const [name, content] of Object.entries(files)) {
+    const checkpoint = /^checkpoints\/(.+)\.json$/.exec(name)?.[1];
+    if (checkpoint !== undefined && typeof content === 'string') checkpoints[checkpoint] = content;
+    else if (!/^metrics\/|^(config|summary)\.json$/.test(name)) artifacts[name] = content;
+  }
+  try {
+    await store.saveRun({ id, summary, spec: JSON.parse(files['config.json'] as string), curves, checkpoints, artifacts, versions: {} });
+  } catch (e) {
+    throw new L2oError(
+      `The run is in ${runDir} but could not be stored in ${store.location}: ${(e as Error).message.split('\n')[0]}`,
+      `Store it later with: l2o runs import ${runDir}`,
+    );
+  }
+  return { id, location: store.location };
 }

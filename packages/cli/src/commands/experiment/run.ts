@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { checkOutputPath, loadExperimentSpec, planComparison, resolveExperiment, runComparison } from '@l2o/core';
 import { dryRunFlag, L2oCommand } from '../../base-command.js';
+import { storeFlag } from '../../store-flags.js';
 import { ComparisonProgress } from '../../progress.js';
 import { curvesTable, planText } from '../../format.js';
 
@@ -21,6 +22,7 @@ export default class ExperimentRun extends L2oCommand {
     download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
     'runs-dir': Flags.string({ default: 'runs', summary: 'Where run directories are written.' }),
     'dry-run': dryRunFlag,
+    ...storeFlag,
     'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
   };
 
@@ -44,8 +46,9 @@ export default class ExperimentRun extends L2oCommand {
     }
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
     const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal).finally(() => progress.stop());
-    if (this.jsonMode) return this.printJson({ runDir: result.runDir, summary: result.summary });
+    if (this.jsonMode) return this.printJson({ runDir: result.runDir, stored: result.stored ?? null, summary: result.summary });
     if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
     process.stdout.write(`run directory: ${result.runDir}\n`);
+    if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
   }
 }
