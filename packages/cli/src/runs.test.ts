@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,19 @@ describe('l2o runs (embedded store)', () => {
     expect(out.stored).toEqual({ id: path.basename(out.runDir), location: store });
     const listed = JSON.parse(runCli(['runs', 'list', '--model', 'fista', '--json'], { env: { ...env, L2O_STORE: store } }).stdout) as { id: string }[];
     expect(listed.map((x) => x.id)).toEqual([out.stored.id]);
+    // Exported back, the run directory has every file of the original, byte for byte.
+    const exported = path.join(temp, 'exported');
+    const ex = runCli(['runs', 'export', out.stored.id, exported], { env: { ...env, L2O_STORE: store } });
+    expect(ex.code, ex.stderr).toBe(0);
+    const filesOf = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => !statSync(path.join(dir, f)).isDirectory()).sort();
+    expect(filesOf(exported)).toEqual(filesOf(out.runDir));
+    for (const f of filesOf(out.runDir)) {
+      if (f === 'config.json' || f === 'summary.json' || f.endsWith('.json')) {
+        expect(JSON.parse(readFileSync(path.join(exported, f), 'utf8')), f).toEqual(JSON.parse(readFileSync(path.join(out.runDir, f), 'utf8')));
+      } else {
+        expect(readFileSync(path.join(exported, f)).equals(readFileSync(path.join(out.runDir, f))), f).toBe(true);
+      }
+    }
     const off = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', path.join(temp, 'stored-runs'), '--store', 'off', '--json'], { env });
     expect(JSON.parse(off.stdout).stored).toBeNull();
     expectOneLineError(runCli(['runs', 'list', '--store', 'off'], { env }).stderr, /The run store is off/);

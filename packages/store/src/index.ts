@@ -3,4 +3,5 @@ export { MIGRATIONS, SCHEMA_VERSION, migrate } from './migrations.js';
 export { SqlRunStore, type RunRecord, type RunFilter, type RunListing } from './run-store.js';
 export { openRunStore, storeWriter } from './open.js';
 export { readRunDir } from './run-dir.js';
+export { exportRunDir } from './export-run.js';
 export { defaultStoreLocation } from './location.js';

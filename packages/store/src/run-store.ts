@@ -151,6 +151,76 @@ export class SqlRunStore implements RunStore {
     return out;
   }
 
+  /** A stored run as it was saved (summary, spec, curves, checkpoints, artifacts), or null. */
+  async getRun(id: string): Promise<RunRecord | null> {
+    const { rows } = await this.sql.query<Record<string, unknown>>('SELECT * FROM runs WHERE id = $1', [id]);
+    const r = rows[0];
+    if (!r) return null;
+    const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+    const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
+    const optimizers = (
+      await this.sql.query<Record<string, unknown>>('SELECT o.*, c.content AS checkpoint FROM run_optimizers o LEFT JOIN checkpoints c ON c.sha256 = o.checkpoint_sha256 WHERE o.run_id = $1 ORDER BY o.label', [id])
+    ).rows;
+    const curveRows = (
+      await this.sql.query<{ label: string; mean_f: unknown; mean_gap: unknown; instances: number; gap_instances: number }>(
+        'SELECT label, mean_f, mean_gap, instances, gap_instances FROM curves WHERE run_id = $1 ORDER BY label, iteration',
+        [id],
+      )
+    ).rows;
+    const artifacts = (await this.sql.query<{ name: string; content: Uint8Array }>('SELECT name, content FROM artifacts WHERE run_id = $1', [id])).rows;
+    const summary: RunRecord['summary'] = {
+      name: String(r.name),
+      problem: { id: String(r.problem), options: json(r.problem_options) },
+      trainDataset: { id: String(r.train_dataset), options: json(r.train_dataset_options) },
+      testDataset: { id: String(r.test_dataset), options: json(r.test_dataset_options) },
+      testInstances: Number(r.test_instances),
+      iterations: Number(r.iterations),
+      scale: String(r.scale),
+      seed: Number(r.seed),
+      engine: String(r.engine),
+      training: json(r.training),
+      optimizers: optimizers.map((o) => ({
+        label: String(o.label),
+        id: String(o.optimizer_id),
+        kind: o.kind as 'learned' | 'baseline',
+        options: json(o.options),
+        finalGap: num(o.final_gap) ?? Number.NaN,
+        finalF: num(o.final_f) ?? Number.NaN,
+        iterationsTo: json(o.iterations_to),
+        divergedAt: o.diverged_at === null ? null : Number(o.diverged_at),
+        ...(o.parameters !== null ? { parameters: Number(o.parameters) } : {}),
+        ...(o.training_seconds !== null ? { trainingSeconds: Number(o.training_seconds) } : {}),
+        evaluationSeconds: Number(o.evaluation_seconds),
+      })),
+      createdAt: new Date(r.created_at as string).toISOString(),
+    };
+    const curves = summary.optimizers.map((o) => {
+      const points = curveRows.filter((c) => c.label === o.label);
+      return {
+        optimizer: o.label,
+        instances: points[0]?.instances ?? summary.testInstances,
+        gapInstances: points[0]?.gap_instances ?? 0,
+        meanF: points.map((p) => Number(p.mean_f)),
+        meanGap: points.map((p) => Number(p.mean_gap)),
+        finalGap: o.finalGap,
+        iterationsTo: o.iterationsTo,
+        divergedAt: o.divergedAt ?? null,
+        seconds: o.evaluationSeconds,
+      };
+    });
+    const checkpoints = Object.fromEntries(optimizers.filter((o) => o.checkpoint).map((o) => [String(o.label), Buffer.from(o.checkpoint as Uint8Array).toString('utf8')]));
+    return {
+      id,
+      summary,
+      spec: json(r.spec),
+      curves,
+      checkpoints,
+      artifacts: Object.fromEntries(artifacts.map((a) => [a.name, new Uint8Array(a.content)])),
+      versions: json(r.versions),
+      ...(r.git_commit ? { gitCommit: String(r.git_commit) } : {}),
+    };
+  }
+
   /** Deletes a run (its curves and artifacts with it; checkpoints stay, other runs may share them). */
   async deleteRun(id: string): Promise<boolean> {
     const { rows } = await this.sql.query('DELETE FROM runs WHERE id = $1 RETURNING id', [id]);

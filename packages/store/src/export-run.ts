@@ -1,0 +1,21 @@
+import path from 'node:path';
+import { checkOutputPath, curveCsv, writeRunDir, type RunFiles, type RunRecord } from '@l2o/core';
+
+/**
+ * Writes a stored run back as a run directory (config.json, summary.json, metrics, checkpoints,
+ * plots and summaries), atomically, into `dir` (which must not exist).
+ */
+export async function exportRunDir(run: RunRecord, dir: string): Promise<string> {
+  checkOutputPath(dir, 'new-dir', 'The export folder');
+  const files: RunFiles = {
+    'config.json': `${JSON.stringify(run.spec, null, 2)}\n`,
+    'summary.json': `${JSON.stringify(run.summary, null, 2)}\n`,
+  };
+  for (const curve of run.curves) {
+    files[`metrics/${curve.optimizer}.csv`] = curveCsv(curve);
+    files[`metrics/${curve.optimizer}.json`] = JSON.stringify(curve, null, 1);
+  }
+  for (const [label, checkpoint] of Object.entries(run.checkpoints)) files[`checkpoints/${label}.json`] = checkpoint;
+  Object.assign(files, run.artifacts);
+  return writeRunDir(path.resolve(dir), files);
+}
