@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { checkOutputPath, checkTrainOptions, readCheckpoint, resolveTraining, saveTrainedModel, trainModelOn, UsageError } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
 import { ComparisonProgress } from '../progress.js';
 import { protocolFlags, trainingFlags, trainingOptionsFrom } from '../training-flags.js';
 
