@@ -12,11 +12,13 @@ export default class ExperimentRun extends L2oCommand {
     'Writes a run directory with the resolved config, per-optimizer metrics (CSV and JSON), checkpoints, convergence.svg/.png and summary.md. Checkpoints of identical config are reused. The paper\'s figures are experiments/paper/fig1.yaml … fig7.yaml.';
   static override examples = [
     '<%= config.bin %> experiment run experiments/paper/fig1.yaml --scale smoke',
+    '<%= config.bin %> experiment run experiments/paper/fig1.yaml --scale smoke --seed 1',
     'L2O_DATA_DIR=/path/to/datasets <%= config.bin %> experiment run experiments/paper/fig4.yaml --scale cpu',
   ];
   static override args = { spec: Args.string({ required: true, description: 'Path of the YAML spec.' }) };
   static override flags = {
     scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'cpu' }),
+    seed: Flags.integer({ min: 0, summary: "Seed for this run (model initialisation, training draws, test set); overrides the spec's seed." }),
     retrain: Flags.boolean({ summary: 'Train even when a checkpoint of identical config is cached.' }),
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
@@ -38,6 +40,7 @@ export default class ExperimentRun extends L2oCommand {
       ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
     });
     const comparison = { ...resolveExperiment(spec, args.spec, flags.scale, platform.registry), retrain: flags.retrain };
+    if (flags.seed !== undefined) comparison.seed = flags.seed;
     if (flags['dry-run']) {
       const plan = await planComparison(platform, comparison);
       if (this.jsonMode) return this.printJson({ plan });
