@@ -125,6 +125,37 @@ describe('meta-training', () => {
     for (const m of [straight, interrupted, resumed]) m.dispose();
   });
 
+  it('keeps a resumable checkpoint at every validation, so a killed process resumes to the uninterrupted weights', async () => {
+    const opts = { ...SMALL, globalSteps: 8, validateEvery: 3, seed: 6 };
+    const straight = new TinyLearned({ seed: 3, dropout: 0.2 });
+    await trainLearnedOptimizer({ problem: tinyLasso, model: straight, validationSet, trainInstances }, opts);
+
+    const resumeFile = path.join(temp, 'killed.json');
+    const killed = new TinyLearned({ seed: 3, dropout: 0.2 });
+    // A crash in step 5 (like SIGKILL: no handler runs, nothing is written on the way out).
+    const crash = trainLearnedOptimizer(
+      {
+        problem: tinyLasso,
+        model: killed,
+        validationSet,
+        trainInstances,
+        resumeFile,
+        onProgress: (p) => {
+          if (p.step === 4) throw new Error('killed');
+        },
+      },
+      opts,
+    );
+    await expect(crash).rejects.toThrow('killed');
+    const checkpoint = readCheckpoint(resumeFile);
+    expect(checkpoint.training!.nextStep).toBe(3); // the validation after step 3
+
+    const resumed = new TinyLearned({ seed: 77, dropout: 0.2 });
+    await trainLearnedOptimizer({ problem: tinyLasso, model: resumed, validationSet, trainInstances, resume: checkpoint }, opts);
+    expect(resumed.getWeights()).toEqual(straight.getWeights());
+    for (const m of [straight, killed, resumed]) m.dispose();
+  });
+
   it('stops at the step where the loss becomes non-finite, naming step and model', async () => {
     const model = new TinyLearned({ seed: 6 });
     const poisoned = async (step: number, rng: Rng) => {

@@ -70,7 +70,7 @@ export interface TrainInputs {
   /** Fresh training instances for a global step (the trainer gives the step's own generator). */
   trainInstances: (step: number, rng: Rng) => Promise<InstanceSet>;
   validationSet: InstanceSet;
-  /** Where a resumable checkpoint is written when training is interrupted. */
+  /** Where a resumable checkpoint is written at every validation and when training is interrupted. */
   resumeFile?: string;
   /** Continue from this checkpoint's training state. */
   resume?: Checkpoint;
@@ -301,6 +301,13 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
 
   // The state at the last validation whose loss was finite (at first, the starting state).
   let validated = await takeSnapshot(variables, adam);
+  const saveResume = async (file: string) => {
+    const metaOptimizer = await Promise.all(
+      (await adam.getWeights()).map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })),
+    );
+    saveCheckpoint(file, checkpointOf(model, { training: { ...state, metaOptimizer, rng: rng.getState(), options: { ...opts } }, meta: inputs.meta }));
+  };
+
   let step = state.nextStep;
   try {
     for (; step < opts.globalSteps; step++) {
@@ -381,6 +388,13 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
         if (await validate(step)) {
           disposeSnapshot(validated);
           validated = await takeSnapshot(variables, adam);
+          // Also at every validation, so that a process killed outright (SIGKILL, a machine
+          // going down) loses at most validateEvery steps.
+          if (inputs.resumeFile && step + 1 < opts.globalSteps) {
+            state.nextStep = step + 1;
+            state.seconds = elapsed();
+            await saveResume(inputs.resumeFile);
+          }
         } else {
           // Divergence that shows first on the validation set: back to the last validated state.
           await nonFinite(step, 'the loss on the validation set is not finite', validated);
@@ -394,15 +408,7 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
   const interrupted = step < opts.globalSteps;
   state.nextStep = step;
   state.seconds = elapsed();
-  if (interrupted && inputs.resumeFile) {
-    const metaOptimizer = await Promise.all(
-      (await adam.getWeights()).map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })),
-    );
-    saveCheckpoint(
-      inputs.resumeFile,
-      checkpointOf(model, { training: { ...state, metaOptimizer, rng: rng.getState(), options: { ...opts } }, meta: inputs.meta }),
-    );
-  }
+  if (interrupted && inputs.resumeFile) await saveResume(inputs.resumeFile);
   return {
     completedSteps: step,
     interrupted,
