@@ -35,7 +35,13 @@ const { values } = parseArgs({
 const CASES = [
   { id: 'lstm', model: 'lstm', micro: 8, torch: ['--model', 'lstm'] },
   { id: 'gru', model: 'gru', micro: 8, torch: ['--model', 'gru'] },
-  { id: 'gru-mha-coordinates', model: 'gru-mha', micro: 2, options: ['-o', 'gru-mha.attention.axis=coordinates'], torch: ['--model', 'gru-mha', '--axis', 'coordinates'] },
+  {
+    id: 'gru-mha-coordinates',
+    model: 'gru-mha',
+    micro: 2,
+    options: ['-o', 'gru-mha.attention.axis=coordinates'],
+    torch: ['--model', 'gru-mha', '--axis', 'coordinates'],
+  },
   { id: 'gru-mha-history', model: 'gru-mha', micro: 8, options: ['-o', 'gru-mha.attention.axis=history'], torch: ['--model', 'gru-mha', '--axis', 'history'] },
   // The linear-cost kernel has no counterpart in torch_reference.py.
   { id: 'gru-mha-linear', model: 'gru-mha', micro: 8, options: ['-o', 'gru-mha.attention.kernel=linear'], torch: null },
@@ -50,7 +56,14 @@ function run(cmd, args, env = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   // l2o prints one pretty-printed JSON document; torch_reference.py one JSON line after any logs.
   const out = r.stdout.trim();
-  return out.startsWith('{') ? JSON.parse(out) : JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).at(-1));
+  return out.startsWith('{')
+    ? JSON.parse(out)
+    : JSON.parse(
+        out
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .at(-1),
+      );
 }
 
 const hasTorch = existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
@@ -67,14 +80,48 @@ const rows = [];
 let blas = null;
 for (const c of CASES) {
   const ours = run(process.execPath, [
-    'packages/cli/bin/run.js', 'bench', '--model', c.model, ...(c.options ?? []), ...size,
-    '--micro-batch', values['micro-batch'] === 'auto' ? String(c.micro) : values['micro-batch'], '--workers', values.workers, '--backend', 'wasm', '--json',
+    'packages/cli/bin/run.js',
+    'bench',
+    '--model',
+    c.model,
+    ...(c.options ?? []),
+    ...size,
+    '--micro-batch',
+    values['micro-batch'] === 'auto' ? String(c.micro) : values['micro-batch'],
+    '--workers',
+    values.workers,
+    '--backend',
+    'wasm',
+    '--json',
   ]);
-  const torch = hasTorch && c.torch
-    ? run('/usr/bin/python3', [values.torch, ...c.torch, '--m', values.m, '--n', values.n, '--batch', values.batch, '--unroll', values.unroll, '--repeats', values.repeats, '--threads', values['torch-threads']], { OPENBLAS_NUM_THREADS: String(torchThreads) })
-    : null;
+  const torch =
+    hasTorch && c.torch
+      ? run(
+          '/usr/bin/python3',
+          [
+            values.torch,
+            ...c.torch,
+            '--m',
+            values.m,
+            '--n',
+            values.n,
+            '--batch',
+            values.batch,
+            '--unroll',
+            values.unroll,
+            '--repeats',
+            values.repeats,
+            '--threads',
+            values['torch-threads'],
+          ],
+          { OPENBLAS_NUM_THREADS: String(torchThreads) },
+        )
+      : null;
   if (torch?.blas) blas = torch.blas;
-  if (torch?.blas === 'unknown') console.error('PyTorch is not running on OpenBLAS (Debian\'s python3-torch falls back to the slow reference BLAS): apt-get install -y libopenblas0-pthread.');
+  if (torch?.blas === 'unknown')
+    console.error(
+      "PyTorch is not running on OpenBLAS (Debian's python3-torch falls back to the slow reference BLAS): apt-get install -y libopenblas0-pthread.",
+    );
   const row = { case: c.id, ours, torch };
   rows.push(row);
   const ratio = (a, b) => (b ? (a / b).toFixed(2) : '—');
@@ -90,8 +137,13 @@ console.log(`PyTorch BLAS kernel: ${blas ?? '—'} (OPENBLAS_NUM_THREADS=${torch
 const expected = Math.max(Number(values.workers), torchThreads);
 const busy = loadBefore > Number(values['max-load']) || loadAfter > expected + Number(values['max-load']) + 0.5;
 if (values.out && busy) {
-  console.error(`Not writing ${values.out}: the load average (${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after) shows other work on the machine. Measure on an idle machine.`);
+  console.error(
+    `Not writing ${values.out}: the load average (${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after) shows other work on the machine. Measure on an idle machine.`,
+  );
   process.exitCode = 1;
 } else if (values.out) {
-  writeFileSync(values.out, `${JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version, loadBefore, loadAfter }, blas, size: values, rows }, null, 2)}\n`);
+  writeFileSync(
+    values.out,
+    `${JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version, loadBefore, loadAfter }, blas, size: values, rows }, null, 2)}\n`,
+  );
 }

@@ -78,10 +78,7 @@ describe('publishing to a local registry', () => {
       cpSync(from, path.join(repo, 'packages', name), { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
     }
     const before = Object.fromEntries(PACKAGES.map((n) => [n, readJson(path.join(repo, 'packages', n, 'package.json')).version as string]));
-    writeFileSync(
-      path.join(repo, '.changeset/local-registry-test.md'),
-      '---\n"@l2o/core": patch\n---\n\nRelease through the local registry test.\n',
-    );
+    writeFileSync(path.join(repo, '.changeset/local-registry-test.md'), '---\n"@l2o/core": patch\n---\n\nRelease through the local registry test.\n');
     run('git', ['init', '-q', '-b', 'main'], repo);
     run('git', ['add', '-A'], repo);
     run('git', ['commit', '-q', '-m', 'workspace snapshot'], repo);
@@ -136,9 +133,10 @@ describe('publishing to a local registry', () => {
     }
     expect(byName['@l2o/models']!.registers.model).toEqual(expect.arrayContaining(['l2o-dm', 'rnnprop', 'lstm', 'gru', 'gru-mha']));
 
-    const result = JSON.parse(
-      run(l2o, ['run', '--model', 'gru-mha', '--problem', 'lasso', '--dataset', 'synthetic', '--scale', 'smoke', '--json'], app),
-    ) as { runDir: string; curves: { optimizer: string; meanGap: number[] }[] };
+    const result = JSON.parse(run(l2o, ['run', '--model', 'gru-mha', '--problem', 'lasso', '--dataset', 'synthetic', '--scale', 'smoke', '--json'], app)) as {
+      runDir: string;
+      curves: { optimizer: string; meanGap: number[] }[];
+    };
     const runDir = path.resolve(app, result.runDir);
     expect(runDir.startsWith(app)).toBe(true);
     expect(existsSync(path.join(runDir, 'summary.md'))).toBe(true);

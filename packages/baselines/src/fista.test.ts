@@ -76,7 +76,9 @@ describe('fista', () => {
 
   it('validates its options', () => {
     expect(new Fista().options).toEqual({ stepScale: 1 });
-    expect(() => new Fista({ step: 1 })).toThrow(expect.objectContaining({ message: "Unknown option 'step' for optimizer 'fista'.", hint: 'Known options: stepScale.' }));
+    expect(() => new Fista({ step: 1 })).toThrow(
+      expect.objectContaining({ message: "Unknown option 'step' for optimizer 'fista'.", hint: 'Known options: stepScale.' }),
+    );
     expect(() => new Fista({ stepScale: 0 })).toThrow(/Option 'stepScale' of optimizer 'fista' must be a finite number > 0, got 0/);
   });
 });

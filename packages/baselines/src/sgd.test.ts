@@ -14,7 +14,10 @@ describe('sgd', () => {
   it('steps by 1/L per instance by default, by lr when given, divided by √(k+1) with decay', () => {
     const batch = lasso.toBatch(toyLasso(2, 5, 6, 2, 5));
     const L = batch.L.dataSync();
-    const x0 = tf.tensor2d([[0.3, 0, -0.2, 0.1, 0, 0.5], [0, 0.4, 0, -0.1, 0.2, 0]]);
+    const x0 = tf.tensor2d([
+      [0.3, 0, -0.2, 0.1, 0, 0.5],
+      [0, 0.4, 0, -0.1, 0.2, 0],
+    ]);
     const g = lasso.subgradient(batch, x0).dataSync();
     const x0v = x0.dataSync();
     const cases = [

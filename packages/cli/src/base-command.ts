@@ -3,17 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Flags, Errors } from '@oclif/core';
-import {
-  engineMemoryError,
-  bootPlatform,
-  isL2oError,
-  parseEngineRequest,
-  stderrLogger,
-  silentLogger,
-  UsageError,
-  TOKENS,
-  type Platform,
-} from '@l2o/core';
+import { engineMemoryError, bootPlatform, isL2oError, parseEngineRequest, stderrLogger, silentLogger, UsageError, TOKENS, type Platform } from '@l2o/core';
 import { registerReport } from '@l2o/report';
 import { defaultStoreLocation, storeWriter } from '@l2o/store';
 
@@ -98,19 +88,22 @@ export abstract class L2oCommand extends Command {
     this.quietMode = flags.quiet;
     const store = 'store' in flags ? (flags.store ?? defaultStoreLocation()) : 'off';
     const versions = { '@l2o/cli': this.config.version };
-    return bootPlatform({
-      backend: parseEngineRequest(flags.backend),
-      searchFrom: [process.cwd(), CLI_ROOT],
-      pluginPaths: [...configPlugins(), ...(flags.plugin ?? [])],
-      // Quiet and JSON modes keep warnings, on stderr (stdout stays the result).
-      logger: this.quietMode || this.jsonMode ? { info: silentLogger.info, warn: stderrLogger.warn } : stderrLogger,
-      ...extra,
-    }, {
-      register: (container) => {
-        registerReport(container); // run directories get @l2o/report's plot and summary.md
-        if (store !== 'off') container.register(TOKENS.RunStore, { useValue: storeWriter(store, { versions, gitCommit: gitCommit() }) });
+    return bootPlatform(
+      {
+        backend: parseEngineRequest(flags.backend),
+        searchFrom: [process.cwd(), CLI_ROOT],
+        pluginPaths: [...configPlugins(), ...(flags.plugin ?? [])],
+        // Quiet and JSON modes keep warnings, on stderr (stdout stays the result).
+        logger: this.quietMode || this.jsonMode ? { info: silentLogger.info, warn: stderrLogger.warn } : stderrLogger,
+        ...extra,
       },
-    });
+      {
+        register: (container) => {
+          registerReport(container); // run directories get @l2o/report's plot and summary.md
+          if (store !== 'off') container.register(TOKENS.RunStore, { useValue: storeWriter(store, { versions, gitCommit: gitCommit() }) });
+        },
+      },
+    );
   }
 
   /** Human-readable progress and notes go to stderr, so stdout stays the result. */
@@ -131,7 +124,12 @@ export abstract class L2oCommand extends Command {
       code = err.exitCode;
     } else if (err instanceof Errors.CLIError || err.oclif) {
       // Flag parsing: oclif's message can span lines ("See more help with --help").
-      line = err.message.split('\n').filter((l) => l.trim() && !/See more help/.test(l)).join(' ').replace(/\s+/g, ' ').trim();
+      line = err.message
+        .split('\n')
+        .filter((l) => l.trim() && !/See more help/.test(l))
+        .join(' ')
+        .replace(/\s+/g, ' ')
+        .trim();
       code = 2;
     } else {
       line = `${err.message.split('\n')[0]} (unexpected; rerun with L2O_DEBUG=1 for details)`;

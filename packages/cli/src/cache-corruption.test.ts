@@ -44,7 +44,9 @@ describe('a corrupt cached F* is rebuilt, not used or fatal', () => {
     // Warnings go to stderr in human mode (--json and --quiet silence the log).
     const second = runCli(run);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stderr).toMatch(/^warning: cached test set .* is unreadable \(f_star\.npy holds a non-finite value \(NaN\) at index 1\); building it again$/m);
+    expect(second.stderr).toMatch(
+      /^warning: cached test set .* is unreadable \(f_star\.npy holds a non-finite value \(NaN\) at index 1\); building it again$/m,
+    );
     expect(second.stdout).not.toMatch(/NaN/);
 
     const bytes = readFileSync(theFStarFile());

@@ -67,8 +67,21 @@ describe('l2o CLI', () => {
 
   it('runs FISTA on synthetic LASSO and writes a run directory', () => {
     const r = runCli([
-      'run', '--optimizer', 'fista', '--problem', 'lasso', '--dataset', 'synthetic', '--scale', 'smoke',
-      '--iterations', '60', '--cache-dir', dirs.cache, '--runs-dir', dirs.runs,
+      'run',
+      '--optimizer',
+      'fista',
+      '--problem',
+      'lasso',
+      '--dataset',
+      'synthetic',
+      '--scale',
+      'smoke',
+      '--iterations',
+      '60',
+      '--cache-dir',
+      dirs.cache,
+      '--runs-dir',
+      dirs.runs,
     ]);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
@@ -85,8 +98,20 @@ describe('l2o CLI', () => {
 
     // --json prints the machine-readable result; the second run reuses the cached test set.
     const json = runCli([
-      'run', '--optimizer', 'ista', '--problem', 'lasso', '--scale', 'smoke', '--iterations', '60', '--json',
-      '--cache-dir', dirs.cache, '--runs-dir', dirs.runs,
+      'run',
+      '--optimizer',
+      'ista',
+      '--problem',
+      'lasso',
+      '--scale',
+      'smoke',
+      '--iterations',
+      '60',
+      '--json',
+      '--cache-dir',
+      dirs.cache,
+      '--runs-dir',
+      dirs.runs,
     ]);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as { summary: { optimizers: { label: string; finalGap: number }[] }; runDir: string };
@@ -98,7 +123,20 @@ describe('l2o CLI', () => {
 
   it.each(['lasso', 'logistic-l1'])('runs every baseline on synthetic %s with --json', (problem) => {
     for (const optimizer of ['sgd', 'adam', 'ista', 'fista']) {
-      const r = runCli(['run', '--optimizer', optimizer, '--problem', problem, '--scale', 'smoke', '--json', '--cache-dir', dirs.cache, '--runs-dir', dirs.runs]);
+      const r = runCli([
+        'run',
+        '--optimizer',
+        optimizer,
+        '--problem',
+        problem,
+        '--scale',
+        'smoke',
+        '--json',
+        '--cache-dir',
+        dirs.cache,
+        '--runs-dir',
+        dirs.runs,
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const { summary } = JSON.parse(r.stdout) as { summary: { optimizers: { label: string; finalGap: number; finalF: number }[] } };
       expect(summary.optimizers[0]!.label).toBe(optimizer);

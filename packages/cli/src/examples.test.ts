@@ -35,7 +35,17 @@ beforeAll(() => {
   // A resumable checkpoint, as an interrupted `l2o train --model gru … --out gru.json` leaves.
   ok(['train', '--model', 'gru', '--problem', 'lasso', '--scale', 'smoke', '--out', 'gru.json']);
   const final = JSON.parse(readFileSync(path.join(work, 'gru.json'), 'utf8')) as Record<string, unknown> & { meta: { training: Record<string, unknown> } };
-  const training = { nextStep: 1, learningRate: 0.01, metaOptimizer: [], rng: { s: [1, 2, 3, 4], spare: null }, best: null, history: [], validation: [], seconds: 0, options: final.meta.training };
+  const training = {
+    nextStep: 1,
+    learningRate: 0.01,
+    metaOptimizer: [],
+    rng: { s: [1, 2, 3, 4], spare: null },
+    best: null,
+    history: [],
+    validation: [],
+    seconds: 0,
+    options: final.meta.training,
+  };
   writeFileSync(path.join(work, 'gru.json.resume'), JSON.stringify({ ...final, training }));
   ok(['experiment', 'run', 'experiments/paper/fig1.yaml', '--scale', 'smoke', '--runs-dir', 'runs']);
   const [fig1] = readdirSync(path.join(work, 'runs'));
@@ -47,14 +57,29 @@ beforeAll(() => {
 
 /** Splits a command line as a shell would for these examples: quotes, and a few placeholders. */
 function words(line: string): string[] {
-  const placeholders: Record<string, string> = { 'runs/<run>': 'runs/20261128-120000-fig1', 'runs/<run-a>': 'runs/20261128-120000-fig1', 'runs/<run-b>': 'runs/20261128-130000-fig2', '<name>': 'my-plugin', '<id>': '20261128-120000-fig1' };
+  const placeholders: Record<string, string> = {
+    'runs/<run>': 'runs/20261128-120000-fig1',
+    'runs/<run-a>': 'runs/20261128-120000-fig1',
+    'runs/<run-b>': 'runs/20261128-130000-fig2',
+    '<name>': 'my-plugin',
+    '<id>': '20261128-120000-fig1',
+  };
   const out = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
-  return out.map((w) => placeholders[w] ?? w).flatMap((w) => {
-    if (!w.includes('*')) return [w];
-    const dir = path.dirname(w);
-    const re = new RegExp(`^${path.basename(w).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-    return readdirSync(path.join(work, dir)).filter((f) => re.test(f)).map((f) => path.join(dir, f));
-  });
+  return out
+    .map((w) => placeholders[w] ?? w)
+    .flatMap((w) => {
+      if (!w.includes('*')) return [w];
+      const dir = path.dirname(w);
+      const re = new RegExp(
+        `^${path
+          .basename(w)
+          .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')}$`,
+      );
+      return readdirSync(path.join(work, dir))
+        .filter((f) => re.test(f))
+        .map((f) => path.join(dir, f));
+    });
 }
 
 /** The l2o invocations of a shell line: after env assignments, split at pipes and &&, comments dropped. */
@@ -106,7 +131,11 @@ describe('every l2o line of the README runs', () => {
 });
 
 describe('the -o examples in flag help are accepted', () => {
-  const shown = config.commands.flatMap((c) => Object.values(c.flags).filter((f) => f.name === 'option').flatMap((f) => [...`${f.summary ?? ''} ${f.description ?? ''}`.matchAll(/([a-z][\w-]*)\.([\w.]+)=([^\s,)]+)/g)]));
+  const shown = config.commands.flatMap((c) =>
+    Object.values(c.flags)
+      .filter((f) => f.name === 'option')
+      .flatMap((f) => [...`${f.summary ?? ''} ${f.description ?? ''}`.matchAll(/([a-z][\w-]*)\.([\w.]+)=([^\s,)]+)/g)]),
+  );
   it('finds them', () => expect(shown.length).toBeGreaterThan(0));
   it.each(shown.map((m) => m[0].replace(/\.$/, '')))('-o %s', (option) => {
     const id = option.split('.')[0]!;

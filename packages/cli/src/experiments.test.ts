@@ -47,11 +47,20 @@ describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experim
     const { runDir, summary } = JSON.parse(r.stdout) as { runDir: string; summary: { optimizers: { label: string; kind: string }[]; iterations: number } };
     const files = readdirSync(runDir, { recursive: true }).map(String);
     const labels = summary.optimizers.map((o) => o.label);
-    const expected = ['config.json', 'summary.json', 'summary.md', 'convergence.svg', 'convergence.png', ...labels.flatMap((l) => [`metrics/${l}.csv`, `metrics/${l}.json`])];
+    const expected = [
+      'config.json',
+      'summary.json',
+      'summary.md',
+      'convergence.svg',
+      'convergence.png',
+      ...labels.flatMap((l) => [`metrics/${l}.csv`, `metrics/${l}.json`]),
+    ];
     expect(files).toEqual(expect.arrayContaining(expected));
     for (const o of summary.optimizers.filter((x) => x.kind === 'learned')) expect(files).toContain(`checkpoints/${o.label}.json`);
     for (const label of labels) {
-      const csv = readFileSync(path.join(runDir, `metrics/${label}.csv`), 'utf8').trim().split('\n');
+      const csv = readFileSync(path.join(runDir, `metrics/${label}.csv`), 'utf8')
+        .trim()
+        .split('\n');
       expect(csv[0]).toBe('iteration,mean_f,mean_rel_gap');
       expect(csv).toHaveLength(summary.iterations + 2);
       expect(csv.slice(1).every((row) => row.split(',').length === 3)).toBe(true);
@@ -78,8 +87,16 @@ describe('experiment specs', () => {
   it.each([
     ['unknown key', `${base}optimizers:\n  - { id: fista, colour: red }\n`, /.yaml:5: optimizers\[0\]\.colour: unknown key 'colour'\./],
     ['wrong type', `${base}optimizers:\n  - { id: fista }\nseed: one\n`, /.yaml:6: seed: expected integer\./],
-    ['unknown plugin id', `${base}optimizers:\n  - { id: fista }\n  - { id: gru-mah }\n`, /.yaml:6: optimizers\[1\]\.id: Unknown optimizer or model 'gru-mah'\. Did you mean 'gru-mha'\?/],
-    ['dataset not serving the problem', 'name: bad\nproblem: { id: lasso }\ntest: { dataset: ionosphere }\noptimizers:\n  - { id: fista }\n', /.yaml:3: test\.dataset: dataset 'ionosphere' does not serve problem 'lasso'\./],
+    [
+      'unknown plugin id',
+      `${base}optimizers:\n  - { id: fista }\n  - { id: gru-mah }\n`,
+      /.yaml:6: optimizers\[1\]\.id: Unknown optimizer or model 'gru-mah'\. Did you mean 'gru-mha'\?/,
+    ],
+    [
+      'dataset not serving the problem',
+      'name: bad\nproblem: { id: lasso }\ntest: { dataset: ionosphere }\noptimizers:\n  - { id: fista }\n',
+      /.yaml:3: test\.dataset: dataset 'ionosphere' does not serve problem 'lasso'\./,
+    ],
     ['missing key', 'name: bad\nproblem: { id: lasso }\noptimizers:\n  - { id: fista }\n', /.yaml:1: \(top level\): missing key 'test'\./],
   ])('rejects a spec with %s, naming file, path and expectation', (_case, yaml, message) => {
     const r = bad(_case.replace(/ /g, '-'), yaml.replace('name: bad', 'name: bad'));

@@ -19,13 +19,22 @@ export function curvesTable(curves: readonly Pick<EvaluationCurve, 'optimizer' |
     rows.push(['', ...ks.map((k) => `gap ${formatGap(c.meanGap[k]!)}`)]);
   }
   const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [fmt(head), ...rows.map(fmt)].join('\n');
 }
 
 /** What a comparison would do (`--dry-run`): the test set, each optimizer, where the run goes. */
 export function planText(plan: ComparisonPlan): string {
-  const weights = { checkpoint: 'from the given checkpoint', cached: 'reuses the cached checkpoint', resume: 'continues an interrupted training', train: 'trains' };
+  const weights = {
+    checkpoint: 'from the given checkpoint',
+    cached: 'reuses the cached checkpoint',
+    resume: 'continues an interrupted training',
+    train: 'trains',
+  };
   const t = plan.training;
   return [
     `dry run of ${plan.name} (scale ${plan.scale}, seed ${plan.seed}): every id, option, input and output checked; nothing was run.`,

@@ -1,1 +1,1 @@
-export { L2oCommand, parsePluginOptions } from "./base-command.js";
+export { L2oCommand, parsePluginOptions } from './base-command.js';

@@ -14,7 +14,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  * Starts the real binary, sends `signal` once stderr matches `when` (or after `when` ms), and
  * waits for the exit.
  */
-async function interrupt(args: string[], when: RegExp | number, signal: 'SIGINT' | 'SIGTERM'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function interrupt(
+  args: string[],
+  when: RegExp | number,
+  signal: 'SIGINT' | 'SIGTERM',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
@@ -39,7 +43,25 @@ describe('every phase stops on SIGINT and SIGTERM, writes nothing partial, exits
   it('while F* of the test set is being solved (SIGINT → 130; no run, no cached test set)', async () => {
     const cache = path.join(dir, 'cache-fstar');
     const runs = path.join(dir, 'runs-fstar');
-    const args = ['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'toy', '--test-count', '8192', '--iterations', '10', '--seed', '99', '--cache-dir', cache, '--runs-dir', runs];
+    const args = [
+      'run',
+      '--optimizer',
+      'fista',
+      '--problem',
+      'lasso',
+      '--scale',
+      'toy',
+      '--test-count',
+      '8192',
+      '--iterations',
+      '10',
+      '--seed',
+      '99',
+      '--cache-dir',
+      cache,
+      '--runs-dir',
+      runs,
+    ];
     const started = Date.now();
     const r = await interrupt(args, /F\* \(reference solver\)/, 'SIGINT');
     expect(r.code, r.stderr).toBe(130);
@@ -52,7 +74,23 @@ describe('every phase stops on SIGINT and SIGTERM, writes nothing partial, exits
 
   it('while optimizers are evaluated (SIGTERM → 143; no run written), with --json errors on stdout', async () => {
     const runs = path.join(dir, 'runs-eval');
-    const args = ['run', '--optimizer', 'ista', '--problem', 'lasso', '--scale', 'smoke', '--test-count', '64', '--iterations', '30000', '--cache-dir', path.join(dir, 'cache-eval'), '--runs-dir', runs];
+    const args = [
+      'run',
+      '--optimizer',
+      'ista',
+      '--problem',
+      'lasso',
+      '--scale',
+      'smoke',
+      '--test-count',
+      '64',
+      '--iterations',
+      '30000',
+      '--cache-dir',
+      path.join(dir, 'cache-eval'),
+      '--runs-dir',
+      runs,
+    ];
     const r = await interrupt(args, /evaluate ista: \d+\/64/, 'SIGTERM');
     expect(r.code, r.stderr).toBe(143);
     expect(r.stderr).toMatch(/Interrupted by SIGTERM/);
@@ -80,10 +118,28 @@ describe('every phase stops on SIGINT and SIGTERM, writes nothing partial, exits
   it('l2o run interrupted while training keeps the training state; the same command continues it', async () => {
     const cache = path.join(dir, 'cache-train');
     const runs = path.join(dir, 'runs-train');
-    const args = ['run', '--model', 'lstm', '--problem', 'lasso', '--scale', 'smoke', '--steps', '40', '--against', 'none', '--cache-dir', cache, '--runs-dir', runs];
+    const args = [
+      'run',
+      '--model',
+      'lstm',
+      '--problem',
+      'lasso',
+      '--scale',
+      'smoke',
+      '--steps',
+      '40',
+      '--against',
+      'none',
+      '--cache-dir',
+      cache,
+      '--runs-dir',
+      runs,
+    ];
     const r = await interrupt(args, /train lstm: \d+\/40/, 'SIGINT');
     expect(r.code, r.stderr).toBe(130);
-    expect(r.stderr).toMatch(/while training 'lstm' \(\d+ of 40 global steps done\); no run was written\. Its training state is saved: run the same command again to continue it\./);
+    expect(r.stderr).toMatch(
+      /while training 'lstm' \(\d+ of 40 global steps done\); no run was written\. Its training state is saved: run the same command again to continue it\./,
+    );
     expect(listed(runs)).toEqual([]);
     const resumeFiles = listed(path.join(cache, 'checkpoints')).filter((f) => f.endsWith('.resume'));
     expect(resumeFiles).toHaveLength(1);

@@ -53,11 +53,31 @@ describe('a bad plugin option', () => {
   const run = (args: string[]) => runCli(['run', '--scale', 'smoke', '--cache-dir', path.join(tmp, 'cache'), '--runs-dir', path.join(tmp, 'runs'), ...args]);
 
   it.each([
-    ['optimizer', ['--optimizer', 'adam', '-o', 'adam.lrr=0.1', '--problem', 'lasso', '--dry-run'], /Unknown option 'lrr' for optimizer 'adam'\. Did you mean 'lr'\? Known options: lr, beta1, beta2, eps\./],
-    ['model', ['--model', 'gru-mha', '-o', 'gru-mha.attention.hedas=2', '--problem', 'lasso', '--dry-run'], /Unknown option 'attention\.hedas' for model 'gru-mha'\. Did you mean 'attention\.heads'\?/],
-    ['problem', ['--optimizer', 'ista', '-o', 'logistic-l1.lipshitz=paper', '--problem', 'logistic-l1', '--dry-run'], /Unknown option 'lipshitz' for problem 'logistic-l1'\. Did you mean 'lipschitz'\?/],
-    ['dataset', ['--optimizer', 'ista', '-o', 'synthetic.preest=toy', '--problem', 'lasso'], /Unknown option 'preest' for dataset 'synthetic'\. Did you mean 'preset'\? Known options: preset, m, n, s, lambda, sharedA\./],
-    ['dataset value', ['--optimizer', 'ista', '-o', 'synthetic.preset=tyo', '--problem', 'lasso'], /Option 'preset' of dataset 'synthetic' must be one of 'paper', 'toy', got "tyo"\. Did you mean 'toy'\?/],
+    [
+      'optimizer',
+      ['--optimizer', 'adam', '-o', 'adam.lrr=0.1', '--problem', 'lasso', '--dry-run'],
+      /Unknown option 'lrr' for optimizer 'adam'\. Did you mean 'lr'\? Known options: lr, beta1, beta2, eps\./,
+    ],
+    [
+      'model',
+      ['--model', 'gru-mha', '-o', 'gru-mha.attention.hedas=2', '--problem', 'lasso', '--dry-run'],
+      /Unknown option 'attention\.hedas' for model 'gru-mha'\. Did you mean 'attention\.heads'\?/,
+    ],
+    [
+      'problem',
+      ['--optimizer', 'ista', '-o', 'logistic-l1.lipshitz=paper', '--problem', 'logistic-l1', '--dry-run'],
+      /Unknown option 'lipshitz' for problem 'logistic-l1'\. Did you mean 'lipschitz'\?/,
+    ],
+    [
+      'dataset',
+      ['--optimizer', 'ista', '-o', 'synthetic.preest=toy', '--problem', 'lasso'],
+      /Unknown option 'preest' for dataset 'synthetic'\. Did you mean 'preset'\? Known options: preset, m, n, s, lambda, sharedA\./,
+    ],
+    [
+      'dataset value',
+      ['--optimizer', 'ista', '-o', 'synthetic.preset=tyo', '--problem', 'lasso'],
+      /Option 'preset' of dataset 'synthetic' must be one of 'paper', 'toy', got "tyo"\. Did you mean 'toy'\?/,
+    ],
   ])('on a %s exits 2 naming it, with a did-you-mean', (_kind, args, message) => {
     const r = run(args as string[]);
     expect(r.code, r.stderr).toBe(2);

@@ -24,11 +24,29 @@ describe('third-party plugins', () => {
     const minGru = (JSON.parse(models.stdout) as { id: string; parameters: number; package: string }[]).find((m) => m.id === 'min-gru');
     // lift 2→16, gate and candidate 16→16, PA heads 16→16→(1, 1)
     expect(minGru).toMatchObject({ parameters: 2 * 16 + 16 + 2 * (16 * 16 + 16) + (16 * 16 + 16) + 2 * 17, package: 'l2o-plugin-mingru' });
-    const run = runCli(['run', '--plugin', example, '--model', 'min-gru', '--problem', 'lasso', '--scale', 'smoke', '--json',
-      '--runs-dir', path.join(temp, 'runs'), '--cache-dir', path.join(temp, 'cache')]);
+    const run = runCli([
+      'run',
+      '--plugin',
+      example,
+      '--model',
+      'min-gru',
+      '--problem',
+      'lasso',
+      '--scale',
+      'smoke',
+      '--json',
+      '--runs-dir',
+      path.join(temp, 'runs'),
+      '--cache-dir',
+      path.join(temp, 'cache'),
+    ]);
     expect(run.code).toBe(0);
     const summary = (JSON.parse(run.stdout) as { summary: { optimizers: { label: string; kind: string; finalGap: number }[] } }).summary;
-    expect(summary.optimizers.map((o) => [o.label, o.kind])).toEqual([['min-gru', 'learned'], ['ista', 'baseline'], ['fista', 'baseline']]);
+    expect(summary.optimizers.map((o) => [o.label, o.kind])).toEqual([
+      ['min-gru', 'learned'],
+      ['ista', 'baseline'],
+      ['fista', 'baseline'],
+    ]);
     expect(Number.isFinite(summary.optimizers[0]!.finalGap)).toBe(true);
   });
 

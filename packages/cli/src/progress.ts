@@ -12,7 +12,10 @@ export class ComparisonProgress {
   private current = '';
   private lastLine = 0;
 
-  constructor(private readonly enabled: boolean, private readonly tty = Boolean(process.stderr.isTTY)) {}
+  constructor(
+    private readonly enabled: boolean,
+    private readonly tty = Boolean(process.stderr.isTTY),
+  ) {}
 
   handle(e: ComparisonEvent): void {
     if (!this.enabled) return;

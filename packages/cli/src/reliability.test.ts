@@ -35,7 +35,11 @@ describe('output locations are checked before any work (exit 2, nothing trained 
     const empty = runCli([...smokeRun, '--runs-dir', ''], { cwd: at('a-folder') });
     expectError(empty, 2, /--runs-dir is empty/);
     expect(readdirSync(at('a-folder'))).toEqual([]);
-    expectError(runCli(['export', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache, '--out', at('a-folder')]), 2, /--out .*a-folder already exists/);
+    expectError(
+      runCli(['export', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache, '--out', at('a-folder')]),
+      2,
+      /--out .*a-folder already exists/,
+    );
     expectError(
       runCli(['experiment', 'run', 'experiments/paper/fig1.yaml', '--scale', 'smoke', '--cache-dir', cache, '--runs-dir', at('a-file', 'runs')]),
       2,
@@ -56,7 +60,10 @@ describe('output locations are checked before any work (exit 2, nothing trained 
     expectError(train, 2, /--out .*x\.json cannot be created: .*locked is not writable/);
     const run = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', locked], { ...asUser, env, cwd: home });
     expectError(run, 2, /--runs-dir .*locked is not writable/);
-    const cacheRun = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', locked, '--runs-dir', path.join(home, 'runs')], { ...asUser, env, cwd: home });
+    const cacheRun = runCli(
+      ['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', locked, '--runs-dir', path.join(home, 'runs')],
+      { ...asUser, env, cwd: home },
+    );
     expectError(cacheRun, 2, /cache folder .*locked is not writable/);
   });
 
@@ -76,7 +83,24 @@ describe('output locations are checked before any work (exit 2, nothing trained 
 describe('wrong numbers never come out with exit 0', () => {
   it('one diverging optimizer is recorded as diverged; the others are kept', () => {
     const runs = at('diverged-runs');
-    const r = runCli(['run', '--optimizer', 'fista', '--optimizer', 'adam', '-o', 'adam.lr=1e30', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache, '--runs-dir', runs, '--json']);
+    const r = runCli([
+      'run',
+      '--optimizer',
+      'fista',
+      '--optimizer',
+      'adam',
+      '-o',
+      'adam.lr=1e30',
+      '--problem',
+      'lasso',
+      '--scale',
+      'smoke',
+      '--cache-dir',
+      cache,
+      '--runs-dir',
+      runs,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { summary: { optimizers: { label: string; divergedAt: number | null; finalGap: number }[] } };
     const [fista, adam] = out.summary.optimizers;
@@ -91,7 +115,21 @@ describe('wrong numbers never come out with exit 0', () => {
   it('an edited checkpoint is refused; one trained on another problem gets a warning', () => {
     const file = at('logistic-lstm.json');
     expect(runCli(['train', '--model', 'lstm', '--problem', 'logistic-l1', '--scale', 'smoke', '--steps', '2', '--out', file]).code).toBe(0);
-    const common = ['run', '--model', 'lstm', '--checkpoint', file, '--against', 'none', '--scale', 'smoke', '--cache-dir', cache, '--runs-dir', at('ck-problem-runs')];
+    const common = [
+      'run',
+      '--model',
+      'lstm',
+      '--checkpoint',
+      file,
+      '--against',
+      'none',
+      '--scale',
+      'smoke',
+      '--cache-dir',
+      cache,
+      '--runs-dir',
+      at('ck-problem-runs'),
+    ];
     const other = runCli([...common, '--problem', 'lasso']);
     expect(other.code, other.stderr).toBe(0);
     expect(other.stderr).toMatch(/^warning: .*logistic-l1.*lasso/m);
@@ -104,7 +142,23 @@ describe('wrong numbers never come out with exit 0', () => {
 
   it('a truncated cached checkpoint is a cache miss with a warning: trained again', () => {
     const own = at('cache-ck');
-    const args = ['run', '--model', 'lstm', '--against', 'none', '--problem', 'lasso', '--scale', 'smoke', '--steps', '2', '--cache-dir', own, '--runs-dir', at('cache-ck-runs')];
+    const args = [
+      'run',
+      '--model',
+      'lstm',
+      '--against',
+      'none',
+      '--problem',
+      'lasso',
+      '--scale',
+      'smoke',
+      '--steps',
+      '2',
+      '--cache-dir',
+      own,
+      '--runs-dir',
+      at('cache-ck-runs'),
+    ];
     expect(runCli(args).code).toBe(0);
     const [name] = readdirSync(path.join(own, 'checkpoints'));
     const cached = path.join(own, 'checkpoints', name!);
@@ -117,7 +171,21 @@ describe('wrong numbers never come out with exit 0', () => {
 
   it('--checkpoint is checked before the test set and F* are built', () => {
     const fresh = at('fresh-cache');
-    const r = runCli(['run', '--model', 'lstm', '--checkpoint', at('missing.json'), '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', fresh, '--runs-dir', at('ck-runs')]);
+    const r = runCli([
+      'run',
+      '--model',
+      'lstm',
+      '--checkpoint',
+      at('missing.json'),
+      '--problem',
+      'lasso',
+      '--scale',
+      'smoke',
+      '--cache-dir',
+      fresh,
+      '--runs-dir',
+      at('ck-runs'),
+    ]);
     expectError(r, 1, /Checkpoint .*missing\.json does not exist/);
     expect(existsSync(path.join(fresh, 'testsets'))).toBe(false);
   });
@@ -125,19 +193,40 @@ describe('wrong numbers never come out with exit 0', () => {
 
 describe('exit codes: 2 for bad usage, with JSON errors in --json mode', () => {
   it('bad model options, training options and worker counts exit 2', () => {
-    expectError(runCli(['run', '--model', 'gru-mha', '-o', 'gru-mha.attention.heads=3', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache]), 2, /'attention\.heads' of model 'gru-mha' must divide the hidden width 16, got 3\. Use one of 1, 2, 4, 8, 16\./);
+    expectError(
+      runCli(['run', '--model', 'gru-mha', '-o', 'gru-mha.attention.heads=3', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache]),
+      2,
+      /'attention\.heads' of model 'gru-mha' must divide the hidden width 16, got 3\. Use one of 1, 2, 4, 8, 16\./,
+    );
     expectError(runCli([...smokeTrain, '--unroll', '7', '--out', at('u.json')]), 2, /multiple of the unroll length \(7\)/);
     expectError(runCli([...smokeTrain, '--workers', '2', '--out', at('w.json')]), 2, /2 workers need at least 2 micro-batches/);
-    expectError(runCli(['run', '--model', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache]), 2, /'fista' is a hand-designed optimizer, not a learned one\. Use --optimizer fista\./);
+    expectError(
+      runCli(['run', '--model', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache]),
+      2,
+      /'fista' is a hand-designed optimizer, not a learned one\. Use --optimizer fista\./,
+    );
   });
 
   it('a YAML model option error names file:line and exits 2', () => {
     const spec = at('heads3.yaml');
     writeFileSync(
       spec,
-      ['name: heads3', 'problem: { id: lasso }', 'test: { dataset: synthetic }', 'optimizers:', '  - id: gru-mha', '    options:', '      attention: { heads: 3 }', ''].join('\n'),
+      [
+        'name: heads3',
+        'problem: { id: lasso }',
+        'test: { dataset: synthetic }',
+        'optimizers:',
+        '  - id: gru-mha',
+        '    options:',
+        '      attention: { heads: 3 }',
+        '',
+      ].join('\n'),
     );
-    expectError(runCli(['experiment', 'run', spec, '--scale', 'smoke', '--cache-dir', cache]), 2, new RegExp(`${spec}:7: optimizers\\[0\\]\\.options: .*must divide the hidden width 16, got 3`));
+    expectError(
+      runCli(['experiment', 'run', spec, '--scale', 'smoke', '--cache-dir', cache]),
+      2,
+      new RegExp(`${spec}:7: optimizers\\[0\\]\\.options: .*must divide the hidden width 16, got 3`),
+    );
     expectError(runCli(['experiment', 'run', at('a-folder'), '--scale', 'smoke']), 2, /a-folder is a folder/);
   });
 
@@ -169,7 +258,10 @@ describe('raw errors become one line naming the thing', () => {
   it('a plugin whose register() throws is named', () => {
     const plugin = at('boom-plugin');
     mkdirSync(plugin);
-    writeFileSync(path.join(plugin, 'package.json'), JSON.stringify({ name: 'l2o-plugin-boom', version: '1.0.0', type: 'module', l2o: { plugin: './plugin.js' } }));
+    writeFileSync(
+      path.join(plugin, 'package.json'),
+      JSON.stringify({ name: 'l2o-plugin-boom', version: '1.0.0', type: 'module', l2o: { plugin: './plugin.js' } }),
+    );
     writeFileSync(path.join(plugin, 'plugin.js'), "export function register() { throw new Error('boom'); }\n");
     const r = runCli(['models', '--plugin', plugin]);
     expect(r.stderr).toMatch(/l2o-plugin-boom failed in register\(\): boom/);
@@ -181,8 +273,25 @@ describe('raw errors become one line naming the thing', () => {
     expect(first.code, first.stderr).toBe(0);
     // A resumable checkpoint is written only on interruption; make one from the final one's shape.
     const checkpoint = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & { meta: { training: Record<string, unknown> } };
-    const resume = { ...checkpoint, training: { nextStep: 1, learningRate: 0.01, metaOptimizer: [], rng: { s: [1, 2, 3, 4], spare: null }, best: null, history: [], validation: [], seconds: 0, options: { ...checkpoint.meta.training, batchSize: 4 } } };
+    const resume = {
+      ...checkpoint,
+      training: {
+        nextStep: 1,
+        learningRate: 0.01,
+        metaOptimizer: [],
+        rng: { s: [1, 2, 3, 4], spare: null },
+        best: null,
+        history: [],
+        validation: [],
+        seconds: 0,
+        options: { ...checkpoint.meta.training, batchSize: 4 },
+      },
+    };
     writeFileSync(`${out}.resume`, JSON.stringify(resume));
-    expectError(runCli([...smokeTrain, '--steps', '4', '--out', out, '--resume', `${out}.resume`]), 2, /was trained with other options: batchSize \(saved 4, now 8\)/);
+    expectError(
+      runCli([...smokeTrain, '--steps', '4', '--out', out, '--resume', `${out}.resume`]),
+      2,
+      /was trained with other options: batchSize \(saved 4, now 8\)/,
+    );
   });
 });

@@ -41,7 +41,9 @@ describe('l2o runs (embedded store)', () => {
 
   it('l2o run stores its run; l2o runs list finds it (and --store off stores nothing)', () => {
     const store = path.join(temp, 'run-store');
-    const r = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', path.join(temp, 'stored-runs'), '--json'], { env: { ...env, L2O_STORE: store } });
+    const r = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', path.join(temp, 'stored-runs'), '--json'], {
+      env: { ...env, L2O_STORE: store },
+    });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { runDir: string; stored: { id: string; location: string } };
     expect(out.stored).toEqual({ id: path.basename(out.runDir), location: store });
@@ -60,7 +62,10 @@ describe('l2o runs (embedded store)', () => {
         expect(readFileSync(path.join(exported, f)).equals(readFileSync(path.join(out.runDir, f))), f).toBe(true);
       }
     }
-    const off = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', path.join(temp, 'stored-runs'), '--store', 'off', '--json'], { env });
+    const off = runCli(
+      ['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', path.join(temp, 'stored-runs'), '--store', 'off', '--json'],
+      { env },
+    );
     expect(JSON.parse(off.stdout).stored).toBeNull();
     expectOneLineError(runCli(['runs', 'list', '--store', 'off'], { env }).stderr, /The run store is off/);
   });

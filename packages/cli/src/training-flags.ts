@@ -7,7 +7,9 @@ export const trainingFlags = {
   steps: Flags.integer({ summary: 'Meta-training global steps (overrides the scale).' }),
   'batch-size': Flags.integer({ summary: 'Meta-training batch size (overrides the scale).' }),
   'micro-batch': Flags.integer({ summary: 'Instances per forward/backward pass, gradients accumulated (when the batch does not fit in memory).' }),
-  workers: Flags.integer({ summary: "Worker threads sharing each batch's micro-batches (data parallel, one core each; needs at least as many micro-batches)." }),
+  workers: Flags.integer({
+    summary: "Worker threads sharing each batch's micro-batches (data parallel, one core each; needs at least as many micro-batches).",
+  }),
 };
 
 /** The flags only `l2o train` has: the rest of the protocol. */
@@ -16,7 +18,10 @@ export const protocolFlags = {
   unroll: Flags.integer({ summary: 'Iterations per truncated-BPTT segment.' }),
   'learning-rate': Flags.string({ summary: 'Adam learning rate (1e-2 LASSO, 3e-3 logistic in the papers).' }),
   'validate-every': Flags.integer({ summary: 'Validate every N global steps.' }),
-  'on-nan': Flags.option({ options: ['stop', 'skip'] as const, summary: 'On a non-finite loss: stop, or skip the step (weights restored) and halve the learning rate.' })(),
+  'on-nan': Flags.option({
+    options: ['stop', 'skip'] as const,
+    summary: 'On a non-finite loss: stop, or skip the step (weights restored) and halve the learning rate.',
+  })(),
 };
 
 type TrainingFlagValues = { steps?: number; 'batch-size'?: number; 'micro-batch'?: number; workers?: number } & Partial<{

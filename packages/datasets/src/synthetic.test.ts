@@ -54,7 +54,9 @@ describe('synthetic', () => {
     await expect(draw('lasso', 1, { m: 0 })).rejects.toThrow(/Option 'm' of dataset 'synthetic' must be an integer ≥ 1, got 0\./);
     await expect(draw('lasso', 1, { lambda: -1 })).rejects.toThrow(/Option 'lambda' of dataset 'synthetic' must be a finite number ≥ 0, got -1\./);
     await expect(draw('lasso', 1, { size: 3 })).rejects.toThrow(/Unknown option 'size' for dataset 'synthetic'\./);
-    await expect(draw('lasso', 1, { preset: 'tyo' })).rejects.toThrow(/Option 'preset' of dataset 'synthetic' must be one of 'paper', 'toy', got "tyo"\. Did you mean 'toy'\?/);
+    await expect(draw('lasso', 1, { preset: 'tyo' })).rejects.toThrow(
+      /Option 'preset' of dataset 'synthetic' must be one of 'paper', 'toy', got "tyo"\. Did you mean 'toy'\?/,
+    );
     await expect(draw('quadratic', 1)).rejects.toThrow(/does not serve problem 'quadratic'/);
     await expect(draw('lasso', 1, {}, 0)).rejects.toThrow(/instance count 0 is not valid/);
     expect(() => createSyntheticDataset({ presets: 'toy' })).toThrow(/Unknown option 'presets' for dataset 'synthetic'\. Did you mean 'preset'\?/);

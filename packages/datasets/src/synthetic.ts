@@ -54,7 +54,11 @@ export interface SyntheticOptions {
 
 /** The options of the synthetic dataset (values may also come as text, e.g. m: '20'). */
 export const syntheticOptionFields: OptionFields<SyntheticOptions> = {
-  preset: enumOption<SyntheticPreset>('paper', ['paper', 'toy'], "sizes: 'paper' (LASSO 250×500, s 50; logistic-l1 1000×50, s 20) or 'toy' (20×40, s 5; 100×20, s 5)"),
+  preset: enumOption<SyntheticPreset>(
+    'paper',
+    ['paper', 'toy'],
+    "sizes: 'paper' (LASSO 250×500, s 50; logistic-l1 1000×50, s 20) or 'toy' (20×40, s 5; 100×20, s 5)",
+  ),
   m: intOption(undefined, 'rows of A (observations)', { min: 1, acceptStrings: true, defaultText: 'from preset' }),
   n: intOption(undefined, 'columns of A (coordinates of x)', { min: 1, acceptStrings: true, defaultText: 'from preset' }),
   s: intOption(undefined, 'non-zeros of x* (≤ n)', { min: 0, acceptStrings: true, defaultText: 'from preset' }),

@@ -47,4 +47,3 @@ export abstract class LearnedModel<S extends OptimizerState> implements LearnedO
     this.weights.dispose();
   }
 }
-

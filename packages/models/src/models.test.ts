@@ -166,7 +166,9 @@ describe('running', () => {
   });
 
   it('rejects unknown options with the known ones', () => {
-    expect(() => model('gru-mha', { attention: { axes: 'history' } })).toThrow(/Unknown option 'attention.axes' for model 'gru-mha'. Did you mean 'attention.axis'\?/);
+    expect(() => model('gru-mha', { attention: { axes: 'history' } })).toThrow(
+      /Unknown option 'attention.axes' for model 'gru-mha'. Did you mean 'attention.axis'\?/,
+    );
     expect(() => model('gru-mha', { attention: { heads: 3 } })).toThrow(/'attention.heads' of model 'gru-mha' must divide the hidden width 16, got 3/);
     expect(() => model('lstm', { hidden: 0 })).toThrow(/Option 'hidden' of model 'lstm' must be an integer ≥ 1/);
   });

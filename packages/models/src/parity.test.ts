@@ -108,7 +108,8 @@ const storeWeights = (store: WeightStore) => ({ names: store.names(), variables:
 
 afterAll(() => {
   if (!process.env.PARITY_REPORT) return;
-  for (const w of worst) console.log(`${w.label.padEnd(60)} max abs err ${w.err.toExponential(2)}  rel ${(w.err / (w.scale || 1)).toExponential(2)}  (bound ${w.rtol})`);
+  for (const w of worst)
+    console.log(`${w.label.padEnd(60)} max abs err ${w.err.toExponential(2)}  rel ${(w.err / (w.scale || 1)).toExponential(2)}  (bound ${w.rtol})`);
 });
 
 type RnnFixture = Case & { config: { inputSize: number; hidden: number; layers: number }; weights: SerializedWeights };

@@ -39,7 +39,17 @@ describe('lasso', () => {
   });
 
   it('floors L so that 1/L stays finite when A = 0', () => {
-    const set: InstanceSet = { problem: 'lasso', count: 2, m: 3, n: 4, lambda: 0.1, sharedA: false, A: new Float32Array(24), b: new Rng(1).normals(6), meta: {} };
+    const set: InstanceSet = {
+      problem: 'lasso',
+      count: 2,
+      m: 3,
+      n: 4,
+      lambda: 0.1,
+      sharedA: false,
+      A: new Float32Array(24),
+      b: new Rng(1).normals(6),
+      meta: {},
+    };
     const lasso = new Lasso();
     const batch = lasso.toBatch(set);
     const L = batch.L.dataSync();

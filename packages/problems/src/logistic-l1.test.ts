@@ -27,7 +27,17 @@ describe.each(ENGINES)('logistic-l1 on %s', (engine) => {
   it('keeps F and ∇f finite for logits of ±1e4', () => {
     const logistic = new LogisticL1();
     // Two samples a = ±1 with label 0, one feature: logits ±x.
-    const set: InstanceSet = { problem: 'logistic-l1', count: 1, m: 2, n: 1, lambda: 0.1, sharedA: false, A: Float32Array.from([1, -1]), b: Float32Array.from([0, 0]), meta: {} };
+    const set: InstanceSet = {
+      problem: 'logistic-l1',
+      count: 1,
+      m: 2,
+      n: 1,
+      lambda: 0.1,
+      sharedA: false,
+      A: Float32Array.from([1, -1]),
+      b: Float32Array.from([0, 0]),
+      meta: {},
+    };
     const batch = logistic.toBatch(set);
     for (const x of [1e4, -1e4]) {
       const [F, g] = tf.tidy(() => {

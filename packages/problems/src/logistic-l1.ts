@@ -4,7 +4,11 @@ import { L1Composite, MIN_LIPSCHITZ, applyA, applyAt, squaredSpectralNorm, valid
 export type LogisticLipschitz = 'tight' | 'paper';
 
 export const logisticL1OptionFields: OptionFields<{ lipschitz: LogisticLipschitz }> = {
-  lipschitz: enumOption<LogisticLipschitz>('tight', ['tight', 'paper'], "L: 'tight' ‖A‖₂²/(4m), or 'paper' ‖A‖₂ as the L2O-PA code (steps about 100× smaller at m = 1000)"),
+  lipschitz: enumOption<LogisticLipschitz>(
+    'tight',
+    ['tight', 'paper'],
+    "L: 'tight' ‖A‖₂²/(4m), or 'paper' ‖A‖₂ as the L2O-PA code (steps about 100× smaller at m = 1000)",
+  ),
 };
 
 /**
@@ -37,9 +41,7 @@ export class LogisticL1 extends L1Composite {
     const A = set.sharedA ? tf.tensor2d(set.A, [set.m, set.n]) : tf.tensor3d(set.A, [set.count, set.m, set.n]);
     const b = tf.tensor2d(set.b, [set.count, set.m]);
     const normSq = squaredSpectralNorm(A, set.count);
-    const L = tf.tidy(() =>
-      tf.maximum(this.options.lipschitz === 'tight' ? tf.div(normSq, 4 * set.m) : tf.sqrt(normSq), MIN_LIPSCHITZ),
-    ) as tf.Tensor1D;
+    const L = tf.tidy(() => tf.maximum(this.options.lipschitz === 'tight' ? tf.div(normSq, 4 * set.m) : tf.sqrt(normSq), MIN_LIPSCHITZ)) as tf.Tensor1D;
     normSq.dispose();
     return { problem: this.id, size: set.count, m: set.m, n: set.n, lambda: set.lambda, sharedA: set.sharedA, A, b, L };
   }

@@ -9,17 +9,20 @@ function firstNonFinite(a: Float32Array): number {
 export function validateComposite(problemId: string, set: InstanceSet): void {
   const where = `${problemId} instances${set.meta?.dataset ? ` from ${String(set.meta.dataset)}` : ''}`;
   if (set.problem !== problemId) throw new L2oError(`The instances are for '${set.problem}', not '${problemId}'.`);
-  for (const [name, v] of [['count', set.count], ['m', set.m], ['n', set.n]] as const) {
+  for (const [name, v] of [
+    ['count', set.count],
+    ['m', set.m],
+    ['n', set.n],
+  ] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new L2oError(`${where}: ${name} must be a positive integer, got ${v}.`);
   }
   if (!(set.lambda >= 0) || !Number.isFinite(set.lambda)) throw new L2oError(`${where}: λ must be a finite number ≥ 0, got ${set.lambda}.`);
   const aSize = (set.sharedA ? 1 : set.count) * set.m * set.n;
   if (set.A.length !== aSize) {
-    throw new L2oError(
-      `${where}: A has ${set.A.length} values, expected ${aSize} (${set.sharedA ? '' : `${set.count} × `}${set.m} × ${set.n}).`,
-    );
+    throw new L2oError(`${where}: A has ${set.A.length} values, expected ${aSize} (${set.sharedA ? '' : `${set.count} × `}${set.m} × ${set.n}).`);
   }
-  if (set.b.length !== set.count * set.m) throw new L2oError(`${where}: b has ${set.b.length} values, expected ${set.count * set.m} (${set.count} × ${set.m}).`);
+  if (set.b.length !== set.count * set.m)
+    throw new L2oError(`${where}: b has ${set.b.length} values, expected ${set.count * set.m} (${set.count} × ${set.m}).`);
   if (set.xTrue !== undefined && set.xTrue.length !== set.count * set.n) {
     throw new L2oError(`${where}: xTrue has ${set.xTrue.length} values, expected ${set.count * set.n} (${set.count} × ${set.n}).`);
   }

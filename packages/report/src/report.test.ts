@@ -97,7 +97,9 @@ describe('the Markdown summary', () => {
     const md = renderSummaryMarkdown(summaryOf('fig', curves));
     expect(md).toMatch(/^# fig$/m);
     expect(md).toContain('![convergence](convergence.png)');
-    expect(md).toMatch(new RegExp(`^\\| gru-mha \\| ${formatGap(curves[0]!.finalGap).replace('+', '\\+')} \\| .* \\| 1,266 \\| 2\\.5 min \\| 0\\.5 s \\|$`, 'm'));
+    expect(md).toMatch(
+      new RegExp(`^\\| gru-mha \\| ${formatGap(curves[0]!.finalGap).replace('+', '\\+')} \\| .* \\| 1,266 \\| 2\\.5 min \\| 0\\.5 s \\|$`, 'm'),
+    );
     expect(md).toMatch(/^\| ista \| diverged at k = 7 \|/m);
     expect(plotTitle(summaryOf('fig', curves))).toBe('fig: lasso, trained on synthetic, tested on synthetic (4 instances)');
     const baselinesOnly = summaryOf('fig', curves);

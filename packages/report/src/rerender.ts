@@ -13,7 +13,8 @@ export interface RunRecord {
 /** Reads a run directory's summary and per-optimizer curves. */
 export function readRun(dir: string): RunRecord {
   const summaryFile = path.join(dir, 'summary.json');
-  if (!existsSync(summaryFile)) throw new L2oError(`${dir} is not a run directory (no summary.json).`, 'Give a folder written by `l2o run` or `l2o experiment run`.');
+  if (!existsSync(summaryFile))
+    throw new L2oError(`${dir} is not a run directory (no summary.json).`, 'Give a folder written by `l2o run` or `l2o experiment run`.');
   const summary = readJsonFile<RunSummary>(summaryFile);
   const curves = summary.optimizers.map((o) => {
     const file = path.join(dir, 'metrics', `${o.label}.json`);
@@ -50,5 +51,9 @@ export function compareRuns(dirs: readonly string[]): { markdown: string; rows: 
 }
 
 export function listRunDirs(root: string): string[] {
-  return existsSync(root) ? readdirSync(root).map((d) => path.join(root, d)).filter((d) => existsSync(path.join(d, 'summary.json'))) : [];
+  return existsSync(root)
+    ? readdirSync(root)
+        .map((d) => path.join(root, d))
+        .filter((d) => existsSync(path.join(d, 'summary.json')))
+    : [];
 }

@@ -72,7 +72,16 @@ export async function openEmbedded(dir: string, waitMs = 0): Promise<Sql> {
   try {
     const { PGlite } = await import('@electric-sql/pglite');
     const db = await PGlite.create(path.join(dir, 'pgdata'));
-    const transaction: Sql['transaction'] = (fn) => db.transaction((tx) => fn(adapt(tx as unknown as Queryable, () => Promise.reject(new Error('nested transaction')), async () => {})));
+    const transaction: Sql['transaction'] = (fn) =>
+      db.transaction((tx) =>
+        fn(
+          adapt(
+            tx as unknown as Queryable,
+            () => Promise.reject(new Error('nested transaction')),
+            async () => {},
+          ),
+        ),
+      );
     return adapt(db as unknown as Queryable, transaction, async () => {
       try {
         await db.close();
@@ -94,7 +103,10 @@ export async function openServer(url: string): Promise<Sql> {
     await client.connect();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new L2oError(`Cannot reach the run store ${redact(url)}: ${err.code ?? err.message.split('\n')[0]}.`, 'Check the URL and that the PostgreSQL server runs and accepts connections from this machine.');
+    throw new L2oError(
+      `Cannot reach the run store ${redact(url)}: ${err.code ?? err.message.split('\n')[0]}.`,
+      'Check the URL and that the PostgreSQL server runs and accepts connections from this machine.',
+    );
   }
   // A server-side error on an idle connection must not crash the process.
   client.on('error', () => {});
@@ -102,7 +114,13 @@ export async function openServer(url: string): Promise<Sql> {
   const transaction: Sql['transaction'] = async (fn) => {
     await client.query('BEGIN');
     try {
-      const result = await fn(adapt(q, () => Promise.reject(new Error('nested transaction')), async () => {}));
+      const result = await fn(
+        adapt(
+          q,
+          () => Promise.reject(new Error('nested transaction')),
+          async () => {},
+        ),
+      );
       await client.query('COMMIT');
       return result;
     } catch (e) {

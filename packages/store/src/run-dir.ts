@@ -9,7 +9,8 @@ import type { RunRecord } from './run-store.js';
  */
 export function readRunDir(dir: string, versions: Record<string, string> = {}): RunRecord {
   const summaryFile = path.join(dir, 'summary.json');
-  if (!existsSync(summaryFile)) throw new L2oError(`${dir} is not a run directory (no summary.json).`, 'Give a folder written by `l2o run` or `l2o experiment run`.');
+  if (!existsSync(summaryFile))
+    throw new L2oError(`${dir} is not a run directory (no summary.json).`, 'Give a folder written by `l2o run` or `l2o experiment run`.');
   const summary = readJsonFile<RunSummary>(summaryFile);
   const spec = existsSync(path.join(dir, 'config.json')) ? readJsonFile<unknown>(path.join(dir, 'config.json')) : {};
   const curves = summary.optimizers.map((o) => {

@@ -14,7 +14,17 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 function curve(label: string, K: number, diverge = false): EvaluationCurve {
   const meanF = Array.from({ length: K + 1 }, (_, k) => (diverge && k >= 3 ? Number.POSITIVE_INFINITY : 1 / (k + 1)));
   const meanGap = meanF.map((f) => (Number.isFinite(f) ? f - 0.01 : Number.NaN));
-  return { optimizer: label, instances: 8, gapInstances: 7, meanF, meanGap, finalGap: meanGap[K]!, iterationsTo: { '0.01': null }, divergedAt: diverge ? 3 : null, seconds: 0.5 };
+  return {
+    optimizer: label,
+    instances: 8,
+    gapInstances: 7,
+    meanF,
+    meanGap,
+    finalGap: meanGap[K]!,
+    iterationsTo: { '0.01': null },
+    divergedAt: diverge ? 3 : null,
+    seconds: 0.5,
+  };
 }
 
 function run(id: string, over: Partial<RunSummary> = {}, model = 'gru-mha'): RunRecord {
@@ -31,14 +41,30 @@ function run(id: string, over: Partial<RunSummary> = {}, model = 'gru-mha'): Run
     engine: 'wasm',
     training: { globalSteps: 2 },
     optimizers: curves.map((c, i) => ({
-      label: c.optimizer, id: c.optimizer, kind: i === 0 ? 'learned' : 'baseline', options: {}, finalGap: c.finalGap, finalF: c.meanF.at(-1)!,
-      iterationsTo: c.iterationsTo, divergedAt: c.divergedAt, evaluationSeconds: 0.5, ...(i === 0 ? { parameters: 4594, trainingSeconds: 3 } : {}),
+      label: c.optimizer,
+      id: c.optimizer,
+      kind: i === 0 ? 'learned' : 'baseline',
+      options: {},
+      finalGap: c.finalGap,
+      finalF: c.meanF.at(-1)!,
+      iterationsTo: c.iterationsTo,
+      divergedAt: c.divergedAt,
+      evaluationSeconds: 0.5,
+      ...(i === 0 ? { parameters: 4594, trainingSeconds: 3 } : {}),
     })),
     createdAt: '2026-11-29T08:00:00.000Z',
     ...over,
   };
   const checkpoint = JSON.stringify({ format: 'l2o-checkpoint/1', modelId: model, config: { hidden: 16 }, parameterCount: 4594, weights: {} });
-  return { id, summary, spec: { name: summary.name }, curves, checkpoints: { [model]: checkpoint }, artifacts: { 'summary.md': '# run\n', 'convergence.png': new Uint8Array([137, 80, 78, 71]) }, versions: { '@l2o/core': '0.1.0' } };
+  return {
+    id,
+    summary,
+    spec: { name: summary.name },
+    curves,
+    checkpoints: { [model]: checkpoint },
+    artifacts: { 'summary.md': '# run\n', 'convergence.png': new Uint8Array([137, 80, 78, 71]) },
+    versions: { '@l2o/core': '0.1.0' },
+  };
 }
 
 const server = await startPostgres();
@@ -64,7 +90,9 @@ describe.each(backends)('run store: %s', (_name, location, available) => {
     const store = await openRunStore(where);
     try {
       expect(await store.saveRun(run('r1'))).toEqual({ id: 'r1', created: true });
-      expect(await store.saveRun(run('r2', { scale: 'toy', createdAt: '2026-11-29T09:00:00.000Z', testDataset: { id: 'bsds500', options: {} } }, 'lstm'))).toEqual({ id: 'r2', created: true });
+      expect(
+        await store.saveRun(run('r2', { scale: 'toy', createdAt: '2026-11-29T09:00:00.000Z', testDataset: { id: 'bsds500', options: {} } }, 'lstm')),
+      ).toEqual({ id: 'r2', created: true });
       // The same run again is stored once.
       expect(await store.saveRun(run('r1'))).toEqual({ id: 'r1', created: false });
       const all = await store.listRuns();
@@ -130,6 +158,8 @@ describe('run store: opening', () => {
     await store.sql.query('INSERT INTO l2o_schema (version, name) VALUES ($1, $2)', [MIGRATIONS.length + 1, 'from the future']);
     await store.close();
     await expect(openRunStore(dir)).rejects.toThrow(/has schema version 2, newer than this l2o knows \(1\)/);
-    await expect(openRunStore('postgres://nobody:secret@127.0.0.1:1/none')).rejects.toThrow(/^Cannot reach the run store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none: ECONNREFUSED\.$/);
+    await expect(openRunStore('postgres://nobody:secret@127.0.0.1:1/none')).rejects.toThrow(
+      /^Cannot reach the run store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none: ECONNREFUSED\.$/,
+    );
   });
 });

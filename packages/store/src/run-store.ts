@@ -55,10 +55,25 @@ export class SqlRunStore implements RunStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'complete', $19)
          ON CONFLICT (id) DO NOTHING RETURNING id`,
         [
-          run.id, s.name, stableStringify(run.spec), configHash(run.spec), s.problem.id, stableStringify(s.problem.options),
-          s.trainDataset.id, stableStringify(s.trainDataset.options), s.testDataset.id, stableStringify(s.testDataset.options),
-          s.testInstances, s.iterations, s.scale, s.seed, s.engine, stableStringify(s.training), stableStringify(run.versions),
-          run.gitCommit ?? null, s.createdAt,
+          run.id,
+          s.name,
+          stableStringify(run.spec),
+          configHash(run.spec),
+          s.problem.id,
+          stableStringify(s.problem.options),
+          s.trainDataset.id,
+          stableStringify(s.trainDataset.options),
+          s.testDataset.id,
+          stableStringify(s.testDataset.options),
+          s.testInstances,
+          s.iterations,
+          s.scale,
+          s.seed,
+          s.engine,
+          stableStringify(s.training),
+          stableStringify(run.versions),
+          run.gitCommit ?? null,
+          s.createdAt,
         ],
       );
       if (inserted.rows.length === 0) return { id: run.id, created: false };
@@ -68,18 +83,31 @@ export class SqlRunStore implements RunStore {
         if (checkpoint !== undefined) {
           checkpointSha = sha256(checkpoint);
           const parsed = JSON.parse(checkpoint) as { modelId: string; config: unknown };
-          await tx.query(
-            `INSERT INTO checkpoints (sha256, model_id, config_hash, content) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`,
-            [checkpointSha, parsed.modelId, configHash(parsed.config), bytes(checkpoint)],
-          );
+          await tx.query(`INSERT INTO checkpoints (sha256, model_id, config_hash, content) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`, [
+            checkpointSha,
+            parsed.modelId,
+            configHash(parsed.config),
+            bytes(checkpoint),
+          ]);
         }
         await tx.query(
           `INSERT INTO run_optimizers (run_id, label, optimizer_id, kind, options, checkpoint_sha256, final_gap, final_f,
              iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
           [
-            run.id, o.label, o.id, o.kind, stableStringify(o.options), checkpointSha, float(o.finalGap), float(o.finalF),
-            stableStringify(o.iterationsTo), o.divergedAt ?? null, o.parameters ?? null, o.trainingSeconds ?? null, o.evaluationSeconds,
+            run.id,
+            o.label,
+            o.id,
+            o.kind,
+            stableStringify(o.options),
+            checkpointSha,
+            float(o.finalGap),
+            float(o.finalF),
+            stableStringify(o.iterationsTo),
+            o.divergedAt ?? null,
+            o.parameters ?? null,
+            o.trainingSeconds ?? null,
+            o.evaluationSeconds,
           ],
         );
         const curve = run.curves.find((c) => c.optimizer === o.label);
@@ -102,7 +130,14 @@ export class SqlRunStore implements RunStore {
   /** Runs with their optimizers' final gaps, newest first. */
   async listRuns(filter: RunFilter = {}): Promise<RunListing[]> {
     const { rows } = await this.sql.query<{
-      id: string; name: string; problem: string; test_dataset: string; scale: string; seed: number; engine: string; created_at: Date | string;
+      id: string;
+      name: string;
+      problem: string;
+      test_dataset: string;
+      scale: string;
+      seed: number;
+      engine: string;
+      created_at: Date | string;
       optimizers: { label: string; id: string; kind: string; finalGap: number | string | null; divergedAt: number | null }[];
     }>(
       `SELECT r.id, r.name, r.problem, r.test_dataset, r.scale, r.seed, r.engine, r.created_at,
@@ -129,10 +164,12 @@ export class SqlRunStore implements RunStore {
       seed: r.seed,
       engine: r.engine,
       createdAt: new Date(r.created_at).toISOString(),
-      optimizers: (typeof r.optimizers === 'string' ? JSON.parse(r.optimizers) : r.optimizers).map((o: RunListing['optimizers'][number] & { finalGap: number | string | null }) => ({
-        ...o,
-        finalGap: o.finalGap === null ? null : Number(o.finalGap),
-      })),
+      optimizers: (typeof r.optimizers === 'string' ? JSON.parse(r.optimizers) : r.optimizers).map(
+        (o: RunListing['optimizers'][number] & { finalGap: number | string | null }) => ({
+          ...o,
+          finalGap: o.finalGap === null ? null : Number(o.finalGap),
+        }),
+      ),
     }));
   }
 
@@ -159,7 +196,10 @@ export class SqlRunStore implements RunStore {
     const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
     const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
     const optimizers = (
-      await this.sql.query<Record<string, unknown>>('SELECT o.*, c.content AS checkpoint FROM run_optimizers o LEFT JOIN checkpoints c ON c.sha256 = o.checkpoint_sha256 WHERE o.run_id = $1 ORDER BY o.label', [id])
+      await this.sql.query<Record<string, unknown>>(
+        'SELECT o.*, c.content AS checkpoint FROM run_optimizers o LEFT JOIN checkpoints c ON c.sha256 = o.checkpoint_sha256 WHERE o.run_id = $1 ORDER BY o.label',
+        [id],
+      )
     ).rows;
     const curveRows = (
       await this.sql.query<{ label: string; mean_f: unknown; mean_gap: unknown; instances: number; gap_instances: number }>(
@@ -208,7 +248,9 @@ export class SqlRunStore implements RunStore {
         seconds: o.evaluationSeconds,
       };
     });
-    const checkpoints = Object.fromEntries(optimizers.filter((o) => o.checkpoint).map((o) => [String(o.label), Buffer.from(o.checkpoint as Uint8Array).toString('utf8')]));
+    const checkpoints = Object.fromEntries(
+      optimizers.filter((o) => o.checkpoint).map((o) => [String(o.label), Buffer.from(o.checkpoint as Uint8Array).toString('utf8')]),
+    );
     return {
       id,
       summary,

@@ -49,7 +49,9 @@ export default class Bench extends L2oCommand {
     if (flags['dry-run']) {
       const plan = planBench(platform, spec);
       if (this.jsonMode) return this.printJson({ plan });
-      process.stdout.write(`dry run: would time ${plan.model} (${plan.parameters} parameters) on LASSO ${spec.m}×${spec.n}, batch ${spec.batch} in micro-batches of ${plan.microBatch}, ${plan.workers} worker(s)\n`);
+      process.stdout.write(
+        `dry run: would time ${plan.model} (${plan.parameters} parameters) on LASSO ${spec.m}×${spec.n}, batch ${spec.batch} in micro-batches of ${plan.microBatch}, ${plan.workers} worker(s)\n`,
+      );
       return;
     }
     const result = await benchModel(platform, spec);

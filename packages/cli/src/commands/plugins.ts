@@ -7,11 +7,7 @@ export default class Plugins extends L2oCommand {
   static override description =
     'With --options, also every option of every problem, optimizer, model and dataset: its name (nested ones dotted, as -o id.attention.heads=2 takes them), default and description, from the fields the plugin declares.';
 
-  static override examples = [
-    '<%= config.bin %> plugins',
-    '<%= config.bin %> plugins --options',
-    '<%= config.bin %> plugins --plugin ./my-l2o-plugin --json',
-  ];
+  static override examples = ['<%= config.bin %> plugins', '<%= config.bin %> plugins --options', '<%= config.bin %> plugins --plugin ./my-l2o-plugin --json'];
 
   static override flags = {
     options: Flags.boolean({ summary: "Also list each plugin's options with their defaults and descriptions." }),
@@ -38,9 +34,12 @@ export default class Plugins extends L2oCommand {
           }
         : {}),
     }));
-    if (this.jsonMode) return this.printJson(pluginErrors.length ? [...plugins, ...pluginErrors.map((e) => ({ package: e.packageName, error: e.message }))] : plugins);
+    if (this.jsonMode)
+      return this.printJson(pluginErrors.length ? [...plugins, ...pluginErrors.map((e) => ({ package: e.packageName, error: e.message }))] : plugins);
     for (const p of plugins) {
-      const what = Object.entries(p.registers).map(([k, ids]) => `${k}s: ${(ids as string[]).join(', ')}`).join('; ');
+      const what = Object.entries(p.registers)
+        .map(([k, ids]) => `${k}s: ${(ids as string[]).join(', ')}`)
+        .join('; ');
       process.stdout.write(`${p.package}@${p.version}  ${what}\n`);
       if (!this.quietMode) process.stdout.write(`  ${p.path}\n`);
       if (!flags.options) continue;

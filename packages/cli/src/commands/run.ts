@@ -10,7 +10,7 @@ import { trainingFlags, trainingOptionsFrom } from '../training-flags.js';
 export default class Run extends L2oCommand {
   static override summary = 'Train learned optimizers (or reuse their checkpoints) and compare them with baselines on one test set.';
   static override description =
-    'Learned optimizers (--model) are meta-trained on the training dataset (the problem\'s synthetic distribution by default) unless a checkpoint of identical config is cached, then every optimizer runs on the same test instances. Prints mean F and relative gap at a few iterations and writes a run directory (config, per-iteration metrics as CSV and JSON, checkpoints, summary).';
+    "Learned optimizers (--model) are meta-trained on the training dataset (the problem's synthetic distribution by default) unless a checkpoint of identical config is cached, then every optimizer runs on the same test instances. Prints mean F and relative gap at a few iterations and writes a run directory (config, per-iteration metrics as CSV and JSON, checkpoints, summary).";
 
   static override examples = [
     '<%= config.bin %> run --optimizer fista --problem lasso --dataset synthetic --iterations 500',
@@ -32,10 +32,17 @@ export default class Run extends L2oCommand {
     'test-count': Flags.integer({ summary: 'Test instances (overrides the scale).' }),
     ...trainingFlags,
     seed: Flags.integer({ summary: 'Seed of every random draw.', default: 0 }),
-    option: Flags.string({ char: 'o', summary: 'Plugin option <id>.<key>=<value> (repeatable), e.g. gru-mha.attention.heads=2 or synthetic.preset=toy.', multiple: true }),
+    option: Flags.string({
+      char: 'o',
+      summary: 'Plugin option <id>.<key>=<value> (repeatable), e.g. gru-mha.attention.heads=2 or synthetic.preset=toy.',
+      multiple: true,
+    }),
     checkpoint: Flags.string({ summary: 'Evaluate this checkpoint for the (single) --model instead of training.' }),
     retrain: Flags.boolean({ summary: 'Train even when a checkpoint of identical config is cached.' }),
-    'data-dir': Flags.string({ summary: 'Folder with the raw dataset files (bsds500/images/test/*.jpg, uci/ionosphere.data, uci/spambase.data).', env: 'L2O_DATA_DIR' }),
+    'data-dir': Flags.string({
+      summary: 'Folder with the raw dataset files (bsds500/images/test/*.jpg, uci/ionosphere.data, uci/spambase.data).',
+      env: 'L2O_DATA_DIR',
+    }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets from their official sources.' }),
     'runs-dir': Flags.string({ summary: 'Where run directories are written.', default: 'runs' }),
     'dry-run': dryRunFlag,
@@ -50,7 +57,16 @@ export default class Run extends L2oCommand {
     const baselines = flags.optimizer ?? [];
     if (flags.checkpoint && models.length !== 1) throw new UsageError('--checkpoint needs exactly one --model.');
     const against =
-      flags.against === undefined ? (models.length ? ['ista', 'fista'] : []) : flags.against === 'none' ? [] : flags.against.split(',').map((s) => s.trim()).filter(Boolean);
+      flags.against === undefined
+        ? models.length
+          ? ['ista', 'fista']
+          : []
+        : flags.against === 'none'
+          ? []
+          : flags.against
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
     const ids = [...models, ...baselines, ...against.filter((a) => !baselines.includes(a))];
     if (ids.length === 0) throw new UsageError('Nothing to run.', 'Give --model <id> or --optimizer <id>.');
     const options = parsePluginOptions(flags.option);
@@ -95,12 +111,7 @@ export default class Run extends L2oCommand {
     this.note(`engine: ${platform.engine.chosen}`);
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
     try {
-      const result = await runComparison(
-        platform,
-        comparison,
-        (e) => progress.handle(e),
-        this.interrupt.signal,
-      );
+      const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal);
       progress.stop();
       if (this.jsonMode) {
         this.printJson({ runDir: result.runDir, stored: result.stored ?? null, summary: result.summary, curves: result.curves });
@@ -108,7 +119,7 @@ export default class Run extends L2oCommand {
       }
       if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
       process.stdout.write(`run directory: ${result.runDir}\n`);
-    if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
+      if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
     } finally {
       progress.stop();
     }

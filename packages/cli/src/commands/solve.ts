@@ -43,7 +43,9 @@ export default class Solve extends L2oCommand {
     );
     if (flags['dry-run']) {
       if (this.jsonMode) return this.printJson({ plan: { input: path.resolve(flags.input), optimizer: flags.optimizer, iterations: flags.iterations, out } });
-      return void process.stdout.write(`dry run: input, optimizer and output checked; would run ${flags.optimizer} for ${flags.iterations} iterations into ${out}\n`);
+      return void process.stdout.write(
+        `dry run: input, optimizer and output checked; would run ${flags.optimizer} for ${flags.iterations} iterations into ${out}\n`,
+      );
     }
     if (this.jsonMode) return this.printJson({ out, ...result });
     const mean = result.objective.reduce((a, b) => a + b, 0) / result.objective.length;

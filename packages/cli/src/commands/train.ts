@@ -49,9 +49,18 @@ export default class Train extends L2oCommand {
     checkTrainOptions(resolved.training);
     const resumeFile = `${out}.resume`;
     if (flags['dry-run']) {
-      if (flags.resume && !readCheckpoint(flags.resume).training) throw new UsageError(`${flags.resume} is a final checkpoint, not a resumable one.`, 'Resume from the file written on interruption.');
+      if (flags.resume && !readCheckpoint(flags.resume).training)
+        throw new UsageError(`${flags.resume} is a final checkpoint, not a resumable one.`, 'Resume from the file written on interruption.');
       const t = resolved.training;
-      const plan = { model: resolved.model.modelId, parameters: resolved.model.parameterCount(), problem: resolved.problem.id, dataset: resolved.dataset.id, training: t, out, resume: flags.resume ?? null };
+      const plan = {
+        model: resolved.model.modelId,
+        parameters: resolved.model.parameterCount(),
+        problem: resolved.problem.id,
+        dataset: resolved.dataset.id,
+        training: t,
+        out,
+        resume: flags.resume ?? null,
+      };
       resolved.model.dispose();
       if (this.jsonMode) return this.printJson({ plan });
       process.stdout.write(
@@ -79,9 +88,16 @@ export default class Train extends L2oCommand {
       // The training is complete: a resume file of this output is stale now.
       rmSync(resumeFile, { force: true });
       if (this.jsonMode) {
-        this.printJson({ checkpoint: out, best: result.best && { step: result.best.step, loss: result.best.loss }, seconds: result.seconds, validation: result.validation });
+        this.printJson({
+          checkpoint: out,
+          best: result.best && { step: result.best.step, loss: result.best.loss },
+          seconds: result.seconds,
+          validation: result.validation,
+        });
       } else {
-        process.stdout.write(`best validation loss ${result.best?.loss.toPrecision(6)} at step ${result.best?.step}; ${result.seconds.toFixed(1)} s\ncheckpoint: ${out}\n`);
+        process.stdout.write(
+          `best validation loss ${result.best?.loss.toPrecision(6)} at step ${result.best?.step}; ${result.seconds.toFixed(1)} s\ncheckpoint: ${out}\n`,
+        );
       }
     } finally {
       progress.stop();

@@ -34,7 +34,10 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
  * trace and no "unexpected" error.
  */
 export function expectOneLineError(stderr: string, pattern: RegExp): void {
-  const lines = stderr.trim().split('\n').filter((l) => l.trim() && !/^warning: /.test(l));
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() && !/^warning: /.test(l));
   const errors = lines.filter((l) => l.startsWith('Error'));
   expect(errors, stderr).toHaveLength(1);
   expect(lines.at(-1)).toBe(errors[0]);

@@ -57,7 +57,12 @@ const median = (xs: number[]) => {
 export function planBench(platform: Platform, spec: BenchSpec): { model: string; parameters: number; microBatch: number; workers: number } {
   checkWorkerCount({ workers: spec.workers ?? 1, batchSize: spec.batch, microBatch: spec.microBatch });
   const model = platform.registry.get('model', spec.model.id).create(spec.model.options ?? {});
-  const plan = { model: model.modelId, parameters: model.parameterCount(), microBatch: spec.microBatch > 0 ? spec.microBatch : spec.batch, workers: spec.workers ?? 1 };
+  const plan = {
+    model: model.modelId,
+    parameters: model.parameterCount(),
+    microBatch: spec.microBatch > 0 ? spec.microBatch : spec.batch,
+    workers: spec.workers ?? 1,
+  };
   model.dispose();
   return plan;
 }

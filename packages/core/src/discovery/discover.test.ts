@@ -61,9 +61,7 @@ describe('plugin discovery', () => {
     writePlugin(path.join(project, 'node_modules'), 'l2o-plugin-a', 'same');
     writePlugin(path.join(project, 'node_modules'), 'l2o-plugin-b', 'same');
     const found = discoverPlugins({ searchFrom: [project] }).filter((c) => c.root.startsWith(project));
-    await expect(loadPlugins(new PluginRegistry(), found)).rejects.toThrow(
-      /Duplicate problem id 'same': registered by both l2o-plugin-a and l2o-plugin-b/,
-    );
+    await expect(loadPlugins(new PluginRegistry(), found)).rejects.toThrow(/Duplicate problem id 'same': registered by both l2o-plugin-a and l2o-plugin-b/);
   });
 
   it('explains a path that is not a plugin', () => {

@@ -24,10 +24,7 @@ describe('engine selection', () => {
     const pkg = path.join(temp, 'node_modules', '@tensorflow', 'tfjs-node-gpu');
     mkdirSync(pkg, { recursive: true });
     writeFileSync(path.join(pkg, 'package.json'), '{"name":"@tensorflow/tfjs-node-gpu","version":"4.22.0","main":"index.js"}');
-    writeFileSync(
-      path.join(pkg, 'index.js'),
-      "throw new Error('libcudart.so.11.0: cannot open shared object file: No such file or directory');\n",
-    );
+    writeFileSync(path.join(pkg, 'index.js'), "throw new Error('libcudart.so.11.0: cannot open shared object file: No such file or directory');\n");
     const report = await selectEngine('auto', { resolveFrom: [temp] });
     expect(report.attempts[0]!.reason).toMatch(/could not load libcudart\.so\.11\.0/);
     await expect(selectEngine('tensorflow-gpu', { resolveFrom: [temp] })).rejects.toThrow(

@@ -146,10 +146,7 @@ export async function selectEngine(request: EngineRequest, options: SelectEngine
       }
     }
   }
-  throw new L2oError(
-    `No tensor engine could be loaded: ${attempts.map((a) => `${a.engine}: ${a.reason}`).join('; ')}.`,
-    'Reinstall with npm ci.',
-  );
+  throw new L2oError(`No tensor engine could be loaded: ${attempts.map((a) => `${a.engine}: ${a.reason}`).join('; ')}.`, 'Reinstall with npm ci.');
 }
 
 /** The engines this machine has, without changing the active one. */

@@ -49,12 +49,7 @@ export function iterationsToReach(curve: readonly number[], threshold: number): 
  * averages F and the relative gap per iteration. Objectives stay on the engine until a batch
  * ends: one read-back per batch, none per iteration.
  */
-export async function evaluateOptimizer(
-  problem: Problem,
-  optimizer: Optimizer,
-  set: InstanceSet,
-  options: EvaluateOptions,
-): Promise<EvaluationCurve> {
+export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, set: InstanceSet, options: EvaluateOptions): Promise<EvaluationCurve> {
   const K = options.iterations;
   const sumF = new Float64Array(K + 1);
   const sumGap = new Float64Array(K + 1);

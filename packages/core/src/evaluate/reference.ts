@@ -37,12 +37,7 @@ export interface ReferenceSolution {
 }
 
 /** Solves every instance with a reference method to the KKT tolerance or the iteration cap. */
-export async function solveReference(
-  problem: Problem,
-  solver: Optimizer,
-  set: InstanceSet,
-  options: ReferenceOptions,
-): Promise<ReferenceSolution> {
+export async function solveReference(problem: Problem, solver: Optimizer, set: InstanceSet, options: ReferenceOptions): Promise<ReferenceSolution> {
   const fStar = new Float64Array(set.count);
   const x = new Float32Array(set.count * set.n);
   const kkt = new Float64Array(set.count);

@@ -62,7 +62,6 @@ export interface ComparisonResult {
   stored?: { id: string; location: string };
 }
 
-
 /** What a comparison will do, known before any long work: printed by `--dry-run`. */
 export interface ComparisonPlan {
   name: string;
@@ -159,7 +158,13 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
     scale: scale.name,
     seed: spec.seed,
     runsDir: settings.runsDir,
-    testSet: { dataset: testDataset.id, count: testOpts.count, iterations: testOpts.iterations, cached: existsSync(testSetDir(testRequest, ctx)), reference: reference.id },
+    testSet: {
+      dataset: testDataset.id,
+      count: testOpts.count,
+      iterations: testOpts.iterations,
+      cached: existsSync(testSetDir(testRequest, ctx)),
+      reference: reference.id,
+    },
     optimizers: [],
     training: trainOpts,
   };
@@ -218,9 +223,16 @@ export async function runComparison(
   const { datasetContext: ctx, settings } = platform;
   const { problem, reference, testDataset, trainDataset, trainDatasetOptions, testRequest, testOpts, trainOpts, built } = prepareComparison(platform, spec);
   const scale = getScale(spec.scale);
-  const testSet = await loadOrBuildTestSet(testDataset, problem, reference, testRequest, ctx, testOpts.batchSize, (done, total) =>
-    onEvent({ kind: 'test-set', done, total, cached: false }),
-  signal);
+  const testSet = await loadOrBuildTestSet(
+    testDataset,
+    problem,
+    reference,
+    testRequest,
+    ctx,
+    testOpts.batchSize,
+    (done, total) => onEvent({ kind: 'test-set', done, total, cached: false }),
+    signal,
+  );
   onEvent({ kind: 'test-set', done: testSet.set.count, total: testSet.set.count, cached: testSet.cached });
 
   const files: RunFiles = {};
@@ -307,19 +319,28 @@ export async function runComparison(
     optimizers: summaries,
     createdAt: new Date().toISOString(),
   };
-  files['config.json'] = `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;
+  files['config.json'] =
+    `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;
   files['summary.json'] = `${JSON.stringify(summary, null, 2)}\n`;
   // Plots and summary.md come from the host's renderer (the CLI registers @l2o/report's), if any.
   if (platform.container.isRegistered(TOKENS.RunRenderer, true)) {
     Object.assign(files, await platform.container.resolve<RunRenderer>(TOKENS.RunRenderer).render(summary, curves));
   }
   const runDir = await writeRunDir(newRunDirName(settings.runsDir, spec.name), files);
-  const stored = platform.container.isRegistered(TOKENS.RunStore, true) ? await storeRun(platform.container.resolve<RunStore>(TOKENS.RunStore), runDir, files, summary, curves) : undefined;
+  const stored = platform.container.isRegistered(TOKENS.RunStore, true)
+    ? await storeRun(platform.container.resolve<RunStore>(TOKENS.RunStore), runDir, files, summary, curves)
+    : undefined;
   return { runDir, summary, curves, ...(stored ? { stored } : {}) };
 }
 
 /** Stores a written run; if that fails, the run directory stays and the error says how to store it later. */
-async function storeRun(store: RunStore, runDir: string, files: RunFiles, summary: RunSummary, curves: EvaluationCurve[]): Promise<{ id: string; location: string }> {
+async function storeRun(
+  store: RunStore,
+  runDir: string,
+  files: RunFiles,
+  summary: RunSummary,
+  curves: EvaluationCurve[],
+): Promise<{ id: string; location: string }> {
   const id = path.basename(runDir);
   const checkpoints: Record<string, string> = {};
   const artifacts: Record<string, string | Uint8Array> = {};

@@ -45,7 +45,13 @@ describe('runComparison and the RunRenderer', () => {
   it('writes only data when no renderer is registered', async () => {
     const platform = await platformWith();
     const { runDir } = await runComparison(platform, spec);
-    expect(readdirSync(runDir, { recursive: true }).map(String).sort()).toEqual(['config.json', 'metrics', 'metrics/ista.csv', 'metrics/ista.json', 'summary.json']);
+    expect(readdirSync(runDir, { recursive: true }).map(String).sort()).toEqual([
+      'config.json',
+      'metrics',
+      'metrics/ista.csv',
+      'metrics/ista.json',
+      'summary.json',
+    ]);
   });
 
   it("adds the registered renderer's files to the run directory", async () => {

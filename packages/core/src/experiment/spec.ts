@@ -72,7 +72,11 @@ export const EXPERIMENT_SCHEMA = {
     problem: plugin(),
     train: datasetRef,
     test: datasetRef,
-    optimizers: { type: 'array', minItems: 1, items: plugin({ label: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }, checkpoint: { type: 'string' } }) },
+    optimizers: {
+      type: 'array',
+      minItems: 1,
+      items: plugin({ label: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }, checkpoint: { type: 'string' } }),
+    },
     seed: { type: 'integer', minimum: 0 },
     reference: plugin(),
     scales: { type: 'object', additionalProperties: false, properties: Object.fromEntries(Object.keys(SCALES).map((s) => [s, scaleOverride])) },
@@ -84,7 +88,10 @@ const validate = ajv.compile<ExperimentSpec>(EXPERIMENT_SCHEMA);
 
 /** `/optimizers/2/options` → `optimizers[2].options`. */
 function readablePath(instancePath: string, extra?: string): string {
-  const parts = instancePath.split('/').slice(1).concat(extra ? [extra] : []);
+  const parts = instancePath
+    .split('/')
+    .slice(1)
+    .concat(extra ? [extra] : []);
   return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '') || '(top level)';
 }
 
@@ -99,7 +106,10 @@ function describeError(e: ErrorObject): { where: string; what: string } {
     case 'type':
       return { where: readablePath(e.instancePath), what: `expected ${(e.params as { type: string }).type}` };
     case 'enum':
-      return { where: readablePath(e.instancePath), what: `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        where: readablePath(e.instancePath),
+        what: `expected one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     default:
       return { where: readablePath(e.instancePath), what: `expected a value that ${e.message}` };
   }
@@ -110,7 +120,8 @@ const specLines = new WeakMap<object, (segments: (string | number)[]) => number 
 
 /** Reads and validates an experiment spec; every error names the file, the path and what was expected. */
 export function loadExperimentSpec(file: string): ExperimentSpec {
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`Experiment spec ${file} is a folder.`, 'Give the path of a YAML spec, e.g. experiments/paper/fig1.yaml.');
+  if (existsSync(file) && statSync(file).isDirectory())
+    throw new UsageError(`Experiment spec ${file} is a folder.`, 'Give the path of a YAML spec, e.g. experiments/paper/fig1.yaml.');
   if (!existsSync(file)) throw new UsageError(`Experiment spec ${file} does not exist.`, 'Give the path of a YAML spec, e.g. experiments/paper/fig1.yaml.');
   const lineCounter = new LineCounter();
   const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter });
@@ -122,7 +133,10 @@ export function loadExperimentSpec(file: string): ExperimentSpec {
   if (!validate(value)) {
     const e = validate.errors![0]!;
     const { where, what } = describeError(e);
-    const segments = e.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    const segments = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
     const node = doc.getIn(segments, true);
     const line = isNode(node) && node.range ? `:${lineCounter.linePos(node.range[0]).line}` : '';
     throw new UsageError(`${file}${line}: ${where}: ${what}.`, 'See docs/experiments.md for the format.');
@@ -142,7 +156,10 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, scale: str
       f();
     } catch (e) {
       if (e instanceof UsageError) {
-        const segments = where.split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+        const segments = where
+          .split(/[.[\]]+/)
+          .filter(Boolean)
+          .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
         const line = lineOf?.(segments);
         throw new UsageError(`${file}${line ? `:${line}` : ''}: ${where}: ${e.message}`, e.hint);
       }
@@ -156,7 +173,10 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, scale: str
     defaultDataset = registry.get('problem', spec.problem.id).create(spec.problem.options ?? {}).defaultDataset;
   });
   const trainId = spec.train?.dataset ?? defaultDataset;
-  for (const [where, id] of [['train.dataset', trainId], ['test.dataset', spec.test.dataset]] as const) {
+  for (const [where, id] of [
+    ['train.dataset', trainId],
+    ['test.dataset', spec.test.dataset],
+  ] as const) {
     at(where, () => {
       const reg = registry.get('dataset', id);
       if (!reg.serves.includes(spec.problem.id)) {

@@ -22,10 +22,7 @@ export interface TestSetRequest {
 /** Fails unless the dataset can produce instances of the problem. */
 export function checkServes(dataset: Dataset, problemId: string): void {
   if (!dataset.serves.includes(problemId)) {
-    throw new UsageError(
-      `Dataset '${dataset.id}' does not serve problem '${problemId}'.`,
-      `It serves: ${dataset.serves.join(', ')}.`,
-    );
+    throw new UsageError(`Dataset '${dataset.id}' does not serve problem '${problemId}'.`, `It serves: ${dataset.serves.join(', ')}.`);
   }
 }
 

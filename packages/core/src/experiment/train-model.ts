@@ -49,7 +49,10 @@ export function normalizeTraining(training: TrainOptions): TrainOptions {
  */
 export function saveTrainedModel(model: LearnedOptimizer, result: TrainResult, file: string, meta: Record<string, unknown> = {}): void {
   if (result.best) model.setWeights(result.best.weights);
-  saveCheckpoint(file, checkpointOf(model, { meta: { ...meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds } }));
+  saveCheckpoint(
+    file,
+    checkpointOf(model, { meta: { ...meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds } }),
+  );
 }
 
 /** Meta-trains a model on a dataset's training split with a fixed validation split. */

@@ -34,7 +34,11 @@ let folders = 0;
 async function validFolder(): Promise<{ dir: string; set: InstanceSet }> {
   const dir = path.join(temp, `set-${folders++}`);
   const set = tinySet();
-  await saveInstances(dir, set, Float32Array.from({ length: count * n }, (_, i) => i / 10));
+  await saveInstances(
+    dir,
+    set,
+    Float32Array.from({ length: count * n }, (_, i) => i / 10),
+  );
   return { dir, set };
 }
 
@@ -88,7 +92,9 @@ describe('instance store', () => {
     const { dir, set } = await validFolder();
     // Same number of values, transposed: [count, n, m] instead of [count, m, n].
     writeFileSync(path.join(dir, 'A.npy'), encodeNpy(set.A, [count, n, m]));
-    expect(errorOf(() => loadInstances(dir))).toMatch(/A\.npy has shape \[3, 6, 4\], expected \[3, 4, 6\] \(count, m, n from instances\.json\)\. Is it transposed\?$/);
+    expect(errorOf(() => loadInstances(dir))).toMatch(
+      /A\.npy has shape \[3, 6, 4\], expected \[3, 4, 6\] \(count, m, n from instances\.json\)\. Is it transposed\?$/,
+    );
 
     const other = await validFolder();
     writeFileSync(path.join(other.dir, 'b.npy'), encodeNpy(other.set.b, [count * m]));
@@ -138,7 +144,11 @@ describe('instance store', () => {
   });
 
   it('refuses non-finite F*, naming the file and the first bad index', async () => {
-    for (const [bad, shown] of [[Number.NaN, 'NaN'], [Number.POSITIVE_INFINITY, 'Infinity'], [Number.NEGATIVE_INFINITY, '-Infinity']] as const) {
+    for (const [bad, shown] of [
+      [Number.NaN, 'NaN'],
+      [Number.POSITIVE_INFINITY, 'Infinity'],
+      [Number.NEGATIVE_INFINITY, '-Infinity'],
+    ] as const) {
       const { dir } = await validFolder();
       writeFileSync(path.join(dir, 'f_star.npy'), encodeNpy(Float64Array.from([1, bad, bad]), [count]));
       expect(errorOf(() => loadInstances(dir))).toMatch(new RegExp(`f_star\\.npy holds a non-finite value \\(${shown}\\) at index 1\\.`));

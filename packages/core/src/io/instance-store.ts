@@ -31,7 +31,6 @@ interface InstancesJson {
   meta: Record<string, unknown>;
 }
 
-
 /** Writes a folder in the exchange format atomically; `extra` files (e.g. result.json) go in with it. */
 export async function saveInstances(dir: string, set: InstanceSet, solution?: Float32Array, extra: Record<string, string> = {}): Promise<void> {
   await writeDirAtomic(dir, (tmp) => {

@@ -8,7 +8,9 @@ export function readJsonFile<T>(file: string): T {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new L2oError(`${file} cannot be read (${code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : (code ?? (e as Error).message)}).`);
+    throw new L2oError(
+      `${file} cannot be read (${code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : (code ?? (e as Error).message)}).`,
+    );
   }
   try {
     return JSON.parse(text) as T;

@@ -41,9 +41,7 @@ describe('npy', () => {
     expect(Buffer.from(bytes.subarray(0, 8)).toString('latin1')).toBe('\x93NUMPY\x01\x00');
     const headerLength = bytes[8]! + 256 * bytes[9]!;
     expect((10 + headerLength) % 64).toBe(0);
-    expect(Buffer.from(bytes.subarray(10, 10 + headerLength)).toString()).toMatch(
-      /^\{'descr': '<f4', 'fortran_order': False, 'shape': \(2, 3\), \} *\n$/,
-    );
+    expect(Buffer.from(bytes.subarray(10, 10 + headerLength)).toString()).toMatch(/^\{'descr': '<f4', 'fortran_order': False, 'shape': \(2, 3\), \} *\n$/);
     const back = decodeNpy(bytes);
     expect(back.shape).toEqual([2, 3]);
     expect(Array.from(back.data)).toEqual(Array.from(f32));
@@ -65,19 +63,29 @@ describe('npy', () => {
     expect(errorOf(() => decodeNpy(Buffer.from('{"json": true}'), name))).toMatch(/^X\.npy is not a \.npy file/);
     expect(errorOf(() => decodeNpy(good.subarray(0, 9), name))).toMatch(/^X\.npy: truncated \.npy file/);
     const dataStart = good.length - 24;
-    expect(errorOf(() => decodeNpy(good.subarray(0, 40), name))).toMatch(new RegExp(`^X\\.npy: truncated \\.npy file: the header needs ${dataStart} bytes, the file has 40\\.`));
+    expect(errorOf(() => decodeNpy(good.subarray(0, 40), name))).toMatch(
+      new RegExp(`^X\\.npy: truncated \\.npy file: the header needs ${dataStart} bytes, the file has 40\\.`),
+    );
     // Data cut mid-value, cut at a value boundary, and too long.
-    expect(errorOf(() => decodeNpy(good.subarray(0, good.length - 3), name))).toMatch(/^X\.npy: truncated \.npy file: shape \[2, 3\] float32 needs 24 bytes of data, the file has 21\./);
+    expect(errorOf(() => decodeNpy(good.subarray(0, good.length - 3), name))).toMatch(
+      /^X\.npy: truncated \.npy file: shape \[2, 3\] float32 needs 24 bytes of data, the file has 21\./,
+    );
     expect(errorOf(() => decodeNpy(good.subarray(0, good.length - 8), name))).toMatch(/needs 24 bytes of data, the file has 16/);
     expect(errorOf(() => decodeNpy(Buffer.concat([good, new Uint8Array(4)]), name))).toMatch(/^X\.npy: malformed \.npy file: .* the file has 28/);
     const wrongVersion = new Uint8Array(good);
     wrongVersion[6] = 9;
     expect(errorOf(() => decodeNpy(wrongVersion, name))).toMatch(/^X\.npy: unsupported \.npy format version 9\.0/);
     const data = new Uint8Array(24);
-    expect(errorOf(() => decodeNpy(rawNpy(`{'descr': '<f4', 'shape': (2, 3), }`, data), name))).toMatch(/^X\.npy: malformed \.npy header .*needs 'descr', 'fortran_order' and 'shape'/);
+    expect(errorOf(() => decodeNpy(rawNpy(`{'descr': '<f4', 'shape': (2, 3), }`, data), name))).toMatch(
+      /^X\.npy: malformed \.npy header .*needs 'descr', 'fortran_order' and 'shape'/,
+    );
     expect(errorOf(() => decodeNpy(rawNpy(`garbage`, data), name))).toMatch(/^X\.npy: malformed \.npy header "garbage"/);
-    expect(errorOf(() => decodeNpy(rawNpy(`{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }`, data), name))).toMatch(/malformed \.npy shape \(2, x\)/);
-    expect(errorOf(() => decodeNpy(rawNpy(`{'descr': '<f2', 'fortran_order': False, 'shape': (2, 6), }`, data), name))).toMatch(/^X\.npy: unsupported dtype '<f2'/);
+    expect(errorOf(() => decodeNpy(rawNpy(`{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }`, data), name))).toMatch(
+      /malformed \.npy shape \(2, x\)/,
+    );
+    expect(errorOf(() => decodeNpy(rawNpy(`{'descr': '<f2', 'fortran_order': False, 'shape': (2, 6), }`, data), name))).toMatch(
+      /^X\.npy: unsupported dtype '<f2'/,
+    );
   });
 
   it('names a missing file', () => {
@@ -85,7 +93,9 @@ describe('npy', () => {
     expect(errorOf(() => readNpy(file))).toBe(`${file} does not exist.`);
     const bytes = encodeNpy(new Float64Array(4), [4]);
     writeFileSync(path.join(temp, 'short.npy'), bytes.subarray(0, bytes.length - 26));
-    expect(errorOf(() => readNpy(path.join(temp, 'short.npy')))).toMatch(/short\.npy: truncated .npy file: shape \[4\] float64 needs 32 bytes of data, the file has 6/);
+    expect(errorOf(() => readNpy(path.join(temp, 'short.npy')))).toMatch(
+      /short\.npy: truncated .npy file: shape \[4\] float64 needs 32 bytes of data, the file has 6/,
+    );
   });
 
   it('reads big-endian, Fortran-order and version 2 files', () => {

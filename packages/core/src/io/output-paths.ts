@@ -20,7 +20,8 @@ export function checkOutputPath(target: string, kind: OutputKind, what: string):
   if (existsSync(full)) {
     const stat = statSync(full);
     if (kind === 'new-dir') throw new UsageError(`${what} ${full} already exists.`, 'Give a path that does not exist yet, or remove it.');
-    if (kind === 'file' && stat.isDirectory()) throw new UsageError(`${what} ${full} is a folder, not a file.`, `Give a file path, e.g. ${path.join(full, 'checkpoint.json')}.`);
+    if (kind === 'file' && stat.isDirectory())
+      throw new UsageError(`${what} ${full} is a folder, not a file.`, `Give a file path, e.g. ${path.join(full, 'checkpoint.json')}.`);
     if (kind === 'dir' && !stat.isDirectory()) throw new UsageError(`${what} ${full} is a file, not a folder.`, 'Give a folder path.');
     if (!writable(full)) throw new UsageError(`${what} ${full} is not writable.`, 'Give a location you can write to.');
     return;

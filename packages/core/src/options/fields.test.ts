@@ -80,7 +80,9 @@ describe('option fields', () => {
     expect(nested.message).toBe("Unknown option 'attention.axes' for model 'gru-mha'. Did you mean 'attention.axis'?");
     expect(nested.hint).toBe("Known options of 'attention': axis, heads.");
     expect(error(() => resolveOptions(optimizer, fields, { lr: 0 })).message).toBe("Option 'lr' of optimizer 'adam' must be a finite number > 0, got 0.");
-    expect(error(() => resolveOptions(optimizer, fields, { hidden: 1.5 })).message).toMatch(/^Option 'hidden' of optimizer 'adam' must be an integer ≥ 1, got 1.5\.$/);
+    expect(error(() => resolveOptions(optimizer, fields, { hidden: 1.5 })).message).toMatch(
+      /^Option 'hidden' of optimizer 'adam' must be an integer ≥ 1, got 1.5\.$/,
+    );
     expect(error(() => resolveOptions(optimizer, fields, { norm: 'bb' })).message).toBe(
       "Option 'norm' of optimizer 'adam' must be one of 'a', 'b', got \"bb\". Did you mean 'b'?",
     );

@@ -36,7 +36,7 @@ export class Rng {
   private spare: number | null = null;
 
   constructor(seed: number | string = 0) {
-    const init = splitmix32(typeof seed === 'string' ? hashString(seed) : seed >>> 0 ^ Math.floor(seed / 2 ** 32));
+    const init = splitmix32(typeof seed === 'string' ? hashString(seed) : (seed >>> 0) ^ Math.floor(seed / 2 ** 32));
     this.s = [init(), init(), init(), init()];
     if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1;
   }

@@ -32,7 +32,10 @@ export class PluginRegistry {
   /** A registrar that records every registration as coming from `source`. */
   registrarFor(source: PluginSource): PluginRegistrar {
     this.sources.push(source);
-    const add = <K extends PluginKind>(kind: K) => (r: RegistrationByKind[K]) => this.add(kind, r, source);
+    const add =
+      <K extends PluginKind>(kind: K) =>
+      (r: RegistrationByKind[K]) =>
+        this.add(kind, r, source);
     return { problem: add('problem'), optimizer: add('optimizer'), model: add('model'), dataset: add('dataset') };
   }
 
@@ -79,10 +82,7 @@ export class PluginRegistry {
     const known = kinds.flatMap((k) => this.ids(k));
     const suggestion = closest(id, known);
     const names = kinds.map((k) => KIND_NAMES[k]).join(' or ');
-    throw new UsageError(
-      `Unknown ${names} '${id}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
-      `Known: ${known.join(', ')}.`,
-    );
+    throw new UsageError(`Unknown ${names} '${id}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`, `Known: ${known.join(', ')}.`);
   }
 
   ids(kind: PluginKind): string[] {

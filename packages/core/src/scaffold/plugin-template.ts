@@ -137,7 +137,10 @@ export async function scaffoldPlugin(dir: string, name: string, versions: Scaffo
     throw new UsageError(`'${name}' is not a valid npm package name.`, 'Use lower-case letters, digits and dashes, e.g. l2o-plugin-mygru.');
   }
   if (existsSync(dir)) throw new UsageError(`${dir} already exists.`, 'Choose a new folder.');
-  const modelId = name.replace(/^@[^/]+\//, '').replace(/^l2o-plugin-/, '').replace(/[^a-z0-9-]/g, '-');
+  const modelId = name
+    .replace(/^@[^/]+\//, '')
+    .replace(/^l2o-plugin-/, '')
+    .replace(/[^a-z0-9-]/g, '-');
   const files = pluginTemplate(name, modelId, versions);
   await writeDirAtomic(path.resolve(dir), (tmp) => {
     for (const [file, content] of Object.entries(files)) writeFileSync(path.join(tmp, file), content);

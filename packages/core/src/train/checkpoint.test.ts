@@ -170,7 +170,9 @@ describe('readCachedCheckpoint', () => {
     });
     const warnings: string[] = [];
     expect(readCachedCheckpoint(bad, (l) => warnings.push(l))).toBeNull();
-    expect(warnings[0]).toMatch(/is unreadable \(Checkpoint .* is corrupt: its weights do not match their checksum \(edited or truncated\?\)\); training again$/);
+    expect(warnings[0]).toMatch(
+      /is unreadable \(Checkpoint .* is corrupt: its weights do not match their checksum \(edited or truncated\?\)\); training again$/,
+    );
     expect(existsSync(bad)).toBe(false);
     expect(readCachedCheckpoint(bad, (l) => warnings.push(l))).toBeNull();
     expect(readCachedCheckpoint(good, (l) => warnings.push(l))).toEqual(readCheckpoint(good));

@@ -61,7 +61,10 @@ export function weightsChecksum(weights: SerializedWeights): string {
   for (const name of Object.keys(weights).sort()) {
     const { shape, data } = weights[name]!;
     const nameBytes = Buffer.from(name, 'utf8');
-    hash.update(u32([nameBytes.length])).update(nameBytes).update(u32([shape.length, ...shape, data.length]));
+    hash
+      .update(u32([nameBytes.length]))
+      .update(nameBytes)
+      .update(u32([shape.length, ...shape, data.length]));
     const values = new DataView(new ArrayBuffer(4 * data.length));
     data.forEach((v, i) => values.setFloat32(4 * i, typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN, true));
     hash.update(new Uint8Array(values.buffer));
@@ -124,8 +127,7 @@ export function readCheckpoint(file: string): Checkpoint {
     const format = isObject(parsed) ? String(parsed.format) : JSON.stringify(parsed);
     throw new L2oError(`${file} is not an l2o checkpoint (format '${format}', expected '${CHECKPOINT_FORMAT}').`);
   }
-  const corrupt = (what: string) =>
-    new L2oError(`Checkpoint ${file} is corrupt: ${what}.`, 'Retrain, or restore the file.');
+  const corrupt = (what: string) => new L2oError(`Checkpoint ${file} is corrupt: ${what}.`, 'Retrain, or restore the file.');
   if (typeof parsed.modelId !== 'string' || !isObject(parsed.config)) throw corrupt('it has no model id or config');
   const badWeights = weightsProblem(parsed.weights);
   if (badWeights) throw corrupt(badWeights);
@@ -195,9 +197,7 @@ export function loadCheckpointInto(model: LearnedOptimizer, checkpoint: Checkpoi
   const got = stableStringify(checkpoint.config);
   if (want !== got) {
     const keys = new Set([...Object.keys(model.config), ...Object.keys(checkpoint.config)]);
-    const diff = [...keys].filter(
-      (k) => stableStringify(model.config[k]) !== stableStringify(checkpoint.config[k]),
-    );
+    const diff = [...keys].filter((k) => stableStringify(model.config[k]) !== stableStringify(checkpoint.config[k]));
     throw new L2oError(
       `The checkpoint's config of '${model.modelId}' differs in ${diff.map((k) => `${k} (checkpoint ${stableStringify(checkpoint.config[k])}, model ${stableStringify(model.config[k])})`).join(', ')}.`,
       'Build the model with the checkpoint config.',

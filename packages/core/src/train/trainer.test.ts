@@ -163,9 +163,9 @@ describe('meta-training', () => {
       if (step === 3) set.b[0] = Number.NaN;
       return set;
     };
-    await expect(
-      trainLearnedOptimizer({ problem: tinyLasso, model, validationSet, trainInstances: poisoned }, { ...SMALL, globalSteps: 6 }),
-    ).rejects.toThrow(/'tiny' diverged at global step 4: segment 1 gave loss NaN/);
+    await expect(trainLearnedOptimizer({ problem: tinyLasso, model, validationSet, trainInstances: poisoned }, { ...SMALL, globalSteps: 6 })).rejects.toThrow(
+      /'tiny' diverged at global step 4: segment 1 gave loss NaN/,
+    );
 
     const skipping = new TinyLearned({ seed: 6 });
     const skipped: string[] = [];
@@ -232,7 +232,13 @@ describe('meta-training', () => {
     const start = skipping.getWeights();
     const skipped: string[] = [];
     await trainLearnedOptimizer(
-      { problem: tinyLasso, model: skipping, validationSet: poisonedValidation, trainInstances, onProgress: (p) => p.event === 'skipped' && skipped.push(p.message!) },
+      {
+        problem: tinyLasso,
+        model: skipping,
+        validationSet: poisonedValidation,
+        trainInstances,
+        onProgress: (p) => p.event === 'skipped' && skipped.push(p.message!),
+      },
       { ...SMALL, globalSteps: 5, onNonFinite: 'skip' },
     );
     // Back to the last validated state: here the start, as no validation ever passed.

@@ -276,7 +276,14 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     // Steps are counted from 1 in everything a user reads (progress, summaries, checkpoints).
     state.validation.push({ step: step + 1, loss });
     if (!state.best || loss < state.best.loss) state.best = { step: step + 1, loss, weights: model.getWeights() };
-    report({ step, segment: segments - 1, loss: state.history.at(-1)?.loss ?? Number.NaN, validation: loss, bestValidation: state.best.loss, event: 'validation' });
+    report({
+      step,
+      segment: segments - 1,
+      loss: state.history.at(-1)?.loss ?? Number.NaN,
+      validation: loss,
+      bestValidation: state.best.loss,
+      event: 'validation',
+    });
     return true;
   };
 
@@ -296,7 +303,13 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     await restoreSnapshot(snapshot, variables, adam);
     adam.learningRate = lr / 2;
     state.learningRate = adam.learningRate;
-    report({ step, segment: 0, loss: Number.NaN, event: 'skipped', message: `skipped global step ${step + 1}: ${where}; weights restored, learning rate now ${adam.learningRate}` });
+    report({
+      step,
+      segment: 0,
+      loss: Number.NaN,
+      event: 'skipped',
+      message: `skipped global step ${step + 1}: ${where}; weights restored, learning rate now ${adam.learningRate}`,
+    });
   };
 
   // The state at the last validation whose loss was finite (at first, the starting state).

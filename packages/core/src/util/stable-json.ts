@@ -7,7 +7,7 @@ export function stableStringify(value: unknown): string {
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object' && !(ArrayBuffer.isView(value))) {
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
     return Object.fromEntries(
       Object.keys(value as object)
         .sort()

@@ -10,7 +10,11 @@ import { dctDictionary } from '../sparse-coding/ksvd.js';
 import { ompBatch, representationRmse } from '../sparse-coding/omp.js';
 import { FIXTURES, fixtureBsds500, fullData, tempContext } from '../test-utils/shared-data.js';
 
-const jpegsIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.jpg')).sort().map((f) => path.join(dir, f));
+const jpegsIn = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .map((f) => path.join(dir, f));
 const full = fullData('bsds500');
 
 describe('BSDS500 patches', () => {
@@ -36,7 +40,8 @@ describe('BSDS500 patches', () => {
 
   // With the full data: the official source, all 200 images.
   it.skipIf(!full)('on the 200 official images, give LASSO instances over a learned dictionary that beats the DCT at the same sparsity', () =>
-    dictionaryBeatsDct('the 200 official images', createBsds500Dataset(), full));
+    dictionaryBeatsDct('the 200 official images', createBsds500Dataset(), full),
+  );
 });
 
 async function dictionaryBeatsDct(what: string, dataset: Dataset, dataDir: string | undefined): Promise<void> {

@@ -87,7 +87,11 @@ export function samplePatches(imageFiles: string[], count: number, rng: Rng): Fl
  */
 export function createBsds500Dataset(source: RawSource = RAW_SOURCES.bsds500!): VerifiableDataset {
   const serves = BSDS500_SERVES;
-  const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: '1,000 random 8×8 grayscale patches of the 200 BSDS500 test images; A = a 64×128 K-SVD dictionary learned on them; λ = 0.5' });
+  const describe = async (ctx: DatasetContext) =>
+    describeRaw(source, ctx, {
+      serves,
+      description: '1,000 random 8×8 grayscale patches of the 200 BSDS500 test images; A = a 64×128 K-SVD dictionary learned on them; λ = 0.5',
+    });
   const dataset: VerifiableDataset = {
     id: 'bsds500',
     serves,
@@ -103,7 +107,10 @@ export function createBsds500Dataset(source: RawSource = RAW_SOURCES.bsds500!): 
       } else {
         const base = await locateRaw(source, ctx);
         const imageDir = path.join(base, 'bsds500/images/test');
-        const files = readdirSync(imageDir).filter((f) => f.endsWith('.jpg')).sort().map((f) => path.join(imageDir, f));
+        const files = readdirSync(imageDir)
+          .filter((f) => f.endsWith('.jpg'))
+          .sort()
+          .map((f) => path.join(imageDir, f));
         ctx.log(`bsds500: sampling ${settings.patches} patches and learning a ${settings.atoms}-atom dictionary (K-SVD, ${settings.iterations} iterations)`);
         const patches = samplePatches(files, settings.patches, request.rng);
         const { D, rmse } = ksvd(patches, settings.patches, 64, settings, request.rng);

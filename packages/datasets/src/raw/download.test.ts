@@ -83,7 +83,11 @@ afterAll(() => {
 
 /** What the cache holds besides nothing: files under raw/ and any leftover temporary folder. */
 function cacheEntries(cacheDir: string): string[] {
-  return existsSync(cacheDir) ? readdirSync(cacheDir, { recursive: true }).map(String).filter((p) => !['raw', 'raw/bsds500', 'raw/uci'].includes(p)) : [];
+  return existsSync(cacheDir)
+    ? readdirSync(cacheDir, { recursive: true })
+        .map(String)
+        .filter((p) => !['raw', 'raw/bsds500', 'raw/uci'].includes(p))
+    : [];
 }
 
 describe('downloads', () => {
@@ -124,7 +128,10 @@ describe('downloads', () => {
     const ctx = tempContext({ allowDownload: true });
     const { Rng } = await import('@l2o/core');
     // The sample's source: the official URL and zip entry, the sample's path and checksum.
-    const set = await createUciDataset('ionosphere', fixtureIonosphere()).instances({ problem: 'logistic-l1', split: 'test', count: 1, rng: new Rng(0), options: {} }, ctx);
+    const set = await createUciDataset('ionosphere', fixtureIonosphere()).instances(
+      { problem: 'logistic-l1', split: 'test', count: 1, rng: new Rng(0), options: {} },
+      ctx,
+    );
     expect([set.m, set.n]).toEqual([60, 34]);
     expect(existsSync(path.join(ctx.cacheDir, 'raw', IONOSPHERE_SAMPLE))).toBe(true);
   });

@@ -26,7 +26,10 @@ describe('missing raw files', () => {
     const error = await locateRaw(fixtureBsds500(), tempContext({ dataDir, log: (l) => logged.push(l) })).catch((e: unknown) => e);
     const expected = `2 of 5 files missing in ${path.join(dataDir, 'bsds500')} (images/test/${first}, images/test/${second})`;
     expect(logged).toEqual([`bsds500: ${expected}`]);
-    expect(error).toMatchObject({ message: `Dataset bsds500 is not available locally: ${expected}.`, hint: expect.stringMatching(/--data-dir.*l2o datasets fetch bsds500/) });
+    expect(error).toMatchObject({
+      message: `Dataset bsds500 is not available locally: ${expected}.`,
+      hint: expect.stringMatching(/--data-dir.*l2o datasets fetch bsds500/),
+    });
     expect(String((error as Error).message)).not.toMatch(/\n/);
   });
 
@@ -58,7 +61,16 @@ describe('missing raw files', () => {
 describe('verifyRaw', () => {
   it('verifies every file against its checksum', async () => {
     const result = await createBsds500Dataset(fixtureBsds500()).verify(tempContext({ dataDir: FIXTURES }));
-    expect(result).toMatchObject({ id: 'bsds500', location: FIXTURES, files: 5, missing: [], mismatched: [], checksums: true, ok: true, summary: 'verified: 5 files' });
+    expect(result).toMatchObject({
+      id: 'bsds500',
+      location: FIXTURES,
+      files: 5,
+      missing: [],
+      mismatched: [],
+      checksums: true,
+      ok: true,
+      summary: 'verified: 5 files',
+    });
   });
 
   it('names missing and altered files', async () => {
@@ -78,7 +90,10 @@ describe('verifyRaw', () => {
     mkdirSync(path.join(dataDir, 'uci'));
     writeFileSync(path.join(dataDir, 'uci/ionosphere.data'), 'not the data');
     const ctx = tempContext({ dataDir });
-    expect(await verifyRaw(RAW_SOURCES.ionosphere!, ctx, { checksums: false })).toMatchObject({ ok: true, summary: 'present: 1 file (checksums not verified)' });
+    expect(await verifyRaw(RAW_SOURCES.ionosphere!, ctx, { checksums: false })).toMatchObject({
+      ok: true,
+      summary: 'present: 1 file (checksums not verified)',
+    });
     expect(await verifyRaw(RAW_SOURCES.ionosphere!, ctx)).toMatchObject({ ok: false, mismatched: ['uci/ionosphere.data'] });
   });
 });

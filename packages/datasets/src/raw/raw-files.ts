@@ -77,7 +77,10 @@ export async function locateRaw(source: RawSource, ctx: DatasetContext, onProgre
   if (found?.where === 'data-dir') {
     const problems = await verify(source, found.base);
     if (problems.length) {
-      throw new L2oError(`The ${source.id} files in ${found.base} are not the official ones: ${summary(problems)}.`, 'Replace them, or unset L2O_DATA_DIR to use a download.');
+      throw new L2oError(
+        `The ${source.id} files in ${found.base} are not the official ones: ${summary(problems)}.`,
+        'Replace them, or unset L2O_DATA_DIR to use a download.',
+      );
     }
     return found.base;
   }
@@ -91,7 +94,8 @@ export async function locateRaw(source: RawSource, ctx: DatasetContext, onProgre
   }
   // A cache with some files only (e.g. deleted by hand) is worth naming too.
   const cacheMissing = missingFiles(source, cacheRawDir(ctx));
-  const cacheGap = cacheMissing.length < Object.keys(source.files).length ? `in the cache, ${missingSummary(source, cacheRawDir(ctx), cacheMissing)}` : undefined;
+  const cacheGap =
+    cacheMissing.length < Object.keys(source.files).length ? `in the cache, ${missingSummary(source, cacheRawDir(ctx), cacheMissing)}` : undefined;
   const gaps = [dataDirGap, cacheGap].filter(Boolean).join('; ');
   throw new L2oError(
     `Dataset ${source.id} is not available locally${gaps ? `: ${gaps}` : ''}.`,
@@ -143,10 +147,14 @@ export async function verifyRaw(source: RawSource, ctx: DatasetContext, options:
   const { rel } = shownIn(source, base);
   const problems = [
     ...(missing.length ? [missingSummary(source, base, missing)] : []),
-    ...(mismatched.length ? [`${mismatched.length} file${mismatched.length === 1 ? '' : 's'} not matching the official SHA-256 (${firstFew(mismatched.map(rel))})`] : []),
+    ...(mismatched.length
+      ? [`${mismatched.length} file${mismatched.length === 1 ? '' : 's'} not matching the official SHA-256 (${firstFew(mismatched.map(rel))})`]
+      : []),
   ];
   const ok = problems.length === 0;
-  const summaryLine = ok ? `${checksums ? 'verified' : 'present'}: ${files.length} file${files.length === 1 ? '' : 's'}${checksums ? '' : ' (checksums not verified)'}` : problems.join('; ');
+  const summaryLine = ok
+    ? `${checksums ? 'verified' : 'present'}: ${files.length} file${files.length === 1 ? '' : 's'}${checksums ? '' : ' (checksums not verified)'}`
+    : problems.join('; ');
   return { id: source.id, location: base, files: files.length, missing, mismatched, checksums, ok, problems, summary: summaryLine };
 }
 
@@ -156,7 +164,10 @@ async function download(url: string, file: string, onProgress?: DownloadProgress
   try {
     response = await fetch(url, { redirect: 'follow' });
   } catch (e) {
-    throw new L2oError(`Download of ${url} failed: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}.`, 'Check the network, or give the files with --data-dir.');
+    throw new L2oError(
+      `Download of ${url} failed: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}.`,
+      'Check the network, or give the files with --data-dir.',
+    );
   }
   if (!response.ok || !response.body) {
     throw new L2oError(`Download of ${url} failed: HTTP ${response.status} ${response.statusText}.`, 'Check the URL, or give the files with --data-dir.');

@@ -170,26 +170,12 @@ export function omp(D: ArrayLike<number>, m: number, n: number, x: ArrayLike<num
 }
 
 /** OMP of `count` signals (row-major [count, m]); dense codes [count, n]. */
-export function ompBatch(
-  D: ArrayLike<number>,
-  m: number,
-  n: number,
-  X: ArrayLike<number>,
-  count: number,
-  options: OmpOptions,
-): Float64Array {
+export function ompBatch(D: ArrayLike<number>, m: number, n: number, X: ArrayLike<number>, count: number, options: OmpOptions): Float64Array {
   return new OmpCoder(D, m, n).codeAll(X, count, options);
 }
 
 /** ‖X − codes·Dᵀ‖_F / sqrt(count·m): the root-mean-square error of a representation. */
-export function representationRmse(
-  D: ArrayLike<number>,
-  m: number,
-  n: number,
-  X: ArrayLike<number>,
-  count: number,
-  codes: ArrayLike<number>,
-): number {
+export function representationRmse(D: ArrayLike<number>, m: number, n: number, X: ArrayLike<number>, count: number, codes: ArrayLike<number>): number {
   let sq = 0;
   for (let s = 0; s < count; s++) {
     for (let i = 0; i < m; i++) {

@@ -26,11 +26,15 @@ export const SPAMBASE_SAMPLE = 'uci/spambase-sample.data';
 
 /** The fixtures' SHA256SUMS: relative path → SHA-256. */
 export function fixtureSums(): Record<string, string> {
-  const lines = readFileSync(path.join(FIXTURES, 'SHA256SUMS'), 'utf8').split('\n').filter((l) => l.trim());
-  return Object.fromEntries(lines.map((l) => {
-    const [sum, file] = l.split(/\s+\*?/, 2) as [string, string];
-    return [file, sum];
-  }));
+  const lines = readFileSync(path.join(FIXTURES, 'SHA256SUMS'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
+  return Object.fromEntries(
+    lines.map((l) => {
+      const [sum, file] = l.split(/\s+\*?/, 2) as [string, string];
+      return [file, sum];
+    }),
+  );
 }
 
 /** BSDS500 restricted to the fixture images (their official checksums): the dataset works on these 5 images. */

@@ -74,6 +74,11 @@ describe('missing data', () => {
     const ctx = tempContext();
     await expect(
       createUciDataset('spambase').instances({ problem: 'logistic-l1', split: 'test', count: 1, rng: new Rng(0), options: {} }, ctx),
-    ).rejects.toThrow(expect.objectContaining({ message: 'Dataset spambase is not available locally.', hint: expect.stringMatching(/--data-dir.*l2o datasets fetch spambase/) }));
+    ).rejects.toThrow(
+      expect.objectContaining({
+        message: 'Dataset spambase is not available locally.',
+        hint: expect.stringMatching(/--data-dir.*l2o datasets fetch spambase/),
+      }),
+    );
   });
 });

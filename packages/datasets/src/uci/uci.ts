@@ -72,7 +72,8 @@ export function standardise(table: UciTable): Float64Array {
  */
 export function createUciDataset(id: UciId, source: RawSource = RAW_SOURCES[id]!): VerifiableDataset {
   const serves = UCI_SERVES;
-  const describe = async (ctx: DatasetContext) => describeRaw(source, ctx, { serves, description: `UCI ${id}: one logistic-l1 instance (standardised features, λ = 0.1)` });
+  const describe = async (ctx: DatasetContext) =>
+    describeRaw(source, ctx, { serves, description: `UCI ${id}: one logistic-l1 instance (standardised features, λ = 0.1)` });
   const dataset: VerifiableDataset = {
     id,
     serves,

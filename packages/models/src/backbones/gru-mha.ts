@@ -88,5 +88,8 @@ export const gruMhaModel: PaModelDefinition<GruMhaOptions> = {
   },
   backbone: gruMhaBackbone,
   backboneParameterCount: (o) =>
-    StackedGru.parameterCount(2, o.hidden, o.layers) + MultiHeadAttention.parameterCount(o.hidden) + 2 * Linear.parameterCount(o.hidden, o.hidden) + 2 * LayerNorm.parameterCount(o.hidden),
+    StackedGru.parameterCount(2, o.hidden, o.layers) +
+    MultiHeadAttention.parameterCount(o.hidden) +
+    2 * Linear.parameterCount(o.hidden, o.hidden) +
+    2 * LayerNorm.parameterCount(o.hidden),
 };

@@ -42,7 +42,8 @@ export class LstmCell {
   apply(x: tf.Tensor2D, state: LstmState): LstmState {
     // One product per gate instead of one [rows, 4H] product and a split: splitting the wide
     // per-coordinate tensor costs more on WASM than the extra small products.
-    const gate = (k: number) => tf.add(gateProduct(x, this.weightIh, this.biasIh, k, this.hiddenSize), gateProduct(state.h, this.weightHh, this.biasHh, k, this.hiddenSize));
+    const gate = (k: number) =>
+      tf.add(gateProduct(x, this.weightIh, this.biasIh, k, this.hiddenSize), gateProduct(state.h, this.weightHh, this.biasHh, k, this.hiddenSize));
     const [i, f, g, o] = [0, 1, 2, 3].map(gate) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const c = tf.add(tf.mul(tf.sigmoid(f), state.c), tf.mul(tf.sigmoid(i), tanh(g)));
     const h = tf.mul(tf.sigmoid(o), tanh(c));

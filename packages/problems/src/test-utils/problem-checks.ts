@@ -104,7 +104,11 @@ export function checkAgainstFloat64(make: () => { problem: Problem; set: Instanc
     const { problem, set } = make();
     const sharedMatrix = set.A.slice(0, set.m * set.n);
     const shared: InstanceSet = { ...set, sharedA: true, A: sharedMatrix };
-    const repeated: InstanceSet = { ...set, sharedA: false, A: Float32Array.from({ length: set.count * set.m * set.n }, (_, k) => sharedMatrix[k % (set.m * set.n)]!) };
+    const repeated: InstanceSet = {
+      ...set,
+      sharedA: false,
+      A: Float32Array.from({ length: set.count * set.m * set.n }, (_, k) => sharedMatrix[k % (set.m * set.n)]!),
+    };
     expect(entry(shared, 1, 0, 1)).toBe(entry(repeated, 1, 0, 1));
     const x = xFor(set, 3);
     const [bs, br] = [problem.toBatch(shared), problem.toBatch(repeated)];

@@ -29,7 +29,16 @@ export async function startPostgres(): Promise<{ url: string; stop: () => void }
   const run = (cmd: string, args: string[]) => spawnSync(path.join(bin, cmd), args, { ...asUser, encoding: 'utf8', timeout: 60_000 });
   const init = run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync']);
   if (init.status !== 0) return { skip: `initdb failed: ${init.stderr.trim().split('\n').at(-1)}` };
-  const start = run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  const start = run('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    'start',
+  ]);
   if (start.status !== 0) return { skip: `pg_ctl start failed: ${start.stderr.trim().split('\n').at(-1)}` };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

@@ -5,7 +5,8 @@ import { dryRunFlag, L2oCommand } from '../../base-command.js';
 
 export default class DatasetsFetch extends L2oCommand {
   static override summary = 'Download a dataset from its official source, verify its checksums, and cache it.';
-  static override description = 'The archive streams to a temporary file; only verified files are moved into the cache (~/.cache/l2o/raw), so a failed or cut download leaves the cache as it was.';
+  static override description =
+    'The archive streams to a temporary file; only verified files are moved into the cache (~/.cache/l2o/raw), so a failed or cut download leaves the cache as it was.';
   static override examples = ['<%= config.bin %> datasets fetch bsds500', '<%= config.bin %> datasets fetch ionosphere --cache-dir l2o-cache'];
   static override args = { id: Args.string({ required: true, description: 'Dataset id.' }) };
   static override flags = {
@@ -26,7 +27,12 @@ export default class DatasetsFetch extends L2oCommand {
       return void process.stdout.write(`dry run: would download ${args.id} from ${plan.sources.join(', ')} into ${plan.cacheDir}\n`);
     }
     const showBar = !this.jsonMode && !this.quietMode && process.stderr.isTTY;
-    const bar = showBar ? new cliProgress.SingleBar({ format: `${args.id} {bar} {percentage}% {value}/{total} bytes`, stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+    const bar = showBar
+      ? new cliProgress.SingleBar(
+          { format: `${args.id} {bar} {percentage}% {value}/{total} bytes`, stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
     let started = false;
     const info = await dataset.fetch(platform.datasetContext, (done, total) => {
       if (!bar) return;

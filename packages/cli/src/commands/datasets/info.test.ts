@@ -28,13 +28,21 @@ describe('l2o datasets info', () => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain(`files: missing, ${missingLine}`);
     expect(r.stdout).toContain(`verified: no, ${missingLine}`);
-    expectOneLineError(r.stderr, new RegExp(`^Error: bsds500: verification failed: ${escape(missingLine)}\\. Restore the missing files, or run \`l2o datasets fetch bsds500\``));
+    expectOneLineError(
+      r.stderr,
+      new RegExp(`^Error: bsds500: verification failed: ${escape(missingLine)}\\. Restore the missing files, or run \`l2o datasets fetch bsds500\``),
+    );
   });
 
   it('--verify --json says verified: false and lists every missing file', () => {
     const r = runCli(['datasets', 'info', 'bsds500', '--verify', '--json', '--data-dir', partial, '--cache-dir', cache]);
     expect(r.code, r.stderr).toBe(1);
-    const out = JSON.parse(r.stdout) as { present: boolean; verified: boolean | null; verification: { missing: string[]; files: number }; error: { message: string; exitCode: number } };
+    const out = JSON.parse(r.stdout) as {
+      present: boolean;
+      verified: boolean | null;
+      verification: { missing: string[]; files: number };
+      error: { message: string; exitCode: number };
+    };
     expect([out.present, out.verified, out.verification.files, out.verification.missing.length]).toEqual([false, false, 200, 197]);
     expect(out.error).toMatchObject({ message: `bsds500: verification failed: ${missingLine}.`, exitCode: 1 });
     expect(out.verification.missing).toContain('bsds500/images/test/2018.jpg');
@@ -78,7 +86,21 @@ describe('l2o datasets info', () => {
 
 describe('a command that needs a partial dataset', () => {
   it('fails with one line naming the missing files', () => {
-    const r = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--dataset', 'bsds500', '--data-dir', partial, '--cache-dir', cache, '--runs-dir', path.join(temp, 'runs')]);
+    const r = runCli([
+      'run',
+      '--optimizer',
+      'fista',
+      '--problem',
+      'lasso',
+      '--dataset',
+      'bsds500',
+      '--data-dir',
+      partial,
+      '--cache-dir',
+      cache,
+      '--runs-dir',
+      path.join(temp, 'runs'),
+    ]);
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, new RegExp(`^Error: Dataset bsds500 is not available locally: ${escape(missingLine)}\\. Point --data-dir`));
   });

@@ -48,7 +48,18 @@ export default class DatasetsInfo extends L2oCommand {
       this.printJson({
         ...info,
         verified,
-        ...(check ? { verification: { checksums: check.checksums, location: check.location, files: check.files, missing: check.missing, mismatched: check.mismatched, problems: check.problems } } : {}),
+        ...(check
+          ? {
+              verification: {
+                checksums: check.checksums,
+                location: check.location,
+                files: check.files,
+                missing: check.missing,
+                mismatched: check.mismatched,
+                problems: check.problems,
+              },
+            }
+          : {}),
         ...(error ? { error: { message: error.message, hint: error.hint, exitCode: error.exitCode } } : {}),
       });
       if (error) {

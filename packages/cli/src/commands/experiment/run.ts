@@ -9,7 +9,7 @@ import { curvesTable, planText } from '../../format.js';
 export default class ExperimentRun extends L2oCommand {
   static override summary = 'Run an experiment spec (YAML): train what needs training, evaluate every optimizer, plot and summarise.';
   static override description =
-    'Writes a run directory with the resolved config, per-optimizer metrics (CSV and JSON), checkpoints, convergence.svg/.png and summary.md. Checkpoints of identical config are reused. The paper\'s figures are experiments/paper/fig1.yaml … fig7.yaml.';
+    "Writes a run directory with the resolved config, per-optimizer metrics (CSV and JSON), checkpoints, convergence.svg/.png and summary.md. Checkpoints of identical config are reused. The paper's figures are experiments/paper/fig1.yaml … fig7.yaml.";
   static override examples = [
     '<%= config.bin %> experiment run experiments/paper/fig1.yaml --scale smoke',
     '<%= config.bin %> experiment run experiments/paper/fig1.yaml --scale smoke --seed 1',

@@ -124,7 +124,10 @@ describe('data-parallel meta-training', () => {
     const parallel = [];
     const workerTensors: number[][] = [];
     try {
-      expect(pool.shards(3)).toEqual([[0, 1], [1, 3]]);
+      expect(pool.shards(3)).toEqual([
+        [0, 1],
+        [1, 3],
+      ]);
       for (let step = 0; step < 3; step++) {
         await pool.beginStep(slicesOf(set, 2));
         for (const k0 of [0, 3]) {
@@ -189,7 +192,10 @@ describe('data-parallel meta-training', () => {
     const runs = [];
     for (let r = 0; r < 2; r++) {
       const model = new TinyLearned({ seed: 3, dropout: 0.2 });
-      await trainLearnedOptimizer({ problem: tinyLasso, model, validationSet, trainInstances, workerPlatform: platform }, { ...opts, globalSteps: 3, workers: 3 });
+      await trainLearnedOptimizer(
+        { problem: tinyLasso, model, validationSet, trainInstances, workerPlatform: platform },
+        { ...opts, globalSteps: 3, workers: 3 },
+      );
       runs.push(model.getWeights());
       model.dispose();
     }
@@ -224,15 +230,26 @@ describe('data-parallel meta-training', () => {
     const fails = async (id: string) => {
       const model = named(id, { seed: 1 });
       const before = tf.memory().numTensors;
-      const run = trainLearnedOptimizer({ problem: tinyLasso, model, validationSet, trainInstances, workerPlatform: platform }, { ...SMALL, globalSteps: 4, workers: 2 });
-      const error = await run.then(() => null, (e: unknown) => e);
+      const run = trainLearnedOptimizer(
+        { problem: tinyLasso, model, validationSet, trainInstances, workerPlatform: platform },
+        { ...SMALL, globalSteps: 4, workers: 2 },
+      );
+      const error = await run.then(
+        () => null,
+        (e: unknown) => e,
+      );
       model.dispose();
       expect(tf.memory().numTensors).toBe(before - model.variables().length);
       expect(liveSegmentWorkers()).toBe(0);
       return error;
     };
-    expect(await fails('tiny-throw')).toMatchObject({ name: 'L2oError', message: expect.stringMatching(/^Training worker [12] of 2 failed: boom at iteration 2$/) });
-    expect(await fails('tiny-exit')).toMatchObject({ message: expect.stringMatching(/^Training worker [12] of 2 failed: exited unexpectedly \(exit code 3\)$/) });
+    expect(await fails('tiny-throw')).toMatchObject({
+      name: 'L2oError',
+      message: expect.stringMatching(/^Training worker [12] of 2 failed: boom at iteration 2$/),
+    });
+    expect(await fails('tiny-exit')).toMatchObject({
+      message: expect.stringMatching(/^Training worker [12] of 2 failed: exited unexpectedly \(exit code 3\)$/),
+    });
     expect(await fails('nope')).toMatchObject({
       message: expect.stringMatching(/^Training worker [12] of 2 could not start: Unknown model 'nope'. .*Known models: tiny, tiny-exit, tiny-throw\.$/),
       hint: expect.stringMatching(/^Workers load plugins found from .*plugin\.mjs on engine cpu\.$/),
@@ -241,9 +258,14 @@ describe('data-parallel meta-training', () => {
 
   it('rejects more workers than micro-batches, with a hint', async () => {
     const model = new TinyLearned();
-    const train = (o: Partial<TrainOptions>) => trainLearnedOptimizer({ problem: tinyLasso, model, validationSet, trainInstances, workerPlatform: platform }, { ...SMALL, ...o });
-    await expect(train({ workers: 4, microBatch: 2 })).rejects.toThrow(/4 workers need at least 4 micro-batches per batch, but a batch of 6 with micro-batch 2 has 3/);
-    await expect(train({ workers: 2, microBatch: 0 })).rejects.toMatchObject({ hint: expect.stringMatching(/micro-batch .* to at most 3, or use at most 1 worker\./) });
+    const train = (o: Partial<TrainOptions>) =>
+      trainLearnedOptimizer({ problem: tinyLasso, model, validationSet, trainInstances, workerPlatform: platform }, { ...SMALL, ...o });
+    await expect(train({ workers: 4, microBatch: 2 })).rejects.toThrow(
+      /4 workers need at least 4 micro-batches per batch, but a batch of 6 with micro-batch 2 has 3/,
+    );
+    await expect(train({ workers: 2, microBatch: 0 })).rejects.toMatchObject({
+      hint: expect.stringMatching(/micro-batch .* to at most 3, or use at most 1 worker\./),
+    });
     await expect(train({ workers: 0 })).rejects.toThrow(/workers must be a positive integer/);
     expect(liveSegmentWorkers()).toBe(0);
     model.dispose();

@@ -28,7 +28,12 @@ function current(): { model: LearnedOptimizer; problem: Problem } {
 
 async function init(recipe: WorkerRecipe): Promise<FromWorker> {
   const { platform } = recipe;
-  const { registry } = await bootPlatform({ backend: platform.engine, searchFrom: platform.searchFrom, pluginPaths: platform.pluginPaths, logger: silentLogger });
+  const { registry } = await bootPlatform({
+    backend: platform.engine,
+    searchFrom: platform.searchFrom,
+    pluginPaths: platform.pluginPaths,
+    logger: silentLogger,
+  });
   const problem = registry.get('problem', recipe.problem.id).create(recipe.problem.options);
   const model = registry.get('model', recipe.model.id).create(recipe.model.config);
   const shapes = JSON.stringify(model.variables().map((v) => v.shape));

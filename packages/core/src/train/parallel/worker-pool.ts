@@ -150,7 +150,10 @@ export class SegmentWorkerPool {
       const backend = tf.getBackend();
       replies.forEach((r, i) => {
         if (r.type === 'ready' && r.backend !== backend) {
-          throw new L2oError(`Training worker ${i + 1} of ${count} runs on the '${r.backend}' backend, the main thread on '${backend}'.`, `Pass --backend ${backend}.`);
+          throw new L2oError(
+            `Training worker ${i + 1} of ${count} runs on the '${r.backend}' backend, the main thread on '${backend}'.`,
+            `Pass --backend ${backend}.`,
+          );
         }
       });
     } catch (e) {
@@ -181,7 +184,10 @@ export class SegmentWorkerPool {
    */
   async beginStep(parts: { set: InstanceSet; weight: number }[], rng?: Rng): Promise<void> {
     if (parts.length < this.workers.length) {
-      throw new L2oError(`The batch has ${parts.length} micro-batches, fewer than the ${this.workers.length} training workers.`, 'Use fewer workers or a smaller micro-batch.');
+      throw new L2oError(
+        `The batch has ${parts.length} micro-batches, fewer than the ${this.workers.length} training workers.`,
+        'Use fewer workers or a smaller micro-batch.',
+      );
     }
     const shards = this.shards(parts.length);
     await Promise.all(
@@ -205,7 +211,10 @@ export class SegmentWorkerPool {
     const replies = await Promise.all(
       this.workers.map((w) => {
         const own = weights.map((a) => a.slice());
-        return w.request({ type: 'segment', weights: own, k0, unroll }, own.map((a) => a.buffer as ArrayBuffer));
+        return w.request(
+          { type: 'segment', weights: own, k0, unroll },
+          own.map((a) => a.buffer as ArrayBuffer),
+        );
       }),
     );
     let loss = 0;
