@@ -28,7 +28,14 @@ function run(command: string, args: string[], cwd: string, runEnv: NodeJS.Proces
   return r.stdout;
 }
 
-const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+/** The fields of a package.json these tests read. */
+interface PackageJson {
+  version: string;
+  dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  scripts?: Record<string, string>;
+}
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'l2o-publish-'));
@@ -77,7 +84,7 @@ describe('publishing to a local registry', () => {
       expect(existsSync(path.join(from, 'dist/index.js')), `packages/${name} is not built`).toBe(true);
       cpSync(from, path.join(repo, 'packages', name), { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
     }
-    const before = Object.fromEntries(PACKAGES.map((n) => [n, readJson(path.join(repo, 'packages', n, 'package.json')).version as string]));
+    const before = Object.fromEntries(PACKAGES.map((n) => [n, readJson(path.join(repo, 'packages', n, 'package.json')).version]));
     writeFileSync(path.join(repo, '.changeset/local-registry-test.md'), '---\n"@l2o/core": patch\n---\n\nRelease through the local registry test.\n');
     run('git', ['init', '-q', '-b', 'main'], repo);
     run('git', ['add', '-A'], repo);
@@ -88,9 +95,9 @@ describe('publishing to a local registry', () => {
     const bump = (v: string) => v.replace(/(\d+)$/, (d) => String(Number(d) + 1));
     // core gets its patch; the CLI pins core exactly, so it is bumped with the new pin; the
     // plugins' peer range ^x.y.z still admits the new core, so they keep their version.
-    expect(pkg('core').version).toBe(bump(before.core!));
+    expect(pkg('core').version).toBe(bump(before.core));
     expect(readFileSync(path.join(repo, 'packages/core/CHANGELOG.md'), 'utf8')).toContain('Release through the local registry test.');
-    expect(pkg('cli').version).toBe(bump(before.cli!));
+    expect(pkg('cli').version).toBe(bump(before.cli));
     expect(pkg('cli').dependencies['@l2o/core']).toBe(pkg('core').version);
     expect(readFileSync(path.join(repo, 'packages/cli/CHANGELOG.md'), 'utf8')).toMatch(/Updated dependencies/);
     expect(pkg('models').version).toBe(before.models);
@@ -129,9 +136,9 @@ describe('publishing to a local registry', () => {
     const byName = Object.fromEntries(plugins.map((p) => [p.package, p]));
     for (const name of ['models', 'problems', 'baselines', 'datasets']) {
       expect(byName[`@l2o/${name}`], `@l2o/${name} not discovered`).toBeDefined();
-      expect(byName[`@l2o/${name}`]!.path.startsWith(app)).toBe(true);
+      expect(byName[`@l2o/${name}`].path.startsWith(app)).toBe(true);
     }
-    expect(byName['@l2o/models']!.registers.model).toEqual(expect.arrayContaining(['l2o-dm', 'rnnprop', 'lstm', 'gru', 'gru-mha']));
+    expect(byName['@l2o/models'].registers.model).toEqual(expect.arrayContaining(['l2o-dm', 'rnnprop', 'lstm', 'gru', 'gru-mha']));
 
     const result = JSON.parse(run(l2o, ['run', '--model', 'gru-mha', '--problem', 'lasso', '--dataset', 'synthetic', '--scale', 'smoke', '--json'], app)) as {
       runDir: string;
@@ -162,7 +169,7 @@ describe('publishing to a local registry', () => {
     const listed = (out: string) => (JSON.parse(out) as { id: string; parameters: number; package: string }[]).find((m) => m.id === 'mygru');
     expect(listed(run(l2o, ['models', '--plugin', './l2o-plugin-mygru', '--json'], author))).toMatchObject({ package: 'l2o-plugin-mygru' });
     const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], plugin, authorEnv)) as { filename: string }[];
-    run('npm', ['install', path.join(work, packed!.filename)], app);
+    run('npm', ['install', path.join(work, packed.filename)], app);
     expect(existsSync(path.join(app, 'node_modules/l2o-plugin-mygru/node_modules'))).toBe(false);
     expect(listed(run(l2o, ['models', '--json'], app))).toMatchObject({ package: 'l2o-plugin-mygru', parameters: 1266 });
   });

@@ -43,11 +43,11 @@ export class Adam implements Optimizer<AdamState> {
     const t = ctx.k + 1;
     return tf.tidy(() => {
       const g = problem.subgradient(batch, state.x);
-      const m = tf.add(tf.mul(beta1, state.m), tf.mul(1 - beta1, g)) as tf.Tensor2D;
-      const v = tf.add(tf.mul(beta2, state.v), tf.mul(1 - beta2, tf.square(g))) as tf.Tensor2D;
+      const m = tf.add<tf.Tensor2D>(tf.mul(beta1, state.m), tf.mul(1 - beta1, g));
+      const v = tf.add<tf.Tensor2D>(tf.mul(beta2, state.v), tf.mul(1 - beta2, tf.square(g)));
       const mHat = tf.div(m, 1 - beta1 ** t);
       const vHat = tf.div(v, 1 - beta2 ** t);
-      const x = tf.sub(state.x, tf.mul(lr, tf.div(mHat, tf.add(tf.sqrt(vHat), eps)))) as tf.Tensor2D;
+      const x = tf.sub<tf.Tensor2D>(state.x, tf.mul(lr, tf.div(mHat, tf.add(tf.sqrt(vHat), eps))));
       return { x, m, v };
     });
   }

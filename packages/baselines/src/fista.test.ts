@@ -56,8 +56,8 @@ describe('fista', () => {
     const batch = lasso.toBatch(set);
     const fista = new Fista();
     const s0 = fista.init(lasso, batch);
-    const s1 = fista.step(lasso, batch, s0, { k: 0, training: false });
-    const s2 = fista.step(lasso, batch, s1, { k: 1, training: false });
+    const s1 = fista.step(lasso, batch, s0);
+    const s2 = fista.step(lasso, batch, s1);
     expect(s2.y).toBeUndefined();
     expect(evaluationPoint(s2)).toBe(s2.x);
     // t₁ = (1 + √5)/2, t₂ = (1 + √(1 + 4t₁²))/2, z₂ = x₂ + ((t₁ − 1)/t₂)(x₂ − x₁).

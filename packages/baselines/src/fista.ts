@@ -1,4 +1,4 @@
-import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
+import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch } from '@l2o/core';
 import { resolveOptions, type OptionFields } from '@l2o/core';
 import { inverseLipschitzStep, stepScaleOption, zerosIterate } from './step-size.js';
 
@@ -27,12 +27,12 @@ export class Fista implements Optimizer<FistaState> {
     return { x, z: tf.clone(x), t: 1 };
   }
 
-  step(problem: Problem, batch: ProblemBatch, state: FistaState, _ctx?: StepContext): FistaState {
+  step(problem: Problem, batch: ProblemBatch, state: FistaState): FistaState {
     return tf.tidy(() => {
       const s = inverseLipschitzStep(batch, this.options.stepScale);
       const x = problem.prox(batch, tf.sub(state.z, tf.mul(s, problem.grad(batch, state.z))), s);
       const t = (1 + Math.sqrt(1 + 4 * state.t * state.t)) / 2;
-      const z = tf.add(x, tf.mul((state.t - 1) / t, tf.sub(x, state.x))) as tf.Tensor2D;
+      const z = tf.add<tf.Tensor2D>(x, tf.mul((state.t - 1) / t, tf.sub(x, state.x)));
       return { x, z, t };
     });
   }

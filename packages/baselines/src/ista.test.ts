@@ -32,7 +32,7 @@ describe('ista', () => {
     const batch = lasso.toBatch(toyLasso(2, 5, 6, 2, 8));
     const ista = new Ista({ stepScale: 0.5 });
     const state = ista.init(lasso, batch);
-    const next = ista.step(lasso, batch, state, { k: 0, training: false });
+    const next = ista.step(lasso, batch, state);
     const expected = tf.tidy(() => {
       const s = tf.reshape(tf.div(0.5, batch.L), [2, 1]);
       return lasso.prox(batch, tf.sub(state.x, tf.mul(s, lasso.grad(batch, state.x))), s).dataSync();

@@ -1,4 +1,4 @@
-import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch, type StepContext } from '@l2o/core';
+import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch } from '@l2o/core';
 import { resolveOptions, type OptionFields } from '@l2o/core';
 import { inverseLipschitzStep, stepScaleOption, zerosIterate } from './step-size.js';
 
@@ -17,7 +17,7 @@ export class Ista implements Optimizer {
     return { x: zerosIterate(batch, x0) };
   }
 
-  step(problem: Problem, batch: ProblemBatch, state: OptimizerState, _ctx?: StepContext): OptimizerState {
+  step(problem: Problem, batch: ProblemBatch, state: OptimizerState): OptimizerState {
     return tf.tidy(() => {
       const s = inverseLipschitzStep(batch, this.options.stepScale);
       return { x: problem.prox(batch, tf.sub(state.x, tf.mul(s, problem.grad(batch, state.x))), s) };

@@ -42,7 +42,7 @@ export class Sgd implements Optimizer {
     const schedule = decay ? 1 / Math.sqrt(ctx.k + 1) : 1;
     return tf.tidy(() => {
       const s = lr === undefined ? tf.mul(inverseLipschitzStep(batch, stepScale), schedule) : lr * schedule;
-      return { x: tf.sub(state.x, tf.mul(s, problem.subgradient(batch, state.x))) as tf.Tensor2D };
+      return { x: tf.sub<tf.Tensor2D>(state.x, tf.mul(s, problem.subgradient(batch, state.x))) };
     });
   }
 }

@@ -32,6 +32,8 @@ function configPlugins(): string[] {
  * as one line with exit code 1 (failure) or 2 (bad usage), never a stack trace.
  */
 export abstract class L2oCommand extends Command {
+  // oclif's own --json: a command returns its result and oclif prints it as JSON in --json mode.
+  static override enableJsonFlag = true;
   static override baseFlags = {
     backend: Flags.string({
       summary: 'Tensor engine: auto, tensorflow-gpu, tensorflow, wasm or cpu.',
@@ -40,7 +42,6 @@ export abstract class L2oCommand extends Command {
       helpGroup: 'GLOBAL',
     }),
     plugin: Flags.string({ summary: 'Load a plugin package from this path (repeatable).', multiple: true, helpGroup: 'GLOBAL' }),
-    json: Flags.boolean({ summary: 'Print a machine-readable JSON result on stdout.', helpGroup: 'GLOBAL' }),
     quiet: Flags.boolean({ char: 'q', summary: 'Print only the result.', helpGroup: 'GLOBAL' }),
   };
 
@@ -61,7 +62,7 @@ export abstract class L2oCommand extends Command {
 
   override async init(): Promise<void> {
     await super.init();
-    this.jsonMode = this.argv.includes('--json');
+    this.jsonMode = this.jsonEnabled();
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
   }
@@ -73,7 +74,7 @@ export abstract class L2oCommand extends Command {
     if (this.interrupt.signal.aborted && (!process.exitCode || process.exitCode === 0)) {
       process.exitCode = this.interrupt.signal.reason === 'SIGTERM' ? 143 : 130;
     }
-    return super.finally(error);
+    await super.finally(error);
   }
 
   /**
@@ -81,10 +82,9 @@ export abstract class L2oCommand extends Command {
    * 'off' for none); commands that produce runs pass their --store flag.
    */
   protected async boot(
-    flags: { backend: string; plugin?: string[]; json: boolean; quiet: boolean; store?: string },
+    flags: { backend: string; plugin?: string[]; quiet: boolean; store?: string },
     extra: Partial<Parameters<typeof bootPlatform>[0]> = {},
   ): Promise<Platform> {
-    this.jsonMode = flags.json;
     this.quietMode = flags.quiet;
     const store = 'store' in flags ? (flags.store ?? defaultStoreLocation()) : 'off';
     const versions = { '@l2o/cli': this.config.version };
@@ -111,10 +111,6 @@ export abstract class L2oCommand extends Command {
     if (!this.quietMode && !this.jsonMode) process.stderr.write(`${line}\n`);
   }
 
-  protected printJson(value: unknown): void {
-    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  }
-
   protected override async catch(thrown: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     let code = 1;
     let line: string;
@@ -138,7 +134,7 @@ export abstract class L2oCommand extends Command {
     process.stderr.write(`Error: ${line}\n`);
     if (this.jsonMode) {
       const hint = isL2oError(err) ? err.hint : undefined;
-      this.printJson({ error: { message: isL2oError(err) ? err.message : line, ...(hint ? { hint } : {}), exitCode: code } });
+      this.logJson({ error: { message: isL2oError(err) ? err.message : line, ...(hint ? { hint } : {}), exitCode: code } });
     }
     process.exitCode = code;
   }

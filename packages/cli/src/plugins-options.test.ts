@@ -79,8 +79,8 @@ describe('a bad plugin option', () => {
       /Option 'preset' of dataset 'synthetic' must be one of 'paper', 'toy', got "tyo"\. Did you mean 'toy'\?/,
     ],
   ])('on a %s exits 2 naming it, with a did-you-mean', (_kind, args, message) => {
-    const r = run(args as string[]);
+    const r = run(args);
     expect(r.code, r.stderr).toBe(2);
-    expectOneLineError(r.stderr, message as RegExp);
+    expectOneLineError(r.stderr, message);
   });
 });

@@ -66,7 +66,7 @@ describe('l2o runs (embedded store)', () => {
       ['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', path.join(temp, 'stored-runs'), '--store', 'off', '--json'],
       { env },
     );
-    expect(JSON.parse(off.stdout).stored).toBeNull();
+    expect((JSON.parse(off.stdout) as { stored: unknown }).stored).toBeNull();
     expectOneLineError(runCli(['runs', 'list', '--store', 'off'], { env }).stderr, /The run store is off/);
   });
 

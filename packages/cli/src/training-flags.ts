@@ -1,27 +1,25 @@
 import { Flags } from '@oclif/core';
-import { UsageError, type TrainOptions } from '@l2o/core';
+import { TRAINING_FIELDS, UsageError, type TrainOptions } from '@l2o/core';
 import { positiveInt } from './base-command.js';
+
+// Descriptions come from the training settings' fields in core (declared once).
+const about = (key: keyof TrainOptions, extra = '') => `${TRAINING_FIELDS[key].describe}${extra}`;
 
 /** The meta-training flags `l2o run` and `l2o train` share, defined once. */
 export const trainingFlags = {
-  steps: Flags.integer({ summary: 'Meta-training global steps (overrides the scale).' }),
-  'batch-size': Flags.integer({ summary: 'Meta-training batch size (overrides the scale).' }),
-  'micro-batch': Flags.integer({ summary: 'Instances per forward/backward pass, gradients accumulated (when the batch does not fit in memory).' }),
-  workers: Flags.integer({
-    summary: "Worker threads sharing each batch's micro-batches (data parallel, one core each; needs at least as many micro-batches).",
-  }),
+  steps: Flags.integer({ summary: about('globalSteps', ' Overrides the scale.') }),
+  'batch-size': Flags.integer({ summary: about('batchSize', ' Overrides the scale.') }),
+  'micro-batch': Flags.integer({ min: 0, summary: about('microBatch', ' Use it when the batch does not fit in memory.') }),
+  workers: Flags.integer({ summary: about('workers', ' Needs at least as many micro-batches.') }),
 };
 
 /** The flags only `l2o train` has: the rest of the protocol. */
 export const protocolFlags = {
-  iterations: Flags.integer({ summary: 'Iterations K per training batch.' }),
-  unroll: Flags.integer({ summary: 'Iterations per truncated-BPTT segment.' }),
-  'learning-rate': Flags.string({ summary: 'Adam learning rate (1e-2 LASSO, 3e-3 logistic in the papers).' }),
-  'validate-every': Flags.integer({ summary: 'Validate every N global steps.' }),
-  'on-nan': Flags.option({
-    options: ['stop', 'skip'] as const,
-    summary: 'On a non-finite loss: stop, or skip the step (weights restored) and halve the learning rate.',
-  })(),
+  iterations: Flags.integer({ summary: about('iterations') }),
+  unroll: Flags.integer({ summary: about('unroll') }),
+  'learning-rate': Flags.string({ summary: about('learningRate') }),
+  'validate-every': Flags.integer({ summary: about('validateEvery') }),
+  'on-nan': Flags.option({ options: ['stop', 'skip'] as const, summary: about('onNonFinite') })(),
 };
 
 type TrainingFlagValues = { steps?: number; 'batch-size'?: number; 'micro-batch'?: number; workers?: number } & Partial<{
@@ -39,7 +37,7 @@ export function trainingOptionsFrom(flags: TrainingFlagValues): Partial<TrainOpt
   const given: Partial<TrainOptions> = {
     globalSteps: positiveInt('steps', flags.steps),
     batchSize: positiveInt('batch-size', flags['batch-size']),
-    microBatch: positiveInt('micro-batch', flags['micro-batch']),
+    microBatch: flags['micro-batch'],
     workers: positiveInt('workers', flags.workers),
     iterations: positiveInt('iterations', flags.iterations),
     unroll: positiveInt('unroll', flags.unroll),
@@ -47,5 +45,5 @@ export function trainingOptionsFrom(flags: TrainingFlagValues): Partial<TrainOpt
     learningRate,
     onNonFinite: flags['on-nan'],
   };
-  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<TrainOptions>;
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
 }

@@ -28,6 +28,7 @@ export * from './evaluate/state.js';
 export * from './evaluate/evaluator.js';
 export * from './evaluate/reference.js';
 export * from './train/trainer.js';
+export * from './train/training-options.js';
 export * from './train/checkpoint.js';
 export * from './train/parallel/worker-pool.js';
 export * from './store/run-store.js';

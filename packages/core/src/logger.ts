@@ -1,7 +1,7 @@
 /** Where the platform's human-readable lines go; the CLI decides (stderr, quiet, JSON mode). */
 export interface Logger {
-  info(line: string): void;
-  warn(line: string): void;
+  info: (line: string) => void;
+  warn: (line: string) => void;
 }
 
 export const silentLogger: Logger = { info: () => {}, warn: () => {} };

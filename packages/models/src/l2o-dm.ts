@@ -54,7 +54,7 @@ export class L2oDm extends LearnedModel<DmState> {
       const rows = batch.size * batch.n;
       const init = stateInitOf(this.o.stateInit, this.o.stateInitScale, this.o.seed);
       return {
-        x: x0 ? tf.clone(x0) : (tf.zeros([batch.size, batch.n]) as tf.Tensor2D),
+        x: x0 ? tf.clone(x0) : tf.zeros<tf.Rank.R2>([batch.size, batch.n]),
         h: initialTensors(rows, this.o.hidden, this.o.layers, init),
         c: initialTensors(rows, this.o.hidden, this.o.layers, init),
       };
@@ -65,11 +65,11 @@ export class L2oDm extends LearnedModel<DmState> {
     return tf.tidy(() => {
       const [B, n] = [batch.size, batch.n];
       const g = problem.subgradient(batch, state.x);
-      const features = tf.reshape(tf.stack([g, state.x], 2), [B * n, 2]) as tf.Tensor2D;
+      const features = tf.reshape<tf.Rank.R2>(tf.stack([g, state.x], 2), [B * n, 2]);
       const input = this.o.inputGradient === 'stop' ? detach(features) : features;
       const r = this.rnn.apply(input, state.h, state.c);
       const update = tf.reshape(this.out.apply(r.output), [B, n]);
-      return { x: tf.sub(state.x, tf.mul(this.o.outputScale, update)) as tf.Tensor2D, h: r.h, c: r.c };
+      return { x: tf.sub<tf.Tensor2D>(state.x, tf.mul(this.o.outputScale, update)), h: r.h, c: r.c };
     });
   }
 }

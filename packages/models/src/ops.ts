@@ -25,7 +25,7 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng): T {
   const threshold = rate * 4294967296;
   const mask = new Float32Array(x.size);
   for (let i = 0; i < mask.length; i++) mask[i] = rng.nextUint32() >= threshold ? keep : 0;
-  return tf.mul(x, tf.tensor(mask, x.shape)) as T;
+  return tf.mul<T>(x, tf.tensor(mask, x.shape));
 }
 
 /**
@@ -54,7 +54,7 @@ export function affine(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): 
  * its tanh on the large per-coordinate tensors of a learned optimizer.
  */
 export function tanh<T extends tf.Tensor>(x: T): T {
-  return tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1) as T;
+  return tf.sub<T>(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1);
 }
 
 /**

@@ -24,8 +24,8 @@ describe('optimised ops equal their plain forms', () => {
     const plain = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.add(tf.matMul(xx as tf.Tensor2D, ww as tf.Tensor2D, false, true), bb);
     const fast = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => affine(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D);
     expectClose(fast(x, w, b), plain(x, w, b));
-    const gPlain = tf.grads((xx, ww, bb) => tf.sum(tf.mul(plain(xx!, ww!, bb!), dy)))([x, w, b]);
-    const gFast = tf.grads((xx, ww, bb) => tf.sum(tf.mul(fast(xx!, ww!, bb!), dy)))([x, w, b]);
+    const gPlain = tf.grads((xx, ww, bb) => tf.sum(tf.mul(plain(xx, ww, bb), dy)))([x, w, b]);
+    const gFast = tf.grads((xx, ww, bb) => tf.sum(tf.mul(fast(xx, ww, bb), dy)))([x, w, b]);
     gFast.forEach((g, i) => expectClose(g, gPlain[i]!));
   });
 

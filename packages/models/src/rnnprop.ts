@@ -63,7 +63,7 @@ export class RnnProp extends LearnedModel<RnnPropState> {
     return tf.tidy(() => {
       const rows = batch.size * batch.n;
       const init = stateInitOf(this.o.stateInit, this.o.stateInitScale, this.o.seed);
-      const x = x0 ? tf.clone(x0) : (tf.zeros([batch.size, batch.n]) as tf.Tensor2D);
+      const x = x0 ? tf.clone(x0) : tf.zeros<tf.Rank.R2>([batch.size, batch.n]);
       return {
         x,
         m: tf.zerosLike(x),
@@ -80,14 +80,14 @@ export class RnnProp extends LearnedModel<RnnPropState> {
     return tf.tidy(() => {
       const [B, n] = [batch.size, batch.n];
       const g = this.o.inputGradient === 'stop' ? detach(problem.subgradient(batch, state.x)) : problem.subgradient(batch, state.x);
-      const m = tf.add(tf.mul(beta1, state.m), tf.mul(1 - beta1, g)) as tf.Tensor2D;
-      const v = tf.add(tf.mul(beta2, state.v), tf.mul(1 - beta2, tf.square(g))) as tf.Tensor2D;
+      const m = tf.add<tf.Tensor2D>(tf.mul(beta1, state.m), tf.mul(1 - beta1, g));
+      const v = tf.add<tf.Tensor2D>(tf.mul(beta2, state.v), tf.mul(1 - beta2, tf.square(g)));
       const denom = tf.add(tf.sqrt(tf.div(v, 1 - beta2 ** t)), eps);
       const features = tf.stack([tf.div(tf.div(m, 1 - beta1 ** t), denom), tf.div(g, denom)], 2);
-      const input = tf.elu(this.inLayer.apply(tf.reshape(features, [B * n, 2]) as tf.Tensor2D)) as tf.Tensor2D;
+      const input = tf.elu<tf.Tensor2D>(this.inLayer.apply(tf.reshape<tf.Rank.R2>(features, [B * n, 2])));
       const r = this.rnn.apply(input, state.h, state.c);
       const update = tf.reshape(tanh(this.out.apply(r.output)), [B, n]);
-      return { x: tf.sub(state.x, tf.mul(this.o.outputScale, update)) as tf.Tensor2D, m, v, h: r.h, c: r.c };
+      return { x: tf.sub<tf.Tensor2D>(state.x, tf.mul(this.o.outputScale, update)), m, v, h: r.h, c: r.c };
     });
   }
 }

@@ -38,7 +38,7 @@ export function stateInitOf(mode: StateInitMode, scale: number, seed: number): S
 /** `count` tensors [rows, width] of initial recurrent state. */
 export function initialTensors(rows: number, width: number, count: number, init: StateInit): tf.Tensor2D[] {
   return Array.from({ length: count }, () => {
-    if (init.mode === 'zeros' || init.scale === 0) return tf.zeros([rows, width]) as tf.Tensor2D;
+    if (init.mode === 'zeros' || init.scale === 0) return tf.zeros<tf.Rank.R2>([rows, width]);
     const values = init.rng.normals(rows * width);
     for (let i = 0; i < values.length; i++) values[i] = values[i]! * init.scale;
     return tf.tensor2d(values, [rows, width]);

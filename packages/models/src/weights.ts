@@ -63,10 +63,9 @@ export class WeightStore implements WeightFactory {
   }
 
   scope(prefix: string): WeightFactory {
-    const parent = this;
     return {
-      create: (name, shape, init) => parent.create(`${prefix}.${name}`, shape, init),
-      scope: (inner) => parent.scope(`${prefix}.${inner}`),
+      create: (name, shape, init) => this.create(`${prefix}.${name}`, shape, init),
+      scope: (inner) => this.scope(`${prefix}.${inner}`),
     };
   }
 

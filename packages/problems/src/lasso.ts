@@ -23,13 +23,13 @@ export class Lasso extends L1Composite {
     const A = set.sharedA ? tf.tensor2d(set.A, [set.m, set.n]) : tf.tensor3d(set.A, [set.count, set.m, set.n]);
     const b = tf.tensor2d(set.b, [set.count, set.m]);
     const normSq = squaredSpectralNorm(A, set.count);
-    const L = tf.tidy(() => tf.maximum(normSq, MIN_LIPSCHITZ)) as tf.Tensor1D;
+    const L = tf.tidy<tf.Tensor1D>(() => tf.maximum(normSq, MIN_LIPSCHITZ));
     normSq.dispose();
     return { problem: this.id, size: set.count, m: set.m, n: set.n, lambda: set.lambda, sharedA: set.sharedA, A, b, L };
   }
 
   f(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => tf.mul(0.5, tf.sum(tf.square(tf.sub(applyA(batch, x), batch.b)), 1)) as tf.Tensor1D);
+    return tf.tidy(() => tf.mul<tf.Tensor1D>(0.5, tf.sum(tf.square(tf.sub(applyA(batch, x), batch.b)), 1)));
   }
 
   grad(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {

@@ -41,7 +41,7 @@ export class LogisticL1 extends L1Composite {
     const A = set.sharedA ? tf.tensor2d(set.A, [set.m, set.n]) : tf.tensor3d(set.A, [set.count, set.m, set.n]);
     const b = tf.tensor2d(set.b, [set.count, set.m]);
     const normSq = squaredSpectralNorm(A, set.count);
-    const L = tf.tidy(() => tf.maximum(this.options.lipschitz === 'tight' ? tf.div(normSq, 4 * set.m) : tf.sqrt(normSq), MIN_LIPSCHITZ)) as tf.Tensor1D;
+    const L = tf.tidy<tf.Tensor1D>(() => tf.maximum(this.options.lipschitz === 'tight' ? tf.div(normSq, 4 * set.m) : tf.sqrt(normSq), MIN_LIPSCHITZ));
     normSq.dispose();
     return { problem: this.id, size: set.count, m: set.m, n: set.n, lambda: set.lambda, sharedA: set.sharedA, A, b, L };
   }
@@ -50,11 +50,11 @@ export class LogisticL1 extends L1Composite {
     return tf.tidy(() => {
       const z = applyA(batch, x);
       const loss = tf.add(tf.sub(tf.relu(z), tf.mul(batch.b, z)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
-      return tf.div(tf.sum(loss, 1), batch.m) as tf.Tensor1D;
+      return tf.div<tf.Tensor1D>(tf.sum(loss, 1), batch.m);
     });
   }
 
   grad(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => tf.div(applyAt(batch, tf.sub(tf.sigmoid(applyA(batch, x)), batch.b)), batch.m) as tf.Tensor2D);
+    return tf.tidy(() => tf.div<tf.Tensor2D>(applyAt(batch, tf.sub(tf.sigmoid(applyA(batch, x)), batch.b)), batch.m));
   }
 }

@@ -49,7 +49,7 @@ describe.each(ENGINES)('shared ℓ1 parts on %s', (engine) => {
 
   it('gives 0 for A = 0 without NaN and frees its intermediates', () => {
     const before = tf.memory().numTensors;
-    const A = tf.zeros([2, 3, 5]) as tf.Tensor3D;
+    const A = tf.zeros<tf.Rank.R3>([2, 3, 5]);
     const L = squaredSpectralNorm(A, 2);
     expect(Array.from(L.dataSync())).toEqual([0, 0]);
     tf.dispose([A, L]);

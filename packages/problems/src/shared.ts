@@ -7,7 +7,8 @@ function firstNonFinite(a: Float32Array): number {
 
 /** Shape and value checks shared by A, b, λ problems; before any tensor is made. */
 export function validateComposite(problemId: string, set: InstanceSet): void {
-  const where = `${problemId} instances${set.meta?.dataset ? ` from ${String(set.meta.dataset)}` : ''}`;
+  const dataset = set.meta?.dataset;
+  const where = `${problemId} instances${dataset ? ` from ${typeof dataset === 'string' ? dataset : JSON.stringify(dataset)}` : ''}`;
   if (set.problem !== problemId) throw new L2oError(`The instances are for '${set.problem}', not '${problemId}'.`);
   for (const [name, v] of [
     ['count', set.count],
@@ -39,8 +40,8 @@ export function validateComposite(problemId: string, set: InstanceSet): void {
 export function applyA(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() =>
     batch.sharedA
-      ? (tf.matMul(x, batch.A as tf.Tensor2D, false, true) as tf.Tensor2D)
-      : (tf.squeeze(tf.matMul(batch.A as tf.Tensor3D, tf.expandDims(x, 2)), [2]) as tf.Tensor2D),
+      ? tf.matMul<tf.Tensor2D>(x, batch.A as tf.Tensor2D, false, true)
+      : tf.squeeze<tf.Tensor2D>(tf.matMul(batch.A as tf.Tensor3D, tf.expandDims(x, 2)), [2]),
   );
 }
 
@@ -48,8 +49,8 @@ export function applyA(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
 export function applyAt(batch: ProblemBatch, r: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() =>
     batch.sharedA
-      ? (tf.matMul(r, batch.A as tf.Tensor2D) as tf.Tensor2D)
-      : (tf.squeeze(tf.matMul(batch.A as tf.Tensor3D, tf.expandDims(r, 2), true, false), [2]) as tf.Tensor2D),
+      ? tf.matMul<tf.Tensor2D>(r, batch.A as tf.Tensor2D)
+      : tf.squeeze<tf.Tensor2D>(tf.matMul(batch.A as tf.Tensor3D, tf.expandDims(r, 2), true, false), [2]),
   );
 }
 
@@ -68,10 +69,10 @@ const POWER_CHECK_EVERY = 10;
 export function squaredSpectralNorm(A: tf.Tensor2D | tf.Tensor3D, count: number, tolerance = 1e-6, maxIterations = 1000): tf.Tensor1D {
   const shared = A.rank === 2;
   const [m, n] = A.shape.slice(-2) as [number, number];
-  const gram = tf.tidy(() => {
+  const gram = tf.tidy<tf.Tensor3D>(() => {
     const A3 = (shared ? tf.expandDims(A, 0) : A) as tf.Tensor3D;
     return m < n ? tf.matMul(A3, A3, false, true) : tf.matMul(A3, A3, true, false);
-  }) as tf.Tensor3D;
+  });
   const [instances, d] = [gram.shape[0], gram.shape[1]];
   // A fixed pseudo-random start from the platform's generator: the same on every engine, and not
   // nearly orthogonal to the top eigenvector the way a structured vector can be (all ones against
@@ -80,14 +81,14 @@ export function squaredSpectralNorm(A: tf.Tensor2D | tf.Tensor3D, count: number,
     const start = tf.tensor3d(new Rng('l2o:power-iteration').normals(d), [1, d, 1]);
     return tf.tile(tf.div(start, tf.norm(start)), [instances, 1, 1]) as tf.Tensor3D;
   });
-  let estimate = tf.zeros([instances]) as tf.Tensor1D;
+  let estimate = tf.zeros<tf.Rank.R1>([instances]);
   let checkpoint: Float32Array | undefined;
   for (let i = 1; i <= maxIterations; i++) {
     const [nextV, nextEstimate] = tf.tidy(() => {
       const w = tf.matMul(gram, v);
-      const rayleigh = tf.sum(tf.mul(v, w), [1, 2]) as tf.Tensor1D; // vᵀGv, ‖v‖ = 1
+      const rayleigh = tf.sum<tf.Tensor1D>(tf.mul(v, w), [1, 2]); // vᵀGv, ‖v‖ = 1
       // max(‖w‖, tiny): an all-zero A keeps v = 0 and the estimate 0 instead of NaN.
-      const next = tf.div(w, tf.maximum(tf.norm(w, 'euclidean', [1, 2], true), 1e-30)) as tf.Tensor3D;
+      const next = tf.div<tf.Tensor3D>(w, tf.maximum(tf.norm(w, 'euclidean', [1, 2], true), 1e-30));
       return [next, rayleigh] as [tf.Tensor3D, tf.Tensor1D];
     });
     tf.dispose([v, estimate]);
@@ -102,7 +103,7 @@ export function squaredSpectralNorm(A: tf.Tensor2D | tf.Tensor3D, count: number,
     }
   }
   tf.dispose([gram, v]);
-  const result = tf.tidy(() => (shared ? tf.tile(estimate, [count]) : tf.clone(estimate)) as tf.Tensor1D);
+  const result = tf.tidy(() => (shared ? tf.tile(estimate, [count]) : tf.clone(estimate)));
   estimate.dispose();
   return result;
 }
@@ -115,7 +116,7 @@ export const MIN_LIPSCHITZ = 1e-12;
 
 /** Soft threshold sign(v)·max(|v| − λ·step, 0) with a per-coordinate step. */
 export function softThreshold(v: tf.Tensor2D, lambda: number, step: tf.Tensor): tf.Tensor2D {
-  return tf.tidy(() => tf.mul(tf.sign(v), tf.relu(tf.sub(tf.abs(v), tf.mul(lambda, step)))) as tf.Tensor2D);
+  return tf.tidy(() => tf.mul<tf.Tensor2D>(tf.sign(v), tf.relu(tf.sub(tf.abs(v), tf.mul(lambda, step)))));
 }
 
 /** max over coordinates of the violation of 0 ∈ ∇f + λ∂‖x‖₁, per instance. */
@@ -123,7 +124,7 @@ export function l1KktResidual(g: tf.Tensor2D, x: tf.Tensor2D, lambda: number): t
   return tf.tidy(() => {
     const onSupport = tf.abs(tf.add(g, tf.mul(lambda, tf.sign(x))));
     const offSupport = tf.relu(tf.sub(tf.abs(g), lambda));
-    return tf.max(tf.where(tf.notEqual(x, 0), onSupport, offSupport), 1) as tf.Tensor1D;
+    return tf.max<tf.Tensor1D>(tf.where(tf.notEqual(x, 0), onSupport, offSupport), 1);
   });
 }
 
@@ -152,11 +153,11 @@ export abstract class L1Composite implements Problem {
   }
 
   objective(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {
-    return tf.tidy(() => tf.add(this.f(batch, x), tf.mul(batch.lambda, tf.sum(tf.abs(x), 1))) as tf.Tensor1D);
+    return tf.tidy(() => tf.add<tf.Tensor1D>(this.f(batch, x), tf.mul(batch.lambda, tf.sum(tf.abs(x), 1))));
   }
 
   subgradient(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => tf.add(this.grad(batch, x), tf.mul(batch.lambda, tf.sign(x))) as tf.Tensor2D);
+    return tf.tidy(() => tf.add<tf.Tensor2D>(this.grad(batch, x), tf.mul(batch.lambda, tf.sign(x))));
   }
 
   kktResidual(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D {

@@ -33,7 +33,7 @@ async function lockFolder(dir: string, waitMs: number): Promise<() => void> {
       return () => rmSync(file, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder: typeof me | null = null;
+      let holder: typeof me | null;
       try {
         holder = JSON.parse(readFileSync(file, 'utf8')) as typeof me;
       } catch {
@@ -82,7 +82,7 @@ export async function openEmbedded(dir: string, waitMs = 0): Promise<Sql> {
           ),
         ),
       );
-    return adapt(db as unknown as Queryable, transaction, async () => {
+    return adapt(db, transaction, async () => {
       try {
         await db.close();
       } finally {

@@ -34,6 +34,9 @@ const bytes = (content: string | Uint8Array) => (typeof content === 'string' ? B
 const float = (v: number | undefined | null) => (v === undefined || v === null ? null : Number.isFinite(v) ? v : String(v));
 
 /** The run store over one SQL connection (embedded or server): one schema, one dialect. */
+/** A JSON column: an object from PostgreSQL (pg parses jsonb), a string from some drivers. */
+const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+
 export class SqlRunStore implements RunStore {
   constructor(
     private readonly sql: Sql,
@@ -164,12 +167,10 @@ export class SqlRunStore implements RunStore {
       seed: r.seed,
       engine: r.engine,
       createdAt: new Date(r.created_at).toISOString(),
-      optimizers: (typeof r.optimizers === 'string' ? JSON.parse(r.optimizers) : r.optimizers).map(
-        (o: RunListing['optimizers'][number] & { finalGap: number | string | null }) => ({
-          ...o,
-          finalGap: o.finalGap === null ? null : Number(o.finalGap),
-        }),
-      ),
+      optimizers: json<(RunListing['optimizers'][number] & { finalGap: number | string | null })[]>(r.optimizers).map((o) => ({
+        ...o,
+        finalGap: o.finalGap === null ? null : Number(o.finalGap),
+      })),
     }));
   }
 
@@ -193,7 +194,6 @@ export class SqlRunStore implements RunStore {
     const { rows } = await this.sql.query<Record<string, unknown>>('SELECT * FROM runs WHERE id = $1', [id]);
     const r = rows[0];
     if (!r) return null;
-    const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
     const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
     const optimizers = (
       await this.sql.query<Record<string, unknown>>(
@@ -259,7 +259,7 @@ export class SqlRunStore implements RunStore {
       checkpoints,
       artifacts: Object.fromEntries(artifacts.map((a) => [a.name, new Uint8Array(a.content)])),
       versions: json(r.versions),
-      ...(r.git_commit ? { gitCommit: String(r.git_commit) } : {}),
+      ...(typeof r.git_commit === 'string' && r.git_commit ? { gitCommit: r.git_commit } : {}),
     };
   }
 

@@ -91,12 +91,12 @@ export function expectFlatTensorCount(optimizer: Optimizer): void {
 export function expectInitCopiesX0(optimizer: Optimizer): void {
   const lasso = new Lasso();
   const batch = lasso.toBatch(toyLasso(2, 5, 6, 2, 7));
-  const x0 = tf.fill([2, 6], 0.5) as tf.Tensor2D;
+  const x0 = tf.fill<tf.Rank.R2>([2, 6], 0.5);
   const state = optimizer.init(lasso, batch, x0);
   expect(Array.from(state.x.dataSync())).toEqual(Array(12).fill(0.5));
   disposeState(state);
   expect(x0.isDisposed).toBe(false);
-  const wrong = tf.zeros([2, 5]) as tf.Tensor2D;
+  const wrong = tf.zeros<tf.Rank.R2>([2, 5]);
   expect(() => optimizer.init(lasso, batch, wrong)).toThrow(/x0 has shape \[2, 5\], but the batch needs \[2, 6\]/);
   tf.dispose([x0, wrong]);
   lasso.disposeBatch(batch);

@@ -28,7 +28,7 @@ export default class Bench extends L2oCommand {
     'dry-run': dryRunFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(Bench);
     const options = parsePluginOptions(flags.option);
     const platform = await this.boot(flags);
@@ -48,14 +48,14 @@ export default class Bench extends L2oCommand {
     };
     if (flags['dry-run']) {
       const plan = planBench(platform, spec);
-      if (this.jsonMode) return this.printJson({ plan });
+      if (this.jsonMode) return { plan };
       process.stdout.write(
         `dry run: would time ${plan.model} (${plan.parameters} parameters) on LASSO ${spec.m}×${spec.n}, batch ${spec.batch} in micro-batches of ${plan.microBatch}, ${plan.workers} worker(s)\n`,
       );
       return;
     }
     const result = await benchModel(platform, spec);
-    if (this.jsonMode) return this.printJson(result);
+    if (this.jsonMode) return result;
     process.stdout.write(
       `${result.model}${result.axis ? ` (${result.axis})` : ''} on ${result.engine}, LASSO ${result.m}×${result.n}, batch ${result.batch}, unroll ${result.unroll}: ` +
         `train segment ${result.train_segment_ms} ms${result.workers > 1 ? ` (${result.workers} workers)` : ''}, eval iteration ${result.eval_iter_ms} ms, peak RSS ${result.peak_rss_mb} MB\n`,

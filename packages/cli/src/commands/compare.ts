@@ -9,11 +9,10 @@ export default class Compare extends L2oCommand {
   static override args = { runs: Args.string({ required: true, description: 'Run directories.' }) };
   static override flags = {};
 
-  async run(): Promise<void> {
-    const { argv, flags } = await this.parse(Compare);
-    this.jsonMode = flags.json;
+  async run(): Promise<unknown> {
+    const { argv } = await this.parse(Compare);
     const result = compareRuns(argv as string[]);
-    if (this.jsonMode) return this.printJson(result.rows);
+    if (this.jsonMode) return result.rows;
     process.stdout.write(result.markdown);
   }
 }

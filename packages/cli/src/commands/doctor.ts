@@ -6,13 +6,12 @@ export default class Doctor extends L2oCommand {
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --backend wasm --json'];
   static override flags = {};
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(Doctor);
-    this.jsonMode = flags.json;
     const engines = await probeEngines({ resolveFrom: [process.cwd()] });
     const chosen = await selectEngine(parseEngineRequest(flags.backend), { resolveFrom: [process.cwd()] });
     const report = { node: process.version, platform: `${process.platform}-${process.arch}`, engines, requested: chosen.requested, chosen: chosen.chosen };
-    if (this.jsonMode) return this.printJson(report);
+    if (this.jsonMode) return report;
     process.stdout.write(`node ${report.node} on ${report.platform}\n`);
     for (const e of engines) process.stdout.write(`${e.ok ? 'available' : 'missing  '}  ${e.engine.padEnd(15)} ${e.reason}\n`);
     process.stdout.write(`chosen for --backend ${chosen.requested}: ${chosen.chosen}\n`);

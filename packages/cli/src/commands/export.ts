@@ -24,7 +24,7 @@ export default class Export extends L2oCommand {
     'dry-run': dryRunFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(Export);
     const options = parsePluginOptions(flags.option);
     const platform = await this.boot(flags, { dataDir: flags['data-dir'], ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}) });
@@ -42,7 +42,7 @@ export default class Export extends L2oCommand {
       undefined,
       this.interrupt.signal,
     );
-    if (this.jsonMode) return this.printJson(flags['dry-run'] ? { plan: result } : result);
+    if (this.jsonMode) return flags['dry-run'] ? { plan: result } : result;
     if (flags['dry-run']) return void process.stdout.write(`dry run: would export ${result.count} instances to ${result.dir}\n`);
     process.stdout.write(`exported ${result.count} instances to ${result.dir}\n`);
   }

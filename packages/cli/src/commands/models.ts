@@ -9,7 +9,7 @@ export default class Models extends L2oCommand {
     options: Flags.boolean({ summary: "Also list each model's options with their defaults and descriptions (always in --json)." }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(Models);
     const { registry } = await this.boot(flags);
     const rows = registry.list('model').map((r) => {
@@ -25,7 +25,7 @@ export default class Models extends L2oCommand {
       model.dispose();
       return row;
     });
-    if (this.jsonMode) return this.printJson(rows);
+    if (this.jsonMode) return rows;
     const width = Math.max(...rows.map((r) => r.id.length), 2);
     for (const r of rows) {
       process.stdout.write(`${r.id.padEnd(width)}  ${r.parameters.toLocaleString('en-US').padStart(7)} parameters  ${r.description}  (${r.package})\n`);

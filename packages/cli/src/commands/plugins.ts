@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { describeOptions, listOptions, type OptionInfo, type PluginKind } from '@l2o/core';
+import { describeOptions, listOptions, type PluginKind } from '@l2o/core';
 import { L2oCommand } from '../base-command.js';
 
 export default class Plugins extends L2oCommand {
@@ -13,7 +13,7 @@ export default class Plugins extends L2oCommand {
     options: Flags.boolean({ summary: "Also list each plugin's options with their defaults and descriptions." }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(Plugins);
     const { registry, pluginErrors } = await this.boot(flags);
     const kinds = ['problem', 'optimizer', 'model', 'dataset'] as const satisfies readonly PluginKind[];
@@ -22,7 +22,7 @@ export default class Plugins extends L2oCommand {
       package: p.packageName,
       version: p.version,
       path: p.root,
-      registers: Object.fromEntries(kinds.map((k) => [k, mine(p.root, k).map((r) => r.id)]).filter(([, ids]) => ids.length)),
+      registers: Object.fromEntries(kinds.map((k) => [k, mine(p.root, k).map((r) => r.id)] as const).filter(([, ids]) => ids.length > 0)),
       // Per kind and id; null: the plugin declares no option fields for it.
       ...(flags.options
         ? {
@@ -30,15 +30,14 @@ export default class Plugins extends L2oCommand {
               kinds
                 .map((k) => [k, Object.fromEntries(mine(p.root, k).map((r) => [r.id, r.options ? listOptions(r.options) : null]))] as const)
                 .filter(([, byId]) => Object.keys(byId).length),
-            ) as Record<string, Record<string, OptionInfo[] | null>>,
+            ),
           }
         : {}),
     }));
-    if (this.jsonMode)
-      return this.printJson(pluginErrors.length ? [...plugins, ...pluginErrors.map((e) => ({ package: e.packageName, error: e.message }))] : plugins);
+    if (this.jsonMode) return pluginErrors.length ? [...plugins, ...pluginErrors.map((e) => ({ package: e.packageName, error: e.message }))] : plugins;
     for (const p of plugins) {
       const what = Object.entries(p.registers)
-        .map(([k, ids]) => `${k}s: ${(ids as string[]).join(', ')}`)
+        .map(([k, ids]) => `${k}s: ${ids.join(', ')}`)
         .join('; ');
       process.stdout.write(`${p.package}@${p.version}  ${what}\n`);
       if (!this.quietMode) process.stdout.write(`  ${p.path}\n`);

@@ -8,11 +8,10 @@ export default class Report extends L2oCommand {
   static override args = { run: Args.string({ required: true, description: 'Run directory.' }) };
   static override flags = {};
 
-  async run(): Promise<void> {
-    const { args, flags } = await this.parse(Report);
-    this.jsonMode = flags.json;
+  async run(): Promise<unknown> {
+    const { args } = await this.parse(Report);
     const written = await rerenderRun(args.run);
-    if (this.jsonMode) return this.printJson({ run: args.run, written });
+    if (this.jsonMode) return { run: args.run, written };
     process.stdout.write(`${written.map((f) => `${args.run}/${f}`).join('\n')}\n`);
   }
 }

@@ -51,7 +51,7 @@ export default class Run extends L2oCommand {
     name: Flags.string({ summary: 'Name of the run (used in the run directory name).' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(Run);
     const models = flags.model ?? [];
     const baselines = flags.optimizer ?? [];
@@ -104,7 +104,7 @@ export default class Run extends L2oCommand {
     };
     if (flags['dry-run']) {
       const plan = await planComparison(platform, comparison);
-      if (this.jsonMode) return this.printJson({ plan });
+      if (this.jsonMode) return { plan };
       process.stdout.write(`${planText(plan)}\n`);
       return;
     }
@@ -113,10 +113,7 @@ export default class Run extends L2oCommand {
     try {
       const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal);
       progress.stop();
-      if (this.jsonMode) {
-        this.printJson({ runDir: result.runDir, stored: result.stored ?? null, summary: result.summary, curves: result.curves });
-        return;
-      }
+      if (this.jsonMode) return { runDir: result.runDir, stored: result.stored ?? null, summary: result.summary, curves: result.curves };
       if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
       process.stdout.write(`run directory: ${result.runDir}\n`);
       if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);

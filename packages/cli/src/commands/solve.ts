@@ -22,7 +22,7 @@ export default class Solve extends L2oCommand {
     'dry-run': dryRunFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(Solve);
     const options = parsePluginOptions(flags.option);
     const platform = await this.boot(flags);
@@ -42,12 +42,12 @@ export default class Solve extends L2oCommand {
       out,
     );
     if (flags['dry-run']) {
-      if (this.jsonMode) return this.printJson({ plan: { input: path.resolve(flags.input), optimizer: flags.optimizer, iterations: flags.iterations, out } });
+      if (this.jsonMode) return { plan: { input: path.resolve(flags.input), optimizer: flags.optimizer, iterations: flags.iterations, out } };
       return void process.stdout.write(
         `dry run: input, optimizer and output checked; would run ${flags.optimizer} for ${flags.iterations} iterations into ${out}\n`,
       );
     }
-    if (this.jsonMode) return this.printJson({ out, ...result });
+    if (this.jsonMode) return { out, ...result };
     const mean = result.objective.reduce((a, b) => a + b, 0) / result.objective.length;
     process.stdout.write(`solved ${result.objective.length} instances, mean F ${mean.toPrecision(6)}; written to ${out}\n`);
   }

@@ -32,7 +32,7 @@ export default class Train extends L2oCommand {
     'dry-run': dryRunFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(Train);
     const options = parsePluginOptions(flags.option);
     const out = path.resolve(flags.out);
@@ -62,7 +62,7 @@ export default class Train extends L2oCommand {
         resume: flags.resume ?? null,
       };
       resolved.model.dispose();
-      if (this.jsonMode) return this.printJson({ plan });
+      if (this.jsonMode) return { plan };
       process.stdout.write(
         `dry run: would train ${plan.model} (${plan.parameters} parameters) on ${plan.problem} / ${plan.dataset}: ${t.globalSteps} steps of ${t.batchSize}, K ${t.iterations}, unroll ${t.unroll}, learning rate ${t.learningRate}${flags.resume ? `, resuming ${flags.resume}` : ''}; checkpoint to ${out}\n`,
       );
@@ -81,24 +81,22 @@ export default class Train extends L2oCommand {
       if (result.interrupted) {
         // The exit code (130 or 143) is set for every interrupted command in L2oCommand.finally.
         this.note(`saved a resumable checkpoint after ${result.completedSteps} global steps: ${resumeFile} (continue with --resume ${resumeFile})`);
-        if (this.jsonMode) this.printJson({ interrupted: true, resume: resumeFile, completedSteps: result.completedSteps });
-        return;
+        return this.jsonMode ? { interrupted: true, resume: resumeFile, completedSteps: result.completedSteps } : undefined;
       }
       saveTrainedModel(resolved.model, result, out, { ...resolved.meta, training: resolved.training });
       // The training is complete: a resume file of this output is stale now.
       rmSync(resumeFile, { force: true });
       if (this.jsonMode) {
-        this.printJson({
+        return {
           checkpoint: out,
           best: result.best && { step: result.best.step, loss: result.best.loss },
           seconds: result.seconds,
           validation: result.validation,
-        });
-      } else {
-        process.stdout.write(
-          `best validation loss ${result.best?.loss.toPrecision(6)} at step ${result.best?.step}; ${result.seconds.toFixed(1)} s\ncheckpoint: ${out}\n`,
-        );
+        };
       }
+      process.stdout.write(
+        `best validation loss ${result.best?.loss.toPrecision(6)} at step ${result.best?.step}; ${result.seconds.toFixed(1)} s\ncheckpoint: ${out}\n`,
+      );
     } finally {
       progress.stop();
     }

@@ -6,7 +6,8 @@ import { disposeState } from '../evaluate/state.js';
 import { rollout } from '../evaluate/rollout.js';
 import { throwIfInterrupted } from '../errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
-import { checkWorkerCount, runSegment, type SegmentPart } from '../train/trainer.js';
+import { runSegment, type SegmentPart } from '../train/trainer.js';
+import { checkWorkerCount } from '../train/training-options.js';
 import { runParallelSegment, startSegmentPool, workerPlatformOf, type SegmentWorkerPool } from '../train/parallel/worker-pool.js';
 import { sliceInstances } from '../contracts/instances.js';
 import type { PluginRef } from '../experiment/train-model.js';
@@ -131,7 +132,7 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
         signal: spec.signal,
         onState: (s, k) => {
           if (k === 0) return;
-          const summed = tf.tidy(() => tf.add(loss, tf.mean(problem.objective(batch, evaluationPoint(s)))) as tf.Scalar);
+          const summed = tf.tidy<tf.Scalar>(() => tf.add(loss, tf.mean(problem.objective(batch, evaluationPoint(s)))));
           loss.dispose();
           loss = summed;
         },

@@ -94,15 +94,16 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
   try {
     await import(pathToFileURL(resolved).href);
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
+    const msg = (e as Error).message.split('\n')[0] ?? '';
     const lib = /lib[\w.+-]+\.so[\d.]*/.exec(msg)?.[0];
     throw new Error(
       lib
         ? `installed but its native library could not load ${lib} (${msg}); install the matching CUDA/cuDNN or TensorFlow library`
         : `installed but failed to load: ${msg}`,
+      { cause: e },
     );
   }
-  let ok = false;
+  let ok: boolean;
   // The WASM module binds console.warn as its error printer when it is instantiated, and on an
   // out-of-memory abort prints "Aborted(…)" before throwing; the CLI reports that error in one
   // line of its own. Bind it to a printer that leaves that line out (unless L2O_DEBUG is set).
@@ -115,7 +116,7 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
     ok = await tf.setBackend(spec.backend);
   } catch (e) {
     // setBackend throws when nothing registered the name (e.g. a second copy of tfjs-core).
-    throw new Error(`loaded, but the '${spec.backend}' backend is not registered: ${(e as Error).message}`);
+    throw new Error(`loaded, but the '${spec.backend}' backend is not registered: ${(e as Error).message}`, { cause: e });
   } finally {
     console.warn = warn;
   }

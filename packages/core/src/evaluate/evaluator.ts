@@ -75,12 +75,12 @@ export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, 
       for (let k = 0; k <= K; k++) {
         for (let i = 0; i < part.count; i++) {
           const F = values[k * part.count + i]!;
-          sumF[k] += F;
+          sumF[k]! += F;
           // Without F* (a validation set) only F is averaged. An instance with F* = 0 (e.g. a flat
           // image patch, b = 0) has no relative gap: it is left out of the gap average.
           const fStar = part.fStar?.[i];
           if (fStar !== undefined && fStar !== 0) {
-            sumGap[k] += (F - fStar) / Math.abs(fStar);
+            sumGap[k]! += (F - fStar) / Math.abs(fStar);
             if (k === 0) gapInstances++;
           }
         }

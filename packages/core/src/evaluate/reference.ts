@@ -60,10 +60,10 @@ export async function solveReference(problem: Problem, solver: Optimizer, set: I
       });
       iterations.push(k);
       const [F, residual] = tf.tidy(() => [problem.objective(batch, state.x), problem.kktResidual(batch, state.x)]);
-      fStar.set(await F!.data(), start);
-      kkt.set(await residual!.data(), start);
+      fStar.set(await F.data(), start);
+      kkt.set(await residual.data(), start);
       x.set(await state.x.data(), start * set.n);
-      tf.dispose([F!, residual!]);
+      tf.dispose([F, residual]);
       disposeState(state);
     } finally {
       problem.disposeBatch(batch);

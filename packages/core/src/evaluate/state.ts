@@ -2,7 +2,7 @@ import { tf } from '../tf.js';
 import type { OptimizerState } from '../contracts/optimizer.js';
 
 function tensorsOf(value: unknown, out: tf.Tensor[] = []): tf.Tensor[] {
-  if (value instanceof tf.Tensor) out.push(value);
+  if (value instanceof tf.Tensor) out.push(value as tf.Tensor<tf.Rank>);
   else if (Array.isArray(value)) for (const v of value) tensorsOf(v, out);
   else if (value && typeof value === 'object') for (const v of Object.values(value)) tensorsOf(v, out);
   return out;

@@ -11,7 +11,8 @@ import type { Dataset } from '../contracts/dataset.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import { evaluateOptimizer, type EvaluationCurve } from '../evaluate/evaluator.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
-import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS, type TrainOptions, type TrainProgress } from '../train/trainer.js';
+import type { TrainOptions, TrainProgress } from '../train/trainer.js';
+import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS } from '../train/training-options.js';
 import { checkpointOf, checkpointProblemWarning, loadCheckpointInto, readCachedCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { configHash, stableStringify } from '../util/stable-json.js';
 import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/run-store.js';
@@ -116,7 +117,7 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
     if (ref.expect === 'optimizer' && reg.kind === 'model') {
       throw new UsageError(`'${ref.id}' is a learned optimizer.`, `Use --model ${ref.id}.`);
     }
-    const optimizer = reg.create(ref.options ?? {}) as Optimizer;
+    const optimizer = reg.create(ref.options ?? {});
     if (ref.checkpoint) {
       if (reg.kind !== 'model') throw new UsageError(`--checkpoint is for a learned optimizer; '${ref.id}' is hand-designed.`);
       const checkpoint = readCheckpoint(ref.checkpoint);

@@ -1,17 +1,32 @@
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../train/trainer.js';
+import { intOption, type OptionFields } from '../options/fields.js';
 
 /**
  * How big a run is. `paper` is the papers' protocol (meant for a GPU); `cpu` finishes on a
  * laptop in well under an hour; `toy` is the small LASSO of the papers' appendix protocol;
  * `quick` is the README's first run; `smoke` is for tests.
  */
+/** The test settings: how many test instances, in batches of how many, for how many iterations. */
+export interface TestSettings {
+  count: number;
+  batchSize: number;
+  iterations: number;
+}
+
+/** Their fields (every scale sets all three; a spec's scale override may set any). */
+export const TEST_FIELDS: OptionFields<Partial<TestSettings>> = {
+  count: intOption(undefined, 'Test instances.', { min: 1 }),
+  batchSize: intOption(undefined, 'Test instances per evaluation batch.', { min: 1 }),
+  iterations: intOption(undefined, 'Iterations of every optimizer on the test set.', { min: 1 }),
+};
+
 export interface Scale {
   name: string;
   /** Preset passed to the datasets that generate instances (synthetic). */
   datasetPreset: 'paper' | 'toy';
   training: Partial<TrainOptions>;
-  test: { count: number; batchSize: number; iterations: number };
+  test: TestSettings;
   reference: { maxIterations: number; tolerance: number };
 }
 

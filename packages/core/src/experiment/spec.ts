@@ -5,7 +5,9 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { UsageError } from '../errors.js';
 import type { PluginRegistry } from '../registry/registry.js';
 import type { ComparisonSpec } from './run-comparison.js';
-import { SCALES } from './scales.js';
+import { SCALES, TEST_FIELDS } from './scales.js';
+import { schemaOf } from '../options/fields.js';
+import { TRAINING_FIELDS } from '../train/training-options.js';
 
 /** An experiment: what to train and compare, on what, at which scale. See docs/experiments.md. */
 export interface ExperimentSpec {
@@ -35,29 +37,14 @@ const plugin = (extra: Record<string, unknown> = {}) => ({
   properties: { id: { type: 'string', minLength: 1 }, options, ...extra },
 });
 const datasetRef = { type: 'object', additionalProperties: false, required: ['dataset'], properties: { dataset: { type: 'string', minLength: 1 }, options } };
-const positiveInt = { type: 'integer', minimum: 1 };
+// The training and test settings' schemas come from their option fields (one declaration each);
+// a spec sets the seed at the top level, not per scale.
 const scaleOverride = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    training: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        globalSteps: positiveInt,
-        batchSize: positiveInt,
-        iterations: positiveInt,
-        unroll: positiveInt,
-        learningRate: { type: 'number', exclusiveMinimum: 0 },
-        validateEvery: positiveInt,
-        validationSize: positiveInt,
-        validationIterations: positiveInt,
-        microBatch: { type: 'integer', minimum: 0 },
-        onNonFinite: { enum: ['stop', 'skip'] },
-        workers: positiveInt,
-      },
-    },
-    test: { type: 'object', additionalProperties: false, properties: { count: positiveInt, batchSize: positiveInt, iterations: positiveInt } },
+    training: schemaOf(TRAINING_FIELDS, ['seed']),
+    test: schemaOf(TEST_FIELDS),
     datasetOptions: { type: 'object', additionalProperties: options },
   },
 };
@@ -202,7 +189,7 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, scale: str
     optimizers: spec.optimizers.map((o) => ({ ...o, checkpoint: o.checkpoint ? path.resolve(path.dirname(file), o.checkpoint) : undefined })),
     scale,
     seed: spec.seed ?? 0,
-    training: override.training as ComparisonSpec['training'],
+    training: override.training,
     test: override.test,
     reference: spec.reference,
   };

@@ -141,7 +141,7 @@ export function loadInstances(dir: string): InstanceSet & { solution?: Float32Ar
   };
   const f32 = (a: Float32Array | Float64Array | undefined) => (a && !(a instanceof Float32Array) ? Float32Array.from(a) : a);
   const f64 = (a: Float32Array | Float64Array | undefined) => (a && !(a instanceof Float64Array) ? Float64Array.from(a) : a);
-  const fStar = f64(get('f_star')) as Float64Array | undefined;
+  const fStar = f64(get('f_star'));
   if (fStar) {
     const bad = fStar.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
@@ -157,9 +157,9 @@ export function loadInstances(dir: string): InstanceSet & { solution?: Float32Ar
     sharedA: json.sharedA,
     A: f32(get('A'))!,
     b: f32(get('b'))!,
-    xTrue: f32(get('x_true')) as Float32Array | undefined,
+    xTrue: f32(get('x_true')),
     fStar,
-    solution: f32(get('x_star')) as Float32Array | undefined,
+    solution: f32(get('x_star')),
     meta: json.meta,
   };
 }

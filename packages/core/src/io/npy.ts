@@ -9,7 +9,7 @@ export type NpyArray = { shape: number[]; data: Float32Array | Float64Array };
 
 export function encodeNpy(data: Float32Array | Float64Array, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new RangeError(`npy: shape [${shape}] holds ${count} values, data has ${data.length}`);
+  if (count !== data.length) throw new RangeError(`npy: shape [${shape.join(',')}] holds ${count} values, data has ${data.length}`);
   const descr = data instanceof Float64Array ? '<f8' : '<f4';
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;

@@ -11,6 +11,8 @@ import { closest } from '../registry/did-you-mean.js';
 export interface OptionOwner {
   readonly kind: string;
   readonly id: string;
+  /** How messages name the owner when it is not a plugin (e.g. 'the training settings'). */
+  readonly label?: string;
 }
 
 /** One option: its default and how a user value is checked. `name` is the dotted path. */
@@ -24,10 +26,15 @@ export interface OptionField<T> {
   readonly defaultText?: string;
   /** The fields of a nested option object (`objectOption`), for listings. */
   readonly fields?: AnyOptionFields;
+  /** The JSON schema of a valid value (made by the factories below), for specs' schemas. */
+  readonly schema?: JsonSchema;
 }
 
+/** A JSON schema (draft-07 subset) as ajv takes it. */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
 /** The fields of an option object, by key. */
-export type OptionFields<T> = { readonly [K in keyof T]: OptionField<T[K]> };
+export type OptionFields<T> = { readonly [K in keyof T]-?: OptionField<T[K]> };
 
 /** Fields of options of any shape: what a registration exposes for listings. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -77,6 +84,7 @@ export function intOption(def: number | undefined, describe: string, range: IntR
     default: def,
     describe,
     ...settingsOf(range),
+    schema: { type: 'integer', ...(range.min !== undefined ? { minimum: range.min } : {}), ...(range.max !== undefined ? { maximum: range.max } : {}) },
     parse(value, name, owner) {
       const v = numeric(value, range.acceptStrings);
       if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(owner, name, value, want);
@@ -97,6 +105,11 @@ export function numberOption(def: number | undefined, describe: string, range: N
     default: def,
     describe,
     ...settingsOf(range),
+    schema: {
+      type: 'number',
+      ...(range.min !== undefined ? { [range.exclusiveMin ? 'exclusiveMinimum' : 'minimum']: range.min } : {}),
+      ...(range.max !== undefined ? { [range.exclusiveMax ? 'exclusiveMaximum' : 'maximum']: range.max } : {}),
+    },
     parse(value, name, owner) {
       const v = numeric(value, range.acceptStrings);
       if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(owner, name, value, want);
@@ -113,6 +126,7 @@ export function booleanOption(def: boolean, describe: string, settings: FieldSet
     default: def,
     describe,
     ...settingsOf(settings),
+    schema: { type: 'boolean' },
     parse(value, name, owner) {
       if (value === true || (settings.acceptStrings && value === 'true')) return true;
       if (value === false || (settings.acceptStrings && value === 'false')) return false;
@@ -127,6 +141,7 @@ export function enumOption<T extends string>(def: T, values: readonly T[], descr
     default: def,
     describe,
     ...settingsOf(settings),
+    schema: { enum: values },
     parse(value, name, owner) {
       if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
         const hint = typeof value === 'string' ? closest(value, values) : undefined;
@@ -144,7 +159,8 @@ export function objectOption<T extends object>(fields: OptionFields<T>, describe
   return {
     default: defaultsOf(fields),
     describe,
-    fields: fields as AnyOptionFields,
+    fields: fields,
+    schema: schemaOf(fields),
     parse(value, name, owner) {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad(owner, name, value, 'an object');
       return resolveFields(fields, value as Record<string, unknown>, owner, `${name}.`);
@@ -155,7 +171,7 @@ export function objectOption<T extends object>(fields: OptionFields<T>, describe
 /** The options every field left at its default (fields without a default: present, undefined). */
 export function defaultsOf<T extends object>(fields: OptionFields<T>): T {
   const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(fields) as [string, OptionField<unknown>][]) {
+  for (const [key, field] of Object.entries<OptionField<unknown>>(fields)) {
     const d = field.default;
     out[key] = d !== null && typeof d === 'object' ? structuredClone(d) : d;
   }
@@ -163,7 +179,20 @@ export function defaultsOf<T extends object>(fields: OptionFields<T>): T {
 }
 
 function ownerName(owner: OptionOwner): string {
-  return `${owner.kind} '${owner.id}'`;
+  return owner.label ?? `${owner.kind} '${owner.id}'`;
+}
+
+/**
+ * The JSON schema of an options object with these fields: no unknown keys, each value as its
+ * field's schema says (any value where a hand-written field gives none).
+ */
+export function schemaOf(fields: AnyOptionFields, omit: readonly string[] = []): JsonSchema {
+  const properties = Object.fromEntries(
+    Object.entries(fields)
+      .filter(([key]) => !omit.includes(key))
+      .map(([key, field]) => [key, field.schema ?? {}]),
+  );
+  return { type: 'object', additionalProperties: false, properties };
 }
 
 function leaveOutHint(field: OptionField<unknown>): string {
@@ -183,7 +212,7 @@ function resolveFields<T extends object>(fields: OptionFields<T>, options: Recor
     }
   }
   const out = defaultsOf(fields) as Record<string, unknown>;
-  for (const [key, field] of Object.entries(fields) as [string, OptionField<unknown>][]) {
+  for (const [key, field] of Object.entries<OptionField<unknown>>(fields)) {
     const value = options[key];
     if (value === undefined) continue;
     try {

@@ -26,7 +26,7 @@ describe('PluginRegistry', () => {
   it('fails on an unknown id with the known ids and a suggestion', () => {
     const registry = new PluginRegistry();
     const r = registry.registrarFor(source('@l2o/models'));
-    for (const id of ['lstm', 'gru', 'gru-mha']) r.model({ ...problem(id), defaultConfig: () => ({}) } as never);
+    for (const id of ['lstm', 'gru', 'gru-mha']) r.model({ ...problem(id), defaultConfig: () => ({}) });
     let error: Error | undefined;
     try {
       registry.get('model', 'gru-mah');

@@ -54,7 +54,7 @@ export class PluginRegistry {
         'Uninstall one of the two packages, or rename the id in one of them.',
       );
     }
-    map.set(registration.id, { ...registration, kind, source } as Registered<K>);
+    map.set(registration.id, { ...registration, kind, source });
   }
 
   has(kind: PluginKind, id: string): boolean {
@@ -63,7 +63,7 @@ export class PluginRegistry {
 
   /** The registration of an id; an unknown id fails with the known ids and a suggestion. */
   get<K extends PluginKind>(kind: K, id: string): Registered<K> {
-    const found = this.entries[kind].get(id) as Registered<K> | undefined;
+    const found = this.entries[kind].get(id);
     if (found) return found;
     const known = this.ids(kind);
     const suggestion = closest(id, known);
@@ -76,7 +76,7 @@ export class PluginRegistry {
   /** Looks an id up among several kinds (e.g. a baseline or a model); unknown: all their ids. */
   getAny<K extends PluginKind>(kinds: readonly K[], id: string): Registered<K> {
     for (const kind of kinds) {
-      const found = this.entries[kind].get(id) as Registered<K> | undefined;
+      const found = this.entries[kind].get(id);
       if (found) return found;
     }
     const known = kinds.flatMap((k) => this.ids(k));

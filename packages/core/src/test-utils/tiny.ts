@@ -25,7 +25,7 @@ export const tinyLasso: Problem = {
         const w = tf.matMul(AtA, v);
         v = tf.div(w, tf.norm(w, 'euclidean', [1, 2], true));
       }
-      const L = tf.reshape(tf.sum(tf.mul(v, tf.matMul(AtA, v)), [1, 2]), [set.count]) as tf.Tensor1D;
+      const L = tf.reshape<tf.Rank.R1>(tf.sum(tf.mul(v, tf.matMul(AtA, v)), [1, 2]), [set.count]);
       return { problem: 'lasso', size: set.count, m: set.m, n: set.n, lambda: set.lambda, sharedA: false, A, b, L };
     });
   },
@@ -35,31 +35,31 @@ export const tinyLasso: Problem = {
   f(batch, x) {
     return tf.tidy(() => {
       const r = tf.sub(tf.squeeze(tf.matMul(batch.A as tf.Tensor3D, tf.expandDims(x, 2)), [2]), batch.b);
-      return tf.mul(0.5, tf.sum(tf.square(r), 1)) as tf.Tensor1D;
+      return tf.mul<tf.Tensor1D>(0.5, tf.sum(tf.square(r), 1));
     });
   },
   grad(batch, x) {
     return tf.tidy(() => {
       const A = batch.A as tf.Tensor3D;
       const r = tf.sub(tf.matMul(A, tf.expandDims(x, 2)), tf.expandDims(batch.b, 2));
-      return tf.squeeze(tf.matMul(A, r, true, false), [2]) as tf.Tensor2D;
+      return tf.squeeze<tf.Tensor2D>(tf.matMul(A, r, true, false), [2]);
     });
   },
   prox(batch, v, step) {
-    return tf.tidy(() => tf.mul(tf.sign(v), tf.relu(tf.sub(tf.abs(v), tf.mul(batch.lambda, step)))) as tf.Tensor2D);
+    return tf.tidy(() => tf.mul<tf.Tensor2D>(tf.sign(v), tf.relu(tf.sub(tf.abs(v), tf.mul(batch.lambda, step)))));
   },
   objective(batch, x) {
-    return tf.tidy(() => tf.add(tinyLasso.f(batch, x), tf.mul(batch.lambda, tf.sum(tf.abs(x), 1))) as tf.Tensor1D);
+    return tf.tidy(() => tf.add<tf.Tensor1D>(tinyLasso.f(batch, x), tf.mul(batch.lambda, tf.sum(tf.abs(x), 1))));
   },
   subgradient(batch, x) {
-    return tf.tidy(() => tf.add(tinyLasso.grad(batch, x), tf.mul(batch.lambda, tf.sign(x))) as tf.Tensor2D);
+    return tf.tidy(() => tf.add<tf.Tensor2D>(tinyLasso.grad(batch, x), tf.mul(batch.lambda, tf.sign(x))));
   },
   kktResidual(batch, x) {
     return tf.tidy(() => {
       const g = tinyLasso.grad(batch, x);
       const onSupport = tf.abs(tf.add(g, tf.mul(batch.lambda, tf.sign(x))));
       const offSupport = tf.relu(tf.sub(tf.abs(g), batch.lambda));
-      return tf.max(tf.where(tf.notEqual(x, 0), onSupport, offSupport), 1) as tf.Tensor1D;
+      return tf.max<tf.Tensor1D>(tf.where(tf.notEqual(x, 0), onSupport, offSupport), 1);
     });
   },
 };
@@ -83,7 +83,7 @@ export function tinyLassoSet(count: number, m: number, n: number, s: number, rng
 export const tinyIsta: Optimizer = {
   id: 'ista',
   options: {},
-  init: (_p, batch) => ({ x: tf.zeros([batch.size, batch.n]) as tf.Tensor2D }),
+  init: (_p, batch) => ({ x: tf.zeros<tf.Rank.R2>([batch.size, batch.n]) }),
   step: (problem, batch, state) =>
     tf.tidy(() => {
       const step = tf.reshape(tf.div(1, batch.L), [batch.size, 1]);
@@ -143,7 +143,7 @@ export class TinyLearned implements LearnedOptimizer {
     tf.dispose(this.vars);
   }
   init(_p: Problem, batch: ProblemBatch): OptimizerState {
-    return { x: tf.zeros([batch.size, batch.n]) as tf.Tensor2D, y: tf.zeros([batch.size, batch.n]) as tf.Tensor2D };
+    return { x: tf.zeros<tf.Rank.R2>([batch.size, batch.n]), y: tf.zeros<tf.Rank.R2>([batch.size, batch.n]) };
   }
   step(problem: Problem, batch: ProblemBatch, state: OptimizerState, ctx: StepContext): OptimizerState {
     return tf.tidy(() => {
@@ -160,7 +160,7 @@ export class TinyLearned implements LearnedOptimizer {
       const [P, A] = tf.split(out, 2, 1).map((t) => tf.reshape(t, [batch.size, batch.n]));
       const step = tf.mul(P!, tf.reshape(tf.div(0.9999, batch.L), [batch.size, 1]));
       const x = problem.prox(batch, tf.sub(y, tf.mul(step, g)), step);
-      return { x, y: tf.add(x, tf.mul(A!, tf.sub(x, state.x))) as tf.Tensor2D };
+      return { x, y: tf.add<tf.Tensor2D>(x, tf.mul(A!, tf.sub(x, state.x))) };
     });
   }
 }

@@ -52,10 +52,10 @@ describe('meta-training', () => {
     const [full, ...split] = results;
     for (const r of split) {
       // float32 sums in a different order: relative error a few ulps of the largest entry.
-      expect(Math.abs(r!.loss - full!.loss)).toBeLessThan(1e-5 * Math.abs(full!.loss));
+      expect(Math.abs(r.loss - full!.loss)).toBeLessThan(1e-5 * Math.abs(full!.loss));
       for (const [name, g] of Object.entries(full!.grads)) {
         const scale = Math.max(...g.map(Math.abs));
-        r!.grads[name]!.forEach((v, i) => expect(Math.abs(v - g[i]!)).toBeLessThan(1e-5 * scale + 1e-7));
+        r.grads[name]!.forEach((v, i) => expect(Math.abs(v - g[i]!)).toBeLessThan(1e-5 * scale + 1e-7));
       }
     }
     model.dispose();

@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { L2oError, UsageError } from '../errors.js';
+import { L2oError } from '../errors.js';
 import { evaluationPoint, type OptimizerState } from '../contracts/optimizer.js';
 import type { LearnedOptimizer, SerializedWeights } from '../contracts/learned-optimizer.js';
 import type { Problem, ProblemBatch } from '../contracts/problem.js';
@@ -10,6 +10,7 @@ import { disposeReplacedState, disposeState, keepState } from '../evaluate/state
 import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState } from './checkpoint.js';
 import { runParallelSegment, startSegmentPool, type SegmentWorkerPool, type WorkerPlatform } from './parallel/worker-pool.js';
 import { yieldToEventLoop } from '../util/yield.js';
+import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS } from './training-options.js';
 
 /** The papers' protocol (SPEC section 4); every number is an option. */
 export interface TrainOptions {
@@ -35,20 +36,6 @@ export interface TrainOptions {
    */
   workers?: number;
 }
-
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  globalSteps: 500,
-  batchSize: 64,
-  iterations: 100,
-  unroll: 20,
-  learningRate: 1e-2,
-  validateEvery: 20,
-  validationSize: 1024,
-  validationIterations: 100,
-  microBatch: 0,
-  onNonFinite: 'stop',
-  seed: 0,
-};
 
 export interface TrainProgress {
   step: number;
@@ -95,34 +82,6 @@ export interface TrainResult {
 type AdjustableAdam = tf.AdamOptimizer & { learningRate: number };
 
 /** Fails with a usage error on options the trainer cannot run; called before any work starts. */
-export function checkTrainOptions(o: TrainOptions): void {
-  const positive: (keyof TrainOptions)[] = ['globalSteps', 'batchSize', 'iterations', 'unroll', 'validateEvery', 'validationSize', 'validationIterations'];
-  for (const key of positive) {
-    const v = o[key] as number;
-    if (!Number.isInteger(v) || v <= 0) throw new UsageError(`Training option ${key} must be a positive integer, got ${v}.`);
-  }
-  if (!(o.learningRate > 0)) throw new UsageError(`Training option learningRate must be positive, got ${o.learningRate}.`);
-  if (o.iterations % o.unroll !== 0) {
-    throw new UsageError(`Training iterations (${o.iterations}) must be a multiple of the unroll length (${o.unroll}).`);
-  }
-  if (!Number.isInteger(o.microBatch) || o.microBatch < 0) throw new UsageError(`microBatch must be a non-negative integer.`);
-  checkWorkerCount(o);
-}
-
-/** Workers: a positive integer, and no more than the micro-batches of a batch (each worker needs one). */
-export function checkWorkerCount(o: Pick<TrainOptions, 'workers' | 'batchSize' | 'microBatch'>): void {
-  if (o.workers === undefined) return;
-  if (!Number.isInteger(o.workers) || o.workers <= 0) throw new UsageError(`Training option workers must be a positive integer, got ${o.workers}.`);
-  const micro = o.microBatch > 0 ? Math.min(o.microBatch, o.batchSize) : o.batchSize;
-  const parts = Math.ceil(o.batchSize / micro);
-  if (o.workers > parts) {
-    throw new UsageError(
-      `${o.workers} workers need at least ${o.workers} micro-batches per batch, but a batch of ${o.batchSize} with micro-batch ${o.microBatch || o.batchSize} has ${parts}.`,
-      `Set the micro-batch (--micro-batch, training.microBatch) to at most ${Math.floor(o.batchSize / o.workers)}, or use at most ${parts} worker${parts === 1 ? '' : 's'}.`,
-    );
-  }
-}
-
 /** One micro-batch of a training batch, with the optimizer state it carries between segments. */
 export interface SegmentPart {
   batch: ProblemBatch;
@@ -159,7 +118,7 @@ export async function runSegment(
       }
       // The state carried into the next segment outlives this scope, detached from it.
       carried = keepState(s);
-      return tf.div(total, unroll) as tf.Scalar;
+      return tf.div<tf.Scalar>(total, unroll);
     }, variables);
     disposeReplacedState(part.state, carried!);
     part.state = carried!;

@@ -9,7 +9,7 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
     return Object.fromEntries(
-      Object.keys(value as object)
+      Object.keys(value)
         .sort()
         .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
         .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),

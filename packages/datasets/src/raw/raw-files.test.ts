@@ -75,7 +75,7 @@ describe('verifyRaw', () => {
 
   it('names missing and altered files', async () => {
     const dataDir = partialBsds([first]);
-    writeFileSync(path.join(dataDir, 'bsds500/images/test', rest[0]!), 'not the image');
+    writeFileSync(path.join(dataDir, 'bsds500/images/test', rest[0]), 'not the image');
     const result = await verifyRaw(fixtureBsds500(), tempContext({ dataDir }));
     expect(result.ok).toBe(false);
     expect(result.missing).toEqual([`bsds500/images/test/${first}`]);

@@ -182,7 +182,7 @@ async function download(url: string, file: string, onProgress?: DownloadProgress
     },
   });
   try {
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), counter, createWriteStream(file));
+    await pipeline(Readable.fromWeb(response.body), counter, createWriteStream(file));
   } catch (e) {
     throw new L2oError(`Download of ${url} was cut after ${done} of ${total ?? '?'} bytes: ${(e as Error).message}.`, 'Try again.');
   }
@@ -202,7 +202,7 @@ async function extractZipEntries(zipFile: string, wanted: Map<string, string>): 
       const target = wanted.get(entry.fileName);
       if (!target) return zip.readEntry();
       zip.openReadStream(entry, (err, stream) => {
-        if (err || !stream) return reject(err);
+        if (err || !stream) return reject(err ?? new Error(`${entry.fileName}: no data in the archive`));
         mkdirSync(path.dirname(target), { recursive: true });
         pipeline(stream, createWriteStream(target)).then(() => zip.readEntry(), reject);
       });
@@ -286,7 +286,7 @@ export function describeRaw(source: RawSource, ctx: DatasetContext, about: { ser
     location: found ? path.join(found.base, source.root) : undefined,
     sizeBytes: found ? rawSize(source, found.base) : undefined,
     sources: [source.url()],
-    checksums: source.files as Record<string, string>,
+    checksums: source.files,
     citation: source.citation,
   };
 }

@@ -56,14 +56,14 @@ export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbo
         // The window holds the last W outputs including the current one (detached across segments).
         carried = [...(state.history ?? []).slice(-(o.attention.window - 1)).map((t) => tf.clone(t)), h];
         const kv = tf.stack(carried, 1) as tf.Tensor3D; // [rows, W', H]
-        a = tf.reshape(mha.apply(tf.expandDims(h, 1) as tf.Tensor3D, kv, kv, o.attention.kernel), [-1, H]) as tf.Tensor2D;
+        a = tf.reshape<tf.Rank.R2>(mha.apply(tf.expandDims<tf.Tensor3D>(h, 1), kv, kv, o.attention.kernel), [-1, H]);
       } else {
-        const tokens = tf.reshape(h, [ctx.batch, ctx.n, H]) as tf.Tensor3D;
-        a = tf.reshape(mha.apply(tokens, tokens, tokens, o.attention.kernel), [-1, H]) as tf.Tensor2D;
+        const tokens = tf.reshape<tf.Rank.R3>(h, [ctx.batch, ctx.n, H]);
+        a = tf.reshape<tf.Rank.R2>(mha.apply(tokens, tokens, tokens, o.attention.kernel), [-1, H]);
       }
-      const drop = (t: tf.Tensor2D) => (ctx.training && o.dropout > 0 ? dropout(t, o.dropout, ctx.rng) : t);
-      let f = ln1.apply(tf.add(a, drop(tf.relu(ff1.apply(a)))) as tf.Tensor2D);
-      f = ln2.apply(tf.add(f, drop(tf.relu(ff2.apply(f)))) as tf.Tensor2D);
+      const drop = (t: tf.Tensor2D) => (ctx.rng && o.dropout > 0 ? dropout(t, o.dropout, ctx.rng) : t);
+      let f = ln1.apply(tf.add<tf.Tensor2D>(a, drop(tf.relu(ff1.apply(a)))));
+      f = ln2.apply(tf.add<tf.Tensor2D>(f, drop(tf.relu(ff2.apply(f)))));
       return { output: f, state: { h: out.h, ...(history ? { history: carried } : {}) } };
     },
   };

@@ -40,6 +40,6 @@ export class GruCell {
     const z = tf.sigmoid(tf.add(input(1), hidden(1)));
     const n = tanh(tf.add(input(2), tf.mul(r, hidden(2))));
     // (1 − z) n + z h = n + z (h − n): one op fewer on the wide tensors.
-    return tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D;
+    return tf.add<tf.Tensor2D>(n, tf.mul(z, tf.sub(h, n)));
   }
 }

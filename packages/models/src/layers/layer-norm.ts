@@ -28,6 +28,6 @@ export class LayerNorm {
     const centred = tf.sub(x, mean);
     const variance = tf.mean(tf.square(centred), axis, true);
     const normed = tf.mul(centred, tf.rsqrt(tf.add(variance, this.eps)));
-    return tf.add(tf.mul(normed, this.weight), this.bias) as T;
+    return tf.add<T>(tf.mul(normed, this.weight), this.bias);
   }
 }

@@ -85,12 +85,9 @@ export class MultiHeadAttention {
   apply(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, kernel: AttentionKernel = 'softmax'): tf.Tensor3D {
     const [N, Lq, E] = query.shape;
     // One projection per part (no split of a [·, 3E] product: splits are slow on WASM).
-    let q: tf.Tensor3D;
-    let k: tf.Tensor3D;
-    let v: tf.Tensor3D;
-    q = this.project(query, 0);
-    k = this.project(key, 1);
-    v = this.project(value, 2);
+    const q = this.project(query, 0);
+    const k = this.project(key, 1);
+    const v = this.project(value, 2);
     const qh = this.splitHeads(q);
     const kh = this.splitHeads(k);
     const vh = this.splitHeads(v);

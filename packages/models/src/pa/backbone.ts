@@ -19,8 +19,8 @@ export interface BackboneContext {
   n: number;
   /** Meta-training: dropout on. */
   training: boolean;
-  /** Generator for stochastic layers (dropout masks) while training. */
-  rng: Rng;
+  /** Generator for stochastic layers (dropout masks); given exactly when training. */
+  rng?: Rng;
 }
 
 export interface Backbone {

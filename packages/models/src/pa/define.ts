@@ -16,7 +16,7 @@ export function definePaModel<O extends object>(definition: PaModelDefinition<O>
     options: fields,
     create(options = {}) {
       const config = resolveOptions({ kind: 'model', id: definition.id }, fields, options);
-      return new PaOptimizer<O>(definition.id, options, config, definition.backbone);
+      return new PaOptimizer<O>(definition.id, options, config, (weights, backboneOptions) => definition.backbone(weights, backboneOptions));
     },
     defaultConfig: () => defaultsOf(fields) as Record<string, unknown>,
   };

@@ -95,19 +95,18 @@ export class PaOptimizer<O extends object = Record<string, unknown>> extends Lea
 
   init(_problem: Problem, batch: ProblemBatch, x0?: tf.Tensor2D): PaState {
     return tf.tidy(() => {
-      const x = x0 ? tf.clone(x0) : (tf.zeros([batch.size, batch.n]) as tf.Tensor2D);
+      const x = x0 ? tf.clone(x0) : tf.zeros<tf.Rank.R2>([batch.size, batch.n]);
       const y = tf.clone(x);
       const init = stateInitOf(this.pa.stateInit, this.pa.stateInitScale, this.pa.seed);
       const recurrent = this.backbone.initState(batch.size * batch.n, init, { batch: batch.size, n: batch.n });
-      return { ...recurrent, x, y } as PaState;
+      return { ...recurrent, x, y };
     });
   }
 
   private dropoutRng(ctx: StepContext): Rng {
     // The trainer passes its generator (so a resumed run draws the same masks); otherwise the
     // model's own stream, fixed by its seed.
-    const given = (ctx as StepContext & { rng?: Rng }).rng;
-    if (given) return given;
+    if (ctx.rng) return ctx.rng;
     this.fallbackDropoutRng ??= Rng.stream(this.pa.seed, 'dropout');
     return this.fallbackDropoutRng;
   }
@@ -123,7 +122,7 @@ export class PaOptimizer<O extends object = Record<string, unknown>> extends Lea
     const n = batch.n;
     const y = state.y ?? state.x;
     const grad = problem.grad(batch, y);
-    const features = tf.reshape(tf.stack([grad, y], 2), [B * n, 2]) as tf.Tensor2D;
+    const features = tf.reshape<tf.Rank.R2>(tf.stack([grad, y], 2), [B * n, 2]);
     const input = this.pa.inputGradient === 'stop' ? detach(features) : features;
     const previous: BackboneState = {};
     for (const key of this.backbone.stateKeys) {
@@ -137,11 +136,11 @@ export class PaOptimizer<O extends object = Record<string, unknown>> extends Lea
       batch: B,
       n,
       training: ctx.training,
-      rng: ctx.training ? this.dropoutRng(ctx) : (undefined as unknown as Rng),
+      ...(ctx.training ? { rng: this.dropoutRng(ctx) } : {}),
     });
     const h = tf.relu(this.linear.apply(output));
-    const P = tf.reshape(normalise(this.pHead.apply(h), this.pa.pNorm, this.pa.pScale), [B, n]) as tf.Tensor2D;
-    const A = tf.reshape(normalise(this.aHead.apply(h), this.pa.aNorm, this.pa.aScale), [B, n]) as tf.Tensor2D;
+    const P = tf.reshape<tf.Rank.R2>(normalise(this.pHead.apply(h), this.pa.pNorm, this.pa.pScale), [B, n]);
+    const A = tf.reshape<tf.Rank.R2>(normalise(this.aHead.apply(h), this.pa.aNorm, this.pa.aScale), [B, n]);
     return { P, A, grad, y, recurrent };
   }
 

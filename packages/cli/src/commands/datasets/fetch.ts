@@ -14,7 +14,7 @@ export default class DatasetsFetch extends L2oCommand {
     'dry-run': dryRunFlag,
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(DatasetsFetch);
     const platform = await this.boot(flags, { allowDownload: true, ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}) });
     const dataset = platform.registry.get('dataset', args.id).create({});
@@ -23,7 +23,7 @@ export default class DatasetsFetch extends L2oCommand {
     if (flags['dry-run']) {
       const { sources } = await dataset.describe(platform.datasetContext);
       const plan = { id: args.id, sources: sources ?? [], cacheDir: platform.datasetContext.cacheDir };
-      if (this.jsonMode) return this.printJson({ plan });
+      if (this.jsonMode) return { plan };
       return void process.stdout.write(`dry run: would download ${args.id} from ${plan.sources.join(', ')} into ${plan.cacheDir}\n`);
     }
     const showBar = !this.jsonMode && !this.quietMode && process.stderr.isTTY;
@@ -43,7 +43,7 @@ export default class DatasetsFetch extends L2oCommand {
       bar.update(done);
     });
     bar?.stop();
-    if (this.jsonMode) return this.printJson(info);
+    if (this.jsonMode) return info;
     process.stdout.write(`${info.id}: ${info.present ? `verified and cached in ${info.location}` : 'not available'}\n`);
   }
 }

@@ -25,7 +25,7 @@ export default class DatasetsInfo extends L2oCommand {
     verify: Flags.boolean({ summary: 'Check every raw file against its official SHA-256 (exit code 1 on a missing or different file).' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(DatasetsInfo);
     const platform = await this.boot(flags, { dataDir: flags['data-dir'], ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}) });
     const dataset = platform.registry.get('dataset', args.id).create({});
@@ -45,7 +45,7 @@ export default class DatasetsInfo extends L2oCommand {
 
     if (this.jsonMode) {
       // One JSON document on stdout, with the error in it; the error line still goes to stderr.
-      this.printJson({
+      const document = {
         ...info,
         verified,
         ...(check
@@ -61,12 +61,12 @@ export default class DatasetsInfo extends L2oCommand {
             }
           : {}),
         ...(error ? { error: { message: error.message, hint: error.hint, exitCode: error.exitCode } } : {}),
-      });
+      };
       if (error) {
         process.stderr.write(`Error: ${error.oneLine()}\n`);
         process.exitCode = error.exitCode;
       }
-      return;
+      return document;
     }
     const checksumLine = !info.needsFiles
       ? 'checksums: none (generated data)'

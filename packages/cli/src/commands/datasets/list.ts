@@ -9,11 +9,11 @@ export default class DatasetsList extends L2oCommand {
     'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(DatasetsList);
     const platform = await this.boot(flags, { dataDir: flags['data-dir'], ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}) });
     const infos = await Promise.all(platform.registry.list('dataset').map((r) => r.create({}).describe(platform.datasetContext)));
-    if (this.jsonMode) return this.printJson(infos);
+    if (this.jsonMode) return infos;
     for (const d of infos) {
       const state = !d.needsFiles ? 'generated' : d.present ? `present (${((d.sizeBytes ?? 0) / 2 ** 20).toFixed(1)} MiB, ${d.location})` : 'missing';
       process.stdout.write(`${d.id.padEnd(11)} serves ${d.serves.join(', ').padEnd(18)} ${state}\n`);

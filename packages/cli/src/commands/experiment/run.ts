@@ -28,7 +28,7 @@ export default class ExperimentRun extends L2oCommand {
     'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(ExperimentRun);
     const file = path.resolve(args.spec);
     const spec = loadExperimentSpec(file);
@@ -43,13 +43,13 @@ export default class ExperimentRun extends L2oCommand {
     if (flags.seed !== undefined) comparison.seed = flags.seed;
     if (flags['dry-run']) {
       const plan = await planComparison(platform, comparison);
-      if (this.jsonMode) return this.printJson({ plan });
+      if (this.jsonMode) return { plan };
       process.stdout.write(`${planText(plan)}\n`);
       return;
     }
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
     const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal).finally(() => progress.stop());
-    if (this.jsonMode) return this.printJson({ runDir: result.runDir, stored: result.stored ?? null, summary: result.summary });
+    if (this.jsonMode) return { runDir: result.runDir, stored: result.stored ?? null, summary: result.summary };
     if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
     process.stdout.write(`run directory: ${result.runDir}\n`);
     if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);

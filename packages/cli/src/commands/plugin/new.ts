@@ -12,14 +12,13 @@ export default class PluginNew extends L2oCommand {
   static override args = { name: Args.string({ required: true, description: 'npm package name.' }) };
   static override flags = { dir: Flags.string({ summary: 'Folder to create (default: the name without scope).' }) };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(PluginNew);
-    this.jsonMode = flags.json;
     const dir = path.resolve(flags.dir ?? args.name.replace(/^@[^/]+\//, ''));
     // The exact installed versions; the scaffold derives its ranges from them.
     const version = (pkg: string) => (require(`${pkg}/package.json`) as { version: string }).version;
     const files = await scaffoldPlugin(dir, args.name, { core: version('@l2o/core'), models: version('@l2o/models') });
-    if (this.jsonMode) return this.printJson({ dir, files });
+    if (this.jsonMode) return { dir, files };
     const rel = path.relative(process.cwd(), dir) || '.';
     const shown = rel.startsWith('.') || path.isAbsolute(rel) ? rel : `./${rel}`;
     process.stdout.write(

@@ -14,12 +14,12 @@ export default class RunsExport extends L2oCommand {
   };
   static override flags = { ...storeFlag };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(RunsExport);
     const run = await withStore(flags.store, (store) => store.getRun(args.id));
     if (!run) throw new L2oError(`No stored run has the id '${args.id}'.`, 'See `l2o runs list`.');
     const dir = await exportRunDir(run, path.resolve(args.dir));
-    if (this.jsonMode) return this.printJson({ id: args.id, dir });
+    if (this.jsonMode) return { id: args.id, dir };
     process.stdout.write(`exported ${args.id} to ${dir}\n`);
   }
 }

@@ -10,7 +10,7 @@ export default class RunsImport extends L2oCommand {
   static override args = { dirs: Args.string({ required: true, description: 'Run directories.' }) };
   static override flags = { ...storeFlag };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { argv, flags } = await this.parse(RunsImport);
     // Every directory is read (and checked) before the store is touched.
     const records = (argv as string[]).map((dir) => readRunDir(dir, { '@l2o/cli': this.config.version }));
@@ -19,7 +19,7 @@ export default class RunsImport extends L2oCommand {
       for (const record of records) out.push(await store.saveRun(record));
       return out;
     });
-    if (this.jsonMode) return this.printJson(results);
+    if (this.jsonMode) return results;
     for (const r of results) process.stdout.write(`${r.id}: ${r.created ? 'stored' : 'already stored'}\n`);
   }
 }

@@ -16,12 +16,12 @@ export default class RunsList extends L2oCommand {
     since: Flags.string({ summary: 'Runs created on or after this date (YYYY-MM-DD or an ISO time).' }),
   };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { flags } = await this.parse(RunsList);
     const since = flags.since === undefined ? undefined : new Date(flags.since);
     if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since '${flags.since}' is not a date.`, 'Give YYYY-MM-DD or an ISO time.');
     const runs = await withStore(flags.store, (store) => store.listRuns({ model: flags.model, problem: flags.problem, dataset: flags.dataset, scale: flags.scale, since }));
-    if (this.jsonMode) return this.printJson(runs);
+    if (this.jsonMode) return runs;
     if (runs.length === 0) return void process.stdout.write('no runs\n');
     for (const r of runs) {
       const gaps = r.optimizers.map((o) => `${o.label} ${o.divergedAt !== null ? `diverged@${o.divergedAt}` : o.finalGap === null ? '—' : formatGap(o.finalGap)}`).join(', ');

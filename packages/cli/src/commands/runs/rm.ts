@@ -9,11 +9,11 @@ export default class RunsRm extends L2oCommand {
   static override args = { id: Args.string({ required: true, description: 'Run id (as `l2o runs list` shows it).' }) };
   static override flags = { ...storeFlag };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(RunsRm);
     const deleted = await withStore(flags.store, (store) => store.deleteRun(args.id));
     if (!deleted) throw new L2oError(`No stored run has the id '${args.id}'.`, 'See `l2o runs list`.');
-    if (this.jsonMode) return this.printJson({ deleted: args.id });
+    if (this.jsonMode) return { deleted: args.id };
     process.stdout.write(`deleted ${args.id}\n`);
   }
 }

@@ -10,11 +10,11 @@ export default class RunsShow extends L2oCommand {
   static override args = { id: Args.string({ required: true, description: 'Run id (as `l2o runs list` shows it).' }) };
   static override flags = { ...storeFlag };
 
-  async run(): Promise<void> {
+  async run(): Promise<unknown> {
     const { args, flags } = await this.parse(RunsShow);
     const { run, curves } = await withStore(flags.store, async (store) => ({ run: (await store.listRuns({ id: args.id }))[0], curves: await store.curves(args.id) }));
     if (!run) throw new L2oError(`No stored run has the id '${args.id}'.`, 'See `l2o runs list`.');
-    if (this.jsonMode) return this.printJson({ ...run, curves });
+    if (this.jsonMode) return { ...run, curves };
     const shown = run.optimizers.map((o) => ({ optimizer: o.label, meanF: curves[o.label]?.meanF ?? [], meanGap: curves[o.label]?.meanGap ?? [], divergedAt: o.divergedAt }));
     process.stdout.write(`${run.id}: ${run.name}, ${run.problem} tested on ${run.testDataset}, scale ${run.scale}, seed ${run.seed}, ${run.engine}, ${run.createdAt}\n\n`);
     process.stdout.write(`${curvesTable(shown)}\n`);

@@ -266,7 +266,7 @@ describe('data-parallel meta-training', () => {
     await expect(train({ workers: 2, microBatch: 0 })).rejects.toMatchObject({
       hint: expect.stringMatching(/micro-batch .* to at most 3, or use at most 1 worker\./),
     });
-    await expect(train({ workers: 0 })).rejects.toThrow(/workers must be a positive integer/);
+    await expect(train({ workers: 0 })).rejects.toThrow(/Option 'workers' of the training settings must be an integer ≥ 1, got 0/);
     expect(liveSegmentWorkers()).toBe(0);
     model.dispose();
   });

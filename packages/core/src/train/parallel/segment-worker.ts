@@ -87,7 +87,7 @@ async function handle(msg: ToWorker): Promise<{ reply: FromWorker; transfer?: Ar
       // Copies: a backend may hand out its own storage, which must not be transferred away.
       const arrays = await Promise.all(variables.map(async (v) => new Float32Array((await grads[v.name]!.data()) as Float32Array)));
       tf.dispose(grads);
-      return { reply: { type: 'segment', loss, grads: arrays, numTensors: tf.memory().numTensors }, transfer: arrays.map((a) => a.buffer as ArrayBuffer) };
+      return { reply: { type: 'segment', loss, grads: arrays, numTensors: tf.memory().numTensors }, transfer: arrays.map((a) => a.buffer) };
     }
     case 'release':
       release();

@@ -213,7 +213,7 @@ export class SegmentWorkerPool {
         const own = weights.map((a) => a.slice());
         return w.request(
           { type: 'segment', weights: own, k0, unroll },
-          own.map((a) => a.buffer as ArrayBuffer),
+          own.map((a) => a.buffer),
         );
       }),
     );

@@ -1,0 +1,57 @@
+/**
+ * The meta-training settings, declared once: their defaults (the papers' protocol, SPEC section 4),
+ * limits and descriptions. The trainer checks options with them, the experiment spec's JSON schema
+ * is made from them, and the CLI's training flags take their descriptions from them.
+ */
+import { defaultsOf, enumOption, intOption, numberOption, resolveOptions, type OptionFields, type OptionOwner } from '../options/fields.js';
+import { UsageError } from '../errors.js';
+import type { TrainOptions } from './trainer.js';
+
+export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
+  globalSteps: intOption(500, 'Meta-training global steps.', { min: 1 }),
+  batchSize: intOption(64, 'Problem instances per global step.', { min: 1 }),
+  iterations: intOption(100, 'Iterations K per training batch.', { min: 1 }),
+  unroll: intOption(20, 'Iterations per truncated-BPTT segment (a divisor of iterations).', { min: 1 }),
+  learningRate: numberOption(1e-2, 'Adam learning rate (1e-2 LASSO, 3e-3 logistic in the papers).', { min: 0, exclusiveMin: true }),
+  validateEvery: intOption(20, 'Validate (and keep a resumable checkpoint) every N global steps.', { min: 1 }),
+  validationSize: intOption(1024, 'Validation instances.', { min: 1 }),
+  validationIterations: intOption(100, 'Iterations of the validation rollout.', { min: 1 }),
+  microBatch: intOption(0, 'Instances per forward/backward pass, gradients accumulated; 0: the whole batch.', { min: 0 }),
+  onNonFinite: enumOption('stop', ['stop', 'skip'] as const, 'On a non-finite loss: stop, or skip the step (weights restored) and halve the learning rate.'),
+  seed: intOption(0, 'Seed of the model initialisation and the training draws.', { min: 0 }),
+  workers: intOption(undefined, "Worker threads sharing each batch's micro-batches (data parallel, one core each).", { min: 1 }),
+};
+
+const TRAINING: OptionOwner = { kind: 'training', id: 'settings', label: 'the training settings' };
+
+/**
+ * The defaults. `workers` has none and is left out, so the options of existing checkpoints and
+ * cached runs stay the same.
+ */
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = (() => {
+  const { workers: _none, ...defaults } = defaultsOf(TRAINING_FIELDS);
+  return defaults;
+})();
+
+/** Checks complete training options: each value against its field, then what relates two of them. */
+export function checkTrainOptions(o: TrainOptions): void {
+  resolveOptions(TRAINING, TRAINING_FIELDS, o as unknown as Record<string, unknown>);
+  if (o.iterations % o.unroll !== 0) {
+    throw new UsageError(`Training iterations (${o.iterations}) must be a multiple of the unroll length (${o.unroll}).`);
+  }
+  checkWorkerCount(o);
+}
+
+/** Workers: a positive integer, and no more than the micro-batches of a batch (each worker needs one). */
+export function checkWorkerCount(o: Pick<TrainOptions, 'workers' | 'batchSize' | 'microBatch'>): void {
+  if (o.workers === undefined) return;
+  if (!Number.isInteger(o.workers) || o.workers <= 0) throw new UsageError(`Training option workers must be a positive integer, got ${o.workers}.`);
+  const micro = o.microBatch > 0 ? Math.min(o.microBatch, o.batchSize) : o.batchSize;
+  const parts = Math.ceil(o.batchSize / micro);
+  if (o.workers > parts) {
+    throw new UsageError(
+      `${o.workers} workers need at least ${o.workers} micro-batches per batch, but a batch of ${o.batchSize} with micro-batch ${o.microBatch || o.batchSize} has ${parts}.`,
+      `Set the micro-batch (--micro-batch, training.microBatch) to at most ${Math.floor(o.batchSize / o.workers)}, or use at most ${parts} worker${parts === 1 ? '' : 's'}.`,
+    );
+  }
+}
