@@ -1,15 +1,14 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { selectEngine, tf } from '@l2o/core';
+import { describe, expect, it } from 'vitest';
+import { tf } from '@l2o/core';
 import { Lasso } from '@l2o/problems';
 import { Adam } from './adam.js';
 import { expectFlatTensorCount, expectInitCopiesX0, run, toyLasso } from './test-utils/instances.js';
+import { onCpuEngine } from './test-utils/engine.js';
 
 const lasso = new Lasso();
 
 describe('adam', () => {
-  beforeAll(async () => {
-    await selectEngine('cpu');
-  });
+  onCpuEngine();
 
   it('takes the bias-corrected Adam steps on the subgradient of F', () => {
     const batch = lasso.toBatch(toyLasso(1, 5, 6, 2, 5));

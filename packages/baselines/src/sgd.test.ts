@@ -1,15 +1,14 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { UsageError, selectEngine, tf } from '@l2o/core';
+import { describe, expect, it } from 'vitest';
+import { UsageError, tf } from '@l2o/core';
 import { Lasso } from '@l2o/problems';
 import { Sgd } from './sgd.js';
 import { expectFlatTensorCount, expectInitCopiesX0, run, toyLasso } from './test-utils/instances.js';
+import { onCpuEngine } from './test-utils/engine.js';
 
 const lasso = new Lasso();
 
 describe('sgd', () => {
-  beforeAll(async () => {
-    await selectEngine('cpu');
-  });
+  onCpuEngine();
 
   it('steps by 1/L per instance by default, by lr when given, divided by √(k+1) with decay', () => {
     const batch = lasso.toBatch(toyLasso(2, 5, 6, 2, 5));

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, expectOneLineError } from './test-utils/run-cli.js';
+import { runCli, expectOneLineError, args } from './test-utils/run-cli.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-cli-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -66,23 +66,9 @@ describe('l2o CLI', () => {
   });
 
   it('runs FISTA on synthetic LASSO and writes a run directory', () => {
-    const r = runCli([
-      'run',
-      '--optimizer',
-      'fista',
-      '--problem',
-      'lasso',
-      '--dataset',
-      'synthetic',
-      '--scale',
-      'smoke',
-      '--iterations',
-      '60',
-      '--cache-dir',
-      dirs.cache,
-      '--runs-dir',
-      dirs.runs,
-    ]);
+    const r = runCli(
+      args`run --optimizer fista --problem lasso --dataset synthetic --scale smoke --iterations 60 --cache-dir ${dirs.cache} --runs-dir ${dirs.runs}`,
+    );
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/fista\s+F /);
@@ -97,22 +83,7 @@ describe('l2o CLI', () => {
     expect(gaps[60]!).toBeGreaterThan(-1e-5); // F* is the optimum
 
     // --json prints the machine-readable result; the second run reuses the cached test set.
-    const json = runCli([
-      'run',
-      '--optimizer',
-      'ista',
-      '--problem',
-      'lasso',
-      '--scale',
-      'smoke',
-      '--iterations',
-      '60',
-      '--json',
-      '--cache-dir',
-      dirs.cache,
-      '--runs-dir',
-      dirs.runs,
-    ]);
+    const json = runCli(args`run --optimizer ista --problem lasso --scale smoke --iterations 60 --json --cache-dir ${dirs.cache} --runs-dir ${dirs.runs}`);
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as { summary: { optimizers: { label: string; finalGap: number }[] }; runDir: string };
     expect(parsed.summary.optimizers[0]!.label).toBe('ista');
@@ -123,20 +94,7 @@ describe('l2o CLI', () => {
 
   it.each(['lasso', 'logistic-l1'])('runs every baseline on synthetic %s with --json', (problem) => {
     for (const optimizer of ['sgd', 'adam', 'ista', 'fista']) {
-      const r = runCli([
-        'run',
-        '--optimizer',
-        optimizer,
-        '--problem',
-        problem,
-        '--scale',
-        'smoke',
-        '--json',
-        '--cache-dir',
-        dirs.cache,
-        '--runs-dir',
-        dirs.runs,
-      ]);
+      const r = runCli(args`run --optimizer ${optimizer} --problem ${problem} --scale smoke --json --cache-dir ${dirs.cache} --runs-dir ${dirs.runs}`);
       expect(r.code, r.stderr).toBe(0);
       const { summary } = JSON.parse(r.stdout) as { summary: { optimizers: { label: string; finalGap: number; finalF: number }[] } };
       expect(summary.optimizers[0]!.label).toBe(optimizer);

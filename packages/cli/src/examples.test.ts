@@ -1,9 +1,9 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Config } from '@oclif/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, SHARED_DATASETS, runCli } from './test-utils/run-cli.js';
+import { REPO_ROOT, SHARED_DATASETS, runCli, writeResumeOf } from './test-utils/run-cli.js';
 
 /**
  * Every example in every command's --help and every `l2o` line in the README's shell blocks runs
@@ -34,19 +34,7 @@ beforeAll(() => {
   ok(['train', '--model', 'gru-mha', '--problem', 'lasso', '--scale', 'smoke', '--out', 'gru-mha.json']);
   // A resumable checkpoint, as an interrupted `l2o train --model gru … --out gru.json` leaves.
   ok(['train', '--model', 'gru', '--problem', 'lasso', '--scale', 'smoke', '--out', 'gru.json']);
-  const final = JSON.parse(readFileSync(path.join(work, 'gru.json'), 'utf8')) as Record<string, unknown> & { meta: { training: Record<string, unknown> } };
-  const training = {
-    nextStep: 1,
-    learningRate: 0.01,
-    metaOptimizer: [],
-    rng: { s: [1, 2, 3, 4], spare: null },
-    best: null,
-    history: [],
-    validation: [],
-    seconds: 0,
-    options: final.meta.training,
-  };
-  writeFileSync(path.join(work, 'gru.json.resume'), JSON.stringify({ ...final, training }));
+  writeResumeOf(path.join(work, 'gru.json'));
   ok(['experiment', 'run', 'experiments/paper/fig1.yaml', '--scale', 'smoke', '--runs-dir', 'runs']);
   const [fig1] = readdirSync(path.join(work, 'runs'));
   renameSync(path.join(work, 'runs', fig1!), path.join(work, 'runs', '20261128-120000-fig1'));

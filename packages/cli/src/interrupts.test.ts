@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './test-utils/run-cli.js';
+import { REPO_ROOT, args } from './test-utils/run-cli.js';
 
 const BIN = path.join(REPO_ROOT, 'packages/cli/bin/run.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'l2o-interrupts-'));
@@ -15,11 +15,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  * waits for the exit.
  */
 async function interrupt(
-  args: string[],
+  argv: string[],
   when: RegExp | number,
   signal: 'SIGINT' | 'SIGTERM',
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...argv], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -30,7 +30,7 @@ async function interrupt(
       if (typeof when !== 'number' && when.test(stderr)) resolve();
     });
     if (typeof when === 'number') setTimeout(resolve, when);
-    child.once('exit', () => reject(new Error(`l2o ${args[0]} ended before it was interrupted:\n${stderr}`)));
+    child.once('exit', () => reject(new Error(`l2o ${argv[0]} ended before it was interrupted:\n${stderr}`)));
   });
   child.kill(signal);
   const code = await exited;
@@ -43,27 +43,9 @@ describe('every phase stops on SIGINT and SIGTERM, writes nothing partial, exits
   it('while F* of the test set is being solved (SIGINT → 130; no run, no cached test set)', async () => {
     const cache = path.join(dir, 'cache-fstar');
     const runs = path.join(dir, 'runs-fstar');
-    const args = [
-      'run',
-      '--optimizer',
-      'fista',
-      '--problem',
-      'lasso',
-      '--scale',
-      'toy',
-      '--test-count',
-      '8192',
-      '--iterations',
-      '10',
-      '--seed',
-      '99',
-      '--cache-dir',
-      cache,
-      '--runs-dir',
-      runs,
-    ];
+    const argv = args`run --optimizer fista --problem lasso --scale toy --test-count 8192 --iterations 10 --seed 99 --cache-dir ${cache} --runs-dir ${runs}`;
     const started = Date.now();
-    const r = await interrupt(args, /F\* \(reference solver\)/, 'SIGINT');
+    const r = await interrupt(argv, /F\* \(reference solver\)/, 'SIGINT');
     expect(r.code, r.stderr).toBe(130);
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(r.stderr).toMatch(/^Error: Interrupted by SIGINT; nothing was written\./m);
@@ -74,41 +56,25 @@ describe('every phase stops on SIGINT and SIGTERM, writes nothing partial, exits
 
   it('while optimizers are evaluated (SIGTERM → 143; no run written), with --json errors on stdout', async () => {
     const runs = path.join(dir, 'runs-eval');
-    const args = [
-      'run',
-      '--optimizer',
-      'ista',
-      '--problem',
-      'lasso',
-      '--scale',
-      'smoke',
-      '--test-count',
-      '64',
-      '--iterations',
-      '30000',
-      '--cache-dir',
-      path.join(dir, 'cache-eval'),
-      '--runs-dir',
-      runs,
-    ];
-    const r = await interrupt(args, /evaluate ista: \d+\/64/, 'SIGTERM');
+    const argv = args`run --optimizer ista --problem lasso --scale smoke --test-count 64 --iterations 30000 --cache-dir ${path.join(dir, 'cache-eval')} --runs-dir ${runs}`;
+    const r = await interrupt(argv, /evaluate ista: \d+\/64/, 'SIGTERM');
     expect(r.code, r.stderr).toBe(143);
     expect(r.stderr).toMatch(/Interrupted by SIGTERM/);
     expect(listed(runs)).toEqual([]);
     // JSON mode prints no progress: signal once the (now cached) test set is surely loaded.
-    const json = await interrupt([...args, '--json'], 6000, 'SIGTERM');
+    const json = await interrupt([...argv, '--json'], 6000, 'SIGTERM');
     expect(json.code, json.stderr).toBe(143);
     expect(JSON.parse(json.stdout)).toEqual({ error: { message: 'Interrupted by SIGTERM; nothing was written.', exitCode: 143 } });
     expect(listed(runs)).toEqual([]);
   });
 
   it('l2o train on SIGTERM saves its resumable checkpoint and exits 143', async () => {
-    const args = ['train', '--model', 'gru', '--problem', 'lasso', '--scale', 'smoke', '--steps', '30', '--validate-every', '1', '--out', 'gru.json'];
-    const r = await interrupt(args, /train gru: 3\/30/, 'SIGTERM');
+    const argv = ['train', '--model', 'gru', '--problem', 'lasso', '--scale', 'smoke', '--steps', '30', '--validate-every', '1', '--out', 'gru.json'];
+    const r = await interrupt(argv, /train gru: 3\/30/, 'SIGTERM');
     expect(r.code, r.stderr).toBe(143);
     expect(existsSync(path.join(dir, 'gru.json.resume'))).toBe(true);
     expect(existsSync(path.join(dir, 'gru.json'))).toBe(false);
-    const resumed = spawnSync(process.execPath, [BIN, ...args, '--resume', 'gru.json.resume'], { cwd: dir, env, encoding: 'utf8' });
+    const resumed = spawnSync(process.execPath, [BIN, ...argv, '--resume', 'gru.json.resume'], { cwd: dir, env, encoding: 'utf8' });
     expect(resumed.status, resumed.stderr).toBe(0);
     // A completed run leaves no stale resume file.
     expect(existsSync(path.join(dir, 'gru.json.resume'))).toBe(false);
@@ -118,24 +84,8 @@ describe('every phase stops on SIGINT and SIGTERM, writes nothing partial, exits
   it('l2o run interrupted while training keeps the training state; the same command continues it', async () => {
     const cache = path.join(dir, 'cache-train');
     const runs = path.join(dir, 'runs-train');
-    const args = [
-      'run',
-      '--model',
-      'lstm',
-      '--problem',
-      'lasso',
-      '--scale',
-      'smoke',
-      '--steps',
-      '40',
-      '--against',
-      'none',
-      '--cache-dir',
-      cache,
-      '--runs-dir',
-      runs,
-    ];
-    const r = await interrupt(args, /train lstm: \d+\/40/, 'SIGINT');
+    const argv = args`run --model lstm --problem lasso --scale smoke --steps 40 --against none --cache-dir ${cache} --runs-dir ${runs}`;
+    const r = await interrupt(argv, /train lstm: \d+\/40/, 'SIGINT');
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(
       /while training 'lstm' \(\d+ of 40 global steps done\); no run was written\. Its training state is saved: run the same command again to continue it\./,
@@ -144,7 +94,7 @@ describe('every phase stops on SIGINT and SIGTERM, writes nothing partial, exits
     const resumeFiles = listed(path.join(cache, 'checkpoints')).filter((f) => f.endsWith('.resume'));
     expect(resumeFiles).toHaveLength(1);
 
-    const again = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, env, encoding: 'utf8' });
+    const again = spawnSync(process.execPath, [BIN, ...argv], { cwd: dir, env, encoding: 'utf8' });
     expect(again.status, again.stderr).toBe(0);
     // Training went on from where it stopped, not from step 1.
     const firstStep = Number(/train lstm: (\d+)\/40/.exec(again.stderr)?.[1]);

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { expectOneLineError, runCli, type CliResult } from './test-utils/run-cli.js';
+import { expectOneLineError, runCli, type CliResult, args, writeResumeOf } from './test-utils/run-cli.js';
 
 // Everyone may enter: the read-only case runs the CLI as an unprivileged user when we are root.
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-reliability-'));
@@ -83,24 +83,7 @@ describe('output locations are checked before any work (exit 2, nothing trained 
 describe('wrong numbers never come out with exit 0', () => {
   it('one diverging optimizer is recorded as diverged; the others are kept', () => {
     const runs = at('diverged-runs');
-    const r = runCli([
-      'run',
-      '--optimizer',
-      'fista',
-      '--optimizer',
-      'adam',
-      '-o',
-      'adam.lr=1e30',
-      '--problem',
-      'lasso',
-      '--scale',
-      'smoke',
-      '--cache-dir',
-      cache,
-      '--runs-dir',
-      runs,
-      '--json',
-    ]);
+    const r = runCli(args`run --optimizer fista --optimizer adam -o adam.lr=1e30 --problem lasso --scale smoke --cache-dir ${cache} --runs-dir ${runs} --json`);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { summary: { optimizers: { label: string; divergedAt: number | null; finalGap: number }[] } };
     const [fista, adam] = out.summary.optimizers;
@@ -115,21 +98,7 @@ describe('wrong numbers never come out with exit 0', () => {
   it('an edited checkpoint is refused; one trained on another problem gets a warning', () => {
     const file = at('logistic-lstm.json');
     expect(runCli(['train', '--model', 'lstm', '--problem', 'logistic-l1', '--scale', 'smoke', '--steps', '2', '--out', file]).code).toBe(0);
-    const common = [
-      'run',
-      '--model',
-      'lstm',
-      '--checkpoint',
-      file,
-      '--against',
-      'none',
-      '--scale',
-      'smoke',
-      '--cache-dir',
-      cache,
-      '--runs-dir',
-      at('ck-problem-runs'),
-    ];
+    const common = args`run --model lstm --checkpoint ${file} --against none --scale smoke --cache-dir ${cache} --runs-dir ${at('ck-problem-runs')}`;
     const other = runCli([...common, '--problem', 'lasso']);
     expect(other.code, other.stderr).toBe(0);
     expect(other.stderr).toMatch(/^warning: .*logistic-l1.*lasso/m);
@@ -142,28 +111,12 @@ describe('wrong numbers never come out with exit 0', () => {
 
   it('a truncated cached checkpoint is a cache miss with a warning: trained again', () => {
     const own = at('cache-ck');
-    const args = [
-      'run',
-      '--model',
-      'lstm',
-      '--against',
-      'none',
-      '--problem',
-      'lasso',
-      '--scale',
-      'smoke',
-      '--steps',
-      '2',
-      '--cache-dir',
-      own,
-      '--runs-dir',
-      at('cache-ck-runs'),
-    ];
-    expect(runCli(args).code).toBe(0);
+    const argv = args`run --model lstm --against none --problem lasso --scale smoke --steps 2 --cache-dir ${own} --runs-dir ${at('cache-ck-runs')}`;
+    expect(runCli(argv).code).toBe(0);
     const [name] = readdirSync(path.join(own, 'checkpoints'));
     const cached = path.join(own, 'checkpoints', name!);
     writeFileSync(cached, readFileSync(cached, 'utf8').slice(0, 100));
-    const again = runCli(args);
+    const again = runCli(argv);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/^warning: cached checkpoint .* is unreadable .*; training again/m);
     expect(again.stderr).toMatch(/train lstm/);
@@ -171,21 +124,7 @@ describe('wrong numbers never come out with exit 0', () => {
 
   it('--checkpoint is checked before the test set and F* are built', () => {
     const fresh = at('fresh-cache');
-    const r = runCli([
-      'run',
-      '--model',
-      'lstm',
-      '--checkpoint',
-      at('missing.json'),
-      '--problem',
-      'lasso',
-      '--scale',
-      'smoke',
-      '--cache-dir',
-      fresh,
-      '--runs-dir',
-      at('ck-runs'),
-    ]);
+    const r = runCli(args`run --model lstm --checkpoint ${at('missing.json')} --problem lasso --scale smoke --cache-dir ${fresh} --runs-dir ${at('ck-runs')}`);
     expectError(r, 1, /Checkpoint .*missing\.json does not exist/);
     expect(existsSync(path.join(fresh, 'testsets'))).toBe(false);
   });
@@ -271,23 +210,8 @@ describe('raw errors become one line naming the thing', () => {
     const out = at('resume.json');
     const first = runCli([...smokeTrain, '--steps', '4', '--out', out]);
     expect(first.code, first.stderr).toBe(0);
-    // A resumable checkpoint is written only on interruption; make one from the final one's shape.
-    const checkpoint = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & { meta: { training: Record<string, unknown> } };
-    const resume = {
-      ...checkpoint,
-      training: {
-        nextStep: 1,
-        learningRate: 0.01,
-        metaOptimizer: [],
-        rng: { s: [1, 2, 3, 4], spare: null },
-        best: null,
-        history: [],
-        validation: [],
-        seconds: 0,
-        options: { ...checkpoint.meta.training, batchSize: 4 },
-      },
-    };
-    writeFileSync(`${out}.resume`, JSON.stringify(resume));
+    // A resume file trained with another batch size.
+    writeResumeOf(out, { batchSize: 4 });
     expectError(
       runCli([...smokeTrain, '--steps', '4', '--out', out, '--resume', `${out}.resume`]),
       2,

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, runCli } from './test-utils/run-cli.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-runs-'));
@@ -80,5 +80,83 @@ describe('l2o runs (embedded store)', () => {
     const server = runCli(['runs', 'list', '--store', 'postgres://l2o:pw@127.0.0.1:1/l2o'], { env });
     expect(server.code).toBe(1);
     expectOneLineError(server.stderr, /^Error: Cannot reach the run store postgres:\/\/l2o:\*\*\*@127\.0\.0\.1:1\/l2o: ECONNREFUSED\./);
+  });
+});
+
+describe('stored runs by their config and by id: runs list --where, runs compare, compare, report', () => {
+  const store = path.join(temp, 'where-store');
+  const storeEnv = { ...env, L2O_STORE: store };
+  type Made = { id: string; dir: string };
+  let a: Made, b: Made, c: Made;
+  beforeAll(() => {
+    const runsDir = path.join(temp, 'where-runs');
+    [a, b, c] = [
+      ['--optimizer', 'fista', '--seed', '1'],
+      ['--optimizer', 'ista', '--seed', '2'],
+      ['--optimizer', 'fista', '--seed', '2', '-k', '20'],
+    ].map((flags) => {
+      const r = runCli(['run', ...flags, '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', runsDir, '--json'], { env: storeEnv });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { runDir: string; stored: { id: string } };
+      return { id: out.stored.id, dir: out.runDir };
+    }) as [Made, Made, Made];
+  });
+  const json = (args: string[]) => {
+    const r = runCli([...args, '--json'], { env: storeEnv });
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Record<string, unknown>[];
+  };
+
+  it("runs list --where: every key=value must hold in the run's config.json; a malformed one is a usage error", () => {
+    const found = (...where: string[]) =>
+      json(['runs', 'list', ...where.flatMap((w) => ['--where', w])])
+        .map((x) => x.id as string)
+        .sort();
+    expect(found('seed=1')).toEqual([a.id]);
+    expect(found('seed=2')).toEqual([b.id, c.id].sort());
+    expect(found('seed=2', 'test.iterations=20')).toEqual([c.id]);
+    expect(found('spec.optimizers.0.id=fista', 'spec.seed=2')).toEqual([c.id]);
+    expect(found('seed=3')).toEqual([]);
+    for (const bad of ['seed', '=1', 'training..seed=1']) {
+      const r = runCli(['runs', 'list', '--where', bad], { env: storeEnv });
+      expect(r.code, bad).toBe(2);
+      expectOneLineError(r.stderr, new RegExp(`--where '${bad.replace(/\./g, '\\.')}' is not of the form <key>=<value>`));
+    }
+  });
+
+  it('runs compare and compare <id>: the same rows and table as compare <dir>; an unknown id is one line', () => {
+    const fromDirs = json(['compare', a.dir, b.dir, c.dir]);
+    expect(fromDirs.map((row) => row.optimizer)).toEqual(['fista', 'ista']);
+    expect(fromDirs[0]![a.id]).toBeGreaterThan(0);
+    expect(json(['runs', 'compare', a.id, b.id, c.id])).toEqual(fromDirs);
+    expect(json(['compare', a.id, b.dir, c.id])).toEqual(fromDirs);
+    const table = runCli(['compare', a.dir, b.dir, c.dir], { env: storeEnv });
+    expect(runCli(['runs', 'compare', a.id, b.id, c.id], { env: storeEnv }).stdout).toBe(table.stdout);
+    const unknown = runCli(['runs', 'compare', a.id, 'no-such-run'], { env: storeEnv });
+    expect(unknown.code).toBe(1);
+    expectOneLineError(unknown.stderr, /No stored run has the id 'no-such-run'\. See `l2o runs list`/);
+    const neither = runCli(['compare', a.dir, 'no-such-run'], { env: storeEnv });
+    expect(neither.code).toBe(1);
+    expectOneLineError(neither.stderr, /'no-such-run' is neither a run directory nor the id of a run stored in .*See `l2o runs list`/);
+    const off = runCli(['compare', a.id, '--store', 'off'], { env: storeEnv });
+    expect(off.code).toBe(1);
+    expectOneLineError(off.stderr, /with the run store off/);
+  });
+
+  it('report <id> --out writes what report <dir> writes into the run directory; --out is required with an id', () => {
+    const out = path.join(temp, 'where-report');
+    const fromStore = runCli(['report', a.id, '--out', out, '--json'], { env: storeEnv });
+    expect(fromStore.code, fromStore.stderr).toBe(0);
+    expect((JSON.parse(fromStore.stdout) as { written: string[] }).written.sort()).toEqual(['convergence.png', 'convergence.svg', 'summary.md']);
+    expect(runCli(['report', a.dir], { env: storeEnv }).code).toBe(0);
+    for (const f of ['convergence.png', 'convergence.svg', 'summary.md']) {
+      expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(a.dir, f))), f).toBe(true);
+    }
+    const noOut = runCli(['report', a.id], { env: storeEnv });
+    expect(noOut.code).toBe(2);
+    expectOneLineError(noOut.stderr, /is not a folder; to re-render the stored run with that id, give --out/);
+    const missing = runCli(['report', 'no-such-run', '--out', out], { env: storeEnv });
+    expect(missing.code).toBe(1);
+    expectOneLineError(missing.stderr, /'no-such-run' is neither a run directory nor the id of a run stored in/);
   });
 });

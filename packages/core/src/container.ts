@@ -56,21 +56,51 @@ export function defaultSettings(overrides: Partial<PlatformSettings> = {}): Plat
   };
 }
 
-/** The wired platform: settings, registry with every discovered plugin, the active engine. */
-export interface Platform {
-  container: DependencyContainer;
-  settings: PlatformSettings;
-  registry: PluginRegistry;
-  engine: EngineReport;
-  datasetContext: DatasetContext;
-  /** Plugins found but not loaded (broken or unbuilt), with the reason. */
-  pluginErrors: { packageName: string; message: string }[];
+/**
+ * The wired platform. Its services are resolved from its container on every read, so whatever a
+ * host or a test registered there (`BootOptions.register`) is what every core service uses.
+ */
+export class Platform {
+  constructor(
+    readonly container: DependencyContainer,
+    /** Plugins found but not loaded (broken or unbuilt), with the reason. */
+    readonly pluginErrors: { packageName: string; message: string }[],
+  ) {}
+
+  get settings(): PlatformSettings {
+    return this.container.resolve<PlatformSettings>(TOKENS.Settings);
+  }
+
+  /** Every discovered plugin's registrations. */
+  get registry(): PluginRegistry {
+    return this.container.resolve<PluginRegistry>(TOKENS.Registry);
+  }
+
+  /** The tensor engine in use and why it was chosen. */
+  get engine(): EngineReport {
+    return this.container.resolve<EngineReport>(TOKENS.Engine);
+  }
+
+  get logger(): Logger {
+    return this.container.resolve<Logger>(TOKENS.Logger);
+  }
+
+  /** Where datasets find raw files and their cache. */
+  get datasetContext(): DatasetContext {
+    return this.container.resolve<DatasetContext>(TOKENS.DatasetContext);
+  }
+
+  /** An optional service (RunRenderer, RunStore): the registered implementation, or undefined. */
+  optional<T>(token: symbol): T | undefined {
+    return this.container.isRegistered(token, true) ? this.container.resolve<T>(token) : undefined;
+  }
 }
 
 export interface BootOptions {
   /**
-   * Registers the host's implementations of optional services (e.g. `TOKENS.RunRenderer`) in the
-   * platform's container, after the core services.
+   * Registers the host's implementations in the platform's container, after the core services:
+   * optional services (`TOKENS.RunRenderer`, `TOKENS.RunStore`), or substitutes for core ones
+   * (a test's logger or dataset context); the last registration of a token wins.
    */
   register?: (container: DependencyContainer) => void;
 }
@@ -88,19 +118,21 @@ export async function bootPlatform(overrides: Partial<PlatformSettings> = {}, op
     pluginErrors.push({ packageName: c.packageName, message: e.oneLine() });
     settings.logger.warn(`plugin ${c.packageName} skipped: ${e.oneLine()}`);
   });
+  const container = rootContainer.createChildContainer();
+  // Lines go to whichever logger the container holds when they are written (a host may replace it).
+  const logger = () => container.resolve<Logger>(TOKENS.Logger);
   const datasetContext: DatasetContext = {
     dataDir: settings.dataDir,
     cacheDir: settings.cacheDir,
     allowDownload: settings.allowDownload,
-    log: (line) => settings.logger.info(line),
-    warn: (line) => settings.logger.warn(line),
+    log: (line) => logger().info(line),
+    warn: (line) => logger().warn(line),
   };
-  const container = rootContainer.createChildContainer();
   container.register(TOKENS.Settings, { useValue: settings });
   container.register(TOKENS.Registry, { useValue: registry });
   container.register(TOKENS.Engine, { useValue: engine });
   container.register(TOKENS.Logger, { useValue: settings.logger });
   container.register(TOKENS.DatasetContext, { useValue: datasetContext });
   options.register?.(container);
-  return { container, settings, registry, engine, datasetContext, pluginErrors };
+  return new Platform(container, pluginErrors);
 }

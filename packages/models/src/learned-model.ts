@@ -1,5 +1,6 @@
 /** What every model of this package shares: config, named weights, serialisation. */
-import type { LearnedOptimizer, OptimizerState, Problem, ProblemBatch, SerializedWeights, StepContext, tf } from '@l2o/core';
+import type { LearnedOptimizer, ModelRegistration, OptimizerState, Problem, ProblemBatch, SerializedWeights, StepContext, tf } from '@l2o/core';
+import { defaultsOf, type OptionFields } from '@l2o/core';
 import { WeightStore } from './weights.js';
 
 export abstract class LearnedModel<S extends OptimizerState> implements LearnedOptimizer<S> {
@@ -46,4 +47,20 @@ export abstract class LearnedModel<S extends OptimizerState> implements LearnedO
   dispose(): void {
     this.weights.dispose();
   }
+}
+
+/** The registration of a model resolving its options with `fields`: their defaults are its default config. */
+export function modelRegistration<O extends object>(
+  id: string,
+  description: string,
+  fields: OptionFields<O>,
+  create: (options: Record<string, unknown>) => LearnedOptimizer,
+): ModelRegistration {
+  return {
+    id,
+    description,
+    create: (options = {}) => create(options),
+    defaultConfig: () => defaultsOf(fields) as unknown as Record<string, unknown>,
+    options: fields,
+  };
 }

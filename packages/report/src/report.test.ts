@@ -19,23 +19,10 @@ import {
   svgToPng,
 } from './index.js';
 
+import { geometricCurve } from './test-utils/curves.js';
+
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-report-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
-
-function curve(optimizer: string, rate: number, K = 20): EvaluationCurve {
-  const meanGap = Array.from({ length: K + 1 }, (_, k) => rate ** k);
-  return {
-    optimizer,
-    instances: 4,
-    gapInstances: 4,
-    meanF: meanGap.map((g) => 1 + g),
-    meanGap,
-    finalGap: meanGap.at(-1)!,
-    iterationsTo: { '0.01': null, '0.001': null, '0.0001': null },
-    divergedAt: null,
-    seconds: 0.5,
-  };
-}
 
 function summaryOf(name: string, curves: EvaluationCurve[]): RunSummary {
   return {
@@ -74,7 +61,7 @@ function writeRun(name: string, curves: EvaluationCurve[]): string {
   return dir;
 }
 
-const curves = [curve('gru-mha', 0.5), curve('fista', 0.7), curve('ista', 0.9)];
+const curves = [geometricCurve('gru-mha', 0.5), geometricCurve('fista', 0.7), geometricCurve('ista', 0.9)];
 
 describe('the convergence plot', () => {
   it('draws one line per optimizer on a log axis, gaps floored at GAP_FLOOR', async () => {

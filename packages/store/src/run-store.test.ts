@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvaluationCurve, RunSummary } from '@l2o/core';
+import type { EvaluationCurve, OptimizerSummary, RunSummary } from '@l2o/core';
 import { openRunStore } from './open.js';
 import { MIGRATIONS } from './migrations.js';
 import type { RunRecord } from './run-store.js';
@@ -27,6 +27,12 @@ function curve(label: string, K: number, diverge = false): EvaluationCurve {
   };
 }
 
+/** An optimizer's summary entry as runComparison writes it from its curve. */
+function entry(c: EvaluationCurve, kind: OptimizerSummary['kind']): OptimizerSummary {
+  const { optimizer: label, finalGap, iterationsTo, divergedAt, seconds: evaluationSeconds } = c;
+  return { label, id: label, kind, options: {}, finalGap, finalF: c.meanF.at(-1)!, iterationsTo, divergedAt, evaluationSeconds };
+}
+
 function run(id: string, over: Partial<RunSummary> = {}, model = 'gru-mha'): RunRecord {
   const curves = [curve(model, 10), curve('fista', 10), curve('adam', 10, true)];
   const summary: RunSummary = {
@@ -40,18 +46,7 @@ function run(id: string, over: Partial<RunSummary> = {}, model = 'gru-mha'): Run
     seed: 0,
     engine: 'wasm',
     training: { globalSteps: 2 },
-    optimizers: curves.map((c, i) => ({
-      label: c.optimizer,
-      id: c.optimizer,
-      kind: i === 0 ? 'learned' : 'baseline',
-      options: {},
-      finalGap: c.finalGap,
-      finalF: c.meanF.at(-1)!,
-      iterationsTo: c.iterationsTo,
-      divergedAt: c.divergedAt,
-      evaluationSeconds: 0.5,
-      ...(i === 0 ? { parameters: 4594, trainingSeconds: 3 } : {}),
-    })),
+    optimizers: curves.map((c, i) => (i === 0 ? { ...entry(c, 'learned'), parameters: 4594, trainingSeconds: 3 } : entry(c, 'baseline'))),
     createdAt: '2026-11-29T08:00:00.000Z',
     ...over,
   };
@@ -123,6 +118,56 @@ describe.each(backends)('run store: %s', (_name, location, available) => {
     const again = await openRunStore(where);
     expect((await again.listRuns()).map((r) => r.id)).toEqual(['r1']);
     await again.close();
+  });
+
+  it.runIf(available)('lists the runs whose config.json has every --where value (paths and values are parameters)', async () => {
+    const config = (seed: number, lambda: number, globalSteps: number, extra: Record<string, unknown> = {}) => ({
+      spec: { name: 'fig1', seed, scale: 'cpu', problem: { id: 'lasso', options: { lambda } }, optimizers: [{ id: 'gru-mha' }, { id: 'fista' }] },
+      scale: { name: 'cpu' },
+      training: { globalSteps, learningRate: 0.01, seed },
+      ...extra,
+    });
+    const store = await openRunStore(where);
+    try {
+      const saved: [string, unknown, string][] = [
+        ['w1', config(1, 0.1, 400), '2026-11-30T01:00:00.000Z'],
+        ['w2', config(2, 0.05, 400), '2026-11-30T02:00:00.000Z'],
+        ['w3', config(1, 0.1, 150, { "it's {a,b}": 'x"y\\z' }), '2026-11-30T03:00:00.000Z'],
+      ];
+      for (const [id, spec, createdAt] of saved) await store.saveRun({ ...run(id, { createdAt }), spec });
+      const ids = async (...conditions: [string, string][]) =>
+        (await store.listRuns({ where: conditions.map(([key, value]) => ({ path: key.split('.'), value })) }))
+          .map((r) => r.id)
+          .filter((id) => id.startsWith('w'));
+      // A key is looked up at config.json's top level and under its spec.
+      expect(await ids(['seed', '1'])).toEqual(['w3', 'w1']);
+      expect(await ids(['spec.seed', '1'])).toEqual(['w3', 'w1']);
+      expect(await ids(['training.globalSteps', '400'])).toEqual(['w2', 'w1']);
+      // All conditions must hold.
+      expect(await ids(['seed', '1'], ['training.globalSteps', '400'])).toEqual(['w1']);
+      expect(await ids(['problem.options.lambda', '0.1'])).toEqual(['w3', 'w1']);
+      expect(await ids(['problem.options.lambda', '0.05'], ['seed', '2'])).toEqual(['w2']);
+      // Top-level `scale` is an object; the spec's is the name.
+      expect(await ids(['scale', 'cpu'])).toEqual(['w3', 'w2', 'w1']);
+      expect(await ids(['scale.name', 'cpu'])).toEqual(['w3', 'w2', 'w1']);
+      // Array indices, compared as text.
+      expect(await ids(['spec.optimizers.1.id', 'fista'])).toEqual(['w3', 'w2', 'w1']);
+      expect(await ids(['optimizers.0.id', 'fista'])).toEqual([]);
+      expect(await ids(['seed', '3'])).toEqual([]);
+      expect(await ids(['no.such.key', '1'])).toEqual([]);
+      expect(await ids(['training.globalSteps', '400.0'])).toEqual([]);
+      // Quotes, braces, commas and backslashes in keys and values are data, not SQL or array syntax.
+      expect(await ids(["it's {a,b}", 'x"y\\z'])).toEqual(['w3']);
+      expect(await ids(['seed', "1' OR '1'='1"])).toEqual([]);
+      expect(await ids(["seed' OR 1=1 --", '1'])).toEqual([]);
+      // With the other filters.
+      expect((await store.listRuns({ scale: 'smoke', where: [{ path: ['seed'], value: '2' }] })).map((r) => r.id)).toEqual(['w2']);
+      expect((await store.listRuns({ scale: 'toy', where: [{ path: ['seed'], value: '2' }] })).map((r) => r.id)).toEqual([]);
+      await expect(store.listRuns({ where: [{ path: [], value: '1' }] })).rejects.toThrow(/needs a key/);
+      for (const [id] of saved) await store.deleteRun(id);
+    } finally {
+      await store.close();
+    }
   });
 
   it.runIf(available)('a run that fails half-way leaves nothing behind', async () => {

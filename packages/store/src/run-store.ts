@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { configHash, stableStringify, type RunRecord, type RunStore } from '@l2o/core';
+import { configHash, stableStringify, UsageError, type RunRecord, type RunStore } from '@l2o/core';
 import type { Sql } from './sql.js';
 
 export type { RunRecord } from '@l2o/core';
@@ -13,6 +13,19 @@ export interface RunFilter {
   scale?: string;
   /** Runs created at or after this time. */
   since?: Date;
+  /**
+   * Conditions on the run's config.json (the `spec` column), all of which must hold: the value at
+   * `path` (keys, or array indices as digits), as text, equals `value`. A path is looked up at
+   * config.json's top level and under its `spec` (`['seed']` is the spec's seed; `['training',
+   * 'globalSteps']` the resolved training setting); either matching is enough.
+   */
+  where?: readonly RunCondition[];
+}
+
+/** One `--where key=value` condition: a path into a run's config.json and the text it must equal. */
+export interface RunCondition {
+  path: readonly string[];
+  value: string;
 }
 
 /** A row of `l2o runs list`: a run and the final gap of each of its optimizers. */
@@ -36,6 +49,23 @@ const float = (v: number | undefined | null) => (v === undefined || v === null ?
 /** The run store over one SQL connection (embedded or server): one schema, one dialect. */
 /** A JSON column: an object from PostgreSQL (pg parses jsonb), a string from some drivers. */
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+
+/**
+ * The SQL of `where` conditions, parameters numbered from `first`: only placeholders are put into
+ * the text; every path (a text[]) and value is a parameter.
+ */
+function whereClause(conditions: readonly RunCondition[], first: number): { sql: string; params: unknown[] } {
+  let sql = '';
+  const params: unknown[] = [];
+  for (const c of conditions) {
+    if (c.path.length === 0) throw new UsageError(`A run condition needs a key (a path into config.json), got none for '${c.value}'.`);
+    const p = `$${first + params.length}::text[]`;
+    const v = `$${first + params.length + 1}::text`;
+    sql += `\n          AND (r.spec #>> ${p} = ${v} OR r.spec -> 'spec' #>> ${p} = ${v})`;
+    params.push([...c.path], c.value);
+  }
+  return { sql, params };
+}
 
 export class SqlRunStore implements RunStore {
   constructor(
@@ -132,6 +162,7 @@ export class SqlRunStore implements RunStore {
 
   /** Runs with their optimizers' final gaps, newest first. */
   async listRuns(filter: RunFilter = {}): Promise<RunListing[]> {
+    const where = whereClause(filter.where ?? [], 7);
     const { rows } = await this.sql.query<{
       id: string;
       name: string;
@@ -154,9 +185,17 @@ export class SqlRunStore implements RunStore {
           AND ($3::text IS NULL OR r.test_dataset = $3)
           AND ($4::text IS NULL OR r.scale = $4)
           AND ($5::timestamptz IS NULL OR r.created_at >= $5)
-          AND ($6::text IS NULL OR r.id = $6)
+          AND ($6::text IS NULL OR r.id = $6)${where.sql}
         ORDER BY r.created_at DESC, r.id`,
-      [filter.model ?? null, filter.problem ?? null, filter.dataset ?? null, filter.scale ?? null, filter.since?.toISOString() ?? null, filter.id ?? null],
+      [
+        filter.model ?? null,
+        filter.problem ?? null,
+        filter.dataset ?? null,
+        filter.scale ?? null,
+        filter.since?.toISOString() ?? null,
+        filter.id ?? null,
+        ...where.params,
+      ],
     );
     return rows.map((r) => ({
       id: r.id,

@@ -1,10 +1,10 @@
 import { tf } from '../tf.js';
-import { throwIfInterrupted } from '../errors.js';
 import type { Optimizer } from '../contracts/optimizer.js';
 import type { Problem } from '../contracts/problem.js';
-import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
+import type { InstanceSet } from '../contracts/instances.js';
 import { disposeState } from './state.js';
 import { rollout } from './rollout.js';
+import { forEachBatch } from './batches.js';
 
 export interface ReferenceOptions {
   /** The papers run FISTA 5,000 iterations. */
@@ -42,33 +42,25 @@ export async function solveReference(problem: Problem, solver: Optimizer, set: I
   const x = new Float32Array(set.count * set.n);
   const kkt = new Float64Array(set.count);
   const iterations: number[] = [];
-  for (let start = 0; start < set.count; start += options.batchSize) {
-    throwIfInterrupted(options.signal);
-    const part = sliceInstances(set, start, options.batchSize);
-    const batch = problem.toBatch(part);
-    try {
-      const { state, iterations: k } = await rollout(problem, solver, batch, {
-        iterations: options.maxIterations,
-        signal: options.signal,
-        onState: async (s, done) => {
-          if (done === 0 || done % options.checkEvery !== 0) return false;
-          const worst = tf.tidy(() => tf.max(problem.kktResidual(batch, s.x)));
-          const value = (await worst.data())[0]!;
-          worst.dispose();
-          return value < options.tolerance;
-        },
-      });
-      iterations.push(k);
-      const [F, residual] = tf.tidy(() => [problem.objective(batch, state.x), problem.kktResidual(batch, state.x)]);
-      fStar.set(await F.data(), start);
-      kkt.set(await residual.data(), start);
-      x.set(await state.x.data(), start * set.n);
-      tf.dispose([F, residual]);
-      disposeState(state);
-    } finally {
-      problem.disposeBatch(batch);
-    }
-    options.onProgress?.(Math.min(set.count, start + options.batchSize), set.count);
-  }
+  await forEachBatch(problem, set, options, async (batch, start) => {
+    const { state, iterations: k } = await rollout(problem, solver, batch, {
+      iterations: options.maxIterations,
+      signal: options.signal,
+      onState: async (s, done) => {
+        if (done === 0 || done % options.checkEvery !== 0) return false;
+        const worst = tf.tidy(() => tf.max(problem.kktResidual(batch, s.x)));
+        const value = (await worst.data())[0]!;
+        worst.dispose();
+        return value < options.tolerance;
+      },
+    });
+    iterations.push(k);
+    const [F, residual] = tf.tidy(() => [problem.objective(batch, state.x), problem.kktResidual(batch, state.x)]);
+    fStar.set(await F.data(), start);
+    kkt.set(await residual.data(), start);
+    x.set(await state.x.data(), start * set.n);
+    tf.dispose([F, residual]);
+    disposeState(state);
+  });
   return { fStar, x, kkt, iterations };
 }

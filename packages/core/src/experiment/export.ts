@@ -1,14 +1,14 @@
 import type { Platform } from '../container.js';
 import { evaluationPoint } from '../contracts/optimizer.js';
 import { isLearnedOptimizer } from '../contracts/learned-optimizer.js';
-import { sliceInstances } from '../contracts/instances.js';
 import { tf } from '../tf.js';
 import type { Optimizer } from '../contracts/optimizer.js';
-import { throwIfInterrupted, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { loadInstances, saveInstances } from '../io/instance-store.js';
 import { checkOutputPath } from '../io/output-paths.js';
 import { disposeState } from '../evaluate/state.js';
 import { rollout } from '../evaluate/rollout.js';
+import { forEachBatch } from '../evaluate/batches.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
 import { checkpointProblemWarning, loadCheckpointInto, readCheckpoint } from '../train/checkpoint.js';
 import { getScale } from './scales.js';
@@ -94,28 +94,21 @@ export async function solveInstances(platform: Platform, spec: SolveSpec, out: s
     if (isLearnedOptimizer(optimizer)) {
       const checkpoint = readCheckpoint(spec.checkpoint!);
       const warning = checkpointProblemWarning(checkpoint, { id: problem.id, options: { ...problem.options } });
-      if (warning) platform.settings.logger.warn(warning);
+      if (warning) platform.logger.warn(warning);
       loadCheckpointInto(optimizer, checkpoint);
     }
     if (spec.dryRun) return { objective: [] };
     const x = new Float32Array(set.count * set.n);
     const objective: number[] = [];
-    for (let start = 0; start < set.count; start += spec.batchSize) {
-      throwIfInterrupted(spec.signal);
-      const part = sliceInstances(set, start, spec.batchSize);
-      const batch = problem.toBatch(part);
-      try {
-        const { state } = await rollout(problem, optimizer, batch, { iterations: spec.iterations, signal: spec.signal });
-        const point = evaluationPoint(state);
-        const F = tf.tidy(() => problem.objective(batch, point));
-        objective.push(...(await F.data()));
-        x.set(await point.data(), start * set.n);
-        F.dispose();
-        disposeState(state);
-      } finally {
-        problem.disposeBatch(batch);
-      }
-    }
+    await forEachBatch(problem, set, { batchSize: spec.batchSize, signal: spec.signal }, async (batch, start) => {
+      const { state } = await rollout(problem, optimizer, batch, { iterations: spec.iterations, signal: spec.signal });
+      const point = evaluationPoint(state);
+      const F = tf.tidy(() => problem.objective(batch, point));
+      objective.push(...(await F.data()));
+      x.set(await point.data(), start * set.n);
+      F.dispose();
+      disposeState(state);
+    });
     const gaps = set.fStar ? objective.map((f, i) => (f - set.fStar![i]!) / Math.abs(set.fStar![i]!)) : undefined;
     await saveInstances(out, set, x, {
       'result.json': `${JSON.stringify({ optimizer: spec.optimizer, iterations: spec.iterations, objective, relativeGap: gaps }, null, 1)}\n`,

@@ -122,7 +122,7 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
       if (reg.kind !== 'model') throw new UsageError(`--checkpoint is for a learned optimizer; '${ref.id}' is hand-designed.`);
       const checkpoint = readCheckpoint(ref.checkpoint);
       const warning = checkpointProblemWarning(checkpoint, { id: problem.id, options: { ...problem.options } });
-      if (warning) settings.logger.warn(warning);
+      if (warning) platform.logger.warn(warning);
       loadCheckpointInto(optimizer as LearnedOptimizer, checkpoint);
     }
     return { ref, label: ref.label ?? ref.id, optimizer, learned: reg.kind === 'model' };
@@ -247,7 +247,7 @@ export async function runComparison(
       parameters = model.parameterCount();
       if (!ref.checkpoint && cached) {
         // A cached checkpoint that cannot be read (truncated, edited) is a cache miss, with a warning.
-        const checkpoint = spec.retrain ? null : readCachedCheckpoint(cached, (line) => settings.logger.warn(line));
+        const checkpoint = spec.retrain ? null : readCachedCheckpoint(cached, (line) => platform.logger.warn(line));
         if (checkpoint) {
           loadCheckpointInto(model, checkpoint);
           trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
@@ -324,13 +324,11 @@ export async function runComparison(
     `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;
   files['summary.json'] = `${JSON.stringify(summary, null, 2)}\n`;
   // Plots and summary.md come from the host's renderer (the CLI registers @l2o/report's), if any.
-  if (platform.container.isRegistered(TOKENS.RunRenderer, true)) {
-    Object.assign(files, await platform.container.resolve<RunRenderer>(TOKENS.RunRenderer).render(summary, curves));
-  }
+  const renderer = platform.optional<RunRenderer>(TOKENS.RunRenderer);
+  if (renderer) Object.assign(files, await renderer.render(summary, curves));
   const runDir = await writeRunDir(newRunDirName(settings.runsDir, spec.name), files);
-  const stored = platform.container.isRegistered(TOKENS.RunStore, true)
-    ? await storeRun(platform.container.resolve<RunStore>(TOKENS.RunStore), runDir, files, summary, curves)
-    : undefined;
+  const store = platform.optional<RunStore>(TOKENS.RunStore);
+  const stored = store ? await storeRun(store, runDir, files, summary, curves) : undefined;
   return { runDir, summary, curves, ...(stored ? { stored } : {}) };
 }
 

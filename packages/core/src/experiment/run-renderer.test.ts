@@ -2,44 +2,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bootPlatform, TOKENS, type BootOptions } from '../container.js';
-import type { Dataset } from '../contracts/dataset.js';
+import { TOKENS, type BootOptions } from '../container.js';
 import type { RunRenderer } from '../contracts/run-renderer.js';
-import { tinyIsta, tinyLasso, tinyLassoSet } from '../test-utils/tiny.js';
-import { runComparison, type ComparisonSpec } from './run-comparison.js';
+import { tinyComparison, tinyPlatform } from '../test-utils/tiny.js';
+import { runComparison } from './run-comparison.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-run-renderer-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-const tinyDataset: Dataset = {
-  id: 'tiny',
-  serves: ['lasso'],
-  fixed: false,
-  instances: async (request) => tinyLassoSet(request.count, 5, 8, 2, request.rng),
-  describe: async () => ({ id: 'tiny', serves: ['lasso'], description: 'tiny LASSO', needsFiles: false, present: true }),
-};
+const platformWith = (register?: BootOptions['register']) => tinyPlatform(temp, register);
 
-async function platformWith(register?: BootOptions['register']) {
-  const platform = await bootPlatform(
-    { backend: 'cpu', searchFrom: [temp], runsDir: path.join(temp, 'runs'), cacheDir: path.join(temp, 'cache') },
-    { register },
-  );
-  const source = { packageName: 'tiny', version: '0.0.0', root: temp };
-  platform.registry.add('problem', { id: 'lasso', description: 'tiny LASSO', create: () => tinyLasso }, source);
-  platform.registry.add('optimizer', { id: 'ista', description: 'tiny ISTA', create: () => tinyIsta }, source);
-  platform.registry.add('dataset', { id: 'tiny', description: 'tiny LASSO', serves: ['lasso'], create: () => tinyDataset }, source);
-  return platform;
-}
-
-const spec: ComparisonSpec = {
-  name: 'renderer',
-  problem: { id: 'lasso' },
-  testDataset: { id: 'tiny' },
-  optimizers: [{ id: 'ista' }],
-  scale: 'smoke',
-  seed: 1,
-  test: { count: 4, batchSize: 4, iterations: 5 },
-};
+const spec = tinyComparison('renderer', 1);
 
 describe('runComparison and the RunRenderer', () => {
   it('writes only data when no renderer is registered', async () => {

@@ -31,7 +31,7 @@ function specWith(training: string): string {
 
 describe('experiment spec schema', () => {
   it('takes its training and test settings from their option fields', () => {
-    const scale = EXPERIMENT_SCHEMA.properties.scales.properties.smoke.properties;
+    const scale = EXPERIMENT_SCHEMA.properties.scales.properties.smoke!.properties;
     const trainingKeys = Object.keys(TRAINING_FIELDS).filter((k) => k !== 'seed');
     expect(Object.keys(scale.training.properties as object).sort()).toEqual(trainingKeys.sort());
     expect(Object.keys(scale.test.properties as object).sort()).toEqual(Object.keys(TEST_FIELDS).sort());

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectEngine } from '../engine/engine.js';
-import type { Dataset, DatasetContext } from '../contracts/dataset.js';
+import type { DatasetContext } from '../contracts/dataset.js';
 import { encodeNpy } from '../io/npy.js';
-import { tinyIsta, tinyLasso, tinyLassoSet } from '../test-utils/tiny.js';
+import { tinyDataset, tinyIsta, tinyLasso } from '../test-utils/tiny.js';
 import { loadOrBuildTestSet, testSetDir, type TestSetRequest } from './test-set.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-test-set-'));
@@ -13,14 +13,6 @@ beforeAll(async () => {
   await selectEngine('cpu');
 });
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
-
-const tinyDataset: Dataset = {
-  id: 'tiny',
-  serves: ['lasso'],
-  fixed: false,
-  instances: async (r) => tinyLassoSet(r.count, 5, 8, 2, r.rng),
-  describe: async () => ({ id: 'tiny', serves: ['lasso'], description: 'tiny', needsFiles: false, present: true }),
-};
 
 const request: TestSetRequest = {
   dataset: { id: 'tiny', options: {} },

@@ -19,16 +19,10 @@ import { writeDirAtomic } from './atomic.js';
  */
 export const INSTANCES_FILE = 'instances.json';
 
-interface InstancesJson {
+/** The set's own fields are InstanceSet's, so the two cannot drift apart. */
+interface InstancesJson extends Pick<InstanceSet, 'problem' | 'count' | 'm' | 'n' | 'lambda' | 'sharedA' | 'meta'> {
   format: 'l2o-instances/1';
-  problem: string;
-  count: number;
-  m: number;
-  n: number;
-  lambda: number;
-  sharedA: boolean;
   arrays: string[];
-  meta: Record<string, unknown>;
 }
 
 /** Writes a folder in the exchange format atomically; `extra` files (e.g. result.json) go in with it. */

@@ -1,11 +1,15 @@
 // Small, self-contained plugins for the core's own tests: the core must not depend on the
 // plugin packages, so its trainer and evaluator are tested against these.
 import { tf } from '../tf.js';
+import type { Dataset } from '../contracts/dataset.js';
 import type { InstanceSet } from '../contracts/instances.js';
 import type { Problem, ProblemBatch } from '../contracts/problem.js';
 import type { OptimizerState, StepContext, Optimizer } from '../contracts/optimizer.js';
 import type { LearnedOptimizer, SerializedWeights } from '../contracts/learned-optimizer.js';
 import { Rng } from '../random/rng.js';
+import path from 'node:path';
+import { bootPlatform, type BootOptions, type Platform } from '../container.js';
+import type { ComparisonSpec } from '../experiment/run-comparison.js';
 import type { TrainOptions } from '../train/trainer.js';
 
 /** LASSO with one dense A per instance; L by many power iterations. */
@@ -78,6 +82,15 @@ export function tinyLassoSet(count: number, m: number, n: number, s: number, rng
   }
   return { problem: 'lasso', count, m, n, lambda: 0.1, sharedA: false, A, b, meta: {} };
 }
+
+/** The 'tiny' dataset: tinyLassoSet instances (5×8, s = 2) from the request's generator, for tests that go through a dataset. */
+export const tinyDataset: Dataset = {
+  id: 'tiny',
+  serves: ['lasso'],
+  fixed: false,
+  instances: async (request) => tinyLassoSet(request.count, 5, 8, 2, request.rng),
+  describe: async () => ({ id: 'tiny', serves: ['lasso'], description: 'tiny LASSO', needsFiles: false, present: true }),
+};
 
 /** ISTA with step 1/L. */
 export const tinyIsta: Optimizer = {
@@ -177,3 +190,32 @@ export const TINY_TRAINING: Partial<TrainOptions> = {
 };
 export const tinyTrainInstances = async (_step: number, rng: Rng) => tinyLassoSet(6, 5, 8, 2, rng);
 export const tinyValidationSet = () => tinyLassoSet(4, 5, 8, 2, new Rng(99));
+
+/**
+ * A platform on the cpu engine with the tiny plugins registered (problem 'lasso', optimizer
+ * 'ista', dataset 'tiny'), runs and cache under `dir`; `register` as in bootPlatform.
+ */
+export async function tinyPlatform(dir: string, register?: BootOptions['register']): Promise<Platform> {
+  const platform = await bootPlatform(
+    { backend: 'cpu', searchFrom: [dir], runsDir: path.join(dir, 'runs'), cacheDir: path.join(dir, 'cache') },
+    { ...(register ? { register } : {}) },
+  );
+  const source = { packageName: 'tiny', version: '0.0.0', root: dir };
+  platform.registry.add('problem', { id: 'lasso', description: 'tiny LASSO', create: () => tinyLasso }, source);
+  platform.registry.add('optimizer', { id: 'ista', description: 'tiny ISTA', create: () => tinyIsta }, source);
+  platform.registry.add('dataset', { id: 'tiny', description: 'tiny LASSO', serves: ['lasso'], create: () => tinyDataset }, source);
+  return platform;
+}
+
+/** A comparison of the tiny ISTA on 4 tiny LASSO instances for 5 iterations (for tinyPlatform). */
+export function tinyComparison(name: string, seed: number): ComparisonSpec {
+  return {
+    name,
+    problem: { id: 'lasso' },
+    testDataset: { id: 'tiny' },
+    optimizers: [{ id: 'ista' }],
+    scale: 'smoke',
+    seed,
+    test: { count: 4, batchSize: 4, iterations: 5 },
+  };
+}

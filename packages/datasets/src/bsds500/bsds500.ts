@@ -2,10 +2,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { configHash, intOption, loadInstances, numberOption, resolveOptions, saveInstances } from '@l2o/core';
-import type { DatasetContext, DatasetRegistration, DatasetRequest, DownloadProgress, InstanceSet, OptionFields, Rng } from '@l2o/core';
+import type { DatasetRegistration, InstanceSet, OptionFields, Rng } from '@l2o/core';
 import { RAW_SOURCES, type RawSource } from '../raw/sources.js';
-import { describeRaw, fetchRaw, findRaw, locateRaw, verifyRaw, type VerifiableDataset } from '../raw/raw-files.js';
-import { checkRequest } from '../request.js';
+import { locateRaw, type VerifiableDataset } from '../raw/raw-files.js';
+import { createRawDataset } from '../raw/raw-dataset.js';
 import { ksvd } from '../sparse-coding/ksvd.js';
 
 export const PATCH = 8;
@@ -86,60 +86,46 @@ export function samplePatches(imageFiles: string[], count: number, rng: Rng): Fl
  * `source` defaults to the official one (tests pass one with fewer images).
  */
 export function createBsds500Dataset(source: RawSource = RAW_SOURCES.bsds500!): VerifiableDataset {
-  const serves = BSDS500_SERVES;
-  const describe = async (ctx: DatasetContext) =>
-    describeRaw(source, ctx, {
-      serves,
-      description: '1,000 random 8×8 grayscale patches of the 200 BSDS500 test images; A = a 64×128 K-SVD dictionary learned on them; λ = 0.5',
-    });
-  const dataset: VerifiableDataset = {
+  const about = {
     id: 'bsds500',
-    serves,
-    fixed: true,
-    async instances(request: DatasetRequest, ctx: DatasetContext): Promise<InstanceSet> {
-      checkRequest(dataset, request);
-      const settings = bsds500Settings(request.options);
-      const key = configHash({ format: 1, settings: { ...settings, lambda: 0 }, rng: request.rng.getState() });
-      const dir = path.join(ctx.cacheDir, 'processed', `bsds500-${key}`);
-      let set: InstanceSet;
-      if (existsSync(dir)) {
-        set = loadInstances(dir);
-      } else {
-        const base = await locateRaw(source, ctx);
-        const imageDir = path.join(base, 'bsds500/images/test');
-        const files = readdirSync(imageDir)
-          .filter((f) => f.endsWith('.jpg'))
-          .sort()
-          .map((f) => path.join(imageDir, f));
-        ctx.log(`bsds500: sampling ${settings.patches} patches and learning a ${settings.atoms}-atom dictionary (K-SVD, ${settings.iterations} iterations)`);
-        const patches = samplePatches(files, settings.patches, request.rng);
-        const { D, rmse } = ksvd(patches, settings.patches, 64, settings, request.rng);
-        set = {
-          problem: 'lasso',
-          count: settings.patches,
-          m: 64,
-          n: settings.atoms,
-          lambda: settings.lambda,
-          sharedA: true,
-          A: Float32Array.from(D),
-          b: Float32Array.from(patches),
-          meta: { dataset: 'bsds500', ...settings, ksvdRmse: rmse },
-        };
-        await saveInstances(dir, set).catch((e: Error) => {
-          if (!existsSync(dir)) throw e;
-        });
-      }
-      const count = Math.min(request.count, set.count);
-      return { ...set, count, lambda: settings.lambda, b: set.b.subarray(0, count * 64), meta: { ...set.meta, dataset: 'bsds500' } };
-    },
-    describe,
-    async fetch(ctx: DatasetContext, onProgress?: DownloadProgress) {
-      if (!findRaw(source, ctx)) await fetchRaw(source, ctx, onProgress);
-      return describe(ctx);
-    },
-    verify: (ctx, options) => verifyRaw(source, ctx, options),
+    serves: BSDS500_SERVES,
+    description: '1,000 random 8×8 grayscale patches of the 200 BSDS500 test images; A = a 64×128 K-SVD dictionary learned on them; λ = 0.5',
   };
-  return dataset;
+  return createRawDataset(source, about, async (request, ctx) => {
+    const settings = bsds500Settings(request.options);
+    const key = configHash({ format: 1, settings: { ...settings, lambda: 0 }, rng: request.rng.getState() });
+    const dir = path.join(ctx.cacheDir, 'processed', `bsds500-${key}`);
+    let set: InstanceSet;
+    if (existsSync(dir)) {
+      set = loadInstances(dir);
+    } else {
+      const base = await locateRaw(source, ctx);
+      const imageDir = path.join(base, 'bsds500/images/test');
+      const files = readdirSync(imageDir)
+        .filter((f) => f.endsWith('.jpg'))
+        .sort()
+        .map((f) => path.join(imageDir, f));
+      ctx.log(`bsds500: sampling ${settings.patches} patches and learning a ${settings.atoms}-atom dictionary (K-SVD, ${settings.iterations} iterations)`);
+      const patches = samplePatches(files, settings.patches, request.rng);
+      const { D, rmse } = ksvd(patches, settings.patches, 64, settings, request.rng);
+      set = {
+        problem: 'lasso',
+        count: settings.patches,
+        m: 64,
+        n: settings.atoms,
+        lambda: settings.lambda,
+        sharedA: true,
+        A: Float32Array.from(D),
+        b: Float32Array.from(patches),
+        meta: { dataset: 'bsds500', ...settings, ksvdRmse: rmse },
+      };
+      await saveInstances(dir, set).catch((e: Error) => {
+        if (!existsSync(dir)) throw e;
+      });
+    }
+    const count = Math.min(request.count, set.count);
+    return { ...set, count, lambda: settings.lambda, b: set.b.subarray(0, count * 64), meta: { ...set.meta, dataset: 'bsds500' } };
+  });
 }
 
 export const bsds500Registration: DatasetRegistration = {

@@ -24,6 +24,20 @@ const UCI_BASE = 'https://archive.ics.uci.edu/static/public';
 const prefixed = (prefix: string, table: Readonly<Record<string, string>>) =>
   Object.fromEntries(Object.entries(table).map(([name, sum]) => [`${prefix}${name}`, sum]));
 
+/** A UCI set: one `<name>.data` file, alone in the zip of UCI dataset `number`, cached under uci/. */
+function uciSource(name: string, number: number, citation: string): RawSource {
+  const file = `${name}.data`;
+  return {
+    id: name,
+    root: `uci/${file}`,
+    files: { [`uci/${file}`]: UCI_SHA256[file]! },
+    url: () => `${process.env.L2O_UCI_BASE_URL || UCI_BASE}/${number}/${name}.zip`,
+    archive: 'zip',
+    entryOf: () => file,
+    citation,
+  };
+}
+
 export const RAW_SOURCES: Readonly<Record<string, RawSource>> = {
   bsds500: {
     id: 'bsds500',
@@ -34,22 +48,6 @@ export const RAW_SOURCES: Readonly<Record<string, RawSource>> = {
     entryOf: (relative) => `BSR/BSDS500/data/images/test/${relative.split('/').at(-1)}`,
     citation: 'Martin, Fowlkes, Tal, Malik. A database of human segmented natural images. ICCV 2001 (BSDS500 test images).',
   },
-  ionosphere: {
-    id: 'ionosphere',
-    root: 'uci/ionosphere.data',
-    files: { 'uci/ionosphere.data': UCI_SHA256['ionosphere.data']! },
-    url: () => `${process.env.L2O_UCI_BASE_URL || UCI_BASE}/52/ionosphere.zip`,
-    archive: 'zip',
-    entryOf: () => 'ionosphere.data',
-    citation: 'Sigillito et al. UCI Machine Learning Repository: Ionosphere (dataset 52).',
-  },
-  spambase: {
-    id: 'spambase',
-    root: 'uci/spambase.data',
-    files: { 'uci/spambase.data': UCI_SHA256['spambase.data']! },
-    url: () => `${process.env.L2O_UCI_BASE_URL || UCI_BASE}/94/spambase.zip`,
-    archive: 'zip',
-    entryOf: () => 'spambase.data',
-    citation: 'Hopkins, Reeber, Forman, Suermondt. UCI Machine Learning Repository: Spambase (dataset 94).',
-  },
+  ionosphere: uciSource('ionosphere', 52, 'Sigillito et al. UCI Machine Learning Repository: Ionosphere (dataset 52).'),
+  spambase: uciSource('spambase', 94, 'Hopkins, Reeber, Forman, Suermondt. UCI Machine Learning Repository: Spambase (dataset 94).'),
 };

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { L2oError, numberOption, resolveOptions } from '@l2o/core';
-import type { DatasetContext, DatasetRegistration, DatasetRequest, DownloadProgress, InstanceSet, OptionFields } from '@l2o/core';
+import type { DatasetRegistration, OptionFields } from '@l2o/core';
 import { RAW_SOURCES, type RawSource } from '../raw/sources.js';
-import { describeRaw, fetchRaw, findRaw, locateRaw, verifyRaw, type VerifiableDataset } from '../raw/raw-files.js';
-import { checkRequest } from '../request.js';
+import { locateRaw, type VerifiableDataset } from '../raw/raw-files.js';
+import { createRawDataset } from '../raw/raw-dataset.js';
 
 export interface UciTable {
   rows: number;
@@ -71,38 +71,23 @@ export function standardise(table: UciTable): Float64Array {
  * `source` defaults to the official one (tests pass one with other checksums).
  */
 export function createUciDataset(id: UciId, source: RawSource = RAW_SOURCES[id]!): VerifiableDataset {
-  const serves = UCI_SERVES;
-  const describe = async (ctx: DatasetContext) =>
-    describeRaw(source, ctx, { serves, description: `UCI ${id}: one logistic-l1 instance (standardised features, λ = 0.1)` });
-  const dataset: VerifiableDataset = {
-    id,
-    serves,
-    fixed: true,
-    async instances(request: DatasetRequest, ctx: DatasetContext): Promise<InstanceSet> {
-      checkRequest(dataset, request);
-      const { lambda } = resolveOptions({ kind: 'dataset', id }, uciOptionFields, request.options);
-      const base = await locateRaw(source, ctx);
-      const table = parseUci(id, readFileSync(path.join(base, source.root), 'utf8'));
-      return {
-        problem: 'logistic-l1',
-        count: 1,
-        m: table.rows,
-        n: table.columns,
-        lambda,
-        sharedA: false,
-        A: Float32Array.from(standardise(table)),
-        b: table.labels,
-        meta: { dataset: id, rows: table.rows, columns: table.columns },
-      };
-    },
-    describe,
-    async fetch(ctx: DatasetContext, onProgress?: DownloadProgress) {
-      if (!findRaw(source, ctx)) await fetchRaw(source, ctx, onProgress);
-      return describe(ctx);
-    },
-    verify: (ctx, options) => verifyRaw(source, ctx, options),
-  };
-  return dataset;
+  const about = { id, serves: UCI_SERVES, description: `UCI ${id}: one logistic-l1 instance (standardised features, λ = 0.1)` };
+  return createRawDataset(source, about, async (request, ctx) => {
+    const { lambda } = resolveOptions({ kind: 'dataset', id }, uciOptionFields, request.options);
+    const base = await locateRaw(source, ctx);
+    const table = parseUci(id, readFileSync(path.join(base, source.root), 'utf8'));
+    return {
+      problem: 'logistic-l1',
+      count: 1,
+      m: table.rows,
+      n: table.columns,
+      lambda,
+      sharedA: false,
+      A: Float32Array.from(standardise(table)),
+      b: table.labels,
+      meta: { dataset: id, rows: table.rows, columns: table.columns },
+    };
+  });
 }
 
 const UCI_NAMES: Record<UciId, string> = { ionosphere: 'Ionosphere', spambase: 'Spambase' };

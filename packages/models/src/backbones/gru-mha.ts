@@ -1,19 +1,17 @@
 import { tf, UsageError } from '@l2o/core';
-import { StackedGru } from '../layers/stacked-rnn.js';
 import { Linear } from '../layers/linear.js';
 import { LayerNorm } from '../layers/layer-norm.js';
 import { MultiHeadAttention, type AttentionKernel } from '../layers/multi-head-attention.js';
 import { dropout } from '../ops.js';
 import { enumOption, intOption, numberOption, objectOption } from '@l2o/core';
-import { initialTensors } from '../state-init.js';
+import { rnnSizeOptions, type RnnSize } from '../rnn-size.js';
 import type { Backbone, PaModelDefinition } from '../pa/backbone.js';
 import type { WeightFactory } from '../weights.js';
+import { recurrentBackbone, recurrentParameterCount } from './recurrent.js';
 
 export type AttentionAxis = 'coordinates' | 'history';
 
-export interface GruMhaOptions {
-  hidden: number;
-  layers: number;
+export interface GruMhaOptions extends RnnSize {
   attention: { axis: AttentionAxis; heads: number; window: number; kernel: AttentionKernel };
   dropout: number;
 }
@@ -36,7 +34,8 @@ export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbo
       `Use one of ${divisors.join(', ')}.`,
     );
   }
-  const rnn = new StackedGru(weights.scope('rnn'), 2, H, o.layers);
+  // The GRU part is the plain GRU backbone (same weights `rnn.*`, same state `h`).
+  const gru = recurrentBackbone('GRU', weights, o);
   const mha = new MultiHeadAttention(weights.scope('mha'), H, o.attention.heads);
   const ff1 = new Linear(weights.scope('ff1'), H, H);
   const ff2 = new Linear(weights.scope('ff2'), H, H);
@@ -45,10 +44,10 @@ export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbo
   const history = o.attention.axis === 'history';
   return {
     outputSize: H,
-    stateKeys: history ? ['h', 'history'] : ['h'],
-    initState: (rows, init) => ({ h: initialTensors(rows, H, o.layers, init), ...(history ? { history: [] } : {}) }),
+    stateKeys: history ? [...gru.stateKeys, 'history'] : gru.stateKeys,
+    initState: (rows, init, shape) => ({ ...gru.initState(rows, init, shape), ...(history ? { history: [] } : {}) }),
     forward(input, state, ctx) {
-      const out = rnn.apply(input, state.h as tf.Tensor2D[]);
+      const out = gru.forward(input, state, ctx);
       const h = out.output; // [rows, H]
       let a: tf.Tensor2D;
       let carried: tf.Tensor[] = [];
@@ -64,7 +63,7 @@ export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbo
       const drop = (t: tf.Tensor2D) => (ctx.rng && o.dropout > 0 ? dropout(t, o.dropout, ctx.rng) : t);
       let f = ln1.apply(tf.add<tf.Tensor2D>(a, drop(tf.relu(ff1.apply(a)))));
       f = ln2.apply(tf.add<tf.Tensor2D>(f, drop(tf.relu(ff2.apply(f)))));
-      return { output: f, state: { h: out.h, ...(history ? { history: carried } : {}) } };
+      return { output: f, state: { ...out.state, ...(history ? { history: carried } : {}) } };
     },
   };
 }
@@ -73,8 +72,7 @@ export const gruMhaModel: PaModelDefinition<GruMhaOptions> = {
   id: 'gru-mha',
   description: 'L2O-PA-MR (the paper): GRU-16 → multi-head attention → 2 FFN blocks, PA update',
   options: {
-    hidden: intOption(16, 'GRU hidden size (= attention width)', { min: 1 }),
-    layers: intOption(2, 'GRU layers', { min: 1 }),
+    ...rnnSizeOptions('GRU', 16, 'GRU hidden size (= attention width)'),
     attention: objectOption(
       {
         axis: enumOption<AttentionAxis>('coordinates', ['coordinates', 'history'], "tokens: the n 'coordinates' of an instance, or a coordinate's 'history'"),
@@ -88,7 +86,7 @@ export const gruMhaModel: PaModelDefinition<GruMhaOptions> = {
   },
   backbone: gruMhaBackbone,
   backboneParameterCount: (o) =>
-    StackedGru.parameterCount(2, o.hidden, o.layers) +
+    recurrentParameterCount('GRU', o) +
     MultiHeadAttention.parameterCount(o.hidden) +
     2 * Linear.parameterCount(o.hidden, o.hidden) +
     2 * LayerNorm.parameterCount(o.hidden),

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, SHARED_DATASETS, runCli, expectOneLineError } from '../../test-utils/run-cli.js';
+import { REPO_ROOT, SHARED_DATASETS, runCli, expectOneLineError, args } from '../../test-utils/run-cli.js';
 
 const FIXTURES = path.join(REPO_ROOT, 'packages/datasets/fixtures');
 // The official files themselves (the fixtures are excerpts): L2O_DATA_DIR or ../shared/datasets.
@@ -86,21 +86,9 @@ describe('l2o datasets info', () => {
 
 describe('a command that needs a partial dataset', () => {
   it('fails with one line naming the missing files', () => {
-    const r = runCli([
-      'run',
-      '--optimizer',
-      'fista',
-      '--problem',
-      'lasso',
-      '--dataset',
-      'bsds500',
-      '--data-dir',
-      partial,
-      '--cache-dir',
-      cache,
-      '--runs-dir',
-      path.join(temp, 'runs'),
-    ]);
+    const r = runCli(
+      args`run --optimizer fista --problem lasso --dataset bsds500 --data-dir ${partial} --cache-dir ${cache} --runs-dir ${path.join(temp, 'runs')}`,
+    );
     expect(r.code).toBe(1);
     expectOneLineError(r.stderr, new RegExp(`^Error: Dataset bsds500 is not available locally: ${escape(missingLine)}\\. Point --data-dir`));
   });

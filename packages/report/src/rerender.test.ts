@@ -1,0 +1,92 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EvaluationCurve, RunSummary } from '@l2o/core';
+import { compareLoadedRuns, compareRuns, loadRunDir, rerenderRun, writeRunReport, type LoadedRun } from './rerender.js';
+
+import { geometricCurve } from './test-utils/curves.js';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-rerender-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+/** A run as the store gives it back: non-finite numbers are NaN (a run directory's JSON has null). */
+function loaded(id: string, curves: EvaluationCurve[]): LoadedRun & { summary: RunSummary } {
+  return {
+    id,
+    curves,
+    summary: {
+      name: id,
+      problem: { id: 'lasso', options: {} },
+      trainDataset: { id: 'synthetic', options: {} },
+      testDataset: { id: 'synthetic', options: {} },
+      testInstances: 4,
+      iterations: 10,
+      scale: 'smoke',
+      seed: 0,
+      engine: 'cpu',
+      training: {},
+      optimizers: curves.map((c) => ({
+        label: c.optimizer,
+        id: c.optimizer,
+        kind: 'baseline',
+        options: {},
+        finalGap: c.finalGap,
+        finalF: 1 + c.finalGap,
+        iterationsTo: c.iterationsTo,
+        divergedAt: c.divergedAt,
+        evaluationSeconds: c.seconds,
+      })),
+      createdAt: '2026-11-29T00:00:00.000Z',
+    },
+  };
+}
+
+/** The run written as a run directory (JSON: NaN becomes null). */
+function writeDir(run: LoadedRun): string {
+  const dir = path.join(temp, 'runs', run.id);
+  mkdirSync(path.join(dir, 'metrics'), { recursive: true });
+  writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(run.summary));
+  for (const c of run.curves) writeFileSync(path.join(dir, 'metrics', `${c.optimizer}.json`), JSON.stringify(c));
+  return dir;
+}
+
+describe('comparing and re-rendering loaded runs', () => {
+  const a = loaded('a', [geometricCurve('fista', 0.5, { iterations: 10 }), geometricCurve('ista', 0.9, { iterations: 10, divergeAt: 5 })]);
+  const b = loaded('b', [geometricCurve('fista', 0.6, { iterations: 10 }), geometricCurve('adam', 0.8, { iterations: 10 })]);
+
+  it('compares loaded runs as it compares their run directories: the same rows and table', () => {
+    const fromDirs = compareRuns([writeDir(a), `${writeDir(b)}/`]);
+    const fromData = compareLoadedRuns([a, b]);
+    expect(fromData).toEqual(fromDirs);
+    expect(fromData.rows).toEqual([
+      { optimizer: 'fista', a: 0.5 ** 10, b: 0.6 ** 10 },
+      // A diverged optimizer's NaN gap is null, as in a run directory; one a run lacks too.
+      { optimizer: 'ista', a: null, b: null },
+      { optimizer: 'adam', a: null, b: 0.8 ** 10 },
+    ]);
+    expect(fromData.markdown).toMatch(/^\| ista \| — \| — \|$/m);
+    expect(loadRunDir(path.join(temp, 'runs', 'a', '.')).id).toBe('a');
+  });
+
+  it('writes a loaded run report into any folder, as rerenderRun writes it into the run directory', async () => {
+    const out = path.join(temp, 'out', 'a');
+    expect((await writeRunReport(b, out)).sort()).toEqual(['convergence.png', 'convergence.svg', 'summary.md']);
+    const dir = writeDir(b);
+    await rerenderRun(dir);
+    for (const f of ['convergence.png', 'convergence.svg', 'summary.md']) {
+      expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(dir, f))), f).toBe(true);
+    }
+  });
+
+  it('re-renders a run directory with a diverged optimizer (null in its JSON) as the loaded run', async () => {
+    const dir = writeDir(a);
+    await rerenderRun(dir);
+    const out = path.join(temp, 'out', 'diverged');
+    await writeRunReport(a, out);
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toMatch(/^\| ista \| diverged at k = 5 \| NaN \|/m);
+    for (const f of ['convergence.png', 'convergence.svg', 'summary.md']) {
+      expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(dir, f))), f).toBe(true);
+    }
+  });
+});
