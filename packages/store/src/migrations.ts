@@ -75,6 +75,12 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 2,
+    name: "optimizers keep their run's order",
+    // Runs stored before have no position: they list by label, as they did.
+    sql: `ALTER TABLE run_optimizers ADD COLUMN position integer;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -110,7 +110,7 @@ export class SqlRunStore implements RunStore {
         ],
       );
       if (inserted.rows.length === 0) return { id: run.id, created: false };
-      for (const o of s.optimizers) {
+      for (const [position, o] of s.optimizers.entries()) {
         const checkpoint = run.checkpoints[o.label];
         let checkpointSha: string | null = null;
         if (checkpoint !== undefined) {
@@ -125,8 +125,8 @@ export class SqlRunStore implements RunStore {
         }
         await tx.query(
           `INSERT INTO run_optimizers (run_id, label, optimizer_id, kind, options, checkpoint_sha256, final_gap, final_f,
-             iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+             iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds, position)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
           [
             run.id,
             o.label,
@@ -141,6 +141,7 @@ export class SqlRunStore implements RunStore {
             o.parameters ?? null,
             o.trainingSeconds ?? null,
             o.evaluationSeconds,
+            position,
           ],
         );
         const curve = run.curves.find((c) => c.optimizer === o.label);
@@ -177,7 +178,7 @@ export class SqlRunStore implements RunStore {
       `SELECT r.id, r.name, r.problem, r.test_dataset, r.scale, r.seed, r.engine, r.created_at,
               (SELECT coalesce(json_agg(json_build_object('label', o.label, 'id', o.optimizer_id, 'kind', o.kind,
                         'finalGap', CASE WHEN o.final_gap = 'NaN'::float8 OR o.final_gap IN ('Infinity', '-Infinity') THEN NULL ELSE o.final_gap END,
-                        'divergedAt', o.diverged_at) ORDER BY o.label), '[]'::json)
+                        'divergedAt', o.diverged_at) ORDER BY o.position NULLS LAST, o.label), '[]'::json)
                  FROM run_optimizers o WHERE o.run_id = r.id) AS optimizers
          FROM runs r
         WHERE ($1::text IS NULL OR EXISTS (SELECT 1 FROM run_optimizers m WHERE m.run_id = r.id AND m.optimizer_id = $1))
@@ -236,7 +237,7 @@ export class SqlRunStore implements RunStore {
     const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
     const optimizers = (
       await this.sql.query<Record<string, unknown>>(
-        'SELECT o.*, c.content AS checkpoint FROM run_optimizers o LEFT JOIN checkpoints c ON c.sha256 = o.checkpoint_sha256 WHERE o.run_id = $1 ORDER BY o.label',
+        'SELECT o.*, c.content AS checkpoint FROM run_optimizers o LEFT JOIN checkpoints c ON c.sha256 = o.checkpoint_sha256 WHERE o.run_id = $1 ORDER BY o.position NULLS LAST, o.label',
         [id],
       )
     ).rows;
