@@ -222,7 +222,10 @@ describe('a store that cannot be used: one line, exit 1', () => {
 
   it('a malformed server URL: one line naming it, not an unexpected error', () => {
     for (const url of ['postgres://:99999999/x', 'postgres://host:abc/db']) {
-      expectStoreError(runCli(['runs', 'list', '--store', url], { env }), new RegExp(`^Error: Cannot reach the run store ${esc(url)}: it is not a valid URL\\.`));
+      expectStoreError(
+        runCli(['runs', 'list', '--store', url], { env }),
+        new RegExp(`^Error: Cannot reach the run store ${esc(url)}: it is not a valid URL\\.`),
+      );
     }
   });
 
