@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TOKENS } from './container.js';
 import type { DatasetContext } from './contracts/dataset.js';
-import type { RunRecord, RunStore } from './contracts/run-store.js';
+import type { RunRecord, RunStore, TrainingRecord } from './contracts/run-store.js';
 import type { Logger } from './logger.js';
 import { planComparison, runComparison } from './experiment/run-comparison.js';
 import { tinyComparison, tinyPlatform } from './test-utils/tiny.js';
@@ -21,6 +21,9 @@ class MemoryStore implements RunStore {
   saveRun(run: RunRecord) {
     this.runs.push(run);
     return Promise.resolve({ id: run.id, created: true });
+  }
+  saveTraining(training: TrainingRecord) {
+    return Promise.resolve({ id: training.id, created: true });
   }
 }
 

@@ -81,6 +81,31 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     // Runs stored before have no position: they list by label, as they did.
     sql: `ALTER TABLE run_optimizers ADD COLUMN position integer;`,
   },
+  {
+    version: 3,
+    name: 'trainings (l2o train)',
+    sql: `
+      CREATE TABLE trainings (
+        id text PRIMARY KEY,
+        model_id text NOT NULL,
+        problem text NOT NULL,
+        problem_options jsonb NOT NULL,
+        dataset text NOT NULL,
+        dataset_options jsonb NOT NULL,
+        training jsonb NOT NULL,
+        seed integer NOT NULL,
+        engine text NOT NULL,
+        checkpoint_sha256 text NOT NULL REFERENCES checkpoints (sha256),
+        best_step integer,
+        best_loss double precision,
+        seconds double precision NOT NULL,
+        versions jsonb NOT NULL,
+        git_commit text,
+        created_at timestamptz NOT NULL
+      );
+      CREATE INDEX trainings_model ON trainings (model_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

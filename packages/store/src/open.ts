@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { RunRecord, RunStore } from '@l2o/core';
+import type { RunRecord, RunStore, TrainingRecord } from '@l2o/core';
 import { openEmbedded, openServer, redact } from './backends.js';
 import { migrate } from './migrations.js';
 import { SqlRunStore } from './run-store.js';
@@ -34,6 +34,18 @@ export function storeWriter(location: string, provenance: { versions: Record<str
       const store = await openRunStore(location, { waitForLockMs: 120_000 });
       try {
         return await store.saveRun({ ...run, versions: { ...provenance.versions, ...run.versions }, gitCommit: run.gitCommit ?? provenance.gitCommit });
+      } finally {
+        await store.close();
+      }
+    },
+    async saveTraining(training: TrainingRecord) {
+      const store = await openRunStore(location, { waitForLockMs: 120_000 });
+      try {
+        return await store.saveTraining({
+          ...training,
+          versions: { ...provenance.versions, ...training.versions },
+          gitCommit: training.gitCommit ?? provenance.gitCommit,
+        });
       } finally {
         await store.close();
       }

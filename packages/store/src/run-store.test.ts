@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvaluationCurve, OptimizerSummary, RunSummary } from '@l2o/core';
+import { createHash } from 'node:crypto';
+import { DEFAULT_TRAIN_OPTIONS, type EvaluationCurve, type OptimizerSummary, type RunSummary, type TrainingRecord } from '@l2o/core';
 import { openRunStore } from './open.js';
 import { MIGRATIONS } from './migrations.js';
 import type { RunRecord } from './run-store.js';
@@ -167,6 +168,45 @@ describe.each(backends)('run store: %s', (_name, location, available) => {
       expect((await store.listRuns({ scale: 'toy', where: [{ path: ['seed'], value: '2' }] })).map((r) => r.id)).toEqual([]);
       await expect(store.listRuns({ where: [{ path: [], value: '1' }] })).rejects.toThrow(/needs a key/);
       for (const [id] of saved) await store.deleteRun(id);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.runIf(available)('stores a training once, with its checkpoint, and lists trainings by model', async () => {
+    const store = await openRunStore(where);
+    const training = (id: string, modelId: string, loss: number | null, createdAt: string): TrainingRecord => ({
+      id,
+      modelId,
+      problem: { id: 'lasso', options: {} },
+      dataset: { id: 'synthetic', options: { preset: 'toy' } },
+      training: { ...DEFAULT_TRAIN_OPTIONS, globalSteps: 7, seed: 3 },
+      engine: 'wasm',
+      checkpoint: JSON.stringify({ format: 'l2o-checkpoint/1', modelId, config: { hidden: 8 }, parameterCount: 1, weights: {}, tag: id }),
+      best: loss === null ? null : { step: 5, loss },
+      seconds: 1.5,
+      versions: { '@l2o/core': '0.1.0' },
+      createdAt,
+    });
+    try {
+      const first = training('train-gru-aaa', 'gru', 0.25, '2026-11-29T10:00:00.000Z');
+      expect(await store.saveTraining(first)).toEqual({ id: 'train-gru-aaa', created: true });
+      expect(await store.saveTraining(first)).toEqual({ id: 'train-gru-aaa', created: false });
+      expect(await store.saveTraining(training('train-lstm-bbb', 'lstm', null, '2026-11-29T11:00:00.000Z'))).toEqual({ id: 'train-lstm-bbb', created: true });
+      expect((await store.listTrainings()).map((t) => t.id)).toEqual(['train-lstm-bbb', 'train-gru-aaa']);
+      const [gru] = await store.listTrainings({ model: 'gru' });
+      expect(gru).toMatchObject({
+        id: 'train-gru-aaa',
+        modelId: 'gru',
+        problem: 'lasso',
+        dataset: 'synthetic',
+        seed: 3,
+        globalSteps: 7,
+        bestLoss: 0.25,
+        bestStep: 5,
+      });
+      expect(gru!.checkpointSha256).toBe(createHash('sha256').update(first.checkpoint).digest('hex'));
+      expect((await store.listTrainings({ model: 'lstm' }))[0]).toMatchObject({ bestLoss: null, bestStep: null });
     } finally {
       await store.close();
     }

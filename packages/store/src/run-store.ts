@@ -1,8 +1,24 @@
 import { createHash } from 'node:crypto';
-import { configHash, stableStringify, UsageError, type RunRecord, type RunStore } from '@l2o/core';
+import { configHash, stableStringify, UsageError, type RunRecord, type RunStore, type TrainingRecord } from '@l2o/core';
 import type { Sql } from './sql.js';
 
-export type { RunRecord } from '@l2o/core';
+export type { RunRecord, TrainingRecord } from '@l2o/core';
+
+/** A stored training as `l2o runs trainings` lists it. */
+export interface TrainingListing {
+  id: string;
+  modelId: string;
+  problem: string;
+  dataset: string;
+  seed: number;
+  globalSteps: number;
+  bestLoss: number | null;
+  bestStep: number | null;
+  seconds: number;
+  engine: string;
+  checkpointSha256: string;
+  createdAt: string;
+}
 
 export interface RunFilter {
   id?: string;
@@ -304,6 +320,70 @@ export class SqlRunStore implements RunStore {
   }
 
   /** Deletes a run (its curves and artifacts with it; checkpoints stay, other runs may share them). */
+  /**
+   * Stores a finished training (its checkpoint by SHA-256, shared with runs that use the same
+   * one) in one transaction; the same id again changes nothing.
+   */
+  async saveTraining(t: TrainingRecord): Promise<{ id: string; created: boolean }> {
+    return this.sql.transaction(async (tx) => {
+      const sha = sha256(t.checkpoint);
+      const parsed = JSON.parse(t.checkpoint) as { modelId: string; config: unknown };
+      await tx.query(`INSERT INTO checkpoints (sha256, model_id, config_hash, content) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING`, [
+        sha,
+        parsed.modelId,
+        configHash(parsed.config),
+        bytes(t.checkpoint),
+      ]);
+      const inserted = await tx.query(
+        `INSERT INTO trainings (id, model_id, problem, problem_options, dataset, dataset_options, training, seed, engine,
+           checkpoint_sha256, best_step, best_loss, seconds, versions, git_commit, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [
+          t.id,
+          t.modelId,
+          t.problem.id,
+          stableStringify(t.problem.options),
+          t.dataset.id,
+          stableStringify(t.dataset.options),
+          stableStringify(t.training),
+          t.training.seed,
+          t.engine,
+          sha,
+          t.best?.step ?? null,
+          t.best ? float(t.best.loss) : null,
+          t.seconds,
+          stableStringify(t.versions),
+          t.gitCommit ?? null,
+          t.createdAt,
+        ],
+      );
+      return { id: t.id, created: inserted.rows.length > 0 };
+    });
+  }
+
+  /** Stored trainings, newest first; `model` keeps one model's. */
+  async listTrainings(filter: { model?: string } = {}): Promise<TrainingListing[]> {
+    const { rows } = await this.sql.query<Record<string, unknown>>(
+      `SELECT * FROM trainings WHERE ($1::text IS NULL OR model_id = $1) ORDER BY created_at DESC, id`,
+      [filter.model ?? null],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      modelId: String(r.model_id),
+      problem: String(r.problem),
+      dataset: String(r.dataset),
+      seed: Number(r.seed),
+      globalSteps: Number(json<{ globalSteps: number }>(r.training).globalSteps),
+      bestLoss: r.best_loss === null ? null : Number(r.best_loss),
+      bestStep: r.best_step === null ? null : Number(r.best_step),
+      seconds: Number(r.seconds),
+      engine: String(r.engine),
+      checkpointSha256: String(r.checkpoint_sha256),
+      createdAt: new Date(r.created_at as string).toISOString(),
+    }));
+  }
+
   async deleteRun(id: string): Promise<boolean> {
     const { rows } = await this.sql.query('DELETE FROM runs WHERE id = $1 RETURNING id', [id]);
     return rows.length > 0;

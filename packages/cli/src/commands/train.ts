@@ -1,15 +1,15 @@
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkOutputPath, checkTrainOptions, readCheckpoint, resolveTraining, saveTrainedModel, trainModelOn, UsageError } from '@l2o/core';
+import { checkOutputPath, checkTrainOptions, finishTraining, readCheckpoint, resolveTraining, trainModelOn, UsageError } from '@l2o/core';
 import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { storeFlag } from '../store-flags.js';
 import { ComparisonProgress } from '../progress.js';
 import { protocolFlags, trainingFlags, trainingOptionsFrom } from '../training-flags.js';
 
 export default class Train extends L2oCommand {
   static override summary = 'Meta-train a learned optimizer and save its best checkpoint.';
   static override description =
-    'Truncated back-propagation through time as in the papers (K iterations per batch in unroll segments, Adam, validation every N steps, best checkpoint kept). Ctrl-C saves a resumable checkpoint; --resume continues it.';
+    'Truncated back-propagation through time as in the papers (K iterations per batch in unroll segments, Adam, validation every N steps, best checkpoint kept). Ctrl-C saves a resumable checkpoint; --resume continues it. The checkpoint is also stored in the run store (--store; `l2o runs trainings` lists them).';
   static override examples = [
     '<%= config.bin %> train --model gru-mha --problem lasso --scale toy --out gru-mha.json',
     '<%= config.bin %> train --model lstm --problem logistic-l1 --learning-rate 3e-3 --validate-every 5',
@@ -28,6 +28,7 @@ export default class Train extends L2oCommand {
     option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
     out: Flags.string({ summary: 'Checkpoint file to write.', default: 'checkpoint.json' }),
     resume: Flags.string({ summary: 'Continue from a resumable checkpoint written on interruption.' }),
+    ...storeFlag,
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Raw dataset files.' }),
     'dry-run': dryRunFlag,
   };
@@ -83,12 +84,11 @@ export default class Train extends L2oCommand {
         this.note(`saved a resumable checkpoint after ${result.completedSteps} global steps: ${resumeFile} (continue with --resume ${resumeFile})`);
         return this.jsonMode ? { interrupted: true, resume: resumeFile, completedSteps: result.completedSteps } : undefined;
       }
-      saveTrainedModel(resolved.model, result, out, { ...resolved.meta, training: resolved.training });
-      // The training is complete: a resume file of this output is stale now.
-      rmSync(resumeFile, { force: true });
+      const stored = await finishTraining(platform, resolved, result, out);
       if (this.jsonMode) {
         return {
           checkpoint: out,
+          stored: stored ?? null,
           best: result.best && { step: result.best.step, loss: result.best.loss },
           seconds: result.seconds,
           validation: result.validation,
@@ -97,6 +97,7 @@ export default class Train extends L2oCommand {
       process.stdout.write(
         `best validation loss ${result.best?.loss.toPrecision(6)} at step ${result.best?.step}; ${result.seconds.toFixed(1)} s\ncheckpoint: ${out}\n`,
       );
+      if (stored) process.stdout.write(`stored as ${stored.id} in ${stored.location}\n`);
     } finally {
       progress.stop();
     }

@@ -1,5 +1,6 @@
 import type { EvaluationCurve } from '../evaluate/evaluator.js';
 import type { RunSummary } from '../experiment/summary.js';
+import type { TrainOptions } from '../train/trainer.js';
 
 /** Everything a finished run produced, as `l2o run` and `l2o experiment run` make it. */
 export interface RunRecord {
@@ -28,4 +29,24 @@ export interface RunStore {
   readonly location: string;
   /** Stores a run; storing the same id again changes nothing. */
   saveRun(run: RunRecord): Promise<{ id: string; created: boolean }>;
+  /** Stores a finished `l2o train`; storing the same id again changes nothing. */
+  saveTraining(training: TrainingRecord): Promise<{ id: string; created: boolean }>;
+}
+
+/** What a finished `l2o train` produced: the checkpoint of its best weights and how it was trained. */
+export interface TrainingRecord {
+  /** `train-<model>-<first 12 hex digits of the checkpoint's SHA-256>`: one per distinct checkpoint. */
+  id: string;
+  modelId: string;
+  problem: { id: string; options: Record<string, unknown> };
+  dataset: { id: string; options: Record<string, unknown> };
+  training: TrainOptions;
+  engine: string;
+  /** The checkpoint JSON, as written to the --out file. */
+  checkpoint: string;
+  best: { step: number; loss: number } | null;
+  seconds: number;
+  versions: Record<string, string>;
+  gitCommit?: string;
+  createdAt: string;
 }

@@ -1,4 +1,7 @@
-import type { Platform } from '../container.js';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { TOKENS, type Platform } from '../container.js';
+import type { RunStore, TrainingRecord } from '../contracts/run-store.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import type { Dataset } from '../contracts/dataset.js';
@@ -54,6 +57,45 @@ export function saveTrainedModel(model: LearnedOptimizer, result: TrainResult, f
     file,
     checkpointOf(model, { meta: { ...meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds } }),
   );
+}
+
+/**
+ * The end of `l2o train`: the best weights saved to `file` (a resume file of it is stale now and
+ * removed) and, when the platform has a RunStore, stored with how they were trained.
+ */
+export async function finishTraining(
+  platform: Platform,
+  spec: Omit<TrainModelSpec, 'resumeFile' | 'resumeFrom'>,
+  result: TrainResult,
+  file: string,
+): Promise<{ id: string; location: string } | undefined> {
+  saveTrainedModel(spec.model, result, file, { ...spec.meta, training: spec.training });
+  rmSync(`${file}.resume`, { force: true });
+  const store = platform.optional<RunStore>(TOKENS.RunStore);
+  if (!store) return undefined;
+  const checkpoint = readFileSync(file, 'utf8');
+  const record: TrainingRecord = {
+    id: `train-${spec.model.modelId}-${createHash('sha256').update(checkpoint).digest('hex').slice(0, 12)}`,
+    modelId: spec.model.modelId,
+    problem: { id: spec.problem.id, options: { ...spec.problem.options } },
+    dataset: { id: spec.dataset.id, options: spec.datasetOptions },
+    training: spec.training,
+    engine: platform.engine.chosen,
+    checkpoint,
+    best: result.best && { step: result.best.step, loss: result.best.loss },
+    seconds: result.seconds,
+    versions: {},
+    createdAt: new Date().toISOString(),
+  };
+  try {
+    const { id } = await store.saveTraining(record);
+    return { id, location: store.location };
+  } catch (e) {
+    throw new L2oError(
+      `The checkpoint is in ${file} but could not be stored in ${store.location}: ${(e as Error).message.split('\n')[0]}`,
+      'Fix the store and train again, or train with --store off.',
+    );
+  }
 }
 
 /** Meta-trains a model on a dataset's training split with a fixed validation split. */
