@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { L2oError, UsageError, type RunRecord } from '@l2o/core';
 import { loadRunDir, type LoadedRun } from '@l2o/report';
-import { defaultStoreLocation, openRunStore, type SqlRunStore } from '@l2o/store';
+import { defaultStoreLocation, openRunStore, type RunCondition, type SqlRunStore } from '@l2o/store';
 
 /** The run store flag every `l2o runs` command shares. */
 export const storeFlag = {
@@ -68,4 +68,28 @@ export async function loadRuns(args: readonly string[], location: string | undef
     ),
   );
   return loaded.map((run) => run ?? stored.shift()!);
+}
+
+/** `--where KEY=VALUE`, shared by the commands that select stored runs by their config. */
+export const whereFlag = Flags.string({
+  summary: 'Runs whose config.json has VALUE at the dotted path KEY, compared as text (repeatable: all must hold), e.g. seed=1, training.globalSteps=400.',
+  description:
+    "KEY is looked up at config.json's top level (training, test, scale, reference: the resolved settings) and under its spec (seed, problem.options.lambda, …); either matching is enough. Array items are numbered from 0 (spec.optimizers.0.id=gru-mha). Values are compared as JSON prints them: 400, 0.1, true, lasso.",
+  helpValue: 'KEY=VALUE',
+  multiple: true,
+});
+
+/** `--where key=value` entries as conditions: the key split at dots into a path, the value as text. */
+export function parseWhere(entries: readonly string[]): RunCondition[] {
+  return entries.map((entry) => {
+    const eq = entry.indexOf('=');
+    const path = eq > 0 ? entry.slice(0, eq).split('.') : [];
+    if (path.length === 0 || path.some((part) => part === '')) {
+      throw new UsageError(
+        `--where '${entry}' is not of the form <key>=<value>.`,
+        "The key is a dotted path into the run's config.json, e.g. --where training.globalSteps=400.",
+      );
+    }
+    return { path, value: entry.slice(eq + 1) };
+  });
 }

@@ -2,3 +2,4 @@ export * from './plot.js';
 export * from './summary.js';
 export * from './renderer.js';
 export * from './rerender.js';
+export * from './seeds.js';

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
 import { UsageError } from '@l2o/core';
 import { formatGap } from '@l2o/report';
-import type { RunCondition } from '@l2o/store';
 import { L2oCommand } from '../../base-command.js';
-import { storeFlag, withStore } from '../../store-flags.js';
+import { parseWhere, storeFlag, whereFlag, withStore } from '../../store-flags.js';
 
 export default class RunsList extends L2oCommand {
   static override summary = 'List stored runs, newest first, with the final mean relative gap of each optimizer.';
@@ -20,13 +19,7 @@ export default class RunsList extends L2oCommand {
     dataset: Flags.string({ summary: 'Runs tested on this dataset.' }),
     scale: Flags.string({ summary: 'Runs at this scale.' }),
     since: Flags.string({ summary: 'Runs created on or after this date (YYYY-MM-DD or an ISO time).' }),
-    where: Flags.string({
-      summary: "Runs whose config.json has VALUE at the dotted path KEY, compared as text (repeatable: all must hold), e.g. seed=1, training.globalSteps=400.",
-      description:
-        "KEY is looked up at config.json's top level (training, test, scale, reference: the resolved settings) and under its spec (seed, problem.options.lambda, …); either matching is enough. Array items are numbered from 0 (spec.optimizers.0.id=gru-mha). Values are compared as JSON prints them: 400, 0.1, true, lasso.",
-      helpValue: 'KEY=VALUE',
-      multiple: true,
-    }),
+    where: whereFlag,
   };
 
   async run(): Promise<unknown> {
@@ -44,16 +37,4 @@ export default class RunsList extends L2oCommand {
       process.stdout.write(`${r.id}  ${r.problem}/${r.testDataset} ${r.scale} seed ${r.seed}  ${gaps}\n`);
     }
   }
-}
-
-/** `--where key=value` entries as conditions: the key split at dots into a path, the value as text. */
-function parseWhere(entries: readonly string[]): RunCondition[] {
-  return entries.map((entry) => {
-    const eq = entry.indexOf('=');
-    const path = eq > 0 ? entry.slice(0, eq).split('.') : [];
-    if (path.length === 0 || path.some((part) => part === '')) {
-      throw new UsageError(`--where '${entry}' is not of the form <key>=<value>.`, 'The key is a dotted path into the run\'s config.json, e.g. --where training.globalSteps=400.');
-    }
-    return { path, value: entry.slice(eq + 1) };
-  });
 }

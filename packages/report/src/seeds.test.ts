@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import type { RunSummary } from '@l2o/core';
+import { aggregateSeeds, meanWithInterval, seedTableMarkdown, studentTCdf, studentTQuantile } from './seeds.js';
+import { geometricCurve } from './test-utils/curves.js';
+import type { LoadedRun } from './rerender.js';
+
+describe("Student's t", () => {
+  it('gives the tabulated two-sided 95% critical values', () => {
+    // t(0.975, ν) from standard tables (e.g. NIST/SEMATECH e-Handbook, table 1.3.6.7.2).
+    const table: [number, number][] = [
+      [1, 12.706204736174698],
+      [2, 4.302652729749464],
+      [4, 2.7764451051977987],
+      [9, 2.2621571627409915],
+      [30, 2.0422724563012373],
+    ];
+    for (const [dof, t] of table) expect(studentTQuantile(0.975, dof)).toBeCloseTo(t, 8);
+  });
+
+  it('has closed forms at 1 and 2 degrees of freedom, and is symmetric', () => {
+    // ν = 1 is Cauchy: F(t) = 1/2 + atan(t)/π; ν = 2: F(t) = 1/2 + t / (2 √(2 + t²)).
+    for (const t of [-3, -0.5, 0, 0.7, 4]) {
+      expect(studentTCdf(t, 1)).toBeCloseTo(0.5 + Math.atan(t) / Math.PI, 12);
+      expect(studentTCdf(t, 2)).toBeCloseTo(0.5 + t / (2 * Math.sqrt(2 + t * t)), 12);
+    }
+    expect(studentTQuantile(0.1, 5)).toBeCloseTo(-studentTQuantile(0.9, 5), 10);
+  });
+
+  it('gives the mean and the half-width t·s/√n', () => {
+    const v = [1, 2, 4];
+    const mean = 7 / 3;
+    const s = Math.sqrt(((1 - mean) ** 2 + (2 - mean) ** 2 + (4 - mean) ** 2) / 2);
+    const r = meanWithInterval(v);
+    expect(r.mean).toBeCloseTo(mean, 12);
+    expect(r.half).toBeCloseTo((4.302652729749464 * s) / Math.sqrt(3), 8);
+    expect(meanWithInterval([5]).half).toBeNaN();
+    expect(meanWithInterval([1, Number.NaN]).mean).toBeNaN();
+  });
+});
+
+function run(id: string, seed: number, rates: [string, number][], name = 'fig1'): LoadedRun {
+  const curves = rates.map(([label, rate]) => geometricCurve(label, rate, { iterations: 20 }));
+  const summary = {
+    name,
+    problem: { id: 'lasso', options: {} },
+    trainDataset: { id: 'synthetic', options: {} },
+    testDataset: { id: 'synthetic', options: {} },
+    testInstances: 4,
+    iterations: 20,
+    scale: 'cpu',
+    seed,
+    engine: 'wasm',
+    training: {},
+    optimizers: curves.map((c) => ({
+      label: c.optimizer,
+      id: c.optimizer,
+      kind: 'baseline',
+      options: {},
+      finalGap: c.finalGap,
+      finalF: 1,
+      iterationsTo: c.iterationsTo,
+      divergedAt: null,
+      evaluationSeconds: 1,
+      trainingSeconds: 10 + seed,
+    })),
+    createdAt: '2026-11-29T00:00:00.000Z',
+  } as RunSummary;
+  return { id, summary, curves };
+}
+
+describe('aggregateSeeds', () => {
+  const runs = [
+    run('a', 0, [
+      ['fista', 0.5],
+      ['ista', 0.9],
+    ]),
+    run('b', 1, [
+      ['fista', 0.6],
+      ['ista', 0.8],
+    ]),
+    run('c', 2, [
+      ['fista', 0.7],
+      ['ista', 0.7],
+    ]),
+  ];
+
+  it('averages each optimizer’s gap per iteration over the seeds, with the t-interval', () => {
+    const agg = aggregateSeeds(runs);
+    expect(agg.seeds).toEqual([0, 1, 2]);
+    const fista10 = agg.optimizers[0]!.gap[10]!;
+    const values = [0.5 ** 10, 0.6 ** 10, 0.7 ** 10];
+    expect(fista10.mean).toBeCloseTo(values.reduce((a, b) => a + b) / 3, 14);
+    expect(fista10).toEqual(meanWithInterval(values));
+    expect(agg.optimizers[1]!.label).toBe('ista');
+    expect(agg.optimizers[0]!.trainingSeconds.mean).toBeCloseTo(11, 12);
+    const table = seedTableMarkdown(agg, [10]);
+    expect(table).toMatch(/mean over 3 seeds \(0, 1, 2\)/);
+    expect(table.split('\n').filter((l) => l.startsWith('| fista'))).toHaveLength(1);
+  });
+
+  it('refuses runs of different experiments or a repeated seed, naming them', () => {
+    expect(() =>
+      aggregateSeeds([
+        runs[0]!,
+        run(
+          'd',
+          5,
+          [
+            ['fista', 0.5],
+            ['ista', 0.9],
+          ],
+          'fig3',
+        ),
+      ]),
+    ).toThrow(/Runs a and d are not the same experiment/);
+    expect(() =>
+      aggregateSeeds([
+        runs[0]!,
+        run('e', 0, [
+          ['fista', 0.5],
+          ['ista', 0.9],
+        ]),
+      ]),
+    ).toThrow(/Two of the runs have seed 0/);
+    expect(() => aggregateSeeds([])).toThrow(/No runs to aggregate/);
+  });
+});

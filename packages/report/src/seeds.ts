@@ -1,0 +1,191 @@
+/**
+ * Runs of one experiment over several seeds, aggregated as the paper's figures are read: per
+ * optimizer and iteration, the mean over seeds of the mean relative gap with a 95% t-interval
+ * (Student's t with n − 1 degrees of freedom over the n seeds), and the iterations to each gap
+ * threshold with their spread.
+ */
+import { L2oError } from '@l2o/core';
+import type { LoadedRun } from './rerender.js';
+import { formatGap } from './summary.js';
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: about 15 significant digits). */
+function logGamma(x: number): number {
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+    9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const z = x - 1;
+  let a = c[0]!;
+  for (let i = 1; i < 9; i++) a += c[i]! / (z + i);
+  const t = z + 7.5;
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** The regularized incomplete beta function I_x(a, b), by its continued fraction (Lentz). */
+function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  // The continued fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry otherwise.
+  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x)) / a;
+  const tiny = 1e-300;
+  let f = 1;
+  let c = 1;
+  let d = 0;
+  for (let i = 0; i <= 400; i++) {
+    const m = Math.floor(i / 2);
+    const numerator =
+      i === 0 ? 1 : i % 2 === 0 ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)) : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
+    d = 1 + numerator * d;
+    d = Math.abs(d) < tiny ? tiny : d;
+    d = 1 / d;
+    c = 1 + numerator / c;
+    c = Math.abs(c) < tiny ? tiny : c;
+    const cd = c * d;
+    f *= cd;
+    if (Math.abs(1 - cd) < 1e-15) break;
+  }
+  return front * (f - 1);
+}
+
+/** P(T ≤ t) for Student's t with `dof` degrees of freedom. */
+export function studentTCdf(t: number, dof: number): number {
+  const tail = 0.5 * incompleteBeta(dof / (dof + t * t), dof / 2, 0.5);
+  return t >= 0 ? 1 - tail : tail;
+}
+
+/** The p-quantile of Student's t with `dof` degrees of freedom (bisection on the CDF to 1e-12). */
+export function studentTQuantile(p: number, dof: number): number {
+  if (!(p > 0 && p < 1) || !(dof > 0)) throw new RangeError(`studentTQuantile: p in (0, 1) and dof > 0, got p ${p}, dof ${dof}`);
+  if (p < 0.5) return -studentTQuantile(1 - p, dof);
+  let lo = 0;
+  let hi = 1;
+  while (studentTCdf(hi, dof) < p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, dof) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** Mean over seeds and the half-width of its 95% t-interval (NaN with one seed, or when a seed has no value). */
+export interface SeedStat {
+  mean: number;
+  half: number;
+  n: number;
+}
+
+export function meanWithInterval(values: readonly number[], level = 0.95): SeedStat {
+  const n = values.length;
+  if (n === 0 || values.some((v) => !Number.isFinite(v))) return { mean: Number.NaN, half: Number.NaN, n };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  if (n === 1) return { mean, half: Number.NaN, n };
+  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
+  return { mean, half: studentTQuantile(1 - (1 - level) / 2, n - 1) * Math.sqrt(variance / n), n };
+}
+
+export interface SeedAggregate {
+  name: string;
+  problem: string;
+  testDataset: string;
+  scale: string;
+  iterations: number;
+  seeds: number[];
+  runs: string[];
+  optimizers: {
+    label: string;
+    /** Per iteration k = 0…K. */
+    gap: SeedStat[];
+    /** Per threshold: over the seeds that reached it, mean, min and max; `reached` of `n` seeds did. */
+    iterationsTo: Record<string, { reached: number; mean: number | null; min: number | null; max: number | null }>;
+    trainingSeconds: SeedStat;
+  }[];
+}
+
+/** Aggregates runs of the same experiment and scale over their seeds (one run per seed). */
+export function aggregateSeeds(runs: readonly LoadedRun[]): SeedAggregate {
+  const first = runs[0];
+  if (!first) throw new L2oError('No runs to aggregate.', 'Give the ids of runs of one experiment with different seeds.');
+  const key = (r: LoadedRun) =>
+    JSON.stringify([r.summary.name, r.summary.problem.id, r.summary.testDataset.id, r.summary.scale, r.summary.iterations, r.curves.map((c) => c.optimizer)]);
+  const other = runs.find((r) => key(r) !== key(first));
+  if (other) {
+    throw new L2oError(
+      `Runs ${first.id} and ${other.id} are not the same experiment (name, problem, test dataset, scale, iterations and optimizers must agree).`,
+      'Aggregate runs of one spec and scale that differ only in their seed.',
+    );
+  }
+  const seeds = runs.map((r) => r.summary.seed);
+  const repeated = seeds.find((s, i) => seeds.indexOf(s) !== i);
+  if (repeated !== undefined) throw new L2oError(`Two of the runs have seed ${repeated}.`, 'Give one run per seed.');
+  const optimizers = first.curves.map((c, j) => {
+    const curves = runs.map((r) => r.curves[j]!);
+    const summaries = runs.map((r) => r.summary.optimizers.find((o) => o.label === c.optimizer));
+    const gap = c.meanGap.map((_, k) => meanWithInterval(curves.map((cc) => cc.meanGap[k] ?? Number.NaN)));
+    const iterationsTo = Object.fromEntries(
+      Object.keys(c.iterationsTo).map((threshold) => {
+        const hit = curves.map((cc) => cc.iterationsTo[threshold]).filter((v): v is number => typeof v === 'number');
+        return [
+          threshold,
+          hit.length
+            ? { reached: hit.length, mean: hit.reduce((a, b) => a + b, 0) / hit.length, min: Math.min(...hit), max: Math.max(...hit) }
+            : { reached: 0, mean: null, min: null, max: null },
+        ];
+      }),
+    );
+    const seconds = summaries.map((s) => s?.trainingSeconds);
+    return {
+      label: c.optimizer,
+      gap,
+      iterationsTo,
+      trainingSeconds: seconds.every((s) => s !== undefined) ? meanWithInterval(seconds) : { mean: Number.NaN, half: Number.NaN, n: 0 },
+    };
+  });
+  const s = first.summary;
+  return {
+    name: s.name,
+    problem: s.problem.id,
+    testDataset: s.testDataset.id,
+    scale: s.scale,
+    iterations: s.iterations,
+    seeds,
+    runs: runs.map((r) => r.id),
+    optimizers,
+  };
+}
+
+const stat = (v: SeedStat) => (Number.isNaN(v.mean) ? '—' : Number.isNaN(v.half) ? formatGap(v.mean) : `${formatGap(v.mean)} ± ${formatGap(v.half)}`);
+
+/**
+ * The aggregate as a Markdown table: mean ± 95% half-width of the relative gap at the given
+ * iterations and the last, iterations to each threshold (mean, [min–max], seeds that reached it).
+ */
+export function seedTableMarkdown(agg: SeedAggregate, at: readonly number[] = [10, 20, 50, 100]): string {
+  const ks = [...new Set([...at.filter((k) => k < agg.iterations), agg.iterations])];
+  const thresholds = Object.keys(agg.optimizers[0]?.iterationsTo ?? {});
+  const n = agg.seeds.length;
+  const head = ['optimizer', ...ks.map((k) => `gap k = ${k}`), ...thresholds.map((t) => `iterations to ${Number(t).toExponential(0)}`), 'training (s)'];
+  const rows = agg.optimizers.map((o) => [
+    o.label,
+    ...ks.map((k) => stat(o.gap[k] ?? { mean: Number.NaN, half: Number.NaN, n })),
+    ...thresholds.map((t) => {
+      const it = o.iterationsTo[t]!;
+      return it.mean === null ? `— (0/${n})` : `${it.mean.toFixed(1)} [${it.min}–${it.max}]${it.reached < n ? ` (${it.reached}/${n})` : ''}`;
+    }),
+    Number.isNaN(o.trainingSeconds.mean)
+      ? '—'
+      : Number.isNaN(o.trainingSeconds.half)
+        ? o.trainingSeconds.mean.toFixed(0)
+        : `${o.trainingSeconds.mean.toFixed(0)} ± ${o.trainingSeconds.half.toFixed(0)}`,
+  ]);
+  return [
+    `${agg.name} (${agg.problem} on ${agg.testDataset}, ${agg.scale} scale): mean over ${n} seed${n === 1 ? '' : 's'} (${agg.seeds.join(', ')}) ± the 95% t-interval's half-width`,
+    '',
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+  ].join('\n');
+}
