@@ -19,36 +19,22 @@ import {
   svgToPng,
 } from './index.js';
 
-import { geometricCurve } from './test-utils/curves.js';
+import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-report-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
+/** The first optimizer learned (with a parameter count and training time), the third diverged at k = 7. */
 function summaryOf(name: string, curves: EvaluationCurve[]): RunSummary {
+  const summary = summaryFor(name, curves);
   return {
-    name,
-    problem: { id: 'lasso', options: {} },
-    trainDataset: { id: 'synthetic', options: {} },
-    testDataset: { id: 'synthetic', options: {} },
-    testInstances: 4,
-    iterations: curves[0]!.meanGap.length - 1,
-    scale: 'smoke',
-    seed: 0,
-    engine: 'cpu',
-    training: {},
-    optimizers: curves.map((c, i) => ({
-      label: c.optimizer,
-      id: c.optimizer,
+    ...summary,
+    optimizers: summary.optimizers.map((o, i) => ({
+      ...o,
       kind: i === 0 ? 'learned' : 'baseline',
-      options: {},
-      finalGap: c.finalGap,
-      finalF: c.meanF.at(-1)!,
-      iterationsTo: c.iterationsTo,
       divergedAt: i === 2 ? 7 : null,
       ...(i === 0 ? { parameters: 1266, trainingSeconds: 150 } : {}),
-      evaluationSeconds: c.seconds,
     })),
-    createdAt: '2026-11-29T00:00:00.000Z',
   };
 }
 

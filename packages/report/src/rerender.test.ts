@@ -5,41 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { EvaluationCurve, RunSummary } from '@l2o/core';
 import { compareLoadedRuns, compareRuns, loadRunDir, rerenderRun, writeRunReport, type LoadedRun } from './rerender.js';
 
-import { geometricCurve } from './test-utils/curves.js';
+import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-rerender-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
 /** A run as the store gives it back: non-finite numbers are NaN (a run directory's JSON has null). */
 function loaded(id: string, curves: EvaluationCurve[]): LoadedRun & { summary: RunSummary } {
-  return {
-    id,
-    curves,
-    summary: {
-      name: id,
-      problem: { id: 'lasso', options: {} },
-      trainDataset: { id: 'synthetic', options: {} },
-      testDataset: { id: 'synthetic', options: {} },
-      testInstances: 4,
-      iterations: 10,
-      scale: 'smoke',
-      seed: 0,
-      engine: 'cpu',
-      training: {},
-      optimizers: curves.map((c) => ({
-        label: c.optimizer,
-        id: c.optimizer,
-        kind: 'baseline',
-        options: {},
-        finalGap: c.finalGap,
-        finalF: 1 + c.finalGap,
-        iterationsTo: c.iterationsTo,
-        divergedAt: c.divergedAt,
-        evaluationSeconds: c.seconds,
-      })),
-      createdAt: '2026-11-29T00:00:00.000Z',
-    },
-  };
+  return { id, curves, summary: summaryFor(id, curves) };
 }
 
 /** The run written as a run directory (JSON: NaN becomes null). */

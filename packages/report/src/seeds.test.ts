@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RunSummary } from '@l2o/core';
 import { aggregateSeeds, meanWithInterval, seedTableMarkdown, studentTCdf, studentTQuantile } from './seeds.js';
-import { geometricCurve } from './test-utils/curves.js';
+import { geometricCurve, summaryFor } from './test-utils/curves.js';
 import type { LoadedRun } from './rerender.js';
 
 describe("Student's t", () => {
@@ -40,32 +39,7 @@ describe("Student's t", () => {
 
 function run(id: string, seed: number, rates: [string, number][], name = 'fig1'): LoadedRun {
   const curves = rates.map(([label, rate]) => geometricCurve(label, rate, { iterations: 20 }));
-  const summary = {
-    name,
-    problem: { id: 'lasso', options: {} },
-    trainDataset: { id: 'synthetic', options: {} },
-    testDataset: { id: 'synthetic', options: {} },
-    testInstances: 4,
-    iterations: 20,
-    scale: 'cpu',
-    seed,
-    engine: 'wasm',
-    training: {},
-    optimizers: curves.map((c) => ({
-      label: c.optimizer,
-      id: c.optimizer,
-      kind: 'baseline',
-      options: {},
-      finalGap: c.finalGap,
-      finalF: 1,
-      iterationsTo: c.iterationsTo,
-      divergedAt: null,
-      evaluationSeconds: 1,
-      trainingSeconds: 10 + seed,
-    })),
-    createdAt: '2026-11-29T00:00:00.000Z',
-  } as RunSummary;
-  return { id, summary, curves };
+  return { id, curves, summary: summaryFor(name, curves, { scale: 'cpu', seed }, { trainingSeconds: 10 + seed }) };
 }
 
 describe('aggregateSeeds', () => {
