@@ -70,6 +70,8 @@ describe('meta-training', () => {
         model,
         validationSet,
         trainInstances,
+        // The resumable checkpoint written at every validation must not hold on to tensors either.
+        resumeFile: path.join(temp, 'count.json.resume'),
         onProgress: (p) => {
           if (p.segment === p.segments - 1 && p.event === 'segment') counts.set(p.step + 1, tf.memory().numTensors);
         },

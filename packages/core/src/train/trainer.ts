@@ -274,9 +274,9 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
   // The state at the last validation whose loss was finite (at first, the starting state).
   let validated = await takeSnapshot(variables, adam);
   const saveResume = async (file: string) => {
-    const metaOptimizer = await Promise.all(
-      (await adam.getWeights()).map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })),
-    );
+    const live = await adam.getWeights(); // the slots themselves, and a new scalar for the iteration count
+    const metaOptimizer = await Promise.all(live.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })));
+    live[0]?.tensor.dispose();
     saveCheckpoint(file, checkpointOf(model, { training: { ...state, metaOptimizer, rng: rng.getState(), options: { ...opts } }, meta: inputs.meta }));
   };
 
