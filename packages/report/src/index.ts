@@ -3,3 +3,4 @@ export * from './summary.js';
 export * from './renderer.js';
 export * from './rerender.js';
 export * from './seeds.js';
+export * from './seeds-plot.js';

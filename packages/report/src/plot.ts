@@ -6,6 +6,16 @@ import type { EvaluationCurve } from '@l2o/core';
 /** Gaps at or below this are drawn at it: a log axis cannot show 0 or negative values. */
 export const GAP_FLOOR = 1e-12;
 
+/** The subtitle's note on the floor. */
+export const GAP_FLOOR_NOTE = `gaps ≤ ${GAP_FLOOR} drawn at ${GAP_FLOOR}`;
+
+/** What every convergence plot shares: its size and background, the iteration axis (x) and the gap's log axis (y, without its field). */
+export const CONVERGENCE_FRAME = {
+  size: { width: 560, height: 360, background: 'white' },
+  x: { field: 'iteration', type: 'quantitative', title: 'iteration k' },
+  y: { type: 'quantitative', scale: { type: 'log' }, axis: { format: '.0e' }, title: 'mean relative gap (F(x_k) − F*)/F*' },
+} as const;
+
 /** The vega-lite spec of a convergence plot: mean relative gap (log) against iteration, a line per optimizer. */
 export function convergenceSpec(curves: readonly EvaluationCurve[], title: string): TopLevelSpec {
   const values = curves.flatMap((c) =>
@@ -13,28 +23,31 @@ export function convergenceSpec(curves: readonly EvaluationCurve[], title: strin
   );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: title, subtitle: `gaps ≤ ${GAP_FLOOR} drawn at ${GAP_FLOOR}` },
-    width: 560,
-    height: 360,
-    background: 'white',
+    title: { text: title, subtitle: GAP_FLOOR_NOTE },
+    ...CONVERGENCE_FRAME.size,
     data: { values },
     mark: { type: 'line', strokeWidth: 2 },
     encoding: {
-      x: { field: 'iteration', type: 'quantitative', title: 'iteration k' },
-      y: { field: 'gap', type: 'quantitative', scale: { type: 'log' }, axis: { format: '.0e' }, title: 'mean relative gap (F(x_k) − F*)/F*' },
+      x: CONVERGENCE_FRAME.x,
+      y: { field: 'gap', ...CONVERGENCE_FRAME.y },
       color: { field: 'optimizer', type: 'nominal', title: 'optimizer', sort: curves.map((c) => c.optimizer) },
     },
   };
 }
 
-/** Renders the convergence plot to SVG (vega's renderer-free SVG output, no canvas needed). */
-export async function convergenceSvg(curves: readonly EvaluationCurve[], title: string): Promise<string> {
-  const view = new vega.View(vega.parse(compile(convergenceSpec(curves, title)).spec), { renderer: 'none' });
+/** Renders a vega-lite spec to SVG (vega's renderer-free SVG output, no canvas needed). */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
   }
+}
+
+/** Renders the convergence plot to SVG. */
+export async function convergenceSvg(curves: readonly EvaluationCurve[], title: string): Promise<string> {
+  return renderSvg(convergenceSpec(curves, title));
 }
 
 /** Rasterises an SVG to PNG at twice its size. */

@@ -106,6 +106,20 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX trainings_model ON trainings (model_id);
     `,
   },
+  {
+    version: 4,
+    name: 'job results (distributed sweeps)',
+    // A sweep's workers store their checkpoints, resume checkpoints and evaluations by job key.
+    sql: `
+      CREATE TABLE job_results (
+        key text PRIMARY KEY,
+        kind text NOT NULL,
+        content bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

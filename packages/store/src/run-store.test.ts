@@ -212,6 +212,38 @@ describe.each(backends)('run store: %s', (_name, location, available) => {
     }
   });
 
+  it.runIf(available)('stores a sweep job result once per key, replaces it when asked, deletes it', async () => {
+    const store = await openRunStore(where);
+    try {
+      expect(await store.putJobResult('sweep/seed-1/train', 'checkpoint', '{"step":1}')).toBe(true);
+      // Written once per key: a second put without replace keeps the first.
+      expect(await store.putJobResult('sweep/seed-1/train', 'checkpoint', '{"step":2}')).toBe(false);
+      expect(await store.getJobResult('sweep/seed-1/train')).toBe('{"step":1}');
+      expect(await store.putJobResult('sweep/seed-1/train', 'resume', '{"step":3}', { replace: true })).toBe(true);
+      expect(await store.getJobResult('sweep/seed-1/train')).toBe('{"step":3}');
+      // @ts-expect-error reaching the connection for the test
+      const { rows } = await store.sql.query('SELECT kind, updated_at >= created_at AS later FROM job_results WHERE key = $1', ['sweep/seed-1/train']);
+      expect(rows).toEqual([{ kind: 'resume', later: true }]);
+      // Replace of a key not there yet stores it.
+      expect(await store.putJobResult('sweep/seed-1/eval', 'evaluation', 'gap 0.01', { replace: true })).toBe(true);
+      expect(await store.getJobResult('sweep/seed-1/eval')).toBe('gap 0.01');
+      expect(await store.getJobResult('sweep/no-such-job')).toBeNull();
+      expect(await store.deleteJobResult('sweep/seed-1/train')).toBe(true);
+      expect(await store.getJobResult('sweep/seed-1/train')).toBeNull();
+      expect(await store.deleteJobResult('sweep/seed-1/train')).toBe(false);
+      // 1 MB of text, multi-byte characters included, comes back exactly.
+      const unit = 'checkpoint é€ 𝔼 \u0000\n';
+      const big = unit.repeat(Math.ceil(2 ** 20 / unit.length));
+      expect(big.length).toBeGreaterThanOrEqual(2 ** 20);
+      expect(await store.putJobResult('sweep/seed-2/train', 'checkpoint', big)).toBe(true);
+      expect(await store.getJobResult('sweep/seed-2/train')).toBe(big);
+      expect(await store.deleteJobResult('sweep/seed-1/eval')).toBe(true);
+      expect(await store.deleteJobResult('sweep/seed-2/train')).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it.runIf(available)('a run that fails half-way leaves nothing behind', async () => {
     const store = await openRunStore(where);
     try {

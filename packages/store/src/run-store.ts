@@ -389,6 +389,41 @@ export class SqlRunStore implements RunStore {
     return rows.length > 0;
   }
 
+  /**
+   * Stores a sweep job's result (a checkpoint, resume checkpoint or evaluation, as text) by its
+   * key. A result is written once per key: without `replace` a key already there is kept and
+   * false returned; with `replace` its content and kind are overwritten.
+   */
+  async putJobResult(key: string, kind: string, content: string, options: { replace?: boolean } = {}): Promise<boolean> {
+    if (options.replace) {
+      await this.sql.query(
+        `INSERT INTO job_results (key, kind, content) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE SET kind = EXCLUDED.kind, content = EXCLUDED.content, updated_at = now()`,
+        [key, kind, bytes(content)],
+      );
+      return true;
+    }
+    const { rows } = await this.sql.query('INSERT INTO job_results (key, kind, content) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING RETURNING key', [
+      key,
+      kind,
+      bytes(content),
+    ]);
+    return rows.length > 0;
+  }
+
+  /** A sweep job's stored result as text, or null when its key has none. */
+  async getJobResult(key: string): Promise<string | null> {
+    const { rows } = await this.sql.query<{ content: Uint8Array }>('SELECT content FROM job_results WHERE key = $1', [key]);
+    const r = rows[0];
+    return r ? Buffer.from(r.content).toString('utf8') : null;
+  }
+
+  /** Deletes a sweep job's result; false when its key had none. */
+  async deleteJobResult(key: string): Promise<boolean> {
+    const { rows } = await this.sql.query('DELETE FROM job_results WHERE key = $1 RETURNING key', [key]);
+    return rows.length > 0;
+  }
+
   close(): Promise<void> {
     return this.sql.close();
   }

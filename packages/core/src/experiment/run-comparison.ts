@@ -1,4 +1,6 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { InstanceSet } from '../contracts/instances.js';
 import path from 'node:path';
 import { InterruptedError, L2oError, stopSignalOf, throwIfInterrupted, UsageError } from '../errors.js';
 import { checkOutputPath } from '../io/output-paths.js';
@@ -46,6 +48,8 @@ export interface ComparisonSpec {
   reference?: PluginRef & Partial<{ maxIterations: number; tolerance: number }>;
   /** Retrain even when a checkpoint of identical config is cached. */
   retrain?: boolean;
+  /** The sweep grid point this comparison is (`target.option` → value): recorded with the run, for grouping. */
+  grid?: Record<string, unknown>;
 }
 
 export type ComparisonEvent =
@@ -92,7 +96,8 @@ interface PreparedComparison {
   testRequest: TestSetRequest;
   testOpts: { count: number; batchSize: number; iterations: number };
   trainOpts: TrainOptions;
-  built: { ref: OptimizerRef; label: string; optimizer: Optimizer; learned: boolean; cached?: string }[];
+  built: { ref: OptimizerRef; label: string; optimizer: Optimizer; learned: boolean; cached?: string; disposed?: boolean }[];
+  retrain: boolean;
 }
 
 function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedComparison {
@@ -186,11 +191,11 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
       trainDataset: { id: trainDataset.id, options: trainDatasetOptions },
       training: trainOpts,
     });
-    b.cached = path.join(ctx.cacheDir, 'checkpoints', `${model.modelId}-${key}.json`);
+    b.cached = cachedCheckpointPath(ctx.cacheDir, `${model.modelId}-${key}`);
     const weights = spec.retrain ? 'train' : existsSync(b.cached) ? 'cached' : existsSync(`${b.cached}.resume`) ? 'resume' : 'train';
     plan.optimizers.push({ label: b.label, kind: 'learned', weights, checkpoint: b.cached });
   }
-  return { plan, problem, reference, testDataset, trainDataset, trainDatasetOptions, testRequest, testOpts, trainOpts, built };
+  return { plan, problem, reference, testDataset, trainDataset, trainDatasetOptions, testRequest, testOpts, trainOpts, built, retrain: spec.retrain ?? false };
 }
 
 /**
@@ -211,6 +216,304 @@ export async function planComparison(platform: Platform, spec: ComparisonSpec): 
   return prepared.plan;
 }
 
+/** Where the checkpoint of a training key is cached (the key: the model id and a hash of how it is trained). */
+export function cachedCheckpointPath(cacheDir: string, key: string): string {
+  return path.join(cacheDir, 'checkpoints', `${key}.json`);
+}
+
+/** The training log kept beside a cached checkpoint: loss history and validation losses. */
+export const trainingLogOf = (checkpoint: string) => checkpoint.replace(/\.json$/, '.training.json');
+
+/** A comparison's units of work, keyed by their content: equal work has equal keys (sweeps share work by them). */
+export interface ComparisonJobs {
+  /** The run's id and directory name: the experiment, scale, seed and a hash of the whole comparison. */
+  runId: string;
+  optimizers: {
+    label: string;
+    /** A learned optimizer without a given checkpoint: its training, keyed like its cached checkpoint. */
+    train?: { key: string; checkpoint: string };
+    /** Its evaluation on the comparison's test set. */
+    evaluate: { key: string };
+  }[];
+}
+
+/** The part of a comparison one optimizer contributes to its run. */
+export interface EvaluatedOptimizer {
+  summary: OptimizerSummary;
+  curve: EvaluationCurve;
+  /** Its files in the run directory (metrics, checkpoint, training log). */
+  files: RunFiles;
+}
+
+/** What training one optimizer of a comparison did. */
+export interface TrainedOptimizer {
+  label: string;
+  /** The cached checkpoint of its best weights. */
+  checkpoint: string;
+  /** Whether it was trained now (false: an identical checkpoint was cached). */
+  trained: boolean;
+  /** The global step a resumed training continued after (0: it started from scratch). */
+  resumedAfter: number;
+  seconds?: number;
+}
+
+function jobsOf(prepared: PreparedComparison, spec: ComparisonSpec): ComparisonJobs {
+  const { testRequest, testOpts } = prepared;
+  const slug = `${spec.name}-${prepared.plan.scale}-seed${spec.seed}`;
+  return {
+    runId: `${slug}-${configHash({ ...spec, retrain: undefined }).slice(0, 10)}`,
+    optimizers: prepared.built.map((b) => {
+      const trainKey = b.cached ? path.basename(b.cached, '.json') : undefined;
+      const evaluate = configHash({
+        testRequest,
+        test: testOpts,
+        label: b.label,
+        optimizer: { id: b.ref.id, options: { ...b.optimizer.options } },
+        weights: trainKey ?? b.ref.checkpoint ?? null,
+      });
+      return {
+        label: b.label,
+        ...(b.cached && trainKey ? { train: { key: trainKey, checkpoint: b.cached } } : {}),
+        evaluate: { key: `${b.label}-${evaluate.slice(0, 16)}` },
+      };
+    }),
+  };
+}
+
+/** Frees the models' weights (each once: a plugin's dispose need not be idempotent). */
+function disposeModels(prepared: PreparedComparison, keep?: PreparedComparison['built'][number]): void {
+  for (const b of prepared.built) {
+    if (b === keep || b.disposed) continue;
+    if (b.learned) (b.optimizer as LearnedOptimizer).dispose();
+    b.disposed = true;
+  }
+}
+
+function builtOf(prepared: PreparedComparison, label: string): PreparedComparison['built'][number] {
+  const b = prepared.built.find((x) => x.label === label);
+  if (!b) throw new UsageError(`The comparison has no optimizer '${label}'.`, `It has: ${prepared.built.map((x) => x.label).join(', ')}.`);
+  return b;
+}
+
+/** The jobs of a comparison (checked as runComparison checks it), for a sweep to schedule. */
+export function comparisonJobs(platform: Platform, spec: ComparisonSpec): ComparisonJobs {
+  const prepared = prepareComparison(platform, spec);
+  disposeModels(prepared);
+  return jobsOf(prepared, spec);
+}
+
+/**
+ * Makes sure a learned optimizer's checkpoint is cached: reuses an identical one, continues an
+ * interrupted training from its resume file, or trains. A baseline or a given checkpoint needs nothing.
+ */
+async function trainOne(
+  platform: Platform,
+  prepared: PreparedComparison,
+  b: PreparedComparison['built'][number],
+  onEvent: (e: ComparisonEvent) => void,
+  signal?: AbortSignal,
+): Promise<TrainedOptimizer | null> {
+  const { problem, trainDataset, trainDatasetOptions, testRequest, trainOpts } = prepared;
+  const { cached, label } = b;
+  if (!b.learned || b.ref.checkpoint || !cached) return null;
+  const model = b.optimizer as LearnedOptimizer;
+  // A cached checkpoint that cannot be read (truncated, edited) is a cache miss, with a warning.
+  const existing = prepared.retrain ? null : readCachedCheckpoint(cached, (line) => platform.logger.warn(line));
+  if (existing) {
+    onEvent({ kind: 'train-reused', optimizer: label, checkpoint: cached });
+    return { label, checkpoint: cached, trained: false, resumedAfter: 0, seconds: existing.meta?.trainingSeconds as number | undefined };
+  }
+  // An interrupted training leaves its state beside the checkpoint it would have become; the same command continues it.
+  const resumeFile = `${cached}.resume`;
+  const resumeFrom = existsSync(resumeFile) && !prepared.retrain ? resumeFile : undefined;
+  const resumedAfter = resumeFrom ? (readCheckpoint(resumeFrom).training?.nextStep ?? 0) : 0;
+  const result = await trainModelOn(
+    platform,
+    { problem, model, dataset: trainDataset, datasetOptions: trainDatasetOptions, training: trainOpts, resumeFile, resumeFrom },
+    (progress) => onEvent({ kind: 'train', optimizer: label, progress }),
+    signal,
+  );
+  if (result.interrupted) {
+    throw new InterruptedError(
+      stopSignalOf(signal!),
+      `Interrupted by ${stopSignalOf(signal!)} while training '${label}' (${result.completedSteps} of ${trainOpts.globalSteps} global steps done); no run was written.`,
+      'Its training state is saved: run the same command again to continue it.',
+    );
+  }
+  writeFileAtomic(
+    trainingLogOf(cached),
+    JSON.stringify({ history: result.history, validation: result.validation, seconds: result.seconds, resumedAfter }, null, 1),
+  );
+  saveTrainedModel(model, result, cached, { problem: testRequest.problem, trainDataset: trainDataset.id, training: trainOpts });
+  rmSync(resumeFile, { force: true });
+  return { label, checkpoint: cached, trained: true, resumedAfter, seconds: result.seconds };
+}
+
+/** Evaluates one optimizer on the test set; a learned one with the weights trainOne cached (or its given checkpoint). */
+async function evaluateOne(
+  platform: Platform,
+  prepared: PreparedComparison,
+  testSet: InstanceSet,
+  b: PreparedComparison['built'][number],
+  onEvent: (e: ComparisonEvent) => void,
+  signal?: AbortSignal,
+): Promise<EvaluatedOptimizer> {
+  const { problem, testOpts } = prepared;
+  const { ref, label, optimizer, learned, cached } = b;
+  const files: RunFiles = {};
+  let trainingSeconds: number | undefined;
+  let parameters: number | undefined;
+  if (learned) {
+    const model = optimizer as LearnedOptimizer;
+    parameters = model.parameterCount();
+    if (!ref.checkpoint && cached) {
+      const checkpoint = readCachedCheckpoint(cached, (line) => platform.logger.warn(line));
+      if (!checkpoint) throw new L2oError(`'${label}' has no trained checkpoint at ${cached}.`, 'Train it first (its training job failed or has not run).');
+      loadCheckpointInto(model, checkpoint);
+      trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
+      if (existsSync(trainingLogOf(cached))) files[`training/${label}.json`] = readFileSync(trainingLogOf(cached), 'utf8');
+    }
+    files[`checkpoints/${label}.json`] = JSON.stringify(checkpointOf(model, { meta: { trainingSeconds } }));
+  }
+  throwIfInterrupted(signal);
+  const curve = await evaluateOptimizer(problem, optimizer, testSet, {
+    iterations: testOpts.iterations,
+    batchSize: testOpts.batchSize,
+    onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: label, done, total }),
+    signal,
+  });
+  curve.optimizer = label;
+  onEvent({ kind: 'evaluated', optimizer: label, curve });
+  files[`metrics/${label}.csv`] = curveCsv(curve);
+  files[`metrics/${label}.json`] = JSON.stringify(curve, null, 1);
+  const summary: OptimizerSummary = {
+    label,
+    id: ref.id,
+    kind: learned ? 'learned' : 'baseline',
+    options: { ...optimizer.options },
+    finalGap: curve.finalGap,
+    finalF: curve.meanF.at(-1)!,
+    iterationsTo: curve.iterationsTo,
+    divergedAt: curve.divergedAt,
+    parameters,
+    trainingSeconds,
+    evaluationSeconds: curve.seconds,
+  };
+  return { summary, curve, files };
+}
+
+async function testSetOf(platform: Platform, prepared: PreparedComparison, onEvent: (e: ComparisonEvent) => void, signal?: AbortSignal): Promise<InstanceSet> {
+  const { problem, reference, testDataset, testRequest, testOpts } = prepared;
+  const testSet = await loadOrBuildTestSet(
+    testDataset,
+    problem,
+    reference,
+    testRequest,
+    platform.datasetContext,
+    testOpts.batchSize,
+    (done, total) => onEvent({ kind: 'test-set', done, total, cached: false }),
+    signal,
+  );
+  onEvent({ kind: 'test-set', done: testSet.set.count, total: testSet.set.count, cached: testSet.cached });
+  return testSet.set;
+}
+
+/** Trains (or reuses) one learned optimizer of a comparison: a sweep's training job. */
+export async function trainComparisonOptimizer(
+  platform: Platform,
+  spec: ComparisonSpec,
+  label: string,
+  onEvent: (e: ComparisonEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<TrainedOptimizer | null> {
+  const prepared = prepareComparison(platform, spec);
+  const b = builtOf(prepared, label);
+  disposeModels(prepared, b);
+  try {
+    return await trainOne(platform, prepared, b, onEvent, signal);
+  } finally {
+    disposeModels(prepared);
+  }
+}
+
+/** Evaluates one optimizer of a comparison on its test set (a learned one must be trained): a sweep's evaluation job. */
+export async function evaluateComparisonOptimizer(
+  platform: Platform,
+  spec: ComparisonSpec,
+  label: string,
+  onEvent: (e: ComparisonEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<EvaluatedOptimizer> {
+  const prepared = prepareComparison(platform, spec);
+  const b = builtOf(prepared, label);
+  disposeModels(prepared, b);
+  try {
+    const testSet = await testSetOf(platform, prepared, onEvent, signal);
+    return await evaluateOne(platform, prepared, testSet, b, onEvent, signal);
+  } finally {
+    disposeModels(prepared);
+  }
+}
+
+/**
+ * Writes the run of a comparison from its optimizers' evaluations (in the spec's order) and
+ * stores it when the platform has a RunStore. `runId` names the run directory (default: a new
+ * time-stamped name); a sweep passes the comparison's own id, so a run is written once.
+ */
+export async function writeComparisonRun(
+  platform: Platform,
+  spec: ComparisonSpec,
+  evaluated: readonly EvaluatedOptimizer[],
+  options: { runId?: string } = {},
+): Promise<ComparisonResult> {
+  const prepared = prepareComparison(platform, spec);
+  disposeModels(prepared);
+  return writeRun(platform, prepared, spec, evaluated, options.runId);
+}
+
+async function writeRun(
+  platform: Platform,
+  prepared: PreparedComparison,
+  spec: ComparisonSpec,
+  evaluated: readonly EvaluatedOptimizer[],
+  runId?: string,
+): Promise<ComparisonResult> {
+  const { trainDataset, trainDatasetOptions, testRequest, testOpts, trainOpts } = prepared;
+  const labels = prepared.built.map((b) => b.label);
+  const given = evaluated.map((e) => e.summary.label);
+  if (given.join('\n') !== labels.join('\n')) {
+    throw new L2oError(`A run of '${spec.name}' needs the evaluations of ${labels.join(', ')} in that order, got ${given.join(', ') || 'none'}.`);
+  }
+  const scale = getScale(spec.scale);
+  const files: RunFiles = Object.assign({}, ...evaluated.map((e) => e.files)) as RunFiles;
+  const curves = evaluated.map((e) => e.curve);
+  const summary: RunSummary = {
+    name: spec.name,
+    problem: testRequest.problem,
+    trainDataset: { id: trainDataset.id, options: trainDatasetOptions },
+    testDataset: testRequest.dataset,
+    testInstances: curves[0]?.instances ?? testRequest.count,
+    iterations: testOpts.iterations,
+    scale: scale.name,
+    seed: spec.seed,
+    engine: platform.engine.chosen,
+    training: { ...trainOpts },
+    optimizers: evaluated.map((e) => e.summary),
+    createdAt: new Date().toISOString(),
+  };
+  files['config.json'] =
+    `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;
+  files['summary.json'] = `${JSON.stringify(summary, null, 2)}\n`;
+  // Plots and summary.md come from the host's renderer (the CLI registers @l2o/report's), if any.
+  const renderer = platform.optional<RunRenderer>(TOKENS.RunRenderer);
+  if (renderer) Object.assign(files, await renderer.render(summary, curves));
+  const { runsDir } = platform.settings;
+  const runDir = await writeRunDir(runId ? path.join(runsDir, runId) : newRunDirName(runsDir, spec.name), files);
+  const store = platform.optional<RunStore>(TOKENS.RunStore);
+  const stored = store ? await storeRun(store, runDir, files, summary, curves) : undefined;
+  return { runDir, summary, curves, ...(stored ? { stored } : {}) };
+}
+
 /**
  * Trains what needs training (reusing checkpoints of identical config), evaluates every
  * optimizer on the same test instances, and writes a run directory atomically.
@@ -221,115 +524,20 @@ export async function runComparison(
   onEvent: (e: ComparisonEvent) => void = () => {},
   signal?: AbortSignal,
 ): Promise<ComparisonResult> {
-  const { datasetContext: ctx, settings } = platform;
-  const { problem, reference, testDataset, trainDataset, trainDatasetOptions, testRequest, testOpts, trainOpts, built } = prepareComparison(platform, spec);
-  const scale = getScale(spec.scale);
-  const testSet = await loadOrBuildTestSet(
-    testDataset,
-    problem,
-    reference,
-    testRequest,
-    ctx,
-    testOpts.batchSize,
-    (done, total) => onEvent({ kind: 'test-set', done, total, cached: false }),
-    signal,
-  );
-  onEvent({ kind: 'test-set', done: testSet.set.count, total: testSet.set.count, cached: testSet.cached });
-
-  const files: RunFiles = {};
-  const summaries: OptimizerSummary[] = [];
-  const curves: EvaluationCurve[] = [];
-  for (const { ref, label, optimizer, learned, cached } of built) {
-    let trainingSeconds: number | undefined;
-    let parameters: number | undefined;
-    if (learned) {
-      const model = optimizer as LearnedOptimizer;
-      parameters = model.parameterCount();
-      if (!ref.checkpoint && cached) {
-        // A cached checkpoint that cannot be read (truncated, edited) is a cache miss, with a warning.
-        const checkpoint = spec.retrain ? null : readCachedCheckpoint(cached, (line) => platform.logger.warn(line));
-        if (checkpoint) {
-          loadCheckpointInto(model, checkpoint);
-          trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
-          onEvent({ kind: 'train-reused', optimizer: label, checkpoint: cached });
-        } else {
-          // An interrupted training leaves its state beside the checkpoint it would have become;
-          // the same command continues it.
-          const resumeFile = `${cached}.resume`;
-          const resumeFrom = existsSync(resumeFile) && !spec.retrain ? resumeFile : undefined;
-          const result = await trainModelOn(
-            platform,
-            { problem, model, dataset: trainDataset, datasetOptions: trainDatasetOptions, training: trainOpts, resumeFile, resumeFrom },
-            (progress) => onEvent({ kind: 'train', optimizer: label, progress }),
-            signal,
-          );
-          if (result.interrupted) {
-            throw new InterruptedError(
-              stopSignalOf(signal!),
-              `Interrupted by ${stopSignalOf(signal!)} while training '${label}' (${result.completedSteps} of ${trainOpts.globalSteps} global steps done); no run was written.`,
-              'Its training state is saved: run the same command again to continue it.',
-            );
-          }
-          rmSync(resumeFile, { force: true });
-          trainingSeconds = result.seconds;
-          saveTrainedModel(model, result, cached, { problem: testRequest.problem, trainDataset: trainDataset.id, training: trainOpts });
-          files[`training/${label}.json`] = JSON.stringify({ history: result.history, validation: result.validation, seconds: result.seconds }, null, 1);
-        }
-      }
-      files[`checkpoints/${label}.json`] = JSON.stringify(checkpointOf(model, { meta: { trainingSeconds } }));
+  const prepared = prepareComparison(platform, spec);
+  try {
+    const testSet = await testSetOf(platform, prepared, onEvent, signal);
+    const evaluated: EvaluatedOptimizer[] = [];
+    for (const b of prepared.built) {
+      await trainOne(platform, prepared, b, onEvent, signal);
+      evaluated.push(await evaluateOne(platform, prepared, testSet, b, onEvent, signal));
+      if (b.learned) (b.optimizer as LearnedOptimizer).dispose();
+      b.disposed = true;
     }
-    throwIfInterrupted(signal);
-    const curve = await evaluateOptimizer(problem, optimizer, testSet.set, {
-      iterations: testOpts.iterations,
-      batchSize: testOpts.batchSize,
-      onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: label, done, total }),
-      signal,
-    });
-    curve.optimizer = label;
-    curves.push(curve);
-    onEvent({ kind: 'evaluated', optimizer: label, curve });
-    files[`metrics/${label}.csv`] = curveCsv(curve);
-    files[`metrics/${label}.json`] = JSON.stringify(curve, null, 1);
-    summaries.push({
-      label,
-      id: ref.id,
-      kind: learned ? 'learned' : 'baseline',
-      options: { ...optimizer.options },
-      finalGap: curve.finalGap,
-      finalF: curve.meanF.at(-1)!,
-      iterationsTo: curve.iterationsTo,
-      divergedAt: curve.divergedAt,
-      parameters,
-      trainingSeconds,
-      evaluationSeconds: curve.seconds,
-    });
-    if (learned) (optimizer as LearnedOptimizer).dispose();
+    return await writeRun(platform, prepared, spec, evaluated);
+  } finally {
+    disposeModels(prepared);
   }
-
-  const summary: RunSummary = {
-    name: spec.name,
-    problem: testRequest.problem,
-    trainDataset: { id: trainDataset.id, options: trainDatasetOptions },
-    testDataset: testRequest.dataset,
-    testInstances: testSet.set.count,
-    iterations: testOpts.iterations,
-    scale: scale.name,
-    seed: spec.seed,
-    engine: platform.engine.chosen,
-    training: { ...trainOpts },
-    optimizers: summaries,
-    createdAt: new Date().toISOString(),
-  };
-  files['config.json'] =
-    `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;
-  files['summary.json'] = `${JSON.stringify(summary, null, 2)}\n`;
-  // Plots and summary.md come from the host's renderer (the CLI registers @l2o/report's), if any.
-  const renderer = platform.optional<RunRenderer>(TOKENS.RunRenderer);
-  if (renderer) Object.assign(files, await renderer.render(summary, curves));
-  const runDir = await writeRunDir(newRunDirName(settings.runsDir, spec.name), files);
-  const store = platform.optional<RunStore>(TOKENS.RunStore);
-  const stored = store ? await storeRun(store, runDir, files, summary, curves) : undefined;
-  return { runDir, summary, curves, ...(stored ? { stored } : {}) };
 }
 
 /** Stores a written run; if that fails, the run directory stays and the error says how to store it later. */

@@ -1,0 +1,96 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { checkOutputPath, UsageError } from '@l2o/core';
+import { parseGridAxis, parseSeeds, planSweep, runLocalSweep, submitSweep, type SweepRequest } from '@l2o/sweep';
+import { dryRunFlag, L2oCommand } from '../../base-command.js';
+import { storeFlag } from '../../store-flags.js';
+import { SweepProgress } from '../../sweep-progress.js';
+import { queueFlag } from '../../queue-flags.js';
+
+export default class Sweep extends L2oCommand {
+  static override summary = 'Run an experiment over seeds and option grids as independent jobs: on local worker processes, or on BullMQ workers anywhere.';
+  static override description = [
+    'One training job per learned optimizer, seed and grid point, one evaluation job per optimizer, seed and grid point, one run per seed and grid point; jobs whose checkpoint or run exists are not run again, so a sweep can be run again after any failure.',
+    'Without --queue the jobs run here in --workers processes and the runs are aggregated over seeds (mean ± 95% t-interval, plots with bands) into <runs-dir>/<sweep id>/.',
+    'With --queue redis://host:port the jobs go to a BullMQ queue and the command prints the sweep id: start `l2o worker` on any machine, then `l2o sweep status|wait|report ID`.',
+  ].join('\n');
+  static override examples = [
+    '<%= config.bin %> sweep experiments/paper/fig1.yaml --scale smoke --seeds 0..2',
+    '<%= config.bin %> sweep experiments/paper/fig1.yaml --scale cpu --seeds 0..4 --grid gru-mha.heads=1,2,4 --workers 2',
+    '<%= config.bin %> sweep experiments/paper/fig1.yaml --scale smoke --seeds 0..2 --queue redis://127.0.0.1:6379 --store postgres://l2o@db/l2o',
+  ];
+  static override args = { spec: Args.string({ required: true, description: 'Path of the YAML experiment spec.' }) };
+  static override flags = {
+    scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'cpu' }),
+    seeds: Flags.string({ summary: "Seeds: a range 0..4 or a list 0,3,7 (default: the spec's seed)." }),
+    grid: Flags.string({ summary: 'An option to sweep, <optimizer or problem>.<option>=<v1>,<v2>,… (repeatable: every combination).', multiple: true }),
+    workers: Flags.integer({ min: 1, summary: 'Local job processes at once (default: the number of cores).' }),
+    ...queueFlag,
+    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
+    download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
+    'runs-dir': Flags.string({ default: 'runs', summary: 'Where run directories (and the sweep report) are written.' }),
+    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
+    'dry-run': dryRunFlag,
+    ...storeFlag,
+  };
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(Sweep);
+    const request: SweepRequest = {
+      spec: path.resolve(args.spec),
+      scale: flags.scale,
+      seeds: flags.seeds ? parseSeeds(flags.seeds) : [],
+      grid: (flags.grid ?? []).map(parseGridAxis),
+    };
+    if (flags.queue && flags.workers)
+      throw new UsageError('--workers is for a local sweep; with --queue every `l2o worker` sets its own.', 'Drop --workers, or --queue.');
+    checkOutputPath(flags['runs-dir'], 'dir', '--runs-dir');
+    const platform = await this.boot(flags, {
+      runsDir: path.resolve(flags['runs-dir']),
+      dataDir: flags['data-dir'],
+      allowDownload: flags.download,
+      ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+    });
+    const plan = planSweep(platform, request);
+    const counts = { train: 0, evaluate: 0, run: 0 };
+    for (const j of plan.jobs) counts[j.kind]++;
+    const what = `${plan.comparisons.length} runs: ${counts.train} trainings, ${counts.evaluate} evaluations`;
+    if (flags['dry-run']) {
+      if (this.jsonMode)
+        return { plan: { name: plan.name, comparisons: plan.comparisons.map((c) => ({ runId: c.runId, seed: c.seed, point: c.point })), jobs: counts } };
+      process.stdout.write(`sweep ${plan.name} at ${request.scale} scale: ${what}\n`);
+      for (const c of plan.comparisons) process.stdout.write(`  ${c.runId}\n`);
+      return;
+    }
+    if (flags.queue) {
+      const submitted = await submitSweep(flags.queue, plan);
+      if (this.jsonMode) return submitted;
+      process.stdout.write(`sweep ${submitted.id}: ${what} (${submitted.jobs} jobs) queued on ${submitted.queue}\n`);
+      process.stdout.write(
+        `start workers with: l2o worker --queue ${flags.queue} --store <shared store>\nfollow it with: l2o sweep status ${submitted.id} (wait, report, cancel)\n`,
+      );
+      return;
+    }
+    const workers = flags.workers ?? os.availableParallelism();
+    this.note(`sweep ${plan.name} at ${request.scale} scale: ${what}, on ${workers} local worker process${workers === 1 ? '' : 'es'}`);
+    const progress = new SweepProgress(plan, !this.quietMode && !this.jsonMode);
+    const result = await runLocalSweep(platform, request, { workers, plan, onEvent: (e) => progress.handle(e), signal: this.interrupt.signal });
+    const { outcome, report } = result;
+    if (outcome.failed.length) process.exitCode = 1;
+    if (this.jsonMode) {
+      return {
+        id: result.id,
+        seconds: outcome.seconds,
+        runs: outcome.runs,
+        failed: outcome.failed.map((f) => ({ kind: f.job.kind, key: f.job.key, message: f.message })),
+        report: { dir: result.reportDir, groups: report.groups.map((g) => ({ point: g.point, aggregate: g.aggregate })) },
+      };
+    }
+    process.stdout.write(`${report.markdown}\n`);
+    for (const f of outcome.failed) process.stdout.write(`failed: ${f.job.kind} ${f.job.key}: ${f.message}\n`);
+    process.stdout.write(
+      `sweep ${result.id}: ${outcome.runs.length} of ${plan.comparisons.length} runs in ${outcome.seconds.toFixed(1)} s; report in ${result.reportDir}\n`,
+    );
+  }
+}

@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { cachedCheckpointPath, InterruptedError, isL2oError, writeComparisonRun, type EvaluatedOptimizer, type Platform } from '@l2o/core';
+import { runInChild, type ChildPlatform, type ComputeJob, type JobProgress } from './child.js';
+import type { SweepJob, SweepPlan } from './plan.js';
+
+/** A job is tried this many times before it counts as failed (its dependents then fail too). */
+export const JOB_ATTEMPTS = 3;
+
+export type SweepEvent =
+  | { kind: 'start'; job: SweepJob; attempt: number }
+  | { kind: 'progress'; job: SweepJob; progress: JobProgress }
+  | { kind: 'done'; job: SweepJob; seconds: number; skipped: boolean }
+  | { kind: 'failed'; job: SweepJob; message: string; attempt: number; final: boolean };
+
+export interface LocalSweepOptions {
+  /** Job processes at once (default: one per core). */
+  workers: number;
+  child: ChildPlatform;
+  onEvent?: (e: SweepEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface SweepOutcome {
+  /** Every comparison's run: its directory, and where it was stored. */
+  runs: { runId: string; runDir: string; written: boolean; stored?: { id: string; location: string } }[];
+  failed: { job: SweepJob; message: string }[];
+  seconds: number;
+}
+
+/** A counting semaphore: at most `n` jobs hold a slot; waiters are served first come, first served. */
+class Slots {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+const messageOf = (e: unknown) => (isL2oError(e) ? e.message : ((e as Error).message ?? String(e)).split('\n')[0]!);
+
+/**
+ * Runs a sweep on this machine: trainings and evaluations in up to `workers` job processes at
+ * once (each a single-threaded engine), each job as soon as what it needs is done; runs are
+ * written (and stored) by this process, the one writer. A comparison whose run directory exists
+ * is not run again, nor is a training whose checkpoint is cached. A job that fails is retried
+ * up to JOB_ATTEMPTS times; after that it and the jobs that need it fail and the sweep goes on.
+ */
+export async function runSweepLocally(platform: Platform, plan: SweepPlan, options: LocalSweepOptions): Promise<SweepOutcome> {
+  const started = Date.now();
+  const { runsDir } = platform.settings;
+  const slots = new Slots(Math.max(1, options.workers));
+  const emit = options.onEvent ?? (() => {});
+  const failed: SweepOutcome['failed'] = [];
+  const done = new Map<string, Promise<unknown>>();
+  const written = (runId: string) => existsSync(path.join(runsDir, runId, 'summary.json'));
+  const needed = new Set<string>();
+  // Only what a missing run needs is run.
+  for (const job of plan.jobs.filter((j) => j.kind === 'run' && !written(j.key))) {
+    needed.add(job.key);
+    if (job.kind === 'run') for (const e of job.evaluations) needed.add(e);
+  }
+  for (const job of plan.jobs) if (job.kind === 'evaluate' && needed.has(job.key) && job.train) needed.add(job.train);
+
+  async function compute(job: ComputeJob): Promise<unknown> {
+    if (job.kind === 'train' && existsSync(cachedCheckpointPath(options.child.cacheDir, job.key))) {
+      emit({ kind: 'done', job, seconds: 0, skipped: true });
+      return null;
+    }
+    for (let attempt = 1; ; attempt++) {
+      options.signal?.throwIfAborted();
+      await slots.take();
+      const t0 = Date.now();
+      try {
+        if (options.signal?.aborted) throw new InterruptedError(options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+        emit({ kind: 'start', job, attempt });
+        const value = await runInChild(job, options.child, { onProgress: (progress) => emit({ kind: 'progress', job, progress }), stop: options.signal });
+        emit({ kind: 'done', job, seconds: (Date.now() - t0) / 1000, skipped: false });
+        return value;
+      } catch (e) {
+        const final = attempt >= JOB_ATTEMPTS || (isL2oError(e) && e.exitCode !== 1);
+        emit({ kind: 'failed', job, message: messageOf(e), attempt, final });
+        if (final) throw e;
+      } finally {
+        slots.give();
+      }
+    }
+  }
+
+  /** A job's result (jobs are scheduled after what they need, so it is there). */
+  const resultOf = (key: string): Promise<unknown> => done.get(key) ?? Promise.reject(new Error(`job ${key} was not scheduled`));
+
+  function schedule(job: SweepJob): Promise<unknown> {
+    const after = job.kind === 'evaluate' ? (job.train ? [job.train] : []) : job.kind === 'run' ? job.evaluations : [];
+    const promise = (async () => {
+      try {
+        await Promise.all(after.map(resultOf));
+      } catch {
+        const message = `not run: a job it needs failed`;
+        failed.push({ job, message });
+        throw new Error(message);
+      }
+      if (job.kind === 'run') {
+        const evaluated = (await Promise.all(job.evaluations.map(resultOf))) as EvaluatedOptimizer[];
+        const result = await writeComparisonRun(platform, job.comparison, evaluated, { runId: job.key });
+        emit({ kind: 'done', job, seconds: 0, skipped: false });
+        return result;
+      }
+      try {
+        return await compute(job);
+      } catch (e) {
+        if (!(e instanceof InterruptedError) && !options.signal?.aborted) failed.push({ job, message: messageOf(e) });
+        throw e;
+      }
+    })();
+    promise.catch(() => {}); // awaited by its dependents and at the end
+    done.set(job.key, promise);
+    return promise;
+  }
+
+  const runs: SweepOutcome['runs'] = [];
+  const all = plan.jobs.filter((j) => needed.has(j.key)).map((job) => ({ job, promise: schedule(job) }));
+  await Promise.allSettled(all.map((a) => a.promise));
+  if (options.signal?.aborted) {
+    throw new InterruptedError(
+      options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT',
+      `Interrupted: the sweep stopped with ${plan.comparisons.filter((c) => written(c.runId)).length} of ${plan.comparisons.length} runs written.`,
+      'Run the same command again to continue it: finished runs and trainings are kept, interrupted trainings resume.',
+    );
+  }
+  for (const c of plan.comparisons) {
+    const entry = all.find((a) => a.job.kind === 'run' && a.job.key === c.runId);
+    const result = entry ? ((await entry.promise.catch(() => null)) as Awaited<ReturnType<typeof writeComparisonRun>> | null) : null;
+    if (entry && !result) continue;
+    runs.push({ runId: c.runId, runDir: path.join(runsDir, c.runId), written: !!entry, ...(result?.stored ? { stored: result.stored } : {}) });
+  }
+  return { runs, failed, seconds: (Date.now() - started) / 1000 };
+}

@@ -1,0 +1,210 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import {
+  cachedCheckpointPath,
+  isL2oError,
+  trainingLogOf,
+  writeComparisonRun,
+  writeFileAtomic,
+  type EvaluatedOptimizer,
+  type Platform,
+  type TrainedOptimizer,
+} from '@l2o/core';
+import { openRunStore, type SqlRunStore } from '@l2o/store';
+import { childPlatformOf, runInChild, type JobProgress } from '../child.js';
+import { connectionOf, decodeResult, encodeResult, isCancelled, openRedis, QUEUE_NAME } from './connection.js';
+import type { QueuedJob } from './submit.js';
+
+/** Progress a worker reports on a job (read by `l2o sweep status`). */
+export interface QueuedProgress extends Partial<JobProgress> {
+  worker: string;
+}
+
+export type WorkerEvent =
+  | { kind: 'start'; job: QueuedJob['job']; attempt: number }
+  | { kind: 'done'; job: QueuedJob['job']; seconds: number; skipped: boolean; resumedAfter?: number }
+  | { kind: 'failed'; job: QueuedJob['job']; message: string };
+
+export interface WorkerOptions {
+  /** Jobs at once, each in its own process (default: the number of cores). */
+  concurrency: number;
+  /** Seconds after which a job whose worker stopped renewing its lock (killed, machine down) goes to another worker. */
+  stalledAfterSeconds: number;
+  onEvent?: (e: WorkerEvent) => void;
+}
+
+/** Keys of results in the store's job_results: written once per job key. */
+const RESULT = {
+  checkpoint: (key: string) => `checkpoint:${key}`,
+  trainingLog: (key: string) => `training-log:${key}`,
+  resume: (key: string) => `resume:${key}`,
+  evaluation: (key: string) => `evaluation:${key}`,
+};
+
+const firstLine = (e: unknown) => (isL2oError(e) ? e.message : ((e as Error).message ?? String(e)).split('\n')[0]!);
+
+/**
+ * `l2o worker`: takes jobs of any sweep from the queue, runs trainings and evaluations in child
+ * processes, keeps resume checkpoints, checkpoints and evaluations in the shared store (so a job
+ * taken over from a killed worker resumes where that worker's last validation was), and writes
+ * each run once. Resolves with a handle to close it.
+ */
+export async function startWorker(
+  platform: Platform,
+  queueUrl: string,
+  storeLocation: string,
+  options: WorkerOptions,
+): Promise<{ close(): Promise<void>; name: string }> {
+  const redis = await openRedis(queueUrl);
+  // Checked now, so that a wrong store fails at start and not at the first job.
+  await (await openRunStore(storeLocation, { waitForLockMs: 120_000 })).close();
+  const name = `${os.hostname()}-${process.pid}`;
+  const child = childPlatformOf(platform);
+  const emit = options.onEvent ?? (() => {});
+  const shutdown = new AbortController();
+
+  async function withStore<T>(fn: (store: SqlRunStore) => Promise<T>): Promise<T> {
+    const store = await openRunStore(storeLocation, { waitForLockMs: 120_000 });
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  /** A checkpoint (and its training log) from the store into this machine's cache, where the job processes read it. */
+  async function fetchCheckpoint(key: string): Promise<boolean> {
+    const file = cachedCheckpointPath(child.cacheDir, key);
+    if (existsSync(file)) return true;
+    const [checkpoint, log] = await withStore((s) => Promise.all([s.getJobResult(RESULT.checkpoint(key)), s.getJobResult(RESULT.trainingLog(key))]));
+    if (checkpoint === null) return false;
+    if (log !== null) writeFileAtomic(trainingLogOf(file), log);
+    writeFileAtomic(file, checkpoint);
+    return true;
+  }
+
+  /** Runs a compute job in a child process; every second: cancelled sweep → kill it; a new resume file → into the store. */
+  async function compute(job: Job<QueuedJob>, resumeOf?: string): Promise<unknown> {
+    const kill = new AbortController();
+    let uploaded = resumeOf && existsSync(resumeOf) ? statSync(resumeOf).mtimeMs : 0;
+    const upload = async () => {
+      if (!resumeOf || !existsSync(resumeOf)) return;
+      const mtime = statSync(resumeOf).mtimeMs;
+      if (mtime <= uploaded) return;
+      uploaded = mtime;
+      const content = readFileSync(resumeOf, 'utf8');
+      await withStore((s) => s.putJobResult(RESULT.resume(job.data.job.key), 'resume', content, { replace: true }));
+    };
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        try {
+          if (await isCancelled(redis, job.data.sweepId)) kill.abort();
+          await upload();
+        } catch {
+          // The next tick tries again; a lost upload costs at most one validation interval.
+        } finally {
+          busy = false;
+        }
+      })();
+    }, 1000);
+    try {
+      const sj = job.data.job;
+      if (sj.kind === 'run') throw new Error('a run job is not computed in a child');
+      return await runInChild(sj, child, {
+        onProgress: (p) => void job.updateProgress({ ...p, worker: name } satisfies QueuedProgress).catch(() => {}),
+        stop: shutdown.signal,
+        kill: kill.signal,
+      });
+    } finally {
+      clearInterval(timer);
+      // The last resume state (a stopped worker's) goes to the store for whoever takes the job next.
+      await upload().catch(() => {});
+    }
+  }
+
+  async function failedChildren(job: Job<QueuedJob>): Promise<string | null> {
+    const failures = Object.values(await job.getIgnoredChildrenFailures());
+    return failures.length ? failures[0]! : null;
+  }
+
+  async function processJob(job: Job<QueuedJob>): Promise<unknown> {
+    const { sweepId, job: sj } = job.data;
+    if (await isCancelled(redis, sweepId)) throw new UnrecoverableError('the sweep was cancelled');
+    emit({ kind: 'start', job: sj, attempt: job.attemptsMade + 1 });
+    const t0 = Date.now();
+    const done = (skipped: boolean, extra: Record<string, unknown> = {}) => {
+      emit({ kind: 'done', job: sj, seconds: (Date.now() - t0) / 1000, skipped, ...extra });
+      return { skipped, worker: name, ...extra };
+    };
+    if (sj.kind === 'train') {
+      if (await fetchCheckpoint(sj.key)) return done(true);
+      const file = cachedCheckpointPath(child.cacheDir, sj.key);
+      const resume = await withStore((s) => s.getJobResult(RESULT.resume(sj.key)));
+      if (resume !== null) writeFileAtomic(`${file}.resume`, resume);
+      const trained = (await compute(job, `${file}.resume`)) as TrainedOptimizer;
+      const log = existsSync(trainingLogOf(file)) ? readFileSync(trainingLogOf(file), 'utf8') : null;
+      await withStore(async (s) => {
+        await s.putJobResult(RESULT.checkpoint(sj.key), 'checkpoint', readFileSync(file, 'utf8'));
+        if (log !== null) await s.putJobResult(RESULT.trainingLog(sj.key), 'training-log', log);
+        await s.deleteJobResult(RESULT.resume(sj.key));
+      });
+      return done(false, { resumedAfter: trained.resumedAfter, trainingSeconds: trained.seconds });
+    }
+    if (sj.kind === 'evaluate') {
+      if ((await withStore((s) => s.getJobResult(RESULT.evaluation(sj.key)))) !== null) return done(true);
+      const failed = await failedChildren(job);
+      if (failed) throw new UnrecoverableError(`its training failed: ${failed}`);
+      if (sj.train && !(await fetchCheckpoint(sj.train))) throw new UnrecoverableError(`'${sj.label}' has no trained checkpoint in the store.`);
+      const evaluated = (await compute(job)) as EvaluatedOptimizer;
+      await withStore((s) => s.putJobResult(RESULT.evaluation(sj.key), 'evaluation', encodeResult(evaluated)));
+      return done(false, { finalGap: evaluated.summary.finalGap });
+    }
+    if (await withStore((s) => s.getRun(sj.key))) return done(true, { runId: sj.key });
+    const failed = await failedChildren(job);
+    if (failed) throw new UnrecoverableError(`not written: one of its jobs failed: ${failed}`);
+    const evaluated = await withStore((s) => Promise.all(sj.evaluations.map((key) => s.getJobResult(RESULT.evaluation(key)))));
+    if (evaluated.some((e) => e === null)) throw new UnrecoverableError('not written: an evaluation it needs is not in the store.');
+    await writeComparisonRun(
+      platform,
+      sj.comparison,
+      evaluated.map((e) => decodeResult<EvaluatedOptimizer>(e!)),
+      { runId: sj.key },
+    );
+    return done(false, { runId: sj.key });
+  }
+
+  const worker = new Worker<QueuedJob>(
+    QUEUE_NAME,
+    async (job) => {
+      try {
+        return await processJob(job);
+      } catch (e) {
+        emit({ kind: 'failed', job: job.data.job, message: firstLine(e) });
+        // Bad input does not get better on retry.
+        if (isL2oError(e) && e.exitCode === 2) throw new UnrecoverableError(e.message);
+        if (e instanceof UnrecoverableError) throw e;
+        throw new Error(firstLine(e), { cause: e });
+      }
+    },
+    {
+      connection: connectionOf(queueUrl),
+      concurrency: options.concurrency,
+      lockDuration: options.stalledAfterSeconds * 1000,
+      stalledInterval: options.stalledAfterSeconds * 1000,
+      maxStalledCount: 3,
+    },
+  );
+  worker.on('error', () => {}); // connection blips: BullMQ reconnects
+  return {
+    name,
+    async close() {
+      shutdown.abort('SIGTERM');
+      await worker.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Platform } from '@l2o/core';
+import { loadRunDir } from '@l2o/report';
+import { existsSync } from 'node:fs';
+import { childPlatformOf } from './child.js';
+import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
+import { planSweep, type SweepPlan, type SweepRequest } from './plan.js';
+import { reportSweep, type SweepReport } from './report.js';
+
+/** A sweep's id: its experiment, scale and a hash of what it runs (the same request, the same id). */
+export function sweepIdOf(plan: SweepPlan): string {
+  const hash = createHash('sha256')
+    .update(plan.comparisons.map((c) => c.runId).join('\n'))
+    .digest('hex')
+    .slice(0, 10);
+  return `sweep-${plan.name}-${plan.request.scale}-${hash}`;
+}
+
+export interface LocalSweepResult {
+  id: string;
+  plan: SweepPlan;
+  outcome: SweepOutcome;
+  report: SweepReport;
+  reportDir: string;
+}
+
+/**
+ * `l2o sweep` without a queue: plans the sweep, runs its jobs in `workers` local processes,
+ * and aggregates its runs over seeds into `<runs dir>/<sweep id>/`.
+ */
+export async function runLocalSweep(
+  platform: Platform,
+  request: SweepRequest,
+  options: { workers: number; onEvent?: (e: SweepEvent) => void; signal?: AbortSignal; plan?: SweepPlan },
+): Promise<LocalSweepResult> {
+  const plan = options.plan ?? planSweep(platform, request);
+  const id = sweepIdOf(plan);
+  const outcome = await runSweepLocally(platform, plan, {
+    workers: options.workers,
+    child: childPlatformOf(platform),
+    onEvent: options.onEvent,
+    signal: options.signal,
+  });
+  const reportDir = path.join(platform.settings.runsDir, id);
+  const report = await reportSweep(
+    plan,
+    async (runId) => {
+      const dir = path.join(platform.settings.runsDir, runId);
+      return existsSync(path.join(dir, 'summary.json')) ? loadRunDir(dir) : null;
+    },
+    reportDir,
+  );
+  return { id, plan, outcome, report, reportDir };
+}
