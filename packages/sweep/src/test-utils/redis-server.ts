@@ -1,0 +1,60 @@
+import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+
+/**
+ * A Redis for the sweep tests, on 127.0.0.1 with persistence off: the one `.ci/run` started
+ * (L2O_TEST_REDIS), else a redis-server started here on a free port; or the reason there is
+ * none (Debian: apt-get install -y redis-server). Each caller gets a database of its own, empty.
+ */
+export async function redisForTests(): Promise<{ url: string; stop: () => Promise<void> } | { skip: string }> {
+  const given = process.env.L2O_TEST_REDIS;
+  if (given) {
+    const url = `${given.replace(/\/\d*$/, '')}/${1 + Math.floor(Math.random() * 15)}`;
+    const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+    await redis.flushdb();
+    return {
+      url,
+      stop: async () => {
+        await redis.flushdb();
+        redis.disconnect();
+      },
+    };
+  }
+  if (spawnSync('redis-server', ['--version']).status !== 0) return { skip: 'no redis-server on PATH (apt-get install -y redis-server)' };
+  const port = await freePort();
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  for (let i = 0; ; i++) {
+    try {
+      await redis.connect();
+      await redis.ping();
+      break;
+    } catch (e) {
+      if (i > 50) return { skip: `redis-server did not answer on port ${port}: ${(e as Error).message}` };
+      await sleep(100);
+    }
+  }
+  redis.disconnect();
+  return {
+    url,
+    stop: async () => {
+      server.kill('SIGKILL');
+      await new Promise((resolve) => server.once('exit', resolve));
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
