@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Config } from '@oclif/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisForTests } from '../../sweep/src/test-utils/redis-server.js';
 import { REPO_ROOT, SHARED_DATASETS, runCli, writeResumeOf } from './test-utils/run-cli.js';
 
 /**
@@ -12,15 +14,26 @@ import { REPO_ROOT, SHARED_DATASETS, runCli, writeResumeOf } from './test-utils/
  * Inputs an example refers to (an exported folder, a checkpoint, runs, a plugin) are made first.
  */
 // `export` runs for real: the `solve` examples after it read what it wrote.
-const DRY_RUN = new Set(['run', 'train', 'experiment run', 'bench', 'solve', 'datasets fetch']);
+const DRY_RUN = new Set(['run', 'train', 'experiment run', 'bench', 'solve', 'datasets fetch', 'sweep', 'worker']);
 const dataDir = process.env.L2O_DATA_DIR || SHARED_DATASETS;
 const fullData = existsSync(path.join(dataDir, 'uci/spambase.data')) && existsSync(path.join(dataDir, 'bsds500/images/test'));
 const REAL_DATA = /\b(bsds500|ionosphere|spambase|fig[2467]\.yaml)\b/;
+const QUEUE = /redis:\/\//;
 if (!fullData) console.warn(`examples.test: skipping the examples on real data sets: none in ${dataDir} (set L2O_DATA_DIR)`);
 
 const work = mkdtempSync(path.join(os.tmpdir(), 'l2o-examples-'));
 const env = { L2O_CACHE_DIR: path.join(work, 'cache'), L2O_STORE: path.join(work, 'store'), ...(fullData ? { L2O_DATA_DIR: dataDir } : {}) };
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+// The sweep queue's examples (redis://…) run against a Redis of the tests' own, on a sweep made first.
+const redis = await redisForTests();
+if ('skip' in redis) {
+  if (process.env.L2O_REQUIRE_REDIS) throw new Error(`examples.test: no Redis for the sweep queue's examples: ${redis.skip}`);
+  console.warn(`examples.test: skipping the sweep queue's examples: ${redis.skip}`);
+}
+let sweepId = '';
+afterAll(async () => {
+  if ('stop' in redis) await redis.stop();
+  rmSync(work, { recursive: true, force: true });
+});
 
 function ok(args: string[]): void {
   const r = runCli(args, { cwd: work, env });
@@ -41,6 +54,22 @@ beforeAll(() => {
   cpSync(path.join(work, 'runs', '20261128-120000-fig1'), path.join(work, 'runs', '20261128-130000-fig2'), { recursive: true });
   ok(['runs', 'import', 'runs/20261128-120000-fig1', 'runs/20261128-130000-fig2']);
   ok(['plugin', 'new', 'my-l2o-plugin', '--dir', 'my-l2o-plugin']);
+  if ('url' in redis) {
+    // A finished sweep on the queue, run by a worker as a user would.
+    const submitted = runCli(['sweep', 'experiments/paper/fig1.yaml', '--scale', 'smoke', '--seeds', '0', '--queue', redis.url, '--json'], { cwd: work, env });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    sweepId = (JSON.parse(submitted.stdout) as { id: string }).id;
+    const worker = spawn(process.execPath, [path.join(REPO_ROOT, 'packages/cli/bin/run.js'), 'worker', '--queue', redis.url, '--concurrency', '2'], {
+      cwd: work,
+      env: { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', ...env },
+      stdio: 'ignore',
+    });
+    try {
+      ok(['sweep', 'wait', sweepId, '--queue', redis.url]);
+    } finally {
+      worker.kill('SIGKILL');
+    }
+  }
 }, 600_000);
 
 /** Splits a command line as a shell would for these examples: quotes, and a few placeholders. */
@@ -51,6 +80,9 @@ function words(line: string): string[] {
     'runs/<run-b>': 'runs/20261128-130000-fig2',
     '<name>': 'my-plugin',
     '<id>': '20261128-120000-fig1',
+    '<sweep-id>': sweepId,
+    'redis://127.0.0.1:6379': 'url' in redis ? redis.url : 'redis://127.0.0.1:6379',
+    'postgres://l2o@db/l2o': env.L2O_STORE,
   };
   const out = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
   return out
@@ -81,6 +113,7 @@ function invocations(line: string): string[][] {
 }
 
 function commandOf(args: string[]): string {
+  if (args[0] === 'sweep') return ['status', 'wait', 'cancel', 'report'].includes(args[1]!) ? `sweep ${args[1]}` : 'sweep';
   return ['experiment', 'datasets', 'plugin'].includes(args[0]!) ? `${args[0]} ${args[1]}` : args[0]!;
 }
 
@@ -104,6 +137,7 @@ describe('every example in --help runs', () => {
   it('finds the examples', () => expect(helpExamples.length).toBeGreaterThan(20));
   it.each(helpExamples)('%s', (example) => {
     if (!fullData && REAL_DATA.test(example)) return;
+    if (!('url' in redis) && QUEUE.test(example)) return;
     for (const args of invocations(example)) runExample(args);
   });
 });
@@ -112,6 +146,7 @@ describe('every l2o line of the README runs', () => {
   it('finds the lines', () => expect(readmeLines.length).toBeGreaterThan(20));
   it.each(readmeLines)('%s', (line) => {
     if (!fullData && REAL_DATA.test(line)) return;
+    if (!('url' in redis) && QUEUE.test(line)) return;
     const all = invocations(line);
     expect(all.length, line).toBeGreaterThan(0);
     for (const args of all) runExample(args);

@@ -41,3 +41,4 @@ export * from './experiment/export.js';
 export * from './bench/bench.js';
 export * from './experiment/spec.js';
 export * from './scaffold/plugin-template.js';
+export * from './safeguard/safeguard.js';

@@ -101,6 +101,8 @@ export interface SeedAggregate {
     /** Per threshold: over the seeds that reached it, mean, min and max; `reached` of `n` seeds did. */
     iterationsTo: Record<string, { reached: number; mean: number | null; min: number | null; max: number | null }>;
     trainingSeconds: SeedStat;
+    /** A safeguarded optimizer: the share of its steps that kept the learned step, over seeds. */
+    acceptance?: SeedStat;
   }[];
 }
 
@@ -136,11 +138,13 @@ export function aggregateSeeds(runs: readonly LoadedRun[]): SeedAggregate {
       }),
     );
     const seconds = summaries.map((s) => s?.trainingSeconds);
+    const acceptance = summaries.map((s) => s?.acceptance);
     return {
       label: c.optimizer,
       gap,
       iterationsTo,
       trainingSeconds: seconds.every((s) => s !== undefined) ? meanWithInterval(seconds) : { mean: Number.NaN, half: Number.NaN, n: 0 },
+      ...(acceptance.every((a) => a !== undefined) ? { acceptance: meanWithInterval(acceptance) } : {}),
     };
   });
   const s = first.summary;
@@ -166,7 +170,15 @@ export function seedTableMarkdown(agg: SeedAggregate, at: readonly number[] = [1
   const ks = [...new Set([...at.filter((k) => k < agg.iterations), agg.iterations])];
   const thresholds = Object.keys(agg.optimizers[0]?.iterationsTo ?? {});
   const n = agg.seeds.length;
-  const head = ['optimizer', ...ks.map((k) => `gap k = ${k}`), ...thresholds.map((t) => `iterations to ${Number(t).toExponential(0)}`), 'training (s)'];
+  const safeguarded = agg.optimizers.some((o) => o.acceptance);
+  const head = [
+    'optimizer',
+    ...ks.map((k) => `gap k = ${k}`),
+    ...thresholds.map((t) => `iterations to ${Number(t).toExponential(0)}`),
+    ...(safeguarded ? ['learned steps kept'] : []),
+    'training (s)',
+  ];
+  const percent = (v: SeedStat) => (Number.isNaN(v.half) ? `${(100 * v.mean).toFixed(1)}%` : `${(100 * v.mean).toFixed(1)} ± ${(100 * v.half).toFixed(1)}%`);
   const rows = agg.optimizers.map((o) => [
     o.label,
     ...ks.map((k) => stat(o.gap[k] ?? { mean: Number.NaN, half: Number.NaN, n })),
@@ -174,6 +186,7 @@ export function seedTableMarkdown(agg: SeedAggregate, at: readonly number[] = [1
       const it = o.iterationsTo[t]!;
       return it.mean === null ? `— (0/${n})` : `${it.mean.toFixed(1)} [${it.min}–${it.max}]${it.reached < n ? ` (${it.reached}/${n})` : ''}`;
     }),
+    ...(safeguarded ? [o.acceptance ? percent(o.acceptance) : '—'] : []),
     Number.isNaN(o.trainingSeconds.mean)
       ? '—'
       : Number.isNaN(o.trainingSeconds.half)

@@ -5,12 +5,23 @@ const formatSeconds = (s: number | undefined) => (s === undefined ? '—' : s < 
 
 /** The run's Markdown summary: one row per optimizer. */
 export function renderSummaryMarkdown(s: RunSummary): string {
-  const head = ['optimizer', 'final gap', 'final F', ...GAP_THRESHOLDS.map((t) => `iters to ${t}`), 'parameters', 'training', 'evaluation'];
+  const safeguarded = s.optimizers.some((o) => o.acceptance !== undefined);
+  const head = [
+    'optimizer',
+    'final gap',
+    'final F',
+    ...GAP_THRESHOLDS.map((t) => `iters to ${t}`),
+    ...(safeguarded ? ['learned steps kept'] : []),
+    'parameters',
+    'training',
+    'evaluation',
+  ];
   const rows = s.optimizers.map((o) => [
     o.label,
     typeof o.divergedAt === 'number' ? `diverged at k = ${o.divergedAt}` : formatGap(o.finalGap),
     o.finalF.toPrecision(6),
     ...GAP_THRESHOLDS.map((t) => String(o.iterationsTo[String(t)] ?? 'never')),
+    ...(safeguarded ? [o.acceptance === undefined ? '—' : `${(100 * o.acceptance).toFixed(1)}%`] : []),
     o.parameters === undefined ? '—' : o.parameters.toLocaleString('en-US'),
     formatSeconds(o.trainingSeconds),
     formatSeconds(o.evaluationSeconds),
@@ -29,6 +40,11 @@ export function renderSummaryMarkdown(s: RunSummary): string {
     ...rows.map(line),
     '',
     'Gap: mean over test instances of (F(x_k) − F*)/F*, with F* from the reference solver.',
+    ...(safeguarded
+      ? [
+          'Learned steps kept: of a safeguarded optimizer’s steps (all instances and iterations), the share whose learned step was kept; per iteration in metrics/<optimizer>.csv (column accepted).',
+        ]
+      : []),
     '',
   ].join('\n');
 }

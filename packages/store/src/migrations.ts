@@ -120,6 +120,15 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 5,
+    name: 'safeguard acceptance',
+    // A safeguarded learned optimizer's share of kept learned steps: per iteration, and over the run.
+    sql: `
+      ALTER TABLE curves ADD COLUMN accepted double precision;
+      ALTER TABLE run_optimizers ADD COLUMN acceptance double precision;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -141,8 +141,8 @@ export class SqlRunStore implements RunStore {
         }
         await tx.query(
           `INSERT INTO run_optimizers (run_id, label, optimizer_id, kind, options, checkpoint_sha256, final_gap, final_f,
-             iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds, position)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+             iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds, position, acceptance)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
           [
             run.id,
             o.label,
@@ -158,15 +158,25 @@ export class SqlRunStore implements RunStore {
             o.trainingSeconds ?? null,
             o.evaluationSeconds,
             position,
+            o.acceptance ?? null,
           ],
         );
         const curve = run.curves.find((c) => c.optimizer === o.label);
         if (curve) {
           // One statement per curve: the iterations arrive as parallel arrays.
           await tx.query(
-            `INSERT INTO curves (run_id, label, iteration, mean_f, mean_gap, instances, gap_instances)
-             SELECT $1, $2, (t.k - 1)::integer, t.f, t.g, $5, $6 FROM unnest($3::float8[], $4::float8[]) WITH ORDINALITY AS t(f, g, k)`,
-            [run.id, o.label, curve.meanF.map(float), curve.meanGap.map(float), curve.instances, curve.gapInstances],
+            `INSERT INTO curves (run_id, label, iteration, mean_f, mean_gap, instances, gap_instances, accepted)
+             SELECT $1, $2, (t.k - 1)::integer, t.f, t.g, $5, $6, t.a FROM unnest($3::float8[], $4::float8[], $7::float8[]) WITH ORDINALITY AS t(f, g, a, k)`,
+            [
+              run.id,
+              o.label,
+              curve.meanF.map(float),
+              curve.meanGap.map(float),
+              curve.instances,
+              curve.gapInstances,
+              // acceptance[i] is of the step into iteration i + 1; iteration 0 has none.
+              curve.meanF.map((_, k) => (curve.acceptance && k > 0 ? float(curve.acceptance[k - 1]) : null)),
+            ],
           );
         }
       }
@@ -258,8 +268,8 @@ export class SqlRunStore implements RunStore {
       )
     ).rows;
     const curveRows = (
-      await this.sql.query<{ label: string; mean_f: unknown; mean_gap: unknown; instances: number; gap_instances: number }>(
-        'SELECT label, mean_f, mean_gap, instances, gap_instances FROM curves WHERE run_id = $1 ORDER BY label, iteration',
+      await this.sql.query<{ label: string; mean_f: unknown; mean_gap: unknown; instances: number; gap_instances: number; accepted: unknown }>(
+        'SELECT label, mean_f, mean_gap, instances, gap_instances, accepted FROM curves WHERE run_id = $1 ORDER BY label, iteration',
         [id],
       )
     ).rows;
@@ -287,6 +297,7 @@ export class SqlRunStore implements RunStore {
         ...(o.parameters !== null ? { parameters: Number(o.parameters) } : {}),
         ...(o.training_seconds !== null ? { trainingSeconds: Number(o.training_seconds) } : {}),
         evaluationSeconds: Number(o.evaluation_seconds),
+        ...(o.acceptance !== null && o.acceptance !== undefined ? { acceptance: Number(o.acceptance) } : {}),
       })),
       createdAt: new Date(r.created_at as string).toISOString(),
     };
@@ -302,6 +313,7 @@ export class SqlRunStore implements RunStore {
         iterationsTo: o.iterationsTo,
         divergedAt: o.divergedAt ?? null,
         seconds: o.evaluationSeconds,
+        ...(points.some((p) => p.accepted !== null) ? { acceptance: points.slice(1).map((p) => Number(p.accepted)) } : {}),
       };
     });
     const checkpoints = Object.fromEntries(

@@ -29,6 +29,9 @@ export type ToChild = { type: 'run'; job: ComputeJob; platform: ChildPlatform } 
 export type FromChild =
   { type: 'progress'; progress: JobProgress } | { type: 'result'; value: unknown } | { type: 'error'; message: string; hint?: string; exitCode: number };
 
+/** A job's process ended without reporting a result or an error (crashed, killed, out of memory). */
+export class JobProcessDied extends L2oError {}
+
 /** The job process's entry: the built sibling .js (under vitest, src/ runs and the built copy is used). */
 function entry(): URL {
   if (import.meta.url.endsWith('.ts')) return new URL('../dist/job-process.js', import.meta.url);
@@ -73,7 +76,7 @@ export function runInChild(job: ComputeJob, platform: ChildPlatform, controls: C
         return reject(new L2oError(result.message, result.hint));
       }
       if (controls.kill?.aborted) return reject(new L2oError(`the ${job.kind} job of '${job.label}' was cancelled.`));
-      reject(new L2oError(`the process running the ${job.kind} job of '${job.label}' exited (${signal ?? `code ${code}`}) without a result.`));
+      reject(new JobProcessDied(`the process running the ${job.kind} job of '${job.label}' exited (${signal ?? `code ${code}`}) without a result.`));
     });
     child.send({ type: 'run', job, platform } satisfies ToChild);
   });

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { cachedCheckpointPath, InterruptedError, isL2oError, writeComparisonRun, type EvaluatedOptimizer, type Platform } from '@l2o/core';
-import { runInChild, type ChildPlatform, type ComputeJob, type JobProgress } from './child.js';
+import { JobProcessDied, runInChild, type ChildPlatform, type ComputeJob, type JobProgress } from './child.js';
 import type { SweepJob, SweepPlan } from './plan.js';
 
-/** A job is tried this many times before it counts as failed (its dependents then fail too). */
+/** A job whose process dies is tried this many times before it counts as failed (its dependents then fail too). */
 export const JOB_ATTEMPTS = 3;
 
 export type SweepEvent =
@@ -28,21 +28,32 @@ export interface SweepOutcome {
   seconds: number;
 }
 
-/** A counting semaphore: at most `n` jobs hold a slot; waiters are served first come, first served. */
+/**
+ * At most `n` jobs hold a slot. A free slot goes to the waiting job expected to take longest
+ * (longest first keeps both cores busy to the end), first come first served among equals.
+ */
 class Slots {
-  private waiting: (() => void)[] = [];
+  private waiting: { priority: number; order: number; resolve: () => void }[] = [];
+  private order = 0;
   constructor(private free: number) {}
-  async take(): Promise<void> {
+  async take(priority: number): Promise<void> {
     if (this.free > 0) {
       this.free--;
       return;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    await new Promise<void>((resolve) => this.waiting.push({ priority, order: this.order++, resolve }));
   }
   give(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
+    if (this.waiting.length === 0) {
+      this.free++;
+      return;
+    }
+    let best = 0;
+    this.waiting.forEach((w, i) => {
+      const b = this.waiting[best]!;
+      if (w.priority > b.priority || (w.priority === b.priority && w.order < b.order)) best = i;
+    });
+    this.waiting.splice(best, 1)[0]!.resolve();
   }
 }
 
@@ -52,8 +63,9 @@ const messageOf = (e: unknown) => (isL2oError(e) ? e.message : ((e as Error).mes
  * Runs a sweep on this machine: trainings and evaluations in up to `workers` job processes at
  * once (each a single-threaded engine), each job as soon as what it needs is done; runs are
  * written (and stored) by this process, the one writer. A comparison whose run directory exists
- * is not run again, nor is a training whose checkpoint is cached. A job that fails is retried
- * up to JOB_ATTEMPTS times; after that it and the jobs that need it fail and the sweep goes on.
+ * is not run again, nor is a training whose checkpoint is cached. A job whose process dies is
+ * retried up to JOB_ATTEMPTS times; a job that fails, and the jobs that need it, fail and the
+ * sweep goes on.
  */
 export async function runSweepLocally(platform: Platform, plan: SweepPlan, options: LocalSweepOptions): Promise<SweepOutcome> {
   const started = Date.now();
@@ -61,6 +73,10 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
   const slots = new Slots(Math.max(1, options.workers));
   const emit = options.onEvent ?? (() => {});
   const failed: SweepOutcome['failed'] = [];
+  // How long a job of each kind and optimizer took (the seeds of one optimizer take about as
+  // long): unknown jobs go first, then the longest.
+  const took = new Map<string, number>();
+  const costKey = (job: ComputeJob) => `${job.kind}:${job.label}:${JSON.stringify(job.comparison.grid ?? {})}`;
   const done = new Map<string, Promise<unknown>>();
   const written = (runId: string) => existsSync(path.join(runsDir, runId, 'summary.json'));
   const needed = new Set<string>();
@@ -78,16 +94,20 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
     }
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted();
-      await slots.take();
+      await slots.take(took.get(costKey(job)) ?? Number.POSITIVE_INFINITY);
       const t0 = Date.now();
       try {
         if (options.signal?.aborted) throw new InterruptedError(options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
         emit({ kind: 'start', job, attempt });
         const value = await runInChild(job, options.child, { onProgress: (progress) => emit({ kind: 'progress', job, progress }), stop: options.signal });
-        emit({ kind: 'done', job, seconds: (Date.now() - t0) / 1000, skipped: false });
+        const seconds = (Date.now() - t0) / 1000;
+        took.set(costKey(job), Math.max(seconds, took.get(costKey(job)) ?? 0));
+        emit({ kind: 'done', job, seconds, skipped: false });
         return value;
       } catch (e) {
-        const final = attempt >= JOB_ATTEMPTS || (isL2oError(e) && e.exitCode !== 1);
+        // A job that reported its failure (diverged, bad data) would fail the same way again:
+        // only a job whose process died (crashed, killed, out of memory) is tried again.
+        const final = attempt >= JOB_ATTEMPTS || !(e instanceof JobProcessDied);
         emit({ kind: 'failed', job, message: messageOf(e), attempt, final });
         if (final) throw e;
       } finally {

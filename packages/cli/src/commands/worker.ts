@@ -2,8 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { defaultStoreLocation } from '@l2o/store';
-import { startWorker } from '@l2o/sweep';
-import { L2oCommand } from '../base-command.js';
+import { checkWorkerConnections, redactQueue, startWorker } from '@l2o/sweep';
+import { dryRunFlag, L2oCommand } from '../base-command.js';
 import { queueFlag, requireQueue } from '../queue-flags.js';
 import { storeFlag } from '../store-flags.js';
 import { jobText } from '../sweep-progress.js';
@@ -14,7 +14,7 @@ export default class WorkerCommand extends L2oCommand {
     'Trainings and evaluations run in child processes (--concurrency at once); checkpoints, resume checkpoints, evaluations and runs go to the shared --store, so a job of a worker that died is resumed by another from its last validation. Give every worker the same --queue and --store.';
   static override examples = [
     '<%= config.bin %> worker --queue redis://127.0.0.1:6379 --store postgres://l2o@db/l2o',
-    '<%= config.bin %> worker --queue redis://gpu-box:6379 --store postgres://l2o@db/l2o --concurrency 1',
+    '<%= config.bin %> worker --queue redis://127.0.0.1:6379 --store postgres://l2o@db/l2o --concurrency 1',
   ];
   static override flags = {
     ...queueFlag,
@@ -25,6 +25,7 @@ export default class WorkerCommand extends L2oCommand {
     download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
     'runs-dir': Flags.string({ default: 'runs', summary: 'Where the run directories this worker writes go (runs also go to --store).' }),
     'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
+    'dry-run': dryRunFlag,
   };
 
   async run(): Promise<void> {
@@ -41,6 +42,11 @@ export default class WorkerCommand extends L2oCommand {
       },
     );
     const concurrency = flags.concurrency ?? os.availableParallelism();
+    if (flags['dry-run']) {
+      await checkWorkerConnections(queue, store);
+      process.stdout.write(`would take ${concurrency} job${concurrency === 1 ? '' : 's'} at once from ${redactQueue(queue)}, results into ${store}\n`);
+      return;
+    }
     const worker = await startWorker(platform, queue, store, {
       concurrency,
       stalledAfterSeconds: flags['stalled-after'],

@@ -37,6 +37,11 @@ export interface EvaluationCurve {
    */
   divergedAt: number | null;
   seconds: number;
+  /**
+   * A safeguarded learned optimizer's acceptance: acceptance[i] is the fraction of instances whose
+   * step from iteration i to i + 1 kept the learned step (the rest took the fallback step).
+   */
+  acceptance?: number[];
 }
 
 export function iterationsToReach(curve: readonly number[], threshold: number): number | null {
@@ -53,6 +58,8 @@ export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, 
   const K = options.iterations;
   const sumF = new Float64Array(K + 1);
   const sumGap = new Float64Array(K + 1);
+  const sumAccepted = new Float64Array(K);
+  let safeguarded = false;
   let gapInstances = 0;
   const started = performance.now();
   for (let start = 0; start < set.count; start += options.batchSize) {
@@ -60,15 +67,25 @@ export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, 
     const part = sliceInstances(set, start, options.batchSize);
     const batch = problem.toBatch(part);
     const objectives: tf.Tensor1D[] = [];
+    const accepted: tf.Tensor1D[] = [];
     try {
       const { state } = await rollout(problem, optimizer, batch, {
         iterations: K,
         signal: options.signal,
         onState: (s) => {
           objectives.push(tf.tidy(() => problem.objective(batch, evaluationPoint(s))));
+          // A safeguarded optimizer's state says where the learned step was kept.
+          if (s.accepted instanceof tf.Tensor) accepted.push(tf.clone(s.accepted as tf.Tensor1D));
         },
       });
       disposeState(state);
+      if (accepted.length === K) {
+        safeguarded = true;
+        const kept = tf.stack(accepted) as tf.Tensor2D; // [K, size]
+        const flags = await kept.data();
+        kept.dispose();
+        for (let k = 0; k < K; k++) for (let i = 0; i < part.count; i++) sumAccepted[k]! += flags[k * part.count + i]!;
+      }
       const stacked = tf.stack(objectives) as tf.Tensor2D; // [K+1, size]
       const values = await stacked.data();
       stacked.dispose();
@@ -87,6 +104,7 @@ export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, 
       }
     } finally {
       tf.dispose(objectives);
+      tf.dispose(accepted);
       problem.disposeBatch(batch);
     }
     options.onProgress?.(Math.min(set.count, start + options.batchSize), set.count);
@@ -104,5 +122,6 @@ export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, 
     iterationsTo: Object.fromEntries(GAP_THRESHOLDS.map((t) => [String(t), iterationsToReach(meanGap, t)])),
     divergedAt: diverged < 0 ? null : diverged,
     seconds: (performance.now() - started) / 1000,
+    ...(safeguarded ? { acceptance: Array.from(sumAccepted, (v) => v / set.count) } : {}),
   };
 }

@@ -398,6 +398,7 @@ async function evaluateOne(
     parameters,
     trainingSeconds,
     evaluationSeconds: curve.seconds,
+    ...(curve.acceptance ? { acceptance: curve.acceptance.reduce((a, b) => a + b, 0) / curve.acceptance.length } : {}),
   };
   return { summary, curve, files };
 }

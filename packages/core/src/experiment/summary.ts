@@ -11,6 +11,8 @@ export interface OptimizerSummary {
   parameters?: number;
   trainingSeconds?: number;
   evaluationSeconds: number;
+  /** A safeguarded learned optimizer: the fraction of its steps (over instances and iterations) that kept the learned step. */
+  acceptance?: number;
 }
 
 /** The contents of a run's summary.json (rendered for people by a RunRenderer, e.g. @l2o/report). */

@@ -1,5 +1,6 @@
 import { UsageError, L2oError } from '../errors.js';
-import type { PluginKind, PluginRegistrar, RegistrationByKind } from '../contracts/plugin.js';
+import type { ModelRegistration, PluginKind, PluginRegistrar, RegistrationByKind } from '../contracts/plugin.js';
+import { withSafeguardOptions } from '../safeguard/safeguard.js';
 import { closest } from './did-you-mean.js';
 
 export interface PluginSource {
@@ -54,7 +55,9 @@ export class PluginRegistry {
         'Uninstall one of the two packages, or rename the id in one of them.',
       );
     }
-    map.set(registration.id, { ...registration, kind, source });
+    // Every model also takes core's safeguard options (safeguard/safeguard.ts), with no change to the model.
+    const own = kind === 'model' ? (withSafeguardOptions(registration as ModelRegistration) as RegistrationByKind[K]) : registration;
+    map.set(registration.id, { ...own, kind, source });
   }
 
   has(kind: PluginKind, id: string): boolean {

@@ -14,8 +14,10 @@ export function newRunDirName(runsDir: string, slug: string, now = new Date()): 
 
 /** Per-iteration metrics of one optimizer as CSV: iteration, mean F, mean relative gap. */
 export function curveCsv(curve: EvaluationCurve): string {
-  const rows = curve.meanF.map((f, k) => `${k},${f},${curve.meanGap[k]}`);
-  return `iteration,mean_f,mean_rel_gap\n${rows.join('\n')}\n`;
+  const { acceptance } = curve;
+  // A safeguarded optimizer's column: the fraction of instances that kept the learned step into iteration k.
+  const rows = curve.meanF.map((f, k) => `${k},${f},${curve.meanGap[k]}${acceptance ? `,${k === 0 ? '' : acceptance[k - 1]}` : ''}`);
+  return `iteration,mean_f,mean_rel_gap${acceptance ? ',accepted' : ''}\n${rows.join('\n')}\n`;
 }
 
 export interface RunFiles {

@@ -44,6 +44,12 @@ const RESULT = {
 
 const firstLine = (e: unknown) => (isL2oError(e) ? e.message : ((e as Error).message ?? String(e)).split('\n')[0]!);
 
+/** Whether a worker could start: its queue's Redis answers and its store opens (one line each if not). */
+export async function checkWorkerConnections(queueUrl: string, storeLocation: string): Promise<void> {
+  (await openRedis(queueUrl)).disconnect();
+  await (await openRunStore(storeLocation, { waitForLockMs: 120_000 })).close();
+}
+
 /**
  * `l2o worker`: takes jobs of any sweep from the queue, runs trainings and evaluations in child
  * processes, keeps resume checkpoints, checkpoints and evaluations in the shared store (so a job
@@ -56,9 +62,9 @@ export async function startWorker(
   storeLocation: string,
   options: WorkerOptions,
 ): Promise<{ close(): Promise<void>; name: string }> {
+  // Checked now, so that a wrong queue or store fails at start and not at the first job.
+  await checkWorkerConnections(queueUrl, storeLocation);
   const redis = await openRedis(queueUrl);
-  // Checked now, so that a wrong store fails at start and not at the first job.
-  await (await openRunStore(storeLocation, { waitForLockMs: 120_000 })).close();
   const name = `${os.hostname()}-${process.pid}`;
   const child = childPlatformOf(platform);
   const emit = options.onEvent ?? (() => {});

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { checkOutputPath, loadExperimentSpec, planComparison, resolveExperiment, runComparison } from '@l2o/core';
+import { checkOutputPath, loadExperimentSpec, planComparison, resolveExperiment, runComparison, type Platform } from '@l2o/core';
+import { parseSeeds, planSweep, runLocalSweep } from '@l2o/sweep';
+import { SweepProgress } from '../../sweep-progress.js';
 import { dryRunFlag, L2oCommand } from '../../base-command.js';
 import { storeFlag } from '../../store-flags.js';
 import { ComparisonProgress } from '../../progress.js';
@@ -13,12 +15,20 @@ export default class ExperimentRun extends L2oCommand {
   static override examples = [
     '<%= config.bin %> experiment run experiments/paper/fig1.yaml --scale smoke',
     '<%= config.bin %> experiment run experiments/paper/fig1.yaml --scale smoke --seed 1',
+    '<%= config.bin %> experiment run experiments/paper/fig1.yaml --scale smoke --seeds 0..2',
     'L2O_DATA_DIR=/path/to/datasets <%= config.bin %> experiment run experiments/paper/fig4.yaml --scale cpu',
   ];
   static override args = { spec: Args.string({ required: true, description: 'Path of the YAML spec.' }) };
   static override flags = {
     scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'cpu' }),
-    seed: Flags.integer({ min: 0, summary: "Seed for this run (model initialisation, training draws, test set); overrides the spec's seed." }),
+    seed: Flags.integer({
+      min: 0,
+      summary: "Seed for this run (model initialisation, training draws, test set); overrides the spec's seed.",
+      exclusive: ['seeds'],
+    }),
+    seeds: Flags.string({
+      summary: 'Several seeds, 0..4 or 0,3,7: a run per seed (one after another), then their mean ± 95% t-interval (as `l2o sweep --workers 1`).',
+    }),
     retrain: Flags.boolean({ summary: 'Train even when a checkpoint of identical config is cached.' }),
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
@@ -39,6 +49,7 @@ export default class ExperimentRun extends L2oCommand {
       allowDownload: flags.download,
       ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
     });
+    if (flags.seeds) return this.overSeeds(platform, file, flags.scale, parseSeeds(flags.seeds), flags['dry-run']);
     const comparison = { ...resolveExperiment(spec, args.spec, flags.scale, platform.registry), retrain: flags.retrain };
     if (flags.seed !== undefined) comparison.seed = flags.seed;
     if (flags['dry-run']) {
@@ -53,5 +64,22 @@ export default class ExperimentRun extends L2oCommand {
     if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
     process.stdout.write(`run directory: ${result.runDir}\n`);
     if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
+  }
+
+  /** `--seeds`: the experiment as a sweep over seeds on one job process, then its aggregate. */
+  private async overSeeds(platform: Platform, spec: string, scale: string, seeds: number[], dryRun: boolean): Promise<unknown> {
+    const request = { spec, scale, seeds, grid: [] };
+    const plan = planSweep(platform, request);
+    if (dryRun) {
+      if (this.jsonMode) return { plan: { runs: plan.comparisons.map((c) => c.runId), jobs: plan.jobs.length } };
+      process.stdout.write(`${plan.comparisons.length} runs (${plan.jobs.length} jobs):\n${plan.comparisons.map((c) => `  ${c.runId}`).join('\n')}\n`);
+      return;
+    }
+    const progress = new SweepProgress(plan, !this.quietMode && !this.jsonMode);
+    const result = await runLocalSweep(platform, request, { workers: 1, plan, onEvent: (e) => progress.handle(e), signal: this.interrupt.signal });
+    if (result.outcome.failed.length) process.exitCode = 1;
+    if (this.jsonMode)
+      return { id: result.id, runs: result.outcome.runs, report: { dir: result.reportDir, groups: result.report.groups.map((g) => g.aggregate) } };
+    process.stdout.write(`${result.report.markdown}\nruns: ${result.outcome.runs.map((r) => r.runDir).join(', ')}\nreport in ${result.reportDir}\n`);
   }
 }

@@ -1,6 +1,7 @@
-import { Args } from '@oclif/core';
+import path from 'node:path';
+import { Args, Flags } from '@oclif/core';
 import { UsageError } from '@l2o/core';
-import { aggregateSeeds, seedTableMarkdown } from '@l2o/report';
+import { aggregateSeeds, seedTableMarkdown, writeSeedReport } from '@l2o/report';
 import { L2oCommand } from '../../base-command.js';
 import { getStoredRuns, parseWhere, storeFlag, whereFlag, withStore } from '../../store-flags.js';
 
@@ -11,10 +12,15 @@ export default class RunsAggregate extends L2oCommand {
   static override examples = [
     '<%= config.bin %> runs aggregate --where spec.name=fig1 --where scale=smoke',
     '<%= config.bin %> runs aggregate <id> --json',
+    '<%= config.bin %> runs aggregate --where spec.name=fig1 --where scale=smoke --out fig1-over-seeds',
   ];
   static override strict = false;
   static override args = { ids: Args.string({ description: 'Ids of stored runs (see l2o runs list).' }) };
-  static override flags = { ...storeFlag, where: whereFlag };
+  static override flags = {
+    ...storeFlag,
+    where: whereFlag,
+    out: Flags.string({ summary: 'Also write report.md and convergence.svg|png (the mean with its 95% band) into this folder.' }),
+  };
 
   async run(): Promise<unknown> {
     const { argv, flags } = await this.parse(RunsAggregate);
@@ -31,7 +37,9 @@ export default class RunsAggregate extends L2oCommand {
       return getStoredRuns(store, [...newest].sort(([a], [b]) => a - b).map(([, id]) => id));
     });
     const aggregate = aggregateSeeds(runs.map((r) => ({ id: r.id, summary: r.summary, curves: r.curves })));
-    if (this.jsonMode) return aggregate;
+    const written = flags.out ? await writeSeedReport(aggregate, path.resolve(flags.out)) : [];
+    if (this.jsonMode) return written.length ? { ...aggregate, files: written } : aggregate;
     process.stdout.write(seedTableMarkdown(aggregate));
+    if (written.length) process.stdout.write(`\nwritten: ${written.join(', ')}\n`);
   }
 }

@@ -4,7 +4,7 @@ import { queueFlag, requireQueue, statusText, sweepIdArgs } from '../../queue-fl
 
 export default class SweepCancel extends L2oCommand {
   static override summary = 'Cancel a submitted sweep: its waiting jobs are removed and its running ones stopped; returns when none runs.';
-  static override examples = ['<%= config.bin %> sweep cancel sweep-fig1-smoke-3f2a9c01de-m1abc --queue redis://127.0.0.1:6379'];
+  static override examples = ['<%= config.bin %> sweep cancel <sweep-id> --queue redis://127.0.0.1:6379'];
   static override args = sweepIdArgs;
   static override flags = { ...queueFlag };
 

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { checkOutputPath, UsageError } from '@l2o/core';
-import { parseGridAxis, parseSeeds, planSweep, runLocalSweep, submitSweep, type SweepRequest } from '@l2o/sweep';
+import { openRedis, parseGridAxis, parseSeeds, planSweep, runLocalSweep, submitSweep, type SweepRequest } from '@l2o/sweep';
 import { dryRunFlag, L2oCommand } from '../../base-command.js';
 import { storeFlag } from '../../store-flags.js';
 import { SweepProgress } from '../../sweep-progress.js';
@@ -17,7 +17,7 @@ export default class Sweep extends L2oCommand {
   ].join('\n');
   static override examples = [
     '<%= config.bin %> sweep experiments/paper/fig1.yaml --scale smoke --seeds 0..2',
-    '<%= config.bin %> sweep experiments/paper/fig1.yaml --scale cpu --seeds 0..4 --grid gru-mha.heads=1,2,4 --workers 2',
+    '<%= config.bin %> sweep experiments/paper/fig1.yaml --scale cpu --seeds 0..4 --grid gru-mha.attention.heads=1,2,4 --workers 2',
     '<%= config.bin %> sweep experiments/paper/fig1.yaml --scale smoke --seeds 0..2 --queue redis://127.0.0.1:6379 --store postgres://l2o@db/l2o',
   ];
   static override args = { spec: Args.string({ required: true, description: 'Path of the YAML experiment spec.' }) };
@@ -57,6 +57,7 @@ export default class Sweep extends L2oCommand {
     for (const j of plan.jobs) counts[j.kind]++;
     const what = `${plan.comparisons.length} runs: ${counts.train} trainings, ${counts.evaluate} evaluations`;
     if (flags['dry-run']) {
+      if (flags.queue) (await openRedis(flags.queue)).disconnect();
       if (this.jsonMode)
         return { plan: { name: plan.name, comparisons: plan.comparisons.map((c) => ({ runId: c.runId, seed: c.seed, point: c.point })), jobs: counts } };
       process.stdout.write(`sweep ${plan.name} at ${request.scale} scale: ${what}\n`);

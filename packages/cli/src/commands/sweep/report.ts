@@ -9,7 +9,7 @@ import { storeFlag } from '../../store-flags.js';
 export default class SweepReport extends L2oCommand {
   static override summary =
     "Aggregate a submitted sweep's stored runs over seeds: mean relative gap ± 95% t-interval, iterations to thresholds, plots with bands.";
-  static override examples = ['<%= config.bin %> sweep report sweep-fig1-smoke-3f2a9c01de-m1abc --queue redis://127.0.0.1:6379 --store postgres://l2o@db/l2o'];
+  static override examples = ['<%= config.bin %> sweep report <sweep-id> --queue redis://127.0.0.1:6379 --store postgres://l2o@db/l2o'];
   static override args = sweepIdArgs;
   static override flags = {
     ...queueFlag,

@@ -4,7 +4,7 @@ import { queueFlag, requireQueue, statusText, sweepIdArgs } from '../../queue-fl
 
 export default class SweepStatus extends L2oCommand {
   static override summary = "Where a submitted sweep's jobs are: waiting, active (with progress), completed, failed (with the reason), and an ETA.";
-  static override examples = ['<%= config.bin %> sweep status sweep-fig1-smoke-3f2a9c01de-m1abc --queue redis://127.0.0.1:6379'];
+  static override examples = ['<%= config.bin %> sweep status <sweep-id> --queue redis://127.0.0.1:6379'];
   static override args = sweepIdArgs;
   static override flags = { ...queueFlag };
 

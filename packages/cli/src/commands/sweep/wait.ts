@@ -4,7 +4,7 @@ import { queueFlag, requireQueue, statusText, sweepIdArgs } from '../../queue-fl
 
 export default class SweepWait extends L2oCommand {
   static override summary = 'Wait until no job of a submitted sweep is waiting or active; exits 1 if a job failed.';
-  static override examples = ['<%= config.bin %> sweep wait sweep-fig1-smoke-3f2a9c01de-m1abc --queue redis://127.0.0.1:6379'];
+  static override examples = ['<%= config.bin %> sweep wait <sweep-id> --queue redis://127.0.0.1:6379'];
   static override args = sweepIdArgs;
   static override flags = { ...queueFlag };
 
