@@ -86,6 +86,16 @@ describe('seedBandsSpec', () => {
     expect(spec.title.subtitle).toContain(`drawn at ${GAP_FLOOR}`);
   });
 
+  it('spans the axis over the means (down to a tenth of the smallest), and cuts the bands there', () => {
+    const spec = seedBandsSpec(agg, 'fig1') as unknown as { layer: { mark: { clip?: boolean }; encoding: { y: { scale: { domain: number[] } } } }[] };
+    const rows = rowsOf(spec);
+    const means = rows.flatMap((r) => (r.gap === null ? [] : [r.gap]));
+    const [bottom, top] = spec.layer[1]!.encoding.y.scale.domain;
+    expect(bottom).toBeCloseTo(Math.max(GAP_FLOOR, Math.min(...means) / 10), 15);
+    expect(top).toBe(Math.max(...rows.flatMap((r) => [r.gap ?? 0, r.upper ?? 0])));
+    expect(spec.layer.every((l) => l.mark.clip)).toBe(true);
+  });
+
   it('draws no band with one seed', () => {
     const rows = rowsOf(seedBandsSpec(aggregateSeeds([runs[0]!]), 'fig1'));
     expect(rows).toHaveLength(2 * 21);

@@ -25,11 +25,17 @@ export function seedBandsSpec(agg: SeedAggregate, title: string): TopLevelSpec {
       };
     }),
   );
+  // The axis spans the means (down to a tenth of the smallest): with few seeds the t-interval's
+  // lower end often lies below zero, and a band reaching GAP_FLOOR would flatten every curve.
+  const means = values.flatMap((v) => (v.gap === null ? [] : [v.gap]));
+  const bottom = means.length ? Math.max(GAP_FLOOR, Math.min(...means) / 10) : GAP_FLOOR;
+  const top = Math.max(...values.flatMap((v) => [v.gap ?? 0, v.upper ?? 0]), bottom * 10);
+  const y = { ...CONVERGENCE_FRAME.y, scale: { ...CONVERGENCE_FRAME.y.scale, domain: [bottom, top] } };
   const n = agg.seeds.length;
   const over =
     n === 1
       ? `mean over 1 seed (seed ${agg.seeds[0]}): no interval with one seed`
-      : `mean over ${n} seeds (seeds ${agg.seeds.join(', ')}) with the 95% t-interval`;
+      : `mean over ${n} seeds (seeds ${agg.seeds.join(', ')}) with the 95% t-interval (cut at the axis)`;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: title, subtitle: `${over}; ${GAP_FLOOR_NOTE}` },
@@ -46,8 +52,8 @@ export function seedBandsSpec(agg: SeedAggregate, title: string): TopLevelSpec {
       },
     },
     layer: [
-      { mark: { type: 'area', opacity: 0.2 }, encoding: { y: { field: 'lower', ...CONVERGENCE_FRAME.y }, y2: { field: 'upper' } } },
-      { mark: { type: 'line', strokeWidth: 2 }, encoding: { y: { field: 'gap', ...CONVERGENCE_FRAME.y } } },
+      { mark: { type: 'area', opacity: 0.2, clip: true }, encoding: { y: { field: 'lower', ...y }, y2: { field: 'upper' } } },
+      { mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { y: { field: 'gap', ...y } } },
     ],
   };
 }

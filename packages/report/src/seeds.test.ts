@@ -72,6 +72,17 @@ describe('aggregateSeeds', () => {
     expect(table.split('\n').filter((l) => l.startsWith('| fista'))).toHaveLength(1);
   });
 
+  it('matches optimizers by label, whatever their order in each run', () => {
+    const swapped = run('d', 3, [
+      ['ista', 0.6],
+      ['fista', 0.4],
+    ]);
+    const agg = aggregateSeeds([runs[0]!, swapped]);
+    expect(agg.optimizers.map((o) => o.label)).toEqual(['fista', 'ista']);
+    expect(agg.optimizers[0]!.gap[10]).toEqual(meanWithInterval([0.5 ** 10, 0.4 ** 10]));
+    expect(agg.optimizers[1]!.gap[10]).toEqual(meanWithInterval([0.9 ** 10, 0.6 ** 10]));
+  });
+
   it('refuses runs of different experiments or a repeated seed, naming them', () => {
     expect(() =>
       aggregateSeeds([

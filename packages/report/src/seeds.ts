@@ -111,7 +111,8 @@ export function aggregateSeeds(runs: readonly LoadedRun[]): SeedAggregate {
   const first = runs[0];
   if (!first) throw new L2oError('No runs to aggregate.', 'Give the ids of runs of one experiment with different seeds.');
   const key = (r: LoadedRun) =>
-    JSON.stringify([r.summary.name, r.summary.problem.id, r.summary.testDataset.id, r.summary.scale, r.summary.iterations, r.curves.map((c) => c.optimizer)]);
+    // The same optimizers, in any order (runs stored before their order was kept list them by label).
+    JSON.stringify([r.summary.name, r.summary.problem.id, r.summary.testDataset.id, r.summary.scale, r.summary.iterations, r.curves.map((c) => c.optimizer).sort()]);
   const other = runs.find((r) => key(r) !== key(first));
   if (other) {
     throw new L2oError(
@@ -122,8 +123,8 @@ export function aggregateSeeds(runs: readonly LoadedRun[]): SeedAggregate {
   const seeds = runs.map((r) => r.summary.seed);
   const repeated = seeds.find((s, i) => seeds.indexOf(s) !== i);
   if (repeated !== undefined) throw new L2oError(`Two of the runs have seed ${repeated}.`, 'Give one run per seed.');
-  const optimizers = first.curves.map((c, j) => {
-    const curves = runs.map((r) => r.curves[j]!);
+  const optimizers = first.curves.map((c) => {
+    const curves = runs.map((r) => r.curves.find((cc) => cc.optimizer === c.optimizer)!);
     const summaries = runs.map((r) => r.summary.optimizers.find((o) => o.label === c.optimizer));
     const gap = c.meanGap.map((_, k) => meanWithInterval(curves.map((cc) => cc.meanGap[k] ?? Number.NaN)));
     const iterationsTo = Object.fromEntries(
