@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRegistry, type LocalRegistry } from './local-registry.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const PACKAGES = ['core', 'models', 'problems', 'baselines', 'datasets', 'report', 'store', 'cli'];
+const PACKAGES = ['core', 'models', 'problems', 'baselines', 'datasets', 'report', 'store', 'sweep', 'cli'];
 const CHANGESET_BIN = path.join(REPO_ROOT, 'node_modules/@changesets/cli/bin.js');
 
 let work: string;
@@ -126,8 +126,8 @@ describe('publishing to a local registry', () => {
       const files = readdirSync(path.join(installed, 'dist'), { recursive: true }) as string[];
       expect(files.filter((f) => /\.test\./.test(f))).toEqual([]);
     }
-    // One core for everyone: plugins (and the report and store packages) share the host's tfjs engine and registry.
-    for (const name of ['models', 'problems', 'baselines', 'datasets', 'report', 'store']) {
+    // One core for everyone: plugins (and the report, store and sweep packages) share the host's tfjs engine and registry.
+    for (const name of ['models', 'problems', 'baselines', 'datasets', 'report', 'store', 'sweep']) {
       expect(existsSync(path.join(app, 'node_modules/@l2o', name, 'node_modules/@l2o/core'))).toBe(false);
     }
 

@@ -57,13 +57,26 @@ describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experim
     ];
     expect(files).toEqual(expect.arrayContaining(expected));
     for (const o of summary.optimizers.filter((x) => x.kind === 'learned')) expect(files).toContain(`checkpoints/${o.label}.json`);
-    for (const label of labels) {
-      const csv = readFileSync(path.join(runDir, `metrics/${label}.csv`), 'utf8')
+    for (const o of summary.optimizers) {
+      const csv = readFileSync(path.join(runDir, `metrics/${o.label}.csv`), 'utf8')
         .trim()
         .split('\n');
-      expect(csv[0]).toBe('iteration,mean_f,mean_rel_gap');
       expect(csv).toHaveLength(summary.iterations + 2);
-      expect(csv.slice(1).every((row) => row.split(',').length === 3)).toBe(true);
+      // A safeguarded optimizer (options.safeguard, the figures' *-safe) adds the share of kept learned steps per iteration.
+      const safeguarded = typeof o.options.safeguard === 'string' && o.options.safeguard !== 'none';
+      expect(o.acceptance !== undefined, o.label).toBe(safeguarded);
+      if (safeguarded) {
+        expect(csv[0]).toBe('iteration,mean_f,mean_rel_gap,accepted');
+        const kept = csv.slice(2).map((row) => Number(row.split(',')[3]));
+        expect(
+          kept.every((v) => v >= 0 && v <= 1),
+          o.label,
+        ).toBe(true);
+        expect(o.acceptance).toBeCloseTo(kept.reduce((a, b) => a + b, 0) / kept.length, 12);
+      } else {
+        expect(csv[0]).toBe('iteration,mean_f,mean_rel_gap');
+        expect(csv.slice(1).every((row) => row.split(',').length === 3)).toBe(true);
+      }
     }
     const svg = readFileSync(path.join(runDir, 'convergence.svg'), 'utf8');
     // vega draws one line mark per optimizer: a <path> with aria-roledescription="line mark".

@@ -170,11 +170,15 @@ describe.runIf(queued)('l2o sweep --queue with two l2o worker processes', () => 
       if (Date.now() > deadline) throw new Error(`no training got far enough: ${JSON.stringify(s.counts)}`);
       if (!victim) await sleep(100);
     }
-    await store.close();
     const pid = Number(victim.progress!.worker.split('-').at(-1));
     const killed = [a, b].find((w) => w.process.pid === pid)!;
     expect(killed, `worker ${victim.progress!.worker}`).toBeDefined();
     killed.process.kill('SIGKILL');
+    // The last state the killed worker stored (read after the kill: nothing adds to it now, and
+    // another worker takes the job only after --stalled-after).
+    const saved = JSON.parse((await store.getJobResult(`resume:${victim.key}`))!) as { training: { nextStep: number } };
+    await store.close();
+    expect(saved.training.nextStep).toBeGreaterThanOrEqual(2);
 
     const done = await waitFor(id, (s) => s.finished, 300_000);
     expect(done.counts, JSON.stringify(done.jobs.filter((j) => j.state !== 'completed'))).toEqual({
@@ -185,7 +189,8 @@ describe.runIf(queued)('l2o sweep --queue with two l2o worker processes', () => 
       cancelled: 0,
     });
     const resumed = done.jobs.find((j) => j.id === victim.id)!;
-    expect(resumed.result?.resumedAfter, (a.log() + b.log()).slice(-3000)).toBeGreaterThanOrEqual(4);
+    // The global step continues from that state, not from 0.
+    expect(resumed.result?.resumedAfter, (a.log() + b.log()).slice(-3000)).toBe(saved.training.nextStep);
     expect(resumed.result?.worker).not.toBe(victim.progress!.worker);
 
     // Each run written once, into the shared store, with the numbers of the local sweep.

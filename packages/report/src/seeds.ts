@@ -112,7 +112,14 @@ export function aggregateSeeds(runs: readonly LoadedRun[]): SeedAggregate {
   if (!first) throw new L2oError('No runs to aggregate.', 'Give the ids of runs of one experiment with different seeds.');
   const key = (r: LoadedRun) =>
     // The same optimizers, in any order (runs stored before their order was kept list them by label).
-    JSON.stringify([r.summary.name, r.summary.problem.id, r.summary.testDataset.id, r.summary.scale, r.summary.iterations, r.curves.map((c) => c.optimizer).sort()]);
+    JSON.stringify([
+      r.summary.name,
+      r.summary.problem.id,
+      r.summary.testDataset.id,
+      r.summary.scale,
+      r.summary.iterations,
+      r.curves.map((c) => c.optimizer).sort(),
+    ]);
   const other = runs.find((r) => key(r) !== key(first));
   if (other) {
     throw new L2oError(

@@ -27,12 +27,12 @@ export interface LocalSweepResult {
 
 /**
  * `l2o sweep` without a queue: plans the sweep, runs its jobs in `workers` local processes,
- * and aggregates its runs over seeds into `<runs dir>/<sweep id>/`.
+ * and aggregates its runs over seeds into `<reports dir, default ./sweeps>/<sweep id>/`.
  */
 export async function runLocalSweep(
   platform: Platform,
   request: SweepRequest,
-  options: { workers: number; onEvent?: (e: SweepEvent) => void; signal?: AbortSignal; plan?: SweepPlan },
+  options: { workers: number; onEvent?: (e: SweepEvent) => void; signal?: AbortSignal; plan?: SweepPlan; reportsDir?: string },
 ): Promise<LocalSweepResult> {
   const plan = options.plan ?? planSweep(platform, request);
   const id = sweepIdOf(plan);
@@ -42,7 +42,8 @@ export async function runLocalSweep(
     onEvent: options.onEvent,
     signal: options.signal,
   });
-  const reportDir = path.join(platform.settings.runsDir, id);
+  // Beside the runs folder, not in it: every folder in it is a run.
+  const reportDir = path.join(options.reportsDir ?? path.resolve('sweeps'), id);
   const report = await reportSweep(
     plan,
     async (runId) => {

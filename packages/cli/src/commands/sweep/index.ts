@@ -12,7 +12,7 @@ export default class Sweep extends L2oCommand {
   static override summary = 'Run an experiment over seeds and option grids as independent jobs: on local worker processes, or on BullMQ workers anywhere.';
   static override description = [
     'One training job per learned optimizer, seed and grid point, one evaluation job per optimizer, seed and grid point, one run per seed and grid point; jobs whose checkpoint or run exists are not run again, so a sweep can be run again after any failure.',
-    'Without --queue the jobs run here in --workers processes and the runs are aggregated over seeds (mean ± 95% t-interval, plots with bands) into <runs-dir>/<sweep id>/.',
+    'Without --queue the jobs run here in --workers processes and the runs are aggregated over seeds (mean ± 95% t-interval, plots with bands) into <reports-dir>/<sweep id>/.',
     'With --queue redis://host:port the jobs go to a BullMQ queue and the command prints the sweep id: start `l2o worker` on any machine, then `l2o sweep status|wait|report ID`.',
   ].join('\n');
   static override examples = [
@@ -29,7 +29,8 @@ export default class Sweep extends L2oCommand {
     ...queueFlag,
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
-    'runs-dir': Flags.string({ default: 'runs', summary: 'Where run directories (and the sweep report) are written.' }),
+    'runs-dir': Flags.string({ default: 'runs', summary: 'Where run directories are written.' }),
+    'reports-dir': Flags.string({ default: 'sweeps', summary: "Where the sweep's report over seeds is written (a folder per sweep)." }),
     'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
     'dry-run': dryRunFlag,
     ...storeFlag,
@@ -46,6 +47,7 @@ export default class Sweep extends L2oCommand {
     if (flags.queue && flags.workers)
       throw new UsageError('--workers is for a local sweep; with --queue every `l2o worker` sets its own.', 'Drop --workers, or --queue.');
     checkOutputPath(flags['runs-dir'], 'dir', '--runs-dir');
+    checkOutputPath(flags['reports-dir'], 'dir', '--reports-dir');
     const platform = await this.boot(flags, {
       runsDir: path.resolve(flags['runs-dir']),
       dataDir: flags['data-dir'],
@@ -76,7 +78,13 @@ export default class Sweep extends L2oCommand {
     const workers = flags.workers ?? os.availableParallelism();
     this.note(`sweep ${plan.name} at ${request.scale} scale: ${what}, on ${workers} local worker process${workers === 1 ? '' : 'es'}`);
     const progress = new SweepProgress(plan, !this.quietMode && !this.jsonMode);
-    const result = await runLocalSweep(platform, request, { workers, plan, onEvent: (e) => progress.handle(e), signal: this.interrupt.signal });
+    const result = await runLocalSweep(platform, request, {
+      workers,
+      plan,
+      onEvent: (e) => progress.handle(e),
+      signal: this.interrupt.signal,
+      reportsDir: path.resolve(flags['reports-dir']),
+    });
     const { outcome, report } = result;
     if (outcome.failed.length) process.exitCode = 1;
     if (this.jsonMode) {

@@ -14,12 +14,12 @@ export default class SweepReport extends L2oCommand {
   static override flags = {
     ...queueFlag,
     ...storeFlag,
-    out: Flags.string({ summary: 'Folder for report.md and the plots (default: runs/<sweep id>).' }),
+    out: Flags.string({ summary: 'Folder for report.md and the plots (default: sweeps/<sweep id>).' }),
   };
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(SweepReport);
-    const outDir = path.resolve(flags.out ?? path.join('runs', args.id));
+    const outDir = path.resolve(flags.out ?? path.join('sweeps', args.id));
     const report = await reportQueuedSweep(requireQueue(flags.queue), args.id, flags.store ?? defaultStoreLocation(), outDir);
     if (this.jsonMode)
       return { id: args.id, dir: outDir, missing: report.missing, groups: report.groups.map((g) => ({ point: g.point, aggregate: g.aggregate })) };
