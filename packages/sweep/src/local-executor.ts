@@ -131,9 +131,17 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
       }
       if (job.kind === 'run') {
         const evaluated = (await Promise.all(job.evaluations.map(resultOf))) as EvaluatedOptimizer[];
-        const result = await writeComparisonRun(platform, job.comparison, evaluated, { runId: job.key });
-        emit({ kind: 'done', job, seconds: 0, skipped: false });
-        return result;
+        const t0 = Date.now();
+        try {
+          const result = await writeComparisonRun(platform, job.comparison, evaluated, { runId: job.key });
+          emit({ kind: 'done', job, seconds: (Date.now() - t0) / 1000, skipped: false });
+          return result;
+        } catch (e) {
+          // A run that cannot be written or stored (a full disk, a store that went away): said, and the sweep goes on.
+          failed.push({ job, message: messageOf(e) });
+          emit({ kind: 'failed', job, message: messageOf(e), attempt: 1, final: true });
+          throw e;
+        }
       }
       try {
         return await compute(job);
