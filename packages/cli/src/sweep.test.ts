@@ -67,7 +67,9 @@ const expectCloseCurves = (actual: readonly Curve[], expected: readonly Curve[])
 
 describe('l2o sweep, local', () => {
   it('runs 2 optimizers × 3 seeds on 2 worker processes, aggregates them, and gives the numbers of one-by-one runs', () => {
-    const r = runCli(args`sweep ${spec} --scale smoke --seeds 0..2 --workers 2 --runs-dir ${localRuns} --reports-dir ${path.join(temp, 'sweeps')} --cache-dir ${path.join(temp, 'cache-local')} --json`);
+    const r = runCli(
+      args`sweep ${spec} --scale smoke --seeds 0..2 --workers 2 --runs-dir ${localRuns} --reports-dir ${path.join(temp, 'sweeps')} --cache-dir ${path.join(temp, 'cache-local')} --json`,
+    );
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as {
       id: string;

@@ -90,6 +90,16 @@ export async function startWorker(
     return true;
   }
 
+  /** A cached checkpoint and its training log into the store (once per key); its resume state is stale now. */
+  async function storeCheckpoint(key: string, file: string): Promise<void> {
+    const log = existsSync(trainingLogOf(file)) ? readFileSync(trainingLogOf(file), 'utf8') : null;
+    await withStore(async (s) => {
+      await s.putJobResult(RESULT.checkpoint(key), 'checkpoint', readFileSync(file, 'utf8'));
+      if (log !== null) await s.putJobResult(RESULT.trainingLog(key), 'training-log', log);
+      await s.deleteJobResult(RESULT.resume(key));
+    });
+  }
+
   /** Runs a compute job in a child process; every second: cancelled sweep → kill it; a new resume file → into the store. */
   async function compute(job: Job<QueuedJob>, resumeOf?: string): Promise<unknown> {
     const kill = new AbortController();
@@ -147,17 +157,14 @@ export async function startWorker(
       return { skipped, worker: name, ...extra };
     };
     if (sj.kind === 'train') {
-      if (await fetchCheckpoint(sj.key)) return done(true);
       const file = cachedCheckpointPath(child.cacheDir, sj.key);
+      // Trained before on this machine (l2o run, a local sweep) but not in the store: shared from here.
+      if (existsSync(file) && (await withStore((s) => s.getJobResult(RESULT.checkpoint(sj.key)))) === null) await storeCheckpoint(sj.key, file);
+      if (await fetchCheckpoint(sj.key)) return done(true);
       const resume = await withStore((s) => s.getJobResult(RESULT.resume(sj.key)));
       if (resume !== null) writeFileAtomic(`${file}.resume`, resume);
       const trained = (await compute(job, `${file}.resume`)) as TrainedOptimizer;
-      const log = existsSync(trainingLogOf(file)) ? readFileSync(trainingLogOf(file), 'utf8') : null;
-      await withStore(async (s) => {
-        await s.putJobResult(RESULT.checkpoint(sj.key), 'checkpoint', readFileSync(file, 'utf8'));
-        if (log !== null) await s.putJobResult(RESULT.trainingLog(sj.key), 'training-log', log);
-        await s.deleteJobResult(RESULT.resume(sj.key));
-      });
+      await storeCheckpoint(sj.key, file);
       return done(false, { resumedAfter: trained.resumedAfter, trainingSeconds: trained.seconds });
     }
     if (sj.kind === 'evaluate') {
