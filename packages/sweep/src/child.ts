@@ -62,7 +62,8 @@ export function runInChild(job: ComputeJob, platform: ChildPlatform, controls: C
       else settled = m;
     });
     child.on('error', (e) => {
-      settled ??= { type: 'error', message: `could not start a job process: ${e.message}`, exitCode: 1 };
+      // A process that never started emits no 'exit': fail here, or the job would wait forever.
+      if (child.pid === undefined) reject(new L2oError(`could not start a job process: ${e.message}`));
     });
     child.on('exit', (code, signal) => {
       controls.stop?.removeEventListener('abort', stop);

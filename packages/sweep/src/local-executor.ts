@@ -81,9 +81,10 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
   const written = (runId: string) => existsSync(path.join(runsDir, runId, 'summary.json'));
   const needed = new Set<string>();
   // Only what a missing run needs is run.
-  for (const job of plan.jobs.filter((j) => j.kind === 'run' && !written(j.key))) {
+  for (const job of plan.jobs) {
+    if (job.kind !== 'run' || written(job.key)) continue;
     needed.add(job.key);
-    if (job.kind === 'run') for (const e of job.evaluations) needed.add(e);
+    for (const e of job.evaluations) needed.add(e);
   }
   for (const job of plan.jobs) if (job.kind === 'evaluate' && needed.has(job.key) && job.train) needed.add(job.train);
 
