@@ -1,5 +1,5 @@
-import { numberOption, resolveOptions, tf, type OptionFields } from '@l2o/core';
-import type { Optimizer, OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/core';
+import { numberOption, resolveOptions, tf, type OptionFields } from '@l2o/core/portable';
+import type { Optimizer, OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/core/portable';
 import { zerosIterate } from './step-size.js';
 
 export interface AdamOptions {

@@ -1,5 +1,5 @@
-import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch } from '@l2o/core';
-import { resolveOptions, type OptionFields } from '@l2o/core';
+import { tf, type Optimizer, type OptimizerState, type Problem, type ProblemBatch } from '@l2o/core/portable';
+import { resolveOptions, type OptionFields } from '@l2o/core/portable';
 import { inverseLipschitzStep, stepScaleOption, zerosIterate } from './step-size.js';
 
 export const fistaOptionFields: OptionFields<{ stepScale: number }> = { stepScale: stepScaleOption };

@@ -1,4 +1,4 @@
-import type { PluginRegistrar } from '@l2o/core';
+import type { PluginRegistrar } from '@l2o/core/portable';
 import { Adam, adamOptionFields } from './adam.js';
 import { Fista, fistaOptionFields } from './fista.js';
 import { Ista, istaOptionFields } from './ista.js';

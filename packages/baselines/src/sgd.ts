@@ -1,5 +1,5 @@
-import { UsageError, intOption, numberOption, resolveOptions, tf, type OptionFields } from '@l2o/core';
-import type { Optimizer, OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/core';
+import { UsageError, intOption, numberOption, resolveOptions, tf, type OptionFields } from '@l2o/core/portable';
+import type { Optimizer, OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/core/portable';
 import { inverseLipschitzStep, stepScaleOption, zerosIterate } from './step-size.js';
 
 export type SgdOptions = {

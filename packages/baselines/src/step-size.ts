@@ -1,4 +1,4 @@
-import { L2oError, numberOption, tf, type OptionField, type ProblemBatch } from '@l2o/core';
+import { L2oError, numberOption, tf, type OptionField, type ProblemBatch } from '@l2o/core/portable';
 
 /** The step stepScale/L of ISTA, FISTA and SGD. */
 export const stepScaleOption: OptionField<number> = numberOption(1, 'the step is stepScale/L per instance', { min: 0, exclusiveMin: true });

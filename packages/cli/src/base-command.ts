@@ -86,7 +86,10 @@ export abstract class L2oCommand extends Command {
     extra: Partial<Parameters<typeof bootPlatform>[0]> = {},
   ): Promise<Platform> {
     this.quietMode = flags.quiet;
-    const store = 'store' in flags ? (flags.store ?? defaultStoreLocation()) : 'off';
+    // A command with a --store flag stores its runs, in the default store when the flag is not
+    // given (oclif leaves an unset flag out of `flags`, so the flag's declaration decides).
+    const takesStore = Object.hasOwn((this.constructor as { flags?: object }).flags ?? {}, 'store');
+    const store = takesStore ? (flags.store ?? defaultStoreLocation()) : 'off';
     const versions = { '@l2o/cli': this.config.version };
     return bootPlatform(
       {

@@ -14,7 +14,8 @@ import { REPO_ROOT, SHARED_DATASETS, runCli, writeResumeOf } from './test-utils/
  * Inputs an example refers to (an exported folder, a checkpoint, runs, a plugin) are made first.
  */
 // `export` runs for real: the `solve` examples after it read what it wrote.
-const DRY_RUN = new Set(['run', 'train', 'experiment run', 'bench', 'solve', 'datasets fetch', 'sweep', 'worker']);
+// `dashboard` would serve until stopped: its dry run checks the store, the queue and the port.
+const DRY_RUN = new Set(['run', 'train', 'experiment run', 'bench', 'solve', 'datasets fetch', 'sweep', 'worker', 'dashboard']);
 const dataDir = process.env.L2O_DATA_DIR || SHARED_DATASETS;
 const fullData = existsSync(path.join(dataDir, 'uci/spambase.data')) && existsSync(path.join(dataDir, 'bsds500/images/test'));
 const REAL_DATA = /\b(bsds500|ionosphere|spambase|fig[2467]\.yaml)\b/;

@@ -44,7 +44,10 @@ describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experim
     const r = runCli(['experiment', 'run', path.join(REPO_ROOT, `experiments/paper/${fig}.yaml`), '--scale', 'smoke', '--json', ...dirs], { env });
     expect(r.stderr.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
     expect(r.code).toBe(0);
-    const { runDir, summary } = JSON.parse(r.stdout) as { runDir: string; summary: { optimizers: { label: string; kind: string }[]; iterations: number } };
+    const { runDir, summary } = JSON.parse(r.stdout) as {
+      runDir: string;
+      summary: { optimizers: { label: string; kind: string; options: Record<string, unknown>; acceptance?: number }[]; iterations: number };
+    };
     const files = readdirSync(runDir, { recursive: true }).map(String);
     const labels = summary.optimizers.map((o) => o.label);
     const expected = [

@@ -70,6 +70,17 @@ describe('l2o runs (embedded store)', () => {
     expectOneLineError(runCli(['runs', 'list', '--store', 'off'], { env }).stderr, /The run store is off/);
   });
 
+  it('with neither --store nor L2O_STORE, l2o run stores its run in the default store ($XDG_DATA_HOME/l2o/store)', () => {
+    const data = path.join(temp, 'xdg-data');
+    const r = runCli(['run', '--optimizer', 'ista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', path.join(temp, 'default-runs'), '--json'], {
+      env: { L2O_CACHE_DIR: env.L2O_CACHE_DIR, XDG_DATA_HOME: data },
+      unset: ['L2O_STORE'],
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { runDir: string; stored: { id: string; location: string } | null };
+    expect(out.stored).toEqual({ id: path.basename(out.runDir), location: path.join(data, 'l2o', 'store') });
+  });
+
   it('bad input is one line: a folder that is not a run, a bad date, an unreachable server', () => {
     const notRun = runCli(['runs', 'import', temp], { env });
     expect(notRun.code).toBe(1);

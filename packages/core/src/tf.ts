@@ -5,8 +5,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node build registers no gradients (the umbrella bundles them): scripts/bundle-gradients.mjs
-// bundles tfjs-core's own registrations at build time (the same path from src/ and dist/).
-import '../dist/tfjs-gradients.js';
+// bundles tfjs-core's own registrations at build time; a browser bundle resolves '#tfjs-gradients'
+// to tfjs-core's ES module of them instead (package.json "imports").
+import '#tfjs-gradients';
 
 // Production mode: no debug checks, and no console banner urging tfjs-node on every run
 // (`l2o doctor` says which engines are available instead).

@@ -1,4 +1,4 @@
-import { UsageError, checkServes, type Dataset, type DatasetRequest } from '@l2o/core';
+import { UsageError, checkServes, type Dataset, type DatasetRequest } from '@l2o/core/portable';
 
 /** Fails when a request asks for a problem the dataset does not serve, or for no instances. */
 export function checkRequest(dataset: Dataset, request: DatasetRequest): void {

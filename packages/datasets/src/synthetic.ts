@@ -13,8 +13,8 @@
  * it is rounded to float32; b = A x* is computed in float64 from the stored float32 A and x*.
  * Logistic: A is N(0,1) as drawn; b = 1[A x* ≥ 0], computed the same way.
  */
-import { L2oError, UsageError, booleanOption, enumOption, intOption, numberOption, resolveOptions } from '@l2o/core';
-import type { Dataset, DatasetContext, DatasetRegistration, DatasetRequest, InstanceSet, OptionFields, Rng } from '@l2o/core';
+import { L2oError, UsageError, booleanOption, enumOption, intOption, numberOption, resolveOptions } from '@l2o/core/portable';
+import type { Dataset, DatasetContext, DatasetRegistration, DatasetRequest, InstanceSet, OptionFields, Rng } from '@l2o/core/portable';
 import { checkRequest } from './request.js';
 
 export type SyntheticProblem = 'lasso' | 'logistic-l1';

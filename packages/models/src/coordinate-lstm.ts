@@ -4,9 +4,9 @@
  * x ← x − outputScale · update. They differ in the features, the update's squashing and the
  * state they carry beside (h, c).
  */
-import { tf } from '@l2o/core';
-import type { OptimizerState, ProblemBatch } from '@l2o/core';
-import { intOption, numberOption, resolveOptions, type OptionFields } from '@l2o/core';
+import { tf } from '@l2o/core/portable';
+import type { OptimizerState, ProblemBatch } from '@l2o/core/portable';
+import { intOption, numberOption, resolveOptions, type OptionFields } from '@l2o/core/portable';
 import { LearnedModel } from './learned-model.js';
 import { Linear } from './layers/linear.js';
 import { StackedLstm } from './layers/stacked-rnn.js';

@@ -25,7 +25,7 @@ export {
   type AnyOptionFields,
   type OptionOwner,
   type OptionInfo,
-} from '@l2o/core';
+} from '@l2o/core/portable';
 export { detach, dropout } from './ops.js';
 export { initialTensors, stateInitOf, stateInitOptions, type StateInit, type StateInitMode } from './state-init.js';
 export { register } from './plugin.js';

@@ -1,10 +1,10 @@
-import { tf } from '@l2o/core';
-import type { Problem, ProblemBatch } from '@l2o/core';
+import { tf } from '@l2o/core/portable';
+import type { Problem, ProblemBatch } from '@l2o/core/portable';
 import { CoordinateLstmModel, updateOptions, type CoordinateLstmOptions, type CoordinateLstmState } from './coordinate-lstm.js';
 import { modelRegistration } from './learned-model.js';
 import { detach } from './ops.js';
 import { rnnSizeOptions } from './rnn-size.js';
-import type { OptionFields } from '@l2o/core';
+import type { OptionFields } from '@l2o/core/portable';
 
 export type L2oDmOptions = CoordinateLstmOptions;
 

@@ -1,6 +1,6 @@
 /** What every model of this package shares: config, named weights, serialisation. */
-import type { LearnedOptimizer, ModelRegistration, OptimizerState, Problem, ProblemBatch, SerializedWeights, StepContext, tf } from '@l2o/core';
-import { defaultsOf, type OptionFields } from '@l2o/core';
+import type { LearnedOptimizer, ModelRegistration, OptimizerState, Problem, ProblemBatch, SerializedWeights, StepContext, tf } from '@l2o/core/portable';
+import { defaultsOf, type OptionFields } from '@l2o/core/portable';
 import { WeightStore } from './weights.js';
 
 export abstract class LearnedModel<S extends OptimizerState> implements LearnedOptimizer<S> {

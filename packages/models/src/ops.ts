@@ -1,6 +1,6 @@
 /** Small ops the models need that tfjs does not export. */
-import { tf } from '@l2o/core';
-import type { Rng } from '@l2o/core';
+import { tf } from '@l2o/core/portable';
+import type { Rng } from '@l2o/core/portable';
 
 /**
  * The value of `x` with no gradient flowing back through it (tfjs has no stopGradient): the

@@ -1,4 +1,4 @@
-import type { PluginRegistrar } from '@l2o/core';
+import type { PluginRegistrar } from '@l2o/core/portable';
 import { definePaModel } from './pa/define.js';
 import { lstmModel } from './backbones/lstm.js';
 import { gruModel } from './backbones/gru.js';

@@ -1,4 +1,4 @@
-import { intOption, type OptionFields } from '@l2o/core';
+import { intOption, type OptionFields } from '@l2o/core/portable';
 
 /** PyTorch's name of a recurrent module, as the size options describe it. */
 export type RnnCellName = 'LSTM' | 'GRU';

@@ -1,5 +1,5 @@
-import { Rng, tf } from '@l2o/core';
-import { enumOption, numberOption, type OptionField } from '@l2o/core';
+import { Rng, tf } from '@l2o/core/portable';
+import { enumOption, numberOption, type OptionField } from '@l2o/core/portable';
 
 export type StateInitMode = 'zeros' | 'random';
 

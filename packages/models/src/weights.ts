@@ -8,8 +8,8 @@
  * stream per weight, `Rng.stream(seed, logicalName)` — so a seed gives the same weights on every
  * engine, and adding a weight to a model does not change the others.
  */
-import { L2oError, Rng, tf } from '@l2o/core';
-import type { SerializedWeights } from '@l2o/core';
+import { L2oError, Rng, tf } from '@l2o/core/portable';
+import type { SerializedWeights } from '@l2o/core/portable';
 
 /** How a weight starts: PyTorch-like uniform(−bound, bound), or a constant. */
 export type Initializer = { kind: 'uniform'; bound: number } | { kind: 'constant'; value: number };

@@ -1,4 +1,4 @@
-import { resolveOptions, tf, type InstanceSet, type OptionFields, type ProblemBatch } from '@l2o/core';
+import { resolveOptions, tf, type InstanceSet, type OptionFields, type ProblemBatch } from '@l2o/core/portable';
 import { L1Composite, MIN_LIPSCHITZ, applyA, applyAt, squaredSpectralNorm, validateComposite } from './shared.js';
 
 /** LASSO takes no options. */

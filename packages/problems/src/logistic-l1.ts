@@ -1,4 +1,4 @@
-import { L2oError, enumOption, resolveOptions, tf, type InstanceSet, type OptionFields, type ProblemBatch } from '@l2o/core';
+import { L2oError, enumOption, resolveOptions, tf, type InstanceSet, type OptionFields, type ProblemBatch } from '@l2o/core/portable';
 import { L1Composite, MIN_LIPSCHITZ, applyA, applyAt, squaredSpectralNorm, validateComposite } from './shared.js';
 
 export type LogisticLipschitz = 'tight' | 'paper';

@@ -1,4 +1,4 @@
-import type { PluginRegistrar } from '@l2o/core';
+import type { PluginRegistrar } from '@l2o/core/portable';
 import { Lasso, lassoOptionFields } from './lasso.js';
 import { LogisticL1, logisticL1OptionFields } from './logistic-l1.js';
 

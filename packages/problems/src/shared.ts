@@ -1,4 +1,4 @@
-import { L2oError, Rng, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core';
+import { L2oError, Rng, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core/portable';
 
 function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;

@@ -1,6 +1,15 @@
 export type { Sql } from './sql.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate } from './migrations.js';
-export { SqlRunStore, type RunRecord, type RunFilter, type RunCondition, type RunListing, type TrainingListing, type TrainingRecord } from './run-store.js';
+export {
+  SqlRunStore,
+  type RunRecord,
+  type RunFilter,
+  type RunCondition,
+  type RunListing,
+  type TrainingListing,
+  type TrainingRecord,
+  type CheckpointListing,
+} from './run-store.js';
 export { openRunStore, storeWriter } from './open.js';
 export { readRunDir } from './run-dir.js';
 export { exportRunDir } from './export-run.js';

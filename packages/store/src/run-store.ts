@@ -29,6 +29,9 @@ export interface RunFilter {
   scale?: string;
   /** Runs created at or after this time. */
   since?: Date;
+  /** The experiment's name (the run's `name` column). */
+  name?: string;
+  seed?: number;
   /**
    * Conditions on the run's config.json (the `spec` column), all of which must hold: the value at
    * `path` (keys, or array indices as digits), as text, equals `value`. A path is looked up at
@@ -55,6 +58,17 @@ export interface RunListing {
   engine: string;
   createdAt: string;
   optimizers: { label: string; id: string; kind: string; finalGap: number | null; divergedAt: number | null }[];
+}
+
+/** A learned optimizer's checkpoint in a stored run, as the dashboard lists them. */
+export interface CheckpointListing {
+  runId: string;
+  label: string;
+  modelId: string;
+  sha256: string;
+  problem: { id: string; options: Record<string, unknown> };
+  trainDataset: { id: string; options: Record<string, unknown> };
+  createdAt: string;
 }
 
 const sha256 = (content: string | Uint8Array) => createHash('sha256').update(content).digest('hex');
@@ -189,7 +203,7 @@ export class SqlRunStore implements RunStore {
 
   /** Runs with their optimizers' final gaps, newest first. */
   async listRuns(filter: RunFilter = {}): Promise<RunListing[]> {
-    const where = whereClause(filter.where ?? [], 7);
+    const where = whereClause(filter.where ?? [], 9);
     const { rows } = await this.sql.query<{
       id: string;
       name: string;
@@ -212,7 +226,9 @@ export class SqlRunStore implements RunStore {
           AND ($3::text IS NULL OR r.test_dataset = $3)
           AND ($4::text IS NULL OR r.scale = $4)
           AND ($5::timestamptz IS NULL OR r.created_at >= $5)
-          AND ($6::text IS NULL OR r.id = $6)${where.sql}
+          AND ($6::text IS NULL OR r.id = $6)
+          AND ($7::text IS NULL OR r.name = $7)
+          AND ($8::int IS NULL OR r.seed = $8)${where.sql}
         ORDER BY r.created_at DESC, r.id`,
       [
         filter.model ?? null,
@@ -221,6 +237,8 @@ export class SqlRunStore implements RunStore {
         filter.scale ?? null,
         filter.since?.toISOString() ?? null,
         filter.id ?? null,
+        filter.name ?? null,
+        filter.seed ?? null,
         ...where.params,
       ],
     );
@@ -394,6 +412,43 @@ export class SqlRunStore implements RunStore {
       checkpointSha256: String(r.checkpoint_sha256),
       createdAt: new Date(r.created_at as string).toISOString(),
     }));
+  }
+
+  /** The checkpoints of stored runs' learned optimizers, newest run first (without their content). */
+  async listCheckpoints(): Promise<CheckpointListing[]> {
+    const { rows } = await this.sql.query<{
+      run_id: string;
+      label: string;
+      optimizer_id: string;
+      sha256: string;
+      problem: string;
+      problem_options: unknown;
+      train_dataset: string;
+      train_dataset_options: unknown;
+      created_at: Date | string;
+    }>(
+      `SELECT o.run_id, o.label, o.optimizer_id, o.checkpoint_sha256 AS sha256, r.problem, r.problem_options,
+              r.train_dataset, r.train_dataset_options, r.created_at
+         FROM run_optimizers o JOIN runs r ON r.id = o.run_id
+        WHERE o.checkpoint_sha256 IS NOT NULL
+        ORDER BY r.created_at DESC, r.id, o.position NULLS LAST, o.label`,
+    );
+    return rows.map((r) => ({
+      runId: r.run_id,
+      label: r.label,
+      modelId: r.optimizer_id,
+      sha256: r.sha256,
+      problem: { id: r.problem, options: json<Record<string, unknown>>(r.problem_options) },
+      trainDataset: { id: r.train_dataset, options: json<Record<string, unknown>>(r.train_dataset_options) },
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
+  }
+
+  /** A stored checkpoint's JSON text by its SHA-256, or null. */
+  async getCheckpoint(sha256: string): Promise<string | null> {
+    const { rows } = await this.sql.query<{ content: Uint8Array }>('SELECT content FROM checkpoints WHERE sha256 = $1', [sha256]);
+    const r = rows[0];
+    return r ? Buffer.from(r.content).toString('utf8') : null;
   }
 
   async deleteRun(id: string): Promise<boolean> {

@@ -16,14 +16,16 @@ export interface CliResult {
 }
 
 /** Runs the built `l2o` binary as a user would, in `cwd`, with extra environment. */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; uid?: number; gid?: number } = {}): CliResult {
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; unset?: string[]; uid?: number; gid?: number } = {}): CliResult {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', L2O_STORE: 'off', ...options.env };
+  for (const name of options.unset ?? []) delete env[name];
   const r = spawnSync(process.execPath, [BIN, ...args], {
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
     cwd: options.cwd ?? REPO_ROOT,
     // vitest sets NODE_ENV=test, which turns on oclif's developer warnings; users do not have it.
     // The run store is off unless a test asks for one: opening it takes seconds, and test files
     // run in parallel (the store tests give each their own).
-    env: { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', L2O_STORE: 'off', ...options.env },
+    env,
     encoding: 'utf8',
     timeout: 300_000,
   });

@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import type { InstanceSet } from './instances.js';
 import type { Rng } from '../random/rng.js';
 
@@ -59,4 +60,11 @@ export interface Dataset {
   describe(ctx: DatasetContext): Promise<DatasetInfo>;
   /** Downloads, verifies and caches the raw files (a no-op for generated data). */
   fetch?(ctx: DatasetContext, onProgress?: DownloadProgress): Promise<DatasetInfo>;
+}
+
+/** Fails unless the dataset can produce instances of the problem. */
+export function checkServes(dataset: Dataset, problemId: string): void {
+  if (!dataset.serves.includes(problemId)) {
+    throw new UsageError(`Dataset '${dataset.id}' does not serve problem '${problemId}'.`, `It serves: ${dataset.serves.join(', ')}.`);
+  }
 }

@@ -18,7 +18,8 @@ import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS } from '../train/training-opti
 import { checkpointOf, checkpointProblemWarning, loadCheckpointInto, readCachedCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { configHash, stableStringify } from '../util/stable-json.js';
 import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/run-store.js';
-import { checkServes, loadOrBuildTestSet, testSetDir, type TestSetRequest } from './test-set.js';
+import { checkServes } from '../contracts/dataset.js';
+import { loadOrBuildTestSet, testSetDir, type TestSetRequest } from './test-set.js';
 import { getScale } from './scales.js';
 import { datasetOptionsAtScale, normalizeTraining, saveTrainedModel, trainModelOn, type PluginRef } from './train-model.js';
 import type { RunSummary, OptimizerSummary } from './summary.js';

@@ -1,9 +1,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { isL2oError, L2oError, UsageError } from '../errors.js';
+import { isL2oError, L2oError } from '../errors.js';
 import type { Problem } from '../contracts/problem.js';
 import type { Optimizer } from '../contracts/optimizer.js';
-import type { Dataset, DatasetContext, Split } from '../contracts/dataset.js';
+import { checkServes, type Dataset, type DatasetContext, type Split } from '../contracts/dataset.js';
 import type { InstanceSet } from '../contracts/instances.js';
 import { Rng } from '../random/rng.js';
 import { loadInstances, saveInstances } from '../io/instance-store.js';
@@ -17,13 +17,6 @@ export interface TestSetRequest {
   count: number;
   seed: number;
   reference: { id: string; options: Record<string, unknown> } & Omit<ReferenceOptions, 'batchSize' | 'onProgress'>;
-}
-
-/** Fails unless the dataset can produce instances of the problem. */
-export function checkServes(dataset: Dataset, problemId: string): void {
-  if (!dataset.serves.includes(problemId)) {
-    throw new UsageError(`Dataset '${dataset.id}' does not serve problem '${problemId}'.`, `It serves: ${dataset.serves.join(', ')}.`);
-  }
 }
 
 /** Draws instances of a split from their own seeded stream. */

@@ -10,7 +10,8 @@ import { trainLearnedOptimizer, type TrainOptions, type TrainProgress, type Trai
 import { DEFAULT_TRAIN_OPTIONS } from '../train/training-options.js';
 import { checkpointOf, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { stableStringify } from '../util/stable-json.js';
-import { checkServes, drawInstances } from './test-set.js';
+import { checkServes } from '../contracts/dataset.js';
+import { drawInstances } from './test-set.js';
 import { getScale } from './scales.js';
 import { workerPlatformOf } from '../train/parallel/worker-pool.js';
 

@@ -4,5 +4,6 @@
  * awaits tensors never gives Node a chance to deliver SIGINT.
  */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  // setImmediate is Node's; a browser page gets a macrotask from setTimeout.
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }

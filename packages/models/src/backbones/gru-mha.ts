@@ -1,9 +1,9 @@
-import { tf, UsageError } from '@l2o/core';
+import { tf, UsageError } from '@l2o/core/portable';
 import { Linear } from '../layers/linear.js';
 import { LayerNorm } from '../layers/layer-norm.js';
 import { MultiHeadAttention, type AttentionKernel } from '../layers/multi-head-attention.js';
 import { dropout } from '../ops.js';
-import { enumOption, intOption, numberOption, objectOption } from '@l2o/core';
+import { enumOption, intOption, numberOption, objectOption } from '@l2o/core/portable';
 import { rnnSizeOptions, type RnnSize } from '../rnn-size.js';
 import type { Backbone, PaModelDefinition } from '../pa/backbone.js';
 import type { WeightFactory } from '../weights.js';

@@ -3,7 +3,7 @@
  * whose top layer's output is the features. The LSTM and GRU backbones differ only in the stack
  * and in the state it carries per layer, (h, c) or h, so both are built here (and gru-mha's GRU).
  */
-import type { tf } from '@l2o/core';
+import type { tf } from '@l2o/core/portable';
 import { StackedGru, StackedLstm } from '../layers/stacked-rnn.js';
 import { rnnSizeOptions, type RnnCellName, type RnnSize } from '../rnn-size.js';
 import { initialTensors } from '../state-init.js';

@@ -1,4 +1,4 @@
-import { tf } from '@l2o/core';
+import { tf } from '@l2o/core/portable';
 import { uniform, type WeightFactory } from '../weights.js';
 import { gateProduct, tanh } from '../ops.js';
 

@@ -1,5 +1,5 @@
-import { tf } from '@l2o/core';
-import { L2oError } from '@l2o/core';
+import { tf } from '@l2o/core/portable';
+import { L2oError } from '@l2o/core/portable';
 import { constant, uniform, type WeightFactory } from '../weights.js';
 import { affine } from '../ops.js';
 

@@ -1,4 +1,4 @@
-import type { tf } from '@l2o/core';
+import type { tf } from '@l2o/core/portable';
 import type { WeightFactory } from '../weights.js';
 import { GruCell } from './gru-cell.js';
 import { LstmCell } from './lstm-cell.js';

@@ -4,8 +4,8 @@
  * The PA heads and update rule (PaOptimizer) are shared; a new model of the family is a new
  * Backbone plus `definePaModel`.
  */
-import type { Rng, tf } from '@l2o/core';
-import type { OptionFields } from '@l2o/core';
+import type { Rng, tf } from '@l2o/core/portable';
+import type { OptionFields } from '@l2o/core/portable';
 import type { StateInit } from '../state-init.js';
 import type { WeightFactory } from '../weights.js';
 

@@ -1,5 +1,5 @@
-import type { ModelRegistration } from '@l2o/core';
-import { defaultsOf, resolveOptions, type OptionFields } from '@l2o/core';
+import type { ModelRegistration } from '@l2o/core/portable';
+import { defaultsOf, resolveOptions, type OptionFields } from '@l2o/core/portable';
 import type { PaModelDefinition } from './backbone.js';
 import { PaOptimizer, paOptionFields, type PaOptions } from './pa-optimizer.js';
 

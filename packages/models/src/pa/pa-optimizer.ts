@@ -1,9 +1,9 @@
-import { L2oError, Rng, UsageError, tf } from '@l2o/core';
-import type { OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/core';
+import { L2oError, Rng, UsageError, tf } from '@l2o/core/portable';
+import type { OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/core/portable';
 import { LearnedModel } from '../learned-model.js';
 import { Linear } from '../layers/linear.js';
 import { detach } from '../ops.js';
-import { enumOption, intOption, numberOption, type OptionFields } from '@l2o/core';
+import { enumOption, intOption, numberOption, type OptionFields } from '@l2o/core/portable';
 import { inputGradientOption, stateInitOf, stateInitOptions, type InputGradient, type StateInitMode } from '../state-init.js';
 import type { Backbone, BackboneState } from './backbone.js';
 

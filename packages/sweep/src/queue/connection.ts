@@ -67,6 +67,21 @@ export async function readSweepRecord(redis: Redis, id: string): Promise<SweepRe
   return JSON.parse(text) as SweepRecord;
 }
 
+/** Every sweep submitted to this queue, newest first. */
+export async function listSweepRecords(redis: Redis): Promise<SweepRecord[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', SWEEP_KEY('*'), 'COUNT', 200);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  // A sweep's id has no ':' (sweepIdOf); its cancel flag's key has one more part.
+  const records = keys.filter((k) => !k.slice(SWEEP_KEY('').length).includes(':'));
+  const texts = records.length ? await redis.mget(records) : [];
+  return texts.flatMap((t) => (t ? [JSON.parse(t) as SweepRecord] : [])).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+}
+
 export async function markCancelled(redis: Redis, id: string): Promise<void> {
   await redis.set(CANCEL_KEY(id), new Date().toISOString());
 }

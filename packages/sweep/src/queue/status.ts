@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { L2oError } from '@l2o/core';
 import { openRunStore } from '@l2o/store';
 import { reportSweep, type SweepReport } from '../report.js';
-import { connectionOf, isCancelled, markCancelled, openRedis, QUEUE_NAME, readSweepRecord, type SweepRecord } from './connection.js';
+import { connectionOf, isCancelled, listSweepRecords, markCancelled, openRedis, QUEUE_NAME, readSweepRecord, type SweepRecord } from './connection.js';
 import type { QueuedProgress } from './worker.js';
 
 export type JobStateName = 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled';
@@ -93,6 +93,15 @@ async function statusOf(queue: Queue, record: SweepRecord, cancelled: boolean): 
 /** Where each job of a submitted sweep is: waiting, active (with its progress), completed, failed (why), cancelled. */
 export async function sweepStatus(url: string, id: string): Promise<SweepStatus> {
   return withQueue(url, async (queue, record, redis) => statusOf(queue, await record(id), await isCancelled(redis, id)));
+}
+
+/** The status of every sweep submitted to this queue, newest first. */
+export async function listSweeps(url: string): Promise<SweepStatus[]> {
+  return withQueue(url, async (queue, _record, redis) => {
+    const out: SweepStatus[] = [];
+    for (const record of await listSweepRecords(redis)) out.push(await statusOf(queue, record, await isCancelled(redis, record.id)));
+    return out;
+  });
 }
 
 /** Polls until no job of the sweep is waiting or active; `onStatus` sees each poll. */

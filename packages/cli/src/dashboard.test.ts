@@ -1,0 +1,197 @@
+/// <reference lib="dom" />
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { selectEngine } from '@l2o/core';
+import { runLive, type LiveCheckpoint } from '@l2o/dashboard';
+import { args, expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cli.js';
+
+// The dashboard in a real browser: Debian's chromium driven by playwright-core, headless, against
+// `l2o dashboard` over a store filled by two smoke runs. Where no browser is found the tests say
+// why and are skipped, except in CI (L2O_REQUIRE_BROWSER=1), where that is a failure.
+const BROWSERS = [process.env.L2O_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
+const executablePath = BROWSERS.find((p) => existsSync(p));
+const required = process.env.L2O_REQUIRE_BROWSER === '1';
+const noBrowser = executablePath ? null : `no chromium found (looked at ${BROWSERS.join(', ')}; apt-get install -y chromium)`;
+if (noBrowser && !required) console.warn(`dashboard browser tests skipped: ${noBrowser}`);
+const ARTIFACTS = path.join(process.env.L2O_TEST_ARTIFACTS ?? path.join(os.tmpdir(), 'l2o-test-artifacts'), 'dashboard');
+
+const BIN = path.join(REPO_ROOT, 'packages/cli/bin/run.js');
+let temp: string;
+let store: string;
+let dashboard: ChildProcess;
+let url: string;
+let browser: Browser;
+let page: Page;
+
+/** Starts `l2o dashboard` with these arguments; resolves with its URL once it listens. */
+function startDashboard(argv: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [BIN, 'dashboard', ...argv], {
+    cwd: temp,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /dashboard on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, url: m[1]!, stderr: () => err });
+    });
+    child.once('exit', (code) => reject(new Error(`l2o dashboard exited with ${code}: ${err}`)));
+  });
+}
+
+async function shot(name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function open(hash: string): Promise<void> {
+  await page.goto(`${url}${hash}`);
+  await page.waitForFunction((h) => document.body.getAttribute('data-ready') === h, hash, { timeout: 60_000 });
+}
+
+describe.skipIf(noBrowser !== null && !required)('l2o dashboard in a browser', () => {
+  beforeAll(async () => {
+    if (noBrowser) throw new Error(`The dashboard's browser tests need a browser: ${noBrowser}.`);
+    temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-'));
+    store = path.join(temp, 'store');
+    for (const seed of [0, 1]) {
+      const r = runCli(
+        args`run --model gru --problem lasso --dataset synthetic --scale smoke --seed ${seed} --store ${store} --runs-dir ${path.join(temp, 'runs')} -q`,
+        {
+          cwd: temp,
+          env: { L2O_CACHE_DIR: path.join(temp, 'cache') },
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+    }
+    ({ child: dashboard, url } = await startDashboard(['--store', store, '--port', '0']));
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: executablePath!, headless: true });
+    page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    dashboard?.kill('SIGINT');
+    if (dashboard && dashboard.exitCode === null) await new Promise((resolve) => dashboard.once('exit', resolve));
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
+
+  it('lists the stored runs, and a filter narrows the table', async () => {
+    await open('#/runs');
+    const rows = page.locator('#runs-table tbody tr');
+    expect(await rows.count()).toBe(2);
+    const seeds = await rows.evaluateAll((trs) => trs.map((tr) => tr.children[6]!.textContent));
+    expect(seeds.sort()).toEqual(['0', '1']);
+    await shot('runs');
+    await page.fill('#filter-seed', '1');
+    await page.dispatchEvent('#filters', 'change');
+    await page.waitForFunction(() => document.body.getAttribute('data-ready')?.includes('seed=1'));
+    expect(await page.locator('#runs-table tbody tr').count()).toBe(1);
+    expect(await page.locator('#runs-table tbody tr td:nth-child(7)').textContent()).toBe('1');
+    await shot('runs-filtered');
+  });
+
+  it("draws a run's convergence plot with a point per iteration", async () => {
+    const id = await page.locator('#runs-table tbody tr').first().getAttribute('data-run-id');
+    const run = (await (await fetch(`${url}api/runs/${id}`)).json()) as { summary: { iterations: number; optimizers: { label: string }[] } };
+    await open(`#/runs/${id}`);
+    await page.waitForSelector('#plot svg');
+    // vega draws each optimizer's line as one path "M x,y L x,y …": one L per iteration after k = 0.
+    const lines = await page.locator('#plot svg g.mark-line path').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''));
+    expect(lines).toHaveLength(run.summary.optimizers.length);
+    for (const d of lines) expect(d.split('L')).toHaveLength(run.summary.iterations + 1);
+    expect(await page.locator('#metrics tbody tr').count()).toBe(run.summary.optimizers.length);
+    await shot('run');
+  });
+
+  it('shows the figure over both seeds and says that no queue is followed', async () => {
+    await open('#/figures');
+    expect(await page.locator('#figures .card').count()).toBe(1);
+    expect(await page.locator('#figures .card').textContent()).toContain('seeds 0, 1');
+    await open('#/figures/gru-lasso-synthetic?scale=smoke');
+    await page.waitForSelector('#plot svg');
+    expect(await page.locator('#plot svg g.mark-line path').count()).toBeGreaterThan(0);
+    await shot('figure');
+    await open('#/sweeps');
+    expect(await page.locator('main').textContent()).toContain('--queue');
+  });
+
+  it("runs the stored checkpoint live in the page: F after 20 iterations equals Node's within 1e-4", async () => {
+    const { checkpoints } = (await (await fetch(`${url}api/checkpoints`)).json()) as {
+      checkpoints: { sha256: string; problem: { id: string; options: Record<string, unknown> }; trainDataset: { options: Record<string, unknown> } }[];
+    };
+    const chosen = checkpoints[0]!;
+    const checkpoint = (await (await fetch(`${url}api/checkpoints/${chosen.sha256}`)).json()) as LiveCheckpoint;
+    await selectEngine('wasm');
+    const node = await runLive({ checkpoint, problem: chosen.problem, datasetOptions: chosen.trainDataset.options, seed: 3, iterations: 20 });
+    // The page's own choice (WebGL where the browser offers it), then WASM explicitly.
+    for (const backend of ['', '&backend=wasm']) {
+      await open(`#/live?iterations=20&seed=3${backend}`);
+      await page.click('#live-start');
+      await page.waitForSelector('#live-status[data-state]', { timeout: 120_000 });
+      expect(await page.getAttribute('#live-status', 'data-state'), (await page.textContent('#live-status')) ?? '').toBe('done');
+      const live = await page.evaluate(() => window.__l2oLive!);
+      expect(live.sha256).toBe(chosen.sha256);
+      if (backend) expect(live.backend).toBe('wasm');
+      expect(live.curves.map((c) => c.label)).toEqual(node.curves.map((c) => c.label));
+      for (const [i, curve] of live.curves.entries()) {
+        expect(curve.f).toHaveLength(21);
+        const want = node.curves[i]!.f[20]!;
+        expect(Math.abs(curve.f[20]! - want) / Math.abs(want), `${curve.label} on ${live.backend}`).toBeLessThan(1e-4);
+      }
+      expect(Math.abs(live.fStar - node.fStar) / Math.abs(node.fStar)).toBeLessThan(1e-4);
+      // The plot drew every iteration of both: one path each, "M x,y L x,y …" with 20 L.
+      const paths = await page.locator('#live-plot svg g.mark-line path').evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''));
+      expect(paths.map((d) => d.split('L').length)).toEqual([21, 21]);
+      await shot(`live-${live.backend}`);
+    }
+  });
+});
+
+declare global {
+  interface Window {
+    __l2oLive?: { sha256: string; backend: string; fStar: number; curves: { label: string; f: number[]; gap: number[] }[] };
+  }
+}
+
+describe('l2o dashboard: bad input', () => {
+  it('refuses a port out of range, a store that is off and an unreachable queue, in one line', () => {
+    let r = runCli(['dashboard', '--port', '70000']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /port/i);
+    r = runCli(['dashboard', '--store', 'off']);
+    expect(r.code).toBe(2);
+    expectOneLineError(r.stderr, /store.*off/i);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-bad-'));
+    try {
+      r = runCli(['dashboard', '--store', path.join(dir, 'store'), '--queue', 'redis://127.0.0.1:1']);
+      expect(r.code).toBe(1);
+      expectOneLineError(r.stderr, /redis/i);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('warns when it listens beyond this machine', async () => {
+    temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-host-'));
+    try {
+      const d = await startDashboard(['--store', path.join(temp, 'store'), '--port', '0', '--host', '0.0.0.0']);
+      expect(d.stderr()).toMatch(/^Warning: the dashboard listens on 0\.0\.0\.0/m);
+      const res = await fetch(d.url.replace('0.0.0.0', '127.0.0.1') + 'api/runs');
+      expect(((await res.json()) as { runs: unknown[] }).runs).toEqual([]);
+      d.child.kill('SIGINT');
+      await new Promise((resolve) => d.child.once('exit', resolve));
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
+  });
+});

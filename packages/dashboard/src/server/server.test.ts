@@ -1,0 +1,470 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EvaluationCurve, OptimizerSummary, RunRecord } from '@l2o/core';
+import { openRunStore } from '@l2o/store';
+import { dashboardApp, runQuery } from './server.js';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-'));
+const storeDir = path.join(temp, 'store');
+const resultsDir = path.join(temp, 'results');
+const webDir = path.join(temp, 'web');
+
+/** A curve whose mean relative gap is `gap` (K = gap.length − 1 iterations). */
+function curve(label: string, gap: number[]): EvaluationCurve {
+  const meanF = gap.map((g) => 1 + g);
+  return {
+    optimizer: label,
+    instances: 8,
+    gapInstances: 8,
+    meanF,
+    meanGap: gap,
+    finalGap: gap.at(-1)!,
+    iterationsTo: { '0.01': null },
+    divergedAt: null,
+    seconds: 0.5,
+  };
+}
+
+/** An optimizer's summary entry as runComparison writes it from its curve. */
+function entry(c: EvaluationCurve, kind: OptimizerSummary['kind'], id = c.optimizer): OptimizerSummary {
+  const { optimizer: label, finalGap, iterationsTo, divergedAt, seconds: evaluationSeconds } = c;
+  return { label, id, kind, options: {}, finalGap, finalF: c.meanF.at(-1)!, iterationsTo, divergedAt, evaluationSeconds };
+}
+
+function checkpointText(model: string, seed: number): string {
+  return JSON.stringify({ format: 'l2o-checkpoint/1', modelId: model, config: { hidden: 16, seed }, parameterCount: 4594, weights: {} });
+}
+
+interface Fixture {
+  id: string;
+  name: string;
+  problem: string;
+  dataset: string;
+  scale: string;
+  seed: number;
+  createdAt: string;
+  learned: { label: string; gap: number[] };
+  baseline: { label: string; gap: number[] };
+  /** Imported from a run directory without config.json: the stored config is {}. */
+  noConfig?: boolean;
+}
+
+function run(f: Fixture): RunRecord {
+  const learned = curve(f.learned.label, f.learned.gap);
+  const baseline = curve(f.baseline.label, f.baseline.gap);
+  const checkpoint = checkpointText(f.learned.label, f.seed);
+  return {
+    id: f.id,
+    summary: {
+      name: f.name,
+      problem: { id: f.problem, options: {} },
+      trainDataset: { id: f.dataset, options: {} },
+      testDataset: { id: f.dataset, options: {} },
+      testInstances: 8,
+      iterations: f.learned.gap.length - 1,
+      scale: f.scale,
+      seed: f.seed,
+      engine: 'wasm',
+      training: { globalSteps: 2 },
+      optimizers: [{ ...entry(learned, 'learned'), parameters: 4594, trainingSeconds: 3 }, entry(baseline, 'baseline')],
+      createdAt: f.createdAt,
+    },
+    // As runComparison writes config.json: the spec (with name and seed) under `spec`.
+    spec: f.noConfig
+      ? {}
+      : {
+          spec: { name: f.name, seed: f.seed, description: `${f.name}: a test experiment` },
+          scale: { name: f.scale },
+          training: { globalSteps: 2 },
+        },
+    curves: [learned, baseline],
+    checkpoints: { [f.learned.label]: checkpoint },
+    artifacts: { 'summary.md': '# run\n' },
+    versions: { '@l2o/core': '0.1.0' },
+  };
+}
+
+// Two seeds of figX at cpu scale whose mean over seeds is a closed form, and one other run.
+const FIXTURES: Fixture[] = [
+  {
+    id: 'figx-s0',
+    name: 'figX',
+    problem: 'lasso',
+    dataset: 'synthetic',
+    scale: 'cpu',
+    seed: 0,
+    createdAt: '2026-11-29T09:00:00.000Z',
+    learned: { label: 'gru-mha', gap: [1, 0.5, 0.25] },
+    baseline: { label: 'fista', gap: [0.5, 0.1, 0] },
+  },
+  {
+    id: 'figx-s1',
+    name: 'figX',
+    problem: 'lasso',
+    dataset: 'synthetic',
+    scale: 'cpu',
+    seed: 1,
+    createdAt: '2026-11-29T08:00:00.000Z',
+    learned: { label: 'gru-mha', gap: [3, 1.5, 0.75] },
+    baseline: { label: 'fista', gap: [0.5, 0.3, 0] },
+    // The name and seed filters and the figure read the run's own columns, not its config.
+    noConfig: true,
+  },
+  {
+    id: 'logreg-s2',
+    name: 'logreg',
+    problem: 'logistic-l1',
+    dataset: 'ionosphere',
+    scale: 'smoke',
+    seed: 2,
+    createdAt: '2026-11-29T10:00:00.000Z',
+    learned: { label: 'lstm', gap: [0.8, 0.4] },
+    baseline: { label: 'ista', gap: [0.9, 0.6] },
+  },
+];
+const RUNS = FIXTURES.map(run);
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+const VERDICT = 'Reproduced: the learned optimizer reaches a smaller gap than FISTA.\n\n### Details\n\nAt every iteration, over both seeds.';
+
+let main: ReturnType<typeof dashboardApp>;
+
+beforeAll(async () => {
+  const store = await openRunStore(storeDir);
+  try {
+    for (const r of RUNS) expect(await store.saveRun(r)).toEqual({ id: r.id, created: true });
+  } finally {
+    // An embedded store admits one handle at a time: the app opens its own.
+    await store.close();
+  }
+  mkdirSync(resultsDir);
+  writeFileSync(path.join(resultsDir, 'figX.md'), `# Figure X\n\nWhat the paper shows.\n\n## Verdict\n\n${VERDICT}\n\n## Notes\n\nNot part of the verdict.\n`);
+  mkdirSync(webDir);
+  writeFileSync(path.join(webDir, 'index.html'), '<!doctype html><title>l2o dashboard</title>');
+  writeFileSync(path.join(webDir, 'secret.txt'), 'not served');
+  writeFileSync(path.join(temp, 'outside.html'), '<p>outside the web folder</p>');
+  main = dashboardApp({ store: storeDir, resultsDir, webDir });
+});
+
+afterAll(async () => {
+  await main?.close();
+  rmSync(temp, { recursive: true, force: true });
+});
+
+async function call(app: ReturnType<typeof dashboardApp>['app'], url: string, init?: RequestInit): Promise<{ status: number; type: string | null; body: any }> {
+  const res = await app.request(url, init);
+  const text = await res.text();
+  const type = res.headers.get('content-type');
+  return { status: res.status, type, body: type?.startsWith('application/json') && text ? JSON.parse(text) : text };
+}
+
+const get = (url: string, init?: RequestInit) => call(main.app, url, init);
+/** The ids of an /api/runs answer, in its order. */
+const ids = (body: any): string[] => (body.runs as { id: string }[]).map((r) => r.id);
+
+/** A 4xx answer: JSON with a message and nothing else (no stack trace). */
+async function expectError(url: string, status: 400 | 404, message: RegExp, init?: RequestInit): Promise<void> {
+  const res = await get(url, init);
+  expect(res.status, url).toBe(status);
+  expect(res.type).toMatch(/^application\/json/);
+  expect(Object.keys(res.body as object)).toEqual(['error']);
+  expect(res.body.error).toMatch(message);
+  expect(res.body.error).not.toMatch(/\n\s+at |\.ts:\d+|\.js:\d+/);
+}
+
+describe('GET /api/runs', () => {
+  it('lists every run, newest first', async () => {
+    const res = await get('/api/runs');
+    expect(res.status).toBe(200);
+    expect(ids(res.body)).toEqual(['logreg-s2', 'figx-s0', 'figx-s1']);
+    const s0 = res.body.runs.find((r: { id: string }) => r.id === 'figx-s0');
+    expect(s0).toMatchObject({ name: 'figX', problem: 'lasso', testDataset: 'synthetic', scale: 'cpu', seed: 0, createdAt: '2026-11-29T09:00:00.000Z' });
+    expect(s0.optimizers).toEqual([
+      { label: 'gru-mha', id: 'gru-mha', kind: 'learned', finalGap: 0.25, divergedAt: null },
+      { label: 'fista', id: 'fista', kind: 'baseline', finalGap: 0, divergedAt: null },
+    ]);
+  });
+
+  it.each([
+    ['model=gru-mha', ['figx-s0', 'figx-s1']],
+    ['model=lstm', ['logreg-s2']],
+    ['model=fista', ['figx-s0', 'figx-s1']],
+    ['model=nope', []],
+    ['problem=logistic-l1', ['logreg-s2']],
+    ['problem=lasso', ['figx-s0', 'figx-s1']],
+    ['dataset=ionosphere', ['logreg-s2']],
+    ['dataset=synthetic', ['figx-s0', 'figx-s1']],
+    ['scale=cpu', ['figx-s0', 'figx-s1']],
+    ['scale=smoke', ['logreg-s2']],
+    ['seed=1', ['figx-s1']],
+    ['seed=0', ['figx-s0']],
+    ['seed=9', []],
+    ['name=figX', ['figx-s0', 'figx-s1']],
+    ['name=logreg', ['logreg-s2']],
+    ['since=2026-11-29T08:30:00Z', ['logreg-s2', 'figx-s0']],
+    ['since=2099-01-01', []],
+    ['scale=cpu&seed=0', ['figx-s0']],
+    ['problem=lasso&dataset=ionosphere', []],
+  ])('filters with %s', async (query, expected) => {
+    const res = await get(`/api/runs?${query}`);
+    expect(res.status).toBe(200);
+    expect(ids(res.body)).toEqual(expected);
+  });
+
+  it('sorts by seed in either order', async () => {
+    expect(ids((await get('/api/runs?sort=seed&order=asc')).body)).toEqual(['figx-s0', 'figx-s1', 'logreg-s2']);
+    expect(ids((await get('/api/runs?sort=seed')).body)).toEqual(['figx-s0', 'figx-s1', 'logreg-s2']);
+    expect(ids((await get('/api/runs?sort=seed&order=desc')).body)).toEqual(['logreg-s2', 'figx-s1', 'figx-s0']);
+    expect(ids((await get('/api/runs?sort=created&order=asc')).body)).toEqual(['figx-s1', 'figx-s0', 'logreg-s2']);
+    expect(ids((await get('/api/runs?sort=problem&order=desc')).body)).toEqual(['logreg-s2', 'figx-s1', 'figx-s0']);
+  });
+
+  it('answers bad input with 400 and a message', async () => {
+    await expectError('/api/runs?colour=red', 400, /Unknown query parameter 'colour'/);
+    await expectError('/api/runs?seed=x', 400, /seed must be a whole number.*'x'/);
+    await expectError('/api/runs?seed=-1', 400, /seed must be a whole number/);
+    await expectError('/api/runs?since=yesterday', 400, /since must be a date.*'yesterday'/);
+    await expectError('/api/runs?since=2026-13-45', 400, /since must be a date/);
+    await expectError('/api/runs?sort=bogus', 400, /sort must be one of .*'bogus'/);
+    await expectError('/api/runs?order=up', 400, /order must be asc or desc, got 'up'/);
+  });
+
+  it('runQuery: the checked filter', () => {
+    expect(runQuery({})).toEqual({ filter: {}, sort: 'created', order: 'desc' });
+    expect(runQuery({ model: 'gru-mha', scale: '', seed: '3', name: 'figX', since: '2026-11-29', sort: 'name' })).toEqual({
+      filter: {
+        model: 'gru-mha',
+        seed: 3,
+        name: 'figX',
+        since: new Date('2026-11-29'),
+      },
+      sort: 'name',
+      order: 'asc',
+    });
+    expect(() => runQuery({ seed: '1.5' })).toThrow(/seed must be a whole number/);
+    // The seed is a number: 03 is seed 3.
+    expect(runQuery({ seed: '03' }).filter).toEqual({ seed: 3 });
+  });
+});
+
+describe('GET /api/runs/:id', () => {
+  it("gives a run's summary, config and checkpoints", async () => {
+    const res = await get('/api/runs/figx-s1');
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe('figx-s1');
+    expect(res.body.summary).toMatchObject({ name: 'figX', seed: 1, scale: 'cpu', iterations: 2, problem: { id: 'lasso' }, testDataset: { id: 'synthetic' } });
+    expect(res.body.summary.optimizers.map((o: { label: string; finalGap: number }) => [o.label, o.finalGap])).toEqual([
+      ['gru-mha', 0.75],
+      ['fista', 0],
+    ]);
+    expect(res.body.config).toEqual(RUNS[1]!.spec);
+    expect(res.body.versions).toEqual({ '@l2o/core': '0.1.0' });
+    expect(res.body.gitCommit).toBeNull();
+    expect(res.body.checkpoints).toEqual([{ label: 'gru-mha', modelId: 'gru-mha' }]);
+  });
+
+  it('unknown id: 404; malformed id or a query: 400', async () => {
+    await expectError('/api/runs/nope', 404, /No run 'nope' in the store/);
+    await expectError('/api/runs/..%2Fetc', 400, /is not a run id/);
+    await expectError('/api/runs/a b', 400, /'a b' is not a run id/);
+    await expectError('/api/runs/figx-s0?x=1', 400, /Unknown query parameter 'x'; known: none/);
+  });
+});
+
+describe('GET /api/runs/:id/curves', () => {
+  it('gives the stored curves', async () => {
+    const res = await get('/api/runs/figx-s0/curves');
+    expect(res.status).toBe(200);
+    expect(res.body.id).toBe('figx-s0');
+    const byLabel = Object.fromEntries((res.body.curves as EvaluationCurve[]).map((c) => [c.optimizer, c]));
+    expect(Object.keys(byLabel).sort()).toEqual(['fista', 'gru-mha']);
+    expect(byLabel['gru-mha']!.meanGap).toEqual([1, 0.5, 0.25]);
+    expect(byLabel['gru-mha']!.meanF).toEqual([2, 1.5, 1.25]);
+    expect(byLabel.fista!.meanGap).toEqual([0.5, 0.1, 0]);
+    expect(byLabel.fista!.meanF).toEqual([1.5, 1.1, 1]);
+    await expectError('/api/runs/nope/curves', 404, /No run 'nope'/);
+  });
+});
+
+describe('GET /api/plot', () => {
+  it('plots one run with its own labels', async () => {
+    const res = await get('/api/plot?runs=logreg-s2');
+    expect(res.status).toBe(200);
+    expect(res.body.runs).toEqual(['logreg-s2']);
+    expect(res.body.spec.$schema).toMatch(/vega-lite/);
+    expect(res.body.spec.title.text).toBe('logreg (smoke, seed 2)');
+    expect(res.body.spec.data.values).toEqual([
+      { optimizer: 'lstm', iteration: 0, gap: 0.8 },
+      { optimizer: 'lstm', iteration: 1, gap: 0.4 },
+      { optimizer: 'ista', iteration: 0, gap: 0.9 },
+      { optimizer: 'ista', iteration: 1, gap: 0.6 },
+    ]);
+  });
+
+  it('plots several runs, each curve labelled with its run id', async () => {
+    const res = await get('/api/plot?runs=figx-s0,figx-s1');
+    expect(res.status).toBe(200);
+    expect(res.body.runs).toEqual(['figx-s0', 'figx-s1']);
+    const values: { optimizer: string; iteration: number; gap: number }[] = res.body.spec.data.values;
+    expect([...new Set(values.map((v) => v.optimizer))]).toEqual(['figx-s0 · gru-mha', 'figx-s0 · fista', 'figx-s1 · gru-mha', 'figx-s1 · fista']);
+    const gaps = (label: string) => values.filter((v) => v.optimizer === label).map((v) => v.gap);
+    expect(gaps('figx-s0 · gru-mha')).toEqual([1, 0.5, 0.25]);
+    expect(gaps('figx-s1 · gru-mha')).toEqual([3, 1.5, 0.75]);
+    // A gap of 0 is drawn at the floor of the log axis.
+    expect(gaps('figx-s1 · fista')).toEqual([0.5, 0.3, 1e-12]);
+  });
+
+  it('no runs, too many or malformed: 400; unknown: 404', async () => {
+    await expectError('/api/plot', 400, /Give the runs to plot/);
+    await expectError('/api/plot?runs=', 400, /Give the runs to plot/);
+    await expectError(`/api/plot?runs=${Array(13).fill('figx-s0').join(',')}`, 400, /At most 12 runs in one plot, got 13/);
+    await expectError('/api/plot?runs=figx-s0,nope', 404, /No run 'nope'/);
+    await expectError('/api/plot?runs=figx-s0,a%20b', 400, /is not a run id/);
+    await expectError('/api/plot?runs=figx-s0&x=1', 400, /Unknown query parameter 'x'/);
+  });
+});
+
+describe('GET /api/figures', () => {
+  const figX = { name: 'figX', scale: 'cpu', problem: 'lasso', testDataset: 'synthetic', seeds: [0, 1], runs: ['figx-s0', 'figx-s1'] };
+  const logreg = { name: 'logreg', scale: 'smoke', problem: 'logistic-l1', testDataset: 'ionosphere', seeds: [2], runs: ['logreg-s2'] };
+
+  it('lists one figure per experiment and scale, without verdicts when there is no results folder', async () => {
+    // The main app lets go of the store so that this one can open it at once.
+    await main.close();
+    const bare = dashboardApp({ store: storeDir });
+    try {
+      const res = await call(bare.app, '/api/figures');
+      expect(res.status).toBe(200);
+      expect(res.body.figures).toEqual([
+        { ...figX, verdict: null },
+        { ...logreg, verdict: null },
+      ]);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it("takes a figure's verdict from <resultsDir>/<name>.md", async () => {
+    const res = await get('/api/figures');
+    expect(res.status).toBe(200);
+    expect(res.body.figures).toEqual([
+      { ...figX, verdict: VERDICT },
+      { ...logreg, verdict: null },
+    ]);
+    await expectError('/api/figures?x=1', 400, /Unknown query parameter 'x'/);
+  });
+
+  it('aggregates a figure over its seeds', async () => {
+    const res = await get('/api/figures/figX?scale=cpu');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ ...figX, scales: ['cpu'], description: 'figX: a test experiment', verdict: VERDICT });
+    expect(res.body.spec.$schema).toMatch(/vega-lite/);
+    const values: { optimizer: string; iteration: number; gap: number | null; lower: number | null; upper: number | null }[] = res.body.spec.data.values;
+    const of = (label: string) => values.filter((v) => v.optimizer === label).sort((a, b) => a.iteration - b.iteration);
+    expect(of('gru-mha').map((v) => v.iteration)).toEqual([0, 1, 2]);
+    // The mean of [1, 0.5, 0.25] and [3, 1.5, 0.75].
+    expect(of('gru-mha').map((v) => v.gap)).toEqual([2, 1, 0.5]);
+    // The mean of [0.5, 0.1, 0] and [0.5, 0.3, 0]; a mean of 0 is drawn at the floor 1e-12.
+    const fista = of('fista').map((v) => v.gap!);
+    expect(fista).toHaveLength(3);
+    expect(fista[0]).toBe(0.5);
+    expect(fista[1]).toBeCloseTo(0.2, 12);
+    expect(fista[2]).toBe(1e-12);
+    // Two seeds: half-width t(0.975, 1) · |a − b| / 2, with t(0.975, 1) = tan(0.475π).
+    const t = Math.tan(0.475 * Math.PI);
+    of('gru-mha').forEach((v, k) => {
+      expect(v.upper).toBeCloseTo(v.gap! + t / 2 ** k, 6);
+      expect(v.lower).toBe(1e-12);
+    });
+    expect(of('fista')[0]).toMatchObject({ lower: 0.5, upper: 0.5 });
+    expect(typeof res.body.table).toBe('string');
+    expect(res.body.table).toMatch(/^\|/m);
+    expect(res.body.table).toContain('gru-mha');
+    expect(res.body.table).toContain('fista');
+    // Without a scale: the first of the figure's scales.
+    const plain = await get('/api/figures/figX');
+    expect(plain.status).toBe(200);
+    expect(plain.body.spec.data.values).toEqual(res.body.spec.data.values);
+  });
+
+  it('unknown figure or scale: 404; unknown query parameter: 400', async () => {
+    await expectError('/api/figures/nope', 404, /No runs of 'nope' in the store/);
+    await expectError('/api/figures/figX?scale=gpu', 404, /No runs of 'figX' at scale 'gpu'/);
+    await expectError('/api/figures/figX?seed=0', 400, /Unknown query parameter 'seed'; known: scale/);
+  });
+});
+
+describe('GET /api/sweeps', () => {
+  it('follows no queue without --queue', async () => {
+    const res = await get('/api/sweeps');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ queue: null, sweeps: [] });
+    await expectError('/api/sweeps/x', 404, /--queue/);
+  });
+});
+
+describe('GET /api/checkpoints', () => {
+  it('lists the stored checkpoints and serves each by its SHA-256', async () => {
+    const res = await get('/api/checkpoints');
+    expect(res.status).toBe(200);
+    const listed: { runId: string; label: string; modelId: string; sha256: string }[] = res.body.checkpoints;
+    expect(listed.map(({ runId, label, modelId, sha256 }) => ({ runId, label, modelId, sha256 }))).toEqual([
+      { runId: 'logreg-s2', label: 'lstm', modelId: 'lstm', sha256: sha256(checkpointText('lstm', 2)) },
+      { runId: 'figx-s0', label: 'gru-mha', modelId: 'gru-mha', sha256: sha256(checkpointText('gru-mha', 0)) },
+      { runId: 'figx-s1', label: 'gru-mha', modelId: 'gru-mha', sha256: sha256(checkpointText('gru-mha', 1)) },
+    ]);
+    for (const c of listed) expect(c.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    const one = await main.app.request(`/api/checkpoints/${listed[1]!.sha256}`);
+    expect(one.status).toBe(200);
+    expect(one.headers.get('content-type')).toMatch(/^application\/json/);
+    const text = await one.text();
+    expect(text).toBe(checkpointText('gru-mha', 0));
+    expect(JSON.parse(text)).toMatchObject({ format: 'l2o-checkpoint/1', modelId: 'gru-mha', config: { hidden: 16, seed: 0 } });
+  });
+
+  it('malformed SHA-256: 400; unknown: 404', async () => {
+    await expectError('/api/checkpoints/xyz', 400, /is not a checkpoint's SHA-256/);
+    await expectError(`/api/checkpoints/${'A'.repeat(64)}`, 400, /is not a checkpoint's SHA-256/);
+    await expectError(`/api/checkpoints/${'0'.repeat(63)}`, 400, /is not a checkpoint's SHA-256/);
+    await expectError(`/api/checkpoints/${'0'.repeat(64)}`, 404, /No checkpoint 0{64} in the store/);
+  });
+});
+
+describe('the web app', () => {
+  it('serves index.html at / and by name', async () => {
+    for (const url of ['/', '/index.html']) {
+      const res = await get(url);
+      expect(res.status, url).toBe(200);
+      expect(res.type).toBe('text/html; charset=utf-8');
+      expect(res.body).toBe('<!doctype html><title>l2o dashboard</title>');
+    }
+  });
+
+  it('answers what is not there with 404 JSON, and the favicon with 204', async () => {
+    await expectError('/nope.html', 404, /No such page or endpoint: \/nope\.html/);
+    // A file of no served type, and one outside the web folder.
+    await expectError('/secret.txt', 404, /No such page or endpoint/);
+    await expectError('/..%2Foutside.html', 404, /No such page or endpoint/);
+    await expectError('/api/nope', 404, /No such page or endpoint: \/api\/nope/);
+    const icon = await main.app.request('/favicon.ico');
+    expect(icon.status).toBe(204);
+    expect(await icon.text()).toBe('');
+  });
+});
+
+describe('read-only', () => {
+  it('answers POST, PUT and DELETE with 404 and changes nothing', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      for (const url of ['/api/runs', '/api/runs/figx-s0']) {
+        const init = { method, body: method === 'DELETE' ? undefined : JSON.stringify(RUNS[0]), headers: { 'content-type': 'application/json' } };
+        await expectError(url, 404, /No such page or endpoint/, init);
+      }
+    }
+    expect(ids((await get('/api/runs')).body)).toEqual(['logreg-s2', 'figx-s0', 'figx-s1']);
+    expect((await get('/api/runs/figx-s0')).status).toBe(200);
+  });
+});

@@ -1,0 +1,301 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { isL2oError, L2oError } from '@l2o/core';
+import { aggregateSeeds, convergenceSpec, seedBandsSpec, seedPlotTitle, seedTableMarkdown, type LoadedRun } from '@l2o/report';
+import type { RunFilter, RunListing, SqlRunStore } from '@l2o/store';
+import { listSweeps, redactQueue, sweepStatus } from '@l2o/sweep';
+import { StoreAccess } from './store-access.js';
+
+export interface DashboardOptions {
+  /** The run store's location (a folder or postgres://…). */
+  store: string;
+  /** A BullMQ queue's Redis (redis://…) whose sweeps the Sweeps page follows; none: no sweeps. */
+  queue?: string;
+  /** Where figN.md files with a "## Verdict" section are (docs/results of a checkout); optional. */
+  resultsDir?: string;
+  /** The built web app (dist/web); defaults to this package's. */
+  webDir?: string;
+}
+
+/** A 4xx answer: the message is for the user, never a stack trace. */
+class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 = 400,
+  ) {
+    super(message);
+  }
+}
+
+const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const SORT_KEYS = ['created', 'name', 'problem', 'dataset', 'scale', 'seed'] as const;
+const RUN_QUERY = ['model', 'problem', 'dataset', 'scale', 'seed', 'name', 'since', 'sort', 'order'] as const;
+
+function onlyKnown(c: Context, known: readonly string[]): void {
+  for (const key of Object.keys(c.req.queries())) {
+    if (!known.includes(key)) throw new BadRequest(`Unknown query parameter '${key}'; known: ${known.join(', ') || 'none'}.`);
+  }
+}
+
+function runId(value: string): string {
+  if (!RUN_ID.test(value)) throw new BadRequest(`'${value}' is not a run id (letters, digits, '.', '_', '-').`);
+  return value;
+}
+
+/** The run filter of /api/runs's query, checked. */
+export function runQuery(q: Record<string, string | undefined>): { filter: RunFilter; sort: (typeof SORT_KEYS)[number]; order: 'asc' | 'desc' } {
+  const filter: RunFilter = {};
+  for (const key of ['model', 'problem', 'dataset', 'scale'] as const) {
+    const v = q[key];
+    if (v !== undefined && v !== '') filter[key] = v;
+  }
+  if (q.seed !== undefined && q.seed !== '') {
+    if (!/^\d+$/.test(q.seed)) throw new BadRequest(`seed must be a whole number ≥ 0, got '${q.seed}'.`);
+    filter.seed = Number(q.seed);
+  }
+  if (q.name !== undefined && q.name !== '') filter.name = q.name;
+  if (q.since !== undefined && q.since !== '') {
+    const since = new Date(q.since);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(q.since) || Number.isNaN(since.getTime())) {
+      throw new BadRequest(`since must be a date such as 2026-11-29 (or an ISO time), got '${q.since}'.`);
+    }
+    filter.since = since;
+  }
+  const sort = (q.sort ?? 'created') as (typeof SORT_KEYS)[number];
+  if (!SORT_KEYS.includes(sort)) throw new BadRequest(`sort must be one of ${SORT_KEYS.join(', ')}, got '${q.sort}'.`);
+  const order = (q.order ?? (sort === 'created' ? 'desc' : 'asc')) as 'asc' | 'desc';
+  if (order !== 'asc' && order !== 'desc') throw new BadRequest(`order must be asc or desc, got '${q.order}'.`);
+  return { filter, sort, order };
+}
+
+function sortRuns(runs: RunListing[], sort: (typeof SORT_KEYS)[number], order: 'asc' | 'desc'): RunListing[] {
+  const key = (r: RunListing): string | number => (sort === 'created' ? r.createdAt : sort === 'dataset' ? r.testDataset : sort === 'seed' ? r.seed : r[sort]);
+  const sign = order === 'asc' ? 1 : -1;
+  return [...runs].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return (x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0) * sign;
+  });
+}
+
+async function loadRun(store: SqlRunStore, id: string): Promise<LoadedRun & { record: NonNullable<Awaited<ReturnType<SqlRunStore['getRun']>>> }> {
+  const record = await store.getRun(id);
+  if (!record) throw new BadRequest(`No run '${id}' in the store.`, 404);
+  return { id, summary: record.summary, curves: record.curves, record };
+}
+
+/** The "## Verdict" section of <resultsDir>/<name>.md, or null. */
+function verdictOf(resultsDir: string | undefined, name: string): string | null {
+  if (!resultsDir || !/^[A-Za-z0-9._-]+$/.test(name)) return null;
+  const file = path.join(resultsDir, `${name}.md`);
+  if (!existsSync(file)) return null;
+  const match = /^## Verdict\s*\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(readFileSync(file, 'utf8'));
+  return match ? match[1]!.trim() : null;
+}
+
+/** Groups runs into figures: one per experiment name and scale, the newest run of each seed. */
+function figuresOf(runs: readonly RunListing[]): { name: string; scale: string; problem: string; testDataset: string; seeds: number[]; runs: string[] }[] {
+  const groups = new Map<string, Map<number, RunListing>>();
+  for (const r of runs) {
+    const key = `${r.name}\0${r.scale}`;
+    const bySeed = groups.get(key) ?? new Map<number, RunListing>();
+    const had = bySeed.get(r.seed);
+    if (!had || had.createdAt < r.createdAt) bySeed.set(r.seed, r);
+    groups.set(key, bySeed);
+  }
+  return [...groups.values()]
+    .map((bySeed) => {
+      const list = [...bySeed.values()].sort((a, b) => a.seed - b.seed);
+      const first = list[0]!;
+      return {
+        name: first.name,
+        scale: first.scale,
+        problem: first.problem,
+        testDataset: first.testDataset,
+        seeds: list.map((r) => r.seed),
+        runs: list.map((r) => r.id),
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.scale.localeCompare(b.scale));
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.map': 'application/json',
+};
+
+/** The dashboard's HTTP app (read-only: every route is a GET). */
+export function dashboardApp(options: DashboardOptions): { app: Hono; close: () => Promise<void> } {
+  const access = new StoreAccess(options.store);
+  const webDir = options.webDir ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web');
+  const app = new Hono();
+
+  app.onError((e, c) => {
+    if (e instanceof BadRequest) return c.json({ error: e.message }, e.status);
+    if (isL2oError(e)) return c.json({ error: e.message + (e.hint ? ` ${e.hint}` : '') }, 500);
+    return c.json({ error: `Internal error: ${e.message.split('\n')[0]}` }, 500);
+  });
+  app.notFound((c) => c.json({ error: `No such page or endpoint: ${c.req.path}.` }, 404));
+
+  app.get('/api/runs', async (c) => {
+    onlyKnown(c, RUN_QUERY);
+    const { filter, sort, order } = runQuery(c.req.query());
+    const runs = await access.use((s) => s.listRuns(filter));
+    return c.json({ runs: sortRuns(runs, sort, order) });
+  });
+
+  app.get('/api/runs/:id', async (c) => {
+    onlyKnown(c, []);
+    const id = runId(c.req.param('id'));
+    const { record } = await access.use((s) => loadRun(s, id));
+    const checkpoints = Object.entries(record.checkpoints).map(([label, text]) => {
+      const parsed = JSON.parse(text) as { modelId?: string };
+      return { label, modelId: parsed.modelId ?? null };
+    });
+    return c.json({ id, summary: record.summary, config: record.spec, versions: record.versions, gitCommit: record.gitCommit ?? null, checkpoints });
+  });
+
+  app.get('/api/runs/:id/curves', async (c) => {
+    onlyKnown(c, []);
+    const id = runId(c.req.param('id'));
+    const { curves } = await access.use((s) => loadRun(s, id));
+    return c.json({ id, curves });
+  });
+
+  // One plot of one run or several side by side (each curve labelled "<run id> · <optimizer>").
+  app.get('/api/plot', async (c) => {
+    onlyKnown(c, ['runs']);
+    const ids = (c.req.query('runs') ?? '').split(',').filter(Boolean).map(runId);
+    if (!ids.length) throw new BadRequest('Give the runs to plot: /api/plot?runs=<id>[,<id>…].');
+    if (ids.length > 12) throw new BadRequest(`At most 12 runs in one plot, got ${ids.length}.`);
+    const runs = await access.use((s) => Promise.all(ids.map((id) => loadRun(s, id))));
+    const curves = runs.flatMap((r) => r.curves.map((curve) => ({ ...curve, optimizer: ids.length > 1 ? `${r.id} · ${curve.optimizer}` : curve.optimizer })));
+    const title = ids.length > 1 ? `${ids.length} runs` : `${runs[0]!.summary.name} (${runs[0]!.summary.scale}, seed ${runs[0]!.summary.seed})`;
+    return c.json({ runs: ids, spec: convergenceSpec(curves, title) });
+  });
+
+  app.get('/api/figures', async (c) => {
+    onlyKnown(c, []);
+    const runs = await access.use((s) => s.listRuns());
+    return c.json({ figures: figuresOf(runs).map((f) => ({ ...f, verdict: verdictOf(options.resultsDir, f.name) })) });
+  });
+
+  app.get('/api/figures/:name', async (c) => {
+    onlyKnown(c, ['scale']);
+    const name = c.req.param('name');
+    const scale = c.req.query('scale');
+    const figure = await access.use(async (s) => {
+      const all = figuresOf(await s.listRuns({ name })).filter((f) => f.name === name);
+      const chosen = scale ? all.find((f) => f.scale === scale) : all[0];
+      if (!chosen) throw new BadRequest(`No runs of '${name}'${scale ? ` at scale '${scale}'` : ''} in the store.`, 404);
+      const loaded = await Promise.all(chosen.runs.map((id) => loadRun(s, id)));
+      return {
+        chosen,
+        loaded,
+        scales: all.map((f) => f.scale),
+        description: (loaded[0]!.record.spec as { spec?: { description?: string } }).spec?.description ?? null,
+      };
+    });
+    let agg;
+    try {
+      agg = aggregateSeeds(figure.loaded);
+    } catch (e) {
+      if (e instanceof L2oError) throw new BadRequest(`The runs of '${name}' cannot be put together: ${e.message}`);
+      throw e;
+    }
+    return c.json({
+      ...figure.chosen,
+      scales: figure.scales,
+      description: figure.description,
+      verdict: verdictOf(options.resultsDir, name),
+      spec: seedBandsSpec(agg, seedPlotTitle(agg)),
+      table: seedTableMarkdown(agg),
+    });
+  });
+
+  app.get('/api/sweeps', async (c) => {
+    onlyKnown(c, []);
+    if (!options.queue) return c.json({ queue: null, sweeps: [] });
+    return c.json({ queue: redactQueue(options.queue), sweeps: await listSweeps(options.queue) });
+  });
+
+  app.get('/api/sweeps/:id', async (c) => {
+    onlyKnown(c, []);
+    if (!options.queue) throw new BadRequest('This dashboard follows no queue: start it with --queue redis://… to see queued sweeps.', 404);
+    const id = c.req.param('id');
+    if (!/^[A-Za-z0-9._-]{1,200}$/.test(id)) throw new BadRequest(`'${id}' is not a sweep id.`);
+    try {
+      return c.json(await sweepStatus(options.queue, id));
+    } catch (e) {
+      if (isL2oError(e) && /no sweep/i.test(e.message)) throw new BadRequest(e.message, 404);
+      throw e;
+    }
+  });
+
+  app.get('/api/checkpoints', async (c) => {
+    onlyKnown(c, []);
+    return c.json({ checkpoints: await access.use((s) => s.listCheckpoints()) });
+  });
+
+  app.get('/api/checkpoints/:sha256', async (c) => {
+    onlyKnown(c, []);
+    const sha = c.req.param('sha256');
+    if (!SHA256.test(sha)) throw new BadRequest(`'${sha}' is not a checkpoint's SHA-256 (64 hex digits).`);
+    const text = await access.use((s) => s.getCheckpoint(sha));
+    if (text === null) throw new BadRequest(`No checkpoint ${sha} in the store.`, 404);
+    return c.body(text, 200, { 'content-type': 'application/json' });
+  });
+
+  app.get('/favicon.ico', (c) => c.body(null, 204));
+
+  // The web app: its few built files, by name (no directory walking).
+  app.get('/:file{[A-Za-z0-9._-]*}', (c) => {
+    const name = c.req.param('file') || 'index.html';
+    const file = path.join(webDir, name);
+    const type = MIME[path.extname(name)];
+    if (!type || !existsSync(file)) return c.json({ error: `No such page or endpoint: /${name}.` }, 404);
+    return c.body(readFileSync(file), 200, { 'content-type': type });
+  });
+
+  return { app, close: () => access.close() };
+}
+
+export interface Dashboard {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the dashboard on host:port (port 0: a free one); resolves once it listens. */
+export async function startDashboard(options: DashboardOptions & { host: string; port: number }): Promise<Dashboard> {
+  const { app, close } = dashboardApp(options);
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
+    s.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new L2oError(`Port ${options.port} on ${options.host} is in use.`, 'Choose another with --port, or --port 0 for a free one.')
+          : e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL'
+            ? new L2oError(`Cannot listen on ${options.host}:${options.port} (${e.code}).`, 'Choose a port above 1023 and an address of this machine.')
+            : e,
+      ),
+    );
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}/`,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
+    },
+  };
+}
