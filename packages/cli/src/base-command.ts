@@ -148,10 +148,18 @@ export const dryRunFlag = Flags.boolean({
   summary: 'Check every id, option, input and output, print what would run, and stop before any work.',
 });
 
-/** The commit of the working directory's git checkout, when there is one (provenance of stored runs). */
-function gitCommit(): string | undefined {
-  const r = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', timeout: 5000 });
-  return r.status === 0 ? r.stdout.trim() : undefined;
+/**
+ * The commit of the l2o code that runs (provenance of stored runs): this CLI's own checkout when it
+ * runs from one, with '-dirty' when its tracked files differ from the commit; none for an
+ * installed package. (The working directory's repository says nothing about the code.)
+ */
+export function gitCommit(): string | undefined {
+  const git = (...args: string[]) => spawnSync('git', ['-C', CLI_ROOT, ...args], { encoding: 'utf8', timeout: 5000 });
+  const top = git('rev-parse', '--show-toplevel', 'HEAD');
+  if (top.status !== 0) return undefined;
+  const [root, commit] = top.stdout.trim().split('\n');
+  if (!root || !commit || path.resolve(root, 'packages/cli') !== CLI_ROOT) return undefined;
+  return git('diff', '--quiet', 'HEAD', '--').status === 0 ? commit : `${commit}-dirty`;
 }
 
 /** Parses `id.key.sub=value` option flags into per-plugin option objects. */

@@ -122,7 +122,7 @@ describe.skipIf(noBrowser !== null && !required)('l2o dashboard in a browser', (
     expect(await page.locator('#plot svg g.mark-line path').count()).toBeGreaterThan(0);
     await shot('figure');
     await open('#/sweeps');
-    expect(await page.locator('main').textContent()).toContain('--queue');
+    expect(await page.locator('#sweeps-none').textContent()).toContain('--queue');
   });
 
   it("runs the stored checkpoint live in the page: F after 20 iterations equals Node's within 1e-4", async () => {

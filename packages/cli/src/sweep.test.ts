@@ -88,6 +88,18 @@ describe('l2o sweep, local', () => {
     const finalGaps = result.runs.map((run) => curvesOf(run.runDir)[0]!.meanGap[30]!);
     expect(group!.aggregate.optimizers[0]!.gap[30]!.mean).toBeCloseTo(finalGaps.reduce((a, b) => a + b, 0) / 3, 12);
     for (const f of ['report.md', 'convergence.svg', 'convergence.png']) expect(existsSync(path.join(result.report.dir, f)), f).toBe(true);
+    // Its live status, which `l2o dashboard` follows: at the end every job completed, the sweep finished.
+    const status = JSON.parse(readFileSync(path.join(temp, 'sweeps', result.id, 'status.json'), 'utf8')) as {
+      id: string;
+      finished: boolean;
+      counts: Record<string, number>;
+      jobs: { kind: string; state: string }[];
+    };
+    expect(status.id).toBe(result.id);
+    expect(status.finished).toBe(true);
+    expect(status.jobs.filter((j) => j.kind === 'run')).toHaveLength(3);
+    expect(status.jobs.every((j) => j.state === 'completed')).toBe(true);
+    expect(status.counts.completed).toBe(status.jobs.length);
 
     // Seed 1 run on its own, in one process, with a cache of its own: the same numbers.
     const one = runCli(

@@ -4,3 +4,5 @@ export * from './renderer.js';
 export * from './rerender.js';
 export * from './seeds.js';
 export * from './seeds-plot.js';
+export * from './verdicts.js';
+export * from './results.js';

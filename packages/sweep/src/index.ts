@@ -3,6 +3,7 @@ export * from './child.js';
 export * from './local-executor.js';
 export * from './report.js';
 export * from './sweep.js';
+export * from './local-status.js';
 export * from './queue/connection.js';
 export * from './queue/submit.js';
 export * from './queue/worker.js';

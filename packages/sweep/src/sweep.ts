@@ -7,6 +7,7 @@ import { childPlatformOf } from './child.js';
 import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
 import { planSweep, type SweepPlan, type SweepRequest } from './plan.js';
 import { reportSweep, type SweepReport } from './report.js';
+import { LOCAL_STATUS_FILE, LocalSweepStatus } from './local-status.js';
 
 /** A sweep's id: its experiment, scale and a hash of what it runs (the same request, the same id). */
 export function sweepIdOf(plan: SweepPlan): string {
@@ -36,14 +37,23 @@ export async function runLocalSweep(
 ): Promise<LocalSweepResult> {
   const plan = options.plan ?? planSweep(platform, request);
   const id = sweepIdOf(plan);
-  const outcome = await runSweepLocally(platform, plan, {
-    workers: options.workers,
-    child: childPlatformOf(platform),
-    onEvent: options.onEvent,
-    signal: options.signal,
-  });
   // Beside the runs folder, not in it: every folder in it is a run.
   const reportDir = path.join(options.reportsDir ?? path.resolve('sweeps'), id);
+  const live = new LocalSweepStatus(path.join(reportDir, LOCAL_STATUS_FILE), id, plan, options.workers);
+  let outcome: SweepOutcome;
+  try {
+    outcome = await runSweepLocally(platform, plan, {
+      workers: options.workers,
+      child: childPlatformOf(platform),
+      onEvent: (e) => {
+        live.handle(e);
+        options.onEvent?.(e);
+      },
+      signal: options.signal,
+    });
+  } finally {
+    live.finish(options.signal?.aborted ?? false);
+  }
   const report = await reportSweep(
     plan,
     async (runId) => {

@@ -24,6 +24,10 @@ export default class DashboardCommand extends L2oCommand {
     ...queueFlag,
     port: Flags.integer({ default: 4545, min: 0, max: 65535, summary: 'Port to listen on (0: a free one).' }),
     host: Flags.string({ default: '127.0.0.1', summary: 'Address to listen on; anything but 127.0.0.1 exposes the runs to your network.' }),
+    sweeps: Flags.string({
+      default: 'sweeps',
+      summary: "Reports folder of local sweeps (`l2o sweep`'s --reports-dir), whose live status the Sweeps page follows.",
+    }),
     results: Flags.string({ summary: 'Folder of figN.md files whose "## Verdict" the Figures page shows (default: ./docs/results where it exists).' }),
     'dry-run': dryRunFlag,
   };
@@ -52,6 +56,7 @@ export default class DashboardCommand extends L2oCommand {
       host: flags.host,
       port: flags.port,
       ...(flags.queue ? { queue: flags.queue } : {}),
+      sweepsDir: path.resolve(flags.sweeps),
       ...(results ? { resultsDir: path.resolve(results) } : {}),
     });
     process.stdout.write(`dashboard on ${dashboard.url} (store ${store}); Ctrl-C to stop\n`);

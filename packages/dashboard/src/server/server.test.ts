@@ -2,15 +2,37 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EvaluationCurve, OptimizerSummary, RunRecord } from '@l2o/core';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { redisForTests } from '../../../sweep/src/test-utils/redis-server.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ComparisonSpec, EvaluationCurve, OptimizerSummary, RunRecord } from '@l2o/core';
 import { openRunStore } from '@l2o/store';
-import { dashboardApp, runQuery } from './server.js';
+import {
+  connectionOf,
+  LocalSweepStatus,
+  markCancelled,
+  openRedis,
+  QUEUE_NAME,
+  saveSweepRecord,
+  type SweepEvent,
+  type SweepJob,
+  type SweepPlan,
+  type SweepRecord,
+} from '@l2o/sweep';
+import { dashboardApp, runQuery, type DashboardOptions } from './server.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-'));
 const storeDir = path.join(temp, 'store');
 const resultsDir = path.join(temp, 'results');
 const webDir = path.join(temp, 'web');
+
+// The queued-sweep tests need a Redis: the one L2O_TEST_REDIS names, else a redis-server started here.
+const redis = await redisForTests();
+if ('skip' in redis) {
+  if (process.env.L2O_REQUIRE_REDIS) throw new Error(`dashboard tests: no Redis server: ${redis.skip}`);
+  console.warn(`dashboard tests: the queued-sweep tests are skipped: ${redis.skip}`);
+}
 
 /** A curve whose mean relative gap is `gap` (K = gap.length − 1 iterations). */
 function curve(label: string, gap: number[]): EvaluationCurve {
@@ -151,6 +173,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await main?.close();
+  if ('stop' in redis) await redis.stop();
   rmSync(temp, { recursive: true, force: true });
 });
 
@@ -398,11 +421,341 @@ describe('GET /api/figures', () => {
 });
 
 describe('GET /api/sweeps', () => {
-  it('follows no queue without --queue', async () => {
+  it('follows no local sweeps and no queue without --sweeps and --queue', async () => {
     const res = await get('/api/sweeps');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ queue: null, sweeps: [] });
-    await expectError('/api/sweeps/x', 404, /--queue/);
+    expect(res.body).toEqual({ queue: null, sweepsDir: null, sweeps: [] });
+    await expectError('/api/sweeps/x', 404, /No local sweep 'x', and no queue is followed .*--queue redis:/);
+    await expectError('/api/sweeps?x=1', 400, /Unknown query parameter 'x'; known: none/);
+  });
+
+  it('lists no local sweeps while their folder does not exist', async () => {
+    const missing = path.join(temp, 'no-sweeps-here');
+    const app = dashboardApp({ store: storeDir, sweepsDir: missing });
+    try {
+      const res = await call(app.app, '/api/sweeps');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ queue: null, sweepsDir: missing, sweeps: [] });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+// A hand-made plan: two trainings, an evaluation of the first and a run (only comparison.seed is read).
+const comparison = (seed: number) => ({ seed }) as unknown as ComparisonSpec;
+const TRAIN0: SweepJob = { kind: 'train', key: 'train-lstm-s0', label: 'lstm', comparison: comparison(0) };
+const TRAIN1: SweepJob = { kind: 'train', key: 'train-lstm-s1', label: 'lstm', comparison: comparison(1) };
+const EVALUATE: SweepJob = { kind: 'evaluate', key: 'evaluate-lstm-s0', label: 'lstm', comparison: comparison(0), train: TRAIN0.key };
+const RUN: SweepJob = { kind: 'run', key: 'figS-s0', comparison: comparison(0), evaluations: [EVALUATE.key] };
+const PLAN: SweepPlan = {
+  name: 'figS',
+  request: { spec: '/specs/figS.yaml', scale: 'smoke', seeds: [0, 1], grid: [] },
+  comparisons: [],
+  jobs: [TRAIN0, TRAIN1, EVALUATE, RUN],
+};
+const sweepsDir = path.join(temp, 'sweeps');
+const LOCAL_ID = 'sweep-figS-smoke-0123456789';
+const COUNTS0 = { waiting: 0, active: 0, completed: 0, failed: 0, cancelled: 0 };
+
+/** The statuses of a plan's jobs before any event. */
+const waitingJobs = () => [
+  { id: TRAIN0.key, kind: 'train', key: TRAIN0.key, label: 'lstm', seed: 0, state: 'waiting', attempts: 0 },
+  { id: TRAIN1.key, kind: 'train', key: TRAIN1.key, label: 'lstm', seed: 1, state: 'waiting', attempts: 0 },
+  { id: EVALUATE.key, kind: 'evaluate', key: EVALUATE.key, label: 'lstm', seed: 0, state: 'waiting', attempts: 0 },
+  { id: RUN.key, kind: 'run', key: RUN.key, seed: 0, state: 'waiting', attempts: 0 },
+];
+
+describe('GET /api/sweeps: local sweeps (--sweeps)', () => {
+  let app: ReturnType<typeof dashboardApp>;
+  let live: LocalSweepStatus;
+  const sweepsGet = (url: string) => call(app.app, url);
+
+  beforeAll(() => {
+    app = dashboardApp({ store: storeDir, sweepsDir });
+  });
+  afterAll(async () => {
+    // Clears a throttled write still pending, if a test failed before the end.
+    live?.finish(true);
+    await app?.close();
+  });
+
+  it('lists a local sweep from the status file written at its start', async () => {
+    live = new LocalSweepStatus(path.join(sweepsDir, LOCAL_ID, 'status.json'), LOCAL_ID, PLAN, 2);
+    const res = await sweepsGet('/api/sweeps');
+    expect(res.status).toBe(200);
+    expect(res.body.queue).toBeNull();
+    expect(res.body.sweepsDir).toBe(sweepsDir);
+    expect(res.body.sweeps).toHaveLength(1);
+    const [sweep] = res.body.sweeps;
+    expect(sweep).toEqual({
+      id: LOCAL_ID,
+      name: 'figS',
+      cancelled: false,
+      counts: { ...COUNTS0, waiting: 4 },
+      jobs: waitingJobs(),
+      etaSeconds: null,
+      finished: false,
+      updatedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      where: 'local',
+    });
+  });
+
+  it("follows the sweep's events, written at most once a second", async () => {
+    const events: SweepEvent[] = [
+      { kind: 'start', job: TRAIN0, attempt: 1 },
+      { kind: 'done', job: TRAIN0, seconds: 6, skipped: false },
+      { kind: 'start', job: TRAIN1, attempt: 1 },
+      { kind: 'progress', job: TRAIN1, progress: { phase: 'train', done: 1, total: 4 } },
+      { kind: 'start', job: EVALUATE, attempt: 1 },
+      // A retry: back to waiting, then failed for good on the second attempt.
+      { kind: 'failed', job: EVALUATE, message: 'process died', attempt: 1, final: false },
+      { kind: 'start', job: EVALUATE, attempt: 2 },
+      { kind: 'failed', job: EVALUATE, message: 'boom: NaN loss', attempt: 2, final: true },
+    ];
+    for (const e of events) live.handle(e);
+    // Not written yet: the file still says what it said at the start.
+    expect((await sweepsGet(`/api/sweeps/${LOCAL_ID}`)).body.counts).toEqual({ ...COUNTS0, waiting: 4 });
+
+    await vi.waitFor(
+      async () => {
+        expect((await sweepsGet(`/api/sweeps/${LOCAL_ID}`)).body.counts.waiting).toBe(1);
+      },
+      { timeout: 3000, interval: 100 },
+    );
+    const list = await sweepsGet('/api/sweeps');
+    expect(list.status).toBe(200);
+    expect(list.body.sweeps.map((s: { id: string; where: string }) => [s.id, s.where])).toEqual([[LOCAL_ID, 'local']]);
+    const [listed] = list.body.sweeps;
+    expect(listed.counts).toEqual({ waiting: 1, active: 1, completed: 1, failed: 1, cancelled: 0 });
+    expect(listed.finished).toBe(false);
+    expect(listed.cancelled).toBe(false);
+    // The ETA: the mean time of the finished compute jobs (6 s) times the work left, the 3/4 of
+    // TRAIN1 still to do (the waiting job is the run, which is no compute), over min(2 workers, 1 active).
+    expect(listed.etaSeconds).toBeCloseTo((6 * (1 - 1 / 4)) / Math.min(2, 1), 12);
+
+    const one = await sweepsGet(`/api/sweeps/${LOCAL_ID}`);
+    expect(one.status).toBe(200);
+    const { updatedAt: _updatedAt, ...listedRest } = listed;
+    const { updatedAt, ...oneRest } = one.body;
+    expect(updatedAt).toBe(listed.updatedAt);
+    expect(oneRest).toEqual(listedRest);
+    const [train0, train1, evaluate, run] = waitingJobs();
+    expect(one.body.jobs).toEqual([
+      { ...train0, state: 'completed', attempts: 1, seconds: 6, result: { skipped: false } },
+      { ...train1, state: 'active', attempts: 1, progress: { phase: 'train', done: 1, total: 4, worker: 'local' } },
+      { ...evaluate, state: 'failed', attempts: 2, error: 'boom: NaN loss' },
+      run,
+    ]);
+  });
+
+  it('after finish(false) nothing is waiting or active, and the sweep is finished', async () => {
+    live.finish(false);
+    const res = await sweepsGet(`/api/sweeps/${LOCAL_ID}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: LOCAL_ID, where: 'local', finished: true, cancelled: false, etaSeconds: 0 });
+    expect(res.body.counts).toEqual({ ...COUNTS0, completed: 1, failed: 3 });
+    const states = (res.body.jobs as { key: string; state: string; error?: string }[]).map(({ key, state, error }) => [key, state, error]);
+    expect(states).toEqual([
+      [TRAIN0.key, 'completed', undefined],
+      [TRAIN1.key, 'failed', 'did not finish'],
+      [EVALUATE.key, 'failed', 'boom: NaN loss'],
+      [RUN.key, 'failed', 'not run: a job it needs failed'],
+    ]);
+  });
+
+  it('lists every local sweep, newest first, and leaves out folders without a readable status', async () => {
+    // An interrupted sweep: its jobs that had not ended are cancelled.
+    const interruptedId = 'sweep-figS-smoke-abcdefabcd';
+    const interrupted = new LocalSweepStatus(path.join(sweepsDir, interruptedId, 'status.json'), interruptedId, PLAN, 1);
+    interrupted.handle({ kind: 'start', job: TRAIN0, attempt: 1 });
+    interrupted.finish(true);
+    // An old sweep's file, a status file that does not parse, a folder without one and a stray file.
+    mkdirSync(path.join(sweepsDir, 'sweep-old'));
+    writeFileSync(
+      path.join(sweepsDir, 'sweep-old', 'status.json'),
+      JSON.stringify({
+        id: 'sweep-old',
+        name: 'old',
+        cancelled: false,
+        counts: COUNTS0,
+        jobs: [],
+        etaSeconds: null,
+        finished: true,
+        updatedAt: '2020-01-01T00:00:00.000Z',
+      }),
+    );
+    mkdirSync(path.join(sweepsDir, 'sweep-broken'));
+    writeFileSync(path.join(sweepsDir, 'sweep-broken', 'status.json'), '{"id": "sweep-bro');
+    mkdirSync(path.join(sweepsDir, 'sweep-empty'));
+    writeFileSync(path.join(sweepsDir, 'notes.txt'), 'not a sweep');
+
+    const res = await sweepsGet('/api/sweeps');
+    expect(res.status).toBe(200);
+    const sweeps: { id: string; where: string; updatedAt: string; counts: Record<string, number>; cancelled: boolean }[] = res.body.sweeps;
+    expect(sweeps.map((s) => s.id).sort()).toEqual([LOCAL_ID, interruptedId, 'sweep-old'].sort());
+    expect(sweeps.every((s) => s.where === 'local')).toBe(true);
+    const times = sweeps.map((s) => s.updatedAt);
+    expect(times).toEqual([...times].sort().reverse());
+    expect(sweeps.at(-1)!.id).toBe('sweep-old');
+    const cancelled = sweeps.find((s) => s.id === interruptedId)!;
+    expect(cancelled.cancelled).toBe(true);
+    expect(cancelled.counts).toEqual({ ...COUNTS0, cancelled: 4 });
+    expect((await sweepsGet('/api/sweeps/sweep-old')).body).toMatchObject({ id: 'sweep-old', name: 'old', where: 'local' });
+    expect((await sweepsGet('/api/sweeps/sweep-broken')).status).toBe(404);
+  });
+
+  it('unknown id without a queue: 404 naming --queue; malformed id or a query: 400', async () => {
+    const res = await sweepsGet('/api/sweeps/nope');
+    expect(res.status).toBe(404);
+    expect(Object.keys(res.body as object)).toEqual(['error']);
+    expect(res.body.error).toContain(`No local sweep 'nope' in ${sweepsDir}`);
+    expect(res.body.error).toMatch(/--queue redis:/);
+    for (const [url, shown] of [
+      ['/api/sweeps/a b', 'a b'],
+      ['/api/sweeps/a%20b', 'a b'],
+      ['/api/sweeps/..%2Fx', '../x'],
+      [`/api/sweeps/..%2F${LOCAL_ID}`, `../${LOCAL_ID}`],
+    ]) {
+      const bad = await sweepsGet(url!);
+      expect(bad.status, url).toBe(400);
+      expect(bad.body).toEqual({ error: `'${shown}' is not a sweep id.` });
+    }
+    const query = await sweepsGet(`/api/sweeps/${LOCAL_ID}?x=1`);
+    expect(query.status).toBe(400);
+    expect(query.body.error).toMatch(/Unknown query parameter 'x'; known: none/);
+  });
+});
+
+describe('GET /api/sweeps: an unreachable queue', () => {
+  it('lists the local sweeps with the queue’s one-line reason (no password); a queued sweep’s page answers 500 with it', async () => {
+    const app = dashboardApp({ store: storeDir, sweepsDir, queue: 'redis://:s3cret@127.0.0.1:1' });
+    try {
+      const list = await call(app.app, '/api/sweeps');
+      expect(list.status).toBe(200);
+      expect((list.body.sweeps as { id: string; where: string }[]).map((s) => s.where)).toEqual(expect.arrayContaining(['local']));
+      expect(list.body.queueError).toMatch(/^Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 is not reachable/);
+      expect(JSON.stringify(list.body)).not.toContain('s3cret');
+      const res = await call(app.app, '/api/sweeps/nope');
+      expect(res.status).toBe(500);
+      expect(Object.keys(res.body as object)).toEqual(['error']);
+      expect(res.body.error).toMatch(/^Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1 is not reachable/);
+      expect(res.body.error).not.toContain('s3cret');
+      expect(res.body.error).not.toMatch(/\n/);
+      const local = await call(app.app, `/api/sweeps/${LOCAL_ID}`);
+      expect(local.status).toBe(200);
+      expect(local.body).toMatchObject({ id: LOCAL_ID, where: 'local' });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe.skipIf(!('url' in redis))('GET /api/sweeps: queued sweeps (Redis)', () => {
+  const url = 'url' in redis ? redis.url : '';
+  const QUEUED_ID = 'sweep-figQ-smoke-0123456789-m1abc';
+  const record: SweepRecord = {
+    id: QUEUED_ID,
+    name: 'figQ',
+    request: { spec: '/specs/figQ.yaml', scale: 'smoke', seeds: [0], grid: [] },
+    createdAt: '2026-11-29T12:00:00.000Z',
+    comparisons: [{ runId: 'figQ-s0', seed: 0, point: {} }],
+    jobs: [
+      { id: 'j1', kind: 'train', key: 'train-lstm-q0', label: 'lstm', seed: 0 },
+      { id: 'j2', kind: 'evaluate', key: 'evaluate-lstm-q0', label: 'lstm', seed: 0 },
+    ],
+  };
+  // j1 waits in the queue; j2 has no BullMQ job (removed): cancelled.
+  const expected = {
+    id: QUEUED_ID,
+    name: 'figQ',
+    cancelled: false,
+    counts: { ...COUNTS0, waiting: 1, cancelled: 1 },
+    jobs: [
+      { ...record.jobs[0], state: 'waiting', attempts: 0 },
+      { ...record.jobs[1], state: 'cancelled', attempts: 0 },
+    ],
+    etaSeconds: null,
+    finished: false,
+    where: 'queue',
+  };
+  let client: Redis;
+  let queue: Queue;
+  const apps: ReturnType<typeof dashboardApp>[] = [];
+  const open = (options: Omit<DashboardOptions, 'store'>) => {
+    const app = dashboardApp({ store: storeDir, ...options });
+    apps.push(app);
+    return app;
+  };
+
+  beforeAll(async () => {
+    client = await openRedis(url);
+    await saveSweepRecord(client, record);
+    queue = new Queue(QUEUE_NAME, { connection: connectionOf(url) });
+    await queue.add('train', { sweepId: QUEUED_ID, job: { kind: 'train', key: 'train-lstm-q0', label: 'lstm' } }, { jobId: 'j1' });
+  });
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await queue?.close();
+    client?.disconnect();
+  });
+
+  it('lists a queued sweep: a job without its BullMQ job counts as cancelled', async () => {
+    const { app } = open({ queue: url });
+    const res = await call(app, '/api/sweeps');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ queue: url, sweepsDir: null, sweeps: [expected] });
+    const one = await call(app, `/api/sweeps/${QUEUED_ID}`);
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual(expected);
+  });
+
+  it('unknown id: 404 with a message; malformed id: 400', async () => {
+    const { app } = open({ queue: url });
+    const res = await call(app, '/api/sweeps/nope');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: "No sweep 'nope' on this queue." });
+    const bad = await call(app, '/api/sweeps/..%2Fx');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ error: "'../x' is not a sweep id." });
+  });
+
+  it('names the queue without its password', async () => {
+    // This Redis asks for no password: one given is sent and not needed.
+    const withPassword = url.replace(/^redis:\/\//, 'redis://:s3cret@');
+    const { app } = open({ queue: withPassword });
+    const res = await call(app, '/api/sweeps');
+    expect(res.status).toBe(200);
+    expect(res.body.queue).toBe(url.replace(/^redis:\/\//, 'redis://:***@'));
+    expect(JSON.stringify(res.body)).not.toContain('s3cret');
+    expect(res.body.sweeps).toEqual([expected]);
+  });
+
+  it('with both --sweeps and --queue: the local sweeps, then the queued ones, each found by its id', async () => {
+    const { app } = open({ sweepsDir, queue: url });
+    const res = await call(app, '/api/sweeps');
+    expect(res.status).toBe(200);
+    expect(res.body.queue).toBe(url);
+    expect(res.body.sweepsDir).toBe(sweepsDir);
+    const listed = (res.body.sweeps as { id: string; where: string }[]).map((s) => [s.id, s.where]);
+    expect(listed).toContainEqual([LOCAL_ID, 'local']);
+    expect(listed.at(-1)).toEqual([QUEUED_ID, 'queue']);
+    expect(listed.filter(([, where]) => where === 'local')).toHaveLength(listed.length - 1);
+    expect(res.body.sweeps.at(-1)).toEqual(expected);
+
+    expect((await call(app, `/api/sweeps/${LOCAL_ID}`)).body).toMatchObject({ id: LOCAL_ID, where: 'local', finished: true });
+    expect((await call(app, `/api/sweeps/${QUEUED_ID}`)).body).toEqual(expected);
+    const unknown = await call(app, '/api/sweeps/nope');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual({ error: "No sweep 'nope' on this queue." });
+  });
+
+  it('marks a cancelled sweep as such', async () => {
+    await markCancelled(client, QUEUED_ID);
+    const { app } = open({ queue: url });
+    const res = await call(app, `/api/sweeps/${QUEUED_ID}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ...expected, cancelled: true });
   });
 });
 

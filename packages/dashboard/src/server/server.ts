@@ -6,14 +6,16 @@ import { Hono, type Context } from 'hono';
 import { isL2oError, L2oError } from '@l2o/core';
 import { aggregateSeeds, convergenceSpec, seedBandsSpec, seedPlotTitle, seedTableMarkdown, type LoadedRun } from '@l2o/report';
 import type { RunFilter, RunListing, SqlRunStore } from '@l2o/store';
-import { listSweeps, redactQueue, sweepStatus } from '@l2o/sweep';
+import { listSweeps, readLocalSweeps, redactQueue, sweepStatus, type SweepStatus } from '@l2o/sweep';
 import { StoreAccess } from './store-access.js';
 
 export interface DashboardOptions {
   /** The run store's location (a folder or postgres://…). */
   store: string;
-  /** A BullMQ queue's Redis (redis://…) whose sweeps the Sweeps page follows; none: no sweeps. */
+  /** A BullMQ queue's Redis (redis://…) whose sweeps the Sweeps page follows. */
   queue?: string;
+  /** The reports folder of local sweeps (`l2o sweep`'s ./sweeps), whose live status files the Sweeps page follows. */
+  sweepsDir?: string;
   /** Where figN.md files with a "## Verdict" section are (docs/results of a checkout); optional. */
   resultsDir?: string;
   /** The built web app (dist/web); defaults to this package's. */
@@ -221,19 +223,43 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
     });
   });
 
+  // Local sweeps (their status files) and queued ones (Redis), each marked with where it runs.
   app.get('/api/sweeps', async (c) => {
     onlyKnown(c, []);
-    if (!options.queue) return c.json({ queue: null, sweeps: [] });
-    return c.json({ queue: redactQueue(options.queue), sweeps: await listSweeps(options.queue) });
+    const local = options.sweepsDir ? readLocalSweeps(options.sweepsDir).map((s) => ({ ...s, where: 'local' as const })) : [];
+    // A queue that cannot be reached does not hide the local sweeps: its one-line reason goes along.
+    let queued: (SweepStatus & { where: 'queue' })[] = [];
+    let queueError: string | null = null;
+    if (options.queue) {
+      try {
+        queued = (await listSweeps(options.queue)).map((s) => ({ ...s, where: 'queue' as const }));
+      } catch (e) {
+        if (!isL2oError(e)) throw e;
+        queueError = e.message;
+      }
+    }
+    return c.json({
+      queue: options.queue ? redactQueue(options.queue) : null,
+      sweepsDir: options.sweepsDir ?? null,
+      sweeps: [...local, ...queued],
+      ...(queueError ? { queueError } : {}),
+    });
   });
 
   app.get('/api/sweeps/:id', async (c) => {
     onlyKnown(c, []);
-    if (!options.queue) throw new BadRequest('This dashboard follows no queue: start it with --queue redis://… to see queued sweeps.', 404);
     const id = c.req.param('id');
     if (!/^[A-Za-z0-9._-]{1,200}$/.test(id)) throw new BadRequest(`'${id}' is not a sweep id.`);
+    const local = options.sweepsDir ? readLocalSweeps(options.sweepsDir).find((s) => s.id === id) : undefined;
+    if (local) return c.json({ ...local, where: 'local' });
+    if (!options.queue) {
+      throw new BadRequest(
+        `No local sweep '${id}'${options.sweepsDir ? ` in ${options.sweepsDir}` : ''}, and no queue is followed (start the dashboard with --queue redis://… for queued sweeps).`,
+        404,
+      );
+    }
     try {
-      return c.json(await sweepStatus(options.queue, id));
+      return c.json({ ...(await sweepStatus(options.queue, id)), where: 'queue' });
     } catch (e) {
       if (isL2oError(e) && /no sweep/i.test(e.message)) throw new BadRequest(e.message, 404);
       throw e;

@@ -11,7 +11,13 @@ import { Redis } from 'ioredis';
 export async function redisForTests(): Promise<{ url: string; stop: () => Promise<void> } | { skip: string }> {
   const given = process.env.L2O_TEST_REDIS;
   if (given) {
-    const url = `${given.replace(/\/\d*$/, '')}/${1 + Math.floor(Math.random() * 15)}`;
+    // Databases 1–15 in turn across every test process (a counter in database 0): test files that
+    // run at the same time never share one (a random pick collided one time in 15).
+    const base = given.replace(/\/\d*$/, '');
+    const counter = new Redis(`${base}/0`, { maxRetriesPerRequest: 1 });
+    const n = await counter.incr('l2o:test-database');
+    counter.disconnect();
+    const url = `${base}/${1 + ((n - 1) % 15)}`;
     const redis = new Redis(url, { maxRetriesPerRequest: 1 });
     await redis.flushdb();
     return {

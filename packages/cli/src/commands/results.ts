@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { L2oError } from '@l2o/core';
+import { verdictTableMarkdown, writeResults, type FigureRuns, type ParameterCounts } from '@l2o/report';
+import { L2oCommand } from '../base-command.js';
+import { storeFlag, withStore } from '../store-flags.js';
+
+const PAPER_FIGURES = ['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'];
+
+export default class Results extends L2oCommand {
+  static override summary =
+    "Generate the paper's results from the run store: each figure over its seeds (table, plot with 95% bands) and the verdict on each claim.";
+  static override description =
+    "For each figure (experiments/paper/figN.yaml) at --scale, the newest stored run of each seed is aggregated into <out>/figN.md, .svg and .png, with the commit and engine that made the runs. The verdict table on the paper's five claims goes into <out>/README.md between its verdict markers, else into <out>/verdicts.md.";
+  static override examples = [
+    '<%= config.bin %> results --scale cpu --out docs/results',
+    '<%= config.bin %> results --scale smoke --out results-smoke --figures fig1,fig3',
+  ];
+  static override flags = {
+    ...storeFlag,
+    scale: Flags.string({ default: 'cpu', summary: 'The scale whose runs are aggregated.' }),
+    out: Flags.string({ default: 'docs/results', summary: 'Folder of the generated pages.' }),
+    figures: Flags.string({ default: PAPER_FIGURES.join(','), summary: 'The experiments (spec names) to aggregate, comma-separated.' }),
+    readme: Flags.string({ multiple: true, summary: "Another file whose verdict block (between the markers) is replaced too, e.g. the project's README.md." }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Results);
+    const names = flags.figures
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const platform = await this.boot({ ...flags, store: 'off' });
+    const parameters = parameterCounts(platform.registry);
+    const figures = await withStore(flags.store, async (store) => {
+      const out: FigureRuns[] = [];
+      for (const name of names) {
+        const listed = await store.listRuns({ name, scale: flags.scale });
+        if (!listed.length) continue;
+        // The newest run of each seed (a seed run again replaces its older run).
+        const newest = new Map<number, string>();
+        for (const r of listed) if (!newest.has(r.seed)) newest.set(r.seed, r.id);
+        const records = [];
+        for (const [, id] of [...newest].sort(([a], [b]) => a - b)) records.push((await store.getRun(id))!);
+        const seeds = records.map((r) => r.summary.seed);
+        out.push({
+          name,
+          runs: records.map((r) => ({ id: r.id, summary: r.summary, curves: r.curves })),
+          commits: [...new Set(records.flatMap((r) => (r.gitCommit ? [r.gitCommit.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1')] : [])))],
+          engines: [...new Set(records.map((r) => r.summary.engine))],
+          reproduce: `l2o sweep experiments/paper/${name}.yaml --scale ${flags.scale} --seeds ${seeds.join(',')}`,
+          regenerate: `l2o results --scale ${flags.scale} --out ${flags.out}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`,
+        });
+      }
+      return out;
+    });
+    if (!figures.length)
+      throw new L2oError(
+        `No stored runs of ${names.join(', ')} at scale '${flags.scale}'.`,
+        `Run them first, e.g. l2o sweep experiments/paper/${names[0]}.yaml --scale ${flags.scale} --seeds 0..2.`,
+      );
+    const written = await writeResults(
+      figures,
+      parameters,
+      path.resolve(flags.out),
+      (flags.readme ?? []).map((f) => path.resolve(f)),
+    );
+    if (this.jsonMode) return { files: written.files, verdicts: written.verdicts };
+    process.stdout.write(`${verdictTableMarkdown(written.verdicts)}\n\nwritten: ${written.files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
+  }
+}
+
+/** lstm's and gru's parameter counts at their defaults, and the gru hidden sizes that give 65–75% of lstm's. */
+function parameterCounts(registry: {
+  get(kind: 'model', id: string): { create(o: Record<string, unknown>): { parameterCount(): number; dispose(): void } };
+}): ParameterCounts | null {
+  const count = (id: string, options: Record<string, unknown> = {}) => {
+    const model = registry.get('model', id).create(options);
+    try {
+      return model.parameterCount();
+    } finally {
+      model.dispose();
+    }
+  };
+  const lstm = count('lstm');
+  const paperRange: ParameterCounts['paperRange'] = [];
+  for (let hidden = 1; hidden <= 64; hidden++) {
+    const parameters = count('gru', { hidden });
+    if (parameters >= 0.65 * lstm && parameters <= 0.75 * lstm) paperRange.push({ hidden, parameters });
+  }
+  return { lstm, gru: count('gru'), paperRange };
+}

@@ -1,0 +1,53 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { VERDICTS_BEGIN, VERDICTS_END } from '@l2o/report';
+import { args, expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cli.js';
+
+// The results pipeline at smoke scale, as docs/results is made at cpu scale: runs of a figure over
+// seeds into a store, then `l2o results` generates the figure's page and the verdict table.
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-results-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+const env = { L2O_STORE: path.join(temp, 'store'), L2O_CACHE_DIR: path.join(temp, 'cache') };
+
+describe('l2o results', () => {
+  it("generates each stored figure's page over its seeds and the verdicts, into the README's verdict block", () => {
+    const spec = path.join(REPO_ROOT, 'experiments/paper/fig1.yaml');
+    const run = runCli(args`experiment run ${spec} --scale smoke --seeds 0..1 --runs-dir ${path.join(temp, 'runs')}`, { env });
+    expect(run.code, run.stderr).toBe(0);
+    const out = path.join(temp, 'results');
+    const readme = path.join(out, 'README.md');
+    // A hand-written README with the verdict markers: only the block between them is replaced.
+    const before = `# Results\n\nHand-written protocol notes.\n\n${VERDICTS_BEGIN}\nold table\n${VERDICTS_END}\n\nMore notes.\n`;
+    mkdirSync(out, { recursive: true });
+    writeFileSync(readme, before);
+    const r = runCli(args`results --scale smoke --out ${out} --json`, { env });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { files: string[]; verdicts: { claim: number; verdict: string; figures: string[] }[] };
+    for (const f of ['fig1.md', 'fig1.svg', 'fig1.png', 'README.md']) expect(existsSync(path.join(out, f)), f).toBe(true);
+    const page = readFileSync(path.join(out, 'fig1.md'), 'utf8');
+    expect(page).toMatch(/^# fig1 over 2 seeds \(smoke scale\)/);
+    expect(page).toContain('seeds 0, 1');
+    expect(page).toContain('engine wasm');
+    expect(page).toMatch(/commit [0-9a-f]{7}(-dirty)?;/);
+    expect(page).toContain('l2o sweep experiments/paper/fig1.yaml --scale smoke --seeds 0,1');
+    expect(page).toMatch(/\| lstm \|/);
+    // Claim 1 is judged from fig1; claims 2–4 need figures not run here; claim 5 from the parameter counts.
+    expect(result.verdicts.map((v) => v.claim)).toEqual([1, 2, 3, 4, 5]);
+    expect(['holds', 'does not hold', 'inconclusive']).toContain(result.verdicts[0]!.verdict);
+    expect(result.verdicts.slice(1, 4).map((v) => v.verdict)).toEqual(['not run', 'not run', 'not run']);
+    expect(result.verdicts[4]!.verdict).toBe('does not hold');
+    const after = readFileSync(readme, 'utf8');
+    expect(after.startsWith('# Results\n\nHand-written protocol notes.\n\n')).toBe(true);
+    expect(after.endsWith(`${VERDICTS_END}\n\nMore notes.\n`)).toBe(true);
+    expect(after).not.toContain('old table');
+    expect(after).toContain('| 5. gru has 25–35% fewer parameters than lstm. | — | gru 2,898 vs lstm 5,742 parameters: 49.5% fewer | **does not hold** |');
+  }, 600_000);
+
+  it('with no stored run of the figures, says so in one line', () => {
+    const r = runCli(args`results --scale smoke --out ${path.join(temp, 'none')} --figures fig5`, { env });
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, /No stored runs of fig5 at scale 'smoke'/);
+  });
+});

@@ -1,0 +1,126 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '@l2o/core';
+import type { SweepEvent } from './local-executor.js';
+import type { SweepPlan } from './plan.js';
+import type { JobStateName, SweepJobStatus, SweepStatus } from './queue/status.js';
+
+/** Where a local sweep keeps its live status: `<reports dir>/<sweep id>/status.json`. */
+export const LOCAL_STATUS_FILE = 'status.json';
+
+/**
+ * The live status of a sweep run by the local executor, in the shape `l2o sweep status` gives
+ * for a queued one, written (atomically, at most once a second, and at the end) to
+ * `<reports dir>/<sweep id>/status.json`, where `l2o dashboard --sweeps` follows it.
+ */
+export class LocalSweepStatus {
+  private readonly jobs = new Map<string, SweepJobStatus & { started?: number }>();
+  private timer: NodeJS.Timeout | null = null;
+  private finished = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly id: string,
+    private readonly plan: SweepPlan,
+    private readonly workers: number,
+  ) {
+    for (const job of plan.jobs) {
+      this.jobs.set(job.key, {
+        id: job.key,
+        kind: job.kind,
+        key: job.key,
+        ...(job.kind === 'run' ? {} : { label: job.label }),
+        seed: job.comparison.seed,
+        state: 'waiting',
+        attempts: 0,
+      });
+    }
+    this.write();
+  }
+
+  handle(e: SweepEvent): void {
+    const job = this.jobs.get(e.job.key);
+    if (!job) return;
+    if (e.kind === 'start') {
+      Object.assign(job, { state: 'active', attempts: e.attempt, started: Date.now() });
+      delete job.error;
+    } else if (e.kind === 'progress') {
+      job.progress = { ...e.progress, worker: 'local' };
+    } else if (e.kind === 'done') {
+      Object.assign(job, { state: 'completed', seconds: e.seconds, result: { skipped: e.skipped } });
+      delete job.progress;
+    } else {
+      Object.assign(job, { state: e.final ? 'failed' : 'waiting', error: e.message, attempts: e.attempt });
+      delete job.progress;
+    }
+    this.schedule();
+  }
+
+  /** The last write: no job is left active or waiting once the sweep has returned. */
+  finish(interrupted: boolean): void {
+    this.finished = true;
+    for (const job of this.jobs.values()) {
+      if (job.state !== 'waiting' && job.state !== 'active') continue;
+      delete job.progress;
+      if (interrupted) job.state = 'cancelled';
+      else Object.assign(job, { state: 'failed', error: job.error ?? (job.state === 'active' ? 'did not finish' : 'not run: a job it needs failed') });
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.write();
+  }
+
+  status(): SweepStatus {
+    const jobs = [...this.jobs.values()].map(({ started: _started, ...job }) => job);
+    const counts: Record<JobStateName, number> = { waiting: 0, active: 0, completed: 0, failed: 0, cancelled: 0 };
+    for (const j of jobs) counts[j.state]++;
+    // ETA as for a queued sweep: the work left at the mean pace of the finished compute jobs, over the job processes.
+    const finished = jobs.filter((j) => j.state === 'completed' && j.kind !== 'run' && !j.result?.skipped && j.seconds !== undefined);
+    const mean = finished.length ? finished.reduce((a, j) => a + j.seconds!, 0) / finished.length : null;
+    const left =
+      jobs.filter((j) => j.state === 'waiting' && j.kind !== 'run').length +
+      jobs
+        .filter((j) => j.state === 'active' && j.kind !== 'run')
+        .reduce((a, j) => a + (j.progress?.total ? 1 - (j.progress.done ?? 0) / j.progress.total : 1), 0);
+    return {
+      id: this.id,
+      name: this.plan.name,
+      cancelled: counts.cancelled > 0,
+      counts,
+      jobs,
+      etaSeconds: mean === null ? null : (left * mean) / Math.max(1, Math.min(this.workers, counts.active || 1)),
+      finished: this.finished || (counts.waiting === 0 && counts.active === 0),
+    };
+  }
+
+  private schedule(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      this.write();
+    }, 1000);
+  }
+
+  private write(): void {
+    try {
+      writeFileAtomic(this.file, `${JSON.stringify({ ...this.status(), updatedAt: new Date().toISOString() })}\n`);
+    } catch {
+      // The status file is for watching; a sweep does not fail because it cannot be written.
+    }
+  }
+}
+
+/** The local sweeps under a reports folder (`<dir>/<sweep id>/status.json`), newest first. */
+export function readLocalSweeps(dir: string): (SweepStatus & { updatedAt: string })[] {
+  if (!existsSync(dir)) return [];
+  const out: (SweepStatus & { updatedAt: string })[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name, LOCAL_STATUS_FILE);
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    try {
+      out.push(JSON.parse(readFileSync(file, 'utf8')) as SweepStatus & { updatedAt: string });
+    } catch {
+      // Being replaced this instant, or not ours: left out of this listing.
+    }
+  }
+  return out.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+}
