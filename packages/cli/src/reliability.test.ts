@@ -169,6 +169,23 @@ describe('exit codes: 2 for bad usage, with JSON errors in --json mode', () => {
     expectError(runCli(['experiment', 'run', at('a-folder'), '--scale', 'smoke']), 2, /a-folder is a folder/);
   });
 
+  it("an optimizer's problem options: a bad value, or on a learned optimizer, names file:line and exits 2", () => {
+    const spec = at('tight.yaml');
+    const write = (entry: string) =>
+      writeFileSync(
+        spec,
+        ['name: tight', 'problem: { id: logistic-l1, options: { lipschitz: paper } }', 'test: { dataset: synthetic }', 'optimizers:', entry, ''].join('\n'),
+      );
+    write('  - { id: ista, label: ista-loose, problem: { lipschitz: loose } }');
+    expectError(runCli(['experiment', 'run', spec, '--scale', 'smoke', '--dry-run']), 2, new RegExp(`${spec}:5: optimizers\\[0\\]\\.problem: .*lipschitz`));
+    write('  - { id: lstm, problem: { lipschitz: tight } }');
+    expectError(
+      runCli(['experiment', 'run', spec, '--scale', 'smoke', '--dry-run']),
+      2,
+      new RegExp(`${spec}:5: optimizers\\[0\\]\\.problem: .*for hand-designed ones; 'lstm' is learned`),
+    );
+  });
+
   it('errors in --json mode are JSON on stdout as well as the line on stderr', () => {
     const r = runCli([...smokeTrain, '--unroll', '7', '--out', at('j.json'), '--json']);
     expect(r.code).toBe(2);

@@ -31,6 +31,11 @@ export interface OptimizerRef extends PluginRef {
   checkpoint?: string;
   /** What the id must be: a learned optimizer (--model) or a hand-designed one (--optimizer). */
   expect?: 'model' | 'optimizer';
+  /**
+   * Problem options this hand-designed optimizer is evaluated with, over the comparison's (e.g.
+   * { lipschitz: tight }: the same instances and F*, another step-size rule).
+   */
+  problemOptions?: Record<string, unknown>;
 }
 
 export interface ComparisonSpec {
@@ -97,7 +102,7 @@ interface PreparedComparison {
   testRequest: TestSetRequest;
   testOpts: { count: number; batchSize: number; iterations: number };
   trainOpts: TrainOptions;
-  built: { ref: OptimizerRef; label: string; optimizer: Optimizer; learned: boolean; cached?: string; disposed?: boolean }[];
+  built: { ref: OptimizerRef; label: string; optimizer: Optimizer; learned: boolean; cached?: string; disposed?: boolean; problem?: Problem }[];
   retrain: boolean;
 }
 
@@ -131,7 +136,15 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
       if (warning) platform.logger.warn(warning);
       loadCheckpointInto(optimizer as LearnedOptimizer, checkpoint);
     }
-    return { ref, label: ref.label ?? ref.id, optimizer, learned: reg.kind === 'model' };
+    if (ref.problemOptions && reg.kind === 'model') {
+      throw new UsageError(
+        `Problem options per optimizer are for hand-designed ones; '${ref.id}' is learned.`,
+        'A learned optimizer is trained and evaluated on the comparison’s problem.',
+      );
+    }
+    // Its own problem: the comparison's options with these over them (checked by the problem).
+    const own = ref.problemOptions ? registry.get('problem', spec.problem.id).create({ ...spec.problem.options, ...ref.problemOptions }) : undefined;
+    return { ref, label: ref.label ?? ref.id, optimizer, learned: reg.kind === 'model', ...(own ? { problem: own } : {}) };
   });
   const learned = built.some((b) => b.learned);
   if (learned) checkServes(trainDataset, problem.id);
@@ -271,6 +284,7 @@ function jobsOf(prepared: PreparedComparison, spec: ComparisonSpec): ComparisonJ
         label: b.label,
         optimizer: { id: b.ref.id, options: { ...b.optimizer.options } },
         weights: trainKey ?? b.ref.checkpoint ?? null,
+        ...(b.problem ? { problem: { ...b.problem.options } } : {}),
       });
       return {
         label: b.label,
@@ -377,7 +391,7 @@ async function evaluateOne(
     files[`checkpoints/${label}.json`] = JSON.stringify(checkpointOf(model, { meta: { trainingSeconds } }));
   }
   throwIfInterrupted(signal);
-  const curve = await evaluateOptimizer(problem, optimizer, testSet, {
+  const curve = await evaluateOptimizer(b.problem ?? problem, optimizer, testSet, {
     iterations: testOpts.iterations,
     batchSize: testOpts.batchSize,
     onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: label, done, total }),
@@ -392,6 +406,7 @@ async function evaluateOne(
     id: ref.id,
     kind: learned ? 'learned' : 'baseline',
     options: { ...optimizer.options },
+    ...(b.ref.problemOptions ? { problemOptions: { ...b.ref.problemOptions } } : {}),
     finalGap: curve.finalGap,
     finalF: curve.meanF.at(-1)!,
     iterationsTo: curve.iterationsTo,

@@ -16,7 +16,8 @@ export interface ExperimentSpec {
   problem: { id: string; options?: Record<string, unknown> };
   train?: { dataset: string; options?: Record<string, unknown> };
   test: { dataset: string; options?: Record<string, unknown> };
-  optimizers: { id: string; label?: string; options?: Record<string, unknown>; checkpoint?: string }[];
+  /** `problem`: problem options a hand-designed optimizer is evaluated with (e.g. { lipschitz: tight }). */
+  optimizers: { id: string; label?: string; options?: Record<string, unknown>; checkpoint?: string; problem?: Record<string, unknown> }[];
   seed?: number;
   reference?: { id: string; options?: Record<string, unknown> };
   scales?: Record<string, ScaleOverride>;
@@ -62,7 +63,7 @@ export const EXPERIMENT_SCHEMA = {
     optimizers: {
       type: 'array',
       minItems: 1,
-      items: plugin({ label: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }, checkpoint: { type: 'string' } }),
+      items: plugin({ label: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }, checkpoint: { type: 'string' }, problem: { type: 'object' } }),
     },
     seed: { type: 'integer', minimum: 0 },
     reference: plugin(),
@@ -178,6 +179,14 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, scale: str
       const built = registry.getAny(['optimizer', 'model'], o.id).create(o.options ?? {}) as { dispose?: () => void };
       built.dispose?.();
     });
+    if (o.problem) {
+      at(`optimizers[${i}].problem`, () => {
+        if (registry.getAny(['optimizer', 'model'], o.id).kind === 'model') {
+          throw new UsageError(`problem options per optimizer are for hand-designed ones; '${o.id}' is learned.`);
+        }
+        registry.get('problem', spec.problem.id).create({ ...spec.problem.options, ...o.problem });
+      });
+    }
   });
   const override = spec.scales?.[scale] ?? {};
   const withScaleOptions = (id: string, given?: Record<string, unknown>) => ({ ...override.datasetOptions?.[id], ...given });
@@ -186,7 +195,11 @@ export function resolveExperiment(spec: ExperimentSpec, file: string, scale: str
     problem: { id: spec.problem.id, options: spec.problem.options },
     trainDataset: { id: trainId, options: withScaleOptions(trainId, spec.train?.options) },
     testDataset: { id: spec.test.dataset, options: withScaleOptions(spec.test.dataset, spec.test.options) },
-    optimizers: spec.optimizers.map((o) => ({ ...o, checkpoint: o.checkpoint ? path.resolve(path.dirname(file), o.checkpoint) : undefined })),
+    optimizers: spec.optimizers.map(({ problem, ...o }) => ({
+      ...o,
+      checkpoint: o.checkpoint ? path.resolve(path.dirname(file), o.checkpoint) : undefined,
+      ...(problem ? { problemOptions: problem } : {}),
+    })),
     scale,
     seed: spec.seed ?? 0,
     training: override.training,

@@ -3,6 +3,8 @@ export interface OptimizerSummary {
   id: string;
   kind: 'learned' | 'baseline';
   options: Record<string, unknown>;
+  /** A hand-designed optimizer evaluated with its own problem options (e.g. another step-size rule). */
+  problemOptions?: Record<string, unknown>;
   finalGap: number;
   finalF: number;
   iterationsTo: Record<string, number | null>;
