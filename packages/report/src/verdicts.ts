@@ -189,7 +189,8 @@ export function judgeClaims(figures: Readonly<Record<string, SeedAggregate | und
           ...join(
             in3.flatMap((n) => {
               const agg = figures[n]!;
-              const others = present(agg, ALL_FIG3).filter((l) => l !== 'lstm');
+              // Every hand-designed and older learned optimizer of the figure (the *-tight baselines too).
+              const others = agg.optimizers.map((o) => o.label).filter((l) => !['gru-mha', 'lstm'].includes(l) && !l.endsWith('-safe'));
               return [onPar(agg, 'gru-mha', 'lstm'), best(agg, 'gru-mha', others)].map((p) => ({ ...p, why: `${n}: ${p.why}` }));
             }),
           ),
