@@ -91,6 +91,7 @@ export abstract class L2oCommand extends Command {
     const takesStore = Object.hasOwn((this.constructor as { flags?: object }).flags ?? {}, 'store');
     const store = takesStore ? (flags.store ?? defaultStoreLocation()) : 'off';
     const versions = { '@l2o/cli': this.config.version };
+    const commit = gitCommit();
     return bootPlatform(
       {
         backend: parseEngineRequest(flags.backend),
@@ -98,12 +99,13 @@ export abstract class L2oCommand extends Command {
         pluginPaths: [...configPlugins(), ...(flags.plugin ?? [])],
         // Quiet and JSON modes keep warnings, on stderr (stdout stays the result).
         logger: this.quietMode || this.jsonMode ? { info: silentLogger.info, warn: stderrLogger.warn } : stderrLogger,
+        gitCommit: commit,
         ...extra,
       },
       {
         register: (container) => {
           registerReport(container); // run directories get @l2o/report's plot and summary.md
-          if (store !== 'off') container.register(TOKENS.RunStore, { useValue: storeWriter(store, { versions, gitCommit: gitCommit() }) });
+          if (store !== 'off') container.register(TOKENS.RunStore, { useValue: storeWriter(store, { versions, gitCommit: commit }) });
         },
       },
     );

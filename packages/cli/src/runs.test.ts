@@ -47,6 +47,8 @@ describe('l2o runs (embedded store)', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { runDir: string; stored: { id: string; location: string } };
     expect(out.stored).toEqual({ id: path.basename(out.runDir), location: store });
+    // The run records the commit of the l2o checkout that made it; the store keeps it (the export below gives it back).
+    expect((JSON.parse(readFileSync(path.join(out.runDir, 'summary.json'), 'utf8')) as { gitCommit?: string }).gitCommit).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
     const listed = JSON.parse(runCli(['runs', 'list', '--model', 'fista', '--json'], { env: { ...env, L2O_STORE: store } }).stdout) as { id: string }[];
     expect(listed.map((x) => x.id)).toEqual([out.stored.id]);
     // Exported back, the run directory has every file of the original, byte for byte.

@@ -35,6 +35,8 @@ export interface PlatformSettings {
   dataDir?: string;
   allowDownload: boolean;
   logger: Logger;
+  /** The commit of the l2o code that runs (recorded in every run's summary), when known. */
+  gitCommit?: string;
 }
 
 export function defaultCacheDir(): string {

@@ -9,7 +9,7 @@ export async function exportRunDir(run: RunRecord, dir: string): Promise<string>
   checkOutputPath(dir, 'new-dir', 'The export folder');
   const files: RunFiles = {
     'config.json': `${JSON.stringify(run.spec, null, 2)}\n`,
-    'summary.json': `${JSON.stringify(run.summary, null, 2)}\n`,
+    'summary.json': `${JSON.stringify(run.gitCommit ? { ...run.summary, gitCommit: run.gitCommit } : run.summary, null, 2)}\n`,
   };
   for (const curve of run.curves) {
     files[`metrics/${curve.optimizer}.csv`] = curveCsv(curve);

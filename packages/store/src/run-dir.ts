@@ -39,5 +39,6 @@ export function readRunDir(dir: string, versions: Record<string, string> = {}): 
     }
   };
   walk('');
-  return { id: path.basename(path.resolve(dir)), summary, spec, curves, checkpoints, artifacts, versions };
+  // The commit of the code that made the run, as the run recorded it (not the importer's).
+  return { id: path.basename(path.resolve(dir)), summary, spec, curves, checkpoints, artifacts, versions, ...(summary.gitCommit ? { gitCommit: summary.gitCommit } : {}) };
 }

@@ -517,6 +517,7 @@ async function writeRun(
     training: { ...trainOpts },
     optimizers: evaluated.map((e) => e.summary),
     createdAt: new Date().toISOString(),
+    ...(platform.settings.gitCommit ? { gitCommit: platform.settings.gitCommit } : {}),
   };
   files['config.json'] =
     `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;
@@ -574,7 +575,16 @@ async function storeRun(
     else if (!/^metrics\/|^(config|summary)\.json$/.test(name)) artifacts[name] = content;
   }
   try {
-    await store.saveRun({ id, summary, spec: JSON.parse(files['config.json'] as string), curves, checkpoints, artifacts, versions: {} });
+    await store.saveRun({
+      id,
+      summary,
+      spec: JSON.parse(files['config.json'] as string),
+      curves,
+      checkpoints,
+      artifacts,
+      versions: {},
+      ...(summary.gitCommit ? { gitCommit: summary.gitCommit } : {}),
+    });
   } catch (e) {
     throw new L2oError(
       `The run is in ${runDir} but could not be stored in ${store.location}: ${(e as Error).message.split('\n')[0]}`,

@@ -31,4 +31,6 @@ export interface RunSummary {
   training: Record<string, unknown>;
   optimizers: OptimizerSummary[];
   createdAt: string;
+  /** The commit of the l2o checkout whose code made the run ('-dirty': with uncommitted changes); none for an installed package. */
+  gitCommit?: string;
 }
