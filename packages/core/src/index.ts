@@ -42,3 +42,4 @@ export * from './bench/bench.js';
 export * from './experiment/spec.js';
 export * from './scaffold/plugin-template.js';
 export * from './safeguard/safeguard.js';
+export * from './engine/engine-check.js';

@@ -7,7 +7,7 @@ import { rollout } from '../evaluate/rollout.js';
 import { throwIfInterrupted } from '../errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { runSegment, type SegmentPart } from '../train/trainer.js';
-import { checkWorkerCount } from '../train/training-options.js';
+import { checkWorkerCount, checkWorkersOnEngine } from '../train/training-options.js';
 import { runParallelSegment, startSegmentPool, workerPlatformOf, type SegmentWorkerPool } from '../train/parallel/worker-pool.js';
 import { sliceInstances } from '../contracts/instances.js';
 import type { PluginRef } from '../experiment/train-model.js';
@@ -57,6 +57,7 @@ const median = (xs: number[]) => {
 /** Checks a benchmark's model, options and worker count; what `l2o bench --dry-run` prints. */
 export function planBench(platform: Platform, spec: BenchSpec): { model: string; parameters: number; microBatch: number; workers: number } {
   checkWorkerCount({ workers: spec.workers ?? 1, batchSize: spec.batch, microBatch: spec.microBatch });
+  checkWorkersOnEngine(platform.engine.chosen, spec.workers);
   const model = platform.registry.get('model', spec.model.id).create(spec.model.options ?? {});
   const plan = {
     model: model.modelId,

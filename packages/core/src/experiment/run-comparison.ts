@@ -14,7 +14,7 @@ import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import { evaluateOptimizer, type EvaluationCurve } from '../evaluate/evaluator.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
 import type { TrainOptions, TrainProgress } from '../train/trainer.js';
-import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS } from '../train/training-options.js';
+import { checkTrainOptions, checkWorkersOnEngine, DEFAULT_TRAIN_OPTIONS } from '../train/training-options.js';
 import { checkpointOf, checkpointProblemWarning, loadCheckpointInto, readCachedCheckpoint, readCheckpoint } from '../train/checkpoint.js';
 import { configHash, stableStringify } from '../util/stable-json.js';
 import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/run-store.js';
@@ -154,7 +154,10 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
 
   const testOpts = { ...scale.test, ...spec.test };
   const trainOpts: TrainOptions = normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed });
-  if (learned) checkTrainOptions(trainOpts);
+  if (learned) {
+    checkTrainOptions(trainOpts);
+    checkWorkersOnEngine(platform.engine.chosen, trainOpts.workers);
+  }
   const referenceRef = spec.reference ?? problem.referenceSolver;
   const reference = registry.get('optimizer', referenceRef.id).create({ ...referenceRef.options });
   const testRequest: TestSetRequest = {

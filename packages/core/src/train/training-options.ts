@@ -42,6 +42,19 @@ export function checkTrainOptions(o: TrainOptions): void {
   checkWorkerCount(o);
 }
 
+/**
+ * Worker threads each start an engine of their own: several CPU engines share the cores, but a
+ * GPU engine has one device to share, so a GPU run takes its parallelism from the device.
+ */
+export function checkWorkersOnEngine(engine: string, workers: number | undefined): void {
+  if ((workers ?? 1) > 1 && engine === 'tensorflow-gpu') {
+    throw new UsageError(
+      `--workers ${workers} starts ${workers} engines, but tensorflow-gpu has one device to share.`,
+      'Drop --workers (training.workers) on the GPU: it already runs the batch in parallel; raise --micro-batch instead.',
+    );
+  }
+}
+
 /** Workers: a positive integer, and no more than the micro-batches of a batch (each worker needs one). */
 export function checkWorkerCount(o: Pick<TrainOptions, 'workers' | 'batchSize' | 'microBatch'>): void {
   if (o.workers === undefined) return;

@@ -10,6 +10,7 @@ import type { InstanceSet } from '../../contracts/instances.js';
 import type { LearnedOptimizer } from '../../contracts/learned-optimizer.js';
 import type { Problem } from '../../contracts/problem.js';
 import type { Rng } from '../../random/rng.js';
+import { checkWorkersOnEngine } from '../training-options.js';
 import type { FromWorker, ToWorker, WorkerPlatform, WorkerRecipe } from './protocol.js';
 
 export type { WorkerPlatform, WorkerRecipe } from './protocol.js';
@@ -244,6 +245,7 @@ export class SegmentWorkerPool {
 
 /** Starts a pool for a model and problem: the workers rebuild both from their ids and configs. */
 export function startSegmentPool(model: LearnedOptimizer, problem: Problem, count: number, platform?: WorkerPlatform): Promise<SegmentWorkerPool> {
+  checkWorkersOnEngine(platform?.engine ?? '', count);
   return SegmentWorkerPool.start(count, {
     platform: platform ?? fallbackWorkerPlatform(),
     model: { id: model.modelId, config: structuredClone({ ...model.config }) },
