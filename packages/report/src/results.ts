@@ -50,13 +50,16 @@ export async function writeResults(
     writeFileAtomic(file, content);
     files.push(file);
   };
-  const aggregates: SeedAggregate[] = [];
-  for (const f of figures) {
-    const agg = aggregateSeeds(f.runs);
-    aggregates.push(agg);
+  const aggregates = figures.map((f) => aggregateSeeds(f.runs));
+  const byName = Object.fromEntries(figures.map((f, i) => [f.name, aggregates[i]]));
+  const verdicts = judgeClaims(byName, parameters);
+  for (const [i, f] of figures.entries()) {
+    const agg = aggregates[i]!;
     const svg = await seedBandsSvg(agg, seedPlotTitle(agg));
     write(`${f.name}.svg`, svg);
     write(`${f.name}.png`, svgToPng(svg));
+    // The claims this figure bears on, with their verdicts (what the dashboard shows beside the figure).
+    const claims = verdicts.filter((v) => v.figures.includes(f.name));
     write(
       `${f.name}.md`,
       [
@@ -70,11 +73,14 @@ export async function writeResults(
         `![${f.name}](${f.name}.png)`,
         '',
         seedTableMarkdown(agg),
+        '',
+        '## Verdict',
+        '',
+        ...(claims.length ? claims.map((v) => `- Claim ${v.claim} (${v.text}): **${v.verdict}**. ${v.why}.`) : ['- This figure bears on none of the five claims.']),
+        '',
       ].join('\n'),
     );
   }
-  const byName = Object.fromEntries(figures.map((f, i) => [f.name, aggregates[i]]));
-  const verdicts = judgeClaims(byName, parameters);
   const block = [
     VERDICTS_BEGIN,
     '',
