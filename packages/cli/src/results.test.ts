@@ -34,7 +34,9 @@ describe('l2o results', () => {
     expect(page).toContain('l2o sweep experiments/paper/fig1.yaml --scale smoke --seeds 0,1');
     expect(page).toMatch(/\| lstm \|/);
     // The claims the figure bears on, as the dashboard shows them beside it.
-    expect(page).toMatch(/\n## Verdict\n\n- Claim 1 \(In distribution \(LASSO\): gru is best; gru-mha is on par with lstm\.\): \*\*(holds|does not hold|inconclusive)\*\*\./);
+    expect(page).toMatch(
+      /\n## Verdict\n\n- Claim 1 \(In distribution \(LASSO\): gru is best; gru-mha is on par with lstm\.\): \*\*(holds|does not hold|inconclusive)\*\*\./,
+    );
     // Claim 1 is judged from fig1; claims 2–4 need figures not run here; claim 5 from the parameter counts.
     expect(result.verdicts.map((v) => v.claim)).toEqual([1, 2, 3, 4, 5]);
     expect(['holds', 'does not hold', 'inconclusive']).toContain(result.verdicts[0]!.verdict);

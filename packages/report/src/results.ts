@@ -76,7 +76,9 @@ export async function writeResults(
         '',
         '## Verdict',
         '',
-        ...(claims.length ? claims.map((v) => `- Claim ${v.claim} (${v.text}): **${v.verdict}**. ${v.why}.`) : ['- This figure bears on none of the five claims.']),
+        ...(claims.length
+          ? claims.map((v) => `- Claim ${v.claim} (${v.text}): **${v.verdict}**. ${v.why}.`)
+          : ['- This figure bears on none of the five claims.']),
         '',
       ].join('\n'),
     );

@@ -40,5 +40,14 @@ export function readRunDir(dir: string, versions: Record<string, string> = {}): 
   };
   walk('');
   // The commit of the code that made the run, as the run recorded it (not the importer's).
-  return { id: path.basename(path.resolve(dir)), summary, spec, curves, checkpoints, artifacts, versions, ...(summary.gitCommit ? { gitCommit: summary.gitCommit } : {}) };
+  return {
+    id: path.basename(path.resolve(dir)),
+    summary,
+    spec,
+    curves,
+    checkpoints,
+    artifacts,
+    versions,
+    ...(summary.gitCommit ? { gitCommit: summary.gitCommit } : {}),
+  };
 }
