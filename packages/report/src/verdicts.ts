@@ -54,35 +54,34 @@ const gapText = (agg: SeedAggregate, label: string, k: number) => {
 
 const present = (agg: SeedAggregate, labels: readonly string[]) => labels.filter((l) => agg.optimizers.some((o) => o.label === l));
 
-/** "x is better than every one of `others` at every judged k." */
-function best(agg: SeedAggregate, x: string, others: readonly string[]): { verdict: Verdict; why: string } {
+/** "x is better (best) or worse (worst) than every one of `others` at every judged k." */
+function extreme(agg: SeedAggregate, x: string, others: readonly string[], side: 'best' | 'worst'): { verdict: Verdict; why: string } {
   const ks = judgedIterations(agg);
+  const [wanted, against] = side === 'best' ? (['better', 'worse'] as const) : (['worse', 'better'] as const);
   for (const k of ks) {
-    const beaten = others.filter((o) => compareAt(agg, x, o, k) === 'worse');
-    if (beaten.length)
-      return { verdict: 'does not hold', why: `at k = ${k}, ${beaten.join(', ')} ${beaten.length > 1 ? 'are' : 'is'} significantly better than ${x}` };
+    const contrary = others.filter((o) => compareAt(agg, x, o, k) === against);
+    if (contrary.length) {
+      return {
+        verdict: 'does not hold',
+        why:
+          side === 'best'
+            ? `at k = ${k}, ${contrary.join(', ')} ${contrary.length > 1 ? 'are' : 'is'} significantly better than ${x}`
+            : `at k = ${k}, ${x} is significantly better than ${contrary.join(', ')}`,
+      };
+    }
   }
-  const undecided = ks.flatMap((k) => others.filter((o) => compareAt(agg, x, o, k) !== 'better').map((o) => `${o} at k = ${k}`));
-  if (undecided.length)
+  const undecided = ks.flatMap((k) => others.filter((o) => compareAt(agg, x, o, k) !== wanted).map((o) => `${o} at k = ${k}`));
+  if (undecided.length) {
     return {
       verdict: 'inconclusive',
-      why: `${x} is never significantly worse, but its 95% intervals overlap those of ${undecided.slice(0, 3).join('; ')}${undecided.length > 3 ? '; …' : ''}`,
+      why: `${x} is never significantly ${against}, but its 95% intervals overlap those of ${undecided.slice(0, 3).join('; ')}${undecided.length > 3 ? '; …' : ''}`,
     };
-  return { verdict: 'holds', why: `${x}'s 95% interval lies below every other's at k = ${ks.join(', ')}` };
+  }
+  return { verdict: 'holds', why: `${x}'s 95% interval lies ${side === 'best' ? 'below' : 'above'} every other's at k = ${ks.join(', ')}` };
 }
 
-/** "x is worse than every one of `others` at every judged k." */
-function worst(agg: SeedAggregate, x: string, others: readonly string[]): { verdict: Verdict; why: string } {
-  const ks = judgedIterations(agg);
-  for (const k of ks) {
-    const beats = others.filter((o) => compareAt(agg, x, o, k) === 'better');
-    if (beats.length) return { verdict: 'does not hold', why: `at k = ${k}, ${x} is significantly better than ${beats.join(', ')}` };
-  }
-  const undecided = ks.flatMap((k) => others.filter((o) => compareAt(agg, x, o, k) !== 'worse').map((o) => `${o} at k = ${k}`));
-  if (undecided.length)
-    return { verdict: 'inconclusive', why: `${x}'s 95% intervals overlap those of ${undecided.slice(0, 3).join('; ')}${undecided.length > 3 ? '; …' : ''}` };
-  return { verdict: 'holds', why: `${x}'s 95% interval lies above every other's at k = ${ks.join(', ')}` };
-}
+const best = (agg: SeedAggregate, x: string, others: readonly string[]) => extreme(agg, x, others, 'best');
+const worst = (agg: SeedAggregate, x: string, others: readonly string[]) => extreme(agg, x, others, 'worst');
 
 /** "x and y are on par": a tie at every judged k. */
 function onPar(agg: SeedAggregate, x: string, y: string): { verdict: Verdict; why: string } {

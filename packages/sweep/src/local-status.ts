@@ -3,7 +3,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '@l2o/core';
 import type { SweepEvent } from './local-executor.js';
 import type { SweepPlan } from './plan.js';
-import type { JobStateName, SweepJobStatus, SweepStatus } from './queue/status.js';
+import { countsAndEta, type SweepJobStatus, type SweepStatus } from './queue/status.js';
 
 /** Where a local sweep keeps its live status: `<reports dir>/<sweep id>/status.json`. */
 export const LOCAL_STATUS_FILE = 'status.json';
@@ -72,23 +72,14 @@ export class LocalSweepStatus {
 
   status(): SweepStatus {
     const jobs = [...this.jobs.values()].map(({ started: _started, ...job }) => job);
-    const counts: Record<JobStateName, number> = { waiting: 0, active: 0, completed: 0, failed: 0, cancelled: 0 };
-    for (const j of jobs) counts[j.state]++;
-    // ETA as for a queued sweep: the work left at the mean pace of the finished compute jobs, over the job processes.
-    const finished = jobs.filter((j) => j.state === 'completed' && j.kind !== 'run' && !j.result?.skipped && j.seconds !== undefined);
-    const mean = finished.length ? finished.reduce((a, j) => a + j.seconds!, 0) / finished.length : null;
-    const left =
-      jobs.filter((j) => j.state === 'waiting' && j.kind !== 'run').length +
-      jobs
-        .filter((j) => j.state === 'active' && j.kind !== 'run')
-        .reduce((a, j) => a + (j.progress?.total ? 1 - (j.progress.done ?? 0) / j.progress.total : 1), 0);
+    const { counts, etaSeconds } = countsAndEta(jobs, this.workers);
     return {
       id: this.id,
       name: this.plan.name,
       cancelled: counts.cancelled > 0,
       counts,
       jobs,
-      etaSeconds: mean === null ? null : (left * mean) / Math.max(1, Math.min(this.workers, counts.active || 1)),
+      etaSeconds,
       finished: this.finished || (counts.waiting === 0 && counts.active === 0),
     };
   }

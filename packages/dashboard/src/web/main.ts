@@ -5,20 +5,12 @@ import { changeset } from 'vega';
 import { tf } from '@l2o/core/portable';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { CheckpointListing, RunListing } from '@l2o/store';
 import { runLive, type LiveCheckpoint, type LiveResult } from '../live/live-run.js';
 
 type Json = Record<string, unknown>;
-interface RunRow {
-  id: string;
-  name: string;
-  problem: string;
-  testDataset: string;
-  scale: string;
-  seed: number;
-  engine: string;
-  createdAt: string;
-  optimizers: { label: string; id: string; kind: string; finalGap: number | null; divergedAt: number | null }[];
-}
+/** A row of /api/runs (the store's listing; a type only: nothing of the store is bundled). */
+type RunRow = RunListing;
 
 /** A run's summary as /api/runs/:id gives it (core's RunSummary). */
 interface OptimizerView {
@@ -506,15 +498,6 @@ async function sweepPage(id: string): Promise<void> {
 }
 
 // ---- live -----------------------------------------------------------------------------------------
-
-interface CheckpointListing {
-  runId: string;
-  label: string;
-  modelId: string;
-  sha256: string;
-  problem: { id: string; options: Record<string, unknown> };
-  trainDataset: { id: string; options: Record<string, unknown> };
-}
 
 /** The engine for the page: ?backend=… if given, else WebGL where the browser offers it, else WASM. */
 async function chooseBackend(wanted: string | null): Promise<string> {

@@ -75,10 +75,18 @@ async function statusOf(queue: Queue, record: SweepRecord, cancelled: boolean): 
       ...(job?.processedOn && job.finishedOn ? { seconds: (job.finishedOn - job.processedOn) / 1000 } : {}),
     });
   }
+  const { counts, etaSeconds } = countsAndEta(jobs, Infinity);
+  return { id: record.id, name: record.name, cancelled, counts, jobs, etaSeconds, finished: counts.waiting === 0 && counts.active === 0 };
+}
+
+/**
+ * Jobs per state, and the ETA: the work left (waiting jobs, and what active ones have left) at
+ * the mean pace of the finished compute jobs, spread over the jobs running now (at most `slots`);
+ * null until a compute job has finished. A queued and a local sweep's status both use it.
+ */
+export function countsAndEta(jobs: readonly SweepJobStatus[], slots: number): { counts: Record<JobStateName, number>; etaSeconds: number | null } {
   const counts: Record<JobStateName, number> = { waiting: 0, active: 0, completed: 0, failed: 0, cancelled: 0 };
   for (const j of jobs) counts[j.state]++;
-  // ETA: the work left (waiting jobs, and what active ones have left) at the mean pace of the
-  // finished compute jobs, spread over the jobs running now.
   const finished = jobs.filter((j) => j.state === 'completed' && j.kind !== 'run' && !j.result?.skipped && j.seconds !== undefined);
   const mean = finished.length ? finished.reduce((a, j) => a + j.seconds!, 0) / finished.length : null;
   const left =
@@ -86,8 +94,7 @@ async function statusOf(queue: Queue, record: SweepRecord, cancelled: boolean): 
     jobs
       .filter((j) => j.state === 'active' && j.kind !== 'run')
       .reduce((a, j) => a + (j.progress?.total ? 1 - (j.progress.done ?? 0) / j.progress.total : 1), 0);
-  const etaSeconds = mean === null ? null : (left * mean) / Math.max(1, counts.active);
-  return { id: record.id, name: record.name, cancelled, counts, jobs, etaSeconds, finished: counts.waiting === 0 && counts.active === 0 };
+  return { counts, etaSeconds: mean === null ? null : (left * mean) / Math.max(1, Math.min(slots, counts.active)) };
 }
 
 /** Where each job of a submitted sweep is: waiting, active (with its progress), completed, failed (why), cancelled. */
