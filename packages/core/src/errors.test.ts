@@ -7,6 +7,7 @@ describe('engineMemoryError', () => {
     'Cannot enlarge memory arrays to size 4294967296 bytes',
     'Array buffer allocation failed',
     'OOM when allocating tensor with shape[64,500,500]',
+    'Aborted(). Build with -sASSERTIONS for more info.',
   ])('turns the engine message "%s" into a one-line error with the fix', (message) => {
     const err = engineMemoryError(new RangeError(message));
     expect(err).toBeInstanceOf(L2oError);
