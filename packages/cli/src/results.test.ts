@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,17 @@ describe('l2o results', () => {
     const r = runCli(args`results --scale smoke --out ${out} --json`, { env });
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { files: string[]; verdicts: { claim: number; verdict: string; figures: string[] }[] };
-    for (const f of ['fig1.md', 'fig1.svg', 'fig1.png', 'README.md']) expect(existsSync(path.join(out, f)), f).toBe(true);
+    for (const f of ['fig1.md', 'fig1.svg', 'fig1.png', 'fig1-validation.svg', 'fig1-validation.png', 'README.md'])
+      expect(existsSync(path.join(out, f)), f).toBe(true);
+    // The validation curves: a point per validation of every training of both seeds (their logs in the run directories).
+    const logs = readdirSync(path.join(temp, 'runs')).flatMap((run) =>
+      readdirSync(path.join(temp, 'runs', run, 'training')).map(
+        (f) => JSON.parse(readFileSync(path.join(temp, 'runs', run, 'training', f), 'utf8')) as { validation: unknown[] },
+      ),
+    );
+    expect(logs).toHaveLength(2 * 3);
+    const validationSvg = readFileSync(path.join(out, 'fig1-validation.svg'), 'utf8');
+    expect(validationSvg.match(/aria-roledescription="point"/g)).toHaveLength(logs.reduce((a, l) => a + l.validation.length, 0));
     const page = readFileSync(path.join(out, 'fig1.md'), 'utf8');
     expect(page).toMatch(/^# fig1 over 2 seeds \(smoke scale\)/);
     expect(page).toContain('seeds 0, 1');
@@ -33,6 +43,7 @@ describe('l2o results', () => {
     expect(page).toMatch(/commit [0-9a-f]{7}(-dirty)?;/);
     expect(page).toContain('l2o sweep experiments/paper/fig1.yaml --scale smoke --seeds 0,1');
     expect(page).toMatch(/\| lstm \|/);
+    expect(page).toContain('![fig1 validation](fig1-validation.png)');
     // The claims the figure bears on, as the dashboard shows them beside it.
     expect(page).toMatch(
       /\n## Verdict\n\n- Claim 1 \(In distribution \(LASSO\): gru is best; gru-mha is on par with lstm\.\): \*\*(holds|does not hold|inconclusive)\*\*\./,

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { L2oError, writeFileAtomic } from '@l2o/core';
-import { svgToPng } from './plot.js';
+import type { TopLevelSpec } from 'vega-lite';
+import { CONVERGENCE_FRAME, renderSvg, svgToPng } from './plot.js';
 import type { LoadedRun } from './rerender.js';
 import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.js';
 import { seedBandsSvg, seedPlotTitle } from './seeds-plot.js';
@@ -17,6 +18,40 @@ export interface FigureRuns {
   /** The command that reproduces the runs, and the one that regenerates this page. */
   reproduce: string;
   regenerate: string;
+  /** Each learned optimizer's validation losses per seed (the runs' training logs), when kept. */
+  validation?: { label: string; seed: number; points: { step: number; loss: number }[] }[];
+}
+
+/**
+ * The validation curves of a figure's trainings: loss against global step, a line per optimizer
+ * and seed. Losses above 1.5× the median (a diverged or not yet started validation) are drawn at
+ * that cap, so that the differences between the flattened curves stay visible.
+ */
+export function validationSpec(name: string, series: NonNullable<FigureRuns['validation']>): TopLevelSpec {
+  const losses = series
+    .flatMap((s) => s.points.map((p) => p.loss))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  const cap = 1.5 * (losses[Math.floor(losses.length / 2)] ?? 1);
+  const values = series.flatMap((s) =>
+    s.points.map((p) => ({ optimizer: s.label, seed: String(s.seed), step: p.step, loss: Number.isFinite(p.loss) ? Math.min(p.loss, cap) : cap })),
+  );
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `${name}: validation loss during training`,
+      subtitle: `one line per optimizer and seed; losses above ${cap.toPrecision(3)} (1.5× the median) drawn at it`,
+    },
+    ...CONVERGENCE_FRAME.size,
+    data: { values },
+    mark: { type: 'line', point: true, strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'step', type: 'quantitative', title: 'global step' },
+      y: { field: 'loss', type: 'quantitative', scale: { zero: false }, title: 'validation loss (mean F over K iterations)' },
+      color: { field: 'optimizer', type: 'nominal', title: 'optimizer' },
+      detail: { field: 'seed', type: 'nominal' },
+    },
+  };
 }
 
 /** Where the generated verdict table goes in a hand-written README: between these two lines. */
@@ -58,6 +93,11 @@ export async function writeResults(
     const svg = await seedBandsSvg(agg, seedPlotTitle(agg));
     write(`${f.name}.svg`, svg);
     write(`${f.name}.png`, svgToPng(svg));
+    const validation = f.validation?.length ? await renderSvg(validationSpec(f.name, f.validation)) : null;
+    if (validation) {
+      write(`${f.name}-validation.svg`, validation);
+      write(`${f.name}-validation.png`, svgToPng(validation));
+    }
     // The claims this figure bears on, with their verdicts (what the dashboard shows beside the figure).
     const claims = verdicts.filter((v) => v.figures.includes(f.name));
     write(
@@ -74,6 +114,9 @@ export async function writeResults(
         '',
         seedTableMarkdown(agg),
         '',
+        ...(validation
+          ? ['Validation loss during training (has it flattened within the budget?):', '', `![${f.name} validation](${f.name}-validation.png)`, '']
+          : []),
         '## Verdict',
         '',
         ...(claims.length

@@ -48,6 +48,7 @@ export default class Results extends L2oCommand {
           runs: records.map((r) => ({ id: r.id, summary: r.summary, curves: r.curves })),
           commits: [...new Set(records.flatMap((r) => (r.gitCommit ? [r.gitCommit.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1')] : [])))],
           engines: [...new Set(records.map((r) => r.summary.engine))],
+          validation: records.flatMap((r) => validationOf(r.summary.seed, r.artifacts)),
           reproduce: `l2o sweep experiments/paper/${name}.yaml --scale ${flags.scale} --seeds ${seeds.join(',')}`,
           regenerate: `l2o results --scale ${flags.scale} --out ${flags.out}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`,
         });
@@ -89,4 +90,21 @@ function parameterCounts(registry: {
     if (parameters >= 0.65 * lstm && parameters <= 0.75 * lstm) paperRange.push({ hidden, parameters });
   }
   return { lstm, gru: count('gru'), paperRange };
+}
+
+/** The validation losses of a stored run's trainings (its training/<label>.json logs). */
+function validationOf(seed: number, artifacts: Record<string, Uint8Array | string>): NonNullable<FigureRuns['validation']> {
+  return Object.entries(artifacts).flatMap(([name, content]) => {
+    const label = /^training\/(.+)\.json$/.exec(name)?.[1];
+    if (!label) return [];
+    try {
+      const log = JSON.parse(typeof content === 'string' ? content : Buffer.from(content).toString('utf8')) as {
+        validation?: { step: number; loss: number | null }[];
+      };
+      const points = (log.validation ?? []).map((p) => ({ step: p.step, loss: p.loss ?? Number.NaN }));
+      return points.length ? [{ label, seed, points }] : [];
+    } catch {
+      return [];
+    }
+  });
 }
