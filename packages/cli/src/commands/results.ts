@@ -12,10 +12,8 @@ export default class Results extends L2oCommand {
     "Generate the paper's results from the run store: each figure over its seeds (table, plot with 95% bands) and the verdict on each claim.";
   static override description =
     "For each figure (experiments/paper/figN.yaml) at --scale, the newest stored run of each seed is aggregated into <out>/figN.md, .svg and .png, with the commit and engine that made the runs. The verdict table on the paper's five claims goes into <out>/README.md between its verdict markers, else into <out>/verdicts.md.";
-  static override examples = [
-    '<%= config.bin %> results --scale cpu --out docs/results',
-    '<%= config.bin %> results --scale smoke --out results-smoke --figures fig1,fig3',
-  ];
+  // (docs/results is made with `results --scale cpu --out docs/results --readme README.md` over the paper's store.)
+  static override examples = ['<%= config.bin %> results --scale smoke --out results-smoke --figures fig1,fig3'];
   static override flags = {
     ...storeFlag,
     scale: Flags.string({ default: 'cpu', summary: 'The scale whose runs are aggregated.' }),
