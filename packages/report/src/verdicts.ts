@@ -205,9 +205,10 @@ export function judgeClaims(figures: Readonly<Record<string, SeedAggregate | und
           const parts = ood.flatMap((n) => {
             const agg = figures[n]!;
             const others = agg.optimizers.map((o) => o.label).filter((l) => l !== 'gru-mha' && !l.endsWith('-safe'));
+            const b = best(agg, 'gru-mha', others);
             const l = lead(agg);
             return [
-              { ...best(agg, 'gru-mha', others), why: `${n}: ${best(agg, 'gru-mha', others).why}` },
+              { verdict: b.verdict, why: `${n}: ${b.why}` },
               { verdict: l.verdict, why: `${n}: ${l.why}` },
             ];
           });

@@ -2,6 +2,7 @@ export type { Sql } from './sql.js';
 export { MIGRATIONS, SCHEMA_VERSION, migrate } from './migrations.js';
 export {
   SqlRunStore,
+  newestPerSeed,
   type RunRecord,
   type RunFilter,
   type RunCondition,

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { L2oError } from '@l2o/core';
 import { verdictTableMarkdown, writeResults, type FigureRuns, type ParameterCounts } from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
+import { newestPerSeed } from '@l2o/store';
 import { storeFlag, withStore } from '../store-flags.js';
 
 const PAPER_FIGURES = ['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'];
@@ -35,11 +36,8 @@ export default class Results extends L2oCommand {
       for (const name of names) {
         const listed = await store.listRuns({ name, scale: flags.scale });
         if (!listed.length) continue;
-        // The newest run of each seed (a seed run again replaces its older run).
-        const newest = new Map<number, string>();
-        for (const r of listed) if (!newest.has(r.seed)) newest.set(r.seed, r.id);
         const records = [];
-        for (const [, id] of [...newest].sort(([a], [b]) => a - b)) records.push((await store.getRun(id))!);
+        for (const r of newestPerSeed(listed)) records.push((await store.getRun(r.id))!);
         const seeds = records.map((r) => r.summary.seed);
         out.push({
           name,

@@ -5,7 +5,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { isL2oError, L2oError } from '@l2o/core';
 import { aggregateSeeds, convergenceSpec, seedBandsSpec, seedPlotTitle, seedTableMarkdown, type LoadedRun } from '@l2o/report';
-import type { RunFilter, RunListing, SqlRunStore } from '@l2o/store';
+import { newestPerSeed, type RunFilter, type RunListing, type SqlRunStore } from '@l2o/store';
 import { listSweeps, readLocalSweeps, redactQueue, sweepStatus, type SweepStatus } from '@l2o/sweep';
 import { StoreAccess } from './store-access.js';
 
@@ -101,17 +101,14 @@ function verdictOf(resultsDir: string | undefined, name: string): string | null 
 
 /** Groups runs into figures: one per experiment name and scale, the newest run of each seed. */
 function figuresOf(runs: readonly RunListing[]): { name: string; scale: string; problem: string; testDataset: string; seeds: number[]; runs: string[] }[] {
-  const groups = new Map<string, Map<number, RunListing>>();
+  const groups = new Map<string, RunListing[]>();
   for (const r of runs) {
     const key = `${r.name}\0${r.scale}`;
-    const bySeed = groups.get(key) ?? new Map<number, RunListing>();
-    const had = bySeed.get(r.seed);
-    if (!had || had.createdAt < r.createdAt) bySeed.set(r.seed, r);
-    groups.set(key, bySeed);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.values()]
-    .map((bySeed) => {
-      const list = [...bySeed.values()].sort((a, b) => a.seed - b.seed);
+    .map((group) => {
+      const list = newestPerSeed(group);
       const first = list[0]!;
       return {
         name: first.name,

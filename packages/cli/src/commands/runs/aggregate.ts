@@ -3,6 +3,7 @@ import { Args, Flags } from '@oclif/core';
 import { UsageError } from '@l2o/core';
 import { aggregateSeeds, seedTableMarkdown, writeSeedReport } from '@l2o/report';
 import { L2oCommand } from '../../base-command.js';
+import { newestPerSeed } from '@l2o/store';
 import { getStoredRuns, parseWhere, storeFlag, whereFlag, withStore } from '../../store-flags.js';
 
 export default class RunsAggregate extends L2oCommand {
@@ -31,10 +32,9 @@ export default class RunsAggregate extends L2oCommand {
       // Selected by config: the newest run of each seed (a seed run again replaces its older run).
       const listed = await store.listRuns({ where: parseWhere(flags.where ?? []) });
       if (listed.length === 0) throw new UsageError('No stored run matches the --where conditions.', 'See `l2o runs list --where …`.');
-      const newest = new Map<number, string>();
-      for (const r of listed) if (!newest.has(r.seed)) newest.set(r.seed, r.id);
-      if (listed.length > newest.size) this.note(`${listed.length - newest.size} older run(s) of a repeated seed left out: the newest run of each seed is used`);
-      return getStoredRuns(store, [...newest].sort(([a], [b]) => a - b).map(([, id]) => id));
+      const newest = newestPerSeed(listed);
+      if (listed.length > newest.length) this.note(`${listed.length - newest.length} older run(s) of a repeated seed left out: the newest run of each seed is used`);
+      return getStoredRuns(store, newest.map((r) => r.id));
     });
     const aggregate = aggregateSeeds(runs.map((r) => ({ id: r.id, summary: r.summary, curves: r.curves })));
     const written = flags.out ? await writeSeedReport(aggregate, path.resolve(flags.out)) : [];
