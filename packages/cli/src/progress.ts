@@ -27,6 +27,10 @@ export class ComparisonProgress {
         break;
       case 'train': {
         const p = e.progress;
+        if (p.event === 'micro-batch') {
+          this.line(`${e.optimizer}: ${p.message}`);
+          break;
+        }
         if (p.event === 'skipped') this.line(`warning: ${p.message}`);
         const detail = `loss ${p.loss.toPrecision(4)}${p.bestValidation !== undefined ? ` best val ${p.bestValidation.toPrecision(5)}` : ''} seg ${p.segment + 1}/${p.segments} ETA ${fmt(p.etaSeconds)}`;
         this.update(`train ${e.optimizer}`, p.step + 1, p.totalSteps, detail, p.event === 'validation');

@@ -9,7 +9,7 @@ const about = (key: keyof TrainOptions, extra = '') => `${TRAINING_FIELDS[key].d
 export const trainingFlags = {
   steps: Flags.integer({ summary: about('globalSteps', ' Overrides the scale.') }),
   'batch-size': Flags.integer({ summary: about('batchSize', ' Overrides the scale.') }),
-  'micro-batch': Flags.integer({ min: 0, summary: about('microBatch', ' Use it when the batch does not fit in memory.') }),
+  'micro-batch': Flags.integer({ min: 0, summary: about('microBatch', ' Give one to override the automatic choice.') }),
   workers: Flags.integer({ summary: about('workers', ' Needs at least as many micro-batches.') }),
 };
 

@@ -69,12 +69,12 @@ export function engineMemoryError(e: unknown): L2oError | null {
   if (/^Aborted\(/.test(e.message)) {
     return new L2oError(
       'The WASM engine aborted: its heap most likely ran out of memory (Aborted()).',
-      'Split the batch with --micro-batch (e.g. 8; 2 for attention over hundreds of coordinates), or use a smaller batch or problem; the WASM heap is at most 4 GB.',
+      'Split the batch into smaller micro-batches: leave --micro-batch (training.microBatch) unset to use the largest that fits, or give a smaller one; the WASM heap is at most 4 GB.',
     );
   }
   if (!/memory access out of bounds|Cannot enlarge memory|Array buffer allocation failed|\bOOM\b|out of memory/i.test(e.message)) return null;
   return new L2oError(
     `The tensor engine ran out of memory (${e.message.split('\n')[0]!.trim()}).`,
-    'Split the batch with --micro-batch (e.g. 8), or use a smaller batch or problem; the WASM heap is at most 4 GB.',
+    'Split the batch into smaller micro-batches: leave --micro-batch (training.microBatch) unset to use the largest that fits, or give a smaller one; the WASM heap is at most 4 GB.',
   );
 }

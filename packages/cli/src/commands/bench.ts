@@ -9,7 +9,7 @@ export default class Bench extends L2oCommand {
   static override examples = [
     '<%= config.bin %> bench --model lstm',
     '<%= config.bin %> bench --model gru-mha -o gru-mha.attention.axis=history --json',
-    '<%= config.bin %> bench --model gru-mha --batch 64 --micro-batch 8',
+    '<%= config.bin %> bench --model gru-mha --batch 16 --micro-batch 4',
     '<%= config.bin %> bench --model lstm --micro-batch 8 --workers 2',
   ];
   static override flags = {
@@ -21,7 +21,10 @@ export default class Bench extends L2oCommand {
     batch: Flags.integer({ default: 64, summary: 'Instances per batch.' }),
     unroll: Flags.integer({ default: 20, summary: 'Iterations per segment.' }),
     repeats: Flags.integer({ default: 5, summary: 'Timed repeats (after one warm-up).' }),
-    'micro-batch': Flags.integer({ default: 0, summary: 'Instances per forward/backward pass (0: whole batch).' }),
+    'micro-batch': Flags.integer({
+      default: 0,
+      summary: "Instances per forward/backward pass (0: the largest that fits the engine's memory, from a probe of one and two instances).",
+    }),
     option: Flags.string({ char: 'o', multiple: true, summary: 'Model option <id>.<key>=<value>.' }),
     seed: Flags.integer({ default: 0, summary: 'Seed.' }),
     workers: Flags.integer({ default: 1, summary: 'Worker threads sharing the micro-batches of the training segment (as train --workers).' }),
@@ -50,7 +53,7 @@ export default class Bench extends L2oCommand {
       const plan = planBench(platform, spec);
       if (this.jsonMode) return { plan };
       process.stdout.write(
-        `dry run: would time ${plan.model} (${plan.parameters} parameters) on LASSO ${spec.m}×${spec.n}, batch ${spec.batch} in micro-batches of ${plan.microBatch}, ${plan.workers} worker(s)\n`,
+        `dry run: would time ${plan.model} (${plan.parameters} parameters) on LASSO ${spec.m}×${spec.n}, batch ${spec.batch} in micro-batches of ${plan.microBatch === 'auto' ? 'the largest size that fits (probed first)' : plan.microBatch}, ${plan.workers} worker(s)\n`,
       );
       return;
     }
@@ -58,7 +61,8 @@ export default class Bench extends L2oCommand {
     if (this.jsonMode) return result;
     process.stdout.write(
       `${result.model}${result.axis ? ` (${result.axis})` : ''} on ${result.engine}, LASSO ${result.m}×${result.n}, batch ${result.batch}, unroll ${result.unroll}: ` +
-        `train segment ${result.train_segment_ms} ms${result.workers > 1 ? ` (${result.workers} workers)` : ''}, eval iteration ${result.eval_iter_ms} ms, peak RSS ${result.peak_rss_mb} MB\n`,
+        `train segment ${result.train_segment_ms} ms${result.workers > 1 ? ` (${result.workers} workers)` : ''}, eval iteration ${result.eval_iter_ms} ms, peak RSS ${result.peak_rss_mb} MB\n` +
+        `micro-batch ${result.micro_batch}${result.micro_batch_auto ? ` (chosen: ${result.micro_batch_auto})` : ''}\n`,
     );
   }
 }

@@ -14,7 +14,7 @@ export default class Train extends L2oCommand {
     '<%= config.bin %> train --model gru-mha --problem lasso --scale toy --out gru-mha.json',
     '<%= config.bin %> train --model lstm --problem logistic-l1 --learning-rate 3e-3 --validate-every 5',
     '<%= config.bin %> train --model gru --problem lasso --resume gru.json.resume',
-    '<%= config.bin %> train --model lstm --problem lasso --micro-batch 8 --workers 2',
+    '<%= config.bin %> train --model lstm --problem lasso --workers 2',
   ];
 
   static override flags = {

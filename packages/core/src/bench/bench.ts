@@ -7,6 +7,7 @@ import { rollout } from '../evaluate/rollout.js';
 import { throwIfInterrupted } from '../errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { runSegment, type SegmentPart } from '../train/trainer.js';
+import { chooseMicroBatch } from '../train/micro-batch.js';
 import { checkWorkerCount, checkWorkersOnEngine } from '../train/training-options.js';
 import { runParallelSegment, startSegmentPool, workerPlatformOf, type SegmentWorkerPool } from '../train/parallel/worker-pool.js';
 import { sliceInstances } from '../contracts/instances.js';
@@ -22,7 +23,7 @@ export interface BenchSpec {
   batch: number;
   unroll: number;
   repeats: number;
-  /** Instances per forward/backward pass (0: the whole batch at once). */
+  /** Instances per forward/backward pass (0: the largest that fits the engine's memory, probed). */
   microBatch: number;
   seed: number;
   /** Worker threads sharing the micro-batches of the training segment, as `l2o train --workers` (default 1). */
@@ -46,6 +47,8 @@ export interface BenchResult {
   peak_rss_mb: number;
   engine: string;
   micro_batch: number;
+  /** How an automatic micro-batch was chosen; absent when --micro-batch was given. */
+  micro_batch_auto?: string;
   workers: number;
 }
 
@@ -55,14 +58,14 @@ const median = (xs: number[]) => {
 };
 
 /** Checks a benchmark's model, options and worker count; what `l2o bench --dry-run` prints. */
-export function planBench(platform: Platform, spec: BenchSpec): { model: string; parameters: number; microBatch: number; workers: number } {
+export function planBench(platform: Platform, spec: BenchSpec): { model: string; parameters: number; microBatch: number | 'auto'; workers: number } {
   checkWorkerCount({ workers: spec.workers ?? 1, batchSize: spec.batch, microBatch: spec.microBatch });
   checkWorkersOnEngine(platform.engine.chosen, spec.workers);
   const model = platform.registry.get('model', spec.model.id).create(spec.model.options ?? {});
   const plan = {
     model: model.modelId,
     parameters: model.parameterCount(),
-    microBatch: spec.microBatch > 0 ? spec.microBatch : spec.batch,
+    microBatch: spec.microBatch > 0 ? spec.microBatch : ('auto' as const),
     workers: spec.workers ?? 1,
   };
   model.dispose();
@@ -84,7 +87,8 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
     { problem: problem.id, split: 'train', count: spec.batch, rng: new Rng(spec.seed), options: { m: spec.m, n: spec.n, s: spec.s, lambda: 0.1 } },
     platform.datasetContext,
   );
-  const micro = spec.microBatch > 0 ? spec.microBatch : spec.batch;
+  const auto = spec.microBatch > 0 ? null : await chooseMicroBatch(model, problem, set, { batch: spec.batch, unroll: spec.unroll, workers });
+  const micro = spec.microBatch > 0 ? spec.microBatch : (auto?.microBatch ?? spec.batch);
   const batches = [];
   const slices = [];
   for (let start = 0; start < set.count; start += micro) {
@@ -161,6 +165,7 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     engine: platform.engine.chosen,
     micro_batch: micro,
+    ...(spec.microBatch > 0 ? {} : { micro_batch_auto: auto?.reason ?? 'the whole batch: the engine reports no memory limit' }),
     workers,
   };
   model.dispose();

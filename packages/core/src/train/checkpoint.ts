@@ -21,6 +21,8 @@ export interface TrainingState {
   history: { step: number; loss: number }[];
   validation: { step: number; loss: number }[];
   seconds: number;
+  /** Instances per forward/backward pass it runs with (chosen once when the option is 0). */
+  microBatch?: number;
   /** The options the run was started with; a resume must use the same. */
   options: Record<string, unknown>;
 }

@@ -11,6 +11,7 @@ import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState } fro
 import { runParallelSegment, startSegmentPool, type SegmentWorkerPool, type WorkerPlatform } from './parallel/worker-pool.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS } from './training-options.js';
+import { balancedMicroBatch, chooseMicroBatch, type MemoryBudget } from './micro-batch.js';
 
 /** The papers' protocol (SPEC section 4); every number is an option. */
 export interface TrainOptions {
@@ -47,7 +48,8 @@ export interface TrainProgress {
   bestValidation?: number;
   elapsedSeconds: number;
   etaSeconds: number;
-  event: 'segment' | 'validation' | 'skipped';
+  /** 'micro-batch': the micro-batch chosen for the engine's memory (in `message`), before the first step. */
+  event: 'segment' | 'validation' | 'skipped' | 'micro-batch';
   message?: string;
 }
 
@@ -64,6 +66,11 @@ export interface TrainInputs {
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
   meta?: Record<string, unknown>;
+  /**
+   * What one engine instance may hold for a micro-batch's tape when the micro-batch option is 0
+   * (automatic); default: the engine's (see memoryBudget); null: the whole batch.
+   */
+  memoryBudget?: MemoryBudget | null;
   /** Engine and plugin discovery for workers (options.workers > 1); default: the current engine and default plugin discovery. */
   workerPlatform?: WorkerPlatform;
 }
@@ -76,6 +83,8 @@ export interface TrainResult {
   history: { step: number; loss: number }[];
   validation: { step: number; loss: number }[];
   seconds: number;
+  /** Instances per forward/backward pass it ran with (the option, or the automatic choice). */
+  microBatch: number;
 }
 
 /** Adam whose learning rate can be changed after a skipped step (tfjs keeps it protected). */
@@ -209,6 +218,30 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     state = { nextStep: t.nextStep, learningRate: t.learningRate, best: t.best, history: t.history, validation: t.validation, seconds: t.seconds };
   }
 
+  // 0: the largest micro-batch that fits the engine, probed once; a resumed run keeps its choice.
+  const workers = opts.workers ?? 1;
+  let microBatch = opts.microBatch > 0 ? Math.min(opts.microBatch, opts.batchSize) : (inputs.resume?.training?.microBatch ?? 0);
+  if (microBatch === 0) {
+    const choice = await chooseMicroBatch(model, problem, inputs.validationSet, {
+      batch: opts.batchSize,
+      unroll: opts.unroll,
+      workers,
+      budget: inputs.memoryBudget,
+    });
+    microBatch = choice?.microBatch ?? balancedMicroBatch(opts.batchSize, Math.floor(opts.batchSize / workers));
+    inputs.onProgress?.({
+      step: state.nextStep,
+      totalSteps: opts.globalSteps,
+      segment: 0,
+      segments,
+      loss: Number.NaN,
+      elapsedSeconds: 0,
+      etaSeconds: Number.NaN,
+      event: 'micro-batch',
+      message: `micro-batch ${microBatch} of ${opts.batchSize}: ${choice?.reason ?? 'the engine reports no memory limit'}`,
+    });
+  }
+
   const started = performance.now() - state.seconds * 1000;
   const elapsed = () => (performance.now() - started) / 1000;
   const report = (p: Omit<TrainProgress, 'totalSteps' | 'segments' | 'elapsedSeconds' | 'etaSeconds'>) => {
@@ -227,7 +260,7 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
   const validate = async (step: number): Promise<boolean> => {
     const curve = await evaluateOptimizer(problem, model, inputs.validationSet, {
       iterations: opts.validationIterations,
-      batchSize: opts.microBatch || opts.batchSize,
+      batchSize: microBatch,
     });
     // The training loss: mean over k = 1..K of the mean F(y_k).
     const loss = curve.meanF.slice(1).reduce((a, b) => a + b, 0) / opts.validationIterations;
@@ -277,7 +310,10 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     const live = await adam.getWeights(); // the slots themselves, and a new scalar for the iteration count
     const metaOptimizer = await Promise.all(live.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })));
     live[0]?.tensor.dispose();
-    saveCheckpoint(file, checkpointOf(model, { training: { ...state, metaOptimizer, rng: rng.getState(), options: { ...opts } }, meta: inputs.meta }));
+    saveCheckpoint(
+      file,
+      checkpointOf(model, { training: { ...state, microBatch, metaOptimizer, rng: rng.getState(), options: { ...opts } }, meta: inputs.meta }),
+    );
   };
 
   let step = state.nextStep;
@@ -286,7 +322,7 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
       await yieldToEventLoop();
       if (inputs.signal?.aborted) break;
       const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
-      const micro = opts.microBatch > 0 ? opts.microBatch : set.count;
+      const micro = microBatch;
       const slices: { set: InstanceSet; weight: number }[] = [];
       for (let start = 0; start < set.count; start += micro) {
         const part = sliceInstances(set, start, micro);
@@ -388,5 +424,6 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     history: state.history,
     validation: state.validation,
     seconds: state.seconds,
+    microBatch,
   };
 }

@@ -16,7 +16,11 @@ export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
   validateEvery: intOption(20, 'Validate (and keep a resumable checkpoint) every N global steps.', { min: 1 }),
   validationSize: intOption(1024, 'Validation instances.', { min: 1 }),
   validationIterations: intOption(100, 'Iterations of the validation rollout.', { min: 1 }),
-  microBatch: intOption(0, 'Instances per forward/backward pass, gradients accumulated; 0: the whole batch.', { min: 0 }),
+  microBatch: intOption(
+    0,
+    "Instances per forward/backward pass, gradients accumulated; 0: the largest that fits the engine's memory (probed on one and two instances before training).",
+    { min: 0 },
+  ),
   onNonFinite: enumOption('stop', ['stop', 'skip'] as const, 'On a non-finite loss: stop, or skip the step (weights restored) and halve the learning rate.'),
   seed: intOption(0, 'Seed of the model initialisation and the training draws.', { min: 0 }),
   workers: intOption(undefined, "Worker threads sharing each batch's micro-batches (data parallel, one core each).", { min: 1 }),
@@ -59,12 +63,22 @@ export function checkWorkersOnEngine(engine: string, workers: number | undefined
 export function checkWorkerCount(o: Pick<TrainOptions, 'workers' | 'batchSize' | 'microBatch'>): void {
   if (o.workers === undefined) return;
   if (!Number.isInteger(o.workers) || o.workers <= 0) throw new UsageError(`Training option workers must be a positive integer, got ${o.workers}.`);
-  const micro = o.microBatch > 0 ? Math.min(o.microBatch, o.batchSize) : o.batchSize;
+  if (o.microBatch === 0) {
+    // Automatic: at most batchSize / workers instances per micro-batch, so each worker gets one.
+    if (o.workers > o.batchSize) {
+      throw new UsageError(
+        `${o.workers} workers need at least ${o.workers} micro-batches per batch, but a batch of ${o.batchSize} has at most ${o.batchSize}.`,
+        `Use at most ${o.batchSize} worker${o.batchSize === 1 ? '' : 's'}, or a batch of at least ${o.workers} (--batch-size, training.batchSize).`,
+      );
+    }
+    return;
+  }
+  const micro = Math.min(o.microBatch, o.batchSize);
   const parts = Math.ceil(o.batchSize / micro);
   if (o.workers > parts) {
     throw new UsageError(
-      `${o.workers} workers need at least ${o.workers} micro-batches per batch, but a batch of ${o.batchSize} with micro-batch ${o.microBatch || o.batchSize} has ${parts}.`,
-      `Set the micro-batch (--micro-batch, training.microBatch) to at most ${Math.floor(o.batchSize / o.workers)}, or use at most ${parts} worker${parts === 1 ? '' : 's'}.`,
+      `${o.workers} workers need at least ${o.workers} micro-batches per batch, but a batch of ${o.batchSize} with micro-batch ${o.microBatch} has ${parts}.`,
+      `Set the micro-batch (--micro-batch, training.microBatch) to at most ${Math.floor(o.batchSize / o.workers)}, leave it unset to choose one, or use at most ${parts} worker${parts === 1 ? '' : 's'}.`,
     );
   }
 }

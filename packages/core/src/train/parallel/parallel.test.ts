@@ -263,8 +263,13 @@ describe('data-parallel meta-training', () => {
     await expect(train({ workers: 4, microBatch: 2 })).rejects.toThrow(
       /4 workers need at least 4 micro-batches per batch, but a batch of 6 with micro-batch 2 has 3/,
     );
-    await expect(train({ workers: 2, microBatch: 0 })).rejects.toMatchObject({
-      hint: expect.stringMatching(/micro-batch .* to at most 3, or use at most 1 worker\./),
+    await expect(train({ workers: 2, microBatch: 6 })).rejects.toMatchObject({
+      hint: expect.stringMatching(/micro-batch .* to at most 3, leave it unset to choose one, or use at most 1 worker\./),
+    });
+    // Automatic micro-batches: one per worker at least, so only a batch smaller than the workers is refused.
+    await expect(train({ workers: 7, microBatch: 0 })).rejects.toMatchObject({
+      message: expect.stringMatching(/7 workers need at least 7 micro-batches per batch, but a batch of 6 has at most 6\./),
+      hint: expect.stringMatching(/Use at most 6 workers, or a batch of at least 7/),
     });
     await expect(train({ workers: 0 })).rejects.toThrow(/Option 'workers' of the training settings must be an integer ≥ 1, got 0/);
     expect(liveSegmentWorkers()).toBe(0);
