@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// The numerics fingerprint of an l2o checkout: smoke-scale runs of the paper's figures 1, 3 and 5
+// (every model trained, every baseline, both problems, synthetic data only) on the WASM engine,
+// and a SHA-256 of their curves (mean F and mean relative gap per optimizer and iteration, from
+// the metrics CSVs by column name, so a new column does not change it). Code that changes
+// training or evaluation arithmetic changes it; anything else does not. docs/results/numerics.json
+// keeps the fingerprint of the code that made the stored runs the pages show; the results test
+// recomputes it and fails when it differs and the pages are not marked stale.
+//
+// Usage: node scripts/numerics-fingerprint.mjs [--cli <checkout>/packages/cli/bin/run.js] [--figures fig1,fig3] [--json]
+//          [--write docs/results/numerics.json] [--mark-stale docs/results]
+// --cli: another checkout's code (e.g. the frozen tree that made a figure's runs) on this one's specs.
+// --write: record the fingerprint as that of the code that made the pages' runs (after checking so).
+// --mark-stale: put a line at the top of each figure page there saying its numbers are stale.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const FINGERPRINT_FIGURES = ['fig1', 'fig3', 'fig5'];
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The fingerprint of the code whose CLI is `cli` (default: this checkout's) on this checkout's
+ * specs: one hash per figure, and one of them all.
+ */
+export function numericsFingerprint(cli = path.join(here, '..', 'packages', 'cli', 'bin', 'run.js'), figures = FINGERPRINT_FIGURES) {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'l2o-fingerprint-'));
+  try {
+    const perFigure = {};
+    for (const figure of figures) {
+      const runsDir = path.join(work, figure);
+      execFileSync(
+        process.execPath,
+        [
+          cli,
+          'experiment',
+          'run',
+          path.join(here, '..', 'experiments', 'paper', `${figure}.yaml`),
+          '--scale',
+          'smoke',
+          '--runs-dir',
+          runsDir,
+          '--store',
+          'off',
+          '--backend',
+          'wasm',
+          '-q',
+        ],
+        { env: { ...process.env, L2O_CACHE_DIR: path.join(work, 'cache'), L2O_STORE: 'off' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      const hash = createHash('sha256');
+      const [run] = readdirSync(runsDir);
+      const metrics = path.join(runsDir, run, 'metrics');
+      for (const file of readdirSync(metrics)
+        .filter((f) => f.endsWith('.csv'))
+        .sort()) {
+        const [header, ...rows] = readFileSync(path.join(metrics, file), 'utf8').trim().split('\n');
+        const columns = header.split(',');
+        const f = columns.indexOf('mean_f');
+        const gap = columns.indexOf('mean_rel_gap');
+        hash.update(`${file}\n`);
+        for (const row of rows) {
+          const cells = row.split(',');
+          hash.update(`${Number(cells[f])},${Number(cells[gap])}\n`);
+        }
+      }
+      perFigure[figure] = hash.digest('hex').slice(0, 16);
+    }
+    const all = createHash('sha256').update(JSON.stringify(perFigure)).digest('hex').slice(0, 16);
+    return { fingerprint: all, figures: perFigure, engine: 'wasm', scale: 'smoke' };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The banner a stale page starts with. */
+export const STALE_MARK = '> **Stale:**';
+
+/** Puts (or replaces) the stale line at the top of every figN.md in `dir`; returns the pages marked. */
+export function markStale(dir, recorded, now) {
+  const pages = readdirSync(dir).filter((f) => /^fig\d+\.md$/.test(f));
+  for (const page of pages) {
+    const file = path.join(dir, page);
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => !l.startsWith(STALE_MARK));
+    const line = `${STALE_MARK} the training or evaluation arithmetic changed after these runs (numerics fingerprint ${recorded}, now ${now}: \`node scripts/numerics-fingerprint.mjs\`); run the figure again and regenerate this page with \`l2o results\`.`;
+    writeFileSync(file, [line, '', ...lines.filter((l, i) => !(i === 0 && l === ''))].join('\n'));
+  }
+  return pages;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const value = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const cli = value('--cli');
+  const figures = value('--figures')?.split(',');
+  const result = numericsFingerprint(cli ? path.resolve(cli) : undefined, figures);
+  const write = value('--write');
+  if (write) {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
+    writeFileSync(write, `${JSON.stringify({ ...result, checkedAt: commit }, null, 2)}\n`);
+  }
+  const stale = value('--mark-stale');
+  if (stale) {
+    const recorded = JSON.parse(readFileSync(path.join(stale, 'numerics.json'), 'utf8')).fingerprint;
+    if (recorded !== result.fingerprint) process.stderr.write(`marked stale: ${markStale(stale, recorded, result.fingerprint).join(', ')}\n`);
+  }
+  process.stdout.write(args.includes('--json') ? `${JSON.stringify(result)}\n` : `${result.fingerprint}\n`);
+}
