@@ -9,8 +9,8 @@ import { REPO_ROOT } from './test-utils/run-cli.js';
 // 1, 3 and 5 on WASM, hashed). Code that changes the arithmetic must come with new runs and pages,
 // or with the pages marked stale; marks on pages whose numbers still hold are wrong too.
 interface FingerprintScript {
-  numericsFingerprint(cli?: string): { fingerprint: string; engine: string };
-  markStale(dir: string, recorded: string, now: string): string[];
+  numericsFingerprint: (cli?: string) => { fingerprint: string; engine: string };
+  markStale: (dir: string, recorded: string, now: string) => string[];
   STALE_MARK: string;
 }
 const script = path.join(REPO_ROOT, 'scripts', 'numerics-fingerprint.mjs');
