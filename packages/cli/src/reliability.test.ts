@@ -138,7 +138,7 @@ describe('exit codes: 2 for bad usage, with JSON errors in --json mode', () => {
       /'attention\.heads' of model 'gru-mha' must divide the hidden width 16, got 3\. Use one of 1, 2, 4, 8, 16\./,
     );
     expectError(runCli([...smokeTrain, '--unroll', '7', '--out', at('u.json')]), 2, /multiple of the unroll length \(7\)/);
-    expectError(runCli([...smokeTrain, '--workers', '2', '--out', at('w.json')]), 2, /2 workers need at least 2 micro-batches/);
+    expectError(runCli([...smokeTrain, '--workers', '2', '--micro-batch', '8', '--out', at('w.json')]), 2, /2 workers need at least 2 micro-batches/);
     expectError(
       runCli(['run', '--model', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--cache-dir', cache]),
       2,
