@@ -2,7 +2,7 @@ import { tf } from '@l2o/core/portable';
 import type { Problem, ProblemBatch } from '@l2o/core/portable';
 import { CoordinateLstmModel, updateOptions, type CoordinateLstmOptions, type CoordinateLstmState } from './coordinate-lstm.js';
 import { modelRegistration } from './learned-model.js';
-import { detach } from './ops.js';
+import { coordinateFeatures, detach } from './ops.js';
 import { rnnSizeOptions } from './rnn-size.js';
 import type { OptionFields } from '@l2o/core/portable';
 
@@ -30,7 +30,7 @@ export class L2oDm extends CoordinateLstmModel<CoordinateLstmState, L2oDmOptions
   step(problem: Problem, batch: ProblemBatch, state: CoordinateLstmState): CoordinateLstmState {
     return tf.tidy(() => {
       const g = problem.subgradient(batch, state.x);
-      const features = tf.reshape<tf.Rank.R2>(tf.stack([g, state.x], 2), [batch.size * batch.n, 2]);
+      const features = coordinateFeatures([g, state.x]);
       return this.advance(batch, state, this.o.inputGradient === 'stop' ? detach(features) : features);
     });
   }

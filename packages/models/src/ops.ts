@@ -66,3 +66,14 @@ export function gateProduct(x: tf.Tensor2D, weight: tf.Variable, bias: tf.Variab
   const b = tf.slice(bias as tf.Tensor1D, [k * H], [H]);
   return affine(x, w, b);
 }
+
+/**
+ * Per-coordinate features: [batch, n] tensors as the columns of a [batch·n, k] matrix (a row per
+ * coordinate). Stacked on a new first axis and transposed: the same values as tf.stack on the last
+ * axis, which WASM runs ~7× slower (its concat copies element by element when the inner size is 1:
+ * 4.7 ms against 0.65 ms for two [64, 500]).
+ */
+export function coordinateFeatures(columns: tf.Tensor2D[]): tf.Tensor2D {
+  const [rows, n] = columns[0]!.shape;
+  return tf.reshape<tf.Rank.R2>(tf.transpose(tf.stack(columns, 0), [1, 2, 0]), [rows * n, columns.length]);
+}

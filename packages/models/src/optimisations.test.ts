@@ -3,7 +3,7 @@
 // tf.tanh, per-gate products vs one product and a split.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, selectEngine, tf } from '@l2o/core';
-import { affine, gateProduct, tanh } from './ops.js';
+import { affine, coordinateFeatures, gateProduct, tanh } from './ops.js';
 
 beforeAll(async () => {
   await selectEngine('wasm');
@@ -27,6 +27,17 @@ describe('optimised ops equal their plain forms', () => {
     const gPlain = tf.grads((xx, ww, bb) => tf.sum(tf.mul(plain(xx, ww, bb), dy)))([x, w, b]);
     const gFast = tf.grads((xx, ww, bb) => tf.sum(tf.mul(fast(xx, ww, bb), dy)))([x, w, b]);
     gFast.forEach((g, i) => expectClose(g, gPlain[i]!));
+  });
+
+  it('coordinate features: exactly tf.stack on the last axis, gradients too', () => {
+    const [a, b, c] = [rand([3, 7]), rand([3, 7]), rand([3, 7])] as tf.Tensor2D[];
+    const plain = (xs: tf.Tensor[]) => tf.reshape(tf.stack(xs, 2), [21, xs.length]);
+    expect(coordinateFeatures([a!, b!, c!]).shape).toEqual([21, 3]);
+    expect(Array.from(coordinateFeatures([a!, b!, c!]).dataSync())).toEqual(Array.from(plain([a!, b!, c!]).dataSync()));
+    const dy = rand([21, 2]);
+    const gPlain = tf.grads((x, y) => tf.sum(tf.mul(plain([x, y]), dy)))([a!, b!]);
+    const gFast = tf.grads((x, y) => tf.sum(tf.mul(coordinateFeatures([x as tf.Tensor2D, y as tf.Tensor2D]), dy)))([a!, b!]);
+    gFast.forEach((g, i) => expect(Array.from(g.dataSync())).toEqual(Array.from(gPlain[i]!.dataSync())));
   });
 
   it('tanh through the sigmoid: values and gradient', () => {

@@ -2,7 +2,7 @@ import { tf } from '@l2o/core/portable';
 import type { Problem, ProblemBatch, StepContext } from '@l2o/core/portable';
 import { CoordinateLstmModel, updateOptions, type CoordinateLstmOptions, type CoordinateLstmState } from './coordinate-lstm.js';
 import { modelRegistration } from './learned-model.js';
-import { detach, tanh } from './ops.js';
+import { coordinateFeatures, detach, tanh } from './ops.js';
 import { rnnSizeOptions } from './rnn-size.js';
 import { numberOption, type OptionFields } from '@l2o/core/portable';
 
@@ -50,8 +50,8 @@ export class RnnProp extends CoordinateLstmModel<RnnPropState, RnnPropOptions> {
       const m = tf.add<tf.Tensor2D>(tf.mul(beta1, state.m), tf.mul(1 - beta1, g));
       const v = tf.add<tf.Tensor2D>(tf.mul(beta2, state.v), tf.mul(1 - beta2, tf.square(g)));
       const denom = tf.add(tf.sqrt(tf.div(v, 1 - beta2 ** t)), eps);
-      const features = tf.stack([tf.div(tf.div(m, 1 - beta1 ** t), denom), tf.div(g, denom)], 2);
-      const { x, h, c } = this.advance(batch, state, tf.reshape<tf.Rank.R2>(features, [batch.size * batch.n, 2]), tanh);
+      const features = coordinateFeatures([tf.div(tf.div(m, 1 - beta1 ** t), denom), tf.div(g, denom)]);
+      const { x, h, c } = this.advance(batch, state, features, tanh);
       return { x, m, v, h, c };
     });
   }

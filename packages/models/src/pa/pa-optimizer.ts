@@ -2,7 +2,7 @@ import { L2oError, Rng, UsageError, tf } from '@l2o/core/portable';
 import type { OptimizerState, Problem, ProblemBatch, StepContext } from '@l2o/core/portable';
 import { LearnedModel } from '../learned-model.js';
 import { Linear } from '../layers/linear.js';
-import { detach } from '../ops.js';
+import { coordinateFeatures, detach } from '../ops.js';
 import { enumOption, intOption, numberOption, type OptionFields } from '@l2o/core/portable';
 import { inputGradientOption, stateInitOf, stateInitOptions, type InputGradient, type StateInitMode } from '../state-init.js';
 import type { Backbone, BackboneState } from './backbone.js';
@@ -122,7 +122,7 @@ export class PaOptimizer<O extends object = Record<string, unknown>> extends Lea
     const n = batch.n;
     const y = state.y ?? state.x;
     const grad = problem.grad(batch, y);
-    const features = tf.reshape<tf.Rank.R2>(tf.stack([grad, y], 2), [B * n, 2]);
+    const features = coordinateFeatures([grad, y]);
     const input = this.pa.inputGradient === 'stop' ? detach(features) : features;
     const previous: BackboneState = {};
     for (const key of this.backbone.stateKeys) {
