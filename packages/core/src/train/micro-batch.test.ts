@@ -101,6 +101,11 @@ describe('choosing the micro-batch', () => {
     // The tape grows with the unroll: a longer segment needs more bytes per instance.
     const longer = await chooseMicroBatch(model, tinyLasso, sample, { batch: 12, unroll: 6, budget: { bytes: 1e12, source: 'test' } });
     expect(longer!.perInstanceBytes).toBeGreaterThan(1.5 * free!.perInstanceBytes);
+    // One instance to probe: its whole peak counted per instance, so never a bigger choice.
+    const single = await chooseMicroBatch(model, tinyLasso, tinyLassoSet(1, 5, 8, 2, new Rng(3)), { batch: 12, unroll: 3, budget: tight!.budget });
+    expect(single!.fixedBytes).toBe(0);
+    expect(single!.perInstanceBytes).toBeGreaterThanOrEqual(free!.perInstanceBytes);
+    expect(single!.microBatch).toBeLessThanOrEqual(3);
     model.dispose();
   });
 });

@@ -131,7 +131,7 @@ export async function chooseMicroBatch(
   const workers = options.workers ?? 1;
   const budget = options.budget === undefined ? memoryBudget(tf.getBackend(), workers) : options.budget;
   if (!budget) return null;
-  if (options.batch <= 1 || sample.count < 2) {
+  if (options.batch <= 1 || sample.count < 1) {
     return { microBatch: Math.max(1, options.batch), perInstanceBytes: 0, fixedBytes: 0, budget, reason: 'a batch of one instance' };
   }
   const peakOf = async (count: number): Promise<number> => {
@@ -147,7 +147,8 @@ export async function chooseMicroBatch(
     }
   };
   const one = await peakOf(1);
-  const two = await peakOf(2);
+  // With a single instance to probe, all of its peak counts per instance (an overestimate).
+  const two = sample.count >= 2 ? await peakOf(2) : 2 * one;
   const perInstanceBytes = Math.max(0, two - one);
   const fixedBytes = Math.max(0, one - perInstanceBytes);
   const microBatch = microBatchFor(options.batch, workers, perInstanceBytes, fixedBytes, budget.bytes);
