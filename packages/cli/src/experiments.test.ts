@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -56,8 +57,34 @@ describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experim
           finalGap: number;
         }[];
         iterations: number;
+        testData?: { files: number; manifestSha256: string };
       };
     };
+    // The run names the raw files its real test set came from: their manifest's SHA-256, recomputed
+    // here from the files themselves.
+    const rawFiles: Record<string, string[]> = {
+      fig2: readdirSync(path.join(dataDir, 'bsds500/images/test'))
+        .filter((f) => f.endsWith('.jpg'))
+        .map((f) => `bsds500/images/test/${f}`),
+      fig6: ['uci/ionosphere.data'],
+      fig7: ['uci/spambase.data'],
+    };
+    rawFiles.fig4 = rawFiles.fig2!;
+    const expectedFiles = rawFiles[fig];
+    if (expectedFiles) {
+      const manifest = [...expectedFiles]
+        .sort()
+        .map(
+          (f) =>
+            `${f} ${createHash('sha256')
+              .update(readFileSync(path.join(dataDir, f)))
+              .digest('hex')}\n`,
+        )
+        .join('');
+      expect(summary.testData).toMatchObject({ files: expectedFiles.length, manifestSha256: createHash('sha256').update(manifest).digest('hex') });
+    } else {
+      expect(summary.testData).toBeUndefined();
+    }
     const files = readdirSync(runDir, { recursive: true }).map(String);
     const labels = summary.optimizers.map((o) => o.label);
     const expected = [

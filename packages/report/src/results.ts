@@ -22,6 +22,28 @@ export interface FigureRuns {
   validation?: { label: string; seed: number; points: { step: number; loss: number }[] }[];
 }
 
+/** Which raw files the figure's test sets came from (real data only): one line per distinct set of files. */
+function testDataLines(runs: readonly LoadedRun[]): string[] {
+  const seen = new Map<string, { dataset: string; files: number; seeds: number[] }>();
+  for (const { summary } of runs) {
+    const t = summary.testData;
+    if (!t) continue;
+    const entry = seen.get(t.manifestSha256) ?? { dataset: t.dataset, files: t.files, seeds: [] };
+    entry.seeds.push(summary.seed);
+    seen.set(t.manifestSha256, entry);
+  }
+  if (!seen.size) return [];
+  const known = runs.filter((r) => r.summary.testData).length;
+  return [
+    ...[...seen].map(
+      ([sha, e]) =>
+        `Test data: ${e.dataset}, ${e.files} raw file${e.files === 1 ? '' : 's'} with the official checksums (manifest SHA-256 ${sha.slice(0, 16)}…; seeds ${e.seeds.join(', ')}).`,
+    ),
+    ...(known < runs.length ? [`(${runs.length - known} run${runs.length - known === 1 ? '' : 's'} made before runs recorded their test data.)`] : []),
+    '',
+  ];
+}
+
 /**
  * The validation curves of a figure's trainings: loss against global step, a line per optimizer
  * and seed. Losses above 1.5× the median (a diverged or not yet started validation) are drawn at
@@ -110,6 +132,7 @@ export async function writeResults(
         '',
         `Reproduce the runs: \`${f.reproduce}\`.`,
         '',
+        ...testDataLines(f.runs),
         `![${f.name}](${f.name}.png)`,
         '',
         seedTableMarkdown(agg),

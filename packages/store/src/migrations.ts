@@ -129,6 +129,12 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ALTER TABLE run_optimizers ADD COLUMN acceptance double precision;
     `,
   },
+  {
+    version: 6,
+    name: 'test data provenance',
+    // The raw files a run's real test set came from: dataset, location, count, manifest digest.
+    sql: `ALTER TABLE runs ADD COLUMN test_data jsonb;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

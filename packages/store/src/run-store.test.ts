@@ -82,13 +82,17 @@ describe.each(backends)('run store: %s', (_name, location, available) => {
     where = location();
   });
 
+  const testData = { dataset: 'bsds500', location: '/data/bsds500', files: 200, manifestSha256: 'ab'.repeat(32) };
   it.runIf(available)('stores a run in one piece, lists it with filters, reads its curves back (NaN and Infinity kept)', async () => {
     const store = await openRunStore(where);
     try {
       expect(await store.saveRun(run('r1'))).toEqual({ id: 'r1', created: true });
       expect(
-        await store.saveRun(run('r2', { scale: 'toy', createdAt: '2026-11-29T09:00:00.000Z', testDataset: { id: 'bsds500', options: {} } }, 'lstm')),
+        await store.saveRun(run('r2', { scale: 'toy', createdAt: '2026-11-29T09:00:00.000Z', testDataset: { id: 'bsds500', options: {} }, testData }, 'lstm')),
       ).toEqual({ id: 'r2', created: true });
+      // Which raw files a real test set came from comes back as stored; a synthetic run has none.
+      expect((await store.getRun('r2'))!.summary.testData).toEqual(testData);
+      expect((await store.getRun('r1'))!.summary.testData).toBeUndefined();
       // The same run again is stored once.
       expect(await store.saveRun(run('r1'))).toEqual({ id: 'r1', created: false });
       const all = await store.listRuns();

@@ -127,8 +127,8 @@ export class SqlRunStore implements RunStore {
       const inserted = await tx.query(
         `INSERT INTO runs (id, name, spec, spec_hash, problem, problem_options, train_dataset, train_dataset_options,
            test_dataset, test_dataset_options, test_instances, iterations, scale, seed, engine, training, versions,
-           git_commit, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'complete', $19)
+           git_commit, test_data, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 'complete', $20)
          ON CONFLICT (id) DO NOTHING RETURNING id`,
         [
           run.id,
@@ -149,6 +149,7 @@ export class SqlRunStore implements RunStore {
           stableStringify(s.training),
           stableStringify(run.versions),
           run.gitCommit ?? null,
+          s.testData ? stableStringify(s.testData) : null,
           s.createdAt,
         ],
       );
@@ -331,6 +332,7 @@ export class SqlRunStore implements RunStore {
         ...(o.acceptance !== null && o.acceptance !== undefined ? { acceptance: Number(o.acceptance) } : {}),
       })),
       createdAt: new Date(r.created_at as string).toISOString(),
+      ...(r.test_data !== null && r.test_data !== undefined ? { testData: json<NonNullable<RunRecord['summary']['testData']>>(r.test_data) } : {}),
     };
     const curves = summary.optimizers.map((o) => {
       const points = curveRows.filter((c) => c.label === o.label);

@@ -22,7 +22,8 @@ import { checkServes } from '../contracts/dataset.js';
 import { loadOrBuildTestSet, testSetDir, type TestSetRequest } from './test-set.js';
 import { getScale } from './scales.js';
 import { datasetOptionsAtScale, normalizeTraining, saveTrainedModel, trainModelOn, type PluginRef } from './train-model.js';
-import type { RunSummary, OptimizerSummary } from './summary.js';
+import type { RunSummary, OptimizerSummary, TestDataRecord } from './summary.js';
+import { createHash } from 'node:crypto';
 
 export interface OptimizerRef extends PluginRef {
   /** Name in tables and plots; defaults to the id. */
@@ -491,6 +492,26 @@ export async function writeComparisonRun(
   return writeRun(platform, prepared, spec, evaluated, options.runId);
 }
 
+/** The raw files behind a real test dataset, for the run's summary; nothing for generated data. */
+async function testDataOf(platform: Platform, datasetId: string): Promise<{ testData?: TestDataRecord }> {
+  const dataset = platform.registry.get('dataset', datasetId).create({});
+  if (!dataset.fixed) return {};
+  const info = await dataset.describe(platform.datasetContext);
+  if (!info.checksums) return {};
+  const manifest = Object.entries(info.checksums)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([file, sha]) => `${file} ${sha}\n`)
+    .join('');
+  return {
+    testData: {
+      dataset: datasetId,
+      ...(info.location ? { location: info.location } : {}),
+      files: Object.keys(info.checksums).length,
+      manifestSha256: createHash('sha256').update(manifest).digest('hex'),
+    },
+  };
+}
+
 async function writeRun(
   platform: Platform,
   prepared: PreparedComparison,
@@ -521,6 +542,7 @@ async function writeRun(
     optimizers: evaluated.map((e) => e.summary),
     createdAt: new Date().toISOString(),
     ...(platform.settings.gitCommit ? { gitCommit: platform.settings.gitCommit } : {}),
+    ...(await testDataOf(platform, testRequest.dataset.id)),
   };
   files['config.json'] =
     `${JSON.stringify(JSON.parse(stableStringify({ spec, scale, training: trainOpts, test: testOpts, reference: testRequest.reference })), null, 2)}\n`;

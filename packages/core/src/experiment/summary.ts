@@ -33,4 +33,19 @@ export interface RunSummary {
   createdAt: string;
   /** The commit of the l2o checkout whose code made the run ('-dirty': with uncommitted changes); none for an installed package. */
   gitCommit?: string;
+  /** The raw files of a real test dataset (none for generated data). */
+  testData?: TestDataRecord;
+}
+
+/**
+ * Which raw files a run's test set came from: the dataset reads only files with these official
+ * checksums (checked when the data directory is used, or when the cache was filled).
+ */
+export interface TestDataRecord {
+  dataset: string;
+  /** Where the files were found when the run was written. */
+  location?: string;
+  files: number;
+  /** SHA-256 of the manifest: one line `<path> <sha256>` per file, sorted by path. */
+  manifestSha256: string;
 }

@@ -56,7 +56,9 @@ export function saveTrainedModel(model: LearnedOptimizer, result: TrainResult, f
   if (result.best) model.setWeights(result.best.weights);
   saveCheckpoint(
     file,
-    checkpointOf(model, { meta: { ...meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds, microBatch: result.microBatch } }),
+    checkpointOf(model, {
+      meta: { ...meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds, microBatch: result.microBatch },
+    }),
   );
 }
 
