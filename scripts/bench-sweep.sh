@@ -4,6 +4,8 @@
 # printed before and after each sweep. Besides the wall time, each line gives the jobs' summed
 # seconds (their ratio between the two sweeps is the slow-down of two jobs sharing the machine)
 # and the longest job (what no number of workers can shorten).
+# Each sweep's status file (with every job's start and finish) is kept as
+# $L2O_BENCH_OUT/sweep-workers-N.json (default: the system's temporary folder).
 # Usage: scripts/bench-sweep.sh [spec] [scale] [seeds]   (default: fig1 at quick scale, seeds 0..2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,5 +28,6 @@ for w in 1 2; do
     console.log(`${done.length} jobs summing ${sum.toFixed(1)} s, longest ${longest.seconds.toFixed(1)} s (${longest.kind} ${longest.label ?? ""} seed ${longest.seed})`);
   ' "$(ls -d "$d"/sweeps/*/status.json | head -1)")
   echo "workers $w: $(echo "$end - $start" | bc) s; ${jobs}; load before ${before}, after $(load); $(tail -1 "$d/out.txt")"
+  cp "$(ls -d "$d"/sweeps/*/status.json | head -1)" "${L2O_BENCH_OUT:-${TMPDIR:-/tmp}}/sweep-workers-$w.json"
   rm -rf "$d"
 done

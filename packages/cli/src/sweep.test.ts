@@ -93,12 +93,18 @@ describe('l2o sweep, local', () => {
       id: string;
       finished: boolean;
       counts: Record<string, number>;
-      jobs: { kind: string; state: string }[];
+      jobs: { kind: string; state: string; startedAt?: string; finishedAt?: string; seconds?: number; result?: { skipped?: boolean } }[];
     };
     expect(status.id).toBe(result.id);
     expect(status.finished).toBe(true);
     expect(status.jobs.filter((j) => j.kind === 'run')).toHaveLength(3);
     expect(status.jobs.every((j) => j.state === 'completed')).toBe(true);
+    // The timeline: every job that ran started before it finished, about its seconds apart.
+    for (const j of status.jobs.filter((x) => x.kind !== 'run' && !x.result?.skipped)) {
+      const span = (Date.parse(j.finishedAt!) - Date.parse(j.startedAt!)) / 1000;
+      expect(span).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(span - j.seconds!)).toBeLessThan(1);
+    }
     expect(status.counts.completed).toBe(status.jobs.length);
 
     // Seed 1 run on its own, in one process, with a cache of its own: the same numbers.

@@ -14,7 +14,7 @@ export const LOCAL_STATUS_FILE = 'status.json';
  * `<reports dir>/<sweep id>/status.json`, where `l2o dashboard --sweeps` follows it.
  */
 export class LocalSweepStatus {
-  private readonly jobs = new Map<string, SweepJobStatus & { started?: number }>();
+  private readonly jobs = new Map<string, SweepJobStatus>();
   private timer: NodeJS.Timeout | null = null;
   private finished = false;
 
@@ -42,15 +42,20 @@ export class LocalSweepStatus {
     const job = this.jobs.get(e.job.key);
     if (!job) return;
     if (e.kind === 'start') {
-      Object.assign(job, { state: 'active', attempts: e.attempt, started: Date.now() });
+      Object.assign(job, { state: 'active', attempts: e.attempt, startedAt: new Date().toISOString() });
       delete job.error;
     } else if (e.kind === 'progress') {
       job.progress = { ...e.progress, worker: 'local' };
     } else if (e.kind === 'done') {
-      Object.assign(job, { state: 'completed', seconds: e.seconds, result: { skipped: e.skipped } });
+      Object.assign(job, { state: 'completed', seconds: e.seconds, finishedAt: new Date().toISOString(), result: { skipped: e.skipped } });
       delete job.progress;
     } else {
-      Object.assign(job, { state: e.final ? 'failed' : 'waiting', error: e.message, attempts: e.attempt });
+      Object.assign(job, {
+        state: e.final ? 'failed' : 'waiting',
+        error: e.message,
+        attempts: e.attempt,
+        ...(e.final ? { finishedAt: new Date().toISOString() } : {}),
+      });
       delete job.progress;
     }
     this.schedule();
@@ -71,7 +76,7 @@ export class LocalSweepStatus {
   }
 
   status(): SweepStatus {
-    const jobs = [...this.jobs.values()].map(({ started: _started, ...job }) => job);
+    const jobs = [...this.jobs.values()];
     const { counts, etaSeconds } = countsAndEta(jobs, this.workers);
     return {
       id: this.id,

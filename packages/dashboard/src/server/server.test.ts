@@ -541,10 +541,11 @@ describe('GET /api/sweeps: local sweeps (--sweeps)', () => {
     expect(updatedAt).toBe(listed.updatedAt);
     expect(oneRest).toEqual(listedRest);
     const [train0, train1, evaluate, run] = waitingJobs();
+    const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(one.body.jobs).toEqual([
-      { ...train0, state: 'completed', attempts: 1, seconds: 6, result: { skipped: false } },
-      { ...train1, state: 'active', attempts: 1, progress: { phase: 'train', done: 1, total: 4, worker: 'local' } },
-      { ...evaluate, state: 'failed', attempts: 2, error: 'boom: NaN loss' },
+      { ...train0, state: 'completed', attempts: 1, seconds: 6, result: { skipped: false }, startedAt: iso, finishedAt: iso },
+      { ...train1, state: 'active', attempts: 1, progress: { phase: 'train', done: 1, total: 4, worker: 'local' }, startedAt: iso },
+      { ...evaluate, state: 'failed', attempts: 2, error: 'boom: NaN loss', startedAt: iso, finishedAt: iso },
       run,
     ]);
   });

@@ -22,6 +22,9 @@ export interface SweepJobStatus {
   /** What the job returned (skipped, resumedAfter, finalGap, runId, worker). */
   result?: Record<string, unknown>;
   seconds?: number;
+  /** When its last attempt started and when it finished (ISO 8601): the sweep's timeline. */
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 export interface SweepStatus {
@@ -73,6 +76,8 @@ async function statusOf(queue: Queue, record: SweepRecord, cancelled: boolean): 
       ...(job?.failedReason && state !== 'completed' ? { error: job.failedReason } : {}),
       ...(state === 'completed' && job?.returnvalue ? { result: job.returnvalue as Record<string, unknown> } : {}),
       ...(job?.processedOn && job.finishedOn ? { seconds: (job.finishedOn - job.processedOn) / 1000 } : {}),
+      ...(job?.processedOn ? { startedAt: new Date(job.processedOn).toISOString() } : {}),
+      ...(job?.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
     });
   }
   const { counts, etaSeconds } = countsAndEta(jobs, Infinity);
