@@ -62,15 +62,12 @@ describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experim
     };
     // The run names the raw files its real test set came from: their manifest's SHA-256, recomputed
     // here from the files themselves.
-    const rawFiles: Record<string, string[]> = {
-      fig2: readdirSync(path.join(dataDir, 'bsds500/images/test'))
+    const bsds500 = () =>
+      readdirSync(path.join(dataDir, 'bsds500/images/test'))
         .filter((f) => f.endsWith('.jpg'))
-        .map((f) => `bsds500/images/test/${f}`),
-      fig6: ['uci/ionosphere.data'],
-      fig7: ['uci/spambase.data'],
-    };
-    rawFiles.fig4 = rawFiles.fig2!;
-    const expectedFiles = rawFiles[fig];
+        .map((f) => `bsds500/images/test/${f}`);
+    const rawFiles: Record<string, () => string[]> = { fig2: bsds500, fig4: bsds500, fig6: () => ['uci/ionosphere.data'], fig7: () => ['uci/spambase.data'] };
+    const expectedFiles = rawFiles[fig]?.();
     if (expectedFiles) {
       const manifest = [...expectedFiles]
         .sort()
