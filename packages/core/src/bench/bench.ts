@@ -88,7 +88,7 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
     platform.datasetContext,
   );
   const auto = spec.microBatch > 0 ? null : await chooseMicroBatch(model, problem, set, { batch: spec.batch, unroll: spec.unroll, workers });
-  const micro = spec.microBatch > 0 ? spec.microBatch : (auto?.microBatch ?? spec.batch);
+  const micro = auto ? auto.microBatch : spec.microBatch;
   const batches = [];
   const slices = [];
   for (let start = 0; start < set.count; start += micro) {
@@ -165,7 +165,7 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     engine: platform.engine.chosen,
     micro_batch: micro,
-    ...(spec.microBatch > 0 ? {} : { micro_batch_auto: auto?.reason ?? 'the whole batch: the engine reports no memory limit' }),
+    ...(auto ? { micro_batch_auto: auto.reason } : {}),
     workers,
   };
   model.dispose();

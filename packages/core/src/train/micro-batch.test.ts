@@ -86,26 +86,30 @@ describe('choosing the micro-batch', () => {
     const weights = model.getWeights();
     const tensors = tf.memory().numTensors;
     const free = await chooseMicroBatch(model, tinyLasso, sample, { batch: 12, unroll: 3, budget: { bytes: 1e12, source: 'test' } });
-    expect(free!.microBatch).toBe(12);
-    expect(free!.perInstanceBytes).toBeGreaterThan(0);
+    expect(free.microBatch).toBe(12);
+    expect(free.perInstanceBytes).toBeGreaterThan(0);
     expect(tf.memory().numTensors).toBe(tensors);
     expect(model.getWeights()).toEqual(weights);
     // Three instances' worth of tape beyond the fixed part: 4 parts of 3 for a batch of 12.
     const tight = await chooseMicroBatch(model, tinyLasso, sample, {
       batch: 12,
       unroll: 3,
-      budget: { bytes: free!.fixedBytes + 3.5 * free!.perInstanceBytes, source: 'test' },
+      budget: { bytes: free.fixedBytes + 3.5 * free.perInstanceBytes, source: 'test' },
     });
-    expect(tight!.microBatch).toBe(3);
-    expect(tight!.reason).toMatch(/of tape per instance/);
+    expect(tight.microBatch).toBe(3);
+    expect(tight.reason).toMatch(/of tape per instance/);
     // The tape grows with the unroll: a longer segment needs more bytes per instance.
     const longer = await chooseMicroBatch(model, tinyLasso, sample, { batch: 12, unroll: 6, budget: { bytes: 1e12, source: 'test' } });
-    expect(longer!.perInstanceBytes).toBeGreaterThan(1.5 * free!.perInstanceBytes);
+    expect(longer.perInstanceBytes).toBeGreaterThan(1.5 * free.perInstanceBytes);
     // One instance to probe: its whole peak counted per instance, so never a bigger choice.
-    const single = await chooseMicroBatch(model, tinyLasso, tinyLassoSet(1, 5, 8, 2, new Rng(3)), { batch: 12, unroll: 3, budget: tight!.budget });
-    expect(single!.fixedBytes).toBe(0);
-    expect(single!.perInstanceBytes).toBeGreaterThanOrEqual(free!.perInstanceBytes);
-    expect(single!.microBatch).toBeLessThanOrEqual(3);
+    const single = await chooseMicroBatch(model, tinyLasso, tinyLassoSet(1, 5, 8, 2, new Rng(3)), { batch: 12, unroll: 3, budget: tight.budget });
+    expect(single.fixedBytes).toBe(0);
+    expect(single.perInstanceBytes).toBeGreaterThanOrEqual(free.perInstanceBytes);
+    expect(single.microBatch).toBeLessThanOrEqual(3);
+    // No limit reported (a browser's WebGL, a GPU without nvidia-smi): the whole batch, a part per worker.
+    const none = await chooseMicroBatch(model, tinyLasso, sample, { batch: 12, unroll: 3, workers: 3, budget: null });
+    expect(none).toMatchObject({ microBatch: 4, budget: null, reason: 'the engine reports no memory limit' });
+    expect((await chooseMicroBatch(model, tinyLasso, sample, { batch: 12, unroll: 3, budget: null })).microBatch).toBe(12);
     model.dispose();
   });
 });
@@ -133,7 +137,7 @@ describe('training with the automatic micro-batch', () => {
   it('chooses, says and records the micro-batch, and trains exactly as with it given', async () => {
     const probe = new TinyLearned({ seed: 2 });
     const sample = tinyValidationSet();
-    const free = (await chooseMicroBatch(probe, tinyLasso, sample, { batch: 6, unroll: TINY_TRAINING.unroll!, budget: { bytes: 1e12, source: 'test' } }))!;
+    const free = await chooseMicroBatch(probe, tinyLasso, sample, { batch: 6, unroll: TINY_TRAINING.unroll!, budget: { bytes: 1e12, source: 'test' } });
     probe.dispose();
     const budget = { bytes: free.fixedBytes + 2.5 * free.perInstanceBytes, source: 'a test budget' };
     const auto = await train(0, budget);

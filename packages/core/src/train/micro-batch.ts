@@ -96,7 +96,8 @@ export interface MicroBatchChoice {
   /** Tape bytes per instance and the part that does not grow with the batch, as probed. */
   perInstanceBytes: number;
   fixedBytes: number;
-  budget: MemoryBudget;
+  /** The limit it was chosen within; null when the engine reports none. */
+  budget: MemoryBudget | null;
   /** One line for the user: what was chosen and why. */
   reason: string;
 }
@@ -127,10 +128,14 @@ export async function chooseMicroBatch(
   problem: Problem,
   sample: InstanceSet,
   options: { batch: number; unroll: number; workers?: number; budget?: MemoryBudget | null },
-): Promise<MicroBatchChoice | null> {
+): Promise<MicroBatchChoice> {
   const workers = options.workers ?? 1;
   const budget = options.budget === undefined ? memoryBudget(tf.getBackend(), workers) : options.budget;
-  if (!budget) return null;
+  if (!budget) {
+    // Nothing to size against: the whole batch, split only so that each worker gets a part.
+    const microBatch = balancedMicroBatch(options.batch, Math.max(1, Math.floor(options.batch / workers)));
+    return { microBatch, perInstanceBytes: 0, fixedBytes: 0, budget: null, reason: 'the engine reports no memory limit' };
+  }
   if (options.batch <= 1 || sample.count < 1) {
     return { microBatch: Math.max(1, options.batch), perInstanceBytes: 0, fixedBytes: 0, budget, reason: 'a batch of one instance' };
   }

@@ -11,7 +11,7 @@ import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState } fro
 import { runParallelSegment, startSegmentPool, type SegmentWorkerPool, type WorkerPlatform } from './parallel/worker-pool.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS } from './training-options.js';
-import { balancedMicroBatch, chooseMicroBatch, type MemoryBudget } from './micro-batch.js';
+import { chooseMicroBatch, type MemoryBudget } from './micro-batch.js';
 
 /** The papers' protocol (SPEC section 4); every number is an option. */
 export interface TrainOptions {
@@ -228,7 +228,7 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
       workers,
       budget: inputs.memoryBudget,
     });
-    microBatch = choice?.microBatch ?? balancedMicroBatch(opts.batchSize, Math.floor(opts.batchSize / workers));
+    microBatch = choice.microBatch;
     inputs.onProgress?.({
       step: state.nextStep,
       totalSteps: opts.globalSteps,
@@ -238,7 +238,7 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
       elapsedSeconds: 0,
       etaSeconds: Number.NaN,
       event: 'micro-batch',
-      message: `micro-batch ${microBatch} of ${opts.batchSize}: ${choice?.reason ?? 'the engine reports no memory limit'}`,
+      message: `micro-batch ${microBatch} of ${opts.batchSize}: ${choice.reason}`,
     });
   }
 
