@@ -2,7 +2,7 @@
 // Times the WASM kernels the models choose between (milliseconds per call, mean of 50 after 3
 // warm-ups, one thread), at the papers' sizes: batch 64, LASSO 250×500. Measure on an idle machine.
 // Usage: node scripts/bench-kernels.mjs   (after npm run build)
-import { selectEngine, tf } from '@l2o/core';
+import { batchMatVec, selectEngine, tf } from '@l2o/core';
 
 await selectEngine('wasm');
 const time = (name, f) => {
@@ -25,6 +25,10 @@ const r = tf.randomNormal([64, 250, 1]);
 time('A x: batched matMul [64, 250, 500]·[64, 500, 1]', () => tf.matMul(A, x));
 time('Aᵀ r: batched matMul, transposed A', () => tf.matMul(A, r, true, false));
 time('A x: multiply + sum', () => tf.tidy(() => tf.sum(tf.mul(A, tf.reshape(x, [64, 1, 500])), 2)));
+const x2 = tf.reshape(x, [64, 500]);
+const r2 = tf.reshape(r, [64, 250]);
+time('A x: batchMatVec (the platform kernel, src/kernels/matvec.wat)', () => batchMatVec(A, x2));
+time('Aᵀ r: batchMatVec, transposed', () => batchMatVec(A, r2, true));
 const h = tf.randomNormal([32000, 20]);
 const w = tf.randomNormal([20, 20]);
 const bias = tf.randomNormal([20]);

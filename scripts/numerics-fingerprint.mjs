@@ -8,8 +8,11 @@
 // recomputes it and fails when it differs and the pages are not marked stale.
 //
 // Usage: node scripts/numerics-fingerprint.mjs [--cli <checkout>/packages/cli/bin/run.js] [--figures fig1,fig3] [--json]
-//          [--write docs/results/numerics.json] [--mark-stale docs/results]
+//          [--kernels l2o|tfjs] [--write docs/results/numerics.json] [--mark-stale docs/results]
 // --cli: another checkout's code (e.g. the frozen tree that made a figure's runs) on this one's specs.
+// --kernels: the kernel set (L2O_KERNELS) to run with; default: the one numerics.json records with
+//   --mark-stale, else L2O_KERNELS or 'l2o'. The platform's WASM kernels round differently from
+//   tfjs's, so each set has its own fingerprint; runs made before they existed are 'tfjs' runs.
 // --write: record the fingerprint as that of the code that made the pages' runs (after checking so).
 // --mark-stale: put a line at the top of each figure page there saying its numbers are stale.
 import { execFileSync } from 'node:child_process';
@@ -26,7 +29,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * The fingerprint of the code whose CLI is `cli` (default: this checkout's) on this checkout's
  * specs: one hash per figure, and one of them all.
  */
-export function numericsFingerprint(cli = path.join(here, '..', 'packages', 'cli', 'bin', 'run.js'), figures = FINGERPRINT_FIGURES) {
+export function numericsFingerprint(
+  cli = path.join(here, '..', 'packages', 'cli', 'bin', 'run.js'),
+  figures = FINGERPRINT_FIGURES,
+  kernels = process.env.L2O_KERNELS || 'l2o',
+) {
   const work = mkdtempSync(path.join(os.tmpdir(), 'l2o-fingerprint-'));
   try {
     const perFigure = {};
@@ -49,7 +56,7 @@ export function numericsFingerprint(cli = path.join(here, '..', 'packages', 'cli
           'wasm',
           '-q',
         ],
-        { env: { ...process.env, L2O_CACHE_DIR: path.join(work, 'cache'), L2O_STORE: 'off' }, stdio: ['ignore', 'ignore', 'pipe'] },
+        { env: { ...process.env, L2O_CACHE_DIR: path.join(work, 'cache'), L2O_STORE: 'off', L2O_KERNELS: kernels }, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       const hash = createHash('sha256');
       const [run] = readdirSync(runsDir);
@@ -70,7 +77,7 @@ export function numericsFingerprint(cli = path.join(here, '..', 'packages', 'cli
       perFigure[figure] = hash.digest('hex').slice(0, 16);
     }
     const all = createHash('sha256').update(JSON.stringify(perFigure)).digest('hex').slice(0, 16);
-    return { fingerprint: all, figures: perFigure, engine: 'wasm', scale: 'smoke' };
+    return { fingerprint: all, figures: perFigure, engine: 'wasm', kernels, scale: 'smoke' };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -98,16 +105,16 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const value = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
   const cli = value('--cli');
   const figures = value('--figures')?.split(',');
-  const result = numericsFingerprint(cli ? path.resolve(cli) : undefined, figures);
+  const stale = value('--mark-stale');
+  const recorded = stale ? JSON.parse(readFileSync(path.join(stale, 'numerics.json'), 'utf8')) : undefined;
+  const result = numericsFingerprint(cli ? path.resolve(cli) : undefined, figures, value('--kernels') ?? (recorded ? (recorded.kernels ?? 'tfjs') : undefined));
   const write = value('--write');
   if (write) {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
     writeFileSync(write, `${JSON.stringify({ ...result, checkedAt: commit }, null, 2)}\n`);
   }
-  const stale = value('--mark-stale');
-  if (stale) {
-    const recorded = JSON.parse(readFileSync(path.join(stale, 'numerics.json'), 'utf8')).fingerprint;
-    if (recorded !== result.fingerprint) process.stderr.write(`marked stale: ${markStale(stale, recorded, result.fingerprint).join(', ')}\n`);
+  if (recorded && recorded.fingerprint !== result.fingerprint) {
+    process.stderr.write(`marked stale: ${markStale(stale, recorded.fingerprint, result.fingerprint).join(', ')}\n`);
   }
   process.stdout.write(args.includes('--json') ? `${JSON.stringify(result)}\n` : `${result.fingerprint}\n`);
 }

@@ -39,9 +39,9 @@ describe('l2o results', () => {
     const page = readFileSync(path.join(out, 'fig1.md'), 'utf8');
     expect(page).toMatch(/^# fig1 over 2 seeds \(smoke scale\)/);
     expect(page).toContain('seeds 0, 1');
-    expect(page).toContain('engine wasm');
+    expect(page).toContain('engine wasm+l2o-kernels'); // WASM with the platform's kernels (the default)
     expect(page).toMatch(/commit [0-9a-f]{7}(-dirty)?;/);
-    expect(page).toContain('l2o sweep experiments/paper/fig1.yaml --scale smoke --seeds 0,1');
+    expect(page).toContain('`l2o sweep experiments/paper/fig1.yaml --scale smoke --seeds 0,1');
     expect(page).toMatch(/\| lstm \|/);
     expect(page).toContain('![fig1 validation](fig1-validation.png)');
     // The claims the figure bears on, as the dashboard shows them beside it.

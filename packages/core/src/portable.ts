@@ -22,3 +22,4 @@ export * from './evaluate/state.js';
 export * from './evaluate/evaluator.js';
 export * from './evaluate/reference.js';
 export * from './safeguard/safeguard.js';
+export * from './kernels/batch-mat-vec.js';

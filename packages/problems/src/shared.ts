@@ -1,4 +1,4 @@
-import { L2oError, Rng, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core/portable';
+import { L2oError, Rng, batchMatVec, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core/portable';
 
 function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
@@ -38,20 +38,12 @@ export function validateComposite(problemId: string, set: InstanceSet): void {
 
 /** A x for every instance: [B, m]. */
 export function applyA(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() =>
-    batch.sharedA
-      ? tf.matMul<tf.Tensor2D>(x, batch.A as tf.Tensor2D, false, true)
-      : tf.squeeze<tf.Tensor2D>(tf.matMul(batch.A as tf.Tensor3D, tf.expandDims(x, 2)), [2]),
-  );
+  return batch.sharedA ? tf.matMul<tf.Tensor2D>(x, batch.A, false, true) : batchMatVec(batch.A as tf.Tensor3D, x);
 }
 
 /** Aᵀ r for every instance: [B, n]. */
 export function applyAt(batch: ProblemBatch, r: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() =>
-    batch.sharedA
-      ? tf.matMul<tf.Tensor2D>(r, batch.A as tf.Tensor2D)
-      : tf.squeeze<tf.Tensor2D>(tf.matMul(batch.A as tf.Tensor3D, tf.expandDims(r, 2), true, false), [2]),
-  );
+  return batch.sharedA ? tf.matMul<tf.Tensor2D>(r, batch.A) : batchMatVec(batch.A as tf.Tensor3D, r, true);
 }
 
 /** Convergence is read back (one small download) every this many iterations, not every one. */

@@ -45,7 +45,7 @@ export default class Results extends L2oCommand {
           commits: [...new Set(records.flatMap((r) => (r.gitCommit ? [r.gitCommit.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1')] : [])))],
           engines: [...new Set(records.map((r) => r.summary.engine))],
           validation: records.flatMap((r) => validationOf(r.summary.seed, r.artifacts)),
-          reproduce: `l2o sweep experiments/paper/${name}.yaml --scale ${flags.scale} --seeds ${seeds.join(',')}`,
+          reproduce: `${kernelsPrefix(records.map((r) => r.summary.engine))}l2o sweep experiments/paper/${name}.yaml --scale ${flags.scale} --seeds ${seeds.join(',')}`,
           regenerate: `l2o results --scale ${flags.scale} --out ${flags.out}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`,
         });
       }
@@ -65,6 +65,14 @@ export default class Results extends L2oCommand {
     if (this.jsonMode) return { files: written.files, verdicts: written.verdicts };
     process.stdout.write(`${verdictTableMarkdown(written.verdicts)}\n\nwritten: ${written.files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
   }
+}
+
+/**
+ * Runs on WASM without the platform's kernels (engine 'wasm', not 'wasm+l2o-kernels': every run
+ * made before they existed) are reproduced to the digit only with tfjs's kernels alone.
+ */
+function kernelsPrefix(engines: string[]): string {
+  return engines.includes('wasm') && !engines.some((e) => e.endsWith('+l2o-kernels')) ? 'L2O_KERNELS=tfjs ' : '';
 }
 
 /** lstm's and gru's parameter counts at their defaults, and the gru hidden sizes that give 65–75% of lstm's. */

@@ -12,6 +12,7 @@ import { checkWorkerCount, checkWorkersOnEngine } from '../train/training-option
 import { runParallelSegment, startSegmentPool, workerPlatformOf, type SegmentWorkerPool } from '../train/parallel/worker-pool.js';
 import { sliceInstances } from '../contracts/instances.js';
 import type { PluginRef } from '../experiment/train-model.js';
+import { engineLabel } from '../kernels/batch-mat-vec.js';
 
 export interface BenchSpec {
   model: PluginRef;
@@ -163,7 +164,7 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
     eval_iter_ms: Math.round(median(evalMs) * 100) / 100,
     params: model.parameterCount(),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-    engine: platform.engine.chosen,
+    engine: engineLabel(platform.engine.chosen),
     micro_batch: micro,
     ...(auto ? { micro_batch_auto: auto.reason } : {}),
     workers,

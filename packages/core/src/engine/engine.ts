@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { tf } from '../tf.js';
 import { UsageError, L2oError } from '../errors.js';
+import { kernelChoice } from '../kernels/batch-mat-vec.js';
 
 export const ENGINE_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
@@ -131,6 +132,7 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
  * with the command that installs it, never silently falls back.
  */
 export async function selectEngine(request: EngineRequest, options: SelectEngineOptions = {}): Promise<EngineReport> {
+  kernelChoice(); // a bad L2O_KERNELS fails here, before any work
   const resolve = resolverFor(options.resolveFrom);
   const order = request === 'auto' ? [...ENGINE_NAMES] : [request];
   const attempts: EngineAttempt[] = [];

@@ -24,6 +24,7 @@ import { getScale } from './scales.js';
 import { datasetOptionsAtScale, normalizeTraining, saveTrainedModel, trainModelOn, type PluginRef } from './train-model.js';
 import type { RunSummary, OptimizerSummary, TestDataRecord } from './summary.js';
 import { createHash } from 'node:crypto';
+import { engineLabel } from '../kernels/batch-mat-vec.js';
 
 export interface OptimizerRef extends PluginRef {
   /** Name in tables and plots; defaults to the id. */
@@ -537,7 +538,7 @@ async function writeRun(
     iterations: testOpts.iterations,
     scale: scale.name,
     seed: spec.seed,
-    engine: platform.engine.chosen,
+    engine: engineLabel(platform.engine.chosen),
     training: { ...trainOpts },
     optimizers: evaluated.map((e) => e.summary),
     createdAt: new Date().toISOString(),

@@ -12,6 +12,7 @@ import { checkpointOf, readCheckpoint, saveCheckpoint } from '../train/checkpoin
 import { stableStringify } from '../util/stable-json.js';
 import { checkServes } from '../contracts/dataset.js';
 import { drawInstances } from './test-set.js';
+import { engineLabel } from '../kernels/batch-mat-vec.js';
 import { getScale } from './scales.js';
 import { workerPlatformOf } from '../train/parallel/worker-pool.js';
 
@@ -83,7 +84,7 @@ export async function finishTraining(
     problem: { id: spec.problem.id, options: { ...spec.problem.options } },
     dataset: { id: spec.dataset.id, options: spec.datasetOptions },
     training: spec.training,
-    engine: platform.engine.chosen,
+    engine: engineLabel(platform.engine.chosen),
     checkpoint,
     best: result.best && { step: result.best.step, loss: result.best.loss },
     seconds: result.seconds,

@@ -1,0 +1,172 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { selectEngine } from '../engine/engine.js';
+import { Rng } from '../random/rng.js';
+import { tf } from '../tf.js';
+import { batchMatVec, engineLabel, kernelChoice, l2oKernelsActive } from './batch-mat-vec.js';
+
+/** tfjs's own batched product: the reference the kernel must agree with. */
+const tfjsMatVec = (A: tf.Tensor3D, v: tf.Tensor2D, transposeA = false) =>
+  tf.tidy(() => tf.squeeze<tf.Tensor2D>(tf.matMul(A, tf.expandDims(v, 2), transposeA, false), [2]));
+
+/** A products' float32 tolerance: n terms of size |a||v| each, rounded n times. */
+function expectClose(actual: tf.Tensor, expected: tf.Tensor, scale: number) {
+  const a = actual.dataSync();
+  const e = expected.dataSync();
+  expect(actual.shape).toEqual(expected.shape);
+  let worst = 0;
+  for (let i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs(a[i]! - e[i]!));
+  expect(worst).toBeLessThanOrEqual(scale);
+}
+
+const rng = new Rng('batch-mat-vec test');
+const tensor3d = (b: number, m: number, n: number) => tf.tensor3d(rng.normals(b * m * n), [b, m, n]);
+const tensor2d = (b: number, k: number) => tf.tensor2d(rng.normals(b * k), [b, k]);
+
+describe('batchMatVec on WASM', () => {
+  beforeAll(async () => {
+    await selectEngine('wasm');
+  });
+  afterEach(() => {
+    delete process.env.L2O_KERNELS;
+  });
+
+  it('runs the platform kernel on WASM, and says so in the engine label', () => {
+    expect(l2oKernelsActive()).toBe(true);
+    expect(engineLabel('wasm')).toBe('wasm+l2o-kernels');
+    process.env.L2O_KERNELS = 'tfjs';
+    expect(l2oKernelsActive()).toBe(false);
+    expect(engineLabel('wasm')).toBe('wasm');
+  });
+
+  // Sizes with n and m not multiples of four exercise the scalar tails of the SIMD loops.
+  for (const [b, m, n] of [
+    [3, 7, 5],
+    [2, 1, 1],
+    [4, 250, 500],
+    [5, 351, 34],
+    [1, 9, 13],
+  ] as const) {
+    it(`A·v and Aᵀ·v equal tfjs's matMul at [${b}, ${m}, ${n}] to float32 rounding`, () => {
+      tf.tidy(() => {
+        const A = tensor3d(b, m, n);
+        const x = tensor2d(b, n);
+        const r = tensor2d(b, m);
+        // Terms are products of two standard normals: rounding error ≲ k·ε·(sum of |terms|) ≈ k·ε·k.
+        expectClose(batchMatVec(A, x), tfjsMatVec(A, x, false), 4 * n * n * 2 ** -24 + 1e-6);
+        expectClose(batchMatVec(A, r, true), tfjsMatVec(A, r, true), 4 * m * m * 2 ** -24 + 1e-6);
+      });
+    });
+  }
+
+  it('is exact where every partial sum is (small integers)', () => {
+    tf.tidy(() => {
+      const ints = (count: number) => Array.from({ length: count }, (_, i) => ((i * 7) % 11) - 5);
+      const A = tf.tensor3d(ints(2 * 6 * 9), [2, 6, 9]);
+      const x = tf.tensor2d(ints(2 * 9).reverse(), [2, 9]);
+      const r = tf.tensor2d(ints(2 * 6), [2, 6]);
+      expect(Array.from(batchMatVec(A, x).dataSync())).toEqual(Array.from(tfjsMatVec(A, x, false).dataSync()));
+      expect(Array.from(batchMatVec(A, r, true).dataSync())).toEqual(Array.from(tfjsMatVec(A, r, true).dataSync()));
+    });
+  });
+
+  it('has the gradients of tfjs matMul in both arguments, both orientations', () => {
+    tf.tidy(() => {
+      const [b, m, n] = [3, 10, 7];
+      const A = tensor3d(b, m, n);
+      const x = tensor2d(b, n);
+      const r = tensor2d(b, m);
+      const wOut = tensor2d(b, m);
+      const wOutT = tensor2d(b, n);
+      const loss = (f: typeof batchMatVec, transposeA: boolean) => (a: tf.Tensor, v: tf.Tensor) =>
+        tf.sum(tf.mul(f(a as tf.Tensor3D, v as tf.Tensor2D, transposeA), transposeA ? wOutT : wOut));
+      for (const transposeA of [false, true]) {
+        const v = transposeA ? r : x;
+        const [dA, dv] = tf.grads(loss(batchMatVec, transposeA))([A, v]);
+        const [dARef, dvRef] = tf.grads(loss(tfjsMatVec, transposeA))([A, v]);
+        expectClose(dA!, dARef!, 1e-6);
+        expectClose(dv!, dvRef!, 1e-5);
+      }
+    });
+  });
+
+  it('agrees with a finite difference of the loss through it', () => {
+    tf.tidy(() => {
+      const [b, m, n] = [2, 4, 6];
+      const A = tensor3d(b, m, n);
+      const x = tensor2d(b, n);
+      // F(x) = ½‖A x‖² + ⟨c, Aᵀ A x⟩ runs both orientations; its gradient is Aᵀ A x + Aᵀ A c.
+      const c = tensor2d(b, n);
+      const F = (t: tf.Tensor) => {
+        const v = t as tf.Tensor2D;
+        const Ax = batchMatVec(A, v);
+        return tf.add(tf.mul(0.5, tf.sum(tf.square(Ax))), tf.sum(tf.mul(c, batchMatVec(A, Ax, true))));
+      };
+      const grad = tf.grad(F)(x).dataSync();
+      const x0 = x.dataSync();
+      const h = 1e-2;
+      for (const k of [0, 5, 7, 11]) {
+        const plus = Float32Array.from(x0);
+        const minus = Float32Array.from(x0);
+        plus[k]! += h;
+        minus[k]! -= h;
+        // F is quadratic: the central difference is exact up to float32 evaluation error.
+        const fd = (F(tf.tensor2d(plus, [b, n])).dataSync()[0]! - F(tf.tensor2d(minus, [b, n])).dataSync()[0]!) / (2 * h);
+        expect(fd).toBeCloseTo(grad[k]!, 1);
+        expect(Math.abs(fd - grad[k]!)).toBeLessThanOrEqual(2e-3 * Math.max(1, Math.abs(grad[k]!)));
+      }
+    });
+  });
+
+  it('leaves no tensor behind, forward or backward', () => {
+    const A = tensor3d(2, 5, 6);
+    const x = tensor2d(2, 6);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      tf.tidy(() => {
+        batchMatVec(A, batchMatVec(A, x), true);
+        tf.grads((a: tf.Tensor, v: tf.Tensor) => tf.sum(batchMatVec(a as tf.Tensor3D, v as tf.Tensor2D)))([A, x]);
+      });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([A, x]);
+  });
+
+  it('gives zeros for empty sums and empty results for empty batches', () => {
+    tf.tidy(() => {
+      expect(Array.from(batchMatVec(tf.zeros([2, 3, 0]), tf.zeros([2, 0])).dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(Array.from(batchMatVec(tf.zeros([2, 0, 3]), tf.zeros([2, 0]), true).dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(batchMatVec(tf.zeros([0, 3, 4]), tf.zeros([0, 4])).shape).toEqual([0, 3]);
+    });
+  });
+
+  it('with L2O_KERNELS=tfjs is tfjs matMul, bit for bit', () => {
+    process.env.L2O_KERNELS = 'tfjs';
+    tf.tidy(() => {
+      const A = tensor3d(3, 50, 70);
+      const x = tensor2d(3, 70);
+      expect(Array.from(batchMatVec(A, x).dataSync())).toEqual(Array.from(tfjsMatVec(A, x, false).dataSync()));
+    });
+  });
+
+  it('refuses an L2O_KERNELS it does not know, naming the choices', () => {
+    process.env.L2O_KERNELS = 'fast';
+    expect(() => kernelChoice()).toThrow(/L2O_KERNELS is 'fast'/);
+  });
+});
+
+describe('batchMatVec on the cpu engine', () => {
+  it('is tfjs matMul (the kernel is registered for WASM only)', async () => {
+    await selectEngine('cpu');
+    try {
+      expect(l2oKernelsActive()).toBe(false);
+      expect(engineLabel('cpu')).toBe('cpu');
+      tf.tidy(() => {
+        const A = tensor3d(2, 4, 3);
+        const r = tensor2d(2, 4);
+        expect(Array.from(batchMatVec(A, r, true).dataSync())).toEqual(Array.from(tfjsMatVec(A, r, true).dataSync()));
+      });
+    } finally {
+      await selectEngine('wasm');
+    }
+  });
+});
