@@ -38,12 +38,12 @@ export function validateComposite(problemId: string, set: InstanceSet): void {
 
 /** A x for every instance: [B, m]. */
 export function applyA(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
-  return batch.sharedA ? tf.matMul<tf.Tensor2D>(x, batch.A, false, true) : batchMatVec(batch.A as tf.Tensor3D, x);
+  return batch.sharedA ? tf.matMul<tf.Tensor2D>(x, batch.A, false, true) : batchMatVec(batch.A as tf.Tensor3D, x, false, { constantA: true });
 }
 
 /** Aᵀ r for every instance: [B, n]. */
 export function applyAt(batch: ProblemBatch, r: tf.Tensor2D): tf.Tensor2D {
-  return batch.sharedA ? tf.matMul<tf.Tensor2D>(r, batch.A) : batchMatVec(batch.A as tf.Tensor3D, r, true);
+  return batch.sharedA ? tf.matMul<tf.Tensor2D>(r, batch.A) : batchMatVec(batch.A as tf.Tensor3D, r, true, { constantA: true });
 }
 
 /** Convergence is read back (one small download) every this many iterations, not every one. */

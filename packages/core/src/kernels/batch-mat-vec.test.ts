@@ -117,6 +117,45 @@ describe('batchMatVec on WASM', () => {
     });
   });
 
+  it('with constantA, has the same values and gradient in v, and the tape keeps no copy of A', () => {
+    const [b, m, n] = [3, 40, 60];
+    const A = tensor3d(b, m, n);
+    const x = tensor2d(b, n);
+    const w = tensor2d(b, n);
+    // Bytes held while the tape is recording, after five products (the forward pass's end).
+    const taped = (constantA: boolean) => {
+      let held = 0;
+      const before = tf.memory().numBytes;
+      const [dx] = tf.grads((v: tf.Tensor) => {
+        let y = v as tf.Tensor2D;
+        for (let i = 0; i < 5; i++) y = batchMatVec(A, batchMatVec(A, y, false, { constantA }), true, { constantA });
+        held = tf.memory().numBytes - before;
+        return tf.sum(tf.mul(y, w));
+      })([x]);
+      return { held, dx: dx! };
+    };
+    const plain = taped(false);
+    const constant = taped(true);
+    expect(Array.from(constant.dx.dataSync())).toEqual(Array.from(plain.dx.dataSync()));
+    // Ten products, each of which saves A (b·m·n floats) and its vector (b·n or b·m) when A is
+    // not constant; with constantA neither is needed (dv = Aᵀ·dy).
+    expect(plain.held - constant.held).toBe(4 * (10 * b * m * n + 5 * b * n + 5 * b * m));
+    tf.dispose([A, x, w, plain.dx, constant.dx]);
+  });
+
+  it('with constantA, says so in one line when A was disposed before the backward pass', () => {
+    const x = tensor2d(2, 3);
+    expect(() =>
+      tf.grad((v: tf.Tensor) => {
+        const A = tensor3d(2, 4, 3);
+        const y = batchMatVec(A, v as tf.Tensor2D, false, { constantA: true });
+        A.dispose();
+        return tf.sum(y);
+      })(x),
+    ).toThrow(/constant A was disposed before the backward pass/);
+    x.dispose();
+  });
+
   it('leaves no tensor behind, forward or backward', () => {
     const A = tensor3d(2, 5, 6);
     const x = tensor2d(2, 6);

@@ -65,21 +65,26 @@ function matVecOn(backend: unknown): MatVecExports | null {
   return exports;
 }
 
-tf.registerKernel({
-  kernelName: KERNEL_NAME,
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { A, v } = inputs as { A: tf.TensorInfo; v: tf.TensorInfo };
-    const transposeA = Boolean((attrs as { transposeA?: boolean }).transposeA);
-    const b = backend as unknown as WasmBackendLike;
-    const [batch, m, n] = A.shape as [number, number, number];
-    const out = b.makeOutput(transposeA ? [batch, n] : [batch, m], 'float32');
-    const offset = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
-    const kernel = matVecOn(backend)!;
-    (transposeA ? kernel.matvecT : kernel.matvec)(offset(A), offset(v), offset(out), batch, m, n);
-    return out;
-  },
-});
+function runMatVec({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const { A, v } = inputs as { A: tf.TensorInfo; v: tf.TensorInfo };
+  const transposeA = Boolean((attrs as { transposeA?: boolean }).transposeA);
+  const b = backend as WasmBackendLike;
+  const [batch, m, n] = A.shape as [number, number, number];
+  const out = b.makeOutput(transposeA ? [batch, n] : [batch, m], 'float32');
+  const offset = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
+  const kernel = matVecOn(backend)!;
+  (transposeA ? kernel.matvecT : kernel.matvec)(offset(A), offset(v), offset(out), batch, m, n);
+  return out;
+}
+
+// Two registrations of one kernel, differing in what the tape keeps: tfjs copies every input it
+// saves for the backward pass, and a problem batch's A (0.5 MB per instance at 250×500, used
+// twice per iteration) is data that outlives the gradient, so the constant-A form keeps a
+// reference to it instead (and takes no gradient for it).
+const CONSTANT_A_KERNEL_NAME = 'L2oBatchMatVecConstantA';
+for (const kernelName of [KERNEL_NAME, CONSTANT_A_KERNEL_NAME]) {
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: runMatVec as unknown as tf.KernelFunc });
+}
 
 tf.registerGradient({
   kernelName: KERNEL_NAME,
@@ -96,6 +101,18 @@ tf.registerGradient({
   },
 });
 
+tf.registerGradient({
+  kernelName: CONSTANT_A_KERNEL_NAME,
+  inputsToSave: [],
+  gradFunc: (dy, _saved, attrs) => {
+    const { transposeA, constantA } = attrs as unknown as { transposeA: boolean; constantA: tf.Tensor3D };
+    if (constantA.isDisposed) {
+      throw new Error('batchMatVec: a constant A was disposed before the backward pass (give constantA only for data that outlives the gradient).');
+    }
+    return { v: () => batchMatVec(constantA, dy as tf.Tensor2D, !transposeA, { constantA: true }) };
+  },
+});
+
 /** Whether batchMatVec runs the platform's kernel on the active engine (else tfjs's matMul). */
 export function l2oKernelsActive(): boolean {
   return kernelChoice() === 'l2o' && tf.getBackend() === 'wasm' && matVecOn(tf.backend()) !== null;
@@ -103,12 +120,16 @@ export function l2oKernelsActive(): boolean {
 
 /**
  * A·v (or Aᵀ·v with `transposeA`) for every instance of a batch: A [B, m, n], v [B, n] (or [B, m])
- * → [B, m] (or [B, n]). Differentiable in both arguments.
+ * → [B, m] (or [B, n]). Differentiable in both arguments; with `constantA` (data such as a
+ * problem's matrix, alive until any gradient through it has been taken) in v only, and the tape
+ * keeps A by reference instead of a copy.
  */
-export function batchMatVec(A: tf.Tensor3D, v: tf.Tensor2D, transposeA = false): tf.Tensor2D {
+export function batchMatVec(A: tf.Tensor3D, v: tf.Tensor2D, transposeA = false, options: { constantA?: boolean } = {}): tf.Tensor2D {
   // Empty operands go to tfjs (an empty sum must still write zeros, which the kernel never sees).
   if (A.size > 0 && A.dtype === 'float32' && v.dtype === 'float32' && l2oKernelsActive()) {
-    return tf.engine().runKernel<tf.Tensor2D>(KERNEL_NAME, { A, v }, { transposeA });
+    return options.constantA
+      ? tf.engine().runKernel<tf.Tensor2D>(CONSTANT_A_KERNEL_NAME, { A, v }, { transposeA, constantA: A as unknown as tf.NamedAttrMap[string] })
+      : tf.engine().runKernel<tf.Tensor2D>(KERNEL_NAME, { A, v }, { transposeA });
   }
   return tf.tidy(() => tf.squeeze<tf.Tensor2D>(tf.matMul(A, tf.expandDims(v, 2), transposeA, false), [2]));
 }
