@@ -1,4 +1,4 @@
-import { L2oError, Rng, batchMatVec, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core/portable';
+import { L2oError, Rng, batchGram, batchMatVec, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core/portable';
 
 function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
@@ -61,10 +61,7 @@ const POWER_CHECK_EVERY = 10;
 export function squaredSpectralNorm(A: tf.Tensor2D | tf.Tensor3D, count: number, tolerance = 1e-6, maxIterations = 1000): tf.Tensor1D {
   const shared = A.rank === 2;
   const [m, n] = A.shape.slice(-2) as [number, number];
-  const gram = tf.tidy<tf.Tensor3D>(() => {
-    const A3 = (shared ? tf.expandDims(A, 0) : A) as tf.Tensor3D;
-    return m < n ? tf.matMul(A3, A3, false, true) : tf.matMul(A3, A3, true, false);
-  });
+  const gram = tf.tidy<tf.Tensor3D>(() => batchGram((shared ? tf.expandDims(A, 0) : A) as tf.Tensor3D, m >= n));
   const [instances, d] = [gram.shape[0], gram.shape[1]];
   // A fixed pseudo-random start from the platform's generator: the same on every engine, and not
   // nearly orthogonal to the top eigenvector the way a structured vector can be (all ones against
@@ -77,7 +74,7 @@ export function squaredSpectralNorm(A: tf.Tensor2D | tf.Tensor3D, count: number,
   let checkpoint: Float32Array | undefined;
   for (let i = 1; i <= maxIterations; i++) {
     const [nextV, nextEstimate] = tf.tidy(() => {
-      const w = tf.matMul(gram, v);
+      const w = tf.reshape<tf.Rank.R3>(batchMatVec(gram, tf.reshape(v, [instances, d])), [instances, d, 1]);
       const rayleigh = tf.sum<tf.Tensor1D>(tf.mul(v, w), [1, 2]); // vᵀGv, ‖v‖ = 1
       // max(‖w‖, tiny): an all-zero A keeps v = 0 and the estimate 0 instead of NaN.
       const next = tf.div<tf.Tensor3D>(w, tf.maximum(tf.norm(w, 'euclidean', [1, 2], true), 1e-30));

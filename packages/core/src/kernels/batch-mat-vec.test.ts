@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selectEngine } from '../engine/engine.js';
 import { Rng } from '../random/rng.js';
 import { tf } from '../tf.js';
-import { batchMatVec, engineLabel, kernelChoice, l2oKernelsActive } from './batch-mat-vec.js';
+import { batchGram, batchMatVec, engineLabel, kernelChoice, l2oKernelsActive } from './batch-mat-vec.js';
 
 /** tfjs's own batched product: the reference the kernel must agree with. */
 const tfjsMatVec = (A: tf.Tensor3D, v: tf.Tensor2D, transposeA = false) =>
@@ -156,6 +156,24 @@ describe('batchMatVec on WASM', () => {
     x.dispose();
   });
 
+  for (const [b, m, n] of [
+    [3, 7, 5],
+    [2, 25, 50],
+    [1, 1, 9],
+  ] as const) {
+    it(`batchGram: A·Aᵀ and Aᵀ·A equal tfjs's matMul at [${b}, ${m}, ${n}] to float32 rounding, and are symmetric`, () => {
+      tf.tidy(() => {
+        const A = tensor3d(b, m, n);
+        const rows = batchGram(A);
+        const columns = batchGram(A, true);
+        expectClose(rows, tf.matMul(A, A, false, true), 4 * n * n * 2 ** -24 + 1e-6);
+        expectClose(columns, tf.matMul(A, A, true, false), 4 * m * m * 2 ** -24 + 1e-6);
+        // Row k of G is A·A[k]: G[i][k] and G[k][i] are the same dot product, summed in the same order.
+        expect(Array.from(rows.dataSync())).toEqual(Array.from(tf.transpose(rows, [0, 2, 1]).dataSync()));
+      });
+    });
+  }
+
   it('leaves no tensor behind, forward or backward', () => {
     const A = tensor3d(2, 5, 6);
     const x = tensor2d(2, 6);
@@ -184,6 +202,8 @@ describe('batchMatVec on WASM', () => {
       const A = tensor3d(3, 50, 70);
       const x = tensor2d(3, 70);
       expect(Array.from(batchMatVec(A, x).dataSync())).toEqual(Array.from(tfjsMatVec(A, x, false).dataSync()));
+      expect(Array.from(batchGram(A).dataSync())).toEqual(Array.from(tf.matMul(A, A, false, true).dataSync()));
+      expect(Array.from(batchGram(A, true).dataSync())).toEqual(Array.from(tf.matMul(A, A, true, false).dataSync()));
     });
   });
 

@@ -113,6 +113,42 @@ tf.registerGradient({
   },
 });
 
+// The Gram matrix of each instance's rows, a row at a time: G[b, k, :] = A_b · A_b[k] is one
+// matrix-vector product over A_b (kept in cache across its rows), written where row k of the
+// symmetric G goes. No gradient: it feeds step sizes, never a training loss.
+const GRAM_KERNEL_NAME = 'L2oBatchGram';
+tf.registerKernel({
+  kernelName: GRAM_KERNEL_NAME,
+  backendName: 'wasm',
+  kernelFunc: (({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }) => {
+    const { A } = inputs as { A: tf.TensorInfo };
+    const b = backend as WasmBackendLike;
+    const [batch, m, n] = A.shape as [number, number, number];
+    const out = b.makeOutput([batch, m, m], 'float32');
+    const a0 = b.dataIdMap.get(A.dataId)!.memoryOffset;
+    const g0 = b.dataIdMap.get(out.dataId)!.memoryOffset;
+    const { matvec } = matVecOn(backend)!;
+    for (let i = 0; i < batch; i++) {
+      const a = a0 + i * m * n * 4;
+      const g = g0 + i * m * m * 4;
+      for (let k = 0; k < m; k++) matvec(a, a + k * n * 4, g + k * m * 4, 1, m, n);
+    }
+    return out;
+  }) as unknown as tf.KernelFunc,
+});
+
+/**
+ * The Gram matrix of every instance: A·Aᵀ [B, m, m] of A [B, m, n], or with `columns` Aᵀ·A
+ * [B, n, n]. Not differentiable.
+ */
+export function batchGram(A: tf.Tensor3D, columns = false): tf.Tensor3D {
+  if (A.size > 0 && A.dtype === 'float32' && l2oKernelsActive()) {
+    if (!columns) return tf.engine().runKernel<tf.Tensor3D>(GRAM_KERNEL_NAME, { A }, {});
+    return tf.tidy(() => tf.engine().runKernel<tf.Tensor3D>(GRAM_KERNEL_NAME, { A: tf.transpose(A, [0, 2, 1]) }, {}));
+  }
+  return columns ? tf.matMul(A, A, true, false) : tf.matMul(A, A, false, true);
+}
+
 /** Whether batchMatVec runs the platform's kernel on the active engine (else tfjs's matMul). */
 export function l2oKernelsActive(): boolean {
   return kernelChoice() === 'l2o' && tf.getBackend() === 'wasm' && matVecOn(tf.backend()) !== null;
