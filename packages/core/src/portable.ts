@@ -22,4 +22,6 @@ export * from './evaluate/state.js';
 export * from './evaluate/evaluator.js';
 export * from './evaluate/reference.js';
 export * from './safeguard/safeguard.js';
+export { KERNEL_CHOICES, kernelChoice, engineLabel, l2oKernelsActive, type KernelChoice } from './kernels/wasm-kernel.js';
 export * from './kernels/batch-mat-vec.js';
+export * from './kernels/batch-mat-mul.js';

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { tf } from '../tf.js';
 import { UsageError, L2oError } from '../errors.js';
-import { kernelChoice } from '../kernels/batch-mat-vec.js';
+import { kernelChoice } from '../kernels/wasm-kernel.js';
 
 export const ENGINE_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];

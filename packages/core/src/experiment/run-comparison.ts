@@ -24,7 +24,7 @@ import { getScale } from './scales.js';
 import { datasetOptionsAtScale, normalizeTraining, saveTrainedModel, trainModelOn, type PluginRef } from './train-model.js';
 import type { RunSummary, OptimizerSummary, TestDataRecord } from './summary.js';
 import { createHash } from 'node:crypto';
-import { engineLabel } from '../kernels/batch-mat-vec.js';
+import { engineLabel } from '../kernels/wasm-kernel.js';
 
 export interface OptimizerRef extends PluginRef {
   /** Name in tables and plots; defaults to the id. */

@@ -2,7 +2,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selectEngine } from '../engine/engine.js';
 import { Rng } from '../random/rng.js';
 import { tf } from '../tf.js';
-import { batchGram, batchMatVec, engineLabel, kernelChoice, l2oKernelsActive } from './batch-mat-vec.js';
+import { batchGram, batchMatVec } from './batch-mat-vec.js';
+import { engineLabel, kernelChoice, l2oKernelsActive } from './wasm-kernel.js';
 
 /** tfjs's own batched product: the reference the kernel must agree with. */
 const tfjsMatVec = (A: tf.Tensor3D, v: tf.Tensor2D, transposeA = false) =>

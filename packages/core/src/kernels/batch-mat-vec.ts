@@ -1,69 +1,17 @@
-import { UsageError } from '../errors.js';
 import { tf } from '../tf.js';
+import { heapOffset, l2oKernelActive, wasmModuleOn, type WasmBackendLike } from './wasm-kernel.js';
 import { matvecWasm } from './wasm-modules.generated.js';
 
-/**
- * The platform's own kernels: on the WASM engine, batched matrix-vector products run by a small
- * WASM SIMD module that works on tfjs's heap in place (src/kernels/matvec.wat); on every other
- * engine, and with L2O_KERNELS=tfjs, the same products are tfjs's own matMul. They agree to
- * float32 rounding, not bit for bit (the sums run in another order), so a run records which it
- * used (`engineLabel`) and L2O_KERNELS=tfjs reproduces a run made with tfjs's kernels exactly.
- */
-export const KERNEL_CHOICES = ['l2o', 'tfjs'] as const;
-export type KernelChoice = (typeof KERNEL_CHOICES)[number];
-
-/** L2O_KERNELS: 'l2o' (default) or 'tfjs'. Read on every call (tests and workers set it). */
-export function kernelChoice(): KernelChoice {
-  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.L2O_KERNELS;
-  if (raw === undefined || raw === '') return 'l2o';
-  if ((KERNEL_CHOICES as readonly string[]).includes(raw)) return raw as KernelChoice;
-  throw new UsageError(`L2O_KERNELS is '${raw}'.`, `Set it to ${KERNEL_CHOICES.map((c) => `'${c}'`).join(' or ')}, or unset it.`);
-}
+// Batched matrix-vector products (matvec.wat): the A·x and Aᵀ·r of the composite problems, and
+// the Gram matrices of their power iteration.
 
 const KERNEL_NAME = 'L2oBatchMatVec';
-
-/** The WebAssembly API as used here (Node 20's type declarations have none; every engine we run on has it). */
-interface WasmMemory {
-  buffer: ArrayBufferLike;
-}
-interface WasmApi {
-  Memory: abstract new (...args: never[]) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-  validate(bytes: Uint8Array): boolean;
-}
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-
-/** The parts of tfjs-backend-wasm's backend this kernel touches (its class is not exported with these fields). */
-interface WasmBackendLike {
-  wasm: { asm?: { memory?: WasmMemory } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
 
 interface MatVecExports {
   matvec: (A: number, x: number, out: number, batch: number, m: number, n: number) => void;
   matvecT: (A: number, r: number, out: number, batch: number, m: number, n: number) => void;
 }
-
-const simd = wasmApi !== undefined && wasmApi.validate(matvecWasm);
-const instances = new WeakMap<WasmMemory, MatVecExports>();
-
-/** The module instantiated on this backend's memory, or null where it cannot run (no SIMD, a shared memory). */
-function matVecOn(backend: unknown): MatVecExports | null {
-  if (!simd || !wasmApi) return null;
-  const memory = (backend as Partial<WasmBackendLike>).wasm?.asm?.memory;
-  // A threaded build's memory is shared, and the module's import would have to say so: leave it to tfjs.
-  if (!(memory instanceof wasmApi.Memory) || !(memory.buffer instanceof ArrayBuffer)) return null;
-  let exports = instances.get(memory);
-  if (!exports) {
-    // 573 bytes: synchronous compilation is allowed everywhere, a browser's main thread included.
-    const instance = new wasmApi.Instance(new wasmApi.Module(matvecWasm), { env: { memory } });
-    exports = instance.exports as MatVecExports;
-    instances.set(memory, exports);
-  }
-  return exports;
-}
+const matVecOn = (backend: unknown) => wasmModuleOn<MatVecExports>(backend, matvecWasm);
 
 function runMatVec({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { A, v } = inputs as { A: tf.TensorInfo; v: tf.TensorInfo };
@@ -71,9 +19,8 @@ function runMatVec({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; 
   const b = backend as WasmBackendLike;
   const [batch, m, n] = A.shape as [number, number, number];
   const out = b.makeOutput(transposeA ? [batch, n] : [batch, m], 'float32');
-  const offset = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
   const kernel = matVecOn(backend)!;
-  (transposeA ? kernel.matvecT : kernel.matvec)(offset(A), offset(v), offset(out), batch, m, n);
+  (transposeA ? kernel.matvecT : kernel.matvec)(heapOffset(b, A), heapOffset(b, v), heapOffset(b, out), batch, m, n);
   return out;
 }
 
@@ -125,8 +72,8 @@ tf.registerKernel({
     const b = backend as WasmBackendLike;
     const [batch, m, n] = A.shape as [number, number, number];
     const out = b.makeOutput([batch, m, m], 'float32');
-    const a0 = b.dataIdMap.get(A.dataId)!.memoryOffset;
-    const g0 = b.dataIdMap.get(out.dataId)!.memoryOffset;
+    const a0 = heapOffset(b, A);
+    const g0 = heapOffset(b, out);
     const { matvec } = matVecOn(backend)!;
     for (let i = 0; i < batch; i++) {
       const a = a0 + i * m * n * 4;
@@ -142,16 +89,11 @@ tf.registerKernel({
  * [B, n, n]. Not differentiable.
  */
 export function batchGram(A: tf.Tensor3D, columns = false): tf.Tensor3D {
-  if (A.size > 0 && A.dtype === 'float32' && l2oKernelsActive()) {
+  if (A.size > 0 && A.dtype === 'float32' && l2oKernelActive(matvecWasm)) {
     if (!columns) return tf.engine().runKernel<tf.Tensor3D>(GRAM_KERNEL_NAME, { A }, {});
     return tf.tidy(() => tf.engine().runKernel<tf.Tensor3D>(GRAM_KERNEL_NAME, { A: tf.transpose(A, [0, 2, 1]) }, {}));
   }
   return columns ? tf.matMul(A, A, true, false) : tf.matMul(A, A, false, true);
-}
-
-/** Whether batchMatVec runs the platform's kernel on the active engine (else tfjs's matMul). */
-export function l2oKernelsActive(): boolean {
-  return kernelChoice() === 'l2o' && tf.getBackend() === 'wasm' && matVecOn(tf.backend()) !== null;
 }
 
 /**
@@ -162,15 +104,10 @@ export function l2oKernelsActive(): boolean {
  */
 export function batchMatVec(A: tf.Tensor3D, v: tf.Tensor2D, transposeA = false, options: { constantA?: boolean } = {}): tf.Tensor2D {
   // Empty operands go to tfjs (an empty sum must still write zeros, which the kernel never sees).
-  if (A.size > 0 && A.dtype === 'float32' && v.dtype === 'float32' && l2oKernelsActive()) {
+  if (A.size > 0 && A.dtype === 'float32' && v.dtype === 'float32' && l2oKernelActive(matvecWasm)) {
     return options.constantA
       ? tf.engine().runKernel<tf.Tensor2D>(CONSTANT_A_KERNEL_NAME, { A, v }, { transposeA, constantA: A as unknown as tf.NamedAttrMap[string] })
       : tf.engine().runKernel<tf.Tensor2D>(KERNEL_NAME, { A, v }, { transposeA });
   }
   return tf.tidy(() => tf.squeeze<tf.Tensor2D>(tf.matMul(A, tf.expandDims(v, 2), transposeA, false), [2]));
-}
-
-/** The engine as a run records it: its name, with '+l2o-kernels' when the platform's kernels ran on it. */
-export function engineLabel(engine: string): string {
-  return engine === 'wasm' && l2oKernelsActive() ? 'wasm+l2o-kernels' : engine;
 }

@@ -1,5 +1,4 @@
-import { tf } from '@l2o/core/portable';
-import { L2oError } from '@l2o/core/portable';
+import { L2oError, batchMatMul, tf } from '@l2o/core/portable';
 import { constant, uniform, type WeightFactory } from '../weights.js';
 import { affine } from '../ops.js';
 
@@ -12,16 +11,16 @@ export type AttentionKernel = 'softmax' | 'linear';
 
 /** [M, Lq, d], [M, Lk, d], [M, Lk, d] → [M, Lq, d]. */
 function softmaxAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, d: number): tf.Tensor3D {
-  const scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d));
-  return tf.matMul(tf.softmax(scores, -1), v);
+  const scores = tf.mul(batchMatMul(q, k, false, true), 1 / Math.sqrt(d));
+  return batchMatMul(tf.softmax(scores, -1) as tf.Tensor3D, v);
 }
 
 function linearAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D {
-  const fq = tf.add(tf.elu(q), 1);
-  const fk = tf.add(tf.elu(k), 1);
-  const kv = tf.matMul(fk, v, true, false); // [M, d, d]
+  const fq = tf.add<tf.Tensor3D>(tf.elu(q), 1);
+  const fk = tf.add<tf.Tensor3D>(tf.elu(k), 1);
+  const kv = batchMatMul(fk, v, true, false); // [M, d, d]
   const z = tf.sum(fk, 1, true); // [M, 1, d]
-  const numerator = tf.matMul(fq, kv); // [M, Lq, d]
+  const numerator = batchMatMul(fq, kv); // [M, Lq, d]
   const denominator = tf.sum(tf.mul(fq, z), 2, true); // [M, Lq, 1]
   return tf.div(numerator, denominator);
 }

@@ -1,0 +1,139 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { selectEngine } from '../engine/engine.js';
+import { Rng } from '../random/rng.js';
+import { tf } from '../tf.js';
+import { batchMatMul } from './batch-mat-mul.js';
+
+const rng = new Rng('batch-mat-mul test');
+const tensor3d = (b: number, r: number, c: number) => tf.tensor3d(rng.normals(b * r * c), [b, r, c]);
+
+/** Largest absolute difference, against a float32 bound for sums of k products of standard normals. */
+function expectClose(actual: tf.Tensor, expected: tf.Tensor, k: number) {
+  expect(actual.shape).toEqual(expected.shape);
+  const a = actual.dataSync();
+  const e = expected.dataSync();
+  let worst = 0;
+  for (let i = 0; i < e.length; i++) worst = Math.max(worst, Math.abs(a[i]! - e[i]!));
+  expect(worst).toBeLessThanOrEqual(4 * k * k * 2 ** -24 + 1e-6);
+}
+
+// [batch, m, k, n]: attention's shapes (L tokens, d lanes) and odd sizes that exercise the scalar tails.
+const SHAPES = [
+  [16, 50, 4, 50],
+  [16, 50, 50, 4],
+  [3, 7, 5, 9],
+  [2, 1, 1, 1],
+  [2, 6, 13, 3],
+] as const;
+
+describe('batchMatMul on WASM', () => {
+  beforeAll(async () => {
+    await selectEngine('wasm');
+  });
+  afterEach(() => {
+    delete process.env.L2O_KERNELS;
+  });
+
+  for (const [b, m, k, n] of SHAPES) {
+    for (const [tA, tB] of [
+      [false, false],
+      [false, true],
+      [true, false],
+      [true, true],
+    ] as const) {
+      it(`runs the platform kernel, equal to tfjs's matMul at [${b}, ${m}, ${k}]·[${b}, ${k}, ${n}] (transposeA ${tA}, transposeB ${tB}) to float32 rounding`, async () => {
+        const a = tA ? tensor3d(b, k, m) : tensor3d(b, m, k);
+        const bb = tB ? tensor3d(b, n, k) : tensor3d(b, k, n);
+        const profile = await tf.profile(() => tf.tidy(() => expectClose(batchMatMul(a, bb, tA, tB), tf.matMul(a, bb, tA, tB), k)));
+        expect(profile.kernelNames).toContain('L2oBatchMatMul');
+        tf.dispose([a, bb]);
+      });
+    }
+  }
+
+  it('is exact where every partial sum is (small integers)', () => {
+    tf.tidy(() => {
+      const ints = (count: number, shift: number) => Array.from({ length: count }, (_, i) => ((i * 7 + shift) % 11) - 5);
+      const a = tf.tensor3d(ints(2 * 6 * 9, 1), [2, 6, 9]);
+      const b = tf.tensor3d(ints(2 * 9 * 5, 3), [2, 9, 5]);
+      const at = tf.tensor3d(ints(2 * 9 * 6, 2), [2, 9, 6]);
+      expect(Array.from(batchMatMul(a, b).dataSync())).toEqual(Array.from(tf.matMul(a, b).dataSync()));
+      expect(Array.from(batchMatMul(at, b, true).dataSync())).toEqual(Array.from(tf.matMul(at, b, true).dataSync()));
+    });
+  });
+
+  it("has tfjs matMul's gradients in both operands, for every transposition", () => {
+    tf.tidy(() => {
+      const [b, m, k, n] = [3, 6, 5, 7];
+      for (const [tA, tB] of [
+        [false, false],
+        [false, true],
+        [true, false],
+        [true, true],
+      ] as const) {
+        const a = tA ? tensor3d(b, k, m) : tensor3d(b, m, k);
+        const bb = tB ? tensor3d(b, n, k) : tensor3d(b, k, n);
+        const w = tensor3d(b, m, n);
+        const loss = (f: typeof batchMatMul) => (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x as tf.Tensor3D, y as tf.Tensor3D, tA, tB), w));
+        const [da, db] = tf.grads(loss(batchMatMul))([a, bb]);
+        const [daRef, dbRef] = tf.grads(loss((x, y, p, q) => tf.matMul(x, y, p, q)))([a, bb]);
+        expectClose(da!, daRef!, Math.max(m, n, k));
+        expectClose(db!, dbRef!, Math.max(m, n, k));
+      }
+    });
+  });
+
+  it('agrees with a finite difference of attention through it', () => {
+    tf.tidy(() => {
+      const [b, L, d] = [2, 5, 3];
+      const q = tensor3d(b, L, d);
+      const k = tensor3d(b, L, d);
+      const v = tensor3d(b, L, d);
+      const attention = (x: tf.Tensor) => tf.sum(tf.square(batchMatMul(tf.softmax(batchMatMul(x as tf.Tensor3D, k, false, true)), v)));
+      const grad = tf.grad(attention)(q).dataSync();
+      const q0 = q.dataSync();
+      const h = 1e-2;
+      for (const i of [0, 4, 13, 29]) {
+        const plus = Float32Array.from(q0);
+        const minus = Float32Array.from(q0);
+        plus[i]! += h;
+        minus[i]! -= h;
+        const fd = (attention(tf.tensor3d(plus, [b, L, d])).dataSync()[0]! - attention(tf.tensor3d(minus, [b, L, d])).dataSync()[0]!) / (2 * h);
+        // Central difference: O(h²) truncation on a smooth function of order-one curvature.
+        expect(Math.abs(fd - grad[i]!)).toBeLessThanOrEqual(2e-2 * Math.max(1, Math.abs(grad[i]!)));
+      }
+    });
+  });
+
+  it('leaves no tensor behind, forward or backward', () => {
+    const a = tensor3d(2, 4, 3);
+    const b = tensor3d(2, 4, 5);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      tf.tidy(() => {
+        batchMatMul(a, b, true, false);
+        tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D, true, false)))([a, b]);
+      });
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([a, b]);
+  });
+
+  it('gives zeros for empty sums, and leaves mismatched or broadcast shapes to tfjs (and its errors)', () => {
+    tf.tidy(() => {
+      expect(Array.from(batchMatMul(tf.zeros([2, 2, 0]), tf.zeros([2, 0, 1])).dataSync())).toEqual([0, 0, 0, 0]);
+      expect(() => batchMatMul(tensor3d(2, 3, 4), tensor3d(2, 5, 6))).toThrow(/inner shapes/);
+      const broadcast = batchMatMul(tensor3d(1, 3, 4), tensor3d(2, 4, 2));
+      expect(broadcast.shape).toEqual([2, 3, 2]);
+    });
+  });
+
+  it('with L2O_KERNELS=tfjs is tfjs matMul, bit for bit', () => {
+    process.env.L2O_KERNELS = 'tfjs';
+    tf.tidy(() => {
+      const a = tensor3d(4, 30, 20);
+      const b = tensor3d(4, 30, 20);
+      expect(Array.from(batchMatMul(a, b, false, true).dataSync())).toEqual(Array.from(tf.matMul(a, b, false, true).dataSync()));
+    });
+  });
+});

@@ -1,0 +1,83 @@
+import { UsageError } from '../errors.js';
+import { tf } from '../tf.js';
+import { matmulWasm, matvecWasm } from './wasm-modules.generated.js';
+
+/**
+ * The platform's own kernels (this folder): on the WASM engine, small WASM SIMD modules (the .wat
+ * files, assembled at build time) that work on tfjs's heap in place; on every other engine, and
+ * with L2O_KERNELS=tfjs, the same operations are tfjs's own ops. They agree to float32 rounding,
+ * not bit for bit (sums run in another order), so a run records which it used (`engineLabel`)
+ * and L2O_KERNELS=tfjs reproduces a run made with tfjs's kernels exactly.
+ */
+export const KERNEL_CHOICES = ['l2o', 'tfjs'] as const;
+export type KernelChoice = (typeof KERNEL_CHOICES)[number];
+
+/** L2O_KERNELS: 'l2o' (default) or 'tfjs'. Read on every call (tests and workers set it). */
+export function kernelChoice(): KernelChoice {
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.L2O_KERNELS;
+  if (raw === undefined || raw === '') return 'l2o';
+  if ((KERNEL_CHOICES as readonly string[]).includes(raw)) return raw as KernelChoice;
+  throw new UsageError(`L2O_KERNELS is '${raw}'.`, `Set it to ${KERNEL_CHOICES.map((c) => `'${c}'`).join(' or ')}, or unset it.`);
+}
+
+/** The WebAssembly API as used here (Node 20's type declarations have none; every engine we run on has it). */
+interface WasmMemory {
+  buffer: ArrayBufferLike;
+}
+interface WasmApi {
+  Memory: abstract new (...args: never[]) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  validate(bytes: Uint8Array): boolean;
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+/** The parts of tfjs-backend-wasm's backend the kernels touch (its class is not exported with these fields). */
+export interface WasmBackendLike {
+  wasm: { asm?: { memory?: WasmMemory } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+}
+
+/** A tensor's byte offset in the WASM heap. */
+export const heapOffset = (backend: WasmBackendLike, t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+
+const instances = new WeakMap<Uint8Array, WeakMap<WasmMemory, unknown>>();
+const valid = new WeakMap<Uint8Array, boolean>();
+
+/**
+ * A kernel module instantiated on a backend's memory (once per module and memory), or null where
+ * it cannot run: no WebAssembly SIMD, not the WASM backend, or a threaded build's shared memory
+ * (the module's import would have to say so).
+ */
+export function wasmModuleOn<T>(backend: unknown, bytes: Uint8Array): T | null {
+  if (!wasmApi) return null;
+  if (!valid.has(bytes)) valid.set(bytes, wasmApi.validate(bytes));
+  if (!valid.get(bytes)) return null;
+  const memory = (backend as Partial<WasmBackendLike>).wasm?.asm?.memory;
+  if (!(memory instanceof wasmApi.Memory) || !(memory.buffer instanceof ArrayBuffer)) return null;
+  let perMemory = instances.get(bytes);
+  if (!perMemory) instances.set(bytes, (perMemory = new WeakMap()));
+  let exports = perMemory.get(memory) as T | undefined;
+  if (!exports) {
+    // Each module is a few hundred bytes: synchronous compilation is allowed everywhere, a browser's main thread included.
+    exports = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } }).exports as T;
+    perMemory.set(memory, exports);
+  }
+  return exports;
+}
+
+/** Whether the platform's kernel module `bytes` runs on the active engine (else the op falls back to tfjs's). */
+export function l2oKernelActive(bytes: Uint8Array): boolean {
+  return kernelChoice() === 'l2o' && tf.getBackend() === 'wasm' && wasmModuleOn(tf.backend(), bytes) !== null;
+}
+
+/** Whether the platform's kernels run on the active engine (else every op falls back to tfjs's). */
+export function l2oKernelsActive(): boolean {
+  return [matvecWasm, matmulWasm].every(l2oKernelActive);
+}
+
+/** The engine as a run records it: its name, with '+l2o-kernels' when the platform's kernels ran on it. */
+export function engineLabel(engine: string): string {
+  return engine === 'wasm' && l2oKernelsActive() ? 'wasm+l2o-kernels' : engine;
+}
