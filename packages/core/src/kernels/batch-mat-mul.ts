@@ -16,7 +16,7 @@ interface MatMulExports {
 tf.registerKernel({
   kernelName: KERNEL_NAME,
   backendName: 'wasm',
-  kernelFunc: (({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
+  kernelFunc: ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
     const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const transposeA = Boolean((attrs as { transposeA?: boolean }).transposeA);
     const wasm = backend as WasmBackendLike;
@@ -27,7 +27,7 @@ tf.registerKernel({
     const kernel = wasmModuleOn<MatMulExports>(backend, matmulWasm)!;
     (transposeA ? kernel.matmulTN : kernel.matmulNN)(heapOffset(wasm, a), heapOffset(wasm, b), heapOffset(wasm, out), batch, m, k, n);
     return out;
-  }) as unknown as tf.KernelFunc,
+  },
 });
 
 tf.registerGradient({

@@ -30,7 +30,7 @@ function runMatVec({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; 
 // reference to it instead (and takes no gradient for it).
 const CONSTANT_A_KERNEL_NAME = 'L2oBatchMatVecConstantA';
 for (const kernelName of [KERNEL_NAME, CONSTANT_A_KERNEL_NAME]) {
-  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: runMatVec as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: runMatVec });
 }
 
 tf.registerGradient({
@@ -67,7 +67,7 @@ const GRAM_KERNEL_NAME = 'L2oBatchGram';
 tf.registerKernel({
   kernelName: GRAM_KERNEL_NAME,
   backendName: 'wasm',
-  kernelFunc: (({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }) => {
+  kernelFunc: ({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }) => {
     const { A } = inputs as { A: tf.TensorInfo };
     const b = backend as WasmBackendLike;
     const [batch, m, n] = A.shape as [number, number, number];
@@ -81,7 +81,7 @@ tf.registerKernel({
       for (let k = 0; k < m; k++) matvec(a, a + k * n * 4, g + k * m * 4, 1, m, n);
     }
     return out;
-  }) as unknown as tf.KernelFunc,
+  },
 });
 
 /**
