@@ -205,8 +205,8 @@ describe('raw errors become one line naming the thing', () => {
   });
 
   it('an engine out of memory is one line, without the engine\'s own "Aborted()"', () => {
-    // 32 instances at the papers' 250×500 in one pass exceed the WASM heap (4 GB): ~150 MiB of tape each.
-    const r = runCli(['bench', '--model', 'lstm', '--repeats', '1', '--batch', '32', '--micro-batch', '32', '--backend', 'wasm']);
+    // 64 instances at the papers' 250×500 in one pass exceed the WASM heap (4 GB): ~125 MiB of tape each.
+    const r = runCli(['bench', '--model', 'lstm', '--repeats', '1', '--batch', '64', '--micro-batch', '64', '--backend', 'wasm']);
     expectError(r, 1, /^Error: The tensor engine ran out of memory \(.*\)\. Split the batch into smaller micro-batches: leave --micro-batch/);
     expect(r.stderr).not.toMatch(/Aborted\(/);
   });
