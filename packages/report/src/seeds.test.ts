@@ -33,6 +33,8 @@ describe("Student's t", () => {
     expect(r.mean).toBeCloseTo(mean, 12);
     expect(r.half).toBeCloseTo((4.302652729749464 * s) / Math.sqrt(3), 8);
     expect(meanWithInterval([5]).half).toBeNaN();
+    // 0.1 + 0.1 + 0.1 = 0.30000000000000004: the mean of equal values is the value, the spread 0.
+    expect(meanWithInterval([0.1, 0.1, 0.1])).toEqual({ mean: 0.1, half: 0, n: 3 });
     expect(meanWithInterval([1, Number.NaN]).mean).toBeNaN();
   });
 });

@@ -80,8 +80,11 @@ export interface SeedStat {
 export function meanWithInterval(values: readonly number[], level = 0.95): SeedStat {
   const n = values.length;
   if (n === 0 || values.some((v) => !Number.isFinite(v))) return { mean: Number.NaN, half: Number.NaN, n };
+  if (n === 1) return { mean: values[0]!, half: Number.NaN, n };
+  // Equal values (a baseline on a fixed real data set, whatever the seed): exactly no spread, not
+  // the rounding residue of their float mean.
+  if (values.every((v) => v === values[0])) return { mean: values[0]!, half: 0, n };
   const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n === 1) return { mean, half: Number.NaN, n };
   const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
   return { mean, half: studentTQuantile(1 - (1 - level) / 2, n - 1) * Math.sqrt(variance / n), n };
 }
