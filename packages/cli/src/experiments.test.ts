@@ -40,6 +40,16 @@ const fullData = existsSync(path.join(dataDir, 'uci/spambase.data')) && existsSy
 if (!fullData) console.warn(`experiments.test: skipping figures 2, 4, 6, 7: no full data sets in ${dataDir} (set L2O_DATA_DIR)`);
 const env = { L2O_DATA_DIR: dataDir };
 
+// The ablation specs beside the paper's (evaluated over the figures' cached trainings): each must
+// plan at the scale its results were measured at.
+describe.each(readdirSync(path.join(REPO_ROOT, 'experiments/ablations')).filter((f) => f.endsWith('.yaml')))('experiments/ablations/%s', (file) => {
+  it.skipIf(!fullData)('passes every check of a cpu-scale run (--dry-run)', () => {
+    const r = runCli(['experiment', 'run', path.join(REPO_ROOT, 'experiments/ablations', file), '--scale', 'cpu', '--dry-run', ...dirs], { env });
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+});
+
 describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experiments/paper/%s.yaml at smoke scale', (fig) => {
   it.skipIf(!fullData && ['fig2', 'fig4', 'fig6', 'fig7'].includes(fig))('writes every file of the run directory with consistent content', () => {
     const r = runCli(['experiment', 'run', path.join(REPO_ROOT, `experiments/paper/${fig}.yaml`), '--scale', 'smoke', '--json', ...dirs], { env });
