@@ -26,6 +26,13 @@ const SHAPES = [
   [2, 6, 13, 3],
 ] as const;
 
+const TRANSPOSITIONS = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+] as const;
+
 describe('batchMatMul on WASM', () => {
   beforeAll(async () => {
     await selectEngine('wasm');
@@ -35,12 +42,7 @@ describe('batchMatMul on WASM', () => {
   });
 
   for (const [b, m, k, n] of SHAPES) {
-    for (const [tA, tB] of [
-      [false, false],
-      [false, true],
-      [true, false],
-      [true, true],
-    ] as const) {
+    for (const [tA, tB] of TRANSPOSITIONS) {
       it(`runs the platform kernel, equal to tfjs's matMul at [${b}, ${m}, ${k}]·[${b}, ${k}, ${n}] (transposeA ${tA}, transposeB ${tB}) to float32 rounding`, async () => {
         const a = tA ? tensor3d(b, k, m) : tensor3d(b, m, k);
         const bb = tB ? tensor3d(b, n, k) : tensor3d(b, k, n);
@@ -65,12 +67,7 @@ describe('batchMatMul on WASM', () => {
   it("has tfjs matMul's gradients in both operands, for every transposition", () => {
     tf.tidy(() => {
       const [b, m, k, n] = [3, 6, 5, 7];
-      for (const [tA, tB] of [
-        [false, false],
-        [false, true],
-        [true, false],
-        [true, true],
-      ] as const) {
+      for (const [tA, tB] of TRANSPOSITIONS) {
         const a = tA ? tensor3d(b, k, m) : tensor3d(b, m, k);
         const bb = tB ? tensor3d(b, n, k) : tensor3d(b, k, n);
         const w = tensor3d(b, m, n);
