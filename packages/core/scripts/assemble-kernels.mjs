@@ -20,7 +20,7 @@ export async function assembleKernels() {
   for (const file of readdirSync(kernels)
     .filter((f) => f.endsWith('.wat'))
     .sort()) {
-    const module = wabt.parseWat(file, readFileSync(path.join(kernels, file), 'utf8'), { simd: true, bulk_memory: true });
+    const module = wabt.parseWat(file, readFileSync(path.join(kernels, file), 'utf8'), { simd: true, bulk_memory: true, multi_value: true });
     module.validate();
     const { buffer } = module.toBinary({});
     module.destroy();

@@ -25,3 +25,4 @@ export * from './safeguard/safeguard.js';
 export { KERNEL_CHOICES, kernelChoice, engineLabel, l2oKernelsActive, type KernelChoice } from './kernels/wasm-kernel.js';
 export * from './kernels/batch-mat-vec.js';
 export * from './kernels/batch-mat-mul.js';
+export * from './kernels/rnn-gates.js';

@@ -1,6 +1,9 @@
 /** Small ops the models need that tfjs does not export. */
-import { tf } from '@l2o/core/portable';
+import { batchMatMul, l2oKernelsActive, tf } from '@l2o/core/portable';
 import type { Rng } from '@l2o/core/portable';
+
+/** What `detach` returned: the gradient reaching them is dropped, so `affine` need not compute it. */
+const detached = new WeakSet<tf.Tensor>();
 
 /**
  * The value of `x` with no gradient flowing back through it (tfjs has no stopGradient): the
@@ -11,7 +14,9 @@ export function detach<T extends tf.Tensor>(x: T): T {
     value: tf.clone(input),
     gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
   })) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return f(x) as T;
+  const y = f(x) as T;
+  detached.add(y);
+  return y;
 }
 
 /**
@@ -29,6 +34,17 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng): T {
 }
 
 /**
+ * dW = dyᵀ·x for a weight [out, in]: on the platform's kernels as (xᵀ·dy)ᵀ, whose Aᵀ·B product
+ * reads both in memory order (out a multiple of 4 wide); else tfjs's matMul of a transposed dy.
+ */
+function weightGradient(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
+  if (!l2oKernelsActive()) return tf.matMul(tf.transpose(dy), x);
+  const [rows, inFeatures] = x.shape;
+  const product = batchMatMul(tf.reshape(x, [1, rows, inFeatures]), tf.reshape(dy, [1, rows, dy.shape[1]]), true);
+  return tf.transpose(tf.reshape<tf.Rank.R2>(product, [inFeatures, dy.shape[1]]));
+}
+
+/**
  * x Wᵀ + b with its own gradient, for a weight stored PyTorch-style as [out, in]. WASM runs
  * matMul with a transposed operand about 5× slower than a plain one, and tfjs's matMul gradient
  * uses transposed operands; here every product is plain: forward x·(Wᵀ), backward
@@ -36,16 +52,32 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng): T {
  */
 const affineWithGrad = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: (t: tf.Tensor[]) => void) => {
   save([x, w]);
+  // x's gradient would be dropped by detach: zeros instead of a product (tfjs asks for every input's).
+  const constantX = detached.has(x);
   return {
     value: tf.fused.matMul({ a: x, b: tf.transpose(w), bias: b }),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      return [tf.matMul(dy, ws), tf.matMul(tf.transpose(dy), xs), tf.sum(dy, 0)];
+      return [constantX ? tf.zerosLike(xs) : tf.matMul(dy, ws), weightGradient(dy, xs), tf.sum(dy, 0)];
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);
 
-export function affine(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+/** x Wᵀ, the same with no bias. */
+const linearWithGrad = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: (t: tf.Tensor[]) => void) => {
+  save([x, w]);
+  const constantX = detached.has(x);
+  return {
+    value: tf.matMul(x, tf.transpose(w)),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [constantX ? tf.zerosLike(xs) : tf.matMul(dy, ws), weightGradient(dy, xs)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
+
+export function affine(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D {
+  if (!bias) return (linearWithGrad as unknown as (...t: tf.Tensor[]) => tf.Tensor2D)(x, weight);
   return (affineWithGrad as unknown as (...t: tf.Tensor[]) => tf.Tensor2D)(x, weight, bias);
 }
 

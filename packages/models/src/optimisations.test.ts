@@ -3,7 +3,7 @@
 // tf.tanh, per-gate products vs one product and a split.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, selectEngine, tf } from '@l2o/core';
-import { affine, coordinateFeatures, gateProduct, tanh } from './ops.js';
+import { affine, coordinateFeatures, detach, gateProduct, tanh } from './ops.js';
 
 beforeAll(async () => {
   await selectEngine('wasm');
@@ -19,14 +19,50 @@ function expectClose(a: tf.Tensor, b: tf.Tensor, tol = 2e-5): void {
 }
 
 describe('optimised ops equal their plain forms', () => {
-  it('affine: values and gradients of x, W, b', () => {
-    const [x, w, b, dy] = [rand([37, 5]), rand([7, 5]), rand([7]), rand([37, 7])];
-    const plain = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.add(tf.matMul(xx as tf.Tensor2D, ww as tf.Tensor2D, false, true), bb);
-    const fast = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => affine(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D);
-    expectClose(fast(x, w, b), plain(x, w, b));
-    const gPlain = tf.grads((xx, ww, bb) => tf.sum(tf.mul(plain(xx, ww, bb), dy)))([x, w, b]);
-    const gFast = tf.grads((xx, ww, bb) => tf.sum(tf.mul(fast(xx, ww, bb), dy)))([x, w, b]);
-    gFast.forEach((g, i) => expectClose(g, gPlain[i]!));
+  // The weight's gradient runs on the platform's Aᵀ·B kernel, or on tfjs's matMul with L2O_KERNELS=tfjs.
+  for (const kernels of ['l2o', 'tfjs'] as const) {
+    it(`affine: values and gradients of x, W, b, and without b (${kernels} kernels)`, () => {
+      process.env.L2O_KERNELS = kernels;
+      try {
+        const [x, w, b, dy] = [rand([37, 5]), rand([7, 5]), rand([7]), rand([37, 7])];
+        const plain = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) => {
+          const product = tf.matMul(xx, ww, false, true);
+          return bb ? tf.add(product, bb) : product;
+        };
+        const fast = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) => affine(xx as tf.Tensor2D, ww as tf.Tensor2D, bb as tf.Tensor1D | undefined);
+        expectClose(fast(x, w, b), plain(x, w, b));
+        expectClose(fast(x, w), plain(x, w));
+        const gPlain = tf.grads((xx, ww, bb) => tf.sum(tf.mul(plain(xx, ww, bb), dy)))([x, w, b]);
+        const gFast = tf.grads((xx, ww, bb) => tf.sum(tf.mul(fast(xx, ww, bb), dy)))([x, w, b]);
+        gFast.forEach((g, i) => expectClose(g, gPlain[i]!));
+        const gPlainNoBias = tf.grads((xx, ww) => tf.sum(tf.mul(plain(xx, ww), dy)))([x, w]);
+        const gFastNoBias = tf.grads((xx, ww) => tf.sum(tf.mul(fast(xx, ww), dy)))([x, w]);
+        gFastNoBias.forEach((g, i) => expectClose(g, gPlainNoBias[i]!));
+      } finally {
+        delete process.env.L2O_KERNELS;
+      }
+    });
+  }
+
+  it("affine on a detached input: the same gradients, and no product for the input's (which detach drops)", async () => {
+    const [x0, w, dy] = [rand([37, 5]), rand([7, 5]), rand([37, 7])];
+    const loss = (detached: boolean) => (xx: tf.Tensor, ww: tf.Tensor) => {
+      const input = tf.mul<tf.Tensor2D>(xx, 2);
+      return tf.sum(tf.mul(affine(detached ? detach(input) : input, ww as tf.Tensor2D), dy));
+    };
+    let grads: tf.Tensor[] = [];
+    const products = async (detached: boolean) => {
+      const profile = await tf.profile(() => {
+        grads = tf.grads(loss(detached))([x0, w]);
+      });
+      return profile.kernels.filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul').length;
+    };
+    // Forward x·Wᵀ, and dx = dy·W unless detached (dW is the platform's Aᵀ·B kernel).
+    expect(await products(false)).toBe(2);
+    const plain = grads;
+    expect(await products(true)).toBe(1);
+    expect(Array.from(grads[0]!.dataSync()).every((v) => v === 0)).toBe(true);
+    expect(Array.from(grads[1]!.dataSync())).toEqual(Array.from(plain[1]!.dataSync()));
   });
 
   it('coordinate features: exactly tf.stack on the last axis, gradients too', () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { cachedCheckpointPath, InterruptedError, isL2oError, writeComparisonRun, type EvaluatedOptimizer, type Platform } from '@l2o/core';
 import { JobProcessDied, runInChild, type ChildPlatform, type ComputeJob, type JobProgress } from './child.js';
 import type { SweepJob, SweepPlan } from './plan.js';
+import { Slots } from './slots.js';
 
 /** A job whose process dies is tried this many times before it counts as failed (its dependents then fail too). */
 export const JOB_ATTEMPTS = 3;
@@ -26,35 +27,6 @@ export interface SweepOutcome {
   runs: { runId: string; runDir: string; written: boolean; stored?: { id: string; location: string } }[];
   failed: { job: SweepJob; message: string }[];
   seconds: number;
-}
-
-/**
- * At most `n` jobs hold a slot. A free slot goes to the waiting job expected to take longest
- * (longest first keeps both cores busy to the end), first come first served among equals.
- */
-class Slots {
-  private waiting: { priority: number; order: number; resolve: () => void }[] = [];
-  private order = 0;
-  constructor(private free: number) {}
-  async take(priority: number): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push({ priority, order: this.order++, resolve }));
-  }
-  give(): void {
-    if (this.waiting.length === 0) {
-      this.free++;
-      return;
-    }
-    let best = 0;
-    this.waiting.forEach((w, i) => {
-      const b = this.waiting[best]!;
-      if (w.priority > b.priority || (w.priority === b.priority && w.order < b.order)) best = i;
-    });
-    this.waiting.splice(best, 1)[0]!.resolve();
-  }
 }
 
 const messageOf = (e: unknown) => (isL2oError(e) ? e.message : ((e as Error).message ?? String(e)).split('\n')[0]!);
@@ -95,7 +67,7 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
     }
     for (let attempt = 1; ; attempt++) {
       options.signal?.throwIfAborted();
-      await slots.take(took.get(costKey(job)) ?? Number.POSITIVE_INFINITY);
+      await slots.take(() => took.get(costKey(job)) ?? Number.POSITIVE_INFINITY);
       const t0 = Date.now();
       try {
         if (options.signal?.aborted) throw new InterruptedError(options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import { tf } from '../tf.js';
-import { matmulWasm, matvecWasm } from './wasm-modules.generated.js';
+import { matmulWasm, matvecWasm, rnnGatesWasm } from './wasm-modules.generated.js';
 
 /**
  * The platform's own kernels (this folder): on the WASM engine, small WASM SIMD modules (the .wat
@@ -74,7 +74,7 @@ export function l2oKernelActive(bytes: Uint8Array): boolean {
 
 /** Whether the platform's kernels run on the active engine (else every op falls back to tfjs's). */
 export function l2oKernelsActive(): boolean {
-  return [matvecWasm, matmulWasm].every(l2oKernelActive);
+  return [matvecWasm, matmulWasm, rnnGatesWasm].every(l2oKernelActive);
 }
 
 /** The engine as a run records it: its name, with '+l2o-kernels' when the platform's kernels ran on it. */

@@ -1,6 +1,6 @@
-import { tf } from '@l2o/core/portable';
+import { gruGates, rnnGatesFused, tf } from '@l2o/core/portable';
 import { uniform, type WeightFactory } from '../weights.js';
-import { gateProduct, tanh } from '../ops.js';
+import { affine, gateProduct, tanh } from '../ops.js';
 
 /**
  * One layer of PyTorch nn.GRU, one time step. Gates in PyTorch order (r, z, n), two bias
@@ -34,6 +34,12 @@ export class GruCell {
   /** x: [rows, in], h: [rows, hidden] → h'. */
   apply(x: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
     const H = this.hiddenSize;
+    if (rnnGatesFused(H)) {
+      // Both products whole, then the gates in one kernel (and one back).
+      const ax = affine(x, this.weightIh as tf.Tensor2D);
+      const ah = affine(h, this.weightHh as tf.Tensor2D);
+      return gruGates(ax, ah, this.biasIh as tf.Tensor1D, this.biasHh as tf.Tensor1D, h);
+    }
     const input = (k: number) => gateProduct(x, this.weightIh, this.biasIh, k, H);
     const hidden = (k: number) => gateProduct(h, this.weightHh, this.biasHh, k, H);
     const r = tf.sigmoid(tf.add(input(0), hidden(0)));

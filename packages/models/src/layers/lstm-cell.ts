@@ -1,6 +1,6 @@
-import { tf } from '@l2o/core/portable';
+import { lstmGates, rnnGatesFused, tf } from '@l2o/core/portable';
 import { uniform, type WeightFactory } from '../weights.js';
-import { gateProduct, tanh } from '../ops.js';
+import { affine, gateProduct, tanh } from '../ops.js';
 
 export interface LstmState {
   h: tf.Tensor2D;
@@ -40,6 +40,11 @@ export class LstmCell {
 
   /** x: [rows, in], h, c: [rows, hidden]. */
   apply(x: tf.Tensor2D, state: LstmState): LstmState {
+    if (rnnGatesFused(this.hiddenSize)) {
+      // Both products whole, then the gates in one kernel (and one back).
+      const pre = tf.add<tf.Tensor2D>(affine(x, this.weightIh as tf.Tensor2D), affine(state.h, this.weightHh as tf.Tensor2D));
+      return lstmGates(pre, tf.add<tf.Tensor1D>(this.biasIh, this.biasHh), state.c);
+    }
     // One product per gate instead of one [rows, 4H] product and a split: splitting the wide
     // per-coordinate tensor costs more on WASM than the extra small products.
     const gate = (k: number) =>

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { Slots } from './slots.js';
+
+/** Starts `labels` waiting on `slots` in order; returns the order in which they got a slot. */
+function queue(slots: Slots, labels: string[], priority: (label: string) => number) {
+  const got: string[] = [];
+  const all = labels.map((l) => slots.take(() => priority(l)).then(() => got.push(l)));
+  return { got, all };
+}
+
+describe('Slots', () => {
+  it('gives free slots at once and then hands each freed slot to one waiter', async () => {
+    const slots = new Slots(2);
+    const { got } = queue(slots, ['a', 'b', 'c', 'd'], () => 0);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(got).toEqual(['a', 'b']);
+    slots.give();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(got).toEqual(['a', 'b', 'c']);
+  });
+
+  it('hands a freed slot to the longest expected job, and asks for the expectation when the slot frees', async () => {
+    const slots = new Slots(1);
+    const expected = new Map<string, number>();
+    const priority = (l: string) => expected.get(l) ?? Number.POSITIVE_INFINITY;
+    const { got, all } = queue(slots, ['first', 'short', 'long', 'unknown', 'long2'], priority);
+    await Promise.resolve();
+    expect(got).toEqual(['first']);
+    // Learnt while they wait (a sweep learns each optimizer's time from its first seed).
+    expected.set('short', 10).set('long', 100).set('long2', 100);
+    for (let i = 0; i < 4; i++) {
+      slots.give();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(all);
+    // Unknown first (it may be the longest), then longest first, equals in arrival order.
+    expect(got).toEqual(['first', 'unknown', 'long', 'long2', 'short']);
+  });
+
+  it('frees the slot when no one waits', async () => {
+    const slots = new Slots(1);
+    await slots.take(() => 0);
+    slots.give();
+    let taken = false;
+    void slots.take(() => 0).then(() => (taken = true));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(taken).toBe(true);
+  });
+});
