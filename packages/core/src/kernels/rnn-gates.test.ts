@@ -82,6 +82,24 @@ describe('the gates module: σ and tanh in four lanes', () => {
   });
 });
 
+/** The worst difference between two runs' outputs, relative to 1 + |b|. */
+function worstDifference(a: Float32Array[], b: Float32Array[]): number {
+  let worst = 0;
+  a.forEach((t, k) => t.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[k]![i]!) / (1 + Math.abs(b[k]![i]!))))));
+  return worst;
+}
+
+/** Each gradient entry against a central difference of `loss` (float64) in that entry of `args`. */
+function expectFiniteDifferences(args: number[][], loss: (a: number[][]) => number, grads: Float32Array[]) {
+  args.forEach((arg, a) =>
+    arg.forEach((_, i) => {
+      const at = (d: number) => loss(args.map((v, k) => (k === a ? v.map((y, j) => (j === i ? y + d : y)) : v)));
+      const fd = (at(1e-6) - at(-1e-6)) / 2e-6;
+      expect(Math.abs(grads[a]![i]! - fd)).toBeLessThan(1e-5 * (1 + Math.abs(fd)));
+    }),
+  );
+}
+
 /** The LSTM gates in float64, for finite differences: returns h' and c'. */
 function gatesF64(pre: number[], bias: number[], c: number[], rows: number, H: number) {
   const h2: number[] = [];
@@ -128,12 +146,6 @@ describe('lstmGates on WASM', () => {
     });
   }
 
-  function worstDifference(a: Float32Array[], b: Float32Array[]): number {
-    let worst = 0;
-    a.forEach((t, k) => t.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[k]![i]!) / (1 + Math.abs(b[k]![i]!))))));
-    return worst;
-  }
-
   for (const [rows, H] of [
     [500, 20],
     [7, 4],
@@ -173,22 +185,15 @@ describe('lstmGates on WASM', () => {
     const x = inputs(rows, H);
     const wh = rng.normals(rows * H);
     const wc = rng.normals(rows * H);
-    const [pre, bias, c] = [x.pre, x.bias, x.c].map((t) => Array.from(t.dataSync()));
-    const loss = (p: number[], b: number[], cc: number[]) => {
-      const { h2, c2 } = gatesF64(p, b, cc, rows, H);
+    const args = [x.pre, x.bias, x.c].map((t) => Array.from(t.dataSync()));
+    const loss = ([p, b, cc]: number[][]) => {
+      const { h2, c2 } = gatesF64(p!, b!, cc!, rows, H);
       return h2.reduce((s, v, i) => s + v * wh[i]!, 0) + c2.reduce((s, v, i) => s + v * wc[i]!, 0);
     };
     const weights = [tf.tensor2d(wh, [rows, H]), tf.tensor2d(wc, [rows, H])];
     const grads = run(x, weights[0]!, weights[1]!).slice(2);
     tf.dispose(weights);
-    const args = [pre!, bias!, c!];
-    args.forEach((arg, a) => {
-      arg.forEach((_, i) => {
-        const at = (d: number) => loss(...(args.map((v, k) => (k === a ? v.map((y, j) => (j === i ? y + d : y)) : v)) as [number[], number[], number[]]));
-        const fd = (at(1e-6) - at(-1e-6)) / 2e-6;
-        expect(Math.abs(grads[a]![i]! - fd)).toBeLessThan(1e-5 * (1 + Math.abs(fd)));
-      });
-    });
+    expectFiniteDifferences(args, loss, grads);
     tf.dispose([x.pre, x.bias, x.c]);
   });
 
@@ -280,9 +285,7 @@ describe('gruGates on WASM', () => {
       expect(profile.kernelNames).toEqual(expect.arrayContaining(['L2oGruGates', 'L2oGruGatesBackward']));
       process.env.L2O_KERNELS = 'tfjs';
       const plain = run(x, w);
-      let worst = 0;
-      fused.forEach((t, k) => t.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - plain[k]![i]!) / (1 + Math.abs(plain[k]![i]!))))));
-      expect(worst).toBeLessThan(8e-7 * Math.max(1, Math.sqrt(rows)));
+      expect(worstDifference(fused, plain)).toBeLessThan(8e-7 * Math.max(1, Math.sqrt(rows)));
       tf.dispose([...x, w]);
     });
   }
@@ -296,13 +299,7 @@ describe('gruGates on WASM', () => {
     const wt = tf.tensor2d(w, [rows, H]);
     const grads = run(x, wt).slice(1);
     wt.dispose();
-    args.forEach((arg, a) =>
-      arg.forEach((_, i) => {
-        const at = (d: number) => loss(args.map((v, k) => (k === a ? v.map((y, j) => (j === i ? y + d : y)) : v)));
-        const fd = (at(1e-6) - at(-1e-6)) / 2e-6;
-        expect(Math.abs(grads[a]![i]! - fd)).toBeLessThan(1e-5 * (1 + Math.abs(fd)));
-      }),
-    );
+    expectFiniteDifferences(args, loss, grads);
     tf.dispose(x);
   });
 
