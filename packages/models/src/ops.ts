@@ -35,7 +35,7 @@ export function dropout<T extends tf.Tensor>(x: T, rate: number, rng: Rng): T {
 
 /**
  * dW = dyᵀ·x for a weight [out, in]: on the platform's kernels as (xᵀ·dy)ᵀ, whose Aᵀ·B product
- * reads both in memory order (out a multiple of 4 wide); else tfjs's matMul of a transposed dy.
+ * reads both in memory order (four output columns at a time); else tfjs's matMul of a transposed dy.
  */
 function weightGradient(dy: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
   if (!l2oKernelsActive()) return tf.matMul(tf.transpose(dy), x);

@@ -50,7 +50,7 @@ export interface ChildControls {
 export function runInChild(job: ComputeJob, platform: ChildPlatform, controls: ChildControls = {}): Promise<unknown> {
   return new Promise((resolve, reject) => {
     // One job, one core: V8's helper threads (concurrent compilation and GC) would otherwise take
-    // a tenth of another core, which a sibling job needs (two jobs side by side ran 10% slower each).
+    // a tenth of another core, which a sibling job needs (two jobs side by side ran 13% slower each).
     const child = fork(entry(), [], { serialization: 'advanced', stdio: ['ignore', 'pipe', 'inherit', 'ipc'], execArgv: ['--single-threaded'] });
     // Its stdout goes to stderr: a command's stdout is its result.
     child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(chunk));

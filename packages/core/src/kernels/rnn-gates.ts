@@ -73,7 +73,7 @@ export function rnnGatesFused(hidden: number): boolean {
 /**
  * PyTorch's LSTM cell after its products, pre = x W_ihᵀ + h W_hhᵀ ([rows, 4H], gates i, f, g, o):
  *   z = pre + bias,  c' = σ(z_f) ⊙ c + σ(z_i) ⊙ tanh(z_g),  h' = σ(z_o) ⊙ tanh(c').
- * Differentiable in all three. One kernel each way where `lstmGatesFused`, else tfjs's ops.
+ * Differentiable in all three. One kernel each way where `rnnGatesFused`, else tfjs's ops.
  */
 export function lstmGates(pre: tf.Tensor2D, bias: tf.Tensor1D, c: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D } {
   const [rows, H] = c.shape;
