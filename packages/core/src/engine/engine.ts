@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { tf } from '../tf.js';
 import { UsageError, L2oError } from '../errors.js';
 import { kernelChoice } from '../kernels/wasm-kernel.js';
+import { shareIdentityOnWasm } from '../kernels/share-identity.js';
 
 export const ENGINE_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
@@ -123,6 +124,7 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
   }
   if (!ok) throw new Error(`the '${spec.backend}' backend failed to initialise`);
   await tf.ready();
+  if (spec.backend === 'wasm') shareIdentityOnWasm();
   return `loaded ${spec.packageName}`;
 }
 

@@ -101,12 +101,12 @@ function expectFiniteDifferences(args: number[][], loss: (a: number[][]) => numb
 }
 
 /** The LSTM gates in float64, for finite differences: returns h' and c'. */
-function gatesF64(pre: number[], bias: number[], c: number[], rows: number, H: number) {
+function gatesF64(ax: number[], ah: number[], bi: number[], bh: number[], c: number[], rows: number, H: number) {
   const h2: number[] = [];
   const c2: number[] = [];
   for (let r = 0; r < rows; r++) {
     for (let j = 0; j < H; j++) {
-      const z = (k: number) => pre[r * 4 * H + k * H + j]! + bias[k * H + j]!;
+      const z = (k: number) => ax[r * 4 * H + k * H + j]! + ah[r * 4 * H + k * H + j]! + bi[k * H + j]! + bh[k * H + j]!;
       const cn = sigmoid(z(1)) * c[r * H + j]! + sigmoid(z(0)) * Math.tanh(z(2));
       c2.push(cn);
       h2.push(sigmoid(z(3)) * Math.tanh(cn));
@@ -124,24 +124,33 @@ describe('lstmGates on WASM', () => {
   });
 
   const inputs = (rows: number, H: number, scale = 1) => ({
-    pre: tf.tensor2d(
+    ax: tf.tensor2d(
       rng.normals(rows * 4 * H).map((v) => v * scale),
       [rows, 4 * H],
     ),
-    bias: tf.tensor1d(rng.normals(4 * H)),
+    ah: tf.tensor2d(
+      rng.normals(rows * 4 * H).map((v) => v * scale),
+      [rows, 4 * H],
+    ),
+    bi: tf.tensor1d(rng.normals(4 * H)),
+    bh: tf.tensor1d(rng.normals(4 * H)),
     c: tf.tensor2d(rng.normals(rows * H), [rows, H]),
   });
+  type Inputs = ReturnType<typeof inputs>;
+  const all = (x: Inputs) => [x.ax, x.ah, x.bi, x.bh, x.c];
+  const gates = (x: Inputs) => lstmGates(x.ax, x.ah, x.bi, x.bh, x.c);
 
-  /** h', c' and the gradients of Σ wh ⊙ h' + Σ wc ⊙ c' (either weight may be absent) in pre, bias and c. */
-  function run(x: ReturnType<typeof inputs>, wh: tf.Tensor | null, wc: tf.Tensor | null) {
+  /** h', c' and the gradients of Σ wh ⊙ h' + Σ wc ⊙ c' (either weight may be absent) in ax, ah, b_ih, b_hh and c. */
+  function run(x: Inputs, wh: tf.Tensor | null, wc: tf.Tensor | null) {
     return tf.tidy(() => {
-      const loss = (pre: tf.Tensor, bias: tf.Tensor, c: tf.Tensor) => {
-        const out = lstmGates(pre as tf.Tensor2D, bias as tf.Tensor1D, c as tf.Tensor2D);
+      const loss = (...args: tf.Tensor[]) => {
+        const [ax, ah, bi, bh, c] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor2D];
+        const out = lstmGates(ax, ah, bi, bh, c);
         const terms = [wh && tf.sum(tf.mul(wh, out.h)), wc && tf.sum(tf.mul(wc, out.c))].filter((t): t is tf.Tensor => t !== null);
         return tf.addN(terms) as tf.Scalar;
       };
-      const out = lstmGates(x.pre, x.bias, x.c);
-      const grads = tf.grads(loss)([x.pre, x.bias, x.c]);
+      const out = gates(x);
+      const grads = tf.grads(loss)(all(x));
       return [out.h, out.c, ...grads].map((t) => t.dataSync<'float32'>().slice());
     });
   }
@@ -164,7 +173,7 @@ describe('lstmGates on WASM', () => {
       const plain = run(x, wh, wc);
       // The bias gradient sums `rows` terms: its rounding grows with them.
       expect(worstDifference(fused, plain)).toBeLessThan(8e-7 * Math.max(1, Math.sqrt(rows)));
-      tf.dispose([x.pre, x.bias, x.c, wh, wc]);
+      tf.dispose([...all(x), wh, wc]);
     });
   }
 
@@ -176,7 +185,7 @@ describe('lstmGates on WASM', () => {
     process.env.L2O_KERNELS = 'tfjs';
     expect(worstDifference(onlyH, run(x, w, null))).toBeLessThan(1e-6);
     expect(worstDifference(onlyC, run(x, null, w))).toBeLessThan(1e-6);
-    tf.dispose([x.pre, x.bias, x.c, w]);
+    tf.dispose([...all(x), w]);
   });
 
   it('has the gradients of central finite differences of the cell in float64', () => {
@@ -185,25 +194,25 @@ describe('lstmGates on WASM', () => {
     const x = inputs(rows, H);
     const wh = rng.normals(rows * H);
     const wc = rng.normals(rows * H);
-    const args = [x.pre, x.bias, x.c].map((t) => Array.from(t.dataSync()));
-    const loss = ([p, b, cc]: number[][]) => {
-      const { h2, c2 } = gatesF64(p!, b!, cc!, rows, H);
+    const args = all(x).map((t) => Array.from(t.dataSync()));
+    const loss = ([ax, ah, bi, bh, cc]: number[][]) => {
+      const { h2, c2 } = gatesF64(ax!, ah!, bi!, bh!, cc!, rows, H);
       return h2.reduce((s, v, i) => s + v * wh[i]!, 0) + c2.reduce((s, v, i) => s + v * wc[i]!, 0);
     };
     const weights = [tf.tensor2d(wh, [rows, H]), tf.tensor2d(wc, [rows, H])];
     const grads = run(x, weights[0]!, weights[1]!).slice(2);
     tf.dispose(weights);
     expectFiniteDifferences(args, loss, grads);
-    tf.dispose([x.pre, x.bias, x.c]);
+    tf.dispose(all(x));
   });
 
   it('saturates without overflow on large pre-activations', () => {
     const x = inputs(4, 4, 200);
     const w = tf.ones([4, 4]);
-    const [h, c, dpre, dbias, dc] = run(x, w, w);
-    for (const t of [h, c, dpre, dbias, dc]) expect(t!.every(Number.isFinite)).toBe(true);
+    const [h, c, ...grads] = run(x, w, w);
+    for (const t of [h, c, ...grads]) expect(t!.every(Number.isFinite)).toBe(true);
     expect(h!.every((v) => Math.abs(v) <= 1)).toBe(true);
-    tf.dispose([x.pre, x.bias, x.c, w]);
+    tf.dispose([...all(x), w]);
   });
 
   it('leaves no tensor behind, with and without a tape', () => {
@@ -211,22 +220,22 @@ describe('lstmGates on WASM', () => {
     const w = tf.ones([12, 8]);
     const before = tf.memory().numTensors;
     tf.tidy(() => {
-      lstmGates(x.pre, x.bias, x.c);
+      gates(x);
     });
     run(x, w, null);
     expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x.pre, x.bias, x.c, w]);
+    tf.dispose([...all(x), w]);
   });
 
   it('falls back to tfjs where H is not a multiple of 4, and with L2O_KERNELS=tfjs', async () => {
     expect(rnnGatesFused(20)).toBe(true);
     expect(rnnGatesFused(6)).toBe(false);
     const x = inputs(3, 6);
-    const profile = await tf.profile(() => tf.tidy(() => lstmGates(x.pre, x.bias, x.c).h));
+    const profile = await tf.profile(() => tf.tidy(() => gates(x).h));
     expect(profile.kernelNames).not.toContain('L2oLstmGates');
     process.env.L2O_KERNELS = 'tfjs';
     expect(rnnGatesFused(20)).toBe(false);
-    tf.dispose([x.pre, x.bias, x.c]);
+    tf.dispose(all(x));
   });
 });
 

@@ -11,7 +11,7 @@ const GRU_KERNEL_NAME = 'L2oGruGates';
 const GRU_BACKWARD_KERNEL_NAME = 'L2oGruGatesBackward';
 
 interface RnnGatesExports {
-  lstmForward: (pre: number, bias: number, c: number, h2: number, c2: number, act: number, rows: number, H: number) => void;
+  lstmForward: (ax: number, ah: number, bi: number, bh: number, c: number, h2: number, c2: number, act: number, rows: number, H: number) => void;
   lstmBackward: (dh: number, dc: number, act: number, c: number, c2: number, dpre: number, dcPrev: number, dbias: number, rows: number, H: number) => void;
   gruForward: (ax: number, ah: number, bi: number, bh: number, h: number, h2: number, act: number, rows: number, H: number) => void;
   gruBackward: (dh: number, act: number, h: number, dax: number, dah: number, dbi: number, dbh: number, dhPrev: number, rows: number, H: number) => void;
@@ -23,14 +23,14 @@ tf.registerKernel({
   kernelName: KERNEL_NAME,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }: KernelArgs) => {
-    const { pre, bias, c } = inputs as Record<'pre' | 'bias' | 'c', tf.TensorInfo>;
+    const { ax, ah, bi, bh, c } = inputs as Record<'ax' | 'ah' | 'bi' | 'bh' | 'c', tf.TensorInfo>;
     const wasm = backend as WasmBackendLike;
     const [rows, H] = c.shape as [number, number];
     const h2 = wasm.makeOutput([rows, H], 'float32');
     const c2 = wasm.makeOutput([rows, H], 'float32');
     const act = wasm.makeOutput([rows, 4 * H], 'float32');
     const at = (t: tf.TensorInfo) => heapOffset(wasm, t);
-    wasmModuleOn<RnnGatesExports>(backend, rnnGatesWasm)!.lstmForward(at(pre), at(bias), at(c), at(h2), at(c2), at(act), rows, H);
+    wasmModuleOn<RnnGatesExports>(backend, rnnGatesWasm)!.lstmForward(at(ax), at(ah), at(bi), at(bh), at(c), at(h2), at(c2), at(act), rows, H);
     return [h2, c2, act];
   },
 });
@@ -61,7 +61,8 @@ tf.registerGradient({
     const [dh, dc] = dys as tf.Tensor[];
     const [c, c2, act] = saved;
     const [dpre, dcPrev, dbias] = tf.engine().runKernel<tf.Tensor[]>(BACKWARD_KERNEL_NAME, { dh: dh!, dc: dc!, act: act!, c: c!, c2: c2! });
-    return { pre: () => dpre!, bias: () => dbias!, c: () => dcPrev! };
+    // The same gradient for both products and both biases; the second a clone (tfjs disposes each input's separately).
+    return { ax: () => dpre!, ah: () => tf.clone(dpre!), bi: () => dbias!, bh: () => tf.clone(dbias!), c: () => dcPrev! };
   },
 });
 
@@ -71,21 +72,24 @@ export function rnnGatesFused(hidden: number): boolean {
 }
 
 /**
- * PyTorch's LSTM cell after its products, pre = x W_ihᵀ + h W_hhᵀ ([rows, 4H], gates i, f, g, o):
- *   z = pre + bias,  c' = σ(z_f) ⊙ c + σ(z_i) ⊙ tanh(z_g),  h' = σ(z_o) ⊙ tanh(c').
- * Differentiable in all three. One kernel each way where `rnnGatesFused`, else tfjs's ops.
+ * PyTorch's LSTM cell after its products, ax = x W_ihᵀ and ah = h W_hhᵀ ([rows, 4H], gates i, f, g, o):
+ *   z = (ax + ah) + (b_ih + b_hh),  c' = σ(z_f) ⊙ c + σ(z_i) ⊙ tanh(z_g),  h' = σ(z_o) ⊙ tanh(c').
+ * Differentiable in all five. One kernel each way where `rnnGatesFused`, else tfjs's ops.
  */
-export function lstmGates(pre: tf.Tensor2D, bias: tf.Tensor1D, c: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D } {
+export function lstmGates(ax: tf.Tensor2D, ah: tf.Tensor2D, biasIh: tf.Tensor1D, biasHh: tf.Tensor1D, c: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D } {
   const [rows, H] = c.shape;
-  const fits = pre.shape[0] === rows && pre.shape[1] === 4 * H && bias.size === 4 * H && [pre, bias, c].every((t) => t.dtype === 'float32');
+  const fits =
+    [ax, ah].every((t) => t.shape[0] === rows && t.shape[1] === 4 * H) &&
+    [biasIh, biasHh].every((b) => b.size === 4 * H) &&
+    [ax, ah, biasIh, biasHh, c].every((t) => t.dtype === 'float32');
   if (fits && rows > 0 && rnnGatesFused(H)) {
-    const [h2, c2, act] = tf.engine().runKernel<tf.Tensor2D[]>(KERNEL_NAME, { pre, bias, c });
+    const [h2, c2, act] = tf.engine().runKernel<tf.Tensor2D[]>(KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, c });
     // The tape keeps its own copy of act for the backward.
     act!.dispose();
     return { h: h2!, c: c2! };
   }
   return tf.tidy(() => {
-    const [i, f, g, o] = tf.split<tf.Tensor2D>(tf.add(pre, bias), 4, 1);
+    const [i, f, g, o] = tf.split<tf.Tensor2D>(tf.add(tf.add(ax, ah), tf.add(biasIh, biasHh)), 4, 1);
     const c2 = tf.add<tf.Tensor2D>(tf.mul(tf.sigmoid(f!), c), tf.mul(tf.sigmoid(i!), tf.tanh(g!)));
     return { h: tf.mul<tf.Tensor2D>(tf.sigmoid(o!), tf.tanh(c2)), c: c2 };
   });

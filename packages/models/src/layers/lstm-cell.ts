@@ -42,8 +42,8 @@ export class LstmCell {
   apply(x: tf.Tensor2D, state: LstmState): LstmState {
     if (rnnGatesFused(this.hiddenSize)) {
       // Both products whole, then the gates in one kernel (and one back).
-      const pre = tf.add<tf.Tensor2D>(affine(x, this.weightIh as tf.Tensor2D), affine(state.h, this.weightHh as tf.Tensor2D));
-      return lstmGates(pre, tf.add<tf.Tensor1D>(this.biasIh, this.biasHh), state.c);
+      const ax = affine(x, this.weightIh as tf.Tensor2D);
+      return lstmGates(ax, affine(state.h, this.weightHh as tf.Tensor2D), this.biasIh as tf.Tensor1D, this.biasHh as tf.Tensor1D, state.c);
     }
     // One product per gate instead of one [rows, 4H] product and a split: splitting the wide
     // per-coordinate tensor costs more on WASM than the extra small products.
