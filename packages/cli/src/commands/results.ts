@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { L2oError } from '@l2o/core';
@@ -45,8 +46,8 @@ export default class Results extends L2oCommand {
           commits: [...new Set(records.flatMap((r) => (r.gitCommit ? [r.gitCommit.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1')] : [])))],
           engines: [...new Set(records.map((r) => r.summary.engine))],
           validation: records.flatMap((r) => validationOf(r.summary.seed, r.artifacts)),
-          reproduce: `${kernelsPrefix(records.map((r) => r.summary.engine))}l2o sweep experiments/paper/${name}.yaml --scale ${flags.scale} --seeds ${seeds.join(',')}`,
-          regenerate: `l2o results --scale ${flags.scale} --out ${flags.out}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`,
+          reproduce: `${kernelsPrefix(records.map((r) => r.summary.engine))}l2o sweep ${specPath(name)} --scale ${flags.scale} --seeds ${seeds.join(',')}`,
+          regenerate: `l2o results --scale ${flags.scale} --out ${flags.out}${flags.figures === PAPER_FIGURES.join(',') ? '' : ` --figures ${flags.figures}`}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`,
         });
       }
       return out;
@@ -65,6 +66,12 @@ export default class Results extends L2oCommand {
     if (this.jsonMode) return { files: written.files, verdicts: written.verdicts };
     process.stdout.write(`${verdictTableMarkdown(written.verdicts)}\n\nwritten: ${written.files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
   }
+}
+
+/** An experiment's spec in this checkout, experiments/<folder>/<name>.yaml (the paper's folder when none is found). */
+function specPath(name: string): string {
+  const folders = existsSync('experiments') ? readdirSync('experiments') : [];
+  return `experiments/${folders.find((f) => existsSync(path.join('experiments', f, `${name}.yaml`))) ?? 'paper'}/${name}.yaml`;
 }
 
 /**

@@ -22,6 +22,7 @@ async function trace(optimizer: SafeguardedOptimizer | TinyLearned | typeof tiny
   const F: number[][] = [];
   const merit: number[][] = [];
   const accepted: number[][] = [];
+  const L: number[][] = [];
   const { state } = await rollout(tinyLasso, optimizer, batch, {
     iterations,
     onState: (s: OptimizerState) => {
@@ -29,11 +30,12 @@ async function trace(optimizer: SafeguardedOptimizer | TinyLearned | typeof tiny
       F.push(read(tf.tidy(() => tinyLasso.objective(batch, p))));
       merit.push(read(tf.tidy(() => fixedPointResidual(tinyLasso, batch, p))));
       if (s.accepted) accepted.push(read(s.accepted as tf.Tensor));
+      if (s.safeguardL) L.push(read(s.safeguardL as tf.Tensor));
     },
   });
   const kkt = read(tf.tidy(() => tinyLasso.kktResidual(batch, evaluationPoint(state))));
   disposeState(state);
-  return { F, merit, accepted, kkt };
+  return { F, merit, accepted, L, kkt };
 }
 
 /** F* of each instance: ISTA run to a tiny KKT residual. */
@@ -66,7 +68,7 @@ describe('safeguard', () => {
     expect(unguarded.F.at(-1)!.some((f, i) => !Number.isFinite(f) || f > unguarded.F[0]![i]!)).toBe(true);
     const optimum = await fStar(batch);
     for (const fallback of ['ista', 'fista'] as const) {
-      const guarded = new SafeguardedOptimizer(overshooting(), { safeguard: fallback, safeguardDecay: 0.9 });
+      const guarded = new SafeguardedOptimizer(overshooting(), { safeguard: fallback, safeguardDecay: 0.9, safeguardStep: 'lipschitz' });
       const run = await trace(guarded, batch, 3000);
       expect(Math.max(...run.kkt), fallback).toBeLessThan(1e-4);
       run.F.at(-1)!.forEach((f, i) => expect(Math.abs(f - optimum[i]!) / Math.abs(optimum[i]!), fallback).toBeLessThan(1e-4));
@@ -77,7 +79,7 @@ describe('safeguard', () => {
 
   it('with the ISTA fallback: a fallback step never increases the merit, a kept step is within μ_k = θ^k μ_0', async () => {
     const theta = 0.8;
-    const guarded = new SafeguardedOptimizer(overshooting(), { safeguard: 'ista', safeguardDecay: theta });
+    const guarded = new SafeguardedOptimizer(overshooting(), { safeguard: 'ista', safeguardDecay: theta, safeguardStep: 'lipschitz' });
     const run = await trace(guarded, batch, 200);
     let fallbacks = 0;
     let kept = 0;
@@ -100,6 +102,36 @@ describe('safeguard', () => {
     guarded.dispose();
   }, 60_000);
 
+  it('with backtracking: F never increases at a fallback step, L_k never decreases nor passes the problem L, and an L 100× too large costs little', async () => {
+    // The problem's L 100 times too large: the fixed fallback's steps are 100 times too short.
+    const loose = { ...batch, L: tf.mul<tf.Tensor1D>(batch.L, 100) };
+    const optimum = await fStar(batch);
+    const gap = (F: number[]) => Math.max(...F.map((f, i) => (f - optimum[i]!) / Math.abs(optimum[i]!)));
+    const runs: Record<string, Awaited<ReturnType<typeof trace>>> = {};
+    for (const safeguardStep of ['lipschitz', 'backtracking'] as const) {
+      const guarded = new SafeguardedOptimizer(overshooting(), { safeguard: 'ista', safeguardDecay: 0.8, safeguardStep });
+      runs[safeguardStep] = await trace(guarded, loose, 300);
+      guarded.dispose();
+    }
+    const run = runs.backtracking!;
+    const problemL = read(loose.L);
+    let fallbacks = 0;
+    for (let k = 1; k < run.F.length; k++) {
+      for (let i = 0; i < set.count; i++) {
+        expect(run.L[k]![i]!).toBeGreaterThanOrEqual(run.L[k - 1]![i]!);
+        expect(run.L[k]![i]!).toBeLessThanOrEqual(problemL[i]!);
+        if (run.accepted[k - 1]![i] === 0) {
+          fallbacks++;
+          expect(run.F[k]![i]!).toBeLessThanOrEqual(run.F[k - 1]![i]! + 1e-6 * Math.abs(run.F[k - 1]![i]!));
+        }
+      }
+    }
+    expect(fallbacks).toBeGreaterThan(0);
+    expect(gap(run.F.at(-1)!)).toBeLessThan(1e-4);
+    expect(gap(runs.lipschitz!.F.at(-1)!)).toBeGreaterThan(100 * gap(run.F.at(-1)!));
+    loose.L.dispose();
+  }, 120_000);
+
   it('keeps nearly every step of a learned optimizer trained on these instances, and its curve early on', async () => {
     const model = new TinyLearned({ seed: 1 });
     await trainLearnedOptimizer(
@@ -107,7 +139,7 @@ describe('safeguard', () => {
       { ...TINY_TRAINING, iterations: 20, unroll: 5, validationIterations: 20, globalSteps: 100, seed: 1 },
     );
     const plain = await trace(model, batch, 20);
-    const guarded = new SafeguardedOptimizer(model, { safeguard: 'ista', safeguardDecay: 0.9 });
+    const guarded = new SafeguardedOptimizer(model, { safeguard: 'ista', safeguardDecay: 0.9, safeguardStep: 'lipschitz' });
     const run = await trace(guarded, batch, 20);
     const kept = run.accepted.flat();
     const rate = kept.reduce((a, b) => a + b, 0) / kept.length;
@@ -129,13 +161,13 @@ describe('safeguard', () => {
       create: (options = {}) => new TinyLearned(options),
     } as unknown as ModelRegistration;
     const wrapped = withSafeguardOptions(registration);
-    expect(Object.keys(wrapped.options ?? {})).toEqual(expect.arrayContaining(['safeguard', 'safeguardDecay']));
+    expect(Object.keys(wrapped.options ?? {})).toEqual(expect.arrayContaining(['safeguard', 'safeguardDecay', 'safeguardStep']));
     const plain = wrapped.create({ hidden: 3 });
     expect(plain).toBeInstanceOf(TinyLearned);
     const guarded = wrapped.create({ hidden: 3, safeguard: 'fista' });
     expect(guarded).toBeInstanceOf(SafeguardedOptimizer);
     expect(guarded.config).toEqual(plain.config);
-    expect(guarded.options).toMatchObject({ hidden: 3, safeguard: 'fista', safeguardDecay: 0.9 });
+    expect(guarded.options).toMatchObject({ hidden: 3, safeguard: 'fista', safeguardDecay: 0.9, safeguardStep: 'lipschitz' });
     expect(() => wrapped.create({ safeguard: 'adam' })).toThrow(/safeguard/);
     plain.dispose();
     guarded.dispose();
