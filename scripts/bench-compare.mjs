@@ -51,12 +51,19 @@ const size = ['--m', values.m, '--n', values.n, '--batch', values.batch, '--unro
 // Equal cores: OpenBLAS (Debian's libopenblas0-pthread) keeps a thread pool of its own beside
 // PyTorch's intra-op threads; cap it at PyTorch's thread count (1 unless --torch-threads).
 const torchThreads = Number(values['torch-threads']) || 1;
-function run(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...env } });
+// PyTorch's peak RSS: GNU time's maximum resident set size of the process (its re-executed image
+// included: the kernel keeps the high-water mark across exec). Ours is the bench's own.
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const RSS_MARK = 'l2o-bench-maxrss-kb=';
+function run(cmd, args, env = {}, { rss = false } = {}) {
+  const [file, argv] = rss && gnuTime ? [gnuTime, ['-f', `${RSS_MARK}%M`, cmd, ...args]] : [cmd, args];
+  const r = spawnSync(file, argv, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  const kb = r.stderr.split('\n').find((l) => l.startsWith(RSS_MARK));
+  const extra = kb ? { peak_rss_mb: Math.round(Number(kb.slice(RSS_MARK.length)) / 1024) } : {};
   // l2o prints one pretty-printed JSON document; torch_reference.py one JSON line after any logs.
   const out = r.stdout.trim();
-  return out.startsWith('{')
+  const parsed = out.startsWith('{')
     ? JSON.parse(out)
     : JSON.parse(
         out
@@ -64,6 +71,7 @@ function run(cmd, args, env = {}) {
           .filter((l) => l.startsWith('{'))
           .at(-1),
       );
+  return { ...parsed, ...extra };
 }
 
 const hasTorch = existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
@@ -115,6 +123,7 @@ for (const c of CASES) {
             values['torch-threads'],
           ],
           { OPENBLAS_NUM_THREADS: String(torchThreads) },
+          { rss: true },
         )
       : null;
   if (torch?.blas) blas = torch.blas;
@@ -128,7 +137,7 @@ for (const c of CASES) {
   console.log(
     `${c.id.padEnd(20)} train segment ${String(ours.train_segment_ms).padStart(8)} ms vs ${String(torch?.train_segment_ms ?? '—').padStart(8)} ms  ×${ratio(ours.train_segment_ms, torch?.train_segment_ms)}   ` +
       `eval iteration ${String(ours.eval_iter_ms).padStart(7)} ms vs ${String(torch?.eval_iter_ms ?? '—').padStart(7)} ms  ×${ratio(ours.eval_iter_ms, torch?.eval_iter_ms)}   ` +
-      `peak RSS ${ours.peak_rss_mb} MB, params ${ours.params}${torch ? `/${torch.params}` : ''}`,
+      `peak RSS ${ours.peak_rss_mb} MB vs ${torch?.peak_rss_mb ?? '—'} MB, params ${ours.params}${torch ? `/${torch.params}` : ''}`,
   );
 }
 const loadAfter = os.loadavg()[0];
