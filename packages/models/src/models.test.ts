@@ -182,9 +182,9 @@ describe('running', () => {
     for (const id of registry.ids('model')) {
       const reg = registry.get('model', id);
       // Besides its own options every model lists core's safeguard options, which are not part of its config.
-      const { safeguard, safeguardDecay, ...own } = defaultsOf(reg.options!) as Record<string, unknown>;
+      const { safeguard, safeguardDecay, safeguardStep, ...own } = defaultsOf(reg.options!) as Record<string, unknown>;
       expect(own, id).toEqual(reg.defaultConfig());
-      expect({ safeguard, safeguardDecay }, id).toEqual({ safeguard: 'none', safeguardDecay: 0.9 });
+      expect({ safeguard, safeguardDecay, safeguardStep }, id).toEqual({ safeguard: 'none', safeguardDecay: 0.9, safeguardStep: 'lipschitz' });
     }
     expect(listOptions(registry.get('model', 'gru-mha').options).find((o) => o.name === 'attention.heads')).toMatchObject({ default: 4 });
     // Model authors still import the fields from @l2o/models (README, docs/plugins.md).

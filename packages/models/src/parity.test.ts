@@ -167,6 +167,13 @@ describe.each(['cpu', 'wasm'] as const)('parity with PyTorch (float64 golden fix
       }
       return { output: mha.apply(inp.query as tf.Tensor3D, inp.keyValue as tf.Tensor3D, inp.keyValue as tf.Tensor3D) };
     });
+    if (axis === 'history') {
+      // The same attention with the keys and values given tokens first ([Lk, N, E]), as gru-mha's history does.
+      checkCase('mha history, tokens first', fx.cases.history, storeWeights(store), (inp) => {
+        const kv = tf.transpose(inp.keyValue as tf.Tensor3D, [1, 0, 2]);
+        return { output: mha.apply(inp.query as tf.Tensor3D, kv, kv, 'softmax', true) };
+      });
+    }
     store.dispose();
   });
 

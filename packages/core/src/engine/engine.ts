@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { tf } from '../tf.js';
 import { UsageError, L2oError } from '../errors.js';
 import { kernelChoice } from '../kernels/wasm-kernel.js';
-import { shareIdentityOnWasm } from '../kernels/share-identity.js';
+import { installCopyKernels } from '../kernels/copy-kernels.js';
 
 export const ENGINE_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
@@ -124,7 +124,7 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
   }
   if (!ok) throw new Error(`the '${spec.backend}' backend failed to initialise`);
   await tf.ready();
-  if (spec.backend === 'wasm') shareIdentityOnWasm();
+  if (spec.backend === 'wasm') installCopyKernels();
   return `loaded ${spec.packageName}`;
 }
 

@@ -61,10 +61,11 @@ export class MultiHeadAttention {
     return 4 * embedDim * embedDim + 4 * embedDim;
   }
 
-  /** [N, L, E] → [N·heads, L, d]. */
-  private splitHeads(x: tf.Tensor3D): tf.Tensor3D {
-    const [N, L] = x.shape;
-    const t = tf.transpose(tf.reshape(x, [N, L, this.heads, this.headDim]), [0, 2, 1, 3]);
+  /** [N, L, E] → [N·heads, L, d]; with `tokensFirst`, x is [L, N, E]. */
+  private splitHeads(x: tf.Tensor3D, tokensFirst = false): tf.Tensor3D {
+    const [a, b] = x.shape;
+    const [N, L] = tokensFirst ? [b, a] : [a, b];
+    const t = tf.transpose(tf.reshape(x, [a, b, this.heads, this.headDim]), tokensFirst ? [1, 2, 0, 3] : [0, 2, 1, 3]);
     return tf.reshape(t, [N * this.heads, L, this.headDim]);
   }
 
@@ -80,16 +81,17 @@ export class MultiHeadAttention {
   /**
    * query [N, Lq, E], key and value [N, Lk, E] → [N, Lq, E]. With key = value = query this is
    * self-attention (the `coordinates` axis); with one query and W keys, attention over history.
+   * With `tokensFirst`, key and value are [Lk, N, E]: the same attention.
    */
-  apply(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, kernel: AttentionKernel = 'softmax'): tf.Tensor3D {
+  apply(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, kernel: AttentionKernel = 'softmax', tokensFirst = false): tf.Tensor3D {
     const [N, Lq, E] = query.shape;
     // One projection per part (no split of a [·, 3E] product: splits are slow on WASM).
     const q = this.project(query, 0);
     const k = this.project(key, 1);
     const v = this.project(value, 2);
     const qh = this.splitHeads(q);
-    const kh = this.splitHeads(k);
-    const vh = this.splitHeads(v);
+    const kh = this.splitHeads(k, tokensFirst);
+    const vh = this.splitHeads(v, tokensFirst);
     const ctx = kernel === 'softmax' ? softmaxAttention(qh, kh, vh, this.headDim) : linearAttention(qh, kh, vh);
     const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [N, this.heads, Lq, this.headDim]), [0, 2, 1, 3]), [N * Lq, E]);
     const out = affine(merged as tf.Tensor2D, this.outProjWeight as tf.Tensor2D, this.outProjBias as tf.Tensor1D);

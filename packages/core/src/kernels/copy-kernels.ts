@@ -1,0 +1,93 @@
+import { tf } from '../tf.js';
+import { kernelChoice } from './wasm-kernel.js';
+
+// tfjs-backend-wasm's kernels that only copy, made cheap on WASM with the platform's kernels
+// (values unchanged, bit for bit; with L2O_KERNELS=tfjs the stock kernels run):
+// - Identity copies its input; tfjs's engine calls it for every tensor a gradient saves (a clone).
+//   Here it shares the buffer, reference-counted, as tfjs's CPU Identity and the WASM backend's own
+//   Reshape do: tensors are immutable (no kernel writes into an input), so a clone need not be a copy.
+// - Slice reads its whole input out of the heap (a copy) before copying the slice, and Unpack
+//   slices once per output: unstacking an [8, 4000, 16] tensor copied 8 × 2 MB to return 2 MB.
+//   Here both copy from a view of the heap.
+
+interface WasmHeapBackend {
+  incRef(dataId: object): void;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** `kernelName` on WASM replaced by `ours` where the platform's kernels run (the stock kernel elsewhere). */
+function replace(kernelName: string, ours: (args: Parameters<tf.KernelFunc>[0]) => ReturnType<tf.KernelFunc> | null): void {
+  const stock = tf.getKernel(kernelName, 'wasm');
+  if (!stock || replaced.has(stock.kernelFunc)) return;
+  const kernelFunc: tf.KernelFunc = (args) => (kernelChoice() === 'l2o' ? ours(args) : null) ?? stock.kernelFunc(args);
+  replaced.add(kernelFunc);
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc });
+}
+const replaced = new WeakSet<tf.KernelFunc>();
+
+/**
+ * x[begin : begin + size] into a new tensor, read from a view of the heap. The output is made
+ * first: making it may grow the heap, which detaches every view taken before.
+ */
+function sliceOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  const count = tf.util.sizeFromShape(size);
+  if (count === 0) return out;
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const strides = [...tf.util.computeStrides(x.shape), 1];
+  // The contiguous run: the trailing dimensions taken whole, and the one before them in part.
+  const rank = x.shape.length;
+  let d = rank - 1;
+  let run = 1;
+  while (d >= 0 && size[d] === x.shape[d]) run *= size[d--]!;
+  if (d >= 0) run *= size[d]!;
+  let start = 0;
+  for (let i = 0; i < rank; i++) start += begin[i]! * strides[i]!;
+  // An odometer over the dimensions before the run (0 … d − 1).
+  const index = new Array<number>(Math.max(d, 0)).fill(0);
+  for (let written = 0, from = start; written < count; written += run) {
+    if (run >= 16) dst.set(src.subarray(from, from + run), written);
+    else for (let k = 0; k < run; k++) dst[written + k] = src[from + k]!;
+    for (let i = d - 1; i >= 0; i--) {
+      from += strides[i]!;
+      if (++index[i]! < size[i]!) break;
+      from -= size[i]! * strides[i]!;
+      index[i] = 0;
+    }
+  }
+  return out;
+}
+
+const onHeap = (x: tf.TensorInfo) => x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool';
+
+/** Makes the WASM engine's copying kernels cheap. Called once the WASM backend is loaded (its registration would replace one made before). */
+export function installCopyKernels(): void {
+  replace(tf.Identity, ({ inputs, backend }) => {
+    const x = inputs.x as tf.TensorInfo;
+    if (x.dtype === 'string') return null;
+    (backend as unknown as WasmHeapBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
+  replace(tf.Slice, ({ inputs, attrs, backend }) => {
+    const x = inputs.x as tf.TensorInfo;
+    if (!onHeap(x)) return null;
+    const { begin, size } = attrs as unknown as tf.SliceAttrs;
+    const [b, s] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
+    return sliceOnHeap(backend as unknown as WasmHeapBackend, x, b, s);
+  });
+  replace(tf.Unpack, ({ inputs, attrs, backend }) => {
+    const value = inputs.value as tf.TensorInfo;
+    if (!onHeap(value)) return null;
+    const rank = value.shape.length;
+    const axis = ((attrs as unknown as tf.UnpackAttrs).axis + rank) % rank;
+    const shape = value.shape.filter((_, i) => i !== axis);
+    return Array.from({ length: value.shape[axis]! }, (_, i) => {
+      const begin = value.shape.map((_, j) => (j === axis ? i : 0));
+      const size = value.shape.map((n, j) => (j === axis ? 1 : n));
+      return { ...sliceOnHeap(backend as unknown as WasmHeapBackend, value, begin, size), shape };
+    });
+  });
+}
