@@ -52,43 +52,47 @@ function segmentLoss(m: LearnedOptimizer, batch: ReturnType<Problem['toBatch']>,
 
 describe('meta-gradient', () => {
   const ids = ['lstm', 'gru', 'gru-mha', 'l2o-dm', 'rnnprop'];
-  it.each(ids)('%s: one unroll segment matches central finite differences', (id) => {
-    // With inputGradient 'flow' the meta-gradient is the full derivative of the unrolled loss,
-    // which finite differences measure; the papers' 'stop' is checked separately below.
-    const m = model(id, { seed: 3, inputGradient: 'flow' });
-    const batch = lasso.toBatch(tinyLassoSet(2, 4, 6, 1));
-    const { grads } = tf.variableGrads(() => segmentLoss(m, batch, 4), m.variables());
-    // float32 forward passes: the loss is ~1 and carries ~1e-7 relative rounding, so with
-    // ε = 3e-3 the difference quotient has ~1e-4 absolute noise; its truncation error is O(ε²).
-    // An entry is checked where |g| > 1e-3, to 5% relative plus 5e-4 absolute.
-    const eps = Number(process.env.FD_EPS ?? 3e-3);
-    let checked = 0;
-    for (const v of m.variables()) {
-      const g = grads[v.name]!.dataSync();
-      let j = 0;
-      g.forEach((val, i) => (Math.abs(val) > Math.abs(g[j]!) ? (j = i) : null));
-      if (Math.abs(g[j]!) < 1e-3) continue;
-      const original = v.dataSync().slice();
-      const lossAt = (delta: number) => {
-        const values = original.slice();
-        values[j]! += delta;
-        v.assign(tf.tensor(values, v.shape));
-        return tf.tidy(() => segmentLoss(m, batch, 4).dataSync()[0]!);
-      };
-      const [up, base, down] = [lossAt(eps), lossAt(0), lossAt(-eps)];
-      const fd = (up - down) / (2 * eps);
-      const forward = (up - base) / eps;
-      const backward = (base - down) / eps;
-      v.assign(tf.tensor(original, v.shape));
-      if (process.env.FD_DEBUG) console.log(`${v.name}[${j}]: autodiff ${g[j]} vs finite differences ${fd} (forward ${forward}, backward ${backward})`);
-      else expect(Math.abs(fd - g[j]!), `${v.name}[${j}]: autodiff ${g[j]} vs finite differences ${fd}`).toBeLessThan(0.05 * Math.abs(g[j]!) + 5e-4);
-      checked++;
-    }
-    expect(checked).toBeGreaterThan(4);
-    tf.dispose(grads);
-    lasso.disposeBatch(batch);
-    m.dispose();
-  });
+  // gru-mha over history: its window's key and value projections are kept from step to step.
+  it.each([...ids.map((id) => [id, {}] as const), ['gru-mha', { attention: { axis: 'history', window: 3 } }] as const])(
+    '%s %j: one unroll segment matches central finite differences',
+    (id, options) => {
+      // With inputGradient 'flow' the meta-gradient is the full derivative of the unrolled loss,
+      // which finite differences measure; the papers' 'stop' is checked separately below.
+      const m = model(id, { seed: 3, inputGradient: 'flow', ...options });
+      const batch = lasso.toBatch(tinyLassoSet(2, 4, 6, 1));
+      const { grads } = tf.variableGrads(() => segmentLoss(m, batch, 4), m.variables());
+      // float32 forward passes: the loss is ~1 and carries ~1e-7 relative rounding, so with
+      // ε = 3e-3 the difference quotient has ~1e-4 absolute noise; its truncation error is O(ε²).
+      // An entry is checked where |g| > 1e-3, to 5% relative plus 5e-4 absolute.
+      const eps = Number(process.env.FD_EPS ?? 3e-3);
+      let checked = 0;
+      for (const v of m.variables()) {
+        const g = grads[v.name]!.dataSync();
+        let j = 0;
+        g.forEach((val, i) => (Math.abs(val) > Math.abs(g[j]!) ? (j = i) : null));
+        if (Math.abs(g[j]!) < 1e-3) continue;
+        const original = v.dataSync().slice();
+        const lossAt = (delta: number) => {
+          const values = original.slice();
+          values[j]! += delta;
+          v.assign(tf.tensor(values, v.shape));
+          return tf.tidy(() => segmentLoss(m, batch, 4).dataSync()[0]!);
+        };
+        const [up, base, down] = [lossAt(eps), lossAt(0), lossAt(-eps)];
+        const fd = (up - down) / (2 * eps);
+        const forward = (up - base) / eps;
+        const backward = (base - down) / eps;
+        v.assign(tf.tensor(original, v.shape));
+        if (process.env.FD_DEBUG) console.log(`${v.name}[${j}]: autodiff ${g[j]} vs finite differences ${fd} (forward ${forward}, backward ${backward})`);
+        else expect(Math.abs(fd - g[j]!), `${v.name}[${j}]: autodiff ${g[j]} vs finite differences ${fd}`).toBeLessThan(0.05 * Math.abs(g[j]!) + 5e-4);
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(4);
+      tf.dispose(grads);
+      lasso.disposeBatch(batch);
+      m.dispose();
+    },
+  );
 
   it.each(ids)('%s: stopping the gradient at the network inputs changes the gradient, not the loss', (id) => {
     const batch = lasso.toBatch(tinyLassoSet(2, 4, 6, 2));
@@ -125,6 +129,39 @@ describe('running', () => {
       counts.push(tf.memory().numTensors);
     }
     expect(counts[49]).toBe(counts[9]);
+    disposeState(state);
+    lasso.disposeBatch(batch);
+    m.dispose();
+  });
+
+  it("gru-mha's history keeps its window's projections only while the weights they were made with are current", () => {
+    const m = model('gru-mha', { seed: 2, attention: { axis: 'history', window: 4 } });
+    const batch = lasso.toBatch(tinyLassoSet(2, 4, 6, 5));
+    let state: OptimizerState = tf.tidy(() => m.init(lasso, batch));
+    for (let k = 0; k < 3; k++) {
+      const next = tf.tidy(() => m.step(lasso, batch, state, { k, training: false }));
+      disposeReplacedState(state, next);
+      state = next;
+    }
+    // The same state without the kept projections: they are made again from the outputs.
+    const withoutKept = { ...state, historyK: [], historyV: [] };
+    const stepY = (s: OptimizerState) => tf.tidy(() => Array.from((m.step(lasso, batch, s, { k: 3, training: false }).y as tf.Tensor).dataSync()));
+    const kept = stepY(state);
+    stepY(withoutKept).forEach((v, i) => expect(kept[i]).toBeCloseTo(v, 6));
+    // Under a gradient recording (a training segment) projections kept from outside it have no
+    // gradient path: they are made again, and the gradient is that of the outputs alone.
+    const gradsFrom = (s: OptimizerState) =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const next = m.step(lasso, batch, m.step(lasso, batch, s, { k: 3, training: false }), { k: 4, training: false });
+          return tf.mean(lasso.objective(batch, evaluationPoint(next)));
+        }, m.variables());
+        return Object.values(grads).flatMap((g) => Array.from(g.dataSync()));
+      });
+    expect(gradsFrom(state)).toEqual(gradsFrom(withoutKept));
+    // New weights (an optimizer step assigns new buffers): the kept projections are stale.
+    m.setWeights(Object.fromEntries(Object.entries(m.getWeights()).map(([name, w]) => [name, { ...w, data: w.data.map((v) => v * 1.5) }])));
+    expect(stepY(state)).toEqual(stepY(withoutKept));
     disposeState(state);
     lasso.disposeBatch(batch);
     m.dispose();

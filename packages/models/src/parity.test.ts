@@ -225,7 +225,7 @@ describe.each(['cpu', 'wasm'] as const)('parity with PyTorch (float64 golden fix
         y: inp.y as tf.Tensor2D,
         h: tf.unstack(inp.h as tf.Variable),
         ...(kind === 'lstm' ? { c: tf.unstack(inp.c as tf.Variable) } : {}),
-        ...(axis === 'history' && kind === 'gru-mha' ? { history: inp.history } : {}),
+        ...(axis === 'history' && kind === 'gru-mha' ? { history: inp.history, historyK: [], historyV: [] } : {}),
       };
       const next = model.step(lasso, batch, state as Parameters<PaOptimizer['step']>[2], { k: 0, training: false });
       return {

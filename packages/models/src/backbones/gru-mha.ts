@@ -5,11 +5,29 @@ import { MultiHeadAttention, type AttentionKernel } from '../layers/multi-head-a
 import { dropout } from '../ops.js';
 import { enumOption, intOption, numberOption, objectOption } from '@l2o/core/portable';
 import { rnnSizeOptions, type RnnSize } from '../rnn-size.js';
-import type { Backbone, PaModelDefinition } from '../pa/backbone.js';
+import type { Backbone, BackboneState, PaModelDefinition } from '../pa/backbone.js';
 import type { WeightFactory } from '../weights.js';
 import { recurrentBackbone, recurrentParameterCount } from './recurrent.js';
 
 export type AttentionAxis = 'coordinates' | 'history';
+
+/** The history axis's state: the window's outputs, and their key and value projections. */
+const HISTORY_KEYS = ['history', 'historyK', 'historyV'] as const;
+
+/**
+ * What each kept key or value projection was made with (see `attendHistory`): the in-projection's
+ * buffers, and the gradient recording in progress (null outside one). One made in another
+ * recording, such as the previous truncated-BPTT segment's, has no gradient path into this one.
+ */
+const projectedWith = new WeakMap<tf.Tensor, readonly (object | null)[]>();
+function recording(): object | null {
+  const { gradientDepth, activeTape } = tf.engine().state;
+  return gradientDepth > 0 ? activeTape : null;
+}
+function tagged<T extends tf.Tensor>(t: T, made: readonly (object | null)[]): T {
+  projectedWith.set(t, made);
+  return t;
+}
 
 export interface GruMhaOptions extends RnnSize {
   attention: { axis: AttentionAxis; heads: number; window: number; kernel: AttentionKernel };
@@ -42,22 +60,55 @@ export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbo
   const ln1 = new LayerNorm(weights.scope('ln1'), H);
   const ln2 = new LayerNorm(weights.scope('ln2'), H);
   const history = o.attention.axis === 'history';
+
+  /**
+   * Attention of h over the window of the last W outputs, the current one included (detached
+   * across segments). Each output's key and value projections are made once, when it enters the
+   * window, and kept beside it (historyK, historyV) while the in-projection they were made with is
+   * current, within the same gradient recording; otherwise, as in a training's next segment, they
+   * are made again from the outputs.
+   */
+  function attendHistory(h: tf.Tensor2D, state: BackboneState, W: number): { a: tf.Tensor2D; carried: Record<string, tf.Tensor[]> } {
+    const [outputs, keys, values] = HISTORY_KEYS.map((k) => state[k] ?? []) as [tf.Tensor2D[], tf.Tensor2D[], tf.Tensor2D[]];
+    const kept = Math.min(outputs.length, W - 1);
+    const pastH = outputs.slice(outputs.length - kept);
+    const made = [...mha.projectionWeights(), recording()];
+    const current = (t: tf.Tensor) => !t.isDisposed && projectedWith.get(t)?.every((w, i) => w === made[i]) === true;
+    const reusable =
+      keys.length === outputs.length &&
+      values.length === outputs.length &&
+      [...keys.slice(keys.length - kept), ...values.slice(values.length - kept)].every(current);
+    let pastK: tf.Tensor2D[];
+    let pastV: tf.Tensor2D[];
+    if (reusable || kept === 0) {
+      pastK = keys.slice(keys.length - kept).map((t) => tagged(tf.clone(t), made));
+      pastV = values.slice(values.length - kept).map((t) => tagged(tf.clone(t), made));
+    } else {
+      // One product per output (not one of them stacked and unstacked: tfjs's Unpack gradient
+      // fails on an output without a gradient).
+      pastK = pastH.map((t) => tagged(mha.project(t, 1), made));
+      pastV = pastH.map((t) => tagged(mha.project(t, 2), made));
+    }
+    const k = tagged(mha.project(h, 1), made);
+    const v = tagged(mha.project(h, 2), made);
+    // [W', rows, H]: stacked on the first axis, a copy of each whole tensor (on a middle axis
+    // tfjs's WASM Pack, and the Unpack of its gradient, copy row by row).
+    const K = tf.stack([...pastK, k], 0) as tf.Tensor3D;
+    const V = tf.stack([...pastV, v], 0) as tf.Tensor3D;
+    const a = tf.reshape<tf.Rank.R2>(mha.attend(mha.project(tf.expandDims<tf.Tensor3D>(h, 1), 0), K, V, o.attention.kernel, true), [-1, H]);
+    return { a, carried: { history: [...pastH.map((t) => tf.clone(t)), h], historyK: [...pastK, k], historyV: [...pastV, v] } };
+  }
   return {
     outputSize: H,
-    stateKeys: history ? [...gru.stateKeys, 'history'] : gru.stateKeys,
-    initState: (rows, init, shape) => ({ ...gru.initState(rows, init, shape), ...(history ? { history: [] } : {}) }),
+    stateKeys: history ? [...gru.stateKeys, ...HISTORY_KEYS] : gru.stateKeys,
+    initState: (rows, init, shape) => ({ ...gru.initState(rows, init, shape), ...(history ? Object.fromEntries(HISTORY_KEYS.map((k) => [k, []])) : {}) }),
     forward(input, state, ctx) {
       const out = gru.forward(input, state, ctx);
       const h = out.output; // [rows, H]
       let a: tf.Tensor2D;
-      let carried: tf.Tensor[] = [];
+      let carried: Record<string, tf.Tensor[]> = {};
       if (history) {
-        // The window holds the last W outputs including the current one (detached across segments).
-        carried = [...(state.history ?? []).slice(-(o.attention.window - 1)).map((t) => tf.clone(t)), h];
-        // [W', rows, H]: stacked on the first axis, a copy of each whole tensor (on a middle axis
-        // tfjs's WASM Pack, and the Unpack of its gradient, copy row by row: 3× and 10× slower).
-        const kv = tf.stack(carried, 0) as tf.Tensor3D;
-        a = tf.reshape<tf.Rank.R2>(mha.apply(tf.expandDims<tf.Tensor3D>(h, 1), kv, kv, o.attention.kernel, true), [-1, H]);
+        ({ a, carried } = attendHistory(h, state, o.attention.window));
       } else {
         const tokens = tf.reshape<tf.Rank.R3>(h, [ctx.batch, ctx.n, H]);
         a = tf.reshape<tf.Rank.R2>(mha.apply(tokens, tokens, tokens, o.attention.kernel), [-1, H]);
@@ -65,7 +116,7 @@ export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbo
       const drop = (t: tf.Tensor2D) => (ctx.rng && o.dropout > 0 ? dropout(t, o.dropout, ctx.rng) : t);
       let f = ln1.apply(tf.add<tf.Tensor2D>(a, drop(tf.relu(ff1.apply(a)))));
       f = ln2.apply(tf.add<tf.Tensor2D>(f, drop(tf.relu(ff2.apply(f)))));
-      return { output: f, state: { ...out.state, ...(history ? { history: carried } : {}) } };
+      return { output: f, state: { ...out.state, ...carried } };
     },
   };
 }

@@ -69,13 +69,22 @@ export class MultiHeadAttention {
     return tf.reshape(t, [N * this.heads, L, this.headDim]);
   }
 
-  private project(x: tf.Tensor3D, part: number): tf.Tensor3D {
+  /** The query (0), key (1) or value (2) projection of x [..., E]. */
+  project<T extends tf.Tensor>(x: T, part: 0 | 1 | 2): T {
     const E = this.embedDim;
-    const [N, L] = x.shape;
     const w = tf.slice(this.inProjWeight, [part * E, 0], [E, E]);
     const b = tf.slice(this.inProjBias, [part * E], [E]);
-    const flat = tf.reshape(x, [N * L, E]);
-    return tf.reshape(affine(flat as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), [N, L, E]);
+    const flat = tf.reshape(x, [-1, E]);
+    return tf.reshape(affine(flat as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), x.shape) as T;
+  }
+
+  /**
+   * What projections are made with: the in-projection's buffers. A projection made earlier is
+   * current while these are the same objects (tfjs gives a variable a new buffer when it is
+   * assigned: an optimizer step, setWeights).
+   */
+  projectionWeights(): readonly object[] {
+    return [this.inProjWeight.dataId, this.inProjBias.dataId];
   }
 
   /**
@@ -84,11 +93,13 @@ export class MultiHeadAttention {
    * With `tokensFirst`, key and value are [Lk, N, E]: the same attention.
    */
   apply(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, kernel: AttentionKernel = 'softmax', tokensFirst = false): tf.Tensor3D {
-    const [N, Lq, E] = query.shape;
     // One projection per part (no split of a [·, 3E] product: splits are slow on WASM).
-    const q = this.project(query, 0);
-    const k = this.project(key, 1);
-    const v = this.project(value, 2);
+    return this.attend(this.project(query, 0), this.project(key, 1), this.project(value, 2), kernel, tokensFirst);
+  }
+
+  /** `apply` from the projections q [N, Lq, E], k and v ([N, Lk, E], or [Lk, N, E] with `tokensFirst`). */
+  attend(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, kernel: AttentionKernel = 'softmax', tokensFirst = false): tf.Tensor3D {
+    const [N, Lq, E] = q.shape;
     const qh = this.splitHeads(q);
     const kh = this.splitHeads(k, tokensFirst);
     const vh = this.splitHeads(v, tokensFirst);
