@@ -42,7 +42,7 @@ export const SAFEGUARD_FIELDS: OptionFields<SafeguardSettings> = {
   safeguardStep: enumOption<SafeguardSettings['safeguardStep']>(
     'lipschitz',
     ['lipschitz', 'backtracking'],
-    "the fallback's step: 1/L with the problem's L, or 'backtracking' (the largest 2^-i/L-scaled step, i ≥ 0 never decreasing, that satisfies the sufficient-decrease condition; 1/L at most)",
+    "the fallback's step: 1/L with the problem's L ('lipschitz'), or 1/L_k with L_k found by backtracking ('backtracking': from 2^-10 L, doubled where the sufficient-decrease condition fails, never decreasing, at most L)",
   ),
 };
 
