@@ -84,7 +84,7 @@ export function lstmGates(ax: tf.Tensor2D, ah: tf.Tensor2D, biasIh: tf.Tensor1D,
     [ax, ah, biasIh, biasHh, c].every((t) => t.dtype === 'float32');
   if (fits && rows > 0 && rnnGatesFused(H)) {
     const [h2, c2, act] = tf.engine().runKernel<tf.Tensor2D[]>(KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, c });
-    // The tape keeps its own copy of act for the backward.
+    // The tape keeps its own reference to act for the backward (a clone: with copy-kernels.ts, the same buffer).
     act!.dispose();
     return { h: h2!, c: c2! };
   }
