@@ -60,9 +60,35 @@ describe('l2o results', () => {
     expect(after).toContain('| 5. gru has 25–35% fewer parameters than lstm. | — | gru 2,898 vs lstm 5,742 parameters: 49.5% fewer | **does not hold** |');
   }, 600_000);
 
-  it('with no stored run of the figures, says so in one line', () => {
+  it('makes the pages again from the runs kept beside them, with no store, and adds the seeds of another store', () => {
+    const out = path.join(temp, 'results');
+    const page = (file: string) => readFileSync(path.join(out, file), 'utf8');
+    const before = { md: page('fig1.md'), svg: page('fig1.svg'), validation: page('fig1-validation.svg'), data: page('data/fig1.json') };
+    // A machine whose store never held these runs (an empty one): the same page, plot and kept data.
+    const empty = { ...env, L2O_STORE: path.join(temp, 'empty-store') };
+    const again = runCli(args`results --scale smoke --out ${out}`, { env: empty });
+    expect(again.code, again.stderr).toBe(0);
+    expect(page('fig1.md')).toBe(before.md);
+    expect(page('fig1.svg')).toBe(before.svg);
+    expect(page('fig1-validation.svg')).toBe(before.validation);
+    expect(page('data/fig1.json')).toBe(before.data);
+    // Another machine's store with seed 2 only: its run joins the two kept ones.
+    const other = { ...env, L2O_STORE: path.join(temp, 'other-store') };
+    const spec = path.join(REPO_ROOT, 'experiments/paper/fig1.yaml');
+    const run = runCli(args`experiment run ${spec} --scale smoke --seed 2 --runs-dir ${path.join(temp, 'runs-other')}`, { env: other });
+    expect(run.code, run.stderr).toBe(0);
+    const more = runCli(args`results --scale smoke --out ${out} --figures fig1`, { env: other });
+    expect(more.code, more.stderr).toBe(0);
+    expect(page('fig1.md')).toMatch(/^# fig1 over 3 seeds \(smoke scale\)/);
+    expect(page('fig1.md')).toContain('seeds 0, 1, 2');
+    const kept = JSON.parse(page('data/fig1.json')) as { runs: { summary: { seed: number } }[]; validation: { seed: number }[] };
+    expect(kept.runs.map((r) => r.summary.seed)).toEqual([0, 1, 2]);
+    expect(new Set(kept.validation.map((v) => v.seed))).toEqual(new Set([0, 1, 2]));
+  }, 600_000);
+
+  it('with no stored or kept run of the figures, says so in one line', () => {
     const r = runCli(args`results --scale smoke --out ${path.join(temp, 'none')} --figures fig5`, { env });
     expect(r.code).toBe(1);
-    expectOneLineError(r.stderr, /No stored runs of fig5 at scale 'smoke'/);
+    expectOneLineError(r.stderr, /No stored or kept runs of fig5 at scale 'smoke'/);
   });
 });

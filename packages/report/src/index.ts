@@ -6,3 +6,4 @@ export * from './seeds.js';
 export * from './seeds-plot.js';
 export * from './verdicts.js';
 export * from './results.js';
+export * from './figure-data.js';

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { L2oError } from '@l2o/core';
-import { verdictTableMarkdown, writeResults, type FigureRuns, type ParameterCounts } from '@l2o/report';
+import { mergeFigureData, readFigureData, verdictTableMarkdown, writeResults, type FigureData, type FigureRuns, type ParameterCounts } from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
 import { newestPerSeed } from '@l2o/store';
 import { storeFlag, withStore } from '../store-flags.js';
@@ -13,7 +13,7 @@ export default class Results extends L2oCommand {
   static override summary =
     "Generate the paper's results from the run store: each figure over its seeds (table, plot with 95% bands) and the verdict on each claim.";
   static override description =
-    "For each figure (experiments/paper/figN.yaml) at --scale, the newest stored run of each seed is aggregated into <out>/figN.md, .svg and .png, with the commit and engine that made the runs. The verdict table on the paper's five claims goes into <out>/README.md between its verdict markers, else into <out>/verdicts.md.";
+    "For each figure (experiments/paper/figN.yaml) at --scale, the newest run of each seed — from the run store, or kept in <out>/data/figN.json by an earlier generation — is aggregated into <out>/figN.md, .svg and .png, with the commit and engine that made the runs; the runs it used are kept in <out>/data/figN.json (summaries and mean curves, no checkpoints), so the pages can be made again, and more seeds added, without the store that held them. The verdict table on the paper's five claims goes into <out>/README.md between its verdict markers, else into <out>/verdicts.md.";
   // (docs/results is made with `results --scale cpu --out docs/results --readme README.md` over the paper's store.)
   static override examples = ['<%= config.bin %> results --scale smoke --out results-smoke --figures fig1,fig3'];
   static override flags = {
@@ -32,35 +32,47 @@ export default class Results extends L2oCommand {
       .filter(Boolean);
     const platform = await this.boot({ ...flags, store: 'off' });
     const parameters = parameterCounts(platform.registry);
-    const figures = await withStore(flags.store, async (store) => {
-      const out: FigureRuns[] = [];
+    const out = path.resolve(flags.out);
+    const stored = await withStore(flags.store, async (store) => {
+      const found: FigureData[] = [];
       for (const name of names) {
         const listed = await store.listRuns({ name, scale: flags.scale });
-        if (!listed.length) continue;
         const records = [];
         for (const r of newestPerSeed(listed)) records.push((await store.getRun(r.id))!);
-        const seeds = records.map((r) => r.summary.seed);
-        out.push({
+        found.push({
           name,
-          runs: records.map((r) => ({ id: r.id, summary: r.summary, curves: r.curves })),
-          commits: [...new Set(records.flatMap((r) => (r.gitCommit ? [r.gitCommit.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1')] : [])))],
-          engines: [...new Set(records.map((r) => r.summary.engine))],
+          runs: records.map((r) => ({ id: r.id, summary: r.gitCommit ? { ...r.summary, gitCommit: r.gitCommit } : r.summary, curves: r.curves })),
           validation: records.flatMap((r) => validationOf(r.summary.seed, r.artifacts)),
-          reproduce: `${kernelsPrefix(records.map((r) => r.summary.engine))}l2o sweep ${specPath(name)} --scale ${flags.scale} --seeds ${seeds.join(',')}`,
-          regenerate: `l2o results --scale ${flags.scale} --out ${flags.out}${flags.figures === PAPER_FIGURES.join(',') ? '' : ` --figures ${flags.figures}`}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`,
         });
       }
-      return out;
+      return found;
+    });
+    // The store's runs first (they win a tie), then those kept beside the pages by earlier generations.
+    const figures: FigureRuns[] = stored.flatMap((fromStore) => {
+      const kept = readFigureData(out, fromStore.name);
+      const merged = mergeFigureData(fromStore.name, [fromStore, kept?.runs.every((r) => r.summary.scale === flags.scale) ? kept : null]);
+      if (!merged) return [];
+      const seeds = merged.runs.map((r) => r.summary.seed);
+      const engines = [...new Set(merged.runs.map((r) => r.summary.engine))];
+      return [
+        {
+          ...merged,
+          commits: [...new Set(merged.runs.flatMap((r) => (r.summary.gitCommit ? [r.summary.gitCommit.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1')] : [])))],
+          engines,
+          reproduce: `${kernelsPrefix(engines)}l2o sweep ${specPath(merged.name)} --scale ${flags.scale} --seeds ${seeds.join(',')}`,
+          regenerate: `l2o results --scale ${flags.scale} --out ${flags.out}${flags.figures === PAPER_FIGURES.join(',') ? '' : ` --figures ${flags.figures}`}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`,
+        },
+      ];
     });
     if (!figures.length)
       throw new L2oError(
-        `No stored runs of ${names.join(', ')} at scale '${flags.scale}'.`,
+        `No stored or kept runs of ${names.join(', ')} at scale '${flags.scale}'.`,
         `Run them first, e.g. l2o sweep experiments/paper/${names[0]}.yaml --scale ${flags.scale} --seeds 0..2.`,
       );
     const written = await writeResults(
       figures,
       parameters,
-      path.resolve(flags.out),
+      out,
       (flags.readme ?? []).map((f) => path.resolve(f)),
     );
     if (this.jsonMode) return { files: written.files, verdicts: written.verdicts };
@@ -104,7 +116,7 @@ function parameterCounts(registry: {
 }
 
 /** The validation losses of a stored run's trainings (its training/<label>.json logs). */
-function validationOf(seed: number, artifacts: Record<string, Uint8Array | string>): NonNullable<FigureRuns['validation']> {
+function validationOf(seed: number, artifacts: Record<string, Uint8Array | string>): FigureData['validation'] {
   return Object.entries(artifacts).flatMap(([name, content]) => {
     const label = /^training\/(.+)\.json$/.exec(name)?.[1];
     if (!label) return [];
