@@ -30,21 +30,20 @@ const { values } = parseArgs({
   },
 });
 
-// Micro-batch per case (`--micro-batch auto`): batch 64 at 250×500 does not fit the WASM heap in
-// one pass; exact attention over 500 coordinates keeps [b, 4, 500, 500] scores per step, hence 2.
+// Micro-batch: `--micro-batch auto` (the default) leaves it to `l2o bench`, which picks the largest
+// that fits the engine's memory, as a user's training does (each row prints the one it chose).
 const CASES = [
-  { id: 'lstm', model: 'lstm', micro: 8, torch: ['--model', 'lstm'] },
-  { id: 'gru', model: 'gru', micro: 8, torch: ['--model', 'gru'] },
+  { id: 'lstm', model: 'lstm', torch: ['--model', 'lstm'] },
+  { id: 'gru', model: 'gru', torch: ['--model', 'gru'] },
   {
     id: 'gru-mha-coordinates',
     model: 'gru-mha',
-    micro: 2,
     options: ['-o', 'gru-mha.attention.axis=coordinates'],
     torch: ['--model', 'gru-mha', '--axis', 'coordinates'],
   },
-  { id: 'gru-mha-history', model: 'gru-mha', micro: 8, options: ['-o', 'gru-mha.attention.axis=history'], torch: ['--model', 'gru-mha', '--axis', 'history'] },
+  { id: 'gru-mha-history', model: 'gru-mha', options: ['-o', 'gru-mha.attention.axis=history'], torch: ['--model', 'gru-mha', '--axis', 'history'] },
   // The linear-cost kernel has no counterpart in torch_reference.py.
-  { id: 'gru-mha-linear', model: 'gru-mha', micro: 8, options: ['-o', 'gru-mha.attention.kernel=linear'], torch: null },
+  { id: 'gru-mha-linear', model: 'gru-mha', options: ['-o', 'gru-mha.attention.kernel=linear'], torch: null },
 ].filter((c) => !values.only || values.only.split(',').some((o) => o === c.id || o === c.model));
 
 const size = ['--m', values.m, '--n', values.n, '--batch', values.batch, '--unroll', values.unroll, '--repeats', values.repeats];
@@ -94,8 +93,7 @@ for (const c of CASES) {
     c.model,
     ...(c.options ?? []),
     ...size,
-    '--micro-batch',
-    values['micro-batch'] === 'auto' ? String(c.micro) : values['micro-batch'],
+    ...(values['micro-batch'] === 'auto' ? [] : ['--micro-batch', values['micro-batch']]),
     '--workers',
     values.workers,
     '--backend',
@@ -137,7 +135,7 @@ for (const c of CASES) {
   console.log(
     `${c.id.padEnd(20)} train segment ${String(ours.train_segment_ms).padStart(8)} ms vs ${String(torch?.train_segment_ms ?? '—').padStart(8)} ms  ×${ratio(ours.train_segment_ms, torch?.train_segment_ms)}   ` +
       `eval iteration ${String(ours.eval_iter_ms).padStart(7)} ms vs ${String(torch?.eval_iter_ms ?? '—').padStart(7)} ms  ×${ratio(ours.eval_iter_ms, torch?.eval_iter_ms)}   ` +
-      `peak RSS ${ours.peak_rss_mb} MB vs ${torch?.peak_rss_mb ?? '—'} MB, params ${ours.params}${torch ? `/${torch.params}` : ''}`,
+      `peak RSS ${ours.peak_rss_mb} MB vs ${torch?.peak_rss_mb ?? '—'} MB, params ${ours.params}${torch ? `/${torch.params}` : ''}, micro-batch ${ours.micro_batch}`,
   );
 }
 const loadAfter = os.loadavg()[0];
