@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { figureDataPath, mergeFigureData, readFigureData, writeFigureData, type FigureData } from './figure-data.js';
+import { figureDataPath, keptForm, mergeFigureData, readFigureData, writeFigureData, type FigureData } from './figure-data.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-figure-data-'));
@@ -33,6 +33,20 @@ describe("a figure's kept data", () => {
     expect(back.runs[0]!.curves[1]!.meanF[2]).toBe(Number.POSITIVE_INFINITY);
     expect(back.validation[0]!.points[1]!.loss).toBeNaN();
     expect(readFigureData(temp, 'fig9')).toBeNull();
+  });
+
+  it('keeps numbers to 7 significant digits, and the store’s runs are rounded the same way before a page is made', () => {
+    const r = run('third', 0, '2026-11-01T00:00:00Z');
+    r.curves[0]!.meanGap[1] = 1 / 3;
+    r.curves[0]!.meanF[1] = 12345.678901;
+    const data: FigureData = { name: 'fig4', runs: [r], validation: [] };
+    writeFigureData(temp, data);
+    const back = readFigureData(temp, 'fig4')!;
+    expect(back.runs[0]!.curves[0]!.meanGap[1]).toBe(0.3333333);
+    expect(back.runs[0]!.curves[0]!.meanF[1]).toBe(12345.68);
+    expect(back.runs[0]!.curves[0]!.instances).toBe(4);
+    expect(keptForm(data)).toEqual(back);
+    expect(keptForm(back)).toEqual(back);
   });
 
   it('refuses a file that is not a figure’s data, in one line naming it', () => {

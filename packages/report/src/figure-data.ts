@@ -36,11 +36,32 @@ const NON_FINITE = new Map<string, number>([
   ['-Infinity', Number.NEGATIVE_INFINITY],
 ]);
 
+/**
+ * Numbers are kept to 7 significant digits (float32's precision, which the curves were computed
+ * in): the file is half the size of full float64 text. Runs from the store go through the same
+ * rounding (keptForm) before a page is made, so a page is the same from the store or from the file.
+ */
+const SIGNIFICANT = 7;
+
 export function figureDataJson(data: FigureData): string {
-  const body = JSON.stringify({ format: FORMAT, ...data }, (_key, value: unknown) =>
-    typeof value === 'number' && !Number.isFinite(value) ? String(value) : value,
-  );
+  const body = JSON.stringify({ format: FORMAT, ...data }, (_key, value: unknown) => {
+    if (typeof value !== 'number') return value;
+    if (!Number.isFinite(value)) return String(value);
+    return Number.isInteger(value) ? value : Number(value.toPrecision(SIGNIFICANT));
+  });
   return `${body}\n`;
+}
+
+function parseFigureData(text: string): FigureData & { format?: number } {
+  return JSON.parse(text, (_key, value: unknown) => (typeof value === 'string' && NON_FINITE.has(value) ? NON_FINITE.get(value) : value)) as FigureData & {
+    format?: number;
+  };
+}
+
+/** The figure's data as its kept file gives it back (numbers rounded as there). */
+export function keptForm(data: FigureData): FigureData {
+  const { format: _format, ...back } = parseFigureData(figureDataJson(data));
+  return back;
 }
 
 export function writeFigureData(outDir: string, data: FigureData): string {
@@ -55,9 +76,7 @@ export function readFigureData(outDir: string, name: string): FigureData | null 
   if (!existsSync(file)) return null;
   let parsed: (FigureData & { format?: number }) | undefined;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'), (_key, value: unknown) =>
-      typeof value === 'string' && NON_FINITE.has(value) ? NON_FINITE.get(value) : value,
-    ) as FigureData & { format?: number };
+    parsed = parseFigureData(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new L2oError(
       `${file} is not valid JSON (${(e as Error).message}).`,

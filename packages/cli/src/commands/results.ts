@@ -2,7 +2,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { L2oError } from '@l2o/core';
-import { mergeFigureData, readFigureData, verdictTableMarkdown, writeResults, type FigureData, type FigureRuns, type ParameterCounts } from '@l2o/report';
+import {
+  keptForm,
+  mergeFigureData,
+  readFigureData,
+  verdictTableMarkdown,
+  writeResults,
+  type FigureData,
+  type FigureRuns,
+  type ParameterCounts,
+} from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
 import { newestPerSeed } from '@l2o/store';
 import { storeFlag, withStore } from '../store-flags.js';
@@ -39,15 +48,18 @@ export default class Results extends L2oCommand {
         const listed = await store.listRuns({ name, scale: flags.scale });
         const records = [];
         for (const r of newestPerSeed(listed)) records.push((await store.getRun(r.id))!);
-        found.push({
-          name,
-          runs: records.map((r) => ({ id: r.id, summary: r.gitCommit ? { ...r.summary, gitCommit: r.gitCommit } : r.summary, curves: r.curves })),
-          validation: records.flatMap((r) => validationOf(r.summary.seed, r.artifacts)),
-        });
+        found.push(
+          keptForm({
+            name,
+            runs: records.map((r) => ({ id: r.id, summary: r.gitCommit ? { ...r.summary, gitCommit: r.gitCommit } : r.summary, curves: r.curves })),
+            validation: records.flatMap((r) => validationOf(r.summary.seed, r.artifacts)),
+          }),
+        );
       }
       return found;
     });
-    // The store's runs first (they win a tie), then those kept beside the pages by earlier generations.
+    // The store's runs first (they win a tie), then those kept beside the pages by earlier
+    // generations; the store's with their numbers rounded as kept, so either gives the same page.
     const figures: FigureRuns[] = stored.flatMap((fromStore) => {
       const kept = readFigureData(out, fromStore.name);
       const merged = mergeFigureData(fromStore.name, [fromStore, kept?.runs.every((r) => r.summary.scale === flags.scale) ? kept : null]);
