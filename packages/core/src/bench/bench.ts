@@ -128,29 +128,31 @@ export async function benchModel(platform: Platform, spec: BenchSpec): Promise<B
     await pool?.terminate();
   }
 
+  // Evaluation keeps no tape, so it runs the whole batch in one pass, as the evaluator runs a test
+  // batch and as the yardstick does: the training's micro-batches would only add passes.
+  const whole = problem.toBatch(set);
   const evalMs: number[] = [];
   for (let i = 0; i <= spec.repeats; i++) {
     const started = performance.now();
-    for (const { batch } of batches) {
-      let loss: tf.Scalar = tf.scalar(0);
-      const { state } = await rollout(problem, model, batch, {
-        iterations: spec.unroll,
-        signal: spec.signal,
-        onState: (s, k) => {
-          if (k === 0) return;
-          const summed = tf.tidy<tf.Scalar>(() => tf.add(loss, tf.mean(problem.objective(batch, evaluationPoint(s)))));
-          loss.dispose();
-          loss = summed;
-        },
-      });
-      await loss.data();
-      loss.dispose();
-      disposeState(state);
-    }
+    let loss: tf.Scalar = tf.scalar(0);
+    const { state } = await rollout(problem, model, whole, {
+      iterations: spec.unroll,
+      signal: spec.signal,
+      onState: (s, k) => {
+        if (k === 0) return;
+        const summed = tf.tidy<tf.Scalar>(() => tf.add(loss, tf.mean(problem.objective(whole, evaluationPoint(s)))));
+        loss.dispose();
+        loss = summed;
+      },
+    });
+    await loss.data();
+    loss.dispose();
+    disposeState(state);
     if (i > 0) evalMs.push((performance.now() - started) / spec.unroll);
   }
 
   for (const { batch } of batches) problem.disposeBatch(batch);
+  problem.disposeBatch(whole);
   adam.dispose();
   const result: BenchResult = {
     model: model.modelId,
