@@ -3,7 +3,7 @@ import { tf } from '../tf.js';
 import { selectEngine } from '../engine/engine.js';
 import { Rng } from '../random/rng.js';
 import { TINY_TRAINING, TinyLearned, tinyLasso, tinyLassoSet, tinyTrainInstances, tinyValidationSet } from '../test-utils/tiny.js';
-import { balancedMicroBatch, chooseMicroBatch, gpuFreeBytes, memoryBudget, microBatchFor, peakTensorBytes } from './micro-batch.js';
+import { balancedMicroBatch, chooseMicroBatch, gpuFreeBytes, memoryBudget, microBatchFor, peakTensorBytes, ROWS_PER_PASS } from './micro-batch.js';
 import { trainLearnedOptimizer, type TrainProgress } from './trainer.js';
 
 beforeAll(async () => {
@@ -62,6 +62,15 @@ describe('choosing the micro-batch', () => {
     expect(microBatchFor(64, 2, 100, 50, 1e9)).toBe(32);
     expect(microBatchFor(64, 1, 100, 50, 10)).toBe(1);
     expect(microBatchFor(64, 1, 0, 50, 10)).toBe(64);
+  });
+
+  it('caps the micro-batch at the rows per pass past which it is no faster, balanced', () => {
+    // 250×500 LASSO: 8,192 rows are 17 instances of 500 coordinates → 4 parts of 16.
+    expect(microBatchFor(64, 1, 100, 50, 1e9, Math.ceil(ROWS_PER_PASS / 500))).toBe(16);
+    // The memory limit still wins when it is the smaller.
+    expect(microBatchFor(64, 1, 100, 50, 50 + 100 * 13.5, Math.ceil(ROWS_PER_PASS / 500))).toBe(13);
+    // Small problems (the paper's cpu-scale trainings: 32 × 40 coordinates) keep the whole batch.
+    expect(microBatchFor(32, 1, 100, 50, 1e9, Math.ceil(ROWS_PER_PASS / 40))).toBe(32);
   });
 
   it('has a budget on every CPU engine: 3 GiB per WASM heap, half the free memory natively', () => {

@@ -1,7 +1,8 @@
 /**
  * Automatic micro-batching: the largest number of instances per forward/backward pass that fits
  * the engine's memory, from a probe of the tape's size (one segment on 1 and on 2 instances gives
- * the bytes per instance and the fixed part) and the engine's memory limit.
+ * the bytes per instance and the fixed part) and the engine's memory limit, and no more than
+ * ROWS_PER_PASS coordinate rows (past it a pass is no faster, only bigger).
  */
 import { freemem } from 'node:os';
 import { execFileSync } from 'node:child_process';
@@ -111,11 +112,30 @@ export function balancedMicroBatch(batch: number, limit: number): number {
   return Math.ceil(batch / parts);
 }
 
-/** The micro-batch the tape's peak fits into the budget with, from the probe's two points. */
-export function microBatchFor(batch: number, workers: number, perInstanceBytes: number, fixedBytes: number, budgetBytes: number): number {
+/**
+ * Coordinate rows (instances × n) per pass beyond which a larger micro-batch is no faster, only
+ * bigger: the tfjs dispatch cost per kernel is paid once per pass, and at 8,192 rows it is spread
+ * thin. Measured idle with `l2o bench --micro-batch M --repeats 2` at 250×500 on WASM (segment s /
+ * peak RSS): gru M = 16 1.45 / 0.69 GB, 64 1.42 / 1.99 GB; lstm 16 2.26 / 0.78 GB, 32 2.21 / 1.28 GB
+ * (8: 1.70 and 2.61 s, the overhead not yet spread).
+ */
+export const ROWS_PER_PASS = 8192;
+
+/**
+ * The micro-batch the tape's peak fits into the budget with, from the probe's two points, and no
+ * larger than `rowsCap` instances (null: no cap).
+ */
+export function microBatchFor(
+  batch: number,
+  workers: number,
+  perInstanceBytes: number,
+  fixedBytes: number,
+  budgetBytes: number,
+  rowsCap: number | null = null,
+): number {
   const perWorker = Math.max(1, Math.floor(batch / workers));
   const fits = perInstanceBytes > 0 ? Math.floor((budgetBytes - fixedBytes) / perInstanceBytes) : perWorker;
-  return balancedMicroBatch(batch, Math.max(1, Math.min(perWorker, fits)));
+  return balancedMicroBatch(batch, Math.max(1, Math.min(perWorker, fits, rowsCap ?? Infinity)));
 }
 
 /**
@@ -156,11 +176,15 @@ export async function chooseMicroBatch(
   const two = sample.count >= 2 ? await peakOf(2) : 2 * one;
   const perInstanceBytes = Math.max(0, two - one);
   const fixedBytes = Math.max(0, one - perInstanceBytes);
-  const microBatch = microBatchFor(options.batch, workers, perInstanceBytes, fixedBytes, budget.bytes);
+  const rowsCap = Math.max(1, Math.ceil(ROWS_PER_PASS / Math.max(1, sample.n)));
+  const microBatch = microBatchFor(options.batch, workers, perInstanceBytes, fixedBytes, budget.bytes, rowsCap);
+  const fitting = microBatchFor(options.batch, workers, perInstanceBytes, fixedBytes, budget.bytes);
   const peak = fixedBytes + perInstanceBytes * microBatch;
   const reason =
     microBatch >= options.batch
       ? `the whole batch fits (tape ~${formatBytes(peak)}, budget ${budget.source})`
-      : `~${formatBytes(perInstanceBytes)} of tape per instance, ${formatBytes(peak)} per pass within ${budget.source}`;
+      : microBatch < fitting
+        ? `${microBatch} instances × ${sample.n} coordinates per pass, at most ${ROWS_PER_PASS} rows (larger passes are no faster; tape ~${formatBytes(peak)}, ${fitting} would fit ${budget.source})`
+        : `~${formatBytes(perInstanceBytes)} of tape per instance, ${formatBytes(peak)} per pass within ${budget.source}`;
   return { microBatch, perInstanceBytes, fixedBytes, budget, reason };
 }
