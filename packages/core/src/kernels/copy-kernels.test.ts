@@ -51,6 +51,48 @@ describe('the copying kernels on WASM', () => {
     x.dispose();
   });
 
+  it('a saved tensor is a handle on its buffer, made without a kernel call or a tape node; the gradient is unchanged', () => {
+    const x = tf.tensor1d([0.5, -1, 2, 3]);
+    const f = (v: tf.Tensor) => tf.sum(tf.mul(tf.sigmoid(v), tf.square(v)));
+    /** The gradient, the Identity kernels run and the tape's length while recording it. */
+    const record = () => {
+      const tensorsBefore = tf.memory().numTensors;
+      let tape = 0;
+      const profile = tf.tidy(() => {
+        let grad: number[] = [];
+        const kernels: string[] = [];
+        const identity = tf.getKernel(tf.Identity, 'wasm')!;
+        const counted = identity.kernelFunc;
+        identity.kernelFunc = (args) => (kernels.push(tf.Identity), counted(args));
+        try {
+          grad = Array.from(
+            tf
+              .grad((v: tf.Tensor) => {
+                const out = f(v);
+                tape = (tf.engine() as unknown as { state: { activeTape: unknown[] } }).state.activeTape.length;
+                return out;
+              })(x)
+              .dataSync(),
+          );
+        } finally {
+          identity.kernelFunc = counted;
+        }
+        return { grad, identities: kernels.length };
+      });
+      expect(tf.memory().numTensors).toBe(tensorsBefore);
+      return { ...profile, tape };
+    };
+    const shared = record();
+    process.env.L2O_KERNELS = 'tfjs';
+    const stock = record();
+    expect(shared.grad).toEqual(stock.grad);
+    // sigmoid, square and mul save five tensors: a clone each, and its tape node, with tfjs's engine.
+    expect(stock.identities).toBeGreaterThanOrEqual(5);
+    expect(shared.identities).toBe(0);
+    expect(stock.tape - shared.tape).toBe(stock.identities);
+    x.dispose();
+  });
+
   // Every slice and unstack equals tfjs's stock kernel's (L2O_KERNELS=tfjs) exactly: contiguous,
   // strided in every position, negative and implicit sizes, int32 and bool, empty.
   const sliceCases: [number[], number[], number[]][] = [

@@ -9,6 +9,9 @@ import { kernelChoice } from './wasm-kernel.js';
 // - Slice reads its whole input out of the heap (a copy) before copying the slice, and Unpack
 //   slices once per output: unstacking an [8, 4000, 16] tensor copied 8 × 2 MB to return 2 MB.
 //   Here both copy from a view of the heap.
+// - The tensors a gradient saves: the engine clones each (an Identity kernel call, dispatched, and a
+//   tape node of its own that no gradient ever visits), some 70 per step of a recurrent model.
+//   Here a saved tensor is a second handle on the same buffer, made without either.
 
 interface WasmHeapBackend {
   incRef(dataId: object): void;
@@ -63,8 +66,37 @@ function sliceOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, begin: number[]
 
 const onHeap = (x: tf.TensorInfo) => x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool';
 
+/** tfjs's engine as used here (internal API: tfjs-core's engine.ts). */
+interface EngineInternals {
+  state: { tensorInfo: Map<object, { backend: unknown }> };
+  keep<T extends tf.Tensor>(t: T): T;
+  clone(t: tf.Tensor): tf.Tensor;
+  makeTensorFromDataId(dataId: object, shape: number[], dtype: tf.DataType, backend?: unknown): tf.Tensor;
+  saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
+}
+
+/** The engine keeps a gradient's saved tensors as handles on their buffers (WASM tensors, the platform's kernels). */
+function shareSavedTensors(): void {
+  const engine = tf.engine() as unknown as EngineInternals;
+  if (sharing.has(engine)) return;
+  sharing.add(engine);
+  const stock = engine.saveTensorsForBackwardMode.bind(engine);
+  const wasm = tf.findBackend('wasm');
+  engine.saveTensorsForBackwardMode = (tensors) => {
+    if (kernelChoice() !== 'l2o') return stock(tensors);
+    return tensors.map((t) => {
+      const backend = engine.state.tensorInfo.get(t.dataId)?.backend;
+      if (backend !== wasm || !wasm || !onHeap(t)) return engine.keep(engine.clone(t));
+      (wasm as unknown as WasmHeapBackend).incRef(t.dataId);
+      return engine.keep(engine.makeTensorFromDataId(t.dataId, t.shape, t.dtype, wasm));
+    });
+  };
+}
+const sharing = new WeakSet<object>();
+
 /** Makes the WASM engine's copying kernels cheap. Called once the WASM backend is loaded (its registration would replace one made before). */
 export function installCopyKernels(): void {
+  shareSavedTensors();
   replace(tf.Identity, ({ inputs, backend }) => {
     const x = inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return null;
