@@ -145,7 +145,7 @@ export function judgeClaims(figures: Readonly<Record<string, SeedAggregate | und
     figures: names,
     measured: '—',
     verdict: 'not run',
-    why: `${names.filter((n) => !figures[n]).join(', ')} not in the store yet`,
+    why: `${names.filter((n) => !figures[n]).join(', ')} not run yet (neither in the run store nor kept in data/)`,
   });
 
   const f1 = figures.fig1;
