@@ -64,6 +64,8 @@ describe('judgeClaims', () => {
     // The safeguarded variants are not among the optimizers gru-mha must beat.
     expect(c4.verdict).toBe('holds');
     expect(c4.measured).toContain('25.0 earlier');
+    // Each optimizer once per figure (lstm is both a learned model and in figure 3's list).
+    for (const part of c4.measured.split(' · ')) expect(part.match(/\blstm -?\d\.\d+e[-+]\d+/g)).toHaveLength(1);
   });
 
   it('claim 5 from the parameter counts: 1 − 2898/5742 = 49.5% fewer, outside 25–35%', () => {

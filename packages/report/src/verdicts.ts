@@ -216,7 +216,9 @@ export function judgeClaims(figures: Readonly<Record<string, SeedAggregate | und
             claim: 4,
             text: t4,
             figures: ood,
-            measured: ood.map((n) => `${measuredAt(figures[n]!, present(figures[n]!, [...LEARNED, ...ALL_FIG3]))}; ${lead(figures[n]!).measured}`).join(' · '),
+            measured: ood
+              .map((n) => `${measuredAt(figures[n]!, present(figures[n]!, [...new Set([...LEARNED, ...ALL_FIG3])]))}; ${lead(figures[n]!).measured}`)
+              .join(' · '),
             ...join(parts),
           };
         })()
