@@ -11,6 +11,7 @@ export * from './io/json-file.js';
 export * from './io/npy.js';
 export * from './io/instance-store.js';
 export * from './util/stable-json.js';
+export * from './util/newest-per-seed.js';
 export * from './train/trainer.js';
 export * from './train/training-options.js';
 export * from './train/checkpoint.js';

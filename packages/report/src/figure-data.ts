@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { L2oError, writeFileAtomic } from '@l2o/core';
+import { L2oError, newestPerSeed, writeFileAtomic } from '@l2o/core';
 import type { LoadedRun } from './rerender.js';
 
 /** A training's validation losses (its run's training log), drawn on the figure's validation plot. */
@@ -94,19 +94,14 @@ export function readFigureData(outDir: string, name: string): FigureData | null 
  * from the source whose run was taken.
  */
 export function mergeFigureData(name: string, sources: readonly (FigureData | null)[]): FigureData | null {
-  const chosen = new Map<number, { run: LoadedRun; source: FigureData }>();
-  for (const source of sources) {
-    if (!source) continue;
-    for (const run of source.runs) {
-      const had = chosen.get(run.summary.seed);
-      if (!had || had.run.summary.createdAt < run.summary.createdAt) chosen.set(run.summary.seed, { run, source });
-    }
-  }
-  if (!chosen.size) return null;
-  const seeds = [...chosen.keys()].sort((a, b) => a - b);
+  const candidates = sources.flatMap((source) =>
+    source ? source.runs.map((run) => ({ seed: run.summary.seed, createdAt: run.summary.createdAt, run, source })) : [],
+  );
+  const chosen = newestPerSeed(candidates);
+  if (!chosen.length) return null;
   return {
     name,
-    runs: seeds.map((s) => chosen.get(s)!.run),
-    validation: seeds.flatMap((s) => chosen.get(s)!.source.validation.filter((v) => v.seed === s)),
+    runs: chosen.map((c) => c.run),
+    validation: chosen.flatMap((c) => c.source.validation.filter((v) => v.seed === c.seed)),
   };
 }

@@ -71,18 +71,8 @@ export interface CheckpointListing {
   createdAt: string;
 }
 
-/**
- * The newest run of each seed, in seed order: a seed run again replaces its older run when runs
- * are put together over seeds (`l2o runs aggregate`, `l2o results`, the dashboard's figures).
- */
-export function newestPerSeed<T extends Pick<RunListing, 'seed' | 'createdAt'>>(runs: readonly T[]): T[] {
-  const newest = new Map<number, T>();
-  for (const r of runs) {
-    const had = newest.get(r.seed);
-    if (!had || had.createdAt < r.createdAt) newest.set(r.seed, r);
-  }
-  return [...newest.values()].sort((a, b) => a.seed - b.seed);
-}
+/** (Kept here for the store's users; it lives in core, which the kept figure data uses too.) */
+export { newestPerSeed } from '@l2o/core';
 
 const sha256 = (content: string | Uint8Array) => createHash('sha256').update(content).digest('hex');
 const bytes = (content: string | Uint8Array) => (typeof content === 'string' ? Buffer.from(content, 'utf8') : Buffer.from(content));
