@@ -4,6 +4,7 @@ import { tf } from '../tf.js';
 import { UsageError, L2oError } from '../errors.js';
 import { kernelChoice } from '../kernels/wasm-kernel.js';
 import { installCopyKernels } from '../kernels/copy-kernels.js';
+import { installMatMulKernels } from '../kernels/batch-mat-mul.js';
 
 export const ENGINE_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
@@ -124,7 +125,10 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
   }
   if (!ok) throw new Error(`the '${spec.backend}' backend failed to initialise`);
   await tf.ready();
-  if (spec.backend === 'wasm') installCopyKernels();
+  if (spec.backend === 'wasm') {
+    installCopyKernels();
+    installMatMulKernels();
+  }
   return `loaded ${spec.packageName}`;
 }
 

@@ -134,3 +134,116 @@ describe('batchMatMul on WASM', () => {
     });
   });
 });
+
+/** The product summed over the inner index in order from `start`, one rounding per multiply and per add (float64 → float32 each time). */
+function sequentialProduct(
+  a: tf.TypedArray,
+  b: tf.TypedArray,
+  [batch, m, k, n]: readonly [number, number, number, number],
+  transposeA: boolean,
+  bias?: tf.TypedArray,
+): Float32Array {
+  const out = new Float32Array(batch * m * n);
+  for (let p = 0; p < batch; p++)
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = bias ? bias[j]! : 0;
+        for (let t = 0; t < k; t++) {
+          const x = transposeA ? a[p * k * m + t * m + i]! : a[p * m * k + i * k + t]!;
+          s = Math.fround(s + Math.fround(x * b[p * k * n + t * n + j]!));
+        }
+        out[p * m * n + i * n + j] = s;
+      }
+  return out;
+}
+
+/** How often tfjs's WASM backend was asked for a tensor's `id` while `run` ran (how its own C++ kernels name tensors; the platform's read heap offsets). */
+function idReads(run: () => void): number {
+  const storage = (tf.backend() as unknown as { dataIdMap: { get(id: object): object | undefined } }).dataIdMap;
+  const get = storage.get.bind(storage);
+  let reads = 0;
+  // An own property over the class's method, deleted afterwards.
+  storage.get = (id: object) => {
+    const record = get(id);
+    return (
+      record &&
+      new Proxy(record, {
+        get: (target, key): unknown => {
+          if (key === 'id') reads++;
+          return Reflect.get(target, key) as unknown;
+        },
+      })
+    );
+  };
+  try {
+    run();
+  } finally {
+    delete (storage as { get?: unknown }).get;
+  }
+  return reads;
+}
+
+describe("tfjs's own matMul on WASM, run by the platform's product kernels", () => {
+  beforeAll(async () => {
+    await selectEngine('wasm');
+  });
+  afterEach(() => {
+    delete process.env.L2O_KERNELS;
+  });
+
+  // [batch, m, k, n]: the recurrent cells' products (8,000 coordinates of hidden 16 and 3·16 gates),
+  // and sizes around the 4 × 8 blocks, their 4-column and single-column tails and the 128-row chunks.
+  const PRODUCT_SHAPES = [
+    [1, 1000, 16, 48],
+    [1, 1000, 48, 16],
+    [1, 1000, 2, 48],
+    [1, 1000, 16, 1],
+    [1, 37, 33, 7],
+    [1, 5, 1, 13],
+    [3, 6, 300, 9],
+    [2, 3, 129, 14],
+  ] as const;
+
+  for (const [batch, m, k, n] of PRODUCT_SHAPES) {
+    it(`sums in order from 0 or the bias, and equals tfjs's own kernels bit for bit, at [${batch}, ${m}, ${k}]·[${batch}, ${k}, ${n}]`, () => {
+      tf.tidy(() => {
+        const a = tensor3d(batch, m, k);
+        const b = tensor3d(batch, k, n);
+        const bias = tf.tensor1d(rng.normals(n));
+        const shape = [batch, m, k, n] as const;
+        const plain = () => tf.matMul(a, b);
+        const fused = () => tf.fused.matMul({ a, b, bias });
+        // One matrix by another: XNNPACK's order, which the platform's kernel has (tfjs's batches sum in blocks).
+        if (batch === 1) {
+          expect(plain().dataSync()).toEqual(sequentialProduct(a.dataSync(), b.dataSync(), shape, false));
+          expect(fused().dataSync()).toEqual(sequentialProduct(a.dataSync(), b.dataSync(), shape, false, bias.dataSync()));
+        }
+        // Aᵀ·B, the weights' gradients (batchMatMul: tfjs's own sums in another order).
+        const at = tensor3d(batch, k, m);
+        expect(batchMatMul(at, b, true).dataSync()).toEqual(sequentialProduct(at.dataSync(), b.dataSync(), shape, true));
+        process.env.L2O_KERNELS = 'tfjs';
+        const [plainStock, fusedStock] = [plain().dataSync(), fused().dataSync()];
+        delete process.env.L2O_KERNELS;
+        expect(plain().dataSync()).toEqual(plainStock);
+        expect(fused().dataSync()).toEqual(fusedStock);
+      });
+    });
+  }
+
+  it("runs the platform's kernel for one untransposed matrix by another (with a bias or without), tfjs's for the rest", () => {
+    tf.tidy(() => {
+      const [a, b, bias] = [tf.tensor2d(rng.normals(40 * 8), [40, 8]), tf.tensor2d(rng.normals(8 * 12), [8, 12]), tf.tensor1d(rng.normals(12))];
+      const ours = [() => tf.matMul(a, b), () => tf.fused.matMul({ a, b, bias }), () => tf.matMul(tf.reshape(a, [1, 40, 8]), b)];
+      const theirs = [
+        () => tf.matMul(a, a, true, false),
+        () => tf.matMul(b, b, false, true),
+        () => tf.fused.matMul({ a, b, bias, activation: 'relu' }),
+        () => tf.matMul(tf.reshape(a, [2, 20, 8]), b),
+      ];
+      for (const product of ours) expect(idReads(product)).toBe(0);
+      for (const product of theirs) expect(idReads(product)).toBeGreaterThan(0);
+      process.env.L2O_KERNELS = 'tfjs';
+      for (const product of ours) expect(idReads(product)).toBeGreaterThan(0);
+    });
+  });
+});

@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { kernelChoice } from './wasm-kernel.js';
+import { kernelChoice, replaceWasmKernel } from './wasm-kernel.js';
 
 // tfjs-backend-wasm's kernels that only copy, made cheap on WASM with the platform's kernels
 // (values unchanged, bit for bit; with L2O_KERNELS=tfjs the stock kernels run):
@@ -18,17 +18,6 @@ interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
-
-/** `kernelName` on WASM replaced by `ours` where the platform's kernels run (the stock kernel elsewhere). */
-function replace(kernelName: string, ours: (args: Parameters<tf.KernelFunc>[0]) => ReturnType<tf.KernelFunc> | null): void {
-  const stock = tf.getKernel(kernelName, 'wasm');
-  if (!stock || replaced.has(stock.kernelFunc)) return;
-  const kernelFunc: tf.KernelFunc = (args) => (kernelChoice() === 'l2o' ? ours(args) : null) ?? stock.kernelFunc(args);
-  replaced.add(kernelFunc);
-  tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel({ ...stock, kernelFunc });
-}
-const replaced = new WeakSet<tf.KernelFunc>();
 
 /**
  * x[begin : begin + size] into a new tensor, read from a view of the heap. The output is made
@@ -97,20 +86,20 @@ const sharing = new WeakSet<object>();
 /** Makes the WASM engine's copying kernels cheap. Called once the WASM backend is loaded (its registration would replace one made before). */
 export function installCopyKernels(): void {
   shareSavedTensors();
-  replace(tf.Identity, ({ inputs, backend }) => {
+  replaceWasmKernel(tf.Identity, ({ inputs, backend }) => {
     const x = inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return null;
     (backend as unknown as WasmHeapBackend).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
-  replace(tf.Slice, ({ inputs, attrs, backend }) => {
+  replaceWasmKernel(tf.Slice, ({ inputs, attrs, backend }) => {
     const x = inputs.x as tf.TensorInfo;
     if (!onHeap(x)) return null;
     const { begin, size } = attrs as unknown as tf.SliceAttrs;
     const [b, s] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
     return sliceOnHeap(backend as unknown as WasmHeapBackend, x, b, s);
   });
-  replace(tf.Unpack, ({ inputs, attrs, backend }) => {
+  replaceWasmKernel(tf.Unpack, ({ inputs, attrs, backend }) => {
     const value = inputs.value as tf.TensorInfo;
     if (!onHeap(value)) return null;
     const rank = value.shape.length;

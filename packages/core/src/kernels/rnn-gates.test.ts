@@ -7,6 +7,23 @@ import { rnnGatesWasm } from './wasm-modules.generated.js';
 
 const rng = new Rng('lstm-gates test');
 
+/** The shapes of the tensors tfjs made from JavaScript arrays while `run` ran (how it gives an output nothing used a gradient: zeros). */
+function shapesMadeInJavaScript(run: () => void): number[][] {
+  const engine = tf.engine() as unknown as { makeTensor: (values: unknown, shape: number[], ...rest: unknown[]) => tf.Tensor };
+  const make = engine.makeTensor;
+  const shapes: number[][] = [];
+  engine.makeTensor = (values, shape, ...rest) => {
+    shapes.push(shape);
+    return make.call(engine, values, shape, ...rest);
+  };
+  try {
+    run();
+  } finally {
+    engine.makeTensor = make;
+  }
+  return shapes;
+}
+
 /** The WebAssembly API as used here (Node 20's type declarations have none). */
 const wasm = (
   globalThis as unknown as {
@@ -188,6 +205,15 @@ describe('lstmGates on WASM', () => {
     tf.dispose([...all(x), w]);
   });
 
+  it("gives the backward's activations, [rows, 4H], no gradient of zeros (they are saved, not an output)", () => {
+    const x = inputs(64, 8);
+    const w = tf.tensor2d(rng.normals(64 * 8), [64, 8]);
+    const shapes = shapesMadeInJavaScript(() => run(x, w, w));
+    expect(shapes.length).toBeGreaterThan(0); // the spy sees what tfjs makes (the loss's seed gradient)
+    expect(shapes).not.toContainEqual([64, 32]);
+    tf.dispose([...all(x), w]);
+  });
+
   it('has the gradients of central finite differences of the cell in float64', () => {
     const rows = 2;
     const H = 4;
@@ -310,6 +336,15 @@ describe('gruGates on WASM', () => {
     wt.dispose();
     expectFiniteDifferences(args, loss, grads);
     tf.dispose(x);
+  });
+
+  it("gives the backward's activations, [rows, 4H], no gradient of zeros (they are saved, not an output)", () => {
+    const x = inputs(64, 8);
+    const w = tf.tensor2d(rng.normals(64 * 8), [64, 8]);
+    const shapes = shapesMadeInJavaScript(() => run(x, w));
+    expect(shapes.length).toBeGreaterThan(0); // the spy sees what tfjs makes (the loss's seed gradient)
+    expect(shapes).not.toContainEqual([64, 32]);
+    tf.dispose([...x, w]);
   });
 
   it('leaves no tensor behind', () => {

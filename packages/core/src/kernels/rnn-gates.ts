@@ -18,6 +18,41 @@ interface RnnGatesExports {
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown };
+type Gradients = Record<string, () => tf.Tensor>;
+
+/** tfjs's engine as used here (internal API: an op with its own gradient and several outputs, which tf.customGrad does not allow). */
+interface EngineInternals {
+  runKernelFunc(params: {
+    inputs: tf.NamedTensorMap;
+    forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor[];
+    backwardsFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => Gradients;
+  }): tf.Tensor[];
+}
+
+/**
+ * A cell kernel as one op on the gradient tape whose outputs are the cell's new states (the first
+ * `states` of the kernel's): the activations its backward reads are saved, not output. As an output
+ * nothing uses, tfjs would give them a gradient, zeros made in a JavaScript array and copied into the
+ * heap ([rows, 4H] every step). `saved`: the inputs the backward reads, then every kernel output.
+ */
+function cellOp(
+  kernelName: string,
+  inputs: tf.NamedTensorMap,
+  saveInputs: string[],
+  states: number,
+  gradient: (dys: tf.Tensor[], saved: tf.Tensor[]) => Gradients,
+): tf.Tensor[] {
+  return (tf.engine() as unknown as EngineInternals).runKernelFunc({
+    inputs,
+    forwardFunc: (_, save) => {
+      const outputs = tf.engine().runKernel<tf.Tensor[]>(kernelName, inputs);
+      save([...saveInputs.map((name) => inputs[name]!), ...outputs]);
+      return outputs.slice(0, states);
+    },
+    // An output nothing used comes as zeros (tfjs fills them).
+    backwardsFunc: (dy, saved) => gradient(Array.isArray(dy) ? dy : [dy], saved),
+  });
+}
 
 tf.registerKernel({
   kernelName: KERNEL_NAME,
@@ -51,20 +86,11 @@ tf.registerKernel({
   },
 });
 
-tf.registerGradient({
-  kernelName: KERNEL_NAME,
-  inputsToSave: ['c'],
-  // c' and the activations (the third output, which only the backward reads).
-  outputsToSave: [false, true, true],
-  gradFunc: (dys, saved) => {
-    // An output nothing used comes as zeros (tfjs fills them).
-    const [dh, dc] = dys as tf.Tensor[];
-    const [c, c2, act] = saved;
-    const [dpre, dcPrev, dbias] = tf.engine().runKernel<tf.Tensor[]>(BACKWARD_KERNEL_NAME, { dh: dh!, dc: dc!, act: act!, c: c!, c2: c2! });
-    // The same gradient for both products and both biases; the second a clone (tfjs disposes each input's separately).
-    return { ax: () => dpre!, ah: () => tf.clone(dpre!), bi: () => dbias!, bh: () => tf.clone(dbias!), c: () => dcPrev! };
-  },
-});
+function lstmGradient([dh, dc]: tf.Tensor[], [c, , c2, act]: tf.Tensor[]): Gradients {
+  const [dpre, dcPrev, dbias] = tf.engine().runKernel<tf.Tensor[]>(BACKWARD_KERNEL_NAME, { dh: dh!, dc: dc!, act: act!, c: c!, c2: c2! });
+  // The same gradient for both products and both biases; the second a clone (tfjs disposes each input's separately).
+  return { ax: () => dpre!, ah: () => tf.clone(dpre!), bi: () => dbias!, bh: () => tf.clone(dbias!), c: () => dcPrev! };
+}
 
 /** Whether `lstmGates` and `gruGates` run as one kernel here (on the WASM engine with the platform's kernels, H a multiple of 4). */
 export function rnnGatesFused(hidden: number): boolean {
@@ -83,9 +109,7 @@ export function lstmGates(ax: tf.Tensor2D, ah: tf.Tensor2D, biasIh: tf.Tensor1D,
     [biasIh, biasHh].every((b) => b.size === 4 * H) &&
     [ax, ah, biasIh, biasHh, c].every((t) => t.dtype === 'float32');
   if (fits && rows > 0 && rnnGatesFused(H)) {
-    const [h2, c2, act] = tf.engine().runKernel<tf.Tensor2D[]>(KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, c });
-    // The tape keeps its own reference to act for the backward (a clone: with copy-kernels.ts, the same buffer).
-    act!.dispose();
+    const [h2, c2] = cellOp(KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, c }, ['c'], 2, lstmGradient) as tf.Tensor2D[];
     return { h: h2!, c: c2! };
   }
   return tf.tidy(() => {
@@ -128,18 +152,10 @@ tf.registerKernel({
   },
 });
 
-tf.registerGradient({
-  kernelName: GRU_KERNEL_NAME,
-  inputsToSave: ['h'],
-  // The activations (the second output, which only the backward reads).
-  outputsToSave: [false, true],
-  gradFunc: (dys, saved) => {
-    const [dh] = dys as tf.Tensor[];
-    const [h, act] = saved;
-    const [dax, dah, dbi, dbh, dhPrev] = tf.engine().runKernel<tf.Tensor[]>(GRU_BACKWARD_KERNEL_NAME, { dh: dh!, act: act!, h: h! });
-    return { ax: () => dax!, ah: () => dah!, bi: () => dbi!, bh: () => dbh!, h: () => dhPrev! };
-  },
-});
+function gruGradient([dh]: tf.Tensor[], [h, , act]: tf.Tensor[]): Gradients {
+  const [dax, dah, dbi, dbh, dhPrev] = tf.engine().runKernel<tf.Tensor[]>(GRU_BACKWARD_KERNEL_NAME, { dh: dh!, act: act!, h: h! });
+  return { ax: () => dax!, ah: () => dah!, bi: () => dbi!, bh: () => dbh!, h: () => dhPrev! };
+}
 
 /**
  * PyTorch's GRU cell after its products, ax = x W_ihᵀ and ah = h W_hhᵀ ([rows, 3H], gates r, z, n):
@@ -154,9 +170,7 @@ export function gruGates(ax: tf.Tensor2D, ah: tf.Tensor2D, biasIh: tf.Tensor1D, 
     [biasIh, biasHh].every((b) => b.size === 3 * H) &&
     [ax, ah, biasIh, biasHh, h].every((t) => t.dtype === 'float32');
   if (fits && rows > 0 && rnnGatesFused(H)) {
-    const [h2, act] = tf.engine().runKernel<tf.Tensor2D[]>(GRU_KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, h });
-    act!.dispose();
-    return h2!;
+    return cellOp(GRU_KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, h }, ['h'], 1, gruGradient)[0] as tf.Tensor2D;
   }
   return tf.tidy(() => {
     const [xr, xz, xn] = tf.split<tf.Tensor2D>(tf.add(ax, biasIh), 3, 1);

@@ -81,3 +81,18 @@ export function l2oKernelsActive(): boolean {
 export function engineLabel(engine: string): string {
   return engine === 'wasm' && l2oKernelsActive() ? 'wasm+l2o-kernels' : engine;
 }
+
+/**
+ * tfjs-backend-wasm's kernel `kernelName` replaced by `ours` where the platform's kernels run;
+ * where `ours` returns null (a case it does not cover) or with L2O_KERNELS=tfjs, the stock kernel
+ * runs. Called once the WASM backend is loaded (its registration would replace one made before).
+ */
+export function replaceWasmKernel(kernelName: string, ours: (args: Parameters<tf.KernelFunc>[0]) => ReturnType<tf.KernelFunc> | null): void {
+  const stock = tf.getKernel(kernelName, 'wasm');
+  if (!stock || replaced.has(stock.kernelFunc)) return;
+  const kernelFunc: tf.KernelFunc = (args) => (kernelChoice() === 'l2o' ? ours(args) : null) ?? stock.kernelFunc(args);
+  replaced.add(kernelFunc);
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...stock, kernelFunc });
+}
+const replaced = new WeakSet<tf.KernelFunc>();
