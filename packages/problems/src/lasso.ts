@@ -1,5 +1,5 @@
 import { resolveOptions, tf, type InstanceSet, type OptionFields, type ProblemBatch } from '@l2o/core/portable';
-import { L1Composite, MIN_LIPSCHITZ, applyA, applyAt, squaredSpectralNorm, validateComposite } from './shared.js';
+import { L1Composite, MIN_LIPSCHITZ, applyA, leastSquaresGradient, squaredSpectralNorm, validateComposite } from './shared.js';
 
 /** LASSO takes no options. */
 export const lassoOptionFields: OptionFields<Record<never, never>> = {};
@@ -33,6 +33,6 @@ export class Lasso extends L1Composite {
   }
 
   grad(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => applyAt(batch, tf.sub(applyA(batch, x), batch.b)));
+    return leastSquaresGradient(batch, x);
   }
 }

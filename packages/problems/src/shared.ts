@@ -1,4 +1,4 @@
-import { L2oError, Rng, batchGram, batchMatVec, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core/portable';
+import { L2oError, Rng, batchGram, batchMatVec, batchNormalResidual, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core/portable';
 
 function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;
@@ -44,6 +44,12 @@ export function applyA(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
 /** Aᵀ r for every instance: [B, n]. */
 export function applyAt(batch: ProblemBatch, r: tf.Tensor2D): tf.Tensor2D {
   return batch.sharedA ? tf.matMul<tf.Tensor2D>(r, batch.A) : batchMatVec(batch.A as tf.Tensor3D, r, true, { constantA: true });
+}
+
+/** Aᵀ(A x − b) for every instance, the gradient of ½‖A x − b‖²: [B, n] (one pass over each A on the platform's kernels). */
+export function leastSquaresGradient(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor2D {
+  if (batch.sharedA) return tf.tidy(() => applyAt(batch, tf.sub(applyA(batch, x), batch.b)));
+  return batchNormalResidual(batch.A as tf.Tensor3D, x, batch.b);
 }
 
 /** Convergence is read back (one small download) every this many iterations, not every one. */

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selectEngine } from '../engine/engine.js';
 import { Rng } from '../random/rng.js';
 import { tf } from '../tf.js';
-import { batchGram, batchMatVec } from './batch-mat-vec.js';
+import { batchGram, batchMatVec, batchNormalResidual } from './batch-mat-vec.js';
 import { engineLabel, kernelChoice, l2oKernelsActive } from './wasm-kernel.js';
 
 /** tfjs's own batched product: the reference the kernel must agree with. */
@@ -211,6 +211,74 @@ describe('batchMatVec on WASM', () => {
   it('refuses an L2O_KERNELS it does not know, naming the choices', () => {
     process.env.L2O_KERNELS = 'fast';
     expect(() => kernelChoice()).toThrow(/L2O_KERNELS is 'fast'/);
+  });
+});
+
+describe('batchNormalResidual on WASM', () => {
+  beforeAll(async () => {
+    await selectEngine('wasm');
+  });
+  afterEach(() => {
+    delete process.env.L2O_KERNELS;
+  });
+
+  /** Aᵀ(A x − y) by the two products and a subtraction: what one pass over A must equal. */
+  const twoProducts = (A: tf.Tensor3D, x: tf.Tensor2D, y?: tf.Tensor2D) =>
+    tf.tidy(() => {
+      const Ax = batchMatVec(A, x, false, { constantA: true });
+      return batchMatVec(A, y ? tf.sub(Ax, y) : Ax, true, { constantA: true });
+    });
+
+  // The papers' LASSO size and odd sizes (the kernel's four-lane tails).
+  for (const [b, m, n] of [
+    [4, 250, 500],
+    [3, 7, 9],
+    [2, 1, 3],
+  ] as const) {
+    it(`equals the two products bit for bit, values and gradients in x and y, at [${b}, ${m}, ${n}]`, async () => {
+      const [A, x, y, w] = [tensor3d(b, m, n), tensor2d(b, n), tensor2d(b, m), tensor2d(b, n)];
+      // Σ w ⊙ g(x) with g applied twice: the backward runs the kernel (no y) on the gradient.
+      const loss = (g: typeof twoProducts) => (xs: tf.Tensor, ys: tf.Tensor) =>
+        tf.sum(tf.mul(w, g(A, tf.add(xs, g(A, xs as tf.Tensor2D, ys as tf.Tensor2D)), ys as tf.Tensor2D)));
+      let fused: tf.Tensor[] = [];
+      const profile = await tf.profile(() => {
+        fused = [batchNormalResidual(A, x, y), batchNormalResidual(A, x), ...tf.grads(loss(batchNormalResidual))([x, y])];
+      });
+      expect(profile.kernelNames).toContain('L2oBatchNormalResidual');
+      const plain = [twoProducts(A, x, y), twoProducts(A, x), ...tf.grads(loss(twoProducts))([x, y])];
+      for (let i = 0; i < plain.length; i++) expect(fused[i]!.dataSync()).toEqual(plain[i]!.dataSync());
+      tf.dispose([A, x, y, w, ...fused, ...plain]);
+    });
+  }
+
+  it("equals tfjs's matMul to float32 rounding, and is tfjs's ops with L2O_KERNELS=tfjs", () => {
+    tf.tidy(() => {
+      const [A, x, y] = [tensor3d(3, 20, 30), tensor2d(3, 30), tensor2d(3, 20)];
+      const reference = tfjsMatVec(A, tf.sub(tfjsMatVec(A, x), y), true);
+      expectClose(batchNormalResidual(A, x, y), reference, 2e-4);
+      process.env.L2O_KERNELS = 'tfjs';
+      expect(batchNormalResidual(A, x, y).dataSync()).toEqual(twoProducts(A, x, y).dataSync());
+    });
+  });
+
+  it('says so in one line when A was disposed before the backward pass, and leaves no tensor behind', () => {
+    const [A, x] = [tensor3d(2, 5, 6), tensor2d(2, 6)];
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      tf.grad((v: tf.Tensor) => tf.sum(batchNormalResidual(A, v as tf.Tensor2D)))(x);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const doomed = tensor3d(2, 5, 6);
+    expect(() =>
+      tf.tidy(() =>
+        tf.grad((v: tf.Tensor) => {
+          const g = tf.sum(batchNormalResidual(doomed, v as tf.Tensor2D));
+          doomed.dispose();
+          return g;
+        })(x),
+      ),
+    ).toThrow(/A was disposed before the backward pass/);
+    tf.dispose([A, x]);
   });
 });
 

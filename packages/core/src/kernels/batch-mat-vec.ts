@@ -10,6 +10,7 @@ const KERNEL_NAME = 'L2oBatchMatVec';
 interface MatVecExports {
   matvec: (A: number, x: number, out: number, batch: number, m: number, n: number) => void;
   matvecT: (A: number, r: number, out: number, batch: number, m: number, n: number) => void;
+  normalResidual: (A: number, x: number, y: number, out: number, batch: number, m: number, n: number) => void;
 }
 const matVecOn = (backend: unknown) => wasmModuleOn<MatVecExports>(backend, matvecWasm);
 
@@ -110,4 +111,52 @@ export function batchMatVec(A: tf.Tensor3D, v: tf.Tensor2D, transposeA = false, 
       : tf.engine().runKernel<tf.Tensor2D>(KERNEL_NAME, { A, v }, { transposeA });
   }
   return tf.tidy(() => tf.squeeze<tf.Tensor2D>(tf.matMul(A, tf.expandDims(v, 2), transposeA, false), [2]));
+}
+
+// Aᵀ(A x − y) in one pass over A (normalResidual in matvec.wat), for constant A and y (a problem's
+// data, kept by reference as in the constant-A product). Its gradient in x is the same product
+// with no y, Aᵀ(A dy): the values of the two products' gradients through the subtraction.
+const NORMAL_RESIDUAL_KERNEL_NAME = 'L2oBatchNormalResidual';
+tf.registerKernel({
+  kernelName: NORMAL_RESIDUAL_KERNEL_NAME,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
+    const { x, y } = inputs as { x: tf.TensorInfo; y?: tf.TensorInfo };
+    const A = (attrs as unknown as { constantA: tf.Tensor3D }).constantA;
+    const b = backend as WasmBackendLike;
+    const [batch, m, n] = A.shape;
+    const out = b.makeOutput([batch, n], 'float32');
+    matVecOn(backend)!.normalResidual(heapOffset(b, A), heapOffset(b, x), y ? heapOffset(b, y) : 0, heapOffset(b, out), batch, m, n);
+    return out;
+  },
+});
+
+tf.registerGradient({
+  kernelName: NORMAL_RESIDUAL_KERNEL_NAME,
+  inputsToSave: [],
+  gradFunc: (dy, _saved, attrs) => {
+    const A = (attrs as unknown as { constantA: tf.Tensor3D }).constantA;
+    if (A.isDisposed) throw new Error('batchNormalResidual: A was disposed before the backward pass (give only data that outlives the gradient).');
+    return {
+      x: () => batchNormalResidual(A, dy as tf.Tensor2D),
+      y: () => tf.neg(batchMatVec(A, dy as tf.Tensor2D, false, { constantA: true })),
+    };
+  },
+});
+
+/**
+ * Aᵀ(A x − y) for every instance of a batch, the gradient of ½‖A x − y‖²: A [B, m, n], x [B, n],
+ * y [B, m] (or none: Aᵀ A x) → [B, n]. A is constant data, alive until any gradient through this
+ * has been taken (as batchMatVec's `constantA`); differentiable in x and y. The same values as
+ * batchMatVec(A, batchMatVec(A, x) − y, true), with A read once.
+ */
+export function batchNormalResidual(A: tf.Tensor3D, x: tf.Tensor2D, y?: tf.Tensor2D): tf.Tensor2D {
+  if (A.size > 0 && [A, x, y ?? x].every((t) => t.dtype === 'float32') && l2oKernelActive(matvecWasm)) {
+    const constantA = A as unknown as tf.NamedAttrMap[string];
+    return tf.engine().runKernel<tf.Tensor2D>(NORMAL_RESIDUAL_KERNEL_NAME, y ? { x, y } : { x }, { constantA });
+  }
+  return tf.tidy(() => {
+    const Ax = batchMatVec(A, x, false, { constantA: true });
+    return batchMatVec(A, y ? tf.sub(Ax, y) : Ax, true, { constantA: true });
+  });
 }
