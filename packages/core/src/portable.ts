@@ -26,3 +26,4 @@ export { KERNEL_CHOICES, kernelChoice, engineLabel, l2oKernelsActive, type Kerne
 export * from './kernels/batch-mat-vec.js';
 export * from './kernels/batch-mat-mul.js';
 export * from './kernels/rnn-gates.js';
+export * from './kernels/history-attention.js';

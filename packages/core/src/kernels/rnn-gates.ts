@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { heapOffset, l2oKernelActive, wasmModuleOn, type WasmBackendLike } from './wasm-kernel.js';
+import { heapOffset, kernelWithSavedOutputs, l2oKernelActive, wasmModuleOn, type Gradients, type WasmBackendLike } from './wasm-kernel.js';
 import { rnnGatesWasm } from './wasm-modules.generated.js';
 
 // The LSTM and GRU cells' elementwise parts (rnn-gates.wat): gates, activations and state update
@@ -18,42 +18,6 @@ interface RnnGatesExports {
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown };
-type Gradients = Record<string, () => tf.Tensor>;
-
-/** tfjs's engine as used here (internal API: an op with its own gradient and several outputs, which tf.customGrad does not allow). */
-interface EngineInternals {
-  runKernelFunc(params: {
-    inputs: tf.NamedTensorMap;
-    forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor[];
-    backwardsFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => Gradients;
-  }): tf.Tensor[];
-}
-
-/**
- * A cell kernel as one op on the gradient tape whose outputs are the cell's new states (the first
- * `states` of the kernel's): the activations its backward reads are saved, not output. As an output
- * nothing uses, tfjs would give them a gradient, zeros made in a JavaScript array and copied into the
- * heap ([rows, 4H] every step). `saved`: the inputs the backward reads, then every kernel output.
- */
-function cellOp(
-  kernelName: string,
-  inputs: tf.NamedTensorMap,
-  saveInputs: string[],
-  states: number,
-  gradient: (dys: tf.Tensor[], saved: tf.Tensor[]) => Gradients,
-): tf.Tensor[] {
-  return (tf.engine() as unknown as EngineInternals).runKernelFunc({
-    inputs,
-    forwardFunc: (_, save) => {
-      const outputs = tf.engine().runKernel<tf.Tensor[]>(kernelName, inputs);
-      save([...saveInputs.map((name) => inputs[name]!), ...outputs]);
-      return outputs.slice(0, states);
-    },
-    // An output nothing used comes as zeros (tfjs fills them).
-    backwardsFunc: (dy, saved) => gradient(Array.isArray(dy) ? dy : [dy], saved),
-  });
-}
-
 tf.registerKernel({
   kernelName: KERNEL_NAME,
   backendName: 'wasm',
@@ -109,7 +73,7 @@ export function lstmGates(ax: tf.Tensor2D, ah: tf.Tensor2D, biasIh: tf.Tensor1D,
     [biasIh, biasHh].every((b) => b.size === 4 * H) &&
     [ax, ah, biasIh, biasHh, c].every((t) => t.dtype === 'float32');
   if (fits && rows > 0 && rnnGatesFused(H)) {
-    const [h2, c2] = cellOp(KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, c }, ['c'], 2, lstmGradient) as tf.Tensor2D[];
+    const [h2, c2] = kernelWithSavedOutputs(KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, c }, ['c'], 2, lstmGradient) as tf.Tensor2D[];
     return { h: h2!, c: c2! };
   }
   return tf.tidy(() => {
@@ -170,7 +134,7 @@ export function gruGates(ax: tf.Tensor2D, ah: tf.Tensor2D, biasIh: tf.Tensor1D, 
     [biasIh, biasHh].every((b) => b.size === 3 * H) &&
     [ax, ah, biasIh, biasHh, h].every((t) => t.dtype === 'float32');
   if (fits && rows > 0 && rnnGatesFused(H)) {
-    return cellOp(GRU_KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, h }, ['h'], 1, gruGradient)[0] as tf.Tensor2D;
+    return kernelWithSavedOutputs(GRU_KERNEL_NAME, { ax, ah, bi: biasIh, bh: biasHh, h }, ['h'], 1, gruGradient)[0] as tf.Tensor2D;
   }
   return tf.tidy(() => {
     const [xr, xz, xn] = tf.split<tf.Tensor2D>(tf.add(ax, biasIh), 3, 1);

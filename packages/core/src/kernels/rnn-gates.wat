@@ -2,7 +2,9 @@
 ;; tensors' memory), float32, row-major, four lanes of WASM SIMD, byte offsets. tfjs runs the
 ;; LSTM cell's gates as some twenty kernels over [rows, H] tensors (adds, sigmoids, products),
 ;; each a pass over memory with its own output; here the forward is one pass and the backward one.
-;; The hidden size H is a multiple of 4 (the caller checks). LSTM and GRU cells, each forward and backward.
+;; The hidden size H is a multiple of 4 (the caller checks). LSTM and GRU cells, each forward and backward;
+;; and the softmax attention of one query over a short history of tokens (gru-mha's history axis), which
+;; shares σ's exponential.
 (module
   (import "env" "memory" (memory 1))
 
@@ -361,4 +363,164 @@
       (local.set $dhPrev (i32.add (local.get $dhPrev) (local.get $hb)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $each_row))))
+
+  ;; ---------------------------------------------------------------- attention over a history
+  ;; e^z for z ≤ 0 (σ's exponential, above): 2ⁿ·e^t, 0 below z = −87.3.
+  (func $expNonPositive (param $z v128) (result v128)
+    (local $n v128) (local $s v128) (local $t v128) (local $p v128)
+    (local.set $n (f32x4.add (f32x4.mul (local.get $z) (global.get $log2e)) (global.get $magicBias)))
+    (local.set $s (i32x4.shl (local.get $n) (i32.const 23)))
+    (local.set $n (f32x4.sub (local.get $n) (global.get $magicBias)))
+    (local.set $t (f32x4.add (f32x4.mul (local.get $n) (global.get $minusLn2Hi)) (local.get $z)))
+    (local.set $t (f32x4.add (f32x4.mul (local.get $n) (global.get $minusLn2Lo)) (local.get $t)))
+    (local.set $p (f32x4.add (f32x4.mul (global.get $c5) (local.get $t)) (global.get $c4)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (global.get $c3)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (global.get $c2)))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $t)) (global.get $c1)))
+    (local.set $t (f32x4.mul (local.get $t) (local.get $s)))
+    (v128.andnot (f32x4.add (f32x4.mul (local.get $t) (local.get $p)) (local.get $s)) (f32x4.lt (local.get $z) (global.get $cutoff))))
+
+  (func $sum4 (param $v v128) (result f32)
+    (f32.add (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+             (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+  ;; (q·x) over one head's $hd bytes at byte offsets $a and $b.
+  (func $dot (param $a i32) (param $b i32) (param $hd i32) (result f32)
+    (local $j i32) (local $acc v128)
+    (block $done (loop $each
+      (br_if $done (i32.ge_u (local.get $j) (local.get $hd)))
+      (local.set $acc (f32x4.add (local.get $acc)
+        (f32x4.mul (v128.load align=4 (i32.add (local.get $a) (local.get $j))) (v128.load align=4 (i32.add (local.get $b) (local.get $j))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (br $each)))
+    (call $sum4 (local.get $acc)))
+
+  ;; Softmax attention of each row's one query over W tokens, head by head: the gru-mha model's
+  ;; history axis (a coordinate's recent outputs), where tfjs's ops spend their time transposing
+  ;; [W, rows, heads, d] tensors. With d = 4·quads lanes a head and E = heads·d, per row and head:
+  ;;   s_w = (q·k_w)·scale,  p = softmax_w(s) (by its maximum),  out = Σ_w p_w v_w
+  ;; q, out: [rows, E]. $K, $V: W i32 byte offsets, of each token's keys and values [rows, E].
+  ;; probs: [rows, heads, W], p kept for the backward.
+  (func (export "historyAttention") (param $q i32) (param $K i32) (param $V i32) (param $out i32) (param $probs i32)
+    (param $rows i32) (param $W i32) (param $heads i32) (param $quads i32) (param $scale f32)
+    (local $o i32) (local $end i32) (local $hd i32) (local $w i32) (local $w4 i32) (local $j i32) (local $p i32)
+    (local $acc v128) (local $s f32) (local $max f32) (local $sum f32) (local $e v128)
+    (local.set $hd (i32.shl (local.get $quads) (i32.const 4)))
+    (local.set $end (i32.mul (i32.mul (local.get $rows) (local.get $heads)) (local.get $hd)))
+    (local.set $w4 (i32.and (local.get $W) (i32.const -4)))
+    ;; $o: the byte offset of one (row, head) in q, out and every token ([rows, E] as [rows·heads, d])
+    (block $done (loop $each
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      ;; the scores, and their maximum
+      (local.set $max (f32.const -inf))
+      (local.set $w (i32.const 0))
+      (block $sd (loop $scores
+        (br_if $sd (i32.ge_u (local.get $w) (local.get $W)))
+        (local.set $s (f32.mul (local.get $scale)
+          (call $dot (i32.add (local.get $q) (local.get $o))
+                     (i32.add (i32.load (i32.add (local.get $K) (i32.shl (local.get $w) (i32.const 2)))) (local.get $o)) (local.get $hd))))
+        (f32.store (i32.add (local.get $probs) (i32.shl (local.get $w) (i32.const 2))) (local.get $s))
+        (local.set $max (f32.max (local.get $max) (local.get $s)))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (br $scores)))
+      ;; e_w = exp(s_w − max) four at a time, then one at a time; their sum in order
+      (local.set $sum (f32.const 0))
+      (local.set $w (i32.const 0))
+      (block $ed (loop $exps
+        (br_if $ed (i32.ge_u (local.get $w) (local.get $w4)))
+        (local.set $p (i32.add (local.get $probs) (i32.shl (local.get $w) (i32.const 2))))
+        (local.set $e (call $expNonPositive (f32x4.sub (v128.load align=4 (local.get $p)) (f32x4.splat (local.get $max)))))
+        (v128.store align=4 (local.get $p) (local.get $e))
+        (local.set $sum (f32.add (f32.add (f32.add (f32.add (local.get $sum) (f32x4.extract_lane 0 (local.get $e)))
+          (f32x4.extract_lane 1 (local.get $e))) (f32x4.extract_lane 2 (local.get $e))) (f32x4.extract_lane 3 (local.get $e))))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (br $exps)))
+      (block $td (loop $tail
+        (br_if $td (i32.ge_u (local.get $w) (local.get $W)))
+        (local.set $p (i32.add (local.get $probs) (i32.shl (local.get $w) (i32.const 2))))
+        (local.set $s (f32x4.extract_lane 0 (call $expNonPositive (f32x4.splat (f32.sub (f32.load (local.get $p)) (local.get $max))))))
+        (f32.store (local.get $p) (local.get $s))
+        (local.set $sum (f32.add (local.get $sum) (local.get $s)))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (br $tail)))
+      ;; p_w = e_w / sum
+      (local.set $w (i32.const 0))
+      (block $nd (loop $norm
+        (br_if $nd (i32.ge_u (local.get $w) (local.get $W)))
+        (local.set $p (i32.add (local.get $probs) (i32.shl (local.get $w) (i32.const 2))))
+        (f32.store (local.get $p) (f32.div (f32.load (local.get $p)) (local.get $sum)))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (br $norm)))
+      ;; out = Σ_w p_w v_w, a quad of lanes at a time
+      (local.set $j (i32.const 0))
+      (block $od (loop $outs
+        (br_if $od (i32.ge_u (local.get $j) (local.get $hd)))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $w (i32.const 0))
+        (block $vd (loop $vals
+          (br_if $vd (i32.ge_u (local.get $w) (local.get $W)))
+          (local.set $acc (f32x4.add (local.get $acc)
+            (f32x4.mul (v128.load32_splat (i32.add (local.get $probs) (i32.shl (local.get $w) (i32.const 2))))
+                       (v128.load align=4 (i32.add (i32.add (i32.load (i32.add (local.get $V) (i32.shl (local.get $w) (i32.const 2)))) (local.get $o)) (local.get $j))))))
+          (local.set $w (i32.add (local.get $w) (i32.const 1)))
+          (br $vals)))
+        (v128.store align=4 (i32.add (i32.add (local.get $out) (local.get $o)) (local.get $j)) (local.get $acc))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
+        (br $outs)))
+      (local.set $probs (i32.add (local.get $probs) (i32.shl (local.get $W) (i32.const 2))))
+      (local.set $o (i32.add (local.get $o) (local.get $hd)))
+      (br $each))))
+
+  ;; The gradient of historyAttention in q and every token's keys and values. Per row and head, with
+  ;; g = dout: dp_w = g·v_w, c = Σ_w p_w dp_w, ds_w = p_w (dp_w − c)·scale, and
+  ;;   dq = Σ_w ds_w k_w,  dk_w = ds_w q,  dv_w = p_w g.
+  ;; $dK, $dV: W i32 byte offsets each, of the tokens' gradients [rows, E].
+  (func (export "historyAttentionBackward") (param $dout i32) (param $q i32) (param $K i32) (param $V i32) (param $probs i32)
+    (param $dq i32) (param $dK i32) (param $dV i32) (param $rows i32) (param $W i32) (param $heads i32) (param $quads i32) (param $scale f32)
+    (local $o i32) (local $end i32) (local $hd i32) (local $w i32) (local $j i32) (local $t i32) (local $at i32)
+    (local $c f32) (local $pw f32) (local $ds v128) (local $pv v128) (local $x i32)
+    (local.set $hd (i32.shl (local.get $quads) (i32.const 4)))
+    (local.set $end (i32.mul (i32.mul (local.get $rows) (local.get $heads)) (local.get $hd)))
+    (block $done (loop $each
+      (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+      ;; c = Σ_w p_w (g·v_w)
+      (local.set $c (f32.const 0))
+      (local.set $w (i32.const 0))
+      (block $cd (loop $cs
+        (br_if $cd (i32.ge_u (local.get $w) (local.get $W)))
+        (local.set $t (i32.shl (local.get $w) (i32.const 2)))
+        (local.set $c (f32.add (local.get $c) (f32.mul (f32.load (i32.add (local.get $probs) (local.get $t)))
+          (call $dot (i32.add (local.get $dout) (local.get $o)) (i32.add (i32.load (i32.add (local.get $V) (local.get $t))) (local.get $o)) (local.get $hd)))))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (br $cs)))
+      (memory.fill (i32.add (local.get $dq) (local.get $o)) (i32.const 0) (local.get $hd))
+      (local.set $w (i32.const 0))
+      (block $wd (loop $tokens
+        (br_if $wd (i32.ge_u (local.get $w) (local.get $W)))
+        (local.set $t (i32.shl (local.get $w) (i32.const 2)))
+        (local.set $pw (f32.load (i32.add (local.get $probs) (local.get $t))))
+        (local.set $ds (f32x4.splat (f32.mul (f32.mul (local.get $pw)
+          (f32.sub (call $dot (i32.add (local.get $dout) (local.get $o)) (i32.add (i32.load (i32.add (local.get $V) (local.get $t))) (local.get $o)) (local.get $hd))
+                   (local.get $c))) (local.get $scale))))
+        (local.set $pv (f32x4.splat (local.get $pw)))
+        (local.set $j (i32.const 0))
+        (block $jd (loop $lanes
+          (br_if $jd (i32.ge_u (local.get $j) (local.get $hd)))
+          (local.set $at (i32.add (local.get $o) (local.get $j)))
+          ;; dq += ds_w k_w
+          (local.set $x (i32.add (local.get $dq) (local.get $at)))
+          (v128.store align=4 (local.get $x) (f32x4.add (v128.load align=4 (local.get $x))
+            (f32x4.mul (local.get $ds) (v128.load align=4 (i32.add (i32.load (i32.add (local.get $K) (local.get $t))) (local.get $at))))))
+          ;; dk_w = ds_w q,  dv_w = p_w g
+          (v128.store align=4 (i32.add (i32.load (i32.add (local.get $dK) (local.get $t))) (local.get $at))
+            (f32x4.mul (local.get $ds) (v128.load align=4 (i32.add (local.get $q) (local.get $at)))))
+          (v128.store align=4 (i32.add (i32.load (i32.add (local.get $dV) (local.get $t))) (local.get $at))
+            (f32x4.mul (local.get $pv) (v128.load align=4 (i32.add (local.get $dout) (local.get $at)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $lanes)))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (br $tokens)))
+      (local.set $probs (i32.add (local.get $probs) (i32.shl (local.get $W) (i32.const 2))))
+      (local.set $o (i32.add (local.get $o) (local.get $hd)))
+      (br $each))))
 )

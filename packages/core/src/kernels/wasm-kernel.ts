@@ -96,3 +96,41 @@ export function replaceWasmKernel(kernelName: string, ours: (args: Parameters<tf
   tf.registerKernel({ ...stock, kernelFunc });
 }
 const replaced = new WeakSet<tf.KernelFunc>();
+
+export type Gradients = Record<string, () => tf.Tensor>;
+
+/** tfjs's engine as used here (internal API: an op with its own gradient and several outputs, which tf.customGrad does not allow). */
+interface EngineInternals {
+  runKernelFunc(params: {
+    inputs: tf.NamedTensorMap;
+    forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor[];
+    backwardsFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => Gradients;
+  }): tf.Tensor[];
+}
+
+/**
+ * A kernel as one op on the gradient tape whose outputs are the first `states` of the kernel's: the
+ * rest (what its backward reads, such as a cell's activations) are saved, not output. As outputs
+ * nothing uses, tfjs would give them a gradient, zeros made in a JavaScript array and copied into the
+ * heap (a recurrent cell's [rows, 4H] every step). `saved`: the inputs named in `saveInputs`, then
+ * every kernel output. The kernel needs a registration only for the engines it runs on.
+ */
+export function kernelWithSavedOutputs(
+  kernelName: string,
+  inputs: tf.NamedTensorMap,
+  saveInputs: string[],
+  states: number,
+  gradient: (dys: tf.Tensor[], saved: tf.Tensor[]) => Gradients,
+  attrs: tf.NamedAttrMap = {},
+): tf.Tensor[] {
+  return (tf.engine() as unknown as EngineInternals).runKernelFunc({
+    inputs,
+    forwardFunc: (_, save) => {
+      const outputs = tf.engine().runKernel<tf.Tensor[]>(kernelName, inputs, attrs);
+      save([...saveInputs.map((name) => inputs[name]!), ...outputs]);
+      return outputs.slice(0, states);
+    },
+    // An output nothing used comes as zeros (tfjs fills them).
+    backwardsFunc: (dy, saved) => gradient(Array.isArray(dy) ? dy : [dy], saved),
+  });
+}

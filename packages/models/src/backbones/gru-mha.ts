@@ -91,11 +91,18 @@ export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbo
     }
     const k = tagged(mha.project(h, 1), made);
     const v = tagged(mha.project(h, 2), made);
-    // [W', rows, H]: stacked on the first axis, a copy of each whole tensor (on a middle axis
-    // tfjs's WASM Pack, and the Unpack of its gradient, copy row by row).
-    const K = tf.stack([...pastK, k], 0) as tf.Tensor3D;
-    const V = tf.stack([...pastV, v], 0) as tf.Tensor3D;
-    const a = tf.reshape<tf.Rank.R2>(mha.attend(mha.project(tf.expandDims<tf.Tensor3D>(h, 1), 0), K, V, o.attention.kernel, true), [-1, H]);
+    const [keysW, valuesW] = [
+      [...pastK, k],
+      [...pastV, v],
+    ];
+    let a: tf.Tensor2D;
+    if (o.attention.kernel === 'softmax') a = mha.attendTokens(mha.project(h, 0), keysW, valuesW);
+    else {
+      // [W', rows, H]: stacked on the first axis, a copy of each whole tensor (on a middle axis
+      // tfjs's WASM Pack, and the Unpack of its gradient, copy row by row).
+      const [K, V] = [tf.stack(keysW, 0) as tf.Tensor3D, tf.stack(valuesW, 0) as tf.Tensor3D];
+      a = tf.reshape<tf.Rank.R2>(mha.attend(mha.project(tf.expandDims<tf.Tensor3D>(h, 1), 0), K, V, 'linear', true), [-1, H]);
+    }
     return { a, carried: { history: [...pastH.map((t) => tf.clone(t)), h], historyK: [...pastK, k], historyV: [...pastV, v] } };
   }
   return {

@@ -1,4 +1,4 @@
-import { L2oError, batchMatMul, tf } from '@l2o/core/portable';
+import { L2oError, batchMatMul, historyAttention, tf } from '@l2o/core/portable';
 import { constant, uniform, type WeightFactory } from '../weights.js';
 import { affine } from '../ops.js';
 
@@ -95,6 +95,15 @@ export class MultiHeadAttention {
   apply(query: tf.Tensor3D, key: tf.Tensor3D, value: tf.Tensor3D, kernel: AttentionKernel = 'softmax', tokensFirst = false): tf.Tensor3D {
     // One projection per part (no split of a [·, 3E] product: splits are slow on WASM).
     return this.attend(this.project(query, 0), this.project(key, 1), this.project(value, 2), kernel, tokensFirst);
+  }
+
+  /**
+   * Softmax attention of one query per row over W tokens of that row, from the projections: q
+   * [rows, E], keys and values W tensors [rows, E] → [rows, E]. The same as `attend` with the
+   * tokens stacked first, without stacking them (one kernel each way on WASM).
+   */
+  attendTokens(q: tf.Tensor2D, keys: tf.Tensor2D[], values: tf.Tensor2D[]): tf.Tensor2D {
+    return affine(historyAttention(q, keys, values, this.heads), this.outProjWeight as tf.Tensor2D, this.outProjBias as tf.Tensor1D);
   }
 
   /** `apply` from the projections q [N, Lq, E], k and v ([N, Lk, E], or [Lk, N, E] with `tokensFirst`). */
