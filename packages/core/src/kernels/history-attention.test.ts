@@ -50,11 +50,13 @@ describe('historyAttention on WASM', () => {
     delete process.env.L2O_KERNELS;
   });
 
-  // [rows, E, heads, W]: gru-mha's (hidden 16, 4 heads, window 8) and shorter windows, odd token
-  // counts (the kernel's four-at-a-time exponentials and their tail), heads of 8 lanes.
+  // [rows, E, heads, W]: gru-mha's (hidden 16, 4 heads, window 8: four heads of 4 lanes at a time)
+  // and shorter windows, 8 heads of 4 lanes; head by head: heads of 8 lanes, odd token counts (the
+  // four-at-a-time exponentials and their tail).
   for (const [rows, E, heads, W] of [
     [300, 16, 4, 8],
     [7, 16, 4, 1],
+    [6, 32, 8, 5],
     [5, 16, 2, 5],
     [9, 32, 4, 3],
   ] as const) {
@@ -76,8 +78,11 @@ describe('historyAttention on WASM', () => {
     });
   }
 
-  it('equals the attention in float64, and its gradients central finite differences', () => {
-    const [rows, E, heads, W] = [2, 8, 2, 3];
+  // Head by head (2 heads), and four heads of 4 lanes at a time.
+  it.each([
+    [2, 8, 2, 3],
+    [2, 16, 4, 3],
+  ] as const)('equals the attention in float64, and its gradients central finite differences (rows %i, E %i, %i heads, %i tokens)', (rows, E, heads, W) => {
     const q = tensor2d(rows, E);
     const keys = Array.from({ length: W }, () => tensor2d(rows, E));
     const values = Array.from({ length: W }, () => tensor2d(rows, E));
