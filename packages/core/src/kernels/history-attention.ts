@@ -11,38 +11,14 @@ import { rnnGatesWasm } from './wasm-modules.generated.js';
 const KERNEL_NAME = 'L2oHistoryAttention';
 const BACKWARD_KERNEL_NAME = 'L2oHistoryAttentionBackward';
 
+// Byte offsets and sizes; the 4 variants (heads of 4 lanes, 4 at a time) take no lane count.
+type ForwardArgs = [q: number, K: number, V: number, out: number, probs: number, rows: number, W: number, heads: number];
+type BackwardArgs = [dout: number, q: number, K: number, V: number, probs: number, dq: number, dK: number, dV: number, rows: number, W: number, heads: number];
 interface AttentionExports {
-  historyAttention: (q: number, K: number, V: number, out: number, probs: number, rows: number, W: number, heads: number, quads: number, scale: number) => void;
-  historyAttention4: (q: number, K: number, V: number, out: number, probs: number, rows: number, W: number, heads: number, scale: number) => void;
-  historyAttentionBackward4: (
-    dout: number,
-    q: number,
-    K: number,
-    V: number,
-    probs: number,
-    dq: number,
-    dK: number,
-    dV: number,
-    rows: number,
-    W: number,
-    heads: number,
-    scale: number,
-  ) => void;
-  historyAttentionBackward: (
-    dout: number,
-    q: number,
-    K: number,
-    V: number,
-    probs: number,
-    dq: number,
-    dK: number,
-    dV: number,
-    rows: number,
-    W: number,
-    heads: number,
-    quads: number,
-    scale: number,
-  ) => void;
+  historyAttention: (...args: [...ForwardArgs, quads: number, scale: number]) => void;
+  historyAttention4: (...args: [...ForwardArgs, scale: number]) => void;
+  historyAttentionBackward: (...args: [...BackwardArgs, quads: number, scale: number]) => void;
+  historyAttentionBackward4: (...args: [...BackwardArgs, scale: number]) => void;
 }
 
 interface HeapBackend extends WasmBackendLike {
@@ -67,6 +43,26 @@ function offsetList(backend: HeapBackend, tensors: tf.TensorInfo[]): [number, ()
   return [heapOffset(backend, list), () => backend.disposeData(list.dataId)];
 }
 
+/** The offset lists of a call's keys and values (inputs k0…, v0…), and a call that frees both. */
+function tokenLists(backend: HeapBackend, inputs: tf.NamedTensorInfoMap, tokens: number): [number, number, () => void] {
+  const [K, freeK] = offsetList(
+    backend,
+    Array.from({ length: tokens }, (_, w) => inputs[keyName(w)]!),
+  );
+  const [V, freeV] = offsetList(
+    backend,
+    Array.from({ length: tokens }, (_, w) => inputs[valueName(w)]!),
+  );
+  return [
+    K,
+    V,
+    () => {
+      freeK();
+      freeV();
+    },
+  ];
+}
+
 tf.registerKernel({
   kernelName: KERNEL_NAME,
   backendName: 'wasm',
@@ -77,21 +73,13 @@ tf.registerKernel({
     const [rows, E] = q.shape as [number, number];
     const out = wasm.makeOutput([rows, E], 'float32');
     const probs = wasm.makeOutput([rows, heads, tokens], 'float32');
-    const [K, freeK] = offsetList(
-      wasm,
-      Array.from({ length: tokens }, (_, w) => inputs[keyName(w)]!),
-    );
-    const [V, freeV] = offsetList(
-      wasm,
-      Array.from({ length: tokens }, (_, w) => inputs[valueName(w)]!),
-    );
+    const [K, V, freeTokens] = tokenLists(wasm, inputs, tokens);
     const d = E / heads;
     const kernel = wasmModuleOn<AttentionExports>(backend, rnnGatesWasm)!;
     const [pq, pout, pprobs] = [heapOffset(wasm, q), heapOffset(wasm, out), heapOffset(wasm, probs)];
     if (fourByFour(heads, d)) kernel.historyAttention4(pq, K, V, pout, pprobs, rows, tokens, heads, 1 / Math.sqrt(d));
     else kernel.historyAttention(pq, K, V, pout, pprobs, rows, tokens, heads, d / 4, 1 / Math.sqrt(d));
-    freeK();
-    freeV();
+    freeTokens();
     return [out, probs];
   },
 });
@@ -107,14 +95,7 @@ tf.registerKernel({
     const dq = wasm.makeOutput([rows, E], 'float32');
     const dK = Array.from({ length: tokens }, () => wasm.makeOutput([rows, E], 'float32'));
     const dV = Array.from({ length: tokens }, () => wasm.makeOutput([rows, E], 'float32'));
-    const [K, freeK] = offsetList(
-      wasm,
-      Array.from({ length: tokens }, (_, w) => inputs[keyName(w)]!),
-    );
-    const [V, freeV] = offsetList(
-      wasm,
-      Array.from({ length: tokens }, (_, w) => inputs[valueName(w)]!),
-    );
+    const [K, V, freeTokens] = tokenLists(wasm, inputs, tokens);
     const [pdK, freeDK] = offsetList(wasm, dK);
     const [pdV, freeDV] = offsetList(wasm, dV);
     const d = E / heads;
@@ -122,7 +103,7 @@ tf.registerKernel({
     const kernel = wasmModuleOn<AttentionExports>(backend, rnnGatesWasm)!;
     if (fourByFour(heads, d)) kernel.historyAttentionBackward4(at(dout), at(q), K, V, at(probs), at(dq), pdK, pdV, rows, tokens, heads, 1 / Math.sqrt(d));
     else kernel.historyAttentionBackward(at(dout), at(q), K, V, at(probs), at(dq), pdK, pdV, rows, tokens, heads, d / 4, 1 / Math.sqrt(d));
-    [freeK, freeV, freeDK, freeDV].forEach((free) => free());
+    [freeTokens, freeDK, freeDV].forEach((free) => free());
     return [dq, ...dK, ...dV];
   },
 });
