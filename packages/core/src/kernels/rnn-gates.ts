@@ -18,6 +18,7 @@ interface RnnGatesExports {
 }
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown };
+
 tf.registerKernel({
   kernelName: KERNEL_NAME,
   backendName: 'wasm',
@@ -50,6 +51,7 @@ tf.registerKernel({
   },
 });
 
+/** The LSTM cell's backward from dh', dc' and what its forward saved: c, then its outputs h', c', act. */
 function lstmGradient([dh, dc]: tf.Tensor[], [c, , c2, act]: tf.Tensor[]): Gradients {
   const [dpre, dcPrev, dbias] = tf.engine().runKernel<tf.Tensor[]>(BACKWARD_KERNEL_NAME, { dh: dh!, dc: dc!, act: act!, c: c!, c2: c2! });
   // The same gradient for both products and both biases; the second a clone (tfjs disposes each input's separately).
@@ -116,6 +118,7 @@ tf.registerKernel({
   },
 });
 
+/** The GRU cell's backward from dh' and what its forward saved: h, then its outputs h', act. */
 function gruGradient([dh]: tf.Tensor[], [h, , act]: tf.Tensor[]): Gradients {
   const [dax, dah, dbi, dbh, dhPrev] = tf.engine().runKernel<tf.Tensor[]>(GRU_BACKWARD_KERNEL_NAME, { dh: dh!, act: act!, h: h! });
   return { ax: () => dax!, ah: () => dah!, bi: () => dbi!, bh: () => dbh!, h: () => dhPrev! };

@@ -103,7 +103,7 @@ export function gruMhaBackbone(weights: WeightFactory, o: GruMhaOptions): Backbo
       const [K, V] = [tf.stack(keysW, 0) as tf.Tensor3D, tf.stack(valuesW, 0) as tf.Tensor3D];
       a = tf.reshape<tf.Rank.R2>(mha.attend(mha.project(tf.expandDims<tf.Tensor3D>(h, 1), 0), K, V, 'linear', true), [-1, H]);
     }
-    return { a, carried: { history: [...pastH.map((t) => tf.clone(t)), h], historyK: [...pastK, k], historyV: [...pastV, v] } };
+    return { a, carried: { history: [...pastH.map((t) => tf.clone(t)), h], historyK: keysW, historyV: valuesW } };
   }
   return {
     outputSize: H,
