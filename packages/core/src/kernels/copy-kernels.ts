@@ -1,5 +1,5 @@
 import { tf } from '../tf.js';
-import { kernelChoice, replaceWasmKernel } from './wasm-kernel.js';
+import { kernelChoice, replaceWasmKernel, type EngineInternals } from './wasm-kernel.js';
 
 // tfjs-backend-wasm's kernels that only copy, made cheap on WASM with the platform's kernels
 // (values unchanged, bit for bit; with L2O_KERNELS=tfjs the stock kernels run):
@@ -54,15 +54,6 @@ function sliceOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, begin: number[]
 }
 
 const onHeap = (x: tf.TensorInfo) => x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool';
-
-/** tfjs's engine as used here (internal API: tfjs-core's engine.ts). */
-interface EngineInternals {
-  state: { tensorInfo: Map<object, { backend: unknown }> };
-  keep<T extends tf.Tensor>(t: T): T;
-  clone(t: tf.Tensor): tf.Tensor;
-  makeTensorFromDataId(dataId: object, shape: number[], dtype: tf.DataType, backend?: unknown): tf.Tensor;
-  saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
-}
 
 /** The engine keeps a gradient's saved tensors as handles on their buffers (WASM tensors, the platform's kernels). */
 function shareSavedTensors(): void {

@@ -99,8 +99,17 @@ const replaced = new WeakSet<tf.KernelFunc>();
 
 export type Gradients = Record<string, () => tf.Tensor>;
 
-/** tfjs's engine as used here (internal API: an op with its own gradient and several outputs, which tf.customGrad does not allow). */
-interface EngineInternals {
+/**
+ * tfjs's engine as the platform's kernels use it (internal API: tfjs-core's engine.ts): its tensor
+ * records and saved-tensor bookkeeping (copy-kernels.ts), and an op with its own gradient and
+ * several outputs, which tf.customGrad does not allow (`kernelWithSavedOutputs`).
+ */
+export interface EngineInternals {
+  state: { tensorInfo: Map<object, { backend: unknown }> };
+  keep<T extends tf.Tensor>(t: T): T;
+  clone(t: tf.Tensor): tf.Tensor;
+  makeTensorFromDataId(dataId: object, shape: number[], dtype: tf.DataType, backend?: unknown): tf.Tensor;
+  saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
   runKernelFunc(params: {
     inputs: tf.NamedTensorMap;
     forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor[];
