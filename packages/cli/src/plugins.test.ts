@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pluginTemplate } from '@l2o/core';
-import { REPO_ROOT, runCli } from './test-utils/run-cli.js';
+import { expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cli.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-plugins-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -77,5 +77,36 @@ describe('third-party plugins', () => {
     const again = runCli(['plugin', 'new', 'l2o-plugin-mygru'], { cwd: temp });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
+  });
+
+  // Each name is refused before anything is written: exit 2, one line with the reason and a fix.
+  it.each([
+    [
+      'node_modules',
+      'node_modules',
+      /'node_modules' is not a valid name for a new npm package: node_modules is not a valid package name\. .*e\.g\. l2o-plugin-mygru/,
+    ],
+    ['favicon.ico', 'favicon.ico', /'favicon\.ico' is not a valid name for a new npm package: favicon\.ico is not a valid package name/],
+    ['L2o-Plugin-MyGru', 'L2o-Plugin-MyGru', /'L2o-Plugin-MyGru' is not a valid name for a new npm package: name can no longer contain capital letters/],
+    ['a 300-character name', 'x'.repeat(300), /'x{40}…' \(300 characters\) is not a valid name for a new npm package: .*more than 214 characters/],
+    ['http', 'http', /'http' is the name of a Node\.js built-in module.* Choose another name, e\.g\. l2o-plugin-http\./],
+    ['gru', 'gru', /'gru' is already registered as a model by @l2o\/models\. Choose another name, e\.g\. l2o-plugin-my-gru\./],
+    ['l2o-plugin-gru', 'l2o-plugin-gru', /'l2o-plugin-gru' gives the model id 'gru', already registered as a model by @l2o\/models\./],
+    ['fista', 'fista', /'fista' is already registered as a baseline by @l2o\/baselines\./],
+    ['lasso', 'lasso', /'lasso' is already registered as a problem by @l2o\/problems\./],
+  ])('refuses the plugin name %s with exit 2 and writes nothing', (_label, name, message) => {
+    const cwd = mkdtempSync(path.join(temp, 'refused-'));
+    const r = runCli(['plugin', 'new', name], { cwd });
+    expect(r.code, r.stderr).toBe(2);
+    expectOneLineError(r.stderr, message);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('still scaffolds a scoped name whose last part is a built-in module name (its import is @lab/http)', () => {
+    const cwd = path.join(temp, 'scoped');
+    mkdirSync(cwd);
+    const r = runCli(['plugin', 'new', '@lab/http'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(path.join(cwd, 'http')).sort()).toEqual(['README.md', 'package.json', 'plugin.js', 'plugin.test.js']);
   });
 });

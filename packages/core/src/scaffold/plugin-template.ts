@@ -131,17 +131,21 @@ Edit \`forward()\` in plugin.js; the contracts are in @l2o/core (see docs/plugin
   };
 }
 
+/** The model id a scaffolded package registers: its name without scope and `l2o-plugin-` prefix. */
+export function pluginModelId(name: string): string {
+  return name
+    .replace(/^@[^/]+\//, '')
+    .replace(/^l2o-plugin-/, '')
+    .replace(/[^a-z0-9-]/g, '-');
+}
+
 /** Writes a new plugin package into `dir` (which must not exist), atomically. */
 export async function scaffoldPlugin(dir: string, name: string, versions: ScaffoldVersions): Promise<string[]> {
   if (!/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/.test(name)) {
     throw new UsageError(`'${name}' is not a valid npm package name.`, 'Use lower-case letters, digits and dashes, e.g. l2o-plugin-mygru.');
   }
   if (existsSync(dir)) throw new UsageError(`${dir} already exists.`, 'Choose a new folder.');
-  const modelId = name
-    .replace(/^@[^/]+\//, '')
-    .replace(/^l2o-plugin-/, '')
-    .replace(/[^a-z0-9-]/g, '-');
-  const files = pluginTemplate(name, modelId, versions);
+  const files = pluginTemplate(name, pluginModelId(name), versions);
   await writeDirAtomic(path.resolve(dir), (tmp) => {
     for (const [file, content] of Object.entries(files)) writeFileSync(path.join(tmp, file), content);
   });
