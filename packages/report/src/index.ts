@@ -7,3 +7,4 @@ export * from './seeds-plot.js';
 export * from './verdicts.js';
 export * from './results.js';
 export * from './figure-data.js';
+export * from './paired-stats.js';

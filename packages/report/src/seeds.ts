@@ -5,69 +5,21 @@
  * threshold with their spread.
  */
 import { L2oError } from '@l2o/core';
+import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import type { LoadedRun } from './rerender.js';
 import { formatGap } from './summary.js';
 
-/** ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: about 15 significant digits). */
-function logGamma(x: number): number {
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
-    9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  const z = x - 1;
-  let a = c[0]!;
-  for (let i = 1; i < 9; i++) a += c[i]! / (z + i);
-  const t = z + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** The regularized incomplete beta function I_x(a, b), by its continued fraction (Lentz). */
-function incompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  // The continued fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry otherwise.
-  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x)) / a;
-  const tiny = 1e-300;
-  let f = 1;
-  let c = 1;
-  let d = 0;
-  for (let i = 0; i <= 400; i++) {
-    const m = Math.floor(i / 2);
-    const numerator =
-      i === 0 ? 1 : i % 2 === 0 ? (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)) : -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1));
-    d = 1 + numerator * d;
-    d = Math.abs(d) < tiny ? tiny : d;
-    d = 1 / d;
-    c = 1 + numerator / c;
-    c = Math.abs(c) < tiny ? tiny : c;
-    const cd = c * d;
-    f *= cd;
-    if (Math.abs(1 - cd) < 1e-15) break;
-  }
-  return front * (f - 1);
-}
-
 /** P(T ≤ t) for Student's t with `dof` degrees of freedom. */
 export function studentTCdf(t: number, dof: number): number {
-  const tail = 0.5 * incompleteBeta(dof / (dof + t * t), dof / 2, 0.5);
-  return t >= 0 ? 1 - tail : tail;
+  return tCdf(t, dof);
 }
 
-/** The p-quantile of Student's t with `dof` degrees of freedom (bisection on the CDF to 1e-12). */
+/** The p-quantile of Student's t with `dof` degrees of freedom. */
 export function studentTQuantile(p: number, dof: number): number {
+  // @stdlib answers NaN (or ±Infinity at p = 0, 1) here; an interval half-width of NaN would pass silently.
   if (!(p > 0 && p < 1) || !(dof > 0)) throw new RangeError(`studentTQuantile: p in (0, 1) and dof > 0, got p ${p}, dof ${dof}`);
-  if (p < 0.5) return -studentTQuantile(1 - p, dof);
-  let lo = 0;
-  let hi = 1;
-  while (studentTCdf(hi, dof) < p) hi *= 2;
-  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
-    const mid = (lo + hi) / 2;
-    if (studentTCdf(mid, dof) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
+  return tQuantile(p, dof);
 }
 
 /** Mean over seeds and the half-width of its 95% t-interval (NaN with one seed, or when a seed has no value). */
