@@ -25,12 +25,15 @@ export class SweepProgress {
     const total = this.plan.jobs.length;
     if (e.kind === 'done') {
       this.finished++;
-      process.stderr.write(`[${this.finished}/${total}] ${describe(e.job)} ${e.skipped ? 'already done' : `${e.seconds.toFixed(1)} s`}\n`);
+      process.stderr.write(`[${this.finished}/${total}] ${describe(e.job)} ${e.skipped ? 'done (cached)' : `${e.seconds.toFixed(1)} s`}\n`);
     } else if (e.kind === 'failed') {
       if (e.final) this.finished++;
       process.stderr.write(
         `[${this.finished}/${total}] ${describe(e.job)} failed (attempt ${e.attempt}${e.final ? ', giving up' : ', retrying'}): ${e.message}\n`,
       );
+    } else if (e.kind === 'interrupted') {
+      this.finished++;
+      process.stderr.write(`[${this.finished}/${total}] ${describe(e.job)} ${e.started ? `interrupted: ${e.message}` : 'not run (interrupted)'}\n`);
     }
   }
 }

@@ -2,7 +2,7 @@
 // crashes takes only its process down, and a cancelled or abandoned job is stopped by killing it.
 import { fork } from 'node:child_process';
 import path from 'node:path';
-import { InterruptedError, L2oError, UsageError, workerPlatformOf, type EngineRequest, type Platform } from '@l2o/core';
+import { InterruptedError, L2oError, stopSignalOf, UsageError, workerPlatformOf, type EngineRequest, type Platform, type StopSignal } from '@l2o/core';
 import type { SweepJob } from './plan.js';
 
 /** What a job process boots: the engine and plugins of the process that started it, and its folders. */
@@ -25,7 +25,8 @@ export interface JobProgress {
 
 export type ComputeJob = Extract<SweepJob, { kind: 'train' | 'evaluate' }>;
 
-export type ToChild = { type: 'run'; job: ComputeJob; platform: ChildPlatform } | { type: 'stop' };
+/** `stop`: the signal the sweep received, which the job's interruption names. */
+export type ToChild = { type: 'run'; job: ComputeJob; platform: ChildPlatform } | { type: 'stop'; signal?: StopSignal };
 export type FromChild =
   { type: 'progress'; progress: JobProgress } | { type: 'result'; value: unknown } | { type: 'error'; message: string; hint?: string; exitCode: number };
 
@@ -55,7 +56,7 @@ export function runInChild(job: ComputeJob, platform: ChildPlatform, controls: C
     // Its stdout goes to stderr: a command's stdout is its result.
     child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     let settled: FromChild | null = null;
-    const stop = () => child.connected && child.send({ type: 'stop' } satisfies ToChild);
+    const stop = () => child.connected && child.send({ type: 'stop', signal: stopSignalOf(controls.stop!) } satisfies ToChild);
     const kill = () => child.kill('SIGKILL');
     controls.stop?.addEventListener('abort', stop, { once: true });
     controls.kill?.addEventListener('abort', kill, { once: true });

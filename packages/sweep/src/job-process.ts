@@ -22,7 +22,7 @@ function progressOf(e: ComparisonEvent): JobProgress | null {
 }
 
 process.on('message', (m: ToChild) => {
-  if (m.type === 'stop') return stop.abort('SIGINT');
+  if (m.type === 'stop') return stop.abort(m.signal ?? 'SIGINT');
   const { job, platform: p } = m;
   void (async () => {
     try {

@@ -1,6 +1,16 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { cachedCheckpointPath, InterruptedError, isL2oError, writeComparisonRun, type EvaluatedOptimizer, type Platform } from '@l2o/core';
+import {
+  cachedCheckpointPath,
+  InterruptedError,
+  isL2oError,
+  readCachedCheckpoint,
+  stopSignalOf,
+  writeComparisonRun,
+  type EvaluatedOptimizer,
+  type Platform,
+  type StopSignal,
+} from '@l2o/core';
 import { JobProcessDied, runInChild, type ChildPlatform, type ComputeJob, type JobProgress } from './child.js';
 import type { SweepJob, SweepPlan } from './plan.js';
 import { Slots } from './slots.js';
@@ -11,8 +21,11 @@ export const JOB_ATTEMPTS = 3;
 export type SweepEvent =
   | { kind: 'start'; job: SweepJob; attempt: number }
   | { kind: 'progress'; job: SweepJob; progress: JobProgress }
+  /** `skipped`: its result was there already (a cached checkpoint, a written run), nothing ran. */
   | { kind: 'done'; job: SweepJob; seconds: number; skipped: boolean }
-  | { kind: 'failed'; job: SweepJob; message: string; attempt: number; final: boolean };
+  | { kind: 'failed'; job: SweepJob; message: string; attempt: number; final: boolean }
+  /** The sweep was stopped by `signal`: the job was running (`started`, with its process's message), or never ran. */
+  | { kind: 'interrupted'; job: SweepJob; signal: StopSignal; started: boolean; message?: string };
 
 export interface LocalSweepOptions {
   /** Job processes at once (default: one per core). */
@@ -29,15 +42,17 @@ export interface SweepOutcome {
   seconds: number;
 }
 
-const messageOf = (e: unknown) => (isL2oError(e) ? e.message : ((e as Error).message ?? String(e)).split('\n')[0]!);
+/** A failure in one line, with its fix (the hint) when it has one. */
+const messageOf = (e: unknown) => (isL2oError(e) ? [e.message, e.hint].filter(Boolean).join(' ') : ((e as Error).message ?? String(e)).split('\n')[0]!);
 
 /**
  * Runs a sweep on this machine: trainings and evaluations in up to `workers` job processes at
  * once (each a single-threaded engine), each job as soon as what it needs is done; runs are
  * written (and stored) by this process, the one writer. A comparison whose run directory exists
- * is not run again, nor is a training whose checkpoint is cached. A job whose process dies is
- * retried up to JOB_ATTEMPTS times; a job that fails, and the jobs that need it, fail and the
- * sweep goes on.
+ * is not run again, nor is a training whose checkpoint is cached (and verifies): those are
+ * reported done and skipped. A job whose process dies is retried up to JOB_ATTEMPTS times; a job
+ * that fails, and the jobs that need it, fail and the sweep goes on. Once `signal` is aborted no
+ * job starts or is retried: each job not done is reported interrupted.
  */
 export async function runSweepLocally(platform: Platform, plan: SweepPlan, options: LocalSweepOptions): Promise<SweepOutcome> {
   const started = Date.now();
@@ -59,18 +74,32 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
     for (const e of job.evaluations) needed.add(e);
   }
   for (const job of plan.jobs) if (job.kind === 'evaluate' && needed.has(job.key) && job.train) needed.add(job.train);
+  // The rest serve runs that are written: done, from a cache, so a sweep run again says so.
+  for (const job of plan.jobs) if (!needed.has(job.key)) emit({ kind: 'done', job, seconds: 0, skipped: true });
+
+  /** Once the sweep is stopped, a job that has not started is not run. */
+  const notRun = (job: SweepJob): InterruptedError => {
+    const signal = stopSignalOf(options.signal!);
+    emit({ kind: 'interrupted', job, signal, started: false });
+    return new InterruptedError(signal);
+  };
 
   async function compute(job: ComputeJob): Promise<unknown> {
-    if (job.kind === 'train' && existsSync(cachedCheckpointPath(options.child.cacheDir, job.key))) {
+    // Verified here, before its evaluation is scheduled: a corrupt one is deleted (with a
+    // warning) and trained again, rather than reported done and failing the evaluation.
+    if (job.kind === 'train' && readCachedCheckpoint(cachedCheckpointPath(options.child.cacheDir, job.key), (line) => platform.logger.warn(line))) {
       emit({ kind: 'done', job, seconds: 0, skipped: true });
       return null;
     }
     for (let attempt = 1; ; attempt++) {
-      options.signal?.throwIfAborted();
+      if (options.signal?.aborted) throw notRun(job);
       await slots.take(() => took.get(costKey(job)) ?? Number.POSITIVE_INFINITY);
+      if (options.signal?.aborted) {
+        slots.give();
+        throw notRun(job);
+      }
       const t0 = Date.now();
       try {
-        if (options.signal?.aborted) throw new InterruptedError(options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
         emit({ kind: 'start', job, attempt });
         const value = await runInChild(job, options.child, { onProgress: (progress) => emit({ kind: 'progress', job, progress }), stop: options.signal });
         const seconds = (Date.now() - t0) / 1000;
@@ -78,6 +107,11 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
         emit({ kind: 'done', job, seconds, skipped: false });
         return value;
       } catch (e) {
+        // Stopped (or its process killed by the same signal): interrupted, and not tried again.
+        if (options.signal?.aborted && (e instanceof InterruptedError || e instanceof JobProcessDied)) {
+          emit({ kind: 'interrupted', job, signal: stopSignalOf(options.signal), started: true, message: (e as Error).message });
+          throw e;
+        }
         // A job that reported its failure (diverged, bad data) would fail the same way again:
         // only a job whose process died (crashed, killed, out of memory) is tried again.
         const final = attempt >= JOB_ATTEMPTS || !(e instanceof JobProcessDied);
@@ -98,6 +132,7 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
       try {
         await Promise.all(after.map(resultOf));
       } catch {
+        if (options.signal?.aborted) throw notRun(job);
         const message = `not run: a job it needs failed`;
         failed.push({ job, message });
         throw new Error(message);
@@ -133,7 +168,7 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
   await Promise.allSettled(all.map((a) => a.promise));
   if (options.signal?.aborted) {
     throw new InterruptedError(
-      options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT',
+      stopSignalOf(options.signal),
       `Interrupted: the sweep stopped with ${plan.comparisons.filter((c) => written(c.runId)).length} of ${plan.comparisons.length} runs written.`,
       'Run the same command again to continue it: finished runs and trainings are kept, interrupted trainings resume.',
     );

@@ -5,6 +5,8 @@ import type { SweepEvent } from './local-executor.js';
 import type { SweepPlan } from './plan.js';
 import { countsAndEta, type SweepJobStatus, type SweepStatus } from './queue/status.js';
 
+const NOT_RUN_INTERRUPTED = 'not run (interrupted)';
+
 /** Where a local sweep keeps its live status: `<reports dir>/<sweep id>/status.json`. */
 export const LOCAL_STATUS_FILE = 'status.json';
 
@@ -47,7 +49,12 @@ export class LocalSweepStatus {
     } else if (e.kind === 'progress') {
       job.progress = { ...e.progress, worker: 'local' };
     } else if (e.kind === 'done') {
-      Object.assign(job, { state: 'completed', seconds: e.seconds, finishedAt: new Date().toISOString(), result: { skipped: e.skipped } });
+      // Skipped: done from a cache (its checkpoint cached, its run written), which `cached` says.
+      const result = e.skipped ? { skipped: true, cached: true } : { skipped: false };
+      Object.assign(job, { state: 'completed', seconds: e.seconds, finishedAt: new Date().toISOString(), result });
+      delete job.progress;
+    } else if (e.kind === 'interrupted') {
+      Object.assign(job, { state: 'cancelled', error: e.started ? 'interrupted' : NOT_RUN_INTERRUPTED, finishedAt: new Date().toISOString() });
       delete job.progress;
     } else {
       Object.assign(job, {
@@ -67,7 +74,7 @@ export class LocalSweepStatus {
     for (const job of this.jobs.values()) {
       if (job.state !== 'waiting' && job.state !== 'active') continue;
       delete job.progress;
-      if (interrupted) job.state = 'cancelled';
+      if (interrupted) Object.assign(job, { state: 'cancelled', error: job.state === 'active' ? 'interrupted' : NOT_RUN_INTERRUPTED });
       else Object.assign(job, { state: 'failed', error: job.error ?? (job.state === 'active' ? 'did not finish' : 'not run: a job it needs failed') });
     }
     if (this.timer) clearTimeout(this.timer);

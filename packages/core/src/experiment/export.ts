@@ -95,7 +95,7 @@ export async function solveInstances(platform: Platform, spec: SolveSpec, out: s
       const checkpoint = readCheckpoint(spec.checkpoint!);
       const warning = checkpointProblemWarning(checkpoint, { id: problem.id, options: { ...problem.options } });
       if (warning) platform.logger.warn(warning);
-      loadCheckpointInto(optimizer, checkpoint);
+      loadCheckpointInto(optimizer, checkpoint, { file: spec.checkpoint! });
     }
     if (spec.dryRun) return { objective: [] };
     const x = new Float32Array(set.count * set.n);

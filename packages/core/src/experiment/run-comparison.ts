@@ -136,7 +136,7 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
       const checkpoint = readCheckpoint(ref.checkpoint);
       const warning = checkpointProblemWarning(checkpoint, { id: problem.id, options: { ...problem.options } });
       if (warning) platform.logger.warn(warning);
-      loadCheckpointInto(optimizer as LearnedOptimizer, checkpoint);
+      loadCheckpointInto(optimizer as LearnedOptimizer, checkpoint, { file: ref.checkpoint });
     }
     if (ref.problemOptions && reg.kind === 'model') {
       throw new UsageError(
@@ -389,7 +389,11 @@ async function evaluateOne(
     if (!ref.checkpoint && cached) {
       const checkpoint = readCachedCheckpoint(cached, (line) => platform.logger.warn(line));
       if (!checkpoint) throw new L2oError(`'${label}' has no trained checkpoint at ${cached}.`, 'Train it first (its training job failed or has not run).');
-      loadCheckpointInto(model, checkpoint);
+      // Its file name is a hash of the config it was trained with: another config inside means an edited file.
+      loadCheckpointInto(model, checkpoint, {
+        file: cached,
+        hint: 'It is a cached training whose config was edited: delete it to train again (or pass --retrain to l2o run or l2o experiment run).',
+      });
       trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
       if (existsSync(trainingLogOf(cached))) files[`training/${label}.json`] = readFileSync(trainingLogOf(cached), 'utf8');
     }

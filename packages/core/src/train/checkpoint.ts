@@ -186,9 +186,10 @@ export function checkpointProblemWarning(checkpoint: Checkpoint, problem: { id: 
 
 /**
  * Loads a checkpoint's weights into a model; a checkpoint of another model or config fails
- * with the difference named.
+ * with the difference named, and `source.file` when given (with `source.hint` as the fix for
+ * another config).
  */
-export function loadCheckpointInto(model: LearnedOptimizer, checkpoint: Checkpoint): void {
+export function loadCheckpointInto(model: LearnedOptimizer, checkpoint: Checkpoint, source?: { file: string; hint?: string }): void {
   if (checkpoint.modelId !== model.modelId) {
     throw new L2oError(
       `The checkpoint holds model '${checkpoint.modelId}', not '${model.modelId}'.`,
@@ -200,9 +201,10 @@ export function loadCheckpointInto(model: LearnedOptimizer, checkpoint: Checkpoi
   if (want !== got) {
     const keys = new Set([...Object.keys(model.config), ...Object.keys(checkpoint.config)]);
     const diff = [...keys].filter((k) => stableStringify(model.config[k]) !== stableStringify(checkpoint.config[k]));
+    const which = source ? `Checkpoint ${source.file}: its` : "The checkpoint's";
     throw new L2oError(
-      `The checkpoint's config of '${model.modelId}' differs in ${diff.map((k) => `${k} (checkpoint ${stableStringify(checkpoint.config[k])}, model ${stableStringify(model.config[k])})`).join(', ')}.`,
-      'Build the model with the checkpoint config.',
+      `${which} config of '${model.modelId}' differs in ${diff.map((k) => `${k} (checkpoint ${stableStringify(checkpoint.config[k])}, model ${stableStringify(model.config[k])})`).join(', ')}.`,
+      source?.hint ?? 'Build the model with the checkpoint config.',
     );
   }
   model.setWeights(checkpoint.weights);
