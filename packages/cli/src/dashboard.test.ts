@@ -173,18 +173,52 @@ describe('l2o dashboard: bad input', () => {
     expectOneLineError(r.stderr, /store.*off/i);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-bad-'));
     try {
-      r = runCli(['dashboard', '--store', path.join(dir, 'store'), '--queue', 'redis://127.0.0.1:1']);
+      // The queue is checked before the store is made.
+      r = runCli(['dashboard', '--store', path.join(dir, 'store'), '--create', '--queue', 'redis://127.0.0.1:1']);
       expect(r.code).toBe(1);
       expectOneLineError(r.stderr, /redis/i);
+      expect(existsSync(path.join(dir, 'store'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a --store folder that does not exist, unless --create is given', async () => {
+    temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-missing-'));
+    const missing = path.join(temp, 'sotre');
+    try {
+      // Given by --store, or by L2O_STORE.
+      const ways: [string[], Record<string, string>][] = [
+        [['--store', missing], {}],
+        [[], { L2O_STORE: missing }],
+      ];
+      for (const [argv, env] of ways) {
+        const r = runCli(['dashboard', '--port', '0', ...argv], { env });
+        expect(r.code).toBe(2);
+        expectOneLineError(r.stderr, /No run store at/);
+        expect(r.stderr.trim()).toBe(`Error: No run store at ${missing}. Check the path, or pass --create to make an empty one.`);
+        expect(r.stdout).toBe('');
+        expect(existsSync(missing)).toBe(false);
+      }
+      const dry = runCli(['dashboard', '--port', '0', '--store', missing, '--create', '--dry-run']);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toContain(`would create an empty run store at ${missing}`);
+      expect(existsSync(missing)).toBe(false);
+      const d = await startDashboard(['--store', missing, '--create', '--port', '0']);
+      const res = await fetch(`${d.url}api/runs`);
+      expect(await res.json()).toEqual({ runs: [] });
+      expect(existsSync(missing)).toBe(true);
+      d.child.kill('SIGINT');
+      await new Promise((resolve) => d.child.once('exit', resolve));
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
     }
   });
 
   it('warns when it listens beyond this machine', async () => {
     temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-host-'));
     try {
-      const d = await startDashboard(['--store', path.join(temp, 'store'), '--port', '0', '--host', '0.0.0.0']);
+      const d = await startDashboard(['--store', path.join(temp, 'store'), '--create', '--port', '0', '--host', '0.0.0.0']);
       expect(d.stderr()).toMatch(/^Warning: the dashboard listens on 0\.0\.0\.0/m);
       const res = await fetch(d.url.replace('0.0.0.0', '127.0.0.1') + 'api/runs');
       expect(((await res.json()) as { runs: unknown[] }).runs).toEqual([]);

@@ -29,6 +29,9 @@ export default class DashboardCommand extends L2oCommand {
       summary: "Reports folder of local sweeps (`l2o sweep`'s --reports-dir), whose live status the Sweeps page follows.",
     }),
     results: Flags.string({ summary: 'Folder of figN.md files whose "## Verdict" the Figures page shows (default: ./docs/results where it exists).' }),
+    create: Flags.boolean({
+      summary: 'Make an empty run store where --store names a folder that does not exist (otherwise that is refused as a likely typo).',
+    }),
     'dry-run': dryRunFlag,
   };
 
@@ -37,9 +40,16 @@ export default class DashboardCommand extends L2oCommand {
     const store = flags.store ?? defaultStoreLocation();
     if (store === 'off')
       throw new UsageError('The dashboard shows the run store, which is off (--store off or L2O_STORE=off).', 'Give --store <folder or postgres://…>.');
-    // Checked before listening: a store that cannot be opened or a queue that cannot be reached.
-    await (await openRunStore(store, { waitForLockMs: 30_000 })).close();
+    // A folder given by --store (or L2O_STORE) that is not there is most likely a typo: serving an
+    // empty store made there would hide it. The default folder is made as every command makes it.
+    const missing = flags.store !== undefined && !/^postgres(ql)?:\/\//.test(store) && !existsSync(store);
+    if (missing && !flags.create) {
+      throw new UsageError(`No run store at ${path.resolve(store)}.`, 'Check the path, or pass --create to make an empty one.');
+    }
+    // Checked before listening, the queue first so that nothing is made when it cannot be reached.
     if (flags.queue) (await openRedis(flags.queue)).disconnect();
+    if (missing && flags['dry-run']) process.stdout.write(`would create an empty run store at ${path.resolve(store)}\n`);
+    else await (await openRunStore(store, { waitForLockMs: 30_000 })).close();
     const results = flags.results ?? (existsSync('docs/results') ? 'docs/results' : undefined);
     if (!LOOPBACK.has(flags.host))
       process.stderr.write(`Warning: the dashboard listens on ${flags.host}: anyone who can reach this machine can read your runs\n`);

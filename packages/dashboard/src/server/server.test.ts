@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -20,7 +21,7 @@ import {
   type SweepPlan,
   type SweepRecord,
 } from '@l2o/sweep';
-import { dashboardApp, runQuery, type DashboardOptions } from './server.js';
+import { dashboardApp, runQuery, startDashboard, type Dashboard, type DashboardOptions } from './server.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-'));
 const storeDir = path.join(temp, 'store');
@@ -810,15 +811,158 @@ describe('the web app', () => {
   });
 });
 
-describe('read-only', () => {
-  it('answers POST, PUT and DELETE with 404 and changes nothing', async () => {
-    for (const method of ['POST', 'PUT', 'DELETE']) {
-      for (const url of ['/api/runs', '/api/runs/figx-s0']) {
-        const init = { method, body: method === 'DELETE' ? undefined : JSON.stringify(RUNS[0]), headers: { 'content-type': 'application/json' } };
-        await expectError(url, 404, /No such page or endpoint/, init);
+// The rest through real HTTP: a started dashboard on a free port over the same store.
+describe('over HTTP', () => {
+  let dashboard: Dashboard;
+  let port: number;
+
+  beforeAll(async () => {
+    // The main app lets go of the store so that this server can open it at once.
+    await main.close();
+    dashboard = await startDashboard({ store: storeDir, resultsDir, webDir, host: '127.0.0.1', port: 0 });
+    port = Number(new URL(dashboard.url).port);
+  });
+  afterAll(async () => {
+    await dashboard?.close();
+  });
+
+  /** One request with exactly these method and Host header (fetch sets its own Host). */
+  function request(
+    url: string,
+    options: { method?: string; host?: string; body?: string } = {},
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: url,
+          method: options.method ?? 'GET',
+          headers: { host: options.host ?? `127.0.0.1:${port}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              headers: res.headers,
+              body: res.headers['content-type']?.startsWith('application/json') && text ? JSON.parse(text) : text,
+            }),
+          );
+        },
+      );
+      req.once('error', reject);
+      req.end(options.body);
+    });
+  }
+
+  /** A 4xx answer: JSON with one message, and no stack trace. */
+  async function expectHttpError(url: string, status: number, message: RegExp, options?: Parameters<typeof request>[1]) {
+    const res = await request(url, options);
+    expect(res.status, url).toBe(status);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(Object.keys(res.body as object)).toEqual(['error']);
+    expect(res.body.error).toMatch(message);
+    expect(res.body.error).not.toMatch(/\n\s+at |\.ts:\d+|\.js:\d+|Internal error/);
+    return res;
+  }
+
+  it('answers every malformed query or path parameter with 400 naming it, never 5xx', async () => {
+    const bad: [string, RegExp][] = [
+      ...['model', 'problem', 'dataset', 'scale', 'name'].map((key): [string, RegExp] => [
+        `/api/runs?${key}=%00`,
+        new RegExp(`^${key} must not contain control characters, got '\\\\u0000'`),
+      ]),
+      ['/api/runs?model=a%0Ab', /^model must not contain control characters, got 'a\\u000ab'/],
+      ['/api/runs?problem=%7F', /^problem must not contain control characters/],
+      [`/api/runs?name=${'x'.repeat(201)}`, /^name must be at most 200 characters, got 201/],
+      ['/api/runs?seed=2147483648', /^seed must be a whole number from 0 to 2147483647, got '2147483648'/],
+      ['/api/runs?seed=99999999999999999999999', /^seed must be a whole number from 0 to 2147483647/],
+      ['/api/runs?seed=1e3', /^seed must be a whole number/],
+      ['/api/runs?seed=%00', /^seed must be a whole number.*'\\u0000'/],
+      ['/api/runs?since=0000-01-01', /^since must be a date .*'0000-01-01'/],
+      ['/api/runs?since=9999-12-31T23:59:59-14:00', /^since must be a date/],
+      ['/api/runs?sort=%00', /^sort must be one of/],
+      ['/api/runs?model=lstm&model=gru', /^Give the query parameter model once, got it 2 times/],
+      ['/api/runs?%00=1', /^Unknown query parameter '\\u0000'/],
+      ['/api/runs/%00', /^'\\u0000' is not a run id/],
+      ['/api/runs/%00/curves', /^'\\u0000' is not a run id/],
+      ['/api/plot?runs=figx-s0,%00', /^'\\u0000' is not a run id/],
+      ['/api/figures/%00', /^figure name must not contain control characters, got '\\u0000'/],
+      [`/api/figures/${'f'.repeat(201)}`, /^figure name must be at most 200 characters/],
+      ['/api/figures/figX?scale=%00', /^scale must not contain control characters/],
+      ['/api/figures/figX?scale=cpu&scale=gpu', /^Give the query parameter scale once/],
+      ['/api/sweeps/%00', /^'\\u0000' is not a sweep id/],
+      ['/api/checkpoints/%00', /^'\\u0000' is not a checkpoint's SHA-256/],
+    ];
+    for (const [url, message] of bad) await expectHttpError(url, 400, message);
+    // Well-formed values that match nothing: an empty list, or 404 for what is named and not there.
+    expect((await request('/api/runs?seed=2147483647')).body).toEqual({ runs: [] });
+    expect((await request('/api/runs?since=0001-01-01')).status).toBe(200);
+    await expectHttpError('/api/figures/%25FF', 404, /^No runs of '%FF' in the store/);
+    await expectHttpError('/api/runs/figx-s9', 404, /^No run 'figx-s9' in the store/);
+  });
+
+  it("refuses a Host that is not the server's address (DNS rebinding) with 403, before any route", async () => {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
+      const res = await request('/api/runs?seed=0', { host });
+      expect(res.status, host).toBe(200);
+      expect(ids(res.body)).toEqual(['figx-s0']);
+    }
+    for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1:${port + 1}`, '127.0.0.1', `localhost.evil.example:${port}`, `[::2]:${port}`]) {
+      const res = await expectHttpError(
+        '/api/runs',
+        403,
+        new RegExp(`^Host '${host.toLowerCase().replace(/[.[\]]/g, '\\$&')}' is not this dashboard's address: open http://127\\.0\\.0\\.1:${port}/\\.$`),
+        {
+          host,
+        },
+      );
+      expect(JSON.stringify(res.body)).not.toContain('figx');
+    }
+    // The pages too, not only the API.
+    expect((await request('/', { host: `evil.example:${port}` })).status).toBe(403);
+  });
+
+  it('answers methods other than GET and HEAD with 405 and Allow: GET, HEAD, and changes nothing', async () => {
+    const routes = [
+      '/api/runs',
+      '/api/runs/figx-s0',
+      '/api/runs/figx-s0/curves',
+      '/api/plot?runs=figx-s0',
+      '/api/figures',
+      '/api/figures/figX',
+      '/api/sweeps',
+      '/api/sweeps/x',
+      '/api/checkpoints',
+      `/api/checkpoints/${'0'.repeat(64)}`,
+      '/',
+      '/index.html',
+      '/favicon.ico',
+    ];
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+      for (const url of routes) {
+        const res = await expectHttpError(
+          url,
+          405,
+          new RegExp(`^${method} is not allowed on ${url.split('?')[0]!.replace(/\./g, '\\.')}: the dashboard is read-only \\(GET, HEAD\\)\\.$`),
+          {
+            method,
+            ...(method === 'POST' || method === 'PUT' ? { body: JSON.stringify(RUNS[0]) } : {}),
+          },
+        );
+        expect(res.headers.allow, `${method} ${url}`).toBe('GET, HEAD');
       }
     }
-    expect(ids((await get('/api/runs')).body)).toEqual(['logreg-s2', 'figx-s0', 'figx-s1']);
-    expect((await get('/api/runs/figx-s0')).status).toBe(200);
+    // What is not there stays 404 whatever the method.
+    await expectHttpError('/api/nope', 404, /No such page or endpoint: \/api\/nope/, { method: 'POST' });
+    await expectHttpError('/nope.html', 404, /No such page or endpoint: \/nope\.html/, { method: 'DELETE' });
+    const head = await request('/api/runs', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe('');
+    expect(ids((await request('/api/runs')).body)).toEqual(['logreg-s2', 'figx-s0', 'figx-s1']);
+    expect((await request('/api/runs/figx-s0')).status).toBe(200);
   });
 });

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Handler } from 'hono';
+import type { BlankEnv } from 'hono/types';
 import { isL2oError, L2oError } from '@l2o/core';
 import { aggregateSeeds, convergenceSpec, seedBandsSpec, seedPlotTitle, seedTableMarkdown, type LoadedRun } from '@l2o/report';
 import { newestPerSeed, type RunFilter, type RunListing, type SqlRunStore } from '@l2o/store';
@@ -37,40 +39,64 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const SORT_KEYS = ['created', 'name', 'problem', 'dataset', 'scale', 'seed'] as const;
 const RUN_QUERY = ['model', 'problem', 'dataset', 'scale', 'seed', 'name', 'since', 'sort', 'order'] as const;
 
+/** The largest seed the store holds: its seed columns are PostgreSQL integers. */
+const MAX_SEED = 2 ** 31 - 1;
+/** The times a `since` may name: PostgreSQL refuses year 0, and four-digit years end at 9999. */
+const SINCE_RANGE = [Date.parse('0001-01-01T00:00:00Z'), Date.parse('9999-12-31T23:59:59.999Z')] as const;
+
+/** A value as an error message shows it: quoted, control characters escaped (\u0000), cut at 80 characters. */
+function shown(value: string): string {
+  const cut = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  return `'${cut.replace(/\p{Cc}/gu, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}'`;
+}
+
+/** Refuses query parameters the route does not know, and one given twice. */
 function onlyKnown(c: Context, known: readonly string[]): void {
-  for (const key of Object.keys(c.req.queries())) {
-    if (!known.includes(key)) throw new BadRequest(`Unknown query parameter '${key}'; known: ${known.join(', ') || 'none'}.`);
+  for (const [key, values] of Object.entries(c.req.queries())) {
+    if (!known.includes(key)) throw new BadRequest(`Unknown query parameter ${shown(key)}; known: ${known.join(', ') || 'none'}.`);
+    if (values.length > 1) throw new BadRequest(`Give the query parameter ${key} once, got it ${values.length} times.`);
   }
 }
 
+/**
+ * A name or label compared with the store's: at most 200 characters and no control characters
+ * (PostgreSQL's text cannot hold NUL, and no stored name has the others).
+ */
+function text(parameter: string, value: string): string {
+  if (value.length > 200) throw new BadRequest(`${parameter} must be at most 200 characters, got ${value.length}.`);
+  if (/\p{Cc}/u.test(value)) throw new BadRequest(`${parameter} must not contain control characters, got ${shown(value)}.`);
+  return value;
+}
+
 function runId(value: string): string {
-  if (!RUN_ID.test(value)) throw new BadRequest(`'${value}' is not a run id (letters, digits, '.', '_', '-').`);
+  if (!RUN_ID.test(value)) throw new BadRequest(`${shown(value)} is not a run id (letters, digits, '.', '_', '-').`);
   return value;
 }
 
 /** The run filter of /api/runs's query, checked. */
 export function runQuery(q: Record<string, string | undefined>): { filter: RunFilter; sort: (typeof SORT_KEYS)[number]; order: 'asc' | 'desc' } {
   const filter: RunFilter = {};
-  for (const key of ['model', 'problem', 'dataset', 'scale'] as const) {
+  for (const key of ['model', 'problem', 'dataset', 'scale', 'name'] as const) {
     const v = q[key];
-    if (v !== undefined && v !== '') filter[key] = v;
+    if (v !== undefined && v !== '') filter[key] = text(key, v);
   }
   if (q.seed !== undefined && q.seed !== '') {
-    if (!/^\d+$/.test(q.seed)) throw new BadRequest(`seed must be a whole number ≥ 0, got '${q.seed}'.`);
-    filter.seed = Number(q.seed);
+    const seed = /^\d+$/.test(q.seed) ? Number(q.seed) : NaN;
+    if (!(seed <= MAX_SEED)) throw new BadRequest(`seed must be a whole number from 0 to ${MAX_SEED}, got ${shown(q.seed)}.`);
+    filter.seed = seed;
   }
-  if (q.name !== undefined && q.name !== '') filter.name = q.name;
   if (q.since !== undefined && q.since !== '') {
     const since = new Date(q.since);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(q.since) || Number.isNaN(since.getTime())) {
-      throw new BadRequest(`since must be a date such as 2026-11-29 (or an ISO time), got '${q.since}'.`);
+    const time = since.getTime();
+    if (!/^\d{4}-\d{2}-\d{2}/.test(q.since) || !(time >= SINCE_RANGE[0] && time <= SINCE_RANGE[1])) {
+      throw new BadRequest(`since must be a date such as 2026-11-29 (or an ISO time) from year 1 to 9999, got ${shown(q.since)}.`);
     }
     filter.since = since;
   }
   const sort = (q.sort ?? 'created') as (typeof SORT_KEYS)[number];
-  if (!SORT_KEYS.includes(sort)) throw new BadRequest(`sort must be one of ${SORT_KEYS.join(', ')}, got '${q.sort}'.`);
+  if (!SORT_KEYS.includes(sort)) throw new BadRequest(`sort must be one of ${SORT_KEYS.join(', ')}, got ${shown(q.sort!)}.`);
   const order = (q.order ?? (sort === 'created' ? 'desc' : 'asc')) as 'asc' | 'desc';
-  if (order !== 'asc' && order !== 'desc') throw new BadRequest(`order must be asc or desc, got '${q.order}'.`);
+  if (order !== 'asc' && order !== 'desc') throw new BadRequest(`order must be asc or desc, got ${shown(q.order!)}.`);
   return { filter, sort, order };
 }
 
@@ -144,14 +170,23 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
   });
   app.notFound((c) => c.json({ error: `No such page or endpoint: ${c.req.path}.` }, 404));
 
-  app.get('/api/runs', async (c) => {
+  // Every route is read-only: GET (Hono answers HEAD with it), and 405 naming them for any other method.
+  const ALLOW = 'GET, HEAD';
+  const notAllowed = (c: Context) =>
+    c.json({ error: `${c.req.method} is not allowed on ${c.req.path}: the dashboard is read-only (${ALLOW}).` }, 405, { allow: ALLOW });
+  const route = <P extends string>(pattern: P, handler: Handler<BlankEnv, P>): void => {
+    app.get(pattern, handler);
+    app.all(pattern, notAllowed);
+  };
+
+  route('/api/runs', async (c) => {
     onlyKnown(c, RUN_QUERY);
     const { filter, sort, order } = runQuery(c.req.query());
     const runs = await access.use((s) => s.listRuns(filter));
     return c.json({ runs: sortRuns(runs, sort, order) });
   });
 
-  app.get('/api/runs/:id', async (c) => {
+  route('/api/runs/:id', async (c) => {
     onlyKnown(c, []);
     const id = runId(c.req.param('id'));
     const { record } = await access.use((s) => loadRun(s, id));
@@ -162,7 +197,7 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
     return c.json({ id, summary: record.summary, config: record.spec, versions: record.versions, gitCommit: record.gitCommit ?? null, checkpoints });
   });
 
-  app.get('/api/runs/:id/curves', async (c) => {
+  route('/api/runs/:id/curves', async (c) => {
     onlyKnown(c, []);
     const id = runId(c.req.param('id'));
     const { curves } = await access.use((s) => loadRun(s, id));
@@ -170,7 +205,7 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
   });
 
   // One plot of one run or several side by side (each curve labelled "<run id> · <optimizer>").
-  app.get('/api/plot', async (c) => {
+  route('/api/plot', async (c) => {
     onlyKnown(c, ['runs']);
     const ids = (c.req.query('runs') ?? '').split(',').filter(Boolean).map(runId);
     if (!ids.length) throw new BadRequest('Give the runs to plot: /api/plot?runs=<id>[,<id>…].');
@@ -181,16 +216,17 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
     return c.json({ runs: ids, spec: convergenceSpec(curves, title) });
   });
 
-  app.get('/api/figures', async (c) => {
+  route('/api/figures', async (c) => {
     onlyKnown(c, []);
     const runs = await access.use((s) => s.listRuns());
     return c.json({ figures: figuresOf(runs).map((f) => ({ ...f, verdict: verdictOf(options.resultsDir, f.name) })) });
   });
 
-  app.get('/api/figures/:name', async (c) => {
+  route('/api/figures/:name', async (c) => {
     onlyKnown(c, ['scale']);
-    const name = c.req.param('name');
-    const scale = c.req.query('scale');
+    const name = text('figure name', c.req.param('name'));
+    const given = c.req.query('scale');
+    const scale = given ? text('scale', given) : undefined;
     const figure = await access.use(async (s) => {
       const all = figuresOf(await s.listRuns({ name })).filter((f) => f.name === name);
       const chosen = scale ? all.find((f) => f.scale === scale) : all[0];
@@ -221,7 +257,7 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
   });
 
   // Local sweeps (their status files) and queued ones (Redis), each marked with where it runs.
-  app.get('/api/sweeps', async (c) => {
+  route('/api/sweeps', async (c) => {
     onlyKnown(c, []);
     const local = options.sweepsDir ? readLocalSweeps(options.sweepsDir).map((s) => ({ ...s, where: 'local' as const })) : [];
     // A queue that cannot be reached does not hide the local sweeps: its one-line reason goes along.
@@ -243,10 +279,10 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
     });
   });
 
-  app.get('/api/sweeps/:id', async (c) => {
+  route('/api/sweeps/:id', async (c) => {
     onlyKnown(c, []);
     const id = c.req.param('id');
-    if (!/^[A-Za-z0-9._-]{1,200}$/.test(id)) throw new BadRequest(`'${id}' is not a sweep id.`);
+    if (!/^[A-Za-z0-9._-]{1,200}$/.test(id)) throw new BadRequest(`${shown(id)} is not a sweep id.`);
     const local = options.sweepsDir ? readLocalSweeps(options.sweepsDir).find((s) => s.id === id) : undefined;
     if (local) return c.json({ ...local, where: 'local' });
     if (!options.queue) {
@@ -263,29 +299,35 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
     }
   });
 
-  app.get('/api/checkpoints', async (c) => {
+  route('/api/checkpoints', async (c) => {
     onlyKnown(c, []);
     return c.json({ checkpoints: await access.use((s) => s.listCheckpoints()) });
   });
 
-  app.get('/api/checkpoints/:sha256', async (c) => {
+  route('/api/checkpoints/:sha256', async (c) => {
     onlyKnown(c, []);
     const sha = c.req.param('sha256');
-    if (!SHA256.test(sha)) throw new BadRequest(`'${sha}' is not a checkpoint's SHA-256 (64 hex digits).`);
+    if (!SHA256.test(sha)) throw new BadRequest(`${shown(sha)} is not a checkpoint's SHA-256 (64 hex digits).`);
     const text = await access.use((s) => s.getCheckpoint(sha));
     if (text === null) throw new BadRequest(`No checkpoint ${sha} in the store.`, 404);
     return c.body(text, 200, { 'content-type': 'application/json' });
   });
 
-  app.get('/favicon.ico', (c) => c.body(null, 204));
+  route('/favicon.ico', (c) => c.body(null, 204));
 
   // The web app: its few built files, by name (no directory walking).
-  app.get('/:file{[A-Za-z0-9._-]*}', (c) => {
+  const webFile = (c: Context): { name: string; file: string; type: string | undefined } => {
     const name = c.req.param('file') || 'index.html';
-    const file = path.join(webDir, name);
-    const type = MIME[path.extname(name)];
+    return { name, file: path.join(webDir, name), type: MIME[path.extname(name)] };
+  };
+  app.get('/:file{[A-Za-z0-9._-]*}', (c) => {
+    const { name, file, type } = webFile(c);
     if (!type || !existsSync(file)) return c.json({ error: `No such page or endpoint: /${name}.` }, 404);
     return c.body(readFileSync(file), 200, { 'content-type': type });
+  });
+  app.all('/:file{[A-Za-z0-9._-]*}', (c) => {
+    const { name, file, type } = webFile(c);
+    return type && existsSync(file) ? notAllowed(c) : c.json({ error: `No such page or endpoint: /${name}.` }, 404);
   });
 
   return { app, close: () => access.close() };
@@ -296,11 +338,41 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
+
+/**
+ * The Host headers this server answers: its loopback names and the address it listens on, with
+ * its port; listening on every address (0.0.0.0, ::), also this machine's addresses and name.
+ */
+function hostsOf(host: string, port: number): Set<string> {
+  const names = ['127.0.0.1', 'localhost', '[::1]', host];
+  if (WILDCARD.has(host)) {
+    names.push(os.hostname());
+    for (const a of Object.values(os.networkInterfaces()).flat()) if (a) names.push(a.address);
+  }
+  const hosts = new Set<string>();
+  for (const name of names) {
+    const bracketed = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
+    hosts.add(`${bracketed.toLowerCase()}:${port}`);
+    if (port === 80) hosts.add(bracketed.toLowerCase());
+  }
+  return hosts;
+}
+
 /** Serves the dashboard on host:port (port 0: a free one); resolves once it listens. */
 export async function startDashboard(options: DashboardOptions & { host: string; port: number }): Promise<Dashboard> {
   const { app, close } = dashboardApp(options);
+  // Against DNS rebinding: a page of another site whose name was pointed at this address sends
+  // that name as its Host, and is refused before any route reads the store.
+  let hosts = new Set<string>();
+  let url = '';
+  const guarded = (request: Request, env: unknown): Response | Promise<Response> => {
+    const host = request.headers.get('host')?.toLowerCase() ?? '';
+    if (hosts.has(host)) return app.fetch(request, env);
+    return Response.json({ error: `Host '${host}' is not this dashboard's address: open ${url}.` }, { status: 403 });
+  };
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
+    const s = serve({ fetch: guarded, hostname: options.host, port: options.port }, () => resolve(s));
     s.once('error', (e: NodeJS.ErrnoException) =>
       reject(
         e.code === 'EADDRINUSE'
@@ -314,6 +386,8 @@ export async function startDashboard(options: DashboardOptions & { host: string;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  hosts = hostsOf(options.host, port);
+  url = `http://${WILDCARD.has(options.host) ? '127.0.0.1' : host}:${port}/`;
   return {
     url: `http://${host}:${port}/`,
     close: async () => {
