@@ -1,4 +1,5 @@
 import { resolveOptions, tf, type InstanceSet, type OptionFields, type ProblemBatch } from '@l2o/core/portable';
+import { leastSquares64, l1Composite64 } from './float64.js';
 import { L1Composite, MIN_LIPSCHITZ, applyA, leastSquaresGradient, squaredSpectralNorm, validateComposite } from './shared.js';
 
 /** LASSO takes no options. */
@@ -8,6 +9,7 @@ export const lassoOptionFields: OptionFields<Record<never, never>> = {};
 export class Lasso extends L1Composite {
   readonly id = 'lasso';
   readonly options: Readonly<Record<string, unknown>>;
+  readonly float64 = l1Composite64(leastSquares64);
 
   constructor(options: Record<string, unknown> = {}) {
     super();

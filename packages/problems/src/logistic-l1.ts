@@ -1,4 +1,5 @@
 import { L2oError, enumOption, resolveOptions, tf, type InstanceSet, type OptionFields, type ProblemBatch } from '@l2o/core/portable';
+import { logisticLoss64, l1Composite64 } from './float64.js';
 import { L1Composite, MIN_LIPSCHITZ, applyA, applyAt, squaredSpectralNorm, validateComposite } from './shared.js';
 
 export type LogisticLipschitz = 'tight' | 'paper';
@@ -20,6 +21,7 @@ export const logisticL1OptionFields: OptionFields<{ lipschitz: LogisticLipschitz
 export class LogisticL1 extends L1Composite {
   readonly id = 'logistic-l1';
   readonly options: Readonly<{ lipschitz: LogisticLipschitz }>;
+  readonly float64 = l1Composite64(logisticLoss64);
 
   constructor(options: Record<string, unknown> = {}) {
     super();

@@ -52,4 +52,29 @@ export interface Problem {
    * first-order (KKT) conditions over the coordinates, [size].
    */
   kktResidual(batch: ProblemBatch, x: tf.Tensor2D): tf.Tensor1D;
+  /**
+   * The problem in float64 on the host (plain JavaScript, any engine): F* and F(x_k) computed
+   * where float32 cannot resolve relative gaps below ~1e-7. Without it, gaps are float32's.
+   */
+  readonly float64?: Float64Problem;
+}
+
+/** A float64 solve of one instance. */
+export interface Float64Solution {
+  x: Float64Array;
+  f: number;
+  /** The KKT residual at x, relative to the problem's own scale (see `Float64Problem.solve`). */
+  kkt: number;
+  iterations: number;
+}
+
+/** Instance i of a set, computed in float64 from its float32 data. */
+export interface Float64Problem {
+  /** F(x) of instance `i` of `set`. */
+  objective(set: InstanceSet, i: number, x: ArrayLike<number>): number;
+  /**
+   * Minimises instance `i` from `start` until its KKT residual, relative to the problem's scale
+   * at x = 0, is at most `tolerance`, or `maxIterations` pass.
+   */
+  solve(set: InstanceSet, i: number, start: ArrayLike<number>, options: { tolerance: number; maxIterations: number }): Float64Solution;
 }
