@@ -90,7 +90,7 @@ export function l1KktResidual64(g: ArrayLike<number>, x: ArrayLike<number>, lamb
 const normCache = new WeakMap<Float32Array, Map<number, number>>();
 function cachedSquaredNorm(set: InstanceSet, i: number): number {
   let perSet = normCache.get(set.A);
-  if (!perSet) normCache.set(set.A, (perSet = new Map()));
+  if (!perSet) normCache.set(set.A, (perSet = new Map<number, number>()));
   const key = set.sharedA ? 0 : i;
   let value = perSet.get(key);
   if (value === undefined) perSet.set(key, (value = squaredNorm(set, i)));
