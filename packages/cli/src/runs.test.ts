@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +58,23 @@ describe('l2o runs (embedded store)', () => {
     const filesOf = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => !statSync(path.join(dir, f)).isDirectory()).sort();
     expect(filesOf(exported)).toEqual(filesOf(out.runDir));
     for (const f of filesOf(out.runDir)) {
-      if (f === 'config.json' || f === 'summary.json' || f.endsWith('.json')) {
+      if (f === 'checksums.sha256') {
+        // The manifest of what export wrote: the same checksum for each file that came back byte for byte.
+        const sums = (dir: string) =>
+          new Map(
+            readFileSync(path.join(dir, f), 'utf8')
+              .trim()
+              .split('\n')
+              .map((l) => l.split('  ').reverse() as [string, string]),
+          );
+        const [original, again] = [sums(out.runDir), sums(exported)];
+        expect([...again.keys()]).toEqual([...original.keys()]);
+        // config.json is written with sorted keys, by the run and by export alike.
+        expect(again.get('config.json')).toBe(original.get('config.json'));
+        for (const [name, sha] of original) {
+          if (readFileSync(path.join(exported, name)).equals(readFileSync(path.join(out.runDir, name)))) expect(again.get(name), name).toBe(sha);
+        }
+      } else if (f === 'config.json' || f === 'summary.json' || f.endsWith('.json')) {
         expect(JSON.parse(readFileSync(path.join(exported, f), 'utf8')), f).toEqual(JSON.parse(readFileSync(path.join(out.runDir, f), 'utf8')));
       } else {
         expect(readFileSync(path.join(exported, f)).equals(readFileSync(path.join(out.runDir, f))), f).toBe(true);
@@ -70,6 +86,66 @@ describe('l2o runs (embedded store)', () => {
     );
     expect((JSON.parse(off.stdout) as { stored: unknown }).stored).toBeNull();
     expectOneLineError(runCli(['runs', 'list', '--store', 'off'], { env }).stderr, /The run store is off/);
+  });
+
+  it('runs import refuses a run edited since it was written (exit 1, nothing stored); --rederive stores it so list and show agree; an old run imports with a warning', () => {
+    const store = { ...env, L2O_STORE: path.join(temp, 'checked-store') };
+    const runs = path.join(temp, 'checked-runs');
+    const r = runCli(['run', '--optimizer', 'fista', '--problem', 'lasso', '--scale', 'smoke', '--runs-dir', runs, '--store', 'off', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const written = (JSON.parse(r.stdout) as { runDir: string }).runDir;
+    const copy = (name: string) => {
+      const dir = path.join(runs, name);
+      cpSync(written, dir, { recursive: true });
+      return dir;
+    };
+    // The run: its metrics file's last gap edited after the run was written.
+    const edit = (dir: string) => {
+      const file = path.join(dir, 'metrics', 'fista.json');
+      const c = JSON.parse(readFileSync(file, 'utf8')) as { meanGap: number[] };
+      c.meanGap[c.meanGap.length - 1] = 0.902;
+      writeFileSync(file, JSON.stringify(c, null, 1));
+    };
+    const listAndShow = (id: string) => {
+      const listed = JSON.parse(runCli(['runs', 'list', '--json'], { env: store }).stdout) as { id: string; optimizers: { finalGap: number }[] }[];
+      const shown = JSON.parse(runCli(['runs', 'show', id, '--json'], { env: store }).stdout) as { curves: { fista: { meanGap: number[] } } };
+      return { listed: listed.find((x) => x.id === id)!.optimizers[0]!.finalGap, shown: shown.curves.fista.meanGap.at(-1) };
+    };
+
+    const edited = copy('edited');
+    edit(edited);
+    // A valid command refused for what the run's files hold: a failure (1), not bad usage (2).
+    const refused = runCli(['runs', 'import', written, edited], { env: store });
+    expect(refused.code).toBe(1);
+    expectOneLineError(refused.stderr, /^Error: \S*checked-runs\/edited: metrics\/fista\.json differs from its checksum in checksums\.sha256: .* --rederive/);
+    // Nothing stored, not even the untouched run given with it.
+    expect(runCli(['runs', 'list'], { env: store }).stdout).toBe('no runs\n');
+
+    const rederived = runCli(['runs', 'import', edited, '--rederive'], { env: store });
+    expect(rederived.code, rederived.stderr).toBe(0);
+    expect(rederived.stderr).toMatch(/^warning: \S*edited: metrics\/fista\.json differs from its checksum in checksums\.sha256: storing it as it is now/);
+    expect(listAndShow('edited')).toEqual({ listed: 0.902, shown: 0.902 });
+
+    const untouched = runCli(['runs', 'import', written], { env: store });
+    expect(untouched.code, untouched.stderr).toBe(0);
+    expect(untouched.stderr).toBe('');
+
+    // Written before runs had a manifest, and its summary disagreeing with its curve.
+    const old = copy('old-run');
+    rmSync(path.join(old, 'checksums.sha256'));
+    edit(old);
+    const imported = runCli(['runs', 'import', old], { env: store });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stderr).toMatch(/^warning: \S*old-run has no checksums\.sha256 \(written before runs had one\): importing it unverified/);
+    expect(listAndShow('old-run')).toEqual({ listed: 0.902, shown: 0.902 });
+
+    // Exported, the run imports verified (under the export folder's name), with no warning.
+    const exported = path.join(temp, 'checked-export');
+    expect(runCli(['runs', 'export', 'edited', exported], { env: store }).code).toBe(0);
+    const again = runCli(['runs', 'import', exported], { env: store });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toBe('');
+    expect(listAndShow('checked-export')).toEqual({ listed: 0.902, shown: 0.902 });
   });
 
   it('with neither --store nor L2O_STORE, l2o run stores its run in the default store ($XDG_DATA_HOME/l2o/store)', () => {

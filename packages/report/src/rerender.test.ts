@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EvaluationCurve, RunSummary } from '@l2o/core';
+import { checkRunDir, RUN_MANIFEST, writeRunDir, type EvaluationCurve, type RunSummary } from '@l2o/core';
 import { compareLoadedRuns, compareRuns, loadRunDir, rerenderRun, writeRunReport, type LoadedRun } from './rerender.js';
 
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
@@ -50,6 +50,18 @@ describe('comparing and re-rendering loaded runs', () => {
     for (const f of ['convergence.png', 'convergence.svg', 'summary.md']) {
       expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(dir, f))), f).toBe(true);
     }
+  });
+
+  it("re-rendering a run directory records the new files' checksums in its manifest (so it still imports); a run without one gets none", async () => {
+    const files: Record<string, string> = { 'summary.json': JSON.stringify(b.summary), 'summary.md': '# an older rendering\n' };
+    for (const c of b.curves) files[`metrics/${c.optimizer}.json`] = JSON.stringify(c);
+    const dir = await writeRunDir(path.join(temp, 'runs', 'with-manifest'), files);
+    await rerenderRun(dir);
+    expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).not.toBe(files['summary.md']);
+    expect(checkRunDir(dir)).toEqual({ verified: true, problems: [] });
+    const old = writeDir(b);
+    await rerenderRun(old);
+    expect(existsSync(path.join(old, RUN_MANIFEST))).toBe(false);
   });
 
   it('re-renders a run directory with a diverged optimizer (null in its JSON) as the loaded run', async () => {

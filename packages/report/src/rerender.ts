@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { L2oError, readJsonFile, writeFileAtomic, type EvaluationCurve, type RunSummary } from '@l2o/core';
+import { L2oError, readJsonFile, refreshRunManifest, writeFileAtomic, type EvaluationCurve, type RunSummary } from '@l2o/core';
 import { formatGap } from './summary.js';
 import { renderRun } from './renderer.js';
 
@@ -46,10 +46,14 @@ export function loadRunDir(dir: string): LoadedRun {
   return { id: path.basename(path.resolve(dir)), summary, curves };
 }
 
-/** Renders a run's plot (SVG, PNG) and Markdown summary into `outDir` (created if need be); returns the file names. */
+/**
+ * Renders a run's plot (SVG, PNG) and Markdown summary into `outDir` (created if need be); returns
+ * the file names. In a run directory, its checksum manifest gets the new files' checksums.
+ */
 export async function writeRunReport(run: Pick<LoadedRun, 'summary' | 'curves'>, outDir: string): Promise<string[]> {
   const files = await renderRun(run.summary, run.curves);
   for (const [name, content] of Object.entries(files)) writeFileAtomic(path.join(outDir, name), content);
+  refreshRunManifest(outDir, Object.keys(files));
   return Object.keys(files);
 }
 

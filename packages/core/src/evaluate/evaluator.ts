@@ -50,6 +50,23 @@ export function iterationsToReach(curve: readonly number[], threshold: number): 
 }
 
 /**
+ * What a run's summary says of a curve, computed from the curve alone (the evaluator, and `l2o
+ * runs import`, so the stored summary can never disagree with the stored curve).
+ */
+export function curveMetrics(
+  curve: Pick<EvaluationCurve, 'meanF' | 'meanGap'>,
+  thresholds: readonly number[] = GAP_THRESHOLDS,
+): Pick<EvaluationCurve, 'finalGap' | 'iterationsTo' | 'divergedAt'> & { finalF: number } {
+  const diverged = curve.meanF.findIndex((v) => !Number.isFinite(v));
+  return {
+    finalGap: curve.meanGap.at(-1)!,
+    finalF: curve.meanF.at(-1)!,
+    iterationsTo: Object.fromEntries(thresholds.map((t) => [String(t), iterationsToReach(curve.meanGap, t)])),
+    divergedAt: diverged < 0 ? null : diverged,
+  };
+}
+
+/**
  * Runs an optimizer for K iterations on every instance of a test set (in batches) and
  * averages F and the relative gap per iteration. Objectives stay on the engine until a batch
  * ends: one read-back per batch, none per iteration.
@@ -111,16 +128,16 @@ export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, 
   }
   const meanF = Array.from(sumF, (v) => v / set.count);
   const meanGap = gapInstances > 0 ? Array.from(sumGap, (v) => v / gapInstances) : meanF.map(() => Number.NaN);
-  const diverged = meanF.findIndex((v) => !Number.isFinite(v));
+  const { finalGap, iterationsTo, divergedAt } = curveMetrics({ meanF, meanGap });
   return {
     optimizer: optimizer.id,
     instances: set.count,
     gapInstances,
     meanF,
     meanGap,
-    finalGap: meanGap[K]!,
-    iterationsTo: Object.fromEntries(GAP_THRESHOLDS.map((t) => [String(t), iterationsToReach(meanGap, t)])),
-    divergedAt: diverged < 0 ? null : diverged,
+    finalGap,
+    iterationsTo,
+    divergedAt,
     seconds: (performance.now() - started) / 1000,
     ...(safeguarded ? { acceptance: Array.from(sumAccepted, (v) => v / set.count) } : {}),
   };

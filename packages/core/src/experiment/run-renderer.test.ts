@@ -19,6 +19,7 @@ describe('runComparison and the RunRenderer', () => {
     const platform = await platformWith();
     const { runDir } = await runComparison(platform, spec);
     expect(readdirSync(runDir, { recursive: true }).map(String).sort()).toEqual([
+      'checksums.sha256',
       'config.json',
       'metrics',
       'metrics/ista.csv',
