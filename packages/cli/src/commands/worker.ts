@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { defaultStoreLocation } from '@l2o/store';
-import { checkWorkerConnections, redactQueue, startWorker } from '@l2o/sweep';
+import { checkWorkerConnections, connectionEventText, redactQueue, startWorker } from '@l2o/sweep';
 import { dryRunFlag, L2oCommand } from '../base-command.js';
 import { queueFlag, requireQueue } from '../queue-flags.js';
 import { storeFlag } from '../store-flags.js';
@@ -21,6 +21,11 @@ export default class WorkerCommand extends L2oCommand {
     ...storeFlag,
     concurrency: Flags.integer({ min: 1, summary: 'Jobs at once (default: the number of cores).' }),
     'stalled-after': Flags.integer({ min: 1, default: 30, summary: 'Seconds after which a job whose worker died goes to another worker.' }),
+    grace: Flags.integer({
+      min: 1,
+      default: 30,
+      summary: 'Seconds a stopping worker (Ctrl-C, SIGTERM) gives its running jobs to save their state; then it exits, whatever they or Redis do.',
+    }),
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
     'runs-dir': Flags.string({ default: 'runs', summary: 'Where the run directories this worker writes go (runs also go to --store).' }),
@@ -59,12 +64,20 @@ export default class WorkerCommand extends L2oCommand {
           );
         else this.note(`fail  ${what}: ${e.message}`);
       },
+      onConnection: (e) => this.note(connectionEventText(e)),
     });
     this.note(
       `worker ${worker.name}: ${concurrency} job${concurrency === 1 ? '' : 's'} at once from ${queue.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}; Ctrl-C to stop`,
     );
     await new Promise<void>((resolve) => this.interrupt.signal.addEventListener('abort', () => resolve(), { once: true }));
-    this.note('stopping: running jobs save their state and go back to the queue');
-    await worker.close();
+    const grace = flags.grace * 1000;
+    const code = this.interrupt.signal.reason === 'SIGTERM' ? 143 : 130;
+    this.note(`stopping: running jobs save their state and go back to the queue (${flags.grace} s at most)`);
+    // The hard deadline: nothing (a Redis that does not answer, a reconnection timer) keeps the worker up past its grace period.
+    setTimeout(() => process.exit(code), grace).unref();
+    if (!(await worker.close(Math.max(500, grace - 1000)))) {
+      this.note(`stopped at the end of the ${flags.grace} s grace period: unfinished jobs go to another worker after --stalled-after`);
+      process.exit(code);
+    }
   }
 }

@@ -3,7 +3,19 @@ import { Queue } from 'bullmq';
 import { L2oError } from '@l2o/core';
 import { openRunStore } from '@l2o/store';
 import { reportSweep, type SweepReport } from '../report.js';
-import { connectionOf, isCancelled, listSweepRecords, markCancelled, openRedis, QUEUE_NAME, readSweepRecord, type SweepRecord } from './connection.js';
+import {
+  connectionOf,
+  hasSweepRecord,
+  isCancelled,
+  listSweepRecords,
+  lostSweepError,
+  markCancelled,
+  openRedis,
+  QUEUE_NAME,
+  readSweepRecord,
+  type ConnectionEvent,
+  type SweepRecord,
+} from './connection.js';
 import type { QueuedProgress } from './worker.js';
 
 export type JobStateName = 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled';
@@ -52,11 +64,14 @@ const STATE: Record<string, JobStateName> = {
 async function withQueue<T>(
   url: string,
   fn: (queue: Queue, record: (id: string) => Promise<SweepRecord>, redis: Awaited<ReturnType<typeof openRedis>>) => Promise<T>,
+  onConnection?: (e: ConnectionEvent) => void,
 ): Promise<T> {
-  const redis = await openRedis(url);
+  const redis = await openRedis(url, onConnection);
   const queue = new Queue(QUEUE_NAME, { connection: connectionOf(url) });
+  // Its connection reconnects by itself (its commands wait meanwhile); `redis` reports the loss.
+  queue.on('error', () => {});
   try {
-    return await fn(queue, (id) => readSweepRecord(redis, id), redis);
+    return await fn(queue, (id) => readSweepRecord(redis, id, url), redis);
   } finally {
     await queue.close();
     redis.disconnect();
@@ -102,9 +117,12 @@ export function countsAndEta(jobs: readonly SweepJobStatus[], slots: number): { 
   return { counts, etaSeconds: mean === null ? null : (left * mean) / Math.max(1, Math.min(slots, counts.active)) };
 }
 
-/** Where each job of a submitted sweep is: waiting, active (with its progress), completed, failed (why), cancelled. */
-export async function sweepStatus(url: string, id: string): Promise<SweepStatus> {
-  return withQueue(url, async (queue, record, redis) => statusOf(queue, await record(id), await isCancelled(redis, id)));
+/**
+ * Where each job of a submitted sweep is: waiting, active (with its progress), completed, failed
+ * (why), cancelled. With `onConnection`, a Redis restart meanwhile is waited out (and reported).
+ */
+export async function sweepStatus(url: string, id: string, onConnection?: (e: ConnectionEvent) => void): Promise<SweepStatus> {
+  return withQueue(url, async (queue, record, redis) => statusOf(queue, await record(id), await isCancelled(redis, id)), onConnection);
 }
 
 /** The status of every sweep submitted to this queue, newest first. */
@@ -116,25 +134,37 @@ export async function listSweeps(url: string): Promise<SweepStatus[]> {
   });
 }
 
-/** Polls until no job of the sweep is waiting or active; `onStatus` sees each poll. */
+/**
+ * Polls until no job of the sweep is waiting or active; `onStatus` sees each poll. Redis restarts
+ * are waited out (reconnecting with backoff; `onConnection` hears of each loss and return); a
+ * sweep whose record is gone afterwards (a Redis without persistence) fails with the command that
+ * resubmits it.
+ */
 export async function waitForSweep(
   url: string,
   id: string,
   onStatus: (s: SweepStatus) => void = () => {},
   signal?: AbortSignal,
   everyMs = 2000,
+  onConnection?: (e: ConnectionEvent) => void,
 ): Promise<SweepStatus> {
-  return withQueue(url, async (queue, record, redis) => {
-    const rec = await record(id);
-    for (;;) {
-      const status = await statusOf(queue, rec, await isCancelled(redis, id));
-      onStatus(status);
-      if (status.finished) return status;
-      signal?.throwIfAborted();
-      await sleep(everyMs, undefined, { signal }).catch(() => {});
-      if (signal?.aborted) return status;
-    }
-  });
+  return withQueue(
+    url,
+    async (queue, record, redis) => {
+      const rec = await record(id);
+      for (;;) {
+        const status = await statusOf(queue, rec, await isCancelled(redis, id));
+        // Checked after the jobs: jobs missing because of a restart meanwhile would read as cancelled.
+        if (!(await hasSweepRecord(redis, id))) throw lostSweepError(id, url, rec.request);
+        onStatus(status);
+        if (status.finished) return status;
+        signal?.throwIfAborted();
+        await sleep(everyMs, undefined, { signal }).catch(() => {});
+        if (signal?.aborted) return status;
+      }
+    },
+    onConnection,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
   cachedCheckpointPath,
@@ -13,7 +14,7 @@ import {
 } from '@l2o/core';
 import { openRunStore, type SqlRunStore } from '@l2o/store';
 import { childPlatformOf, runInChild, type JobProgress } from '../child.js';
-import { connectionOf, decodeResult, encodeResult, isCancelled, openRedis, QUEUE_NAME } from './connection.js';
+import { connectionOf, decodeResult, encodeResult, isCancelled, openRedis, QUEUE_NAME, type ConnectionEvent } from './connection.js';
 import type { QueuedJob } from './submit.js';
 
 /** Progress a worker reports on a job (read by `l2o sweep status`). */
@@ -32,6 +33,8 @@ export interface WorkerOptions {
   /** Seconds after which a job whose worker stopped renewing its lock (killed, machine down) goes to another worker. */
   stalledAfterSeconds: number;
   onEvent?: (e: WorkerEvent) => void;
+  /** Hears when the connection to Redis is lost (the worker reconnects with backoff and goes on) and when it is back. */
+  onConnection?: (e: ConnectionEvent) => void;
 }
 
 /** Keys of results in the store's job_results: written once per job key. */
@@ -61,14 +64,17 @@ export async function startWorker(
   queueUrl: string,
   storeLocation: string,
   options: WorkerOptions,
-): Promise<{ close(): Promise<void>; name: string }> {
+): Promise<{ close(graceMs?: number): Promise<boolean>; name: string }> {
   // Checked now, so that a wrong queue or store fails at start and not at the first job.
   await checkWorkerConnections(queueUrl, storeLocation);
-  const redis = await openRedis(queueUrl);
+  // Survives Redis restarts: its commands wait for the reconnection instead of failing the job.
+  const redis = await openRedis(queueUrl, options.onConnection);
   const name = `${os.hostname()}-${process.pid}`;
   const child = childPlatformOf(platform);
   const emit = options.onEvent ?? (() => {});
   const shutdown = new AbortController();
+  // Aborted when a stopping worker's grace period is over: its job processes are killed.
+  const abandon = new AbortController();
 
   async function withStore<T>(fn: (store: SqlRunStore) => Promise<T>): Promise<T> {
     const store = await openRunStore(storeLocation, { waitForLockMs: 120_000 });
@@ -133,7 +139,7 @@ export async function startWorker(
       return await runInChild(sj, child, {
         onProgress: (p) => void job.updateProgress({ ...p, worker: name } satisfies QueuedProgress).catch(() => {}),
         stop: shutdown.signal,
-        kill: kill.signal,
+        kill: AbortSignal.any([kill.signal, abandon.signal]),
       });
     } finally {
       clearInterval(timer);
@@ -196,7 +202,8 @@ export async function startWorker(
       try {
         return await processJob(job);
       } catch (e) {
-        emit({ kind: 'failed', job: job.data.job, message: firstLine(e) });
+        // A job killed at the end of a stopping worker's grace period did not fail: another worker takes it.
+        if (!abandon.signal.aborted) emit({ kind: 'failed', job: job.data.job, message: firstLine(e) });
         // Bad input does not get better on retry.
         if (isL2oError(e) && e.exitCode === 2) throw new UnrecoverableError(e.message);
         if (e instanceof UnrecoverableError) throw e;
@@ -211,13 +218,32 @@ export async function startWorker(
       maxStalledCount: 3,
     },
   );
-  worker.on('error', () => {}); // connection blips: BullMQ reconnects
+  worker.on('error', () => {}); // connection losses: BullMQ reconnects; `redis` reports them
   return {
     name,
-    async close() {
+    /**
+     * Stops taking jobs; running ones save their state and stop. Whatever Redis does (a close
+     * waits for it), this returns within `graceMs`: false if the jobs' processes had to be
+     * killed and the queue's connections dropped (their jobs go to another worker after
+     * --stalled-after).
+     */
+    async close(graceMs = 30_000) {
       shutdown.abort('SIGTERM');
-      await worker.close();
+      const deadline = new AbortController();
+      const inTime = await Promise.race([
+        worker.close().then(
+          () => true,
+          () => true,
+        ),
+        sleep(graceMs, false, { signal: deadline.signal }).catch(() => false),
+      ]);
+      deadline.abort();
+      if (!inTime) {
+        abandon.abort();
+        void worker.disconnect().catch(() => {});
+      }
       redis.disconnect();
+      return inTime;
     },
   };
 }

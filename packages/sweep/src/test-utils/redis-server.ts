@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -52,6 +52,71 @@ export async function redisForTests(): Promise<{ url: string; stop: () => Promis
       await new Promise((resolve) => server.once('exit', resolve));
     },
   };
+}
+
+/**
+ * A redis-server of a test's own, on 127.0.0.1 and a free port, keeping its data in `dir`: with
+ * `persistent`, in an append-only file (so a restart keeps the queue); else nowhere. `restart()`
+ * stops it as a clean shutdown does (SIGTERM) and starts it again on the same port.
+ */
+export class RedisProcess {
+  private server: ChildProcess | null = null;
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+    private readonly persistent: boolean,
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(dir: string, persistent: boolean): Promise<RedisProcess> {
+    const redis = new RedisProcess(await freePort(), dir, persistent);
+    await redis.startServer();
+    return redis;
+  }
+
+  async startServer(): Promise<void> {
+    const persistence = this.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+    const server = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence], {
+      stdio: 'ignore',
+    });
+    this.server = server;
+    const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+    client.on('error', () => {});
+    for (let i = 0; ; i++) {
+      try {
+        await client.connect();
+        await client.ping();
+        client.disconnect();
+        return;
+      } catch (e) {
+        if (i > 100 || server.exitCode !== null) throw new Error(`redis-server did not answer on port ${this.port}: ${(e as Error).message}`, { cause: e });
+        await sleep(100);
+      }
+    }
+  }
+
+  /** Stops it: SIGTERM, Redis's clean shutdown (which writes its data first when persistent). */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server || server.exitCode !== null) return;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.startServer();
+  }
+}
+
+/** Whether this machine can run a redis-server of a test's own (else the reason). */
+export function redisServerMissing(): string | null {
+  return spawnSync('redis-server', ['--version']).status === 0 ? null : 'no redis-server on PATH (apt-get install -y redis-server)';
 }
 
 function freePort(): Promise<number> {

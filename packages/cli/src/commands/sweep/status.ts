@@ -1,4 +1,4 @@
-import { sweepStatus } from '@l2o/sweep';
+import { connectionEventText, sweepStatus } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
 import { queueFlag, requireQueue, statusText, sweepIdArgs } from '../../queue-flags.js';
 
@@ -10,7 +10,7 @@ export default class SweepStatus extends L2oCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(SweepStatus);
-    const status = await sweepStatus(requireQueue(flags.queue), args.id);
+    const status = await sweepStatus(requireQueue(flags.queue), args.id, (e) => this.note(connectionEventText(e)));
     if (this.jsonMode) return status;
     process.stdout.write(`${statusText(status)}\n`);
   }
