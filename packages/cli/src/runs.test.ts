@@ -57,6 +57,12 @@ describe('l2o runs (embedded store)', () => {
     expect(ex.code, ex.stderr).toBe(0);
     const filesOf = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => !statSync(path.join(dir, f)).isDirectory()).sort();
     expect(filesOf(exported)).toEqual(filesOf(out.runDir));
+    // The per-instance results (float64 gaps, quantiles) come back byte for byte with the curve.
+    const metrics = path.join('metrics', 'fista.json');
+    expect(
+      (JSON.parse(readFileSync(path.join(out.runDir, metrics), 'utf8')) as { perInstance?: { gaps: unknown[] } }).perInstance?.gaps.length,
+    ).toBeGreaterThan(0);
+    expect(readFileSync(path.join(exported, metrics)).equals(readFileSync(path.join(out.runDir, metrics)))).toBe(true);
     for (const f of filesOf(out.runDir)) {
       if (f === 'checksums.sha256') {
         // The manifest of what export wrote: the same checksum for each file that came back byte for byte.

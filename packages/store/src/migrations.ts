@@ -135,6 +135,13 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     // The raw files a run's real test set came from: dataset, location, count, manifest digest.
     sql: `ALTER TABLE runs ADD COLUMN test_data jsonb;`,
   },
+  {
+    version: 7,
+    name: 'per-instance results',
+    // Each optimizer's per-instance gaps, gap quantiles per iteration and float64 provenance, as the
+    // JSON text the evaluator wrote (text, not jsonb: an exported run gives the same bytes back).
+    sql: `ALTER TABLE run_optimizers ADD COLUMN instance_results text;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

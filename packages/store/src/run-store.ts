@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { configHash, stableStringify, UsageError, type RunRecord, type RunStore, type TrainingRecord } from '@l2o/core';
+import { configHash, stableStringify, UsageError, type EvaluationCurve, type RunRecord, type RunStore, type TrainingRecord } from '@l2o/core';
 import type { Sql } from './sql.js';
 
 export type { RunRecord, TrainingRecord } from '@l2o/core';
@@ -159,8 +159,8 @@ export class SqlRunStore implements RunStore {
         }
         await tx.query(
           `INSERT INTO run_optimizers (run_id, label, optimizer_id, kind, options, checkpoint_sha256, final_gap, final_f,
-             iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds, position, acceptance)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+             iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds, position, acceptance, instance_results)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
           [
             run.id,
             o.label,
@@ -177,6 +177,7 @@ export class SqlRunStore implements RunStore {
             o.evaluationSeconds,
             position,
             o.acceptance ?? null,
+            instanceResultsText(run.curves.find((c) => c.optimizer === o.label)),
           ],
         );
         const curve = run.curves.find((c) => c.optimizer === o.label);
@@ -326,6 +327,7 @@ export class SqlRunStore implements RunStore {
     };
     const curves = summary.optimizers.map((o) => {
       const points = curveRows.filter((c) => c.label === o.label);
+      const instanceResults = parseInstanceResults(optimizers.find((row) => row.label === o.label)?.instance_results);
       return {
         optimizer: o.label,
         instances: points[0]?.instances ?? summary.testInstances,
@@ -335,8 +337,10 @@ export class SqlRunStore implements RunStore {
         finalGap: o.finalGap,
         iterationsTo: o.iterationsTo,
         divergedAt: o.divergedAt ?? null,
+        ...instanceResults.gapQuantiles,
         seconds: o.evaluationSeconds,
         ...(points.some((p) => p.accepted !== null) ? { acceptance: points.slice(1).map((p) => Number(p.accepted)) } : {}),
+        ...instanceResults.provenance,
       };
     });
     const checkpoints = Object.fromEntries(
@@ -499,4 +503,30 @@ export class SqlRunStore implements RunStore {
   close(): Promise<void> {
     return this.sql.close();
   }
+}
+
+/** The per-instance parts of a curve, as stored (null when the curve has none). */
+function instanceResultsText(curve: EvaluationCurve | undefined): string | null {
+  if (!curve || (curve.perInstance === undefined && curve.gapQuantiles === undefined && curve.float64 === undefined)) return null;
+  const { gapQuantiles, perInstance, float64, resolution } = curve;
+  return JSON.stringify({ gapQuantiles, perInstance, float64, resolution });
+}
+
+/** Back into a curve's fields, in the order the evaluator writes them (a run directory's JSON is byte for byte). */
+function parseInstanceResults(text: unknown): {
+  gapQuantiles: Pick<EvaluationCurve, 'gapQuantiles' | 'perInstance'>;
+  provenance: Pick<EvaluationCurve, 'float64' | 'resolution'>;
+} {
+  if (typeof text !== 'string') return { gapQuantiles: {}, provenance: {} };
+  const parsed = JSON.parse(text) as Pick<EvaluationCurve, 'gapQuantiles' | 'perInstance' | 'float64' | 'resolution'>;
+  return {
+    gapQuantiles: {
+      ...(parsed.gapQuantiles !== undefined ? { gapQuantiles: parsed.gapQuantiles } : {}),
+      ...(parsed.perInstance !== undefined ? { perInstance: parsed.perInstance } : {}),
+    },
+    provenance: {
+      ...(parsed.float64 !== undefined ? { float64: parsed.float64 } : {}),
+      ...(parsed.resolution !== undefined ? { resolution: parsed.resolution } : {}),
+    },
+  };
 }

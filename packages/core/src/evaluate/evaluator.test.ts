@@ -6,7 +6,7 @@ import { tf } from '../tf.js';
 import { selectEngine } from '../engine/engine.js';
 import { Rng } from '../random/rng.js';
 import { tinyIsta, tinyLasso, tinyLassoSet } from '../test-utils/tiny.js';
-import { evaluateOptimizer, iterationsToReach } from './evaluator.js';
+import { diverges, evaluateOptimizer, iterationsToReach, summarizeObjectives } from './evaluator.js';
 import { solveReference } from './reference.js';
 import { loadInstances, saveInstances } from '../io/instance-store.js';
 
@@ -65,5 +65,51 @@ describe('evaluation protocol', () => {
     expect(Array.from(back.solution!)).toEqual(Array.from(solution));
     expect([back.count, back.m, back.n, back.lambda, back.sharedA]).toEqual([3, 4, 6, 0.1, false]);
     await expect(saveInstances(dir, set)).rejects.toThrow(); // never overwrites a folder
+  });
+});
+
+describe('per-instance results', () => {
+  // F per instance and iteration, instance-major [count, K + 1], with F* = 1 for each instance.
+  const K = 4;
+  const rows = [
+    [3, 2, 1.5, 1.1, 1.001], // converges: gaps 2, 1, 0.5, 0.1, 1e-3
+    [3, 2.5, 2, 1.9, 1.8], // converges slowly
+    [3, 1.0001, 1.000001, 2, 1.5], // rises 1e6× above its best (1e-6 → 1): diverges, though it ends below its start
+    [3, 4, 5, 6, 7], // ends above its start: diverges
+    [3, 2, Number.NaN, Number.NaN, Number.NaN], // not finite: diverges
+  ];
+  const F = Float64Array.from(rows.flat());
+  const set = { count: rows.length, fStar: new Float64Array(rows.length).fill(1) };
+  const curve = summarizeObjectives(F, set, K);
+
+  it('keeps each instance its gaps at the kept iterations, iterations to each threshold, and which diverged', () => {
+    expect(curve.perInstance!.at).toEqual([0, K]);
+    expect(curve.perInstance!.gaps[1]!.map((g) => Number(g.toPrecision(6)))).toEqual([1e-3, 0.8, 0.5, 6, Number.NaN]);
+    expect(curve.perInstance!.iterationsTo['0.01']).toEqual([4, null, 1, null, null]);
+    expect(curve.perInstance!.iterationsTo['0.0001']).toEqual([null, null, 1, null, null]);
+    expect(curve.perInstance!.diverged).toEqual([2, 3, 4]);
+  });
+
+  it('quantiles per iteration rank a non-finite gap above every finite one; the mean stays the mean', () => {
+    // k = 4: gaps 1e-3, 0.5, 0.8, 6, NaN → sorted 1e-3, 0.5, 0.8, 6, ∞; median 0.8.
+    expect(curve.gapQuantiles![K]![2]).toBeCloseTo(0.8, 12);
+    expect(curve.gapQuantiles![K]![0]).toBeCloseTo(1e-3 + 0.4 * (0.5 - 1e-3), 12);
+    expect(curve.gapQuantiles![0]).toEqual([2, 2, 2, 2, 2]);
+    expect(Number.isNaN(curve.meanGap[K])).toBe(true);
+    expect(curve.meanGap[1]).toBeCloseTo((1 + 1.5 + 0.0001 + 3 + 1) / 5, 12);
+  });
+
+  it('instances without F* (F* = 0) have no gap, are not counted as diverged, and reach no threshold', () => {
+    const withZero = summarizeObjectives(F, { count: rows.length, fStar: Float64Array.from([1, 0, 1, 1, 1]) }, K);
+    expect(withZero.gapInstances).toBe(4);
+    expect(withZero.perInstance!.iterationsTo['0.01']![1]).toBeNull();
+    expect(withZero.perInstance!.diverged).toEqual([2, 3, 4]);
+    expect(Number.isNaN(withZero.perInstance!.gaps[0]![1])).toBe(true);
+  });
+
+  it('diverges: a rise within the rounding floor is not divergence', () => {
+    expect(diverges([1, 1e-9, 1e-12, 5e-9])).toBe(false);
+    expect(diverges([1, 1e-6, 1e-4 + 1e-7])).toBe(true);
+    expect(diverges([1, 0.5, 1.0000001])).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { tf } from '../tf.js';
 import { throwIfInterrupted } from '../errors.js';
-import { evaluationPoint, type Optimizer } from '../contracts/optimizer.js';
-import type { Problem } from '../contracts/problem.js';
+import { evaluationPoint, type Optimizer, type OptimizerState } from '../contracts/optimizer.js';
+import type { Problem, ProblemBatch } from '../contracts/problem.js';
 import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
 import { disposeState } from './state.js';
 import { rollout } from './rollout.js';
@@ -42,10 +42,18 @@ export interface EvaluationCurve {
    * step from iteration i to i + 1 kept the learned step (the rest took the fallback step).
    */
   acceptance?: number[];
+  /** Per iteration, the gap's GAP_QUANTILES over the instances with a gap. */
+  gapQuantiles?: number[][];
+  /** Each instance's own result (see PerInstanceResults). */
+  perInstance?: PerInstanceResults;
+  /** F(x_k) and F* were computed in float64 (see evaluateOptimizer). */
+  float64?: boolean;
+  /** The set's gap resolution from its float64 reference (see refineReference64). */
+  resolution?: number;
 }
 
-export function iterationsToReach(curve: readonly number[], threshold: number): number | null {
-  const k = curve.findIndex((g) => g <= threshold);
+export function iterationsToReach(curve: ArrayLike<number>, threshold: number): number | null {
+  const k = Array.prototype.findIndex.call(curve, (g: number) => g <= threshold);
   return k < 0 ? null : k;
 }
 
@@ -66,31 +74,152 @@ export function curveMetrics(
   };
 }
 
+/** Iterations at which every instance's gap is kept (with the last one), for paired comparisons. */
+export const KEPT_ITERATIONS = [0, 10, 20, 50, 100] as const;
+/** Quantiles of the gap over instances kept per iteration (the plots' median and bands). */
+export const GAP_QUANTILES = [0.1, 0.25, 0.5, 0.75, 0.9] as const;
+/** An instance diverges when its gap rises more than this factor above its running best … */
+export const DIVERGENCE_RISE = 100;
+/** … counting gaps below this as this (rounding-level wobble near F* is not divergence). */
+export const DIVERGENCE_FLOOR = 1e-8;
+/** Iterates read back per transfer on the float64 path (a read-back per iteration stalls a GPU). */
+const READBACK_EVERY = 25;
+
 /**
- * Runs an optimizer for K iterations on every instance of a test set (in batches) and
- * averages F and the relative gap per iteration. Objectives stay on the engine until a batch
- * ends: one read-back per batch, none per iteration.
+ * Each test instance's own result, so that two optimizers can be compared instance by instance
+ * (the same instances, in the same order, for every optimizer of a run). Non-finite values (a
+ * diverged instance) are written as null in JSON.
+ */
+export interface PerInstanceResults {
+  /** The iterations kept: KEPT_ITERATIONS up to K, and K. */
+  at: number[];
+  /** gaps[j][i]: instance i's relative gap at iteration at[j] (NaN when it has no F*). */
+  gaps: number[][];
+  /** Per threshold (as text): instance i's first iteration with a gap at or below it, or null. */
+  iterationsTo: Record<string, (number | null)[]>;
+  /** Instances that ended above their starting gap, or rose more than DIVERGENCE_RISE× above their running best. */
+  diverged: number[];
+}
+
+/** What a batch of iterates is worth: F per instance (k-major [iterations, size]). */
+type ObjectiveReader = (
+  problem: Problem,
+  batch: ProblemBatch,
+  part: InstanceSet,
+) => {
+  onState: (s: OptimizerState, k: number) => Promise<void>;
+  /** F of iteration k, instance i of the batch, once `finish` has run. */
+  finish: () => Promise<(k: number, i: number) => number>;
+  dispose: () => void;
+};
+
+/** F on the engine in float32: one read-back per batch. */
+const engineObjectives: ObjectiveReader = (problem, batch) => {
+  const objectives: tf.Tensor1D[] = [];
+  return {
+    onState: (s) => {
+      objectives.push(tf.tidy(() => problem.objective(batch, evaluationPoint(s))));
+      return Promise.resolve();
+    },
+    async finish() {
+      const stacked = tf.stack(objectives) as tf.Tensor2D; // [K+1, size]
+      const values = await stacked.data();
+      stacked.dispose();
+      return (k, i) => values[k * batch.size + i]!;
+    },
+    dispose: () => tf.dispose(objectives),
+  };
+};
+
+/** F in float64 on the host from the float32 iterates, read back every READBACK_EVERY iterations. */
+const hostObjectives: ObjectiveReader = (problem, batch, part) => {
+  const host = problem.float64!;
+  const n = part.n;
+  const pending: tf.Tensor2D[] = [];
+  const values: number[][] = []; // [k][i]
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const stacked = tf.stack(pending) as tf.Tensor3D; // [c, size, n]
+    tf.dispose(pending.splice(0));
+    const xs = await stacked.data();
+    stacked.dispose();
+    const count = xs.length / (batch.size * n);
+    for (let c = 0; c < count; c++) {
+      const row: number[] = [];
+      for (let i = 0; i < batch.size; i++) {
+        const offset = (c * batch.size + i) * n;
+        row.push(host.objective(part, i, xs.subarray(offset, offset + n)));
+      }
+      values.push(row);
+    }
+  };
+  return {
+    async onState(s) {
+      pending.push(tf.clone(evaluationPoint(s)));
+      if (pending.length >= READBACK_EVERY) await flush();
+    },
+    async finish() {
+      await flush();
+      return (k, i) => values[k]![i]!;
+    },
+    dispose: () => tf.dispose(pending),
+  };
+};
+
+/** The p-quantile of sorted values (linear interpolation between order statistics). */
+function quantileOfSorted(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
+  return a === b ? a : a + (h - lo) * (b - a);
+}
+
+/** An instance's gap trajectory diverges: it ends above its start, or rises DIVERGENCE_RISE× above its running best. */
+export function diverges(gaps: ArrayLike<number>): boolean {
+  const last = gaps[gaps.length - 1]!;
+  if (!Number.isFinite(last) || last > gaps[0]!) return true;
+  let best = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < gaps.length; k++) {
+    const g = gaps[k]!;
+    if (!Number.isFinite(g)) return true;
+    const floored = Math.max(g, DIVERGENCE_FLOOR);
+    if (floored > DIVERGENCE_RISE * best) return true;
+    best = Math.min(best, floored);
+  }
+  return false;
+}
+
+/**
+ * Runs an optimizer for K iterations on every instance of a test set (in batches): per iteration
+ * the mean F, the mean relative gap and the gap's quantiles over instances, and per instance its
+ * gaps at KEPT_ITERATIONS, its iterations to each threshold and whether it diverged. When the
+ * problem has a float64 form and the set a float64 F*, F(x_k) is computed in float64 on the host
+ * from the float32 iterates (gaps resolved to ~1e-15, not float32's ~1e-7); else on the engine.
  */
 export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, set: InstanceSet, options: EvaluateOptions): Promise<EvaluationCurve> {
   const K = options.iterations;
-  const sumF = new Float64Array(K + 1);
-  const sumGap = new Float64Array(K + 1);
   const sumAccepted = new Float64Array(K);
   let safeguarded = false;
-  let gapInstances = 0;
+  const float64 = problem.float64 !== undefined && set.fStar !== undefined;
+  const reader = float64 ? hostObjectives : engineObjectives;
+  // F per instance and iteration, instance-major: [count, K + 1].
+  const F = new Float64Array(set.count * (K + 1));
   const started = performance.now();
   for (let start = 0; start < set.count; start += options.batchSize) {
     throwIfInterrupted(options.signal);
     const part = sliceInstances(set, start, options.batchSize);
     const batch = problem.toBatch(part);
-    const objectives: tf.Tensor1D[] = [];
+    const objectives = reader(problem, batch, part);
     const accepted: tf.Tensor1D[] = [];
     try {
       const { state } = await rollout(problem, optimizer, batch, {
         iterations: K,
         signal: options.signal,
-        onState: (s) => {
-          objectives.push(tf.tidy(() => problem.objective(batch, evaluationPoint(s))));
+        onState: async (s, k) => {
+          await objectives.onState(s, k);
           // A safeguarded optimizer's state says where the learned step was kept.
           if (s.accepted instanceof tf.Tensor) accepted.push(tf.clone(s.accepted as tf.Tensor1D));
         },
@@ -103,42 +232,80 @@ export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, 
         kept.dispose();
         for (let k = 0; k < K; k++) for (let i = 0; i < part.count; i++) sumAccepted[k]! += flags[k * part.count + i]!;
       }
-      const stacked = tf.stack(objectives) as tf.Tensor2D; // [K+1, size]
-      const values = await stacked.data();
-      stacked.dispose();
-      for (let k = 0; k <= K; k++) {
-        for (let i = 0; i < part.count; i++) {
-          const F = values[k * part.count + i]!;
-          sumF[k]! += F;
-          // Without F* (a validation set) only F is averaged. An instance with F* = 0 (e.g. a flat
-          // image patch, b = 0) has no relative gap: it is left out of the gap average.
-          const fStar = part.fStar?.[i];
-          if (fStar !== undefined && fStar !== 0) {
-            sumGap[k]! += (F - fStar) / Math.abs(fStar);
-            if (k === 0) gapInstances++;
-          }
-        }
-      }
+      const value = await objectives.finish();
+      for (let i = 0; i < part.count; i++) for (let k = 0; k <= K; k++) F[(start + i) * (K + 1) + k] = value(k, i);
     } finally {
-      tf.dispose(objectives);
+      objectives.dispose();
       tf.dispose(accepted);
       problem.disposeBatch(batch);
     }
     options.onProgress?.(Math.min(set.count, start + options.batchSize), set.count);
   }
-  const meanF = Array.from(sumF, (v) => v / set.count);
-  const meanGap = gapInstances > 0 ? Array.from(sumGap, (v) => v / gapInstances) : meanF.map(() => Number.NaN);
-  const { finalGap, iterationsTo, divergedAt } = curveMetrics({ meanF, meanGap });
   return {
     optimizer: optimizer.id,
-    instances: set.count,
-    gapInstances,
-    meanF,
-    meanGap,
-    finalGap,
-    iterationsTo,
-    divergedAt,
+    ...summarizeObjectives(F, set, K),
     seconds: (performance.now() - started) / 1000,
     ...(safeguarded ? { acceptance: Array.from(sumAccepted, (v) => v / set.count) } : {}),
+    ...(float64 ? { float64: true, resolution: referenceResolution(set) } : {}),
   };
+}
+
+/** The resolution a float64 reference recorded for the set (see refineReference64), if any. */
+function referenceResolution(set: InstanceSet): number | undefined {
+  const reference = set.meta?.reference as { float64?: { resolution?: number } } | undefined;
+  return reference?.float64?.resolution;
+}
+
+/** Everything an EvaluationCurve says of F per instance and iteration ([count, K + 1], instance-major). */
+export function summarizeObjectives(
+  F: Float64Array,
+  set: Pick<InstanceSet, 'count' | 'fStar'>,
+  K: number,
+): Omit<EvaluationCurve, 'optimizer' | 'seconds' | 'acceptance' | 'float64' | 'resolution'> {
+  const count = set.count;
+  const sumF = new Float64Array(K + 1);
+  const sumGap = new Float64Array(K + 1);
+  const gapOf = (i: number, k: number): number => {
+    const fStar = set.fStar?.[i];
+    // An instance with F* = 0 (e.g. a flat image patch, b = 0) has no relative gap.
+    return fStar === undefined || fStar === 0 ? Number.NaN : (F[i * (K + 1) + k]! - fStar) / Math.abs(fStar);
+  };
+  const withGap: number[] = [];
+  for (let i = 0; i < count; i++) if (set.fStar?.[i] !== undefined && set.fStar[i] !== 0) withGap.push(i);
+  for (let i = 0; i < count; i++) for (let k = 0; k <= K; k++) sumF[k]! += F[i * (K + 1) + k]!;
+  for (const i of withGap) for (let k = 0; k <= K; k++) sumGap[k]! += gapOf(i, k);
+  const meanF = Array.from(sumF, (v) => v / count);
+  const meanGap = withGap.length > 0 ? Array.from(sumGap, (v) => v / withGap.length) : meanF.map(() => Number.NaN);
+  const { finalGap, iterationsTo: meanIterationsTo, divergedAt } = curveMetrics({ meanF, meanGap });
+  const base = { instances: count, gapInstances: withGap.length, meanF, meanGap, finalGap, iterationsTo: meanIterationsTo, divergedAt };
+  if (withGap.length === 0) return base;
+
+  // Quantiles per iteration over the instances with a gap (a non-finite gap ranks above every finite one).
+  const column = new Float64Array(withGap.length);
+  const gapQuantiles: number[][] = [];
+  for (let k = 0; k <= K; k++) {
+    withGap.forEach((i, r) => {
+      const g = gapOf(i, k);
+      column[r] = Number.isFinite(g) ? g : Number.POSITIVE_INFINITY;
+    });
+    column.sort();
+    gapQuantiles.push(GAP_QUANTILES.map((p) => quantileOfSorted(column, p)));
+  }
+  const at = [...new Set([...KEPT_ITERATIONS.filter((k) => k < K), K])];
+  const trajectory = new Float64Array(K + 1);
+  const iterationsTo: Record<string, (number | null)[]> = Object.fromEntries(GAP_THRESHOLDS.map((t) => [String(t), [] as (number | null)[]]));
+  const diverged: number[] = [];
+  const hasGap = new Set(withGap);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k <= K; k++) trajectory[k] = gapOf(i, k);
+    for (const t of GAP_THRESHOLDS) iterationsTo[String(t)]!.push(hasGap.has(i) ? iterationsToReach(trajectory, t) : null);
+    if (hasGap.has(i) && diverges(trajectory)) diverged.push(i);
+  }
+  const perInstance: PerInstanceResults = {
+    at,
+    gaps: at.map((k) => Array.from({ length: count }, (_, i) => gapOf(i, k))),
+    iterationsTo,
+    diverged,
+  };
+  return { ...base, gapQuantiles, perInstance };
 }

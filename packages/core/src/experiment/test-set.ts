@@ -35,9 +35,12 @@ export async function drawInstances(
   return set;
 }
 
+/** 2: F* in float64 where the problem has a float64 solve (format 1 sets had float32 F*). */
+const TEST_SET_FORMAT = 2;
+
 /** Where a test set is cached: one folder per request (dataset, problem, count, seed, reference). */
 export function testSetDir(request: TestSetRequest, ctx: DatasetContext): string {
-  return path.join(ctx.cacheDir, 'testsets', `${request.dataset.id}-${request.problem.id}-${configHash({ format: 1, ...request })}`);
+  return path.join(ctx.cacheDir, 'testsets', `${request.dataset.id}-${request.problem.id}-${configHash({ format: TEST_SET_FORMAT, ...request })}`);
 }
 
 /**
@@ -101,7 +104,15 @@ export async function loadOrBuildTestSet(
   const set = await drawInstances(dataset, problem, request, ctx);
   const solution = await solveReference(problem, referenceSolver, set, { ...request.reference, batchSize, onProgress, signal });
   set.fStar = solution.fStar;
-  set.meta = { ...set.meta, reference: { ...request.reference, iterations: solution.iterations, maxKkt: Math.max(...solution.kkt) } };
+  set.meta = {
+    ...set.meta,
+    reference: {
+      ...request.reference,
+      iterations: solution.iterations,
+      maxKkt: Math.max(...solution.kkt),
+      ...(solution.float64 ? { float64: solution.float64 } : {}),
+    },
+  };
   await saveInstances(dir, set, solution.x).catch((e: NodeJS.ErrnoException) => {
     // Another run wrote the same set meanwhile: theirs is identical.
     if (!existsSync(dir)) throw e;
