@@ -6,7 +6,7 @@ import { tf } from '../tf.js';
 import { selectEngine } from '../engine/engine.js';
 import { Rng } from '../random/rng.js';
 import { tinyIsta, tinyLasso, tinyLassoSet } from '../test-utils/tiny.js';
-import { diverges, evaluateOptimizer, iterationsToReach, summarizeObjectives } from './evaluator.js';
+import { diverges, evaluateOptimizer, iterationsToReach, perInstanceGaps, summarizeObjectives, type PerInstanceResults } from './evaluator.js';
 import { solveReference } from './reference.js';
 import { loadInstances, saveInstances } from '../io/instance-store.js';
 
@@ -84,7 +84,11 @@ describe('per-instance results', () => {
 
   it('keeps each instance its gaps at the kept iterations, iterations to each threshold, and which diverged', () => {
     expect(curve.perInstance!.at).toEqual([0, K]);
-    expect(curve.perInstance!.gaps[1]!.map((g) => Number(g.toPrecision(6)))).toEqual([1e-3, 0.8, 0.5, 6, Number.NaN]);
+    expect(curve.perInstance!.gaps[1]!.map((g) => Number(g!.toPrecision(6)))).toEqual([1e-3, 0.8, 0.5, 6, Number.POSITIVE_INFINITY]);
+    // Through JSON (non-finite values as null) the same gaps come back.
+    const read = perInstanceGaps(JSON.parse(JSON.stringify(curve.perInstance)) as PerInstanceResults);
+    expect(read[1]![4]).toBe(Number.POSITIVE_INFINITY);
+    expect(read.map((row) => row.slice(0, 4))).toEqual(curve.perInstance!.gaps.map((row) => row.slice(0, 4)));
     expect(curve.perInstance!.iterationsTo['0.01']).toEqual([4, null, 1, null, null]);
     expect(curve.perInstance!.iterationsTo['0.0001']).toEqual([null, null, 1, null, null]);
     expect(curve.perInstance!.diverged).toEqual([2, 3, 4]);
@@ -95,7 +99,7 @@ describe('per-instance results', () => {
     expect(curve.gapQuantiles![K]![2]).toBeCloseTo(0.8, 12);
     expect(curve.gapQuantiles![K]![0]).toBeCloseTo(1e-3 + 0.4 * (0.5 - 1e-3), 12);
     expect(curve.gapQuantiles![0]).toEqual([2, 2, 2, 2, 2]);
-    expect(Number.isNaN(curve.meanGap[K])).toBe(true);
+    expect(Number.isFinite(curve.meanGap[K])).toBe(false);
     expect(curve.meanGap[1]).toBeCloseTo((1 + 1.5 + 0.0001 + 3 + 1) / 5, 12);
   });
 
@@ -111,5 +115,21 @@ describe('per-instance results', () => {
     expect(diverges([1, 1e-9, 1e-12, 5e-9])).toBe(false);
     expect(diverges([1, 1e-6, 1e-4 + 1e-7])).toBe(true);
     expect(diverges([1, 0.5, 1.0000001])).toBe(true);
+  });
+});
+
+describe('perInstanceGaps', () => {
+  it('after JSON, an instance without a starting gap has none; any other missing gap is +Infinity', () => {
+    expect(
+      perInstanceGaps({
+        gaps: [
+          [1, null, 2],
+          [0.5, null, null],
+        ],
+      }),
+    ).toEqual([
+      [1, Number.NaN, 2],
+      [0.5, Number.NaN, Number.POSITIVE_INFINITY],
+    ]);
   });
 });

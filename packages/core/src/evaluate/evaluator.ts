@@ -93,12 +93,26 @@ const READBACK_EVERY = 25;
 export interface PerInstanceResults {
   /** The iterations kept: KEPT_ITERATIONS up to K, and K. */
   at: number[];
-  /** gaps[j][i]: instance i's relative gap at iteration at[j] (NaN when it has no F*). */
-  gaps: number[][];
+  /**
+   * gaps[j][i]: instance i's relative gap at iteration at[j]; +Infinity when F(x_k) is not finite,
+   * NaN when the instance has no gap (F* = 0). JSON writes both as null: see `perInstanceGaps`.
+   */
+  gaps: (number | null)[][];
   /** Per threshold (as text): instance i's first iteration with a gap at or below it, or null. */
   iterationsTo: Record<string, (number | null)[]>;
   /** Instances that ended above their starting gap, or rose more than DIVERGENCE_RISE× above their running best. */
   diverged: number[];
+}
+
+/**
+ * The per-instance gaps as numbers, however they were read (JSON writes NaN and ±Infinity as
+ * null): an instance whose starting gap is missing has no gap (NaN throughout); any other missing
+ * gap is +Infinity (F was not finite: it diverged).
+ */
+export function perInstanceGaps(results: Pick<PerInstanceResults, 'gaps'>): number[][] {
+  const start = results.gaps[0] ?? [];
+  const hasGap = start.map((g) => g !== null && !Number.isNaN(g));
+  return results.gaps.map((row) => row.map((g, i) => (!hasGap[i] ? Number.NaN : g === null || Number.isNaN(g) ? Number.POSITIVE_INFINITY : g)));
 }
 
 /** What a batch of iterates is worth: F per instance (k-major [iterations, size]). */
@@ -268,7 +282,9 @@ export function summarizeObjectives(
   const gapOf = (i: number, k: number): number => {
     const fStar = set.fStar?.[i];
     // An instance with F* = 0 (e.g. a flat image patch, b = 0) has no relative gap.
-    return fStar === undefined || fStar === 0 ? Number.NaN : (F[i * (K + 1) + k]! - fStar) / Math.abs(fStar);
+    if (fStar === undefined || fStar === 0) return Number.NaN;
+    const f = F[i * (K + 1) + k]!;
+    return Number.isFinite(f) ? (f - fStar) / Math.abs(fStar) : Number.POSITIVE_INFINITY;
   };
   const withGap: number[] = [];
   for (let i = 0; i < count; i++) if (set.fStar?.[i] !== undefined && set.fStar[i] !== 0) withGap.push(i);
