@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,8 @@ const ARTIFACTS = path.join(process.env.L2O_TEST_ARTIFACTS ?? path.join(os.tmpdi
 const BIN = path.join(REPO_ROOT, 'packages/cli/bin/run.js');
 let temp: string;
 let store: string;
+/** A results folder (docs/results of the temp folder) holding the repository's kept data of fig1 and its page. */
+let results: string;
 let dashboard: ChildProcess;
 let url: string;
 let browser: Browser;
@@ -72,7 +74,11 @@ describe.skipIf(noBrowser !== null && !required)('l2o dashboard in a browser', (
       );
       expect(r.code, r.stderr).toBe(0);
     }
-    ({ child: dashboard, url } = await startDashboard(['--store', store, '--port', '0']));
+    results = path.join(temp, 'docs/results');
+    mkdirSync(path.join(results, 'data'), { recursive: true });
+    copyFileSync(path.join(REPO_ROOT, 'docs/results/data/fig1.json'), path.join(results, 'data/fig1.json'));
+    copyFileSync(path.join(REPO_ROOT, 'docs/results/fig1.md'), path.join(results, 'fig1.md'));
+    ({ child: dashboard, url } = await startDashboard(['--store', store, '--port', '0', '--results', results]));
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: executablePath!, headless: true });
     page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
@@ -115,14 +121,44 @@ describe.skipIf(noBrowser !== null && !required)('l2o dashboard in a browser', (
 
   it('shows the figure over both seeds and says that no queue is followed', async () => {
     await open('#/figures');
-    expect(await page.locator('#figures .card').count()).toBe(1);
-    expect(await page.locator('#figures .card').textContent()).toContain('seeds 0, 1');
+    const stored = page.locator('#figures .card[data-source="store"]');
+    expect(await stored.count()).toBe(1);
+    expect(await stored.textContent()).toContain('seeds 0, 1');
     await open('#/figures/gru-lasso-synthetic?scale=smoke');
     await page.waitForSelector('#plot svg');
     expect(await page.locator('#plot svg g.mark-line path').count()).toBeGreaterThan(0);
     await shot('figure');
     await open('#/sweeps');
     expect(await page.locator('#sweeps-none').textContent()).toContain('--queue');
+  });
+
+  it('shows a figure the store has no run of from its kept data (docs/results/data), marked as such, with its verdict and plot', async () => {
+    const kept = JSON.parse(readFileSync(path.join(results, 'data/fig1.json'), 'utf8')) as {
+      runs: { id: string; summary: { scale: string; seed: number; optimizers: unknown[] } }[];
+    };
+    const seeds = kept.runs.map((r) => r.summary.seed).sort((a, b) => a - b);
+    const scale = kept.runs[0]!.summary.scale;
+    await open('#/figures');
+    const card = page.locator('#figures .card[data-figure="fig1"]');
+    expect(await card.getAttribute('data-source')).toBe('kept');
+    const text = (await card.textContent())!;
+    expect(text).toContain(`fig1 · ${scale} · lasso on synthetic · seeds ${seeds.join(', ')}`);
+    expect(text).toContain('kept data (docs/results)');
+    // The verdict's first line, as docs/results/fig1.md gives it.
+    const verdict = /^## Verdict\s*\n\s*(.+)$/m.exec(readFileSync(path.join(results, 'fig1.md'), 'utf8'))![1]!.trim();
+    expect(await card.locator('.verdict').textContent()).toBe(verdict);
+    await shot('figures-kept');
+    await card.locator('a').click();
+    await page.waitForFunction(() => document.body.getAttribute('data-ready')?.startsWith('#/figures/fig1'));
+    await page.waitForSelector('#plot svg');
+    expect(await page.locator('h1').textContent()).toBe(`fig1 (${scale})`);
+    expect(await page.locator('#figure-runs').textContent()).toContain('kept data (docs/results)');
+    // The kept runs are not in the store: named, not linked.
+    expect(await page.locator('#figure-runs a').count()).toBe(0);
+    expect(await page.locator('#verdict').textContent()).toContain(verdict);
+    // One mean line per optimizer over the kept seeds.
+    expect(await page.locator('#plot svg g.mark-line path').count()).toBe(kept.runs[0]!.summary.optimizers.length);
+    await shot('figure-kept');
   });
 
   it("runs the stored checkpoint live in the page: F after 20 iterations equals Node's within 1e-4", async () => {
@@ -208,6 +244,26 @@ describe('l2o dashboard: bad input', () => {
       const res = await fetch(`${d.url}api/runs`);
       expect(await res.json()).toEqual({ runs: [] });
       expect(existsSync(missing)).toBe(true);
+      d.child.kill('SIGINT');
+      await new Promise((resolve) => d.child.once('exit', resolve));
+    } finally {
+      rmSync(temp, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a --results folder that does not exist; without --results, reads docs/results of the checkout it runs from', async () => {
+    temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-dashboard-results-'));
+    try {
+      const r = runCli(['dashboard', '--port', '0', '--store', path.join(temp, 'store'), '--create', '--results', path.join(temp, 'nope')]);
+      expect(r.code).toBe(2);
+      expectOneLineError(r.stderr, /No results folder at/);
+      expect(existsSync(path.join(temp, 'store'))).toBe(false);
+      // Run from another folder (no docs/results there): the checkout's kept figures, with an empty store.
+      const d = await startDashboard(['--store', path.join(temp, 'store'), '--create', '--port', '0']);
+      const { figures } = (await (await fetch(`${d.url}api/figures`)).json()) as { figures: { name: string; source: string; keptFile?: string }[] };
+      const fig1 = figures.find((f) => f.name === 'fig1');
+      expect(fig1).toMatchObject({ source: 'kept', keptFile: path.join(REPO_ROOT, 'docs/results/data/fig1.json') });
+      expect(figures.every((f) => f.source === 'kept')).toBe(true);
       d.child.kill('SIGINT');
       await new Promise((resolve) => d.child.once('exit', resolve));
     } finally {

@@ -5,11 +5,21 @@ import { UsageError } from '@l2o/core';
 import { startDashboard } from '@l2o/dashboard';
 import { defaultStoreLocation, openRunStore } from '@l2o/store';
 import { openRedis, redactQueue } from '@l2o/sweep';
-import { dryRunFlag, L2oCommand } from '../base-command.js';
+import { CLI_ROOT, dryRunFlag, L2oCommand } from '../base-command.js';
 import { queueFlag } from '../queue-flags.js';
 import { storeFlag } from '../store-flags.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * docs/results of the checkout this CLI runs from (it is <checkout>/packages/cli), where `l2o
+ * results` keeps the paper's figures; none for an installed CLI or a checkout without it.
+ */
+function checkoutResults(): string | undefined {
+  if (path.basename(path.dirname(CLI_ROOT)) !== 'packages') return undefined;
+  const dir = path.resolve(CLI_ROOT, '../../docs/results');
+  return existsSync(dir) ? dir : undefined;
+}
 
 export default class DashboardCommand extends L2oCommand {
   static override summary =
@@ -28,7 +38,10 @@ export default class DashboardCommand extends L2oCommand {
       default: 'sweeps',
       summary: "Reports folder of local sweeps (`l2o sweep`'s --reports-dir), whose live status the Sweeps page follows.",
     }),
-    results: Flags.string({ summary: 'Folder of figN.md files whose "## Verdict" the Figures page shows (default: ./docs/results where it exists).' }),
+    results: Flags.string({
+      summary:
+        'Folder of `l2o results`\' pages: the Figures page shows each figN.md\'s "## Verdict", and the figures kept in its data/ whose runs the store lacks (default: docs/results of the l2o checkout this CLI runs from, where it exists).',
+    }),
     create: Flags.boolean({
       summary: 'Make an empty run store where --store names a folder that does not exist (otherwise that is refused as a likely typo).',
     }),
@@ -46,11 +59,17 @@ export default class DashboardCommand extends L2oCommand {
     if (missing && !flags.create) {
       throw new UsageError(`No run store at ${path.resolve(store)}.`, 'Check the path, or pass --create to make an empty one.');
     }
+    if (flags.results !== undefined && !existsSync(flags.results)) {
+      throw new UsageError(
+        `No results folder at ${path.resolve(flags.results)}.`,
+        'Give --results the folder `l2o results` wrote (docs/results of a checkout).',
+      );
+    }
+    const results = flags.results ?? checkoutResults();
     // Checked before listening, the queue first so that nothing is made when it cannot be reached.
     if (flags.queue) (await openRedis(flags.queue)).disconnect();
     if (missing && flags['dry-run']) process.stdout.write(`would create an empty run store at ${path.resolve(store)}\n`);
     else await (await openRunStore(store, { waitForLockMs: 30_000 })).close();
-    const results = flags.results ?? (existsSync('docs/results') ? 'docs/results' : undefined);
     if (!LOOPBACK.has(flags.host))
       process.stderr.write(`Warning: the dashboard listens on ${flags.host}: anyone who can reach this machine can read your runs\n`);
     if (flags['dry-run']) {

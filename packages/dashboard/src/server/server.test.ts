@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import { redisForTests } from '../../../sweep/src/test-utils/redis-server.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ComparisonSpec, EvaluationCurve, OptimizerSummary, RunRecord } from '@l2o/core';
+import { writeFigureData } from '@l2o/report';
 import { openRunStore } from '@l2o/store';
 import {
   connectionOf,
@@ -352,8 +353,8 @@ describe('GET /api/plot', () => {
 });
 
 describe('GET /api/figures', () => {
-  const figX = { name: 'figX', scale: 'cpu', problem: 'lasso', testDataset: 'synthetic', seeds: [0, 1], runs: ['figx-s0', 'figx-s1'] };
-  const logreg = { name: 'logreg', scale: 'smoke', problem: 'logistic-l1', testDataset: 'ionosphere', seeds: [2], runs: ['logreg-s2'] };
+  const figX = { name: 'figX', scale: 'cpu', problem: 'lasso', testDataset: 'synthetic', seeds: [0, 1], runs: ['figx-s0', 'figx-s1'], source: 'store' };
+  const logreg = { name: 'logreg', scale: 'smoke', problem: 'logistic-l1', testDataset: 'ionosphere', seeds: [2], runs: ['logreg-s2'], source: 'store' };
 
   it('lists one figure per experiment and scale, without verdicts when there is no results folder', async () => {
     // The main app lets go of the store so that this one can open it at once.
@@ -418,6 +419,74 @@ describe('GET /api/figures', () => {
     await expectError('/api/figures/nope', 404, /No runs of 'nope' in the store/);
     await expectError('/api/figures/figX?scale=gpu', 404, /No runs of 'figX' at scale 'gpu'/);
     await expectError('/api/figures/figX?seed=0', 400, /Unknown query parameter 'seed'; known: scale/);
+  });
+
+  describe("a figure's kept data (<resultsDir>/data/<name>.json, written by l2o results)", () => {
+    const keptDir = path.join(temp, 'kept-results');
+    const emptyStore = path.join(temp, 'empty-store');
+    // figK kept over seeds 0 and 1 (the curves of figX's runs, renamed); figX kept as well, which
+    // the main store also holds; and a file that is not kept data.
+    const keptRuns = (name: string) =>
+      RUNS.filter((r) => r.summary.name === 'figX').map((r) => ({
+        id: r.id.replace('figx', name.toLowerCase()),
+        summary: { ...r.summary, name },
+        curves: r.curves,
+      }));
+    const figK = { name: 'figK', scale: 'cpu', problem: 'lasso', testDataset: 'synthetic', seeds: [0, 1], runs: ['figk-s0', 'figk-s1'] };
+    const keptFile = (name: string) => path.join(keptDir, 'data', `${name}.json`);
+    const KEPT_VERDICT = 'Kept: figK reproduced over two seeds.';
+
+    beforeAll(() => {
+      for (const name of ['figK', 'figX']) writeFigureData(keptDir, { name, runs: keptRuns(name), validation: [] });
+      writeFileSync(keptFile('broken'), '{"format": 1');
+      writeFileSync(path.join(keptDir, 'figK.md'), `# Figure K\n\n## Verdict\n\n${KEPT_VERDICT}\n`);
+    });
+
+    it('with an empty store: lists the kept figures with their seeds and where they came from, and draws their curves', async () => {
+      await main.close();
+      const app = dashboardApp({ store: emptyStore, resultsDir: keptDir });
+      try {
+        const res = await call(app.app, '/api/figures');
+        expect(res.status).toBe(200);
+        expect(res.body.figures).toEqual([
+          { ...figK, source: 'kept', keptFile: keptFile('figK'), verdict: KEPT_VERDICT },
+          { ...figX, runs: ['figk-s0', 'figk-s1'].map((id) => id.replace('figk', 'figx')), source: 'kept', keptFile: keptFile('figX'), verdict: null },
+        ]);
+        // A file that is not kept data: its reason and fix, without hiding the others.
+        expect(res.body.keptErrors).toEqual([expect.stringMatching(/broken\.json is not valid JSON .*Restore it from git/)]);
+
+        const one = await call(app.app, '/api/figures/figK');
+        expect(one.status).toBe(200);
+        expect(one.body).toMatchObject({ ...figK, source: 'kept', keptFile: keptFile('figK'), scales: ['cpu'], description: null, verdict: KEPT_VERDICT });
+        const values: { optimizer: string; iteration: number; gap: number }[] = one.body.spec.data.values;
+        const gru = values.filter((v) => v.optimizer === 'gru-mha').sort((a, b) => a.iteration - b.iteration);
+        // The mean of the kept [1, 0.5, 0.25] and [3, 1.5, 0.75].
+        expect(gru.map((v) => v.gap)).toEqual([2, 1, 0.5]);
+        expect(one.body.table).toContain('gru-mha');
+        expect((await call(app.app, '/api/figures/figK?scale=gpu')).body.error).toBe(
+          `No runs of 'figK' at scale 'gpu' in the store or kept in ${path.join(keptDir, 'data')}.`,
+        );
+        // The unreadable file, asked for by name: its one-line reason.
+        const broken = await call(app.app, '/api/figures/broken');
+        expect(broken.status).toBe(500);
+        expect(broken.body.error).toMatch(/^\S*broken\.json is not valid JSON .*Restore it from git/);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("the store's runs of a figure and scale win over its kept data", async () => {
+      const app = dashboardApp({ store: storeDir, resultsDir: keptDir });
+      try {
+        const res = await call(app.app, '/api/figures');
+        expect(res.body.figures.map((f: { name: string; source: string }) => `${f.name} ${f.source}`)).toEqual(['figK kept', 'figX store', 'logreg store']);
+        const one = await call(app.app, '/api/figures/figX');
+        expect(one.body).toMatchObject({ ...figX, description: 'figX: a test experiment' });
+        expect(one.body.keptFile).toBeUndefined();
+      } finally {
+        await app.close();
+      }
+    });
   });
 });
 

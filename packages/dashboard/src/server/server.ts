@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context, type Handler } from 'hono';
 import type { BlankEnv } from 'hono/types';
 import { isL2oError, L2oError } from '@l2o/core';
-import { aggregateSeeds, convergenceSpec, seedBandsSpec, seedPlotTitle, seedTableMarkdown, type LoadedRun } from '@l2o/report';
+import { aggregateSeeds, convergenceSpec, figureDataPath, readFigureData, seedBandsSpec, seedPlotTitle, seedTableMarkdown, type LoadedRun } from '@l2o/report';
 import { newestPerSeed, type RunFilter, type RunListing, type SqlRunStore } from '@l2o/store';
 import { listSweeps, readLocalSweeps, redactQueue, sweepStatus, type SweepStatus } from '@l2o/sweep';
 import { StoreAccess } from './store-access.js';
@@ -18,7 +18,10 @@ export interface DashboardOptions {
   queue?: string;
   /** The reports folder of local sweeps (`l2o sweep`'s ./sweeps), whose live status files the Sweeps page follows. */
   sweepsDir?: string;
-  /** Where figN.md files with a "## Verdict" section are (docs/results of a checkout); optional. */
+  /**
+   * The pages of `l2o results` (docs/results of a checkout): figN.md files with a "## Verdict"
+   * section, and data/figN.json, the figure's kept runs, shown when the store has none of it. Optional.
+   */
   resultsDir?: string;
   /** The built web app (dist/web); defaults to this package's. */
   webDir?: string;
@@ -125,9 +128,21 @@ function verdictOf(resultsDir: string | undefined, name: string): string | null 
   return match ? match[1]!.trim() : null;
 }
 
+/** What grouping runs into figures reads of a run: a row of the store's listing, or a kept run's summary. */
+type FigureRow = Pick<RunListing, 'id' | 'name' | 'scale' | 'problem' | 'testDataset' | 'seed' | 'createdAt'>;
+interface Figure {
+  name: string;
+  scale: string;
+  problem: string;
+  testDataset: string;
+  seeds: number[];
+  runs: string[];
+}
+const byNameAndScale = (a: Figure, b: Figure) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.scale.localeCompare(b.scale);
+
 /** Groups runs into figures: one per experiment name and scale, the newest run of each seed. */
-function figuresOf(runs: readonly RunListing[]): { name: string; scale: string; problem: string; testDataset: string; seeds: number[]; runs: string[] }[] {
-  const groups = new Map<string, RunListing[]>();
+function figuresOf(runs: readonly FigureRow[]): Figure[] {
+  const groups = new Map<string, FigureRow[]>();
   for (const r of runs) {
     const key = `${r.name}\0${r.scale}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
@@ -145,7 +160,58 @@ function figuresOf(runs: readonly RunListing[]): { name: string; scale: string; 
         runs: list.map((r) => r.id),
       };
     })
-    .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }) || a.scale.localeCompare(b.scale));
+    .sort(byNameAndScale);
+}
+
+/** A figure of the data `l2o results` kept in <resultsDir>/data/<name>.json. */
+interface KeptFigure extends Figure {
+  source: 'kept';
+  keptFile: string;
+  loaded: LoadedRun[];
+}
+
+/**
+ * The figures kept in <resultsDir>/data (all, or the one named), one per scale of each file's runs,
+ * and the one-line reasons of files that cannot be read (which do not hide the others).
+ */
+function keptFigures(resultsDir: string | undefined, only?: string): { figures: KeptFigure[]; errors: string[] } {
+  const figures: KeptFigure[] = [];
+  const errors: string[] = [];
+  if (!resultsDir) return { figures, errors };
+  // The folder of the kept files, as figure-data.ts lays them out.
+  const dir = path.dirname(figureDataPath(resultsDir, 'any'));
+  if (!existsSync(dir)) return { figures, errors };
+  const names =
+    only === undefined
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith('.json'))
+          .map((f) => f.slice(0, -'.json'.length))
+      : [only];
+  for (const name of names.filter((n) => /^[A-Za-z0-9._-]+$/.test(n))) {
+    let data;
+    try {
+      data = readFigureData(resultsDir, name);
+    } catch (e) {
+      if (!isL2oError(e)) throw e;
+      errors.push(`${e.message}${e.hint ? ` ${e.hint}` : ''}`);
+      continue;
+    }
+    if (!data) continue;
+    const byId = new Map(data.runs.map((r) => [r.id, r]));
+    const rows = data.runs.map(({ id, summary: s }) => ({
+      id,
+      name,
+      scale: s.scale,
+      problem: s.problem.id,
+      testDataset: s.testDataset.id,
+      seed: s.seed,
+      createdAt: s.createdAt,
+    }));
+    for (const f of figuresOf(rows)) {
+      figures.push({ ...f, source: 'kept', keptFile: figureDataPath(resultsDir, name), loaded: f.runs.map((id) => byId.get(id)!) });
+    }
+  }
+  return { figures, errors };
 }
 
 const MIME: Record<string, string> = {
@@ -216,10 +282,19 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
     return c.json({ runs: ids, spec: convergenceSpec(curves, title) });
   });
 
+  // The store's figures, and the kept ones of experiments and scales the store has no run of.
   route('/api/figures', async (c) => {
     onlyKnown(c, []);
-    const runs = await access.use((s) => s.listRuns());
-    return c.json({ figures: figuresOf(runs).map((f) => ({ ...f, verdict: verdictOf(options.resultsDir, f.name) })) });
+    const stored = figuresOf(await access.use((s) => s.listRuns())).map((f) => ({ ...f, source: 'store' as const }));
+    const kept = keptFigures(options.resultsDir);
+    const figures = [
+      ...stored,
+      ...kept.figures.filter((k) => !stored.some((f) => f.name === k.name && f.scale === k.scale)).map(({ loaded: _loaded, ...k }) => k),
+    ].sort(byNameAndScale);
+    return c.json({
+      figures: figures.map((f) => ({ ...f, verdict: verdictOf(options.resultsDir, f.name) })),
+      ...(kept.errors.length ? { keptErrors: kept.errors } : {}),
+    });
   });
 
   route('/api/figures/:name', async (c) => {
@@ -227,15 +302,31 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
     const name = text('figure name', c.req.param('name'));
     const given = c.req.query('scale');
     const scale = given ? text('scale', given) : undefined;
-    const figure = await access.use(async (s) => {
-      const all = figuresOf(await s.listRuns({ name })).filter((f) => f.name === name);
-      const chosen = scale ? all.find((f) => f.scale === scale) : all[0];
-      if (!chosen) throw new BadRequest(`No runs of '${name}'${scale ? ` at scale '${scale}'` : ''} in the store.`, 404);
+    type Chosen = { chosen: Figure & { source: 'store' | 'kept'; keptFile?: string }; loaded: LoadedRun[]; scales: string[]; description: string | null };
+    const figure = await access.use(async (s): Promise<Chosen> => {
+      const stored = figuresOf(await s.listRuns({ name }))
+        .filter((f) => f.name === name)
+        .map((f) => ({ ...f, source: 'store' as const }));
+      // Kept data of the scales the store has no run of.
+      const kept = keptFigures(options.resultsDir, name);
+      const all = [...stored, ...kept.figures.filter((k) => !stored.some((f) => f.scale === k.scale))];
+      const chosen = scale ? all.find((f) => f.scale === scale) : (stored[0] ?? all[0]);
+      if (!chosen) {
+        // A kept file that cannot be read: its one-line reason (500).
+        if (kept.errors.length) throw new L2oError(kept.errors[0]!);
+        const where = options.resultsDir ? ` or kept in ${path.dirname(figureDataPath(options.resultsDir, name))}` : '';
+        throw new BadRequest(`No runs of '${name}'${scale ? ` at scale '${scale}'` : ''} in the store${where}.`, 404);
+      }
+      const scales = all.map((f) => f.scale).sort((a, b) => a.localeCompare(b));
+      if (chosen.source === 'kept') {
+        const { loaded, ...listing } = chosen;
+        return { chosen: listing, loaded, scales, description: null };
+      }
       const loaded = await Promise.all(chosen.runs.map((id) => loadRun(s, id)));
       return {
         chosen,
         loaded,
-        scales: all.map((f) => f.scale),
+        scales,
         description: (loaded[0]!.record.spec as { spec?: { description?: string } }).spec?.description ?? null,
       };
     });
