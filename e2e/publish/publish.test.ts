@@ -177,5 +177,25 @@ describe('publishing to a local registry', () => {
     run('npm', ['install', path.join(work, packed.filename)], app);
     expect(existsSync(path.join(app, 'node_modules/l2o-plugin-mygru/node_modules'))).toBe(false);
     expect(listed(run(l2o, ['models', '--json'], app))).toMatchObject({ package: 'l2o-plugin-mygru', parameters: 1266 });
+
+    // The example problem plugin, packed from the checkout and installed next to @l2o/cli like any
+    // third-party package: found with no configuration, its problem runs with its own dataset.
+    const [example] = JSON.parse(
+      run('npm', ['pack', '--json', '--pack-destination', work], path.join(REPO_ROOT, 'examples/l2o-plugin-elastic-net'), authorEnv),
+    ) as {
+      filename: string;
+    }[];
+    run('npm', ['install', path.join(work, example.filename)], app);
+    expect(existsSync(path.join(app, 'node_modules/l2o-plugin-elastic-net/node_modules'))).toBe(false);
+    const withExample = JSON.parse(run(l2o, ['plugins', '--json'], app)) as { package: string; registers: Record<string, string[]> }[];
+    expect(withExample.find((p) => p.package === 'l2o-plugin-elastic-net')?.registers).toEqual({
+      problem: ['elastic-net'],
+      dataset: ['elastic-net-synthetic'],
+    });
+    const elastic = JSON.parse(run(l2o, ['run', '--problem', 'elastic-net', '--model', 'gru', '--against', 'fista', '--scale', 'smoke', '--json'], app)) as {
+      curves: { optimizer: string; meanGap: number[] }[];
+    };
+    expect(elastic.curves.map((c) => c.optimizer).sort()).toEqual(['fista', 'gru']);
+    for (const curve of elastic.curves) expect(curve.meanGap.every(Number.isFinite)).toBe(true);
   });
 });

@@ -3,12 +3,15 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pluginTemplate } from '@l2o/core';
+import { pluginTemplate } from './scaffold/plugin-template.js';
 import { expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cli.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-plugins-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
+// Scaffolds are used where @l2o/core and @l2o/models are installed: link the workspace's.
+symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(temp, 'node_modules'));
 const example = path.join(REPO_ROOT, 'examples/l2o-plugin-mingru');
+const elasticNet = path.join(REPO_ROOT, 'examples/l2o-plugin-elastic-net');
 
 // A semver version, and a range npm accepts as one comparator: `1.2.3`, `^1.2.3`, `~1.2.3` (strict:
 // no `^^`, no `v`, no spaces). `semver` itself is not a declared dependency here, nor typed.
@@ -50,9 +53,21 @@ describe('third-party plugins', () => {
     expect(Number.isFinite(summary.optimizers[0]!.finalGap)).toBe(true);
   });
 
+  it('finds the example problem plugin by path, whose own test passes, and runs a model and FISTA on its elastic net', () => {
+    const test = spawnSync(process.execPath, ['--test'], { cwd: elasticNet, encoding: 'utf8' });
+    expect(test.status, test.stdout + test.stderr).toBe(0);
+    const plugins = JSON.parse(runCli(['plugins', '--plugin', elasticNet, '--json']).stdout) as { package: string; registers: Record<string, string[]> }[];
+    expect(plugins.find((p) => p.package === 'l2o-plugin-elastic-net')?.registers).toEqual({ problem: ['elastic-net'], dataset: ['elastic-net-synthetic'] });
+    // No --dataset: the problem's own (the platform's synthetic does not serve it).
+    const args = ['run', '--plugin', elasticNet, '--problem', 'elastic-net', '--model', 'gru', '--against', 'fista', '--scale', 'smoke', '--json'];
+    const run = runCli([...args, '--runs-dir', path.join(temp, 'runs'), '--cache-dir', path.join(temp, 'cache')]);
+    expect(run.code, run.stderr).toBe(0);
+    const { summary } = JSON.parse(run.stdout) as { summary: { optimizers: { label: string; finalGap: number }[] } };
+    expect(summary.optimizers.map((o) => o.label)).toEqual(['gru', 'fista']);
+    for (const o of summary.optimizers) expect(Number.isFinite(o.finalGap)).toBe(true);
+  });
+
   it('scaffolds a plugin package whose own test passes and which l2o discovers', () => {
-    // The scaffold is used where @l2o/core and @l2o/models are installed: link the workspace's.
-    symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(temp, 'node_modules'));
     const created = runCli(['plugin', 'new', 'l2o-plugin-mygru', '--json'], { cwd: temp });
     expect(created.code).toBe(0);
     const dir = path.join(temp, 'l2o-plugin-mygru');
@@ -79,6 +94,46 @@ describe('third-party plugins', () => {
     expect(again.stderr).toMatch(/already exists/);
   });
 
+  // Each kind: a package whose own test passes, that l2o lists, and that works in a smoke run.
+  it.each([
+    ['problem', { problem: ['robust'], dataset: ['robust-random'] }, ['--problem', 'robust', '--optimizer', 'ista', '--against', 'fista'], ['ista', 'fista']],
+    ['dataset', { dataset: ['robust'] }, ['--problem', 'lasso', '--dataset', 'robust', '--optimizer', 'ista', '--against', 'fista'], ['ista', 'fista']],
+    ['baseline', { optimizer: ['robust'] }, ['--problem', 'lasso', '--optimizer', 'robust', '--against', 'fista'], ['robust', 'fista']],
+  ])('scaffolds a %s package whose own test passes, which l2o lists and runs', (kind, registers, runArgs, labels) => {
+    const cwd = path.join(temp, `kind-${kind}`);
+    mkdirSync(cwd);
+    const created = runCli(['plugin', 'new', 'l2o-plugin-robust', '--kind', kind, '--json'], { cwd });
+    expect(created.code, created.stderr).toBe(0);
+    const dir = path.join(cwd, 'l2o-plugin-robust');
+    expect(readdirSync(dir).sort()).toEqual(['README.md', 'package.json', 'plugin.js', 'plugin.test.js']);
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { l2o: unknown; peerDependencies: unknown; devDependencies: unknown };
+    expect(pkg.l2o).toEqual({ plugin: './plugin.js' });
+    expect(pkg.peerDependencies).toEqual({ '@l2o/core': `^${installed('core')}` });
+    expect(pkg.devDependencies).toEqual({ '@l2o/core': installed('core') });
+    const test = spawnSync(process.execPath, ['--test'], { cwd: dir, encoding: 'utf8' });
+    expect(test.status, test.stdout + test.stderr).toBe(0);
+    expect(test.stdout).toMatch(/[#ℹ] fail 0\b/);
+    const plugins = JSON.parse(runCli(['plugins', '--plugin', dir, '--json']).stdout) as { package: string; registers: Record<string, string[]> }[];
+    expect(plugins.find((p) => p.package === 'l2o-plugin-robust')?.registers).toEqual(registers);
+    const run = runCli([
+      'run',
+      '--plugin',
+      dir,
+      ...runArgs,
+      '--scale',
+      'smoke',
+      '--json',
+      '--runs-dir',
+      path.join(cwd, 'runs'),
+      '--cache-dir',
+      path.join(cwd, 'cache'),
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const { summary } = JSON.parse(run.stdout) as { summary: { optimizers: { label: string; finalGap: number }[] } };
+    expect(summary.optimizers.map((o) => o.label)).toEqual(labels);
+    for (const o of summary.optimizers) expect(Number.isFinite(o.finalGap), o.label).toBe(true);
+  });
+
   // Each name is refused before anything is written: exit 2, one line with the reason and a fix.
   it.each([
     [
@@ -94,9 +149,16 @@ describe('third-party plugins', () => {
     ['l2o-plugin-gru', 'l2o-plugin-gru', /'l2o-plugin-gru' gives the model id 'gru', already registered as a model by @l2o\/models\./],
     ['fista', 'fista', /'fista' is already registered as a baseline by @l2o\/baselines\./],
     ['lasso', 'lasso', /'lasso' is already registered as a problem by @l2o\/problems\./],
-  ])('refuses the plugin name %s with exit 2 and writes nothing', (_label, name, message) => {
+    [
+      '--kind problem l2o-plugin-synthetic',
+      'l2o-plugin-synthetic',
+      /gives the problem id 'synthetic', already registered as a dataset by @l2o\/datasets\./,
+      'problem',
+    ],
+    ['--kind nonsense', 'l2o-plugin-x', /Expected --kind=nonsense to be one of: model, problem, dataset, baseline/, 'nonsense'],
+  ])('refuses the plugin name %s with exit 2 and writes nothing', (_label, name, message, kind?: string) => {
     const cwd = mkdtempSync(path.join(temp, 'refused-'));
-    const r = runCli(['plugin', 'new', name], { cwd });
+    const r = runCli(['plugin', 'new', name, ...(kind ? ['--kind', kind] : [])], { cwd });
     expect(r.code, r.stderr).toBe(2);
     expectOneLineError(r.stderr, message);
     expect(readdirSync(cwd)).toEqual([]);

@@ -25,5 +25,4 @@ export * from './experiment/train-model.js';
 export * from './experiment/export.js';
 export * from './bench/bench.js';
 export * from './experiment/spec.js';
-export * from './scaffold/plugin-template.js';
 export * from './engine/engine-check.js';

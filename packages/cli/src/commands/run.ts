@@ -25,8 +25,8 @@ export default class Run extends L2oCommand {
     optimizer: Flags.string({ summary: 'Hand-designed optimizer to evaluate (repeatable).', multiple: true }),
     against: Flags.string({ summary: 'Baselines to compare with, comma-separated (default with --model: ista,fista; "none" for none).' }),
     problem: Flags.string({ char: 'p', summary: 'Problem id (lasso, logistic-l1, ...).', required: true }),
-    dataset: Flags.string({ char: 'd', summary: 'Test dataset.', default: 'synthetic' }),
-    'train-dataset': Flags.string({ summary: 'Dataset learned optimizers are trained on.', default: 'synthetic' }),
+    dataset: Flags.string({ char: 'd', summary: "Test dataset (default: the problem's own, synthetic for lasso and logistic-l1)." }),
+    'train-dataset': Flags.string({ summary: "Dataset learned optimizers are trained on (default: the problem's own)." }),
     scale: Flags.string({ summary: 'Run size: smoke, quick, toy, cpu or paper.', default: 'quick' }),
     iterations: Flags.integer({ char: 'k', summary: 'Test iterations per instance (overrides the scale).' }),
     'test-count': Flags.integer({ summary: 'Test instances (overrides the scale).' }),
@@ -77,7 +77,11 @@ export default class Run extends L2oCommand {
       dataDir: flags['data-dir'],
       allowDownload: flags.download,
     });
-    const known = new Set([...ids, flags.problem, flags.dataset, flags['train-dataset']]);
+    // A plugin's problem names its own dataset (the platform's synthetic one serves only its problems).
+    const ownDataset = () => platform.registry.get('problem', flags.problem).create(options.get(flags.problem) ?? {}).defaultDataset;
+    const testDataset = flags.dataset ?? ownDataset();
+    const trainDataset = flags['train-dataset'] ?? ownDataset();
+    const known = new Set([...ids, flags.problem, testDataset, trainDataset]);
     for (const id of options.keys()) {
       if (!known.has(id)) throw new UsageError(`-o ${id}.…: '${id}' is not one of the optimizers, problem or datasets of this run.`);
     }
@@ -88,10 +92,10 @@ export default class Run extends L2oCommand {
       ...(flags.checkpoint && id === models[0] ? { checkpoint: flags.checkpoint } : {}),
     }));
     const comparison = {
-      name: flags.name ?? `${[...models, ...baselines].join('-') || 'baselines'}-${flags.problem}-${flags.dataset}`,
+      name: flags.name ?? `${[...models, ...baselines].join('-') || 'baselines'}-${flags.problem}-${testDataset}`,
       problem: { id: flags.problem, options: options.get(flags.problem) },
-      trainDataset: { id: flags['train-dataset'], options: options.get(flags['train-dataset']) },
-      testDataset: { id: flags.dataset, options: options.get(flags.dataset) },
+      trainDataset: { id: trainDataset, options: options.get(trainDataset) },
+      testDataset: { id: testDataset, options: options.get(testDataset) },
       optimizers,
       scale: flags.scale,
       seed: flags.seed,
