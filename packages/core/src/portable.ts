@@ -27,3 +27,4 @@ export * from './kernels/batch-mat-vec.js';
 export * from './kernels/batch-mat-mul.js';
 export * from './kernels/rnn-gates.js';
 export * from './kernels/history-attention.js';
+export * from './kernels/coordinate-attention.js';

@@ -1,4 +1,4 @@
-import { L2oError, batchMatMul, historyAttention, tf } from '@l2o/core/portable';
+import { L2oError, batchMatMul, coordinateAttention, historyAttention, tf } from '@l2o/core/portable';
 import { constant, uniform, type WeightFactory } from '../weights.js';
 import { affine } from '../ops.js';
 
@@ -8,12 +8,6 @@ import { affine } from '../ops.js';
  * same weights, a cost linear in the number of tokens.
  */
 export type AttentionKernel = 'softmax' | 'linear';
-
-/** [M, Lq, d], [M, Lk, d], [M, Lk, d] → [M, Lq, d]. */
-function softmaxAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, d: number): tf.Tensor3D {
-  const scores = tf.mul(batchMatMul(q, k, false, true), 1 / Math.sqrt(d));
-  return batchMatMul(tf.softmax(scores, -1) as tf.Tensor3D, v);
-}
 
 function linearAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D): tf.Tensor3D {
   const fq = tf.add<tf.Tensor3D>(tf.elu(q), 1);
@@ -109,11 +103,15 @@ export class MultiHeadAttention {
   /** `apply` from the projections q [N, Lq, E], k and v ([N, Lk, E], or [Lk, N, E] with `tokensFirst`). */
   attend(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, kernel: AttentionKernel = 'softmax', tokensFirst = false): tf.Tensor3D {
     const [N, Lq, E] = q.shape;
-    const qh = this.splitHeads(q);
-    const kh = this.splitHeads(k, tokensFirst);
-    const vh = this.splitHeads(v, tokensFirst);
-    const ctx = kernel === 'softmax' ? softmaxAttention(qh, kh, vh, this.headDim) : linearAttention(qh, kh, vh);
-    const merged = tf.reshape(tf.transpose(tf.reshape(ctx, [N, this.heads, Lq, this.headDim]), [0, 2, 1, 3]), [N * Lq, E]);
+    let merged: tf.Tensor;
+    if (kernel === 'softmax') {
+      // The heads split, attended and merged in one kernel each way on WASM (tfjs's ops elsewhere).
+      const [kb, vb] = tokensFirst ? [k, v].map((t) => tf.transpose<tf.Tensor3D>(t, [1, 0, 2])) : [k, v];
+      merged = tf.reshape(coordinateAttention(q, kb!, vb!, this.heads), [N * Lq, E]);
+    } else {
+      const ctx = linearAttention(this.splitHeads(q), this.splitHeads(k, tokensFirst), this.splitHeads(v, tokensFirst));
+      merged = tf.reshape(tf.transpose(tf.reshape(ctx, [N, this.heads, Lq, this.headDim]), [0, 2, 1, 3]), [N * Lq, E]);
+    }
     const out = affine(merged as tf.Tensor2D, this.outProjWeight as tf.Tensor2D, this.outProjBias as tf.Tensor1D);
     return tf.reshape(out, [N, Lq, E]);
   }
