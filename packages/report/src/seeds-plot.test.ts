@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GAP_FLOOR } from './plot.js';
 import type { LoadedRun } from './rerender.js';
 import { aggregateSeeds } from './seeds.js';
-import { seedBandsSpec, seedBandsSvg, writeSeedReport } from './seeds-plot.js';
+import { pooledQuantile, seedBandsSpec, seedBandsSvg, seedMedianSpec, seedMedianSvg, writeSeedReport } from './seeds-plot.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-seeds-plot-'));
@@ -142,5 +142,161 @@ describe('writeSeedReport', () => {
     const md = readFileSync(path.join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/^# fig1/);
     expect(md).toContain('| optimizer | gap k = 10 | gap k = 20 | iterations to 1e-2 | iterations to 1e-3 | iterations to 1e-4 | training (s) |');
+  });
+});
+
+describe('pooledQuantile', () => {
+  const seed = [1e-6, 3e-5, 2e-4, 5e-3, 0.1];
+  const ps = [0.1, 0.25, 0.5, 0.75, 0.9];
+
+  it('gives one seed’s own quantiles back exactly, and in between interpolates in log gap', () => {
+    expect(ps.map((p) => pooledQuantile([seed], p))).toEqual(seed);
+    // Halfway in probability between q25 and q50: halfway in log10.
+    expect(Math.log10(pooledQuantile([seed], 0.375))).toBeCloseTo((Math.log10(3e-5) + Math.log10(2e-4)) / 2, 12);
+  });
+
+  it('gives two identical seeds’ quantiles back exactly, whatever their weights', () => {
+    expect(ps.map((p) => pooledQuantile([seed, seed], p))).toEqual(seed);
+    expect(ps.map((p) => pooledQuantile([seed, seed], p, [5, 2]))).toEqual(seed);
+  });
+
+  it('pools two seeds a decade apart as the mean of their CDFs (worked by hand)', () => {
+    const a = [-4, -3, -2, -1, 0].map((e) => 10 ** e);
+    const b = a.map((q) => q * 10);
+    // F_A(x) + F_B(x) = 2p, F_B(x) = F_A(x − 1) in log10: x = −1.5 for the median; for p = 0.25,
+    // 0.35 + 0.4 (x + 3) = 0.5 between −3 and −2.5; for p = 0.75 the mirror image, −0.375.
+    expect(Math.log10(pooledQuantile([a, b], 0.5))).toBeCloseTo(-1.5, 12);
+    expect(Math.log10(pooledQuantile([a, b], 0.25))).toBeCloseTo(-2.625, 12);
+    expect(Math.log10(pooledQuantile([a, b], 0.75))).toBeCloseTo(-0.375, 12);
+  });
+
+  it('puts the median of two far-apart seeds at their boundary, and the quartiles each in its seed’s range', () => {
+    const a = [1e-8, 1e-8, 1e-8, 1e-8, 1e-8];
+    const b = [1e-2, 1e-2, 1e-2, 1e-2, 1e-2];
+    const median = pooledQuantile([a, b], 0.5);
+    expect(median).toBeGreaterThanOrEqual(1e-8);
+    expect(median).toBeLessThanOrEqual(1e-2);
+    expect(pooledQuantile([a, b], 0.25)).toBe(1e-8);
+    expect(pooledQuantile([a, b], 0.75)).toBe(1e-2);
+    // Seed A with three times B's instances holds three quarters of the pool.
+    expect(pooledQuantile([a, b], 0.75, [3, 1])).toBe(1e-8);
+    expect(pooledQuantile([a, b], 0.9, [3, 1])).toBe(1e-2);
+  });
+
+  it('stays finite where the pool reaches p at a finite gap, with diverged (+Infinity or null) quantiles in it', () => {
+    const finite = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2];
+    const diverged = [1e-3, 1e-2, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+    // The diverged seed's CDF stops at 0.25 below +Infinity: the pool's at (1 + 0.25)/2.
+    for (const p of [0.25, 0.5, 0.625]) expect(Number.isFinite(pooledQuantile([finite, diverged], p)), `p ${p}`).toBe(true);
+    expect(pooledQuantile([finite, diverged], 0.75)).toBe(Number.POSITIVE_INFINITY);
+    const asJson = JSON.parse(JSON.stringify([finite, diverged])) as (number | null)[][];
+    expect(asJson[1]![2]).toBeNull();
+    expect(pooledQuantile(asJson, 0.5)).toBe(pooledQuantile([finite, diverged], 0.5));
+    expect(pooledQuantile([diverged], 0.5)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('counts gaps at or below GAP_FLOOR (even negative ones, from an inexact F*) as GAP_FLOOR', () => {
+    expect(pooledQuantile([[-1e-9, 0, 1e-14, 1e-3, 1e-2]], 0.25)).toBe(GAP_FLOOR);
+    expect(pooledQuantile([[-1e-9, 0, 1e-14, 1e-3, 1e-2]], 0.75)).toBe(1e-3);
+  });
+});
+
+describe('seedMedianSpec', () => {
+  const K = 40;
+  // Seed 0's gap quantiles at k are base·0.5^k; seed 1's a decade higher (see the hand-worked pool above).
+  const base = [-4, -3, -2, -1, 0].map((e) => 10 ** e);
+  const INF = Number.POSITIVE_INFINITY;
+  function medianRun(seed: number): LoadedRun {
+    const curves = ['fista', 'ista'].map((label) => {
+      const c = geometricCurve(label, 0.5, { iterations: K });
+      const gapQuantiles = c.meanGap.map((_, k) =>
+        // ista's seed 1 diverges from k = 5 on more than half its instances.
+        label === 'ista' && seed === 1 && k >= 5 ? [1e-3, 1e-2, INF, INF, INF] : base.map((q) => q * 10 ** seed * 0.5 ** k),
+      );
+      return { ...c, gapQuantiles };
+    });
+    return { id: `m${seed}`, curves, summary: summaryFor('fig1', curves, { seed: seed + 7 }) };
+  }
+  const medianRuns = [0, 1].map(medianRun);
+  const rowOf = (rows: (Row & { seed: number | null })[], optimizer: string, k: number, seed: number | null) =>
+    rows.find((r) => r.optimizer === optimizer && r.iteration === k && r.seed === seed)!;
+  const rows = rowsOf(seedMedianSpec(medianRuns, 'fig1')) as (Row & { seed: number | null })[];
+
+  it('gives per optimizer and iteration the pooled median and quartiles, and each seed’s median', () => {
+    expect(rows).toHaveLength(2 * (K + 1) * 3);
+    const fista3 = rowOf(rows, 'fista', 3, null);
+    expect(Math.log10(fista3.gap!)).toBeCloseTo(-1.5 + 3 * Math.log10(0.5), 12);
+    expect(Math.log10(fista3.lower!)).toBeCloseTo(-2.625 + 3 * Math.log10(0.5), 12);
+    expect(Math.log10(fista3.upper!)).toBeCloseTo(-0.375 + 3 * Math.log10(0.5), 12);
+    expect(rowOf(rows, 'fista', 3, 7)).toMatchObject({ gap: 1e-2 * 0.5 ** 3, lower: null, upper: null });
+    expect(rowOf(rows, 'fista', 3, 8).gap).toBeCloseTo(1e-1 * 0.5 ** 3, 15);
+    expect(rowOf(rows, 'ista', 4, 8).gap).toBeCloseTo(1e-1 * 0.5 ** 4, 15);
+  });
+
+  it('floors gaps at GAP_FLOOR', () => {
+    // At k = 40, 0.5^40 ≈ 9e-13: everything of seed 0 below the median, and its median, is under the floor.
+    expect(rowOf(rows, 'fista', K, null).lower).toBe(GAP_FLOOR);
+    expect(rowOf(rows, 'fista', K, 7).gap).toBe(GAP_FLOOR);
+    for (const r of rows) for (const v of [r.gap, r.lower, r.upper]) if (v !== null) expect(v).toBeGreaterThanOrEqual(GAP_FLOOR);
+  });
+
+  it('breaks (null) where a gap is not finite, and keeps the pooled median where the pool has one', () => {
+    const ista6 = rowOf(rows, 'ista', 6, null);
+    expect(ista6.upper).toBeNull();
+    expect(Number.isFinite(ista6.gap)).toBe(true);
+    expect(Number.isFinite(ista6.lower)).toBe(true);
+    expect(rowOf(rows, 'ista', 6, 8).gap).toBeNull();
+    expect(rowOf(rows, 'ista', 4, null).upper).not.toBeNull();
+    // Read back from JSON (+Infinity as null) the spec is the same.
+    const read = medianRuns.map((r) => JSON.parse(JSON.stringify(r)) as LoadedRun);
+    expect(seedMedianSpec(read, 'fig1')).toEqual(seedMedianSpec(medianRuns, 'fig1'));
+  });
+
+  it('layers the band, the seeds’ thin lines and the pooled thick line, and says what it draws', () => {
+    const spec = seedMedianSpec(medianRuns, 'fig1') as unknown as {
+      title: { subtitle: string[] };
+      encoding: { color: { sort: string[] } };
+      layer: { transform: { filter: string }[]; mark: { type: string; strokeWidth?: number; opacity?: number } }[];
+    };
+    expect(spec.layer.map((l) => l.mark.type)).toEqual(['area', 'line', 'line']);
+    expect(spec.layer[1]!.mark.strokeWidth).toBeLessThan(spec.layer[2]!.mark.strokeWidth!);
+    expect(spec.layer[1]!.mark.opacity).toBeLessThan(1);
+    expect(spec.encoding.color.sort).toEqual(['fista', 'ista']);
+    const subtitle = spec.title.subtitle.join(' ');
+    expect(subtitle).toContain(
+      "median over instances pooled over 2 seeds (seeds 7, 8) with the interquartile band; thin lines: each seed's median; the tables give means",
+    );
+    expect(subtitle).toContain(`drawn at ${GAP_FLOOR}`);
+  });
+
+  it('weights each seed by its instances with a gap', () => {
+    const [a, b] = medianRuns.map((r, s) => ({ ...r, curves: r.curves.map((c) => ({ ...c, gapInstances: s === 0 ? 12 : 4 })) }));
+    const weighted = rowsOf(seedMedianSpec([a!, b!], 'fig1')) as (Row & { seed: number | null })[];
+    const atK = medianRuns.map((r) => r.curves[0]!.gapQuantiles![3]!);
+    expect(rowOf(weighted, 'fista', 3, null).gap).toBe(pooledQuantile(atK, 0.5, [12, 4]));
+    expect(rowOf(weighted, 'fista', 3, null).gap).toBeLessThan(rowOf(rows, 'fista', 3, null).gap!);
+  });
+
+  it('falls back to the mean and its t-band for runs without gap quantiles', () => {
+    expect(seedMedianSpec(runs, 'fig1')).toEqual(seedBandsSpec(aggregateSeeds(runs), 'fig1'));
+  });
+});
+
+describe('seedMedianSvg', () => {
+  it('renders a band per optimizer, a line per seed and per optimizer, and names the optimizers', async () => {
+    const curves = (seed: number) =>
+      ['fista', 'ista'].map((label) => {
+        const c = geometricCurve(label, label === 'fista' ? 0.5 : 0.8, { iterations: 20 });
+        return { ...c, gapQuantiles: c.meanGap.map((g) => [0.1, 0.5, 1, 2, 10].map((f) => f * g * (seed + 1))) };
+      });
+    const svg = await seedMedianSvg(
+      [0, 1].map((seed) => ({ id: `s${seed}`, curves: curves(seed), summary: summaryFor('fig1', curves(seed), { seed }) })),
+      'fig1',
+    );
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('>fista<');
+    expect(svg).toContain('>ista<');
+    expect(svg.match(/<path[^>]*aria-roledescription="area mark"[^>]*>/g)).toHaveLength(2);
+    expect(svg.match(/<path[^>]*aria-roledescription="line mark"[^>]*>/g)).toHaveLength(2 + 4);
   });
 });
