@@ -31,7 +31,7 @@ export class ComparisonProgress {
           this.line(`${e.optimizer}: ${p.message}`);
           break;
         }
-        if (p.event === 'skipped') this.line(`warning: ${p.message}`);
+        if (p.event === 'skipped' || p.event === 'rollback') this.line(`warning: ${p.message}`);
         const detail = `loss ${p.loss.toPrecision(4)}${p.bestValidation !== undefined ? ` best val ${p.bestValidation.toPrecision(5)}` : ''} seg ${p.segment + 1}/${p.segments} ETA ${fmt(p.etaSeconds)}`;
         this.update(`train ${e.optimizer}`, p.step + 1, p.totalSteps, detail, p.event === 'validation');
         if (p.step + 1 === p.totalSteps && p.event === 'validation') this.stop();

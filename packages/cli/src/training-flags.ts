@@ -20,6 +20,10 @@ export const protocolFlags = {
   'learning-rate': Flags.string({ summary: about('learningRate') }),
   'validate-every': Flags.integer({ summary: about('validateEvery') }),
   'on-nan': Flags.option({ options: ['stop', 'skip'] as const, summary: about('onNonFinite') })(),
+  'validation-size': Flags.integer({ min: 1, summary: about('validationSize', ' Overrides the scale (the papers: 1024).') }),
+  'clip-norm': Flags.string({ summary: about('clipNorm') }),
+  'lr-schedule': Flags.option({ options: ['constant', 'cosine'] as const, summary: about('lrSchedule') })(),
+  'rollback-factor': Flags.string({ summary: about('rollbackFactor') }),
 };
 
 type TrainingFlagValues = { steps?: number; 'batch-size'?: number; 'micro-batch'?: number; workers?: number } & Partial<{
@@ -28,7 +32,19 @@ type TrainingFlagValues = { steps?: number; 'batch-size'?: number; 'micro-batch'
   'learning-rate': string;
   'validate-every': number;
   'on-nan': 'stop' | 'skip';
+  'validation-size': number;
+  'clip-norm': string;
+  'lr-schedule': 'constant' | 'cosine';
+  'rollback-factor': string;
 }>;
+
+/** A number flag that is 0 (off) or more, e.g. --clip-norm. */
+function offOrPositive(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new UsageError(`--${flag} must be a number ≥ 0 (0: off), got ${text}.`);
+  return value;
+}
 
 /** The one mapping from flags to training options: only what was given, each value checked. */
 export function trainingOptionsFrom(flags: TrainingFlagValues): Partial<TrainOptions> {
@@ -44,6 +60,10 @@ export function trainingOptionsFrom(flags: TrainingFlagValues): Partial<TrainOpt
     validateEvery: positiveInt('validate-every', flags['validate-every']),
     learningRate,
     onNonFinite: flags['on-nan'],
+    validationSize: flags['validation-size'],
+    clipNorm: offOrPositive('clip-norm', flags['clip-norm']),
+    lrSchedule: flags['lr-schedule'],
+    rollbackFactor: offOrPositive('rollback-factor', flags['rollback-factor']),
   };
   return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
 }

@@ -362,7 +362,18 @@ async function trainOne(
   }
   writeFileAtomic(
     trainingLogOf(cached),
-    JSON.stringify({ history: result.history, validation: result.validation, seconds: result.seconds, resumedAfter, microBatch: result.microBatch }, null, 1),
+    JSON.stringify(
+      {
+        history: result.history,
+        validation: result.validation,
+        seconds: result.seconds,
+        resumedAfter,
+        microBatch: result.microBatch,
+        rollbacks: result.rollbacks,
+      },
+      null,
+      1,
+    ),
   );
   saveTrainedModel(model, result, cached, { problem: testRequest.problem, trainDataset: trainDataset.id, training: trainOpts });
   rmSync(resumeFile, { force: true });

@@ -7,7 +7,7 @@ import type { Problem } from '../contracts/problem.js';
 import type { Dataset } from '../contracts/dataset.js';
 import { L2oError, UsageError } from '../errors.js';
 import { trainLearnedOptimizer, type TrainOptions, type TrainProgress, type TrainResult } from '../train/trainer.js';
-import { DEFAULT_TRAIN_OPTIONS } from '../train/training-options.js';
+import { DEFAULT_TRAIN_OPTIONS, STABILISERS_OFF } from '../train/training-options.js';
 import { checkpointOf, readCheckpoint, saveCheckpoint } from '../train/checkpoint.js';
 import { stableStringify } from '../util/stable-json.js';
 import { checkServes } from '../contracts/dataset.js';
@@ -41,12 +41,14 @@ export interface TrainModelSpec {
 
 /**
  * Training options as they are stored and hashed: one worker is the same run as no worker
- * setting at all, so checkpoints and cache keys written before workers existed stay valid.
+ * setting at all, and a stabiliser at its off value the same as none, so checkpoints and cache
+ * keys written before these options existed stay valid.
  */
 export function normalizeTraining(training: TrainOptions): TrainOptions {
-  if (training.workers !== 1) return training;
-  const { workers: _one, ...rest } = training;
-  return rest;
+  const rest: Record<string, unknown> = { ...training };
+  if (rest.workers === 1) delete rest.workers;
+  for (const [key, off] of Object.entries(STABILISERS_OFF)) if (rest[key] === off) delete rest[key];
+  return rest as unknown as TrainOptions;
 }
 
 /**
@@ -58,7 +60,15 @@ export function saveTrainedModel(model: LearnedOptimizer, result: TrainResult, f
   saveCheckpoint(
     file,
     checkpointOf(model, {
-      meta: { ...meta, bestValidation: result.best?.loss, bestStep: result.best?.step, trainingSeconds: result.seconds, microBatch: result.microBatch },
+      meta: {
+        ...meta,
+        bestValidation: result.best?.loss,
+        bestStep: result.best?.step,
+        trainingSeconds: result.seconds,
+        microBatch: result.microBatch,
+        // Only with the rollbackFactor option (undefined is left out of the file).
+        rollbacks: result.rollbacks,
+      },
     }),
   );
 }

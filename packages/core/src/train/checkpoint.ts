@@ -23,6 +23,9 @@ export interface TrainingState {
   seconds: number;
   /** Instances per forward/backward pass it runs with (chosen once when the option is 0). */
   microBatch?: number;
+  /** With the rollbackFactor option: the Adam slots at the best validation, and the rollbacks so far. */
+  bestMetaOptimizer?: { name: string; shape: number[]; data: number[] }[];
+  rollbacks?: number;
   /** The options the run was started with; a resume must use the same. */
   options: Record<string, unknown>;
 }

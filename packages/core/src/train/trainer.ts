@@ -36,6 +36,14 @@ export interface TrainOptions {
    * the defaults, so the options of existing checkpoints and cached runs stay the same.
    */
   workers?: number;
+  /**
+   * Stabilisers beyond the papers' protocol, off when unset (see STABILISERS_OFF): the global L2
+   * norm each Adam step's meta-gradient is clipped to, the learning-rate schedule over the global
+   * steps, and the factor over the best validation loss that rolls training back to the best state.
+   */
+  clipNorm?: number;
+  lrSchedule?: 'constant' | 'cosine';
+  rollbackFactor?: number;
 }
 
 export interface TrainProgress {
@@ -48,8 +56,11 @@ export interface TrainProgress {
   bestValidation?: number;
   elapsedSeconds: number;
   etaSeconds: number;
-  /** 'micro-batch': the micro-batch chosen for the engine's memory (in `message`), before the first step. */
-  event: 'segment' | 'validation' | 'skipped' | 'micro-batch';
+  /**
+   * 'micro-batch': the micro-batch chosen for the engine's memory (in `message`), before the first
+   * step; 'rollback': a validation spiked and the best state was restored (in `message`).
+   */
+  event: 'segment' | 'validation' | 'skipped' | 'micro-batch' | 'rollback';
   message?: string;
 }
 
@@ -85,6 +96,29 @@ export interface TrainResult {
   seconds: number;
   /** Instances per forward/backward pass it ran with (the option, or the automatic choice). */
   microBatch: number;
+  /** Times a validation spike rolled training back to the best state (with the rollbackFactor option). */
+  rollbacks?: number;
+}
+
+/**
+ * The learning rate of a global step (counted from 0): the base rate, or with 'cosine' the base
+ * rate · (1 + cos(π · step / globalSteps)) / 2, from the base rate at step 0 down to 0 at the end.
+ */
+export function scheduledLearningRate(base: number, step: number, globalSteps: number, schedule: TrainOptions['lrSchedule']): number {
+  if (schedule !== 'cosine') return base;
+  return (base * (1 + Math.cos((Math.PI * step) / globalSteps))) / 2;
+}
+
+/**
+ * Gradients scaled to the global L2 norm `maxNorm` when their norm `norm` (over all of them)
+ * is larger; otherwise the same map. Scaled gradients replace (and dispose) the given ones.
+ */
+export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number, norm: number): tf.NamedTensorMap {
+  if (!(maxNorm > 0) || norm <= maxNorm) return grads;
+  const factor = maxNorm / norm;
+  const clipped = tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, tf.mul(g, factor)])));
+  tf.dispose(grads);
+  return clipped;
 }
 
 /** Adam whose learning rate can be changed after a skipped step (tfjs keeps it protected). */
@@ -182,8 +216,13 @@ async function takeSnapshot(variables: tf.Variable[], adam: AdjustableAdam): Pro
 
 async function restoreSnapshot(snapshot: StepSnapshot, variables: tf.Variable[], adam: AdjustableAdam): Promise<void> {
   variables.forEach((v, i) => v.assign(snapshot.weights[i]!));
+  await restoreAdam(snapshot.adam, adam);
+}
+
+/** Sets Adam's slots (and iteration count) to copies of `slots`. */
+async function restoreAdam(slots: StepSnapshot['adam'], adam: AdjustableAdam): Promise<void> {
   const live = await adam.getWeights();
-  const copies = snapshot.adam.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }));
+  const copies = slots.map((w) => ({ name: w.name, tensor: tf.clone(w.tensor) }));
   // setWeights makes new slot variables from the copies (sharing their data); the old slots and
   // the copies' handles are ours to free.
   await adam.setWeights(copies);
@@ -200,8 +239,10 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
   const variables = model.variables();
   const rng = new Rng(opts.seed).fork('meta-training');
   const segments = opts.iterations / opts.unroll;
+  const rollbackFactor = opts.rollbackFactor ?? 0;
+  const clipNorm = opts.clipNorm ?? 0;
 
-  let state: Omit<TrainingState, 'metaOptimizer' | 'rng' | 'options'> = {
+  let state: Omit<TrainingState, 'metaOptimizer' | 'bestMetaOptimizer' | 'rng' | 'options'> = {
     nextStep: 0,
     learningRate: opts.learningRate,
     best: null,
@@ -216,6 +257,14 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     rng.setState(t.rng);
     adam.learningRate = t.learningRate;
     state = { nextStep: t.nextStep, learningRate: t.learningRate, best: t.best, history: t.history, validation: t.validation, seconds: t.seconds };
+  }
+  // With rollback: the Adam slots at the best validation (its weights are in state.best), and
+  // the rollbacks so far. Absent otherwise, so checkpoints without rollback stay as they were.
+  let bestAdam: StepSnapshot['adam'] | null = null;
+  if (rollbackFactor > 0) {
+    const t = inputs.resume?.training;
+    state.rollbacks = t?.rollbacks ?? 0;
+    if (t?.best && t.bestMetaOptimizer) bestAdam = t.bestMetaOptimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) }));
   }
 
   // 0: the largest micro-batch that fits the engine, probed once; a resumed run keeps its choice.
@@ -256,18 +305,32 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     });
   };
 
-  /** Validates the current weights; returns false when they diverge on the validation set. */
-  const validate = async (step: number): Promise<boolean> => {
+  /**
+   * Validates the current weights: 'diverged' when they diverge on the validation set, 'rolled
+   * back' when (with rollbackFactor) the loss spiked or diverged and the best state was restored.
+   */
+  const validate = async (step: number): Promise<'validated' | 'diverged' | 'rolled back'> => {
     const curve = await evaluateOptimizer(problem, model, inputs.validationSet, {
       iterations: opts.validationIterations,
       batchSize: microBatch,
     });
     // The training loss: mean over k = 1..K of the mean F(y_k).
     const loss = curve.meanF.slice(1).reduce((a, b) => a + b, 0) / opts.validationIterations;
-    if (curve.divergedAt !== null || !Number.isFinite(loss)) return false;
+    const finite = curve.divergedAt === null && Number.isFinite(loss);
     // Steps are counted from 1 in everything a user reads (progress, summaries, checkpoints).
-    state.validation.push({ step: step + 1, loss });
-    if (!state.best || loss < state.best.loss) state.best = { step: step + 1, loss, weights: model.getWeights() };
+    if (finite) state.validation.push({ step: step + 1, loss });
+    if (state.best && bestAdam && (!finite || loss > rollbackFactor * state.best.loss)) {
+      await rollBack(step, finite ? `validation loss ${loss} > ${rollbackFactor} × the best ${state.best.loss}` : 'validation loss not finite');
+      return 'rolled back';
+    }
+    if (!finite) return 'diverged';
+    if (!state.best || loss < state.best.loss) {
+      state.best = { step: step + 1, loss, weights: model.getWeights() };
+      if (rollbackFactor > 0) {
+        if (bestAdam) tf.dispose(bestAdam.map((w) => w.tensor));
+        bestAdam = (await takeSnapshot([], adam)).adam;
+      }
+    }
     report({
       step,
       segment: segments - 1,
@@ -276,7 +339,23 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
       bestValidation: state.best.loss,
       event: 'validation',
     });
-    return true;
+    return 'validated';
+  };
+
+  /** Back to the weights and Adam slots of the best validation (the schedule goes on from this step). */
+  const rollBack = async (step: number, why: string) => {
+    const best = state.best!;
+    model.setWeights(best.weights);
+    await restoreAdam(bestAdam!, adam);
+    state.rollbacks = (state.rollbacks ?? 0) + 1;
+    report({
+      step,
+      segment: segments - 1,
+      loss: state.history.at(-1)?.loss ?? Number.NaN,
+      bestValidation: best.loss,
+      event: 'rollback',
+      message: `rolled back at global step ${step + 1}: ${why}; weights and Adam state of step ${best.step} restored (rollback ${state.rollbacks})`,
+    });
   };
 
   /**
@@ -293,14 +372,15 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
       );
     }
     await restoreSnapshot(snapshot, variables, adam);
-    adam.learningRate = lr / 2;
-    state.learningRate = adam.learningRate;
+    // The base rate is halved; a schedule scales it from the next step on.
+    state.learningRate /= 2;
+    adam.learningRate = scheduledLearningRate(state.learningRate, step, opts.globalSteps, opts.lrSchedule);
     report({
       step,
       segment: 0,
       loss: Number.NaN,
       event: 'skipped',
-      message: `skipped global step ${step + 1}: ${where}; weights restored, learning rate now ${adam.learningRate}`,
+      message: `skipped global step ${step + 1}: ${where}; weights restored, ${opts.lrSchedule === 'cosine' ? 'base ' : ''}learning rate now ${state.learningRate}`,
     });
   };
 
@@ -308,19 +388,27 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
   let validated = await takeSnapshot(variables, adam);
   const saveResume = async (file: string) => {
     const live = await adam.getWeights(); // the slots themselves, and a new scalar for the iteration count
-    const metaOptimizer = await Promise.all(live.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })));
+    const serialize = (slots: { name: string; tensor: tf.Tensor }[]) =>
+      Promise.all(slots.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })));
+    const metaOptimizer = await serialize(live);
     live[0]?.tensor.dispose();
-    saveCheckpoint(
-      file,
-      checkpointOf(model, { training: { ...state, microBatch, metaOptimizer, rng: rng.getState(), options: { ...opts } }, meta: inputs.meta }),
-    );
+    const training: TrainingState = { ...state, microBatch, metaOptimizer, rng: rng.getState(), options: { ...opts } };
+    if (bestAdam) training.bestMetaOptimizer = await serialize(bestAdam);
+    saveCheckpoint(file, checkpointOf(model, { training, meta: inputs.meta }));
   };
 
+  // Kept for the resume file written on interruption, after the loop; freed there, or here on an error.
+  const disposeBestAdam = () => {
+    if (bestAdam) tf.dispose(bestAdam.map((w) => w.tensor));
+    bestAdam = null;
+  };
   let step = state.nextStep;
   try {
     for (; step < opts.globalSteps; step++) {
       await yieldToEventLoop();
       if (inputs.signal?.aborted) break;
+      // From the step number, so a resumed run goes on with the rate it stopped at.
+      adam.learningRate = scheduledLearningRate(state.learningRate, step, opts.globalSteps, opts.lrSchedule);
       const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
       const micro = microBatch;
       const slices: { set: InstanceSet; weight: number }[] = [];
@@ -354,9 +442,11 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
             }
           }
           const k0 = segment * opts.unroll;
-          const { loss, grads: accumulated } = pool
+          const segmentResult = pool
             ? await runParallelSegment(pool, model, k0, opts.unroll)
             : await runSegment(model, problem, parts, k0, opts.unroll, dropout);
+          const loss = segmentResult.loss;
+          let accumulated = segmentResult.grads;
           const gradNorm = tf.tidy(() => tf.addN(Object.values(accumulated).map((g) => tf.sum(tf.square(g)))));
           const gradSq = (await gradNorm.data())[0]!;
           gradNorm.dispose();
@@ -365,6 +455,8 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
             failed = `segment ${segment + 1} gave loss ${loss} and squared gradient norm ${gradSq}`;
             break; // the iterates of this batch are no longer usable
           }
+          // The whole batch's gradient (every micro-batch and worker summed) is what is clipped.
+          accumulated = clipByGlobalNorm(accumulated, clipNorm, Math.sqrt(gradSq));
           adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: accumulated[v.name]! })));
           tf.dispose(accumulated);
           // A finite gradient can still take the weights out of range (a huge learning rate).
@@ -393,7 +485,7 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
       }
       if (stopped) break;
       if ((step + 1) % opts.validateEvery === 0 || step + 1 === opts.globalSteps) {
-        if (await validate(step)) {
+        if ((await validate(step)) !== 'diverged') {
           disposeSnapshot(validated);
           validated = await takeSnapshot(variables, adam);
           // Also at every validation, so that a process killed outright (SIGKILL, a machine
@@ -409,6 +501,9 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
         }
       }
     }
+  } catch (e) {
+    disposeBestAdam();
+    throw e;
   } finally {
     disposeSnapshot(validated);
   }
@@ -416,7 +511,11 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
   const interrupted = step < opts.globalSteps;
   state.nextStep = step;
   state.seconds = elapsed();
-  if (interrupted && inputs.resumeFile) await saveResume(inputs.resumeFile);
+  try {
+    if (interrupted && inputs.resumeFile) await saveResume(inputs.resumeFile);
+  } finally {
+    disposeBestAdam();
+  }
   return {
     completedSteps: step,
     interrupted,
@@ -425,5 +524,6 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     validation: state.validation,
     seconds: state.seconds,
     microBatch,
+    ...(state.rollbacks !== undefined ? { rollbacks: state.rollbacks } : {}),
   };
 }

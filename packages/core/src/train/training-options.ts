@@ -24,16 +24,38 @@ export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
   onNonFinite: enumOption('stop', ['stop', 'skip'] as const, 'On a non-finite loss: stop, or skip the step (weights restored) and halve the learning rate.'),
   seed: intOption(0, 'Seed of the model initialisation and the training draws.', { min: 0 }),
   workers: intOption(undefined, "Worker threads sharing each batch's micro-batches (data parallel, one core each).", { min: 1 }),
+  clipNorm: numberOption(
+    0,
+    'Clip the meta-gradient of each Adam step to this global L2 norm (over all weights, after accumulating the micro-batches); 0: off (the papers).',
+    { min: 0 },
+  ),
+  lrSchedule: enumOption(
+    'constant',
+    ['constant', 'cosine'] as const,
+    'Learning rate over the global steps: constant (the papers), or cosine from the rate down to 0.',
+  ),
+  rollbackFactor: numberOption(
+    0,
+    'When a validation loss exceeds this factor × the best so far (or is not finite), restore the weights and Adam state of the best validation and go on; 0: off (the papers), else at least 1.',
+    { min: 0 },
+  ),
 };
+
+/**
+ * Stabilisers beyond the papers' protocol and the value that turns each off (its default). They
+ * are left out of the defaults and dropped at that value (see normalizeTraining), so the options
+ * of runs without them, and so existing checkpoints and cache keys, stay the same.
+ */
+export const STABILISERS_OFF = { clipNorm: 0, lrSchedule: 'constant', rollbackFactor: 0 } as const satisfies Partial<TrainOptions>;
 
 const TRAINING: OptionOwner = { kind: 'training', id: 'settings', label: 'the training settings' };
 
 /**
- * The defaults. `workers` has none and is left out, so the options of existing checkpoints and
- * cached runs stay the same.
+ * The defaults. `workers` has none and the stabilisers are off: they are left out, so the options
+ * of existing checkpoints and cached runs stay the same.
  */
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = (() => {
-  const { workers: _none, ...defaults } = defaultsOf(TRAINING_FIELDS);
+  const { workers: _none, clipNorm: _clip, lrSchedule: _schedule, rollbackFactor: _rollback, ...defaults } = defaultsOf(TRAINING_FIELDS);
   return defaults;
 })();
 
@@ -42,6 +64,13 @@ export function checkTrainOptions(o: TrainOptions): void {
   resolveOptions(TRAINING, TRAINING_FIELDS, o as unknown as Record<string, unknown>);
   if (o.iterations % o.unroll !== 0) {
     throw new UsageError(`Training iterations (${o.iterations}) must be a multiple of the unroll length (${o.unroll}).`);
+  }
+  if (o.rollbackFactor !== undefined && o.rollbackFactor > 0 && o.rollbackFactor < 1) {
+    // Below 1 even the best validation loss would count as a spike.
+    throw new UsageError(
+      `Training option rollbackFactor must be 0 (off) or at least 1, got ${o.rollbackFactor}.`,
+      'Give a factor such as 2 (--rollback-factor, training.rollbackFactor), or 0 to turn rollback off.',
+    );
   }
   checkWorkerCount(o);
 }
