@@ -4,7 +4,7 @@
  * (Student's t with n − 1 degrees of freedom over the n seeds), and the iterations to each gap
  * threshold with their spread.
  */
-import { L2oError } from '@l2o/core';
+import { DIVERGENCE_RISE, L2oError, perInstanceGaps } from '@l2o/core';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import type { LoadedRun } from './rerender.js';
@@ -58,7 +58,28 @@ export interface SeedAggregate {
     trainingSeconds: SeedStat;
     /** A safeguarded optimizer: the share of its steps that kept the learned step, over seeds. */
     acceptance?: SeedStat;
+    /** Each seed's per-instance results (in the order of `seeds`), when every run kept them. */
+    perSeed?: SeedInstances[];
   }[];
+  /**
+   * The gap below which the runs' float32 iterates cannot be told apart (the largest resolution of
+   * their float64 references), or undefined when a run's gaps were not computed in float64.
+   */
+  resolution?: number;
+}
+
+/** One seed's per-instance results of one optimizer (see PerInstanceResults in @l2o/core). */
+export interface SeedInstances {
+  seed: number;
+  /** The iterations kept. */
+  at: number[];
+  /** gaps[j][i] at at[j]: +Infinity where it diverged, NaN where the instance has no gap. */
+  gaps: number[][];
+  /** Per threshold, each instance's iterations to it (null: never). */
+  iterationsTo: Record<string, (number | null)[]>;
+  /** How many instances diverged, of how many with a gap. */
+  diverged: number;
+  instances: number;
 }
 
 /** Aggregates runs of the same experiment and scale over their seeds (one run per seed). */
@@ -102,16 +123,33 @@ export function aggregateSeeds(runs: readonly LoadedRun[]): SeedAggregate {
     );
     const seconds = summaries.map((s) => s?.trainingSeconds);
     const acceptance = summaries.map((s) => s?.acceptance);
+    const perSeed = curves.every((cc) => cc.perInstance)
+      ? curves.map((cc, r): SeedInstances => {
+          const p = cc.perInstance!;
+          return {
+            seed: seeds[r]!,
+            at: p.at,
+            gaps: perInstanceGaps(p),
+            iterationsTo: p.iterationsTo,
+            diverged: p.diverged.length,
+            instances: cc.gapInstances,
+          };
+        })
+      : undefined;
     return {
       label: c.optimizer,
       gap,
       iterationsTo,
+      ...(perSeed ? { perSeed } : {}),
       trainingSeconds: seconds.every((s) => s !== undefined) ? meanWithInterval(seconds) : { mean: Number.NaN, half: Number.NaN, n: 0 },
       ...(acceptance.every((a) => a !== undefined) ? { acceptance: meanWithInterval(acceptance) } : {}),
     };
   });
   const s = first.summary;
+  const allCurves = runs.flatMap((r) => r.curves);
+  const resolution = allCurves.every((c) => c.float64 && c.resolution !== undefined) ? Math.max(...allCurves.map((c) => c.resolution!)) : undefined;
   return {
+    ...(resolution !== undefined ? { resolution } : {}),
     name: s.name,
     problem: s.problem.id,
     testDataset: s.testDataset.id,
@@ -134,12 +172,14 @@ export function seedTableMarkdown(agg: SeedAggregate, at: readonly number[] = [1
   const thresholds = Object.keys(agg.optimizers[0]?.iterationsTo ?? {});
   const n = agg.seeds.length;
   const safeguarded = agg.optimizers.some((o) => o.acceptance);
+  const perInstance = agg.optimizers.some((o) => o.perSeed);
   const head = [
     'optimizer',
     ...ks.map((k) => `gap k = ${k}`),
     ...thresholds.map((t) => `iterations to ${Number(t).toExponential(0)}`),
     ...(safeguarded ? ['learned steps kept'] : []),
     'training (s)',
+    ...(perInstance ? ['diverged instances (per seed)'] : []),
   ];
   const percent = (v: SeedStat) => (Number.isNaN(v.half) ? `${(100 * v.mean).toFixed(1)}%` : `${(100 * v.mean).toFixed(1)} ± ${(100 * v.half).toFixed(1)}%`);
   const rows = agg.optimizers.map((o) => [
@@ -155,9 +195,10 @@ export function seedTableMarkdown(agg: SeedAggregate, at: readonly number[] = [1
       : Number.isNaN(o.trainingSeconds.half)
         ? o.trainingSeconds.mean.toFixed(0)
         : `${o.trainingSeconds.mean.toFixed(0)} ± ${o.trainingSeconds.half.toFixed(0)}`,
+    ...(perInstance ? [o.perSeed ? `${o.perSeed.map((p) => p.diverged).join(' / ')} of ${o.perSeed[0]!.instances}` : '—'] : []),
   ]);
   return [
-    `${agg.name} (${agg.problem} on ${agg.testDataset}, ${agg.scale} scale): mean over ${n} seed${n === 1 ? '' : 's'} (${agg.seeds.join(', ')}) ± the 95% t-interval's half-width`,
+    `${agg.name} (${agg.problem} on ${agg.testDataset}, ${agg.scale} scale): mean over ${n} seed${n === 1 ? '' : 's'} (${agg.seeds.join(', ')}) ± the 95% t-interval's half-width${perInstance ? `; diverged: the instances that ended above their starting gap or rose more than ${DIVERGENCE_RISE}× above their running best` : ''}`,
     '',
     `| ${head.join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,

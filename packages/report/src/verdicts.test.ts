@@ -1,79 +1,176 @@
 import { describe, expect, it } from 'vitest';
-import type { SeedAggregate } from './seeds.js';
+import type { SeedAggregate, SeedInstances } from './seeds.js';
 import { compareAt, judgeClaims, judgedIterations, verdictTableMarkdown } from './verdicts.js';
 
-/** An aggregate whose optimizers have, at every k, the given mean gap and 95% half-width. */
-function agg(name: string, gaps: Record<string, [mean: number, half: number]>, iterations = 100, seeds = [0, 1, 2]): SeedAggregate {
+const AT = [0, 20, 50, 100];
+const N = 150;
+
+/** A deterministic spread in [−1, 1] per instance and seed (a hash, not a generator: no state). */
+const noise = (i: number, seed: number, phase: number) => {
+  const v = Math.sin(i * 12.9898 + seed * 78.233 + phase * 37.719) * 43758.5453;
+  return 2 * (v - Math.floor(v)) - 1;
+};
+
+interface OptimizerSpec {
+  /** Median gap at k ≥ 20 (the start is 1 for everyone); instances spread half a decade each way. */
+  gap: number;
+  /** Seed → how many instances diverge (their gaps become +Infinity from k = 20). */
+  diverge?: Record<number, number>;
+  /** Iterations to 1e-2 of every instance. */
+  to?: number;
+  /** Noise phase: the same phase gives the same instance pattern (a paired difference with no spread). */
+  phase?: number;
+}
+
+/** An aggregate of per-instance results built from `spec`, over seeds 0–2, K = 100, resolution 1e-15. */
+function agg(name: string, spec: Record<string, OptimizerSpec>, seeds = [0, 1, 2], resolution = 1e-15): SeedAggregate {
   return {
     name,
     problem: 'lasso',
     testDataset: 'synthetic',
     scale: 'cpu',
-    iterations,
+    iterations: 100,
     seeds,
     runs: seeds.map((s) => `${name}-${s}`),
-    optimizers: Object.entries(gaps).map(([label, [mean, half]]) => ({
-      label,
-      gap: Array.from({ length: iterations + 1 }, () => ({ mean, half, n: seeds.length })),
-      iterationsTo: { '0.01': { reached: seeds.length, mean: label === 'lstm' ? 60 : 35, min: 30, max: 70 } },
-      trainingSeconds: { mean: 10, half: 1, n: seeds.length },
-    })),
+    resolution,
+    optimizers: Object.entries(spec).map(([label, o]) => {
+      const perSeed = seeds.map((seed): SeedInstances => {
+        const diverged = o.diverge?.[seed] ?? 0;
+        const gaps = AT.map((k) =>
+          Array.from({ length: N }, (_, i) => (k === 0 ? 1 : i < diverged ? Number.POSITIVE_INFINITY : o.gap * 10 ** (0.5 * noise(i, seed, o.phase ?? 0)))),
+        );
+        return { seed, at: AT, gaps, iterationsTo: { '0.01': Array.from({ length: N }, () => o.to ?? 50) }, diverged, instances: N };
+      });
+      // The mean over instances per seed, and over seeds: what the old verdicts compared.
+      const seedMeans = perSeed.map((s) => s.gaps.at(-1)!.reduce((a, b) => a + b, 0) / N);
+      const mean = seedMeans.reduce((a, b) => a + b, 0) / seeds.length;
+      return {
+        label,
+        gap: Array.from({ length: 101 }, () => ({ mean, half: Number.NaN, n: seeds.length })),
+        iterationsTo: { '0.01': { reached: seeds.length, mean: o.to ?? 50, min: o.to ?? 50, max: o.to ?? 50 } },
+        trainingSeconds: { mean: 10, half: 1, n: seeds.length },
+        perSeed,
+      };
+    }),
   };
 }
 
-describe('compareAt: 95% intervals that separate', () => {
-  const a = agg('f', { a: [1e-3, 1e-4], b: [2e-3, 1e-4], c: [1.15e-3, 1e-4] });
-  it('better, worse, or a tie when they overlap', () => {
-    expect(compareAt(a, 'a', 'b', 50)).toBe('better');
-    expect(compareAt(a, 'b', 'a', 50)).toBe('worse');
-    expect(compareAt(a, 'a', 'c', 50)).toBe('tie'); // 1.1e-3 > 1.05e-3: the intervals touch
+describe('compareAt: paired over the same instances, pooled over seeds', () => {
+  it('a clear win: gaps 10× smaller on the same instances give a median log10 ratio of −1, significant', () => {
+    const f = agg('f', { a: { gap: 1e-4 }, b: { gap: 1e-3 } });
+    const c = compareAt(f, 'a', 'b', 50)!;
+    expect(c.median).toBeCloseTo(-1, 10);
+    expect(c.hi).toBeLessThan(0);
+    expect(c.verdict).toBe('a');
+    expect(compareAt(f, 'b', 'a', 50)!.verdict).toBe('b');
   });
-  it('one seed (no interval) is a tie, never a verdict', () => {
-    expect(compareAt(agg('f', { a: [1e-3, Number.NaN], b: [1, Number.NaN] }, 100, [0]), 'a', 'b', 50)).toBe('tie');
+
+  it('a tie: the same distribution with other instance patterns', () => {
+    const c = compareAt(agg('f', { a: { gap: 1e-3, phase: 1 }, b: { gap: 1e-3, phase: 2 } }), 'a', 'b', 50)!;
+    expect(c.lo).toBeLessThan(0);
+    expect(c.hi).toBeGreaterThan(0);
+    expect(c.verdict).toBe('tie');
   });
-  it('judges at 20, 50 and the last iteration', () => {
-    expect(judgedIterations(a)).toEqual([20, 50, 100]);
-    expect(judgedIterations(agg('f', { a: [1, 0] }, 30))).toEqual([20, 30]);
+
+  it('one diverging seed that a mean turns into a loss is still a win of the medians', () => {
+    const f = agg('f', { a: { gap: 1e-4, diverge: { 1: 5 } }, b: { gap: 1e-3 } });
+    const [a, b] = f.optimizers;
+    // The mean over seeds says a is infinitely worse …
+    expect(a!.gap[100]!.mean).toBeGreaterThan(b!.gap[100]!.mean);
+    // … the paired medians say a is better on the other 99% of instances.
+    const c = compareAt(f, 'a', 'b', 100)!;
+    expect(c.verdict).toBe('a');
+    expect(c.shareABetter).toBeCloseTo(1 - 5 / (3 * N), 10);
+  });
+
+  it('below the resolution nothing is decided: both at 1e-16 with a resolution of 1e-12', () => {
+    const f = agg('f', { a: { gap: 1e-17 }, b: { gap: 1e-15 } }, [0, 1, 2], 1e-12);
+    expect(compareAt(f, 'a', 'b', 50)!.verdict).toBe('unresolved');
+  });
+
+  it('judges at 20, 50 and the last iteration; no per-instance results: null', () => {
+    const f = agg('f', { a: { gap: 1e-3 } });
+    expect(judgedIterations(f)).toEqual([20, 50, 100]);
+    const bare = { ...f, optimizers: f.optimizers.map(({ perSeed: _p, ...o }) => o) };
+    expect(compareAt(bare, 'a', 'a', 50)).toBeNull();
   });
 });
 
 describe('judgeClaims', () => {
-  const params = { lstm: 5742, gru: 2898, paperRange: [{ hidden: 19, parameters: 4011 }] };
+  const params = { lstm: 5742, gru: 2898, lstmHidden: 20, gruHidden: 16, paperRange: [{ hidden: 19, parameters: 4011 }] };
+  const claim = (figures: Parameters<typeof judgeClaims>[0], n: number) => judgeClaims(figures, params)[n]!;
 
-  it('claim 1 holds when gru is separated below both and gru-mha overlaps lstm', () => {
-    const [c1] = judgeClaims({ fig1: agg('fig1', { lstm: [2e-3, 2e-4], gru: [1e-3, 1e-4], 'gru-mha': [2.1e-3, 2e-4] }) }, params);
-    expect(c1!.verdict).toBe('holds');
-    expect(c1!.measured).toContain('gru 1.00e-3 ± 1.00e-4');
+  it('claim 1 holds when gru wins every paired comparison and gru-mha ties lstm; the why names the closest comparison', () => {
+    const c1 = claim({ fig1: agg('fig1', { lstm: { gap: 1e-3, phase: 1 }, gru: { gap: 1e-4 }, 'gru-mha': { gap: 1e-3, phase: 2 } }) }, 0);
+    expect(c1.verdict).toBe('holds');
+    expect(c1.why).toMatch(/gru vs (lstm|gru-mha) at k = \d+: median log10 gap ratio −(0\.9\d|1\.\d\d)/);
+    expect(c1.measured).toContain('median gap at k = 100');
   });
 
-  it('claim 1 does not hold when lstm is significantly better than gru; inconclusive when all overlap', () => {
-    expect(judgeClaims({ fig1: agg('fig1', { lstm: [1e-4, 1e-5], gru: [1e-3, 1e-4], 'gru-mha': [1e-4, 1e-5] }) }, params)[0]!.verdict).toBe('does not hold');
-    expect(judgeClaims({ fig1: agg('fig1', { lstm: [1e-3, 5e-4], gru: [1e-3, 5e-4], 'gru-mha': [1e-3, 5e-4] }) }, params)[0]!.verdict).toBe('inconclusive');
+  it('claim 1 does not hold when lstm is significantly better than gru, naming that comparison and k; a diverging seed does not flip it', () => {
+    const c1 = claim({ fig1: agg('fig1', { lstm: { gap: 1e-5 }, gru: { gap: 1e-3 }, 'gru-mha': { gap: 1e-5, phase: 3 } }) }, 0);
+    expect(c1.verdict).toBe('does not hold');
+    expect(c1.why).toMatch(/(lstm|gru-mha) is significantly better than gru: gru vs (lstm|gru-mha) at k = 20/);
+    // gru best, though one of its seeds diverges on a few instances (its mean over seeds is infinite).
+    const diverging = claim(
+      { fig1: agg('fig1', { lstm: { gap: 1e-3, phase: 1 }, gru: { gap: 1e-4, diverge: { 2: 4 } }, 'gru-mha': { gap: 1e-3, phase: 2 } }) },
+      0,
+    );
+    expect(diverging.verdict).toBe('holds');
   });
 
-  it('claim 2: gru-mha best and gru worst out of distribution', () => {
-    const verdict = (g: Record<string, [number, number]>) => judgeClaims({ fig2: agg('fig2', g) }, params)[1]!.verdict;
-    expect(verdict({ lstm: [2e-3, 1e-4], gru: [4e-3, 1e-4], 'gru-mha': [1e-3, 1e-4] })).toBe('holds');
-    expect(verdict({ lstm: [4e-3, 1e-4], gru: [2e-3, 1e-4], 'gru-mha': [1e-3, 1e-4] })).toBe('does not hold');
+  it('inconclusive when gru ties the others; the why says which comparison was undecided', () => {
+    const c1 = claim({ fig1: agg('fig1', { lstm: { gap: 1e-3, phase: 1 }, gru: { gap: 1e-3, phase: 4 }, 'gru-mha': { gap: 1e-3, phase: 2 } }) }, 0);
+    expect(c1.verdict).toBe('inconclusive');
+    expect(c1.why).toMatch(/gru is never significantly worse, but not significantly better than lstm: gru vs lstm at k = 20/);
   });
 
-  it('claim 4 needs figs 4, 6 and 7; the lead to a threshold is lstm’s iterations minus gru-mha’s (60 − 35 = 25: within 20–30)', () => {
-    const ood = { lstm: [2e-3, 1e-4], 'gru-mha': [1e-3, 1e-4], fista: [3e-3, 1e-4], 'gru-mha-safe': [1e-4, 1e-5] } as Record<string, [number, number]>;
-    expect(judgeClaims({ fig4: agg('fig4', ood), fig6: agg('fig6', ood) }, params)[3]!.verdict).toBe('not run');
-    const c4 = judgeClaims({ fig4: agg('fig4', ood), fig6: agg('fig6', ood), fig7: agg('fig7', ood) }, params)[3]!;
+  it('divergence that decides a comparison is named in the why', () => {
+    const c1 = claim(
+      { fig1: agg('fig1', { lstm: { gap: 1e-5 }, gru: { gap: 1e-3, diverge: { 0: 100, 1: 100, 2: 100 } }, 'gru-mha': { gap: 1e-5, phase: 3 } }) },
+      0,
+    );
+    expect(c1.verdict).toBe('does not hold');
+    expect(c1.why).toContain('gru diverged on 100 / 100 / 100 of 150 instances');
+  });
+
+  it('claims 3 and 4 are judged against the paper’s baselines; the tight-L baselines are a finding row of their own', () => {
+    const inDist = { lstm: { gap: 1e-4, phase: 1 }, 'gru-mha': { gap: 1e-4, phase: 2 }, fista: { gap: 1e-3 }, 'fista-tight': { gap: 1e-6 } };
+    const verdicts = judgeClaims({ fig3: agg('fig3', inDist), fig5: agg('fig5', inDist) }, params);
+    expect(verdicts[2]!.verdict).toBe('holds');
+    const finding = verdicts.find((v) => v.claim === 'F1')!;
+    expect(finding.verdict).toBe('does not hold');
+    expect(finding.why).toContain('fista-tight is significantly better than gru-mha');
+  });
+
+  it('claim 4: the lead to each threshold per instance with a bootstrap interval (60 − 35 = 25 holds; 40 − 35 = 5 does not)', () => {
+    const ood = (lstmTo: number) => {
+      const o = { lstm: { gap: 1e-3, to: lstmTo }, 'gru-mha': { gap: 1e-4, to: 35 }, fista: { gap: 1e-3, phase: 5 }, 'gru-mha-safe': { gap: 1e-6 } };
+      return { fig4: agg('fig4', o), fig6: agg('fig6', o), fig7: agg('fig7', o) };
+    };
+    expect(judgeClaims({ fig4: ood(60).fig4, fig6: ood(60).fig6 }, params)[3]!.verdict).toBe('not run');
+    const c4 = judgeClaims(ood(60), params)[3]!;
     // The safeguarded variants are not among the optimizers gru-mha must beat.
     expect(c4.verdict).toBe('holds');
-    expect(c4.measured).toContain('25.0 earlier');
-    // Each optimizer once per figure (lstm is both a learned model and in figure 3's list).
-    for (const part of c4.measured.split(' · ')) expect(part.match(/\blstm -?\d\.\d+e[-+]\d+/g)).toHaveLength(1);
+    expect(c4.measured).toContain('to 1e-2 25.0 [25.0, 25.0]');
+    expect(judgeClaims(ood(40), params)[3]!.why).toContain('the lead is 5.0 [5.0, 5.0] iterations to 1e-2, wholly outside 20–30');
   });
 
-  it('claim 5 from the parameter counts: 1 − 2898/5742 = 49.5% fewer, outside 25–35%', () => {
-    const c5 = judgeClaims({}, params)[4]!;
+  it('figures without per-instance results are inconclusive and say to run them again', () => {
+    const f = agg('fig1', { lstm: { gap: 1e-3 }, gru: { gap: 1e-4 }, 'gru-mha': { gap: 1e-3 } });
+    const bare = { ...f, optimizers: f.optimizers.map(({ perSeed: _p, ...o }) => o) };
+    const c1 = claim({ fig1: bare }, 0);
+    expect(c1.verdict).toBe('inconclusive');
+    expect(c1.why).toContain('kept no per-instance results');
+  });
+
+  it('claim 5 from the parameter counts names the sizes: 1 − 2898/5742 = 49.5% fewer, outside 25–35%', () => {
+    const c5 = claim({}, 4);
     expect(c5.verdict).toBe('does not hold');
-    expect(c5.measured).toContain('49.5% fewer');
+    expect(c5.measured).toContain('gru (hidden 16) 2,898 vs lstm (hidden 20) 5,742 parameters: 49.5% fewer');
+    expect(c5.why).toContain('gru hidden 16, lstm hidden 20');
     expect(c5.why).toContain('hidden size 19 (4,011 parameters, 30.1% fewer)');
-    expect(judgeClaims({}, { lstm: 100, gru: 70, paperRange: [] })[4]!.verdict).toBe('holds');
+    expect(judgeClaims({}, { ...params, lstm: 100, gru: 70, paperRange: [] })[4]!.verdict).toBe('holds');
   });
 
   it('claims without their figures are "not run", and the table has a row per claim', () => {

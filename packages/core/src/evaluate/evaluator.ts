@@ -188,7 +188,8 @@ function quantileOfSorted(sorted: Float64Array, p: number): number {
   const hi = Math.min(lo + 1, sorted.length - 1);
   const a = sorted[lo]!;
   const b = sorted[hi]!;
-  return a === b ? a : a + (h - lo) * (b - a);
+  // On an order statistic, that value (0 · ∞ would be NaN when the next one diverged).
+  return h === lo || a === b ? a : a + (h - lo) * (b - a);
 }
 
 /** An instance's gap trajectory diverges: it ends above its start, or rises DIVERGENCE_RISE× above its running best. */
