@@ -194,9 +194,3 @@ export function parsePluginOptions(entries: readonly string[] | undefined): Map<
   }
   return out;
 }
-
-export function positiveInt(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value <= 0) throw new UsageError(`--${name} must be a positive integer, got ${value}.`);
-  return value;
-}

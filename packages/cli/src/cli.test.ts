@@ -24,7 +24,7 @@ describe('l2o CLI', () => {
 
     const badInt = runCli(['run', '--problem', 'lasso', '--optimizer', 'fista', '--iterations', '-3']);
     expect(badInt.code).toBe(2);
-    expectOneLineError(badInt.stderr, /--iterations must be a positive integer/);
+    expectOneLineError(badInt.stderr, /--iterations must be an integer from 1 to 1000000 .*got -3\./);
   });
 
   it('names unknown plugin ids with a suggestion', () => {

@@ -1,24 +1,27 @@
 import { Flags } from '@oclif/core';
-import { TRAINING_FIELDS, UsageError, type TrainOptions } from '@l2o/core';
-import { positiveInt } from './base-command.js';
+import { LIMITS, TRAINING_FIELDS, UsageError, type TrainOptions } from '@l2o/core';
+import { checkParallelism, integerIn } from './numeric-flags.js';
 
 // Descriptions come from the training settings' fields in core (declared once).
 const about = (key: keyof TrainOptions, extra = '') => `${TRAINING_FIELDS[key].describe}${extra}`;
 
 /** The meta-training flags `l2o run` and `l2o train` share, defined once. */
 export const trainingFlags = {
-  steps: Flags.integer({ summary: about('globalSteps', ' Overrides the scale.') }),
-  'batch-size': Flags.integer({ summary: about('batchSize', ' Overrides the scale.') }),
-  'micro-batch': Flags.integer({ min: 0, summary: about('microBatch', ' Give one to override the automatic choice.') }),
-  workers: Flags.integer({ summary: about('workers', ' Needs at least as many micro-batches.') }),
+  steps: Flags.integer({
+    ...integerIn({ ...LIMITS.iterations, why: 'the loss history is written as one text' }),
+    summary: about('globalSteps', ' Overrides the scale.'),
+  }),
+  'batch-size': Flags.integer({ ...integerIn(LIMITS.instances), summary: about('batchSize', ' Overrides the scale.') }),
+  'micro-batch': Flags.integer({ ...integerIn({ ...LIMITS.instances, min: 0 }), summary: about('microBatch', ' Give one to override the automatic choice.') }),
+  workers: Flags.integer({ ...integerIn({ min: 1 }), summary: about('workers', ' Needs at least as many micro-batches.') }),
 };
 
 /** The flags only `l2o train` has: the rest of the protocol. */
 export const protocolFlags = {
-  iterations: Flags.integer({ summary: about('iterations') }),
-  unroll: Flags.integer({ summary: about('unroll') }),
+  iterations: Flags.integer({ ...integerIn(LIMITS.iterations), summary: about('iterations') }),
+  unroll: Flags.integer({ ...integerIn(LIMITS.iterations), summary: about('unroll') }),
   'learning-rate': Flags.string({ summary: about('learningRate') }),
-  'validate-every': Flags.integer({ summary: about('validateEvery') }),
+  'validate-every': Flags.integer({ ...integerIn({ min: 1 }), summary: about('validateEvery') }),
   'on-nan': Flags.option({ options: ['stop', 'skip'] as const, summary: about('onNonFinite') })(),
   'validation-size': Flags.integer({ min: 1, summary: about('validationSize', ' Overrides the scale (the papers: 1024).') }),
   'clip-norm': Flags.string({ summary: about('clipNorm') }),
@@ -49,15 +52,18 @@ function offOrPositive(flag: string, text: string | undefined): number | undefin
 /** The one mapping from flags to training options: only what was given, each value checked. */
 export function trainingOptionsFrom(flags: TrainingFlagValues): Partial<TrainOptions> {
   const learningRate = flags['learning-rate'] === undefined ? undefined : Number(flags['learning-rate']);
-  if (learningRate !== undefined && !(learningRate > 0)) throw new UsageError(`--learning-rate must be a positive number, got ${flags['learning-rate']}.`);
+  if (learningRate !== undefined && !(Number.isFinite(learningRate) && learningRate > 0))
+    throw new UsageError(`--learning-rate must be a positive number, got ${flags['learning-rate']}.`);
+  // Each integer was checked against its limit when the flags were parsed.
+  checkParallelism('--workers', flags.workers, 'worker threads');
   const given: Partial<TrainOptions> = {
-    globalSteps: positiveInt('steps', flags.steps),
-    batchSize: positiveInt('batch-size', flags['batch-size']),
+    globalSteps: flags.steps,
+    batchSize: flags['batch-size'],
     microBatch: flags['micro-batch'],
-    workers: positiveInt('workers', flags.workers),
-    iterations: positiveInt('iterations', flags.iterations),
-    unroll: positiveInt('unroll', flags.unroll),
-    validateEvery: positiveInt('validate-every', flags['validate-every']),
+    workers: flags.workers,
+    iterations: flags.iterations,
+    unroll: flags.unroll,
+    validateEvery: flags['validate-every'],
     learningRate,
     onNonFinite: flags['on-nan'],
     validationSize: flags['validation-size'],

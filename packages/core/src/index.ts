@@ -18,6 +18,7 @@ export * from './train/checkpoint.js';
 export * from './train/parallel/worker-pool.js';
 export * from './store/run-store.js';
 export * from './experiment/scales.js';
+export * from './experiment/limits.js';
 export * from './experiment/test-set.js';
 export * from './experiment/summary.js';
 export * from './experiment/run-comparison.js';

@@ -27,7 +27,7 @@ function curve(label: string, K = 10): EvaluationCurve {
 }
 
 /** A run directory as `l2o run` writes it (through writeRunDir, so with its checksum manifest). */
-async function writeRun(name: string): Promise<string> {
+async function writeRun(name: string, seed = 0): Promise<string> {
   const curves = [curve('fista'), curve('ista')];
   const summary: RunSummary = {
     name: 'fista-lasso',
@@ -37,7 +37,7 @@ async function writeRun(name: string): Promise<string> {
     testInstances: 8,
     iterations: 10,
     scale: 'smoke',
-    seed: 0,
+    seed,
     engine: 'wasm',
     training: {},
     optimizers: curves.map((c) => ({
@@ -217,5 +217,13 @@ describe('run directories carry a checksum manifest; import checks it', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('runs the store cannot keep', () => {
+  it('refuses a run written with a seed beyond the store’s integer column, in one line naming the run and the range', async () => {
+    const dir = await writeRun('big-seed', 2_147_483_648);
+    expect(() => readRunDir(dir)).toThrow(L2oError);
+    expect(() => readRunDir(dir)).toThrow(/big-seed has seed 2147483648, which the store cannot keep \(its seeds are integers from 0 to 2147483647\)\./);
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { checkRunDir, curveMetrics, GAP_THRESHOLDS, L2oError, readJsonFile, RUN_MANIFEST, type EvaluationCurve, type RunSummary } from '@l2o/core';
+import { checkRunDir, curveMetrics, GAP_THRESHOLDS, L2oError, MAX_SEED, readJsonFile, RUN_MANIFEST, type EvaluationCurve, type RunSummary } from '@l2o/core';
 import type { RunRecord } from './run-store.js';
 
 export interface ReadRunDirOptions {
@@ -42,6 +42,13 @@ export function readRunDir(dir: string, versions: Record<string, string> = {}, o
     warn(`${dir}: ${check.problems.join('; ')}: storing it as it is now (--rederive), its summary's metrics re-derived from its metrics files.`);
   }
   const read = readJsonFile<RunSummary>(summaryFile);
+  // Runs written before seeds were checked may hold one the store's integer column cannot.
+  if (!Number.isSafeInteger(read.seed) || read.seed < 0 || read.seed > MAX_SEED) {
+    throw new L2oError(
+      `${dir} has seed ${read.seed}, which the store cannot keep (its seeds are integers from 0 to ${MAX_SEED}).`,
+      'Run it again with a seed in that range (the run directory is left as it is).',
+    );
+  }
   const spec = existsSync(path.join(dir, 'config.json')) ? readJsonFile<unknown>(path.join(dir, 'config.json')) : {};
   const derived = read.optimizers.map((o) => {
     const file = path.join(dir, 'metrics', `${o.label}.json`);

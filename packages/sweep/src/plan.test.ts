@@ -34,6 +34,27 @@ describe('seeds and grids on the command line', () => {
     expect(() => parseSeeds('1,1')).toThrow(/seed 1 twice/);
   });
 
+  it('takes seeds the store can keep, at most 10000 a sweep, checked before the list is made', () => {
+    expect(parseSeeds('2147483640..2147483647')).toHaveLength(8);
+    expect(() => parseSeeds('0..2147483648')).toThrow(/--seeds 0\.\.2147483648: each seed must be an integer from 0 to 2147483647 .*got 2147483648\./);
+    expect(() => parseSeeds('99999999999999999999')).toThrow(/each seed must be an integer from 0 to 2147483647 .*got 99999999999999999999\./);
+    const started = performance.now();
+    const oneLine = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as UsageError).oneLine();
+      }
+      return 'no error';
+    };
+    expect(oneLine(() => parseSeeds('0..2147483647'))).toMatch(
+      /gives 2147483648 seeds; a sweep takes at most 10000\. Split it into sweeps of at most 10000 seeds, e\.g\. --seeds 0\.\.9999, then --seeds 10000\.\.19999\./,
+    );
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(parseSeeds('0..9999')).toHaveLength(10_000);
+    expect(() => parseSeeds('0..10000')).toThrow(/gives 10001 seeds/);
+  });
+
   it('reads a grid axis with JSON values where they parse', () => {
     expect(parseGridAxis('gru-mha.heads=1,2,4')).toEqual({ target: 'gru-mha', key: 'heads', values: [1, 2, 4] });
     expect(parseGridAxis('lasso.lipschitz=tight,paper')).toEqual({ target: 'lasso', key: 'lipschitz', values: ['tight', 'paper'] });

@@ -1,5 +1,16 @@
 import path from 'node:path';
-import { comparisonJobs, loadExperimentSpec, resolveExperiment, UsageError, type ComparisonSpec, type Platform } from '@l2o/core';
+import {
+  comparisonJobs,
+  LIMITS,
+  loadExperimentSpec,
+  MAX_SEED,
+  MAX_SWEEP_SEEDS,
+  parseIntegerText,
+  resolveExperiment,
+  UsageError,
+  type ComparisonSpec,
+  type Platform,
+} from '@l2o/core';
 
 /** One `--grid target.key=v1,v2` axis: the option `key` (dotted path) of an optimizer (label or id) or of the problem. */
 export interface GridAxis {
@@ -40,22 +51,37 @@ export interface SweepPlan {
   jobs: SweepJob[];
 }
 
-/** `0..4` (inclusive), `0,3,7`, or one seed. */
+/**
+ * `0..4` (inclusive), `0,3,7`, or one seed. Each is a seed the store can keep (0..MAX_SEED), and a
+ * sweep has at most MAX_SWEEP_SEEDS: its runs are all planned and listed before the first starts.
+ */
 export function parseSeeds(text: string): number[] {
   const range = /^(\d+)\.\.(\d+)$/.exec(text.trim());
+  const seed = (digits: string) => parseIntegerText(`--seeds ${text}: each seed`, digits, LIMITS.seed);
   let seeds: number[];
   if (range) {
-    const [from, to] = [Number(range[1]), Number(range[2])];
+    const [from, to] = [seed(range[1]!), seed(range[2]!)];
     if (to < from) throw new UsageError(`--seeds ${text}: the range ends before it starts.`, 'Write it as FROM..TO with FROM ≤ TO, e.g. 0..4.');
+    checkSeedCount(text, to - from + 1, from);
     seeds = Array.from({ length: to - from + 1 }, (_, i) => from + i);
   } else {
     const parts = text.split(',').map((s) => s.trim());
     if (parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--seeds ${text} is not a list of seeds.`, 'Give 0..4 (a range) or 0,3,7 (a list).');
-    seeds = parts.map(Number);
+    checkSeedCount(text, parts.length, 0);
+    seeds = parts.map(seed);
   }
   const repeated = seeds.find((s, i) => seeds.indexOf(s) !== i);
   if (repeated !== undefined) throw new UsageError(`--seeds ${text} lists seed ${repeated} twice.`);
   return seeds;
+}
+
+function checkSeedCount(text: string, count: number, from: number): void {
+  if (count <= MAX_SWEEP_SEEDS) return;
+  const first = Math.min(from + MAX_SWEEP_SEEDS - 1, MAX_SEED);
+  throw new UsageError(
+    `--seeds ${text} gives ${count} seeds; a sweep takes at most ${MAX_SWEEP_SEEDS}.`,
+    `Split it into sweeps of at most ${MAX_SWEEP_SEEDS} seeds, e.g. --seeds ${from}..${first}, then --seeds ${first + 1}..${Math.min(first + MAX_SWEEP_SEEDS, MAX_SEED)}.`,
+  );
 }
 
 /** `gru-mha.heads=1,2,4`: values are JSON where they parse (numbers, booleans), text otherwise. */

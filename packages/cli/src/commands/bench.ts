@@ -1,6 +1,10 @@
 import { Flags } from '@oclif/core';
-import { benchModel, planBench } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { benchModel, LIMITS, MAX_ARRAY_BYTES, planBench, UsageError } from '@l2o/core';
+import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { checkParallelism, integerIn } from '../numeric-flags.js';
+
+/** A size of A: at most the float32 values of one array. */
+const ELEMENTS = { min: 1, max: MAX_ARRAY_BYTES / 4, why: 'a float32 array holds at most 2 GiB' };
 
 export default class Bench extends L2oCommand {
   static override summary = 'Time one meta-training segment and one evaluation iteration of a learned optimizer.';
@@ -15,38 +19,51 @@ export default class Bench extends L2oCommand {
   static override flags = {
     model: Flags.string({ char: 'm', required: true, summary: 'Learned optimizer id.' }),
     problem: Flags.string({ char: 'p', default: 'lasso', summary: 'Problem timed (its default dataset draws the batch; m, n, s set its size).' }),
-    m: Flags.integer({ default: 250, summary: 'Rows of A.' }),
-    n: Flags.integer({ default: 500, summary: 'Columns of A (coordinates).' }),
-    s: Flags.integer({ default: 50, summary: 'Non-zeros of the generating signal.' }),
-    batch: Flags.integer({ default: 64, summary: 'Instances per batch.' }),
-    unroll: Flags.integer({ default: 20, summary: 'Iterations per segment.' }),
-    repeats: Flags.integer({ default: 5, summary: 'Timed repeats (after one warm-up).' }),
+    m: Flags.integer({ ...integerIn(ELEMENTS), default: 250, summary: 'Rows of A.' }),
+    n: Flags.integer({ ...integerIn(ELEMENTS), default: 500, summary: 'Columns of A (coordinates).' }),
+    s: Flags.integer({ ...integerIn(ELEMENTS), default: 50, summary: 'Non-zeros of the generating signal.' }),
+    batch: Flags.integer({ ...integerIn(LIMITS.instances), default: 64, summary: 'Instances per batch.' }),
+    unroll: Flags.integer({ ...integerIn(LIMITS.iterations), default: 20, summary: 'Iterations per segment.' }),
+    repeats: Flags.integer({ ...integerIn({ min: 1 }), default: 5, summary: 'Timed repeats (after one warm-up).' }),
     'micro-batch': Flags.integer({
+      ...integerIn({ ...LIMITS.instances, min: 0 }),
       default: 0,
       summary: "Instances per forward/backward pass (0: the largest that fits the engine's memory, from a probe of one and two instances).",
     }),
     option: Flags.string({ char: 'o', multiple: true, summary: 'Model option <id>.<key>=<value>.' }),
-    seed: Flags.integer({ default: 0, summary: 'Seed.' }),
-    workers: Flags.integer({ default: 1, summary: 'Worker threads sharing the micro-batches of the training segment (as train --workers).' }),
+    seed: Flags.integer({ ...integerIn(LIMITS.seed), default: 0, summary: 'Seed.' }),
+    workers: Flags.integer({
+      ...integerIn({ min: 1 }),
+      default: 1,
+      summary: 'Worker threads sharing the micro-batches of the training segment (as train --workers).',
+    }),
     'dry-run': dryRunFlag,
   };
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Bench);
     const options = parsePluginOptions(flags.option);
+    // The batch's matrices, batch × m × n float32 values, are one array on the engine.
+    if (flags.batch * flags.m * flags.n * 4 > MAX_ARRAY_BYTES) {
+      throw new UsageError(
+        `--batch ${flags.batch} of ${flags.m}×${flags.n} matrices is ${flags.batch * flags.m * flags.n} float32 values, over the 2 GiB of one array.`,
+        `Use at most --batch ${Math.max(1, Math.floor(MAX_ARRAY_BYTES / (4 * flags.m * flags.n)))} at this size, or smaller --m and --n.`,
+      );
+    }
+    checkParallelism('--workers', flags.workers, 'worker threads');
     const platform = await this.boot(flags);
     const spec = {
       model: { id: flags.model, options: options.get(flags.model) },
       problem: { id: flags.problem, options: options.get(flags.problem) },
-      m: positiveInt('m', flags.m)!,
-      n: positiveInt('n', flags.n)!,
-      s: positiveInt('s', flags.s)!,
-      batch: positiveInt('batch', flags.batch)!,
-      unroll: positiveInt('unroll', flags.unroll)!,
-      repeats: positiveInt('repeats', flags.repeats)!,
+      m: flags.m,
+      n: flags.n,
+      s: flags.s,
+      batch: flags.batch,
+      unroll: flags.unroll,
+      repeats: flags.repeats,
       microBatch: flags['micro-batch'],
       seed: flags.seed,
-      workers: positiveInt('workers', flags.workers),
+      workers: flags.workers,
       signal: this.interrupt.signal,
     };
     if (flags['dry-run']) {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { exportTestSet } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { exportTestSet, LIMITS } from '@l2o/core';
+import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { integerIn } from '../numeric-flags.js';
 
 export default class Export extends L2oCommand {
   static override summary = 'Export a test set (A, b, λ, F*, the reference solution x*) as instances.json + NumPy .npy files.';
@@ -15,8 +16,8 @@ export default class Export extends L2oCommand {
     problem: Flags.string({ char: 'p', required: true, summary: 'Problem id.' }),
     dataset: Flags.string({ char: 'd', default: 'synthetic', summary: 'Dataset id.' }),
     scale: Flags.string({ default: 'quick', summary: 'Scale that fixes the test-set size.' }),
-    count: Flags.integer({ summary: 'Number of instances (overrides the scale).' }),
-    seed: Flags.integer({ default: 0, summary: 'Seed.' }),
+    count: Flags.integer({ ...integerIn(LIMITS.instances), summary: 'Number of instances (overrides the scale).' }),
+    seed: Flags.integer({ ...integerIn(LIMITS.seed), default: 0, summary: 'Seed.' }),
     option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
     out: Flags.string({ required: true, summary: 'Folder to create (must not exist).' }),
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Raw dataset files.' }),
@@ -35,7 +36,7 @@ export default class Export extends L2oCommand {
         dataset: { id: flags.dataset, options: options.get(flags.dataset) },
         scale: flags.scale,
         seed: flags.seed,
-        count: positiveInt('count', flags.count),
+        count: flags.count,
         dryRun: flags['dry-run'],
       },
       path.resolve(flags.out),

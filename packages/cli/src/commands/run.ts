@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkOutputPath, planComparison, runComparison, UsageError, type OptimizerRef } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { checkOutputPath, LIMITS, planComparison, runComparison, UsageError, type OptimizerRef } from '@l2o/core';
+import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { integerIn } from '../numeric-flags.js';
 import { storeFlag } from '../store-flags.js';
 import { ComparisonProgress } from '../progress.js';
 import { curvesTable, planText } from '../format.js';
@@ -28,10 +29,10 @@ export default class Run extends L2oCommand {
     dataset: Flags.string({ char: 'd', summary: "Test dataset (default: the problem's own, synthetic for lasso and logistic-l1)." }),
     'train-dataset': Flags.string({ summary: "Dataset learned optimizers are trained on (default: the problem's own)." }),
     scale: Flags.string({ summary: 'Run size: smoke, quick, toy, cpu or paper.', default: 'quick' }),
-    iterations: Flags.integer({ char: 'k', summary: 'Test iterations per instance (overrides the scale).' }),
-    'test-count': Flags.integer({ summary: 'Test instances (overrides the scale).' }),
+    iterations: Flags.integer({ ...integerIn(LIMITS.iterations), char: 'k', summary: 'Test iterations per instance (overrides the scale).' }),
+    'test-count': Flags.integer({ ...integerIn(LIMITS.instances), summary: 'Test instances (overrides the scale).' }),
     ...trainingFlags,
-    seed: Flags.integer({ summary: 'Seed of every random draw.', default: 0 }),
+    seed: Flags.integer({ ...integerIn(LIMITS.seed), summary: 'Seed of every random draw.', default: 0 }),
     option: Flags.string({
       char: 'o',
       summary: 'Plugin option <id>.<key>=<value> (repeatable), e.g. gru-mha.attention.heads=2 or synthetic.preset=toy.',
@@ -101,8 +102,8 @@ export default class Run extends L2oCommand {
       seed: flags.seed,
       training: trainingOptionsFrom(flags),
       test: {
-        ...(flags.iterations !== undefined ? { iterations: positiveInt('iterations', flags.iterations) } : {}),
-        ...(flags['test-count'] !== undefined ? { count: positiveInt('test-count', flags['test-count']) } : {}),
+        ...(flags.iterations !== undefined ? { iterations: flags.iterations } : {}),
+        ...(flags['test-count'] !== undefined ? { count: flags['test-count'] } : {}),
       },
       retrain: flags.retrain,
     };

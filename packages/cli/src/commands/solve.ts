@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { solveInstances } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions, positiveInt } from '../base-command.js';
+import { LIMITS, solveInstances } from '@l2o/core';
+import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { integerIn } from '../numeric-flags.js';
 
 export default class Solve extends L2oCommand {
   static override summary = 'Run an optimizer on instances in the exchange format and export its solutions.';
@@ -15,8 +16,8 @@ export default class Solve extends L2oCommand {
     input: Flags.string({ char: 'i', required: true, summary: 'Folder with instances.json and .npy files.' }),
     optimizer: Flags.string({ required: true, summary: 'Optimizer or model id.' }),
     checkpoint: Flags.string({ summary: 'Checkpoint of a learned optimizer.' }),
-    iterations: Flags.integer({ char: 'k', default: 1000, summary: 'Iterations.' }),
-    'batch-size': Flags.integer({ default: 64, summary: 'Instances solved at once.' }),
+    iterations: Flags.integer({ ...integerIn(LIMITS.iterations), char: 'k', default: 1000, summary: 'Iterations.' }),
+    'batch-size': Flags.integer({ ...integerIn(LIMITS.instances), default: 64, summary: 'Instances solved at once.' }),
     option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
     out: Flags.string({ required: true, summary: 'Folder to create (must not exist).' }),
     'dry-run': dryRunFlag,
@@ -33,8 +34,8 @@ export default class Solve extends L2oCommand {
         input: path.resolve(flags.input),
         optimizer: { id: flags.optimizer, options: options.get(flags.optimizer) },
         checkpoint: flags.checkpoint,
-        iterations: positiveInt('iterations', flags.iterations)!,
-        batchSize: positiveInt('batch-size', flags['batch-size'])!,
+        iterations: flags.iterations,
+        batchSize: flags['batch-size'],
         problemOptions: [...options.entries()].find(([id]) => id !== flags.optimizer)?.[1],
         signal: this.interrupt.signal,
         dryRun: flags['dry-run'],

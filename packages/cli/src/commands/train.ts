@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkOutputPath, checkTrainOptions, finishTraining, readCheckpoint, resolveTraining, trainModelOn, UsageError } from '@l2o/core';
+import { checkOutputPath, checkTrainOptions, finishTraining, LIMITS, readCheckpoint, resolveTraining, trainModelOn, UsageError } from '@l2o/core';
 import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { integerIn } from '../numeric-flags.js';
 import { storeFlag } from '../store-flags.js';
 import { ComparisonProgress } from '../progress.js';
 import { protocolFlags, trainingFlags, trainingOptionsFrom } from '../training-flags.js';
@@ -24,7 +25,7 @@ export default class Train extends L2oCommand {
     scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'toy' }),
     ...trainingFlags,
     ...protocolFlags,
-    seed: Flags.integer({ default: 0, summary: 'Seed.' }),
+    seed: Flags.integer({ ...integerIn(LIMITS.seed), default: 0, summary: 'Seed.' }),
     option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
     out: Flags.string({ summary: 'Checkpoint file to write.', default: 'checkpoint.json' }),
     resume: Flags.string({ summary: 'Continue from a resumable checkpoint written on interruption.' }),

@@ -21,6 +21,7 @@ import { curveCsv, newRunDirName, writeRunDir, type RunFiles } from '../store/ru
 import { checkServes } from '../contracts/dataset.js';
 import { loadOrBuildTestSet, testSetDir, type TestSetRequest } from './test-set.js';
 import { getScale } from './scales.js';
+import { checkRunSizes, checkTrainingSizes } from './limits.js';
 import { datasetOptionsAtScale, normalizeTraining, saveTrainedModel, trainModelOn, type PluginRef } from './train-model.js';
 import type { RunSummary, OptimizerSummary, TestDataRecord } from './summary.js';
 import { createHash } from 'node:crypto';
@@ -111,6 +112,7 @@ interface PreparedComparison {
 function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedComparison {
   const { registry, datasetContext: ctx, settings } = platform;
   const scale = getScale(spec.scale);
+  checkRunSizes(spec.seed, { ...scale.test, ...spec.test }, spec.optimizers.length);
   const problem = registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
   const testDataset = registry.get('dataset', spec.testDataset.id).create({});
   const trainRef = spec.trainDataset ?? { id: problem.defaultDataset };
@@ -158,6 +160,7 @@ function prepareComparison(platform: Platform, spec: ComparisonSpec): PreparedCo
   const trainOpts: TrainOptions = normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed });
   if (learned) {
     checkTrainOptions(trainOpts);
+    checkTrainingSizes(trainOpts);
     checkWorkersOnEngine(platform.engine.chosen, trainOpts.workers);
   }
   const referenceRef = spec.reference ?? problem.referenceSolver;

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { TrainOptions } from '../train/trainer.js';
 import { intOption, type OptionFields } from '../options/fields.js';
+import { LIMITS } from './limits.js';
 
 /** The test settings: how many test instances, in batches of how many, for how many iterations. */
 export interface TestSettings {
@@ -9,11 +10,11 @@ export interface TestSettings {
   iterations: number;
 }
 
-/** Their fields (every scale sets all three; a spec's scale override may set any). */
+/** Their fields (every scale sets all three; a spec's scale override may set any), bounded as in limits.ts. */
 export const TEST_FIELDS: OptionFields<Partial<TestSettings>> = {
-  count: intOption(undefined, 'Test instances.', { min: 1 }),
-  batchSize: intOption(undefined, 'Test instances per evaluation batch.', { min: 1 }),
-  iterations: intOption(undefined, 'Iterations of every optimizer on the test set.', { min: 1 }),
+  count: intOption(undefined, 'Test instances.', { min: 1, max: LIMITS.instances.max }),
+  batchSize: intOption(undefined, 'Test instances per evaluation batch.', { min: 1, max: LIMITS.instances.max }),
+  iterations: intOption(undefined, 'Iterations of every optimizer on the test set.', { min: 1, max: LIMITS.iterations.max }),
 };
 
 export interface Scale {

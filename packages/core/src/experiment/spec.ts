@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import type { PluginRegistry } from '../registry/registry.js';
 import type { ComparisonSpec } from './run-comparison.js';
 import { SCALES, TEST_FIELDS } from './scales.js';
+import { MAX_SEED } from './limits.js';
 import { schemaOf } from '../options/fields.js';
 import { TRAINING_FIELDS } from '../train/training-options.js';
 
@@ -65,7 +66,7 @@ export const EXPERIMENT_SCHEMA = {
       minItems: 1,
       items: plugin({ label: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }, checkpoint: { type: 'string' }, problem: { type: 'object' } }),
     },
-    seed: { type: 'integer', minimum: 0 },
+    seed: { type: 'integer', minimum: 0, maximum: MAX_SEED },
     reference: plugin(),
     scales: { type: 'object', additionalProperties: false, properties: Object.fromEntries(Object.keys(SCALES).map((s) => [s, scaleOverride])) },
   },

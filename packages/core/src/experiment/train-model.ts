@@ -14,6 +14,7 @@ import { checkServes } from '../contracts/dataset.js';
 import { drawInstances } from './test-set.js';
 import { engineLabel } from '../kernels/wasm-kernel.js';
 import { getScale } from './scales.js';
+import { checkSeed, checkTrainingSizes } from './limits.js';
 import { workerPlatformOf } from '../train/parallel/worker-pool.js';
 
 export interface PluginRef {
@@ -169,6 +170,9 @@ export interface TrainCommandSpec {
 /** Resolves the plugins and options of a training run (for `l2o train`). */
 export function resolveTraining(platform: Platform, spec: TrainCommandSpec): Omit<TrainModelSpec, 'resumeFile' | 'resumeFrom'> {
   const scale = getScale(spec.scale);
+  checkSeed('seed', spec.seed);
+  const training = normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed });
+  checkTrainingSizes(training); // before the model's weights are made
   const problem = platform.registry.get('problem', spec.problem.id).create(spec.problem.options ?? {});
   const model = platform.registry.get('model', spec.model.id).create(spec.model.options ?? {});
   const dataset = platform.registry.get('dataset', spec.dataset.id).create({});
@@ -178,7 +182,7 @@ export function resolveTraining(platform: Platform, spec: TrainCommandSpec): Omi
     model,
     dataset,
     datasetOptions: datasetOptionsAtScale(spec.dataset, dataset, scale.datasetPreset),
-    training: normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, ...scale.training, ...spec.training, seed: spec.seed }),
+    training,
     meta: { problem: spec.problem, dataset: spec.dataset, scale: spec.scale },
   };
 }

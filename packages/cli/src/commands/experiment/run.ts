@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { checkOutputPath, loadExperimentSpec, planComparison, resolveExperiment, runComparison, type Platform } from '@l2o/core';
+import { checkOutputPath, LIMITS, loadExperimentSpec, planComparison, resolveExperiment, runComparison, type Platform } from '@l2o/core';
 import { parseSeeds, planSweep, runLocalSweep } from '@l2o/sweep';
 import { SweepProgress } from '../../sweep-progress.js';
 import { dryRunFlag, L2oCommand } from '../../base-command.js';
 import { storeFlag } from '../../store-flags.js';
+import { integerIn } from '../../numeric-flags.js';
 import { ComparisonProgress } from '../../progress.js';
 import { curvesTable, planText } from '../../format.js';
 
@@ -22,7 +23,7 @@ export default class ExperimentRun extends L2oCommand {
   static override flags = {
     scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'cpu' }),
     seed: Flags.integer({
-      min: 0,
+      ...integerIn(LIMITS.seed),
       summary: "Seed for this run (model initialisation, training draws, test set); overrides the spec's seed.",
       exclusive: ['seeds'],
     }),
@@ -42,6 +43,7 @@ export default class ExperimentRun extends L2oCommand {
     const { args, flags } = await this.parse(ExperimentRun);
     const file = path.resolve(args.spec);
     const spec = loadExperimentSpec(file);
+    const seeds = flags.seeds ? parseSeeds(flags.seeds) : undefined; // checked before the platform boots
     checkOutputPath(flags['runs-dir'], 'dir', '--runs-dir');
     const platform = await this.boot(flags, {
       runsDir: path.resolve(flags['runs-dir']),
@@ -49,7 +51,7 @@ export default class ExperimentRun extends L2oCommand {
       allowDownload: flags.download,
       ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
     });
-    if (flags.seeds) return this.overSeeds(platform, file, flags.scale, parseSeeds(flags.seeds), flags['dry-run']);
+    if (seeds) return this.overSeeds(platform, file, flags.scale, seeds, flags['dry-run']);
     const comparison = { ...resolveExperiment(spec, args.spec, flags.scale, platform.registry), retrain: flags.retrain };
     if (flags.seed !== undefined) comparison.seed = flags.seed;
     if (flags['dry-run']) {

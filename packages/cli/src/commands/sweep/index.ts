@@ -7,6 +7,7 @@ import { dryRunFlag, L2oCommand } from '../../base-command.js';
 import { storeFlag } from '../../store-flags.js';
 import { SweepProgress } from '../../sweep-progress.js';
 import { queueFlag } from '../../queue-flags.js';
+import { checkParallelism, integerIn } from '../../numeric-flags.js';
 
 export default class Sweep extends L2oCommand {
   static override summary = 'Run an experiment over seeds and option grids as independent jobs: on local worker processes, or on BullMQ workers anywhere.';
@@ -25,7 +26,7 @@ export default class Sweep extends L2oCommand {
     scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'cpu' }),
     seeds: Flags.string({ summary: "Seeds: a range 0..4 or a list 0,3,7 (default: the spec's seed)." }),
     grid: Flags.string({ summary: 'An option to sweep, <optimizer or problem>.<option>=<v1>,<v2>,… (repeatable: every combination).', multiple: true }),
-    workers: Flags.integer({ min: 1, summary: 'Local job processes at once (default: the number of cores).' }),
+    workers: Flags.integer({ ...integerIn({ min: 1 }), summary: 'Local job processes at once (default: the number of cores; at most 4 per core).' }),
     ...queueFlag,
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
@@ -46,6 +47,7 @@ export default class Sweep extends L2oCommand {
     };
     if (flags.queue && flags.workers)
       throw new UsageError('--workers is for a local sweep; with --queue every `l2o worker` sets its own.', 'Drop --workers, or --queue.');
+    checkParallelism('--workers', flags.workers, 'job processes');
     checkOutputPath(flags['runs-dir'], 'dir', '--runs-dir');
     checkOutputPath(flags['reports-dir'], 'dir', '--reports-dir');
     const platform = await this.boot(flags, {
