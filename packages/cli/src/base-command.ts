@@ -3,7 +3,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Flags, Errors } from '@oclif/core';
-import { engineMemoryError, bootPlatform, isL2oError, parseEngineRequest, stderrLogger, silentLogger, UsageError, TOKENS, type Platform } from '@l2o/core';
+import {
+  engineMemoryError,
+  bootPlatform,
+  fsError,
+  isL2oError,
+  parseEngineRequest,
+  stderrLogger,
+  silentLogger,
+  UsageError,
+  TOKENS,
+  type Platform,
+} from '@l2o/core';
 import { registerReport } from '@l2o/report';
 import { defaultStoreLocation, storeWriter } from '@l2o/store';
 
@@ -119,11 +130,13 @@ export abstract class L2oCommand extends Command {
   protected override async catch(thrown: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     let code = 1;
     let line: string;
-    const err = engineMemoryError(thrown) ?? thrown;
+    // A file system error that names its path (ENOSPC, EACCES, EROFS, …) is one line saying where,
+    // why and what to do; the writers name their target even when Node's error has no path.
+    const err = engineMemoryError(thrown) ?? fsError(thrown) ?? thrown;
     if (isL2oError(err)) {
       line = err.oneLine();
       code = err.exitCode;
-    } else if (err instanceof Errors.CLIError || err.oclif) {
+    } else if (err instanceof Errors.CLIError || err?.oclif) {
       // Flag parsing: oclif's message can span lines ("See more help with --help").
       line = err.message
         .split('\n')
@@ -133,8 +146,9 @@ export abstract class L2oCommand extends Command {
         .trim();
       code = 2;
     } else {
-      line = `${err.message.split('\n')[0]} (unexpected; rerun with L2O_DEBUG=1 for details)`;
-      if (process.env.L2O_DEBUG) process.stderr.write(`${err.stack}\n`);
+      // Not always an Error: WASM modules throw their own objects, some without a message.
+      line = `${String(err?.message ?? err).split('\n')[0]} (unexpected; rerun with L2O_DEBUG=1 for details)`;
+      if (process.env.L2O_DEBUG) process.stderr.write(`${err?.stack ?? String(err)}\n`);
     }
     process.stderr.write(`Error: ${line}\n`);
     if (this.jsonMode) {

@@ -1,29 +1,158 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { L2oError } from '@l2o/core';
+import { fsError, L2oError } from '@l2o/core';
 import type { Sql } from './sql.js';
 
 type Queryable = { query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>; exec(text: string): Promise<unknown> };
 
-function adapt(db: Queryable, transaction: Sql['transaction'], close: () => Promise<void>): Sql {
+/** What the user should see for an error of the database (by default, the error itself). */
+type ErrorMap = (e: unknown) => unknown;
+
+function adapt(db: Queryable, transaction: Sql['transaction'], close: () => Promise<void>, mapError: ErrorMap): Sql {
   return {
-    query: async <R>(text: string, params: readonly unknown[] = []) => ({ rows: (await db.query(text, [...params])).rows as R[] }),
-    exec: async (text) => {
-      await db.exec(text);
+    query: async <R>(text: string, params: readonly unknown[] = []) => {
+      try {
+        return { rows: (await db.query(text, [...params])).rows as R[] };
+      } catch (e) {
+        throw mapError(e);
+      }
     },
-    transaction,
+    exec: async (text) => {
+      try {
+        await db.exec(text);
+      } catch (e) {
+        throw mapError(e);
+      }
+    },
+    transaction: async (fn) => {
+      try {
+        return await transaction(fn);
+      } catch (e) {
+        throw mapError(e);
+      }
+    },
     close,
   };
 }
 
-/** A store folder this process cannot write to: one line that says so. */
+/** PostgreSQL's SQLSTATE of an error, if it is one of its. */
+const sqlState = (e: unknown): string | undefined => {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+};
+/** SQLSTATEs of damaged files: data_corrupted, index_corrupted, io_error. */
+const DAMAGED = new Set(['XX001', 'XX002', '58030']);
+const DISK_FULL = '53100';
+const firstLine = (e: unknown) =>
+  String((e as { message?: unknown } | undefined)?.message ?? e)
+    .split('\n')[0]!
+    .replace(/\.+$/, '');
+
+const NO_SPACE_HINT = 'Free space there, or give --store (L2O_STORE) a folder on another device.';
+
+function corrupt(dir: string, cause: string): L2oError {
+  return new L2oError(
+    `The run store ${dir} is corrupt: PostgreSQL cannot use its files in ${path.join(dir, 'pgdata')} (${cause}).`,
+    `Restore the folder from a backup, or move it aside (mv ${dir} ${dir}.corrupt) and store the runs again: l2o runs import <run directories>.`,
+  );
+}
+
+/** The embedded store's errors that name a full disk or damaged files, as one line naming its folder. */
+const embeddedErrors =
+  (dir: string): ErrorMap =>
+  (e) => {
+    const state = sqlState(e);
+    if (state === DISK_FULL)
+      return new L2oError(`The run store ${dir} cannot be written: no space left on the device holding it (${firstLine(e)}).`, NO_SPACE_HINT);
+    if (state && DAMAGED.has(state)) return corrupt(dir, firstLine(e));
+    return e;
+  };
+
+/** A server's full disk, named (its damaged files are the server administrator's to see). */
+const serverErrors =
+  (where: string): ErrorMap =>
+  (e) =>
+    sqlState(e) === DISK_FULL
+      ? new L2oError(
+          `The PostgreSQL server of the run store ${where} has no disk space left (${firstLine(e)}).`,
+          'Free space on the server, or give another --store.',
+        )
+      : e;
+
+/** Where to go next when the store's folder cannot be used. */
+const ELSEWHERE = 'Give --store (L2O_STORE) a folder you can write to: a new one, or one that holds an l2o store.';
+
+/**
+ * A store folder this process cannot use, as one line naming it and the cause: a folder of
+ * another user, a full or read-only device, a file where the folder should be.
+ */
 function notWritable(dir: string, e: unknown): L2oError {
   const err = e as NodeJS.ErrnoException;
+  if (err.code === 'EACCES' || err.code === 'EPERM') {
+    return new L2oError(
+      `The run store ${dir} cannot be written by this user (${err.code}).`,
+      'Give a folder you can write to (--store DIR, L2O_STORE), or make this one writable.',
+    );
+  }
+  const cause = fsError(e, dir);
+  if (cause) {
+    const next = err.code === 'ENOSPC' || err.code === 'EDQUOT' ? NO_SPACE_HINT : ELSEWHERE;
+    return new L2oError(`The run store ${dir} cannot be used: ${cause.message}`, next);
+  }
+  return new L2oError(`The run store ${dir} cannot be used (${err.code ?? String(err.message ?? e).split('\n')[0]}).`, ELSEWHERE);
+}
+
+/**
+ * PGlite's file system (Emscripten's) fails with its own errno numbers and no message; the
+ * Node code of the ones a store folder meets, so they read as Node's would.
+ */
+const EMSCRIPTEN_ERRNO: Record<number, string> = {
+  2: 'EACCES',
+  19: 'EDQUOT',
+  20: 'EEXIST',
+  29: 'EIO',
+  31: 'EISDIR',
+  51: 'ENOSPC',
+  54: 'ENOTDIR',
+  63: 'EPERM',
+  69: 'EROFS',
+};
+
+/** Why PGlite could not open the store in `dir`, as one line with the next step. */
+function openFailure(dir: string, data: string, e: unknown): L2oError {
+  const err = e as { name?: string; errno?: number } | undefined;
+  const code = err?.name === 'ErrnoError' && typeof err.errno === 'number' ? EMSCRIPTEN_ERRNO[err.errno] : undefined;
+  if (code) return notWritable(dir, Object.assign(new Error(code), { code }));
+  const mapped = embeddedErrors(dir)(e);
+  if (mapped instanceof L2oError) return mapped;
+  const why = firstLine(e);
+  // PostgreSQL (compiled to WASM) aborts, or PGlite gives up, when an existing store's files are
+  // damaged: a truncated write-ahead log or data file.
+  if (/^Aborted\(|failed to initialize/.test(why) && existsSync(path.join(data, 'PG_VERSION'))) {
+    // Starting up writes too: on a (nearly) full device that is the likelier cause.
+    const free = freeBytes(dir);
+    if (free !== undefined && free < 16 * 2 ** 20) {
+      return new L2oError(
+        `The run store ${dir} could not be opened: PostgreSQL stopped while starting, most likely for want of space (the device holding it has ${Math.round(free / 1024)} kB free).`,
+        'Free space there and try again; if it still fails, its files are damaged: restore the folder from a backup, or move it aside.',
+      );
+    }
+    return corrupt(dir, 'a truncated or missing write-ahead log or data file, e.g. after a crash or a full disk');
+  }
   return new L2oError(
-    `The run store ${dir} cannot be written by this user (${err.code ?? err.message.split('\n')[0]}).`,
-    'Give a folder you can write to (--store DIR, L2O_STORE), or make this one writable.',
+    `The run store ${dir} could not be opened: ${why}.`,
+    'Give a writable folder that holds an l2o store, or an empty one (--store DIR, L2O_STORE).',
   );
+}
+
+function freeBytes(dir: string): number | undefined {
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return undefined;
+  }
 }
 
 interface LockHolder {
@@ -130,11 +259,13 @@ export async function openEmbedded(dir: string, waitMs = 0): Promise<Sql> {
   const unlock = await lockFolder(dir, waitMs);
   try {
     const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create(path.join(dir, 'pgdata')).catch((e: unknown) => {
-      throw new L2oError(
-        `The run store ${dir} could not be opened: ${(e as Error).message.split('\n')[0]}.`,
-        'Give a writable folder that holds an l2o store, or an empty one (--store DIR, L2O_STORE).',
-      );
+    const data = path.join(dir, 'pgdata');
+    const fresh = !existsSync(data);
+    const db = await PGlite.create(data).catch((e: unknown) => {
+      // A store that could not be created (a full disk) leaves no half-made database behind,
+      // which would read as a corrupt store once there is room.
+      if (fresh) rmSync(data, { recursive: true, force: true });
+      throw openFailure(dir, data, e);
     });
     const transaction: Sql['transaction'] = (fn) =>
       db.transaction((tx) =>
@@ -143,16 +274,22 @@ export async function openEmbedded(dir: string, waitMs = 0): Promise<Sql> {
             tx as unknown as Queryable,
             () => Promise.reject(new Error('nested transaction')),
             async () => {},
+            (e) => e, // the transaction as a whole maps its error
           ),
         ),
       );
-    return adapt(db, transaction, async () => {
-      try {
-        await db.close();
-      } finally {
-        unlock();
-      }
-    });
+    return adapt(
+      db,
+      transaction,
+      async () => {
+        try {
+          await db.close();
+        } finally {
+          unlock();
+        }
+      },
+      embeddedErrors(dir),
+    );
   } catch (e) {
     unlock();
     throw e;
@@ -186,6 +323,7 @@ export async function openServer(url: string): Promise<Sql> {
           q,
           () => Promise.reject(new Error('nested transaction')),
           async () => {},
+          (e) => e, // the transaction as a whole maps its error
         ),
       );
       await client.query('COMMIT');
@@ -195,7 +333,7 @@ export async function openServer(url: string): Promise<Sql> {
       throw e;
     }
   };
-  return adapt(q, transaction, () => client.end());
+  return adapt(q, transaction, () => client.end(), serverErrors(redact(url)));
 }
 
 /** The URL without its password, for messages. */

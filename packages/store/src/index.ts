@@ -15,3 +15,4 @@ export { openRunStore, storeWriter } from './open.js';
 export { readRunDir } from './run-dir.js';
 export { exportRunDir } from './export-run.js';
 export { defaultStoreLocation } from './location.js';
+export { parseSince } from './since.js';

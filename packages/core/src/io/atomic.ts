@@ -2,17 +2,34 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { fsError } from './fs-errors.js';
+
+/**
+ * A file system error while writing `target` (through its temporary sibling `tmp`) as one line
+ * naming `target`, or the error itself. An error on another path (an input read meanwhile) keeps
+ * its own path; a write(2) has none (a full disk), so it is the target's, as is a failed mkdir of
+ * one of its folders.
+ */
+function writeError(e: unknown, target: string, tmp: string): unknown {
+  const own = (e as NodeJS.ErrnoException).path;
+  const onTarget = own === undefined || own === tmp || own.startsWith(`${tmp}${path.sep}`) || target.startsWith(`${own}${path.sep}`);
+  return fsError(e, onTarget ? target : own) ?? e;
+}
 
 /** Writes a file so that readers see either nothing or all of it: temp file, then rename. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+  } catch (e) {
+    throw writeError(e, file, tmp);
+  }
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw writeError(e, file, tmp);
   }
 }
 
@@ -22,10 +39,14 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
  */
 export async function writeDirAtomic<T>(target: string, fill: (tmpDir: string) => Promise<T> | T): Promise<T> {
   const parent = path.dirname(target);
-  mkdirSync(parent, { recursive: true });
   // Not mkdtemp: it creates the folder with mode 0700 whatever the umask, and the rename keeps it.
   const tmp = path.join(parent, `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(tmp);
+  try {
+    mkdirSync(parent, { recursive: true });
+    mkdirSync(tmp);
+  } catch (e) {
+    throw writeError(e, target, tmp);
+  }
   try {
     const result = await fill(tmp);
     try {
@@ -40,6 +61,6 @@ export async function writeDirAtomic<T>(target: string, fill: (tmpDir: string) =
     return result;
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    throw writeError(e, target, tmp);
   }
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { UsageError } from '@l2o/core';
 import { formatGap } from '@l2o/report';
+import { parseSince } from '@l2o/store';
 import { L2oCommand } from '../../base-command.js';
 import { parseWhere, storeFlag, whereFlag, withStore } from '../../store-flags.js';
 
@@ -24,8 +25,8 @@ export default class RunsList extends L2oCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(RunsList);
-    const since = flags.since === undefined ? undefined : new Date(flags.since);
-    if (since && Number.isNaN(since.getTime())) throw new UsageError(`--since '${flags.since}' is not a date.`, 'Give YYYY-MM-DD or an ISO time.');
+    const since = flags.since === undefined ? undefined : parseSince(flags.since);
+    if (since === null) throw new UsageError(`--since '${flags.since}' is not a date from year 1 to 9999.`, 'Give YYYY-MM-DD or an ISO time, e.g. --since 2026-11-01.');
     const where = parseWhere(flags.where ?? []);
     const runs = await withStore(flags.store, (store) =>
       store.listRuns({ model: flags.model, problem: flags.problem, dataset: flags.dataset, scale: flags.scale, since, where }),
