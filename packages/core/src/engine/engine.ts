@@ -2,7 +2,8 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { tf } from '../tf.js';
 import { UsageError, L2oError } from '../errors.js';
-import { kernelChoice } from '../kernels/wasm-kernel.js';
+import { kernelChoice, leaveOutL2oKernels } from '../kernels/wasm-kernel.js';
+import { tfjsVersionMismatch } from '../kernels/tfjs-internals.js';
 import { installCopyKernels } from '../kernels/copy-kernels.js';
 import { installMatMulKernels } from '../kernels/batch-mat-mul.js';
 
@@ -94,8 +95,9 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
   } catch {
     throw new Error(`not installed (${spec.install})`);
   }
+  let loaded: { version_wasm?: unknown };
   try {
-    await import(pathToFileURL(resolved).href);
+    loaded = (await import(pathToFileURL(resolved).href)) as { version_wasm?: unknown };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0] ?? '';
     const lib = /lib[\w.+-]+\.so[\d.]*/.exec(msg)?.[0];
@@ -106,6 +108,17 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
       { cause: e },
     );
   }
+  // The platform's kernels use tfjs's internals (tfjs-internals.ts): checked before the backend is
+  // made active; with L2O_KERNELS=tfjs, another tfjs runs with its own kernels only.
+  const mismatch =
+    spec.backend === 'wasm'
+      ? tfjsVersionMismatch({
+          '@tensorflow/tfjs-core': tf.version_core,
+          '@tensorflow/tfjs-backend-wasm': typeof loaded.version_wasm === 'string' ? loaded.version_wasm : undefined,
+        })
+      : null;
+  if (mismatch && kernelChoice() === 'l2o') throw mismatch;
+  if (mismatch) leaveOutL2oKernels();
   let ok: boolean;
   // The WASM module binds console.warn as its error printer when it is instantiated, and on an
   // out-of-memory abort prints "Aborted(…)" before throwing; the CLI reports that error in one
@@ -125,7 +138,7 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
   }
   if (!ok) throw new Error(`the '${spec.backend}' backend failed to initialise`);
   await tf.ready();
-  if (spec.backend === 'wasm') {
+  if (spec.backend === 'wasm' && !mismatch) {
     installCopyKernels();
     installMatMulKernels();
   }
@@ -149,6 +162,8 @@ export async function selectEngine(request: EngineRequest, options: SelectEngine
       attempts.push({ engine: name, ok: true, reason });
       return { requested: request, chosen: name, backend: tf.getBackend(), attempts };
     } catch (e) {
+      // The kernels' refusal (a tfjs other than theirs) is not a missing engine: no fallback.
+      if (e instanceof L2oError) throw e;
       attempts.push({ engine: name, ok: false, reason: (e as Error).message });
       if (request !== 'auto') {
         throw new L2oError(`Backend '${name}' is not available: ${(e as Error).message}.`, 'Or use --backend auto.');
@@ -167,7 +182,7 @@ export async function probeEngines(options: SelectEngineOptions = {}): Promise<E
     try {
       attempts.push({ engine: name, ok: true, reason: await tryEngine(SPECS[name], resolve) });
     } catch (e) {
-      attempts.push({ engine: name, ok: false, reason: (e as Error).message });
+      attempts.push({ engine: name, ok: false, reason: e instanceof L2oError ? e.oneLine() : (e as Error).message });
     }
   }
   if (active) await tf.setBackend(active);

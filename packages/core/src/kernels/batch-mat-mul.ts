@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
-import { heapOffset, l2oKernelActive, replaceWasmKernel, wasmModuleOn, type WasmBackendLike } from './wasm-kernel.js';
+import { heapOffset, wasmBackend } from './tfjs-internals.js';
+import { l2oKernelActive, replaceWasmKernel, wasmModuleOn } from './wasm-kernel.js';
 import { matmulWasm } from './wasm-modules.generated.js';
 
 // Matrix products on WASM (matmul.wat): A·B (with a bias, as a fused matMul's) and Aᵀ·B, in blocks
@@ -35,7 +36,7 @@ function productOnHeap(backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, tra
   if (bias && (transposeA || bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return null;
   const kernel = wasmModuleOn<MatMulExports>(backend, matmulWasm);
   if (!kernel) return null;
-  const wasm = backend as WasmBackendLike;
+  const wasm = wasmBackend(backend);
   const out = wasm.makeOutput([...outer, m, n], 'float32');
   const [pa, pb, pc] = [heapOffset(wasm, a), heapOffset(wasm, b), heapOffset(wasm, out)];
   if (transposeA) kernel.matmulTN(pa, pb, pc, batch, m, k, n);

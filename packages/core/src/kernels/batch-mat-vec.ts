@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
-import { heapOffset, l2oKernelActive, wasmModuleOn, type WasmBackendLike } from './wasm-kernel.js';
+import { heapOffset, wasmBackend } from './tfjs-internals.js';
+import { l2oKernelActive, wasmModuleOn } from './wasm-kernel.js';
 import { matvecWasm } from './wasm-modules.generated.js';
 
 // Batched matrix-vector products (matvec.wat): the A·x and Aᵀ·r of the composite problems, and
@@ -17,7 +18,7 @@ const matVecOn = (backend: unknown) => wasmModuleOn<MatVecExports>(backend, matv
 function runMatVec({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const { A, v } = inputs as { A: tf.TensorInfo; v: tf.TensorInfo };
   const transposeA = Boolean((attrs as { transposeA?: boolean }).transposeA);
-  const b = backend as WasmBackendLike;
+  const b = wasmBackend(backend);
   const [batch, m, n] = A.shape as [number, number, number];
   const out = b.makeOutput(transposeA ? [batch, n] : [batch, m], 'float32');
   const kernel = matVecOn(backend)!;
@@ -70,7 +71,7 @@ tf.registerKernel({
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }) => {
     const { A } = inputs as { A: tf.TensorInfo };
-    const b = backend as WasmBackendLike;
+    const b = wasmBackend(backend);
     const [batch, m, n] = A.shape as [number, number, number];
     const out = b.makeOutput([batch, m, m], 'float32');
     const a0 = heapOffset(b, A);
@@ -123,7 +124,7 @@ tf.registerKernel({
   kernelFunc: ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) => {
     const { x, y } = inputs as { x: tf.TensorInfo; y?: tf.TensorInfo };
     const A = (attrs as unknown as { constantA: tf.Tensor3D }).constantA;
-    const b = backend as WasmBackendLike;
+    const b = wasmBackend(backend);
     const [batch, m, n] = A.shape;
     const out = b.makeOutput([batch, n], 'float32');
     matVecOn(backend)!.normalResidual(heapOffset(b, A), heapOffset(b, x), y ? heapOffset(b, y) : 0, heapOffset(b, out), batch, m, n);

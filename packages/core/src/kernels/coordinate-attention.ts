@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import { batchMatMul } from './batch-mat-mul.js';
-import { heapOffset, kernelWithSavedOutputs, l2oKernelActive, wasmModuleOn, type WasmBackendLike } from './wasm-kernel.js';
+import { heapOffset, wasmBackend, type WasmBackendInternals } from './tfjs-internals.js';
+import { kernelWithSavedOutputs, l2oKernelActive, wasmModuleOn } from './wasm-kernel.js';
 import { rnnGatesWasm } from './wasm-modules.generated.js';
 
 // Multi-head softmax attention of every token over a set of tokens, per instance (gru-mha's
@@ -26,10 +27,6 @@ interface AttentionExports {
   coordinateAttentionBackward4: (...args: [...BackwardArgs, ...Sizes4]) => void;
 }
 
-interface HeapBackend extends WasmBackendLike {
-  disposeData(dataId: object): void;
-}
-
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** The sizes of a call: instances, queries, keys, heads, lanes a head, and the scores' scale 1/√d. */
@@ -40,7 +37,7 @@ function sizes(q: tf.TensorInfo, k: tf.TensorInfo, heads: number): Sizes {
 }
 
 /** Heap scratch of `bytes` bytes for one call (the lane layouts the kernel works in), and a call that frees it. */
-function scratch(backend: HeapBackend, bytes: number): [number, () => void] {
+function scratch(backend: WasmBackendInternals, bytes: number): [number, () => void] {
   const t = backend.makeOutput([Math.ceil(bytes / 4)], 'float32');
   return [heapOffset(backend, t), () => backend.disposeData(t.dataId)];
 }
@@ -49,7 +46,7 @@ tf.registerKernel({
   kernelName: KERNEL_NAME,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
-    const wasm = backend as HeapBackend;
+    const wasm = wasmBackend(backend);
     const { q, k, v } = inputs as Record<'q' | 'k' | 'v', tf.TensorInfo>;
     const s = sizes(q, k, (attrs as { heads: number }).heads);
     const [N, nq, nk, heads, d] = s;
@@ -72,7 +69,7 @@ tf.registerKernel({
   kernelName: BACKWARD_KERNEL_NAME,
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
-    const wasm = backend as HeapBackend;
+    const wasm = wasmBackend(backend);
     const { dout, q, k, v, out, stats } = inputs as Record<'dout' | 'q' | 'k' | 'v' | 'out' | 'stats', tf.TensorInfo>;
     const s = sizes(q, k, (attrs as { heads: number }).heads);
     const [N, nq, nk, heads, d] = s;

@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
-import { kernelChoice, replaceWasmKernel, type EngineInternals } from './wasm-kernel.js';
+import { engineInternals, wasmBackend, type WasmBackendInternals } from './tfjs-internals.js';
+import { kernelChoice, replaceWasmKernel } from './wasm-kernel.js';
 
 // tfjs-backend-wasm's kernels that only copy, made cheap on WASM with the platform's kernels
 // (values unchanged, bit for bit; with L2O_KERNELS=tfjs the stock kernels run):
@@ -13,17 +14,11 @@ import { kernelChoice, replaceWasmKernel, type EngineInternals } from './wasm-ke
 //   tape node of its own that no gradient ever visits), some 70 per step of a recurrent model.
 //   Here a saved tensor is a second handle on the same buffer, made without either.
 
-interface WasmHeapBackend {
-  incRef(dataId: object): void;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
 /**
  * x[begin : begin + size] into a new tensor, read from a view of the heap. The output is made
  * first: making it may grow the heap, which detaches every view taken before.
  */
-function sliceOnHeap(backend: WasmHeapBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+function sliceOnHeap(backend: WasmBackendInternals, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
   const out = backend.makeOutput(size, x.dtype);
   const count = tf.util.sizeFromShape(size);
   if (count === 0) return out;
@@ -57,7 +52,7 @@ const onHeap = (x: tf.TensorInfo) => x.dtype === 'float32' || x.dtype === 'int32
 
 /** The engine keeps a gradient's saved tensors as handles on their buffers (WASM tensors, the platform's kernels). */
 function shareSavedTensors(): void {
-  const engine = tf.engine() as unknown as EngineInternals;
+  const engine = engineInternals();
   if (sharing.has(engine)) return;
   sharing.add(engine);
   const stock = engine.saveTensorsForBackwardMode.bind(engine);
@@ -67,7 +62,7 @@ function shareSavedTensors(): void {
     return tensors.map((t) => {
       const backend = engine.state.tensorInfo.get(t.dataId)?.backend;
       if (backend !== wasm || !wasm || !onHeap(t)) return engine.keep(engine.clone(t));
-      (wasm as unknown as WasmHeapBackend).incRef(t.dataId);
+      wasmBackend(wasm).incRef(t.dataId);
       return engine.keep(engine.makeTensorFromDataId(t.dataId, t.shape, t.dtype, wasm));
     });
   };
@@ -80,7 +75,7 @@ export function installCopyKernels(): void {
   replaceWasmKernel(tf.Identity, ({ inputs, backend }) => {
     const x = inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return null;
-    (backend as unknown as WasmHeapBackend).incRef(x.dataId);
+    wasmBackend(backend).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
   replaceWasmKernel(tf.Slice, ({ inputs, attrs, backend }) => {
@@ -88,7 +83,7 @@ export function installCopyKernels(): void {
     if (!onHeap(x)) return null;
     const { begin, size } = attrs as unknown as tf.SliceAttrs;
     const [b, s] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
-    return sliceOnHeap(backend as unknown as WasmHeapBackend, x, b, s);
+    return sliceOnHeap(wasmBackend(backend), x, b, s);
   });
   replaceWasmKernel(tf.Unpack, ({ inputs, attrs, backend }) => {
     const value = inputs.value as tf.TensorInfo;
@@ -99,7 +94,7 @@ export function installCopyKernels(): void {
     return Array.from({ length: value.shape[axis]! }, (_, i) => {
       const begin = value.shape.map((_, j) => (j === axis ? i : 0));
       const size = value.shape.map((n, j) => (j === axis ? 1 : n));
-      return { ...sliceOnHeap(backend as unknown as WasmHeapBackend, value, begin, size), shape };
+      return { ...sliceOnHeap(wasmBackend(backend), value, begin, size), shape };
     });
   });
 }

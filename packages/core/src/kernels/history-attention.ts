@@ -1,6 +1,7 @@
 import { tf } from '../tf.js';
 import { batchMatMul } from './batch-mat-mul.js';
-import { heapOffset, kernelWithSavedOutputs, l2oKernelActive, wasmModuleOn, type Gradients, type WasmBackendLike } from './wasm-kernel.js';
+import { heapOffset, wasmBackend, type Gradients, type WasmBackendInternals } from './tfjs-internals.js';
+import { kernelWithSavedOutputs, l2oKernelActive, wasmModuleOn } from './wasm-kernel.js';
 import { rnnGatesWasm } from './wasm-modules.generated.js';
 
 // Softmax attention of one query per row over a few tokens (gru-mha's history axis: a coordinate's
@@ -21,12 +22,6 @@ interface AttentionExports {
   historyAttentionBackward4: (...args: [...BackwardArgs, scale: number]) => void;
 }
 
-interface HeapBackend extends WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32' | 'int32'): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Int32Array;
-  disposeData(dataId: object): void;
-}
-
 /** Heads of 4 lanes, 4 at a time (the heads in the lanes: gru-mha's default, 16 wide in 4 heads): the same sums, in the same order. */
 const fourByFour = (heads: number, d: number) => d === 4 && heads % 4 === 0;
 
@@ -35,7 +30,7 @@ const keyName = (w: number) => `k${w}`;
 const valueName = (w: number) => `v${w}`;
 
 /** The tensors' heap offsets as an int32 array in the heap (the kernels' lists of tokens), and a call that frees it. */
-function offsetList(backend: HeapBackend, tensors: tf.TensorInfo[]): [number, () => void] {
+function offsetList(backend: WasmBackendInternals, tensors: tf.TensorInfo[]): [number, () => void] {
   const list = backend.makeOutput([tensors.length], 'int32');
   // Offsets read before the list's view: making a tensor may grow the heap, which detaches views.
   const offsets = tensors.map((t) => heapOffset(backend, t));
@@ -44,7 +39,7 @@ function offsetList(backend: HeapBackend, tensors: tf.TensorInfo[]): [number, ()
 }
 
 /** The offset lists of a call's keys and values (inputs k0…, v0…), and a call that frees both. */
-function tokenLists(backend: HeapBackend, inputs: tf.NamedTensorInfoMap, tokens: number): [number, number, () => void] {
+function tokenLists(backend: WasmBackendInternals, inputs: tf.NamedTensorInfoMap, tokens: number): [number, number, () => void] {
   const [K, freeK] = offsetList(
     backend,
     Array.from({ length: tokens }, (_, w) => inputs[keyName(w)]!),
@@ -68,7 +63,7 @@ tf.registerKernel({
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
     const { heads, tokens } = attrs as unknown as { heads: number; tokens: number };
-    const wasm = backend as HeapBackend;
+    const wasm = wasmBackend(backend);
     const q = inputs.q as tf.TensorInfo;
     const [rows, E] = q.shape as [number, number];
     const out = wasm.makeOutput([rows, E], 'float32');
@@ -89,7 +84,7 @@ tf.registerKernel({
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
     const { heads, tokens } = attrs as unknown as { heads: number; tokens: number };
-    const wasm = backend as HeapBackend;
+    const wasm = wasmBackend(backend);
     const { dout, q, probs } = inputs as Record<'dout' | 'q' | 'probs', tf.TensorInfo>;
     const [rows, E] = q.shape as [number, number];
     const dq = wasm.makeOutput([rows, E], 'float32');

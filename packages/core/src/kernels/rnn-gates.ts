@@ -1,5 +1,6 @@
 import { tf } from '../tf.js';
-import { heapOffset, kernelWithSavedOutputs, l2oKernelActive, wasmModuleOn, type Gradients, type WasmBackendLike } from './wasm-kernel.js';
+import { heapOffset, wasmBackend, type Gradients } from './tfjs-internals.js';
+import { kernelWithSavedOutputs, l2oKernelActive, wasmModuleOn } from './wasm-kernel.js';
 import { rnnGatesWasm } from './wasm-modules.generated.js';
 
 // The LSTM and GRU cells' elementwise parts (rnn-gates.wat): gates, activations and state update
@@ -24,7 +25,7 @@ tf.registerKernel({
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }: KernelArgs) => {
     const { ax, ah, bi, bh, c } = inputs as Record<'ax' | 'ah' | 'bi' | 'bh' | 'c', tf.TensorInfo>;
-    const wasm = backend as WasmBackendLike;
+    const wasm = wasmBackend(backend);
     const [rows, H] = c.shape as [number, number];
     const h2 = wasm.makeOutput([rows, H], 'float32');
     const c2 = wasm.makeOutput([rows, H], 'float32');
@@ -40,7 +41,7 @@ tf.registerKernel({
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }: KernelArgs) => {
     const { dh, dc, act, c, c2 } = inputs as Record<'dh' | 'dc' | 'act' | 'c' | 'c2', tf.TensorInfo>;
-    const wasm = backend as WasmBackendLike;
+    const wasm = wasmBackend(backend);
     const [rows, H] = c.shape as [number, number];
     const dpre = wasm.makeOutput([rows, 4 * H], 'float32');
     const dcPrev = wasm.makeOutput([rows, H], 'float32');
@@ -90,7 +91,7 @@ tf.registerKernel({
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }: KernelArgs) => {
     const { ax, ah, bi, bh, h } = inputs as Record<'ax' | 'ah' | 'bi' | 'bh' | 'h', tf.TensorInfo>;
-    const wasm = backend as WasmBackendLike;
+    const wasm = wasmBackend(backend);
     const [rows, H] = h.shape as [number, number];
     const h2 = wasm.makeOutput([rows, H], 'float32');
     const act = wasm.makeOutput([rows, 4 * H], 'float32');
@@ -105,7 +106,7 @@ tf.registerKernel({
   backendName: 'wasm',
   kernelFunc: ({ inputs, backend }: KernelArgs) => {
     const { dh, act, h } = inputs as Record<'dh' | 'act' | 'h', tf.TensorInfo>;
-    const wasm = backend as WasmBackendLike;
+    const wasm = wasmBackend(backend);
     const [rows, H] = h.shape as [number, number];
     const dax = wasm.makeOutput([rows, 3 * H], 'float32');
     const dah = wasm.makeOutput([rows, 3 * H], 'float32');

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { tf } from '../tf.js';
+import { engineInternals, wasmHeap, type Gradients, type WasmMemory } from './tfjs-internals.js';
 import { matmulWasm, matvecWasm, rnnGatesWasm } from './wasm-modules.generated.js';
 
 /**
@@ -21,9 +22,6 @@ export function kernelChoice(): KernelChoice {
 }
 
 /** The WebAssembly API as used here (Node 20's type declarations have none; every engine we run on has it). */
-interface WasmMemory {
-  buffer: ArrayBufferLike;
-}
 interface WasmApi {
   Memory: abstract new (...args: never[]) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
@@ -31,16 +29,6 @@ interface WasmApi {
   validate(bytes: Uint8Array): boolean;
 }
 const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-
-/** The parts of tfjs-backend-wasm's backend the kernels touch (its class is not exported with these fields). */
-export interface WasmBackendLike {
-  wasm: { asm?: { memory?: WasmMemory } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
-
-/** A tensor's byte offset in the WASM heap. */
-export const heapOffset = (backend: WasmBackendLike, t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId)!.memoryOffset;
 
 const instances = new WeakMap<Uint8Array, WeakMap<WasmMemory, unknown>>();
 const valid = new WeakMap<Uint8Array, boolean>();
@@ -54,7 +42,7 @@ export function wasmModuleOn<T>(backend: unknown, bytes: Uint8Array): T | null {
   if (!wasmApi) return null;
   if (!valid.has(bytes)) valid.set(bytes, wasmApi.validate(bytes));
   if (!valid.get(bytes)) return null;
-  const memory = (backend as Partial<WasmBackendLike>).wasm?.asm?.memory;
+  const memory = wasmHeap(backend);
   if (!(memory instanceof wasmApi.Memory) || !(memory.buffer instanceof ArrayBuffer)) return null;
   let perMemory = instances.get(bytes);
   if (!perMemory) instances.set(bytes, (perMemory = new WeakMap()));
@@ -67,9 +55,19 @@ export function wasmModuleOn<T>(backend: unknown, bytes: Uint8Array): T | null {
   return exports;
 }
 
+/**
+ * The platform's kernels left out for the rest of the process: selectEngine calls it where the
+ * running tfjs is not the one they were written for and L2O_KERNELS=tfjs (so that setting
+ * L2O_KERNELS=l2o later cannot run them on it).
+ */
+export function leaveOutL2oKernels(): void {
+  leftOut = true;
+}
+let leftOut = false;
+
 /** Whether the platform's kernel module `bytes` runs on the active engine (else the op falls back to tfjs's). */
 export function l2oKernelActive(bytes: Uint8Array): boolean {
-  return kernelChoice() === 'l2o' && tf.getBackend() === 'wasm' && wasmModuleOn(tf.backend(), bytes) !== null;
+  return !leftOut && kernelChoice() === 'l2o' && tf.getBackend() === 'wasm' && wasmModuleOn(tf.backend(), bytes) !== null;
 }
 
 /** Whether the platform's kernels run on the active engine (else every op falls back to tfjs's). */
@@ -97,26 +95,6 @@ export function replaceWasmKernel(kernelName: string, ours: (args: Parameters<tf
 }
 const replaced = new WeakSet<tf.KernelFunc>();
 
-export type Gradients = Record<string, () => tf.Tensor>;
-
-/**
- * tfjs's engine as the platform's kernels use it (internal API: tfjs-core's engine.ts): its tensor
- * records and saved-tensor bookkeeping (copy-kernels.ts), and an op with its own gradient and
- * several outputs, which tf.customGrad does not allow (`kernelWithSavedOutputs`).
- */
-export interface EngineInternals {
-  state: { tensorInfo: Map<object, { backend: unknown }> };
-  keep<T extends tf.Tensor>(t: T): T;
-  clone(t: tf.Tensor): tf.Tensor;
-  makeTensorFromDataId(dataId: object, shape: number[], dtype: tf.DataType, backend?: unknown): tf.Tensor;
-  saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
-  runKernelFunc(params: {
-    inputs: tf.NamedTensorMap;
-    forwardFunc: (backend: unknown, save: (tensors: tf.Tensor[]) => void) => tf.Tensor[];
-    backwardsFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => Gradients;
-  }): tf.Tensor[];
-}
-
 /**
  * A kernel as one op on the gradient tape whose outputs are the first `states` of the kernel's: the
  * rest (what its backward reads, such as a cell's activations) are saved, not output. As outputs
@@ -132,7 +110,7 @@ export function kernelWithSavedOutputs(
   gradient: (dys: tf.Tensor[], saved: tf.Tensor[]) => Gradients,
   attrs: tf.NamedAttrMap = {},
 ): tf.Tensor[] {
-  return (tf.engine() as unknown as EngineInternals).runKernelFunc({
+  return engineInternals().runKernelFunc({
     inputs,
     forwardFunc: (_, save) => {
       const outputs = tf.engine().runKernel<tf.Tensor[]>(kernelName, inputs, attrs);

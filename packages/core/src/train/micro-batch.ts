@@ -7,12 +7,13 @@
 import { freemem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { tf } from '../tf.js';
+import { engineInternals, usingGpuDevice } from '../kernels/tfjs-internals.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
 import { disposeState } from '../evaluate/state.js';
 import { Rng } from '../random/rng.js';
-import { runSegment } from './trainer.js';
+import { runSegment } from './segment.js';
 
 /**
  * Runs `fn` and returns the highest number of bytes the engine held in tensors meanwhile, above
@@ -20,7 +21,7 @@ import { runSegment } from './trainer.js';
  * maximum with a spread call, which overflows the call stack on a segment of this size.
  */
 export async function peakTensorBytes<T>(fn: () => Promise<T>): Promise<{ result: T; peakBytes: number }> {
-  const state = (tf.engine() as unknown as { state: { numBytes: number } }).state;
+  const state = engineInternals().state;
   const start = state.numBytes;
   let current = start;
   let peak = start;
@@ -61,7 +62,7 @@ const GiB = 1024 ** 3;
  */
 export function memoryBudget(backend: string, workers = 1): MemoryBudget | null {
   if (backend === 'wasm') return { bytes: 3 * GiB, source: 'three quarters of the 4 GiB WASM heap' };
-  if (backend === 'tensorflow' && isUsingGpu()) {
+  if (backend === 'tensorflow' && usingGpuDevice()) {
     const free = gpuFreeBytes();
     return free === null ? null : { bytes: free / 2, source: `half of the GPU's ${formatBytes(free)} free` };
   }
@@ -70,10 +71,6 @@ export function memoryBudget(backend: string, workers = 1): MemoryBudget | null 
     return { bytes: free / 2 / workers, source: `half of the ${formatBytes(free)} of free memory${workers > 1 ? `, shared by ${workers} workers` : ''}` };
   }
   return null;
-}
-
-function isUsingGpu(): boolean {
-  return Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
 }
 
 /** Free memory of the first GPU in bytes, from `nvidia-smi`; null without it. */
