@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
   comparisonJobs,
@@ -134,6 +135,15 @@ function atPoint(base: ComparisonSpec, grid: readonly GridAxis[], point: readonl
 /** Every combination of the axes' values (one empty point without a grid). */
 function gridPoints(grid: readonly GridAxis[]): unknown[][] {
   return grid.reduce<unknown[][]>((points, axis) => points.flatMap((p) => axis.values.map((v) => [...p, v])), [[]]);
+}
+
+/** A sweep's id: its experiment, scale and a hash of what it runs (the same request, the same id). */
+export function sweepIdOf(plan: SweepPlan): string {
+  const hash = createHash('sha256')
+    .update(plan.comparisons.map((c) => c.runId).join('\n'))
+    .digest('hex')
+    .slice(0, 10);
+  return `sweep-${plan.name}-${plan.request.scale}-${hash}`;
 }
 
 /**

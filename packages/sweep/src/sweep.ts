@@ -1,22 +1,12 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Platform } from '@l2o/core';
 import { loadRunDir } from '@l2o/report';
 import { existsSync } from 'node:fs';
 import { childPlatformOf } from './child.js';
 import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
-import { planSweep, type SweepPlan, type SweepRequest } from './plan.js';
+import { planSweep, sweepIdOf, type SweepPlan, type SweepRequest } from './plan.js';
 import { reportSweep, type SweepReport } from './report.js';
 import { LOCAL_STATUS_FILE, LocalSweepStatus } from './local-status.js';
-
-/** A sweep's id: its experiment, scale and a hash of what it runs (the same request, the same id). */
-export function sweepIdOf(plan: SweepPlan): string {
-  const hash = createHash('sha256')
-    .update(plan.comparisons.map((c) => c.runId).join('\n'))
-    .digest('hex')
-    .slice(0, 10);
-  return `sweep-${plan.name}-${plan.request.scale}-${hash}`;
-}
 
 export interface LocalSweepResult {
   id: string;

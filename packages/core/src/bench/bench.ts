@@ -6,7 +6,7 @@ import { disposeState } from '../evaluate/state.js';
 import { rollout } from '../evaluate/rollout.js';
 import { throwIfInterrupted } from '../errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
-import { runSegment, type SegmentPart } from '../train/trainer.js';
+import { runSegment, type SegmentPart } from '../train/segment.js';
 import { chooseMicroBatch } from '../train/micro-batch.js';
 import { checkWorkerCount, checkWorkersOnEngine } from '../train/training-options.js';
 import { runParallelSegment, startSegmentPool, workerPlatformOf, type SegmentWorkerPool } from '../train/parallel/worker-pool.js';

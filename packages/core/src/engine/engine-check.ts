@@ -4,7 +4,7 @@ import type { SerializedWeights } from '../contracts/learned-optimizer.js';
 import { Rng } from '../random/rng.js';
 import { evaluateOptimizer } from '../evaluate/evaluator.js';
 import { disposeState } from '../evaluate/state.js';
-import { runSegment } from '../train/trainer.js';
+import { runSegment } from '../train/segment.js';
 import { selectEngine, type EngineName } from './engine.js';
 
 // `l2o doctor --check`: one way to trust an engine we cannot test here (the user's GPU). A smoke

@@ -1,50 +1,21 @@
 import { tf } from '../tf.js';
 import { L2oError } from '../errors.js';
-import { evaluationPoint, type OptimizerState } from '../contracts/optimizer.js';
 import type { LearnedOptimizer, SerializedWeights } from '../contracts/learned-optimizer.js';
-import type { Problem, ProblemBatch } from '../contracts/problem.js';
+import type { Problem } from '../contracts/problem.js';
 import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
 import { Rng } from '../random/rng.js';
 import { evaluateOptimizer } from '../evaluate/evaluator.js';
-import { disposeReplacedState, disposeState, keepState } from '../evaluate/state.js';
+import { disposeState } from '../evaluate/state.js';
 import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState } from './checkpoint.js';
 import { runParallelSegment, startSegmentPool, type SegmentWorkerPool, type WorkerPlatform } from './parallel/worker-pool.js';
 import { yieldToEventLoop } from '../util/yield.js';
-import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS } from './training-options.js';
+import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './training-options.js';
 import { chooseMicroBatch, type MemoryBudget } from './micro-batch.js';
+import { runSegment, type SegmentPart } from './segment.js';
 
-/** The papers' protocol (SPEC section 4); every number is an option. */
-export interface TrainOptions {
-  globalSteps: number;
-  batchSize: number;
-  /** Iterations K per training batch. */
-  iterations: number;
-  /** Iterations per truncated-BPTT segment. */
-  unroll: number;
-  learningRate: number;
-  validateEvery: number;
-  validationSize: number;
-  validationIterations: number;
-  /** Instances per forward/backward pass; the gradient is accumulated over the batch. 0: whole batch. */
-  microBatch: number;
-  /** On a non-finite loss or gradient: stop with an error, or skip the step and halve the learning rate. */
-  onNonFinite: 'stop' | 'skip';
-  seed: number;
-  /**
-   * Worker threads sharing each global step's micro-batches (data parallel: each owns a fixed
-   * shard, the main thread sums their gradients). Unset or 1: everything on this thread. Not in
-   * the defaults, so the options of existing checkpoints and cached runs stay the same.
-   */
-  workers?: number;
-  /**
-   * Stabilisers beyond the papers' protocol, off when unset (see STABILISERS_OFF): the global L2
-   * norm each Adam step's meta-gradient is clipped to, the learning-rate schedule over the global
-   * steps, and the factor over the best validation loss that rolls training back to the best state.
-   */
-  clipNorm?: number;
-  lrSchedule?: 'constant' | 'cosine';
-  rollbackFactor?: number;
-}
+// Declared beside their users to keep the modules acyclic; exported here too, as before.
+export type { TrainOptions } from './training-options.js';
+export { runSegment, type SegmentPart } from './segment.js';
 
 export interface TrainProgress {
   step: number;
@@ -123,64 +94,6 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number, norm
 
 /** Adam whose learning rate can be changed after a skipped step (tfjs keeps it protected). */
 type AdjustableAdam = tf.AdamOptimizer & { learningRate: number };
-
-/** Fails with a usage error on options the trainer cannot run; called before any work starts. */
-/** One micro-batch of a training batch, with the optimizer state it carries between segments. */
-export interface SegmentPart {
-  batch: ProblemBatch;
-  /** Its share of the batch (instances / batch size), so accumulated gradients equal the full-batch ones. */
-  weight: number;
-  state: OptimizerState;
-}
-
-/**
- * One truncated-BPTT segment over every micro-batch: `unroll` steps from each part's state,
- * loss = mean over the steps of the batch-mean F at the evaluation point; gradients summed with
- * each part's weight. The parts' states are replaced by the (detached) final states.
- */
-export async function runSegment(
-  model: LearnedOptimizer,
-  problem: Problem,
-  parts: SegmentPart[],
-  k0: number,
-  unroll: number,
-  rng?: Rng,
-): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
-  const variables = model.variables();
-  let accumulated: tf.NamedTensorMap | null = null;
-  let loss = 0;
-  for (const part of parts) {
-    let carried: OptimizerState | null = null;
-    const { value, grads } = tf.variableGrads(() => {
-      let s = part.state;
-      let total: tf.Scalar = tf.scalar(0);
-      for (let j = 0; j < unroll; j++) {
-        const next = model.step(problem, part.batch, s, { k: k0 + j, training: true, rng });
-        total = tf.add(total, tf.mean(problem.objective(part.batch, evaluationPoint(next))));
-        s = next;
-      }
-      // The state carried into the next segment outlives this scope, detached from it.
-      carried = keepState(s);
-      return tf.div<tf.Scalar>(total, unroll);
-    }, variables);
-    disposeReplacedState(part.state, carried!);
-    part.state = carried!;
-    loss += (await value.data())[0]! * part.weight;
-    value.dispose();
-    const merged: tf.NamedTensorMap = tf.tidy(() => {
-      const out: tf.NamedTensorMap = {};
-      for (const v of variables) {
-        const g = tf.mul(grads[v.name]!, part.weight);
-        out[v.name] = accumulated ? tf.add(accumulated[v.name]!, g) : g;
-      }
-      return out;
-    });
-    tf.dispose(grads);
-    if (accumulated) tf.dispose(accumulated);
-    accumulated = merged;
-  }
-  return { loss, grads: accumulated! };
-}
 
 /**
  * Meta-trains a learned optimizer by truncated back-propagation through time: each global step

@@ -5,7 +5,39 @@
  */
 import { defaultsOf, enumOption, intOption, numberOption, resolveOptions, type OptionFields, type OptionOwner } from '../options/fields.js';
 import { UsageError } from '../errors.js';
-import type { TrainOptions } from './trainer.js';
+
+/** The papers' protocol (SPEC section 4); every number is an option. */
+export interface TrainOptions {
+  globalSteps: number;
+  batchSize: number;
+  /** Iterations K per training batch. */
+  iterations: number;
+  /** Iterations per truncated-BPTT segment. */
+  unroll: number;
+  learningRate: number;
+  validateEvery: number;
+  validationSize: number;
+  validationIterations: number;
+  /** Instances per forward/backward pass; the gradient is accumulated over the batch. 0: whole batch. */
+  microBatch: number;
+  /** On a non-finite loss or gradient: stop with an error, or skip the step and halve the learning rate. */
+  onNonFinite: 'stop' | 'skip';
+  seed: number;
+  /**
+   * Worker threads sharing each global step's micro-batches (data parallel: each owns a fixed
+   * shard, the main thread sums their gradients). Unset or 1: everything on this thread. Not in
+   * the defaults, so the options of existing checkpoints and cached runs stay the same.
+   */
+  workers?: number;
+  /**
+   * Stabilisers beyond the papers' protocol, off when unset (see STABILISERS_OFF): the global L2
+   * norm each Adam step's meta-gradient is clipped to, the learning-rate schedule over the global
+   * steps, and the factor over the best validation loss that rolls training back to the best state.
+   */
+  clipNorm?: number;
+  lrSchedule?: 'constant' | 'cosine';
+  rollbackFactor?: number;
+}
 
 export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
   globalSteps: intOption(500, 'Meta-training global steps.', { min: 1 }),

@@ -1,7 +1,6 @@
 import { FlowProducer, type FlowJob } from 'bullmq';
 import { JOB_ATTEMPTS } from '../local-executor.js';
-import type { SweepJob, SweepPlan } from '../plan.js';
-import { sweepIdOf } from '../sweep.js';
+import { sweepIdOf, type SweepJob, type SweepPlan } from '../plan.js';
 import { connectionOf, openRedis, QUEUE_NAME, redactQueue, saveSweepRecord, type SweepRecord } from './connection.js';
 
 /** What a queued job carries: its sweep and the job itself. */

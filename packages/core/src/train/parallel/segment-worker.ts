@@ -11,7 +11,7 @@ import { Rng } from '../../random/rng.js';
 import { disposeState } from '../../evaluate/state.js';
 import type { LearnedOptimizer } from '../../contracts/learned-optimizer.js';
 import type { Problem } from '../../contracts/problem.js';
-import { runSegment, type SegmentPart } from '../trainer.js';
+import { runSegment, type SegmentPart } from '../segment.js';
 import type { FromWorker, ToWorker, WorkerRecipe } from './protocol.js';
 
 if (!parentPort) throw new Error('segment-worker.js runs only as a worker thread (started by the trainer).');
