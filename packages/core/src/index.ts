@@ -26,5 +26,6 @@ export * from './experiment/run-comparison.js';
 export * from './experiment/train-model.js';
 export * from './experiment/export.js';
 export * from './bench/bench.js';
+export * from './bench/calibrate.js';
 export * from './experiment/spec.js';
 export * from './engine/engine-check.js';

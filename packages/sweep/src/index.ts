@@ -8,3 +8,4 @@ export * from './queue/connection.js';
 export * from './queue/submit.js';
 export * from './queue/worker.js';
 export * from './queue/status.js';
+export * from './estimate.js';

@@ -325,6 +325,49 @@ export function comparisonJobs(platform: Platform, spec: ComparisonSpec): Compar
   return jobsOf(prepared, spec);
 }
 
+/** What a comparison's jobs work on, resolved as runComparison resolves it: what a cost estimate calibrates and counts. */
+export interface ComparisonWorkload {
+  problem: PluginRef;
+  trainDataset: PluginRef;
+  testDataset: PluginRef;
+  reference: TestSetRequest['reference'];
+  test: { count: number; batchSize: number; iterations: number };
+  training: TrainOptions;
+  /** The test set's cache folder, and whether it is there (then no reference solve). */
+  testSet: { dir: string; cached: boolean };
+  optimizers: {
+    label: string;
+    id: string;
+    options: Record<string, unknown>;
+    learned: boolean;
+    problem?: PluginRef;
+    weights?: ComparisonPlan['optimizers'][number]['weights'];
+  }[];
+}
+
+export function comparisonWorkload(platform: Platform, spec: ComparisonSpec): ComparisonWorkload {
+  const prepared = prepareComparison(platform, spec);
+  disposeModels(prepared);
+  const { problem, testRequest, plan } = prepared;
+  return {
+    problem: testRequest.problem,
+    trainDataset: { id: prepared.trainDataset.id, options: prepared.trainDatasetOptions },
+    testDataset: testRequest.dataset,
+    reference: testRequest.reference,
+    test: prepared.testOpts,
+    training: prepared.trainOpts,
+    testSet: { dir: testSetDir(testRequest, platform.datasetContext), cached: plan.testSet.cached },
+    optimizers: prepared.built.map((b, i) => ({
+      label: b.label,
+      id: b.ref.id,
+      options: { ...b.optimizer.options },
+      learned: b.learned,
+      ...(b.problem ? { problem: { id: problem.id, options: { ...b.problem.options } } } : {}),
+      ...(plan.optimizers[i]!.weights ? { weights: plan.optimizers[i]!.weights } : {}),
+    })),
+  };
+}
+
 /**
  * Makes sure a learned optimizer's checkpoint is cached: reuses an identical one, continues an
  * interrupted training from its resume file, or trains. A baseline or a given checkpoint needs nothing.

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { checkOutputPath, LIMITS, loadExperimentSpec, planComparison, resolveExperiment, runComparison, type Platform } from '@l2o/core';
-import { parseSeeds, planSweep, runLocalSweep } from '@l2o/sweep';
+import { estimateSweep, estimateText, parseSeeds, planSweep, runLocalSweep, type SweepPlan } from '@l2o/sweep';
 import { SweepProgress } from '../../sweep-progress.js';
 import { dryRunFlag, L2oCommand } from '../../base-command.js';
 import { storeFlag } from '../../store-flags.js';
@@ -56,8 +56,11 @@ export default class ExperimentRun extends L2oCommand {
     if (flags.seed !== undefined) comparison.seed = flags.seed;
     if (flags['dry-run']) {
       const plan = await planComparison(platform, comparison);
-      if (this.jsonMode) return { plan };
-      process.stdout.write(`${planText(plan)}\n`);
+      // One comparison runs its jobs one after another: a sweep of one seed on one worker.
+      const sweep = planSweep(platform, { spec: file, scale: flags.scale, seeds: [comparison.seed], grid: [] });
+      const estimate = await this.estimate(platform, sweep, { retrain: flags.retrain, jobProcesses: false });
+      if (this.jsonMode) return { plan, estimate };
+      process.stdout.write(`${planText(plan)}\n${estimateText(estimate)}\n`);
       return;
     }
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
@@ -68,13 +71,21 @@ export default class ExperimentRun extends L2oCommand {
     if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
   }
 
+  /** The wall time of the plan's jobs here, run one at a time as this command runs them. */
+  private estimate(platform: Platform, plan: SweepPlan, how: { retrain?: boolean; jobProcesses?: boolean } = {}) {
+    return estimateSweep(platform, plan, { workers: 1, ...how, onCalibrate: (w) => this.note(`calibrating ${w}…`), signal: this.interrupt.signal });
+  }
+
   /** `--seeds`: the experiment as a sweep over seeds on one job process, then its aggregate. */
   private async overSeeds(platform: Platform, spec: string, scale: string, seeds: number[], dryRun: boolean): Promise<unknown> {
     const request = { spec, scale, seeds, grid: [] };
     const plan = planSweep(platform, request);
     if (dryRun) {
-      if (this.jsonMode) return { plan: { runs: plan.comparisons.map((c) => c.runId), jobs: plan.jobs.length } };
-      process.stdout.write(`${plan.comparisons.length} runs (${plan.jobs.length} jobs):\n${plan.comparisons.map((c) => `  ${c.runId}`).join('\n')}\n`);
+      const estimate = await this.estimate(platform, plan);
+      if (this.jsonMode) return { plan: { runs: plan.comparisons.map((c) => c.runId), jobs: plan.jobs.length }, estimate };
+      process.stdout.write(
+        `${plan.comparisons.length} runs (${plan.jobs.length} jobs):\n${plan.comparisons.map((c) => `  ${c.runId}`).join('\n')}\n${estimateText(estimate)}\n`,
+      );
       return;
     }
     const progress = new SweepProgress(plan, !this.quietMode && !this.jsonMode);

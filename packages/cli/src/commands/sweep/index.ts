@@ -1,8 +1,20 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { checkOutputPath, UsageError } from '@l2o/core';
-import { openRedis, parseGridAxis, parseSeeds, planSweep, runLocalSweep, submitSweep, type SweepRequest } from '@l2o/sweep';
+import { checkOutputPath, UsageError, writeFileAtomic } from '@l2o/core';
+import {
+  estimateSweep,
+  estimateText,
+  formatDuration,
+  openRedis,
+  parseGridAxis,
+  parseSeeds,
+  planSweep,
+  runLocalSweep,
+  submitSweep,
+  sweepIdOf,
+  type SweepRequest,
+} from '@l2o/sweep';
 import { dryRunFlag, L2oCommand } from '../../base-command.js';
 import { storeFlag } from '../../store-flags.js';
 import { SweepProgress } from '../../sweep-progress.js';
@@ -60,12 +72,21 @@ export default class Sweep extends L2oCommand {
     const counts = { train: 0, evaluate: 0, run: 0 };
     for (const j of plan.jobs) counts[j.kind]++;
     const what = `${plan.comparisons.length} runs: ${counts.train} trainings, ${counts.evaluate} evaluations`;
+    const workers = flags.workers ?? os.availableParallelism();
+    // A local sweep's cost on this machine (queued jobs run wherever workers are: not estimated).
+    const estimate = async () =>
+      flags.queue ? null : estimateSweep(platform, plan, { workers, onCalibrate: (w) => this.note(`calibrating ${w}…`), signal: this.interrupt.signal });
     if (flags['dry-run']) {
       if (flags.queue) (await openRedis(flags.queue)).disconnect();
+      const estimated = await estimate();
       if (this.jsonMode)
-        return { plan: { name: plan.name, comparisons: plan.comparisons.map((c) => ({ runId: c.runId, seed: c.seed, point: c.point })), jobs: counts } };
+        return {
+          plan: { name: plan.name, comparisons: plan.comparisons.map((c) => ({ runId: c.runId, seed: c.seed, point: c.point })), jobs: counts },
+          ...(estimated ? { estimate: estimated } : {}),
+        };
       process.stdout.write(`sweep ${plan.name} at ${request.scale} scale: ${what}\n`);
       for (const c of plan.comparisons) process.stdout.write(`  ${c.runId}\n`);
+      if (estimated) process.stdout.write(`${estimateText(estimated)}\n`);
       return;
     }
     if (flags.queue) {
@@ -77,15 +98,19 @@ export default class Sweep extends L2oCommand {
       );
       return;
     }
-    const workers = flags.workers ?? os.availableParallelism();
     this.note(`sweep ${plan.name} at ${request.scale} scale: ${what}, on ${workers} local worker process${workers === 1 ? '' : 'es'}`);
+    // Kept beside the sweep's status from the start, so its end (or a watcher) can compare.
+    const reportsDir = path.resolve(flags['reports-dir']);
+    const estimated = (await estimate())!;
+    writeFileAtomic(path.join(reportsDir, sweepIdOf(plan), 'estimate.json'), `${JSON.stringify({ ...estimated, at: new Date().toISOString() }, null, 1)}\n`);
+    this.note(`estimated wall time: ${formatDuration(estimated.seconds)}`);
     const progress = new SweepProgress(plan, !this.quietMode && !this.jsonMode);
     const result = await runLocalSweep(platform, request, {
       workers,
       plan,
       onEvent: (e) => progress.handle(e),
       signal: this.interrupt.signal,
-      reportsDir: path.resolve(flags['reports-dir']),
+      reportsDir,
     });
     const { outcome, report } = result;
     if (outcome.failed.length) process.exitCode = 1;
@@ -93,6 +118,7 @@ export default class Sweep extends L2oCommand {
       return {
         id: result.id,
         seconds: outcome.seconds,
+        estimatedSeconds: estimated.seconds,
         runs: outcome.runs,
         failed: outcome.failed.map((f) => ({ kind: f.job.kind, key: f.job.key, message: f.message })),
         report: { dir: result.reportDir, groups: report.groups.map((g) => ({ point: g.point, aggregate: g.aggregate })) },
@@ -101,7 +127,7 @@ export default class Sweep extends L2oCommand {
     process.stdout.write(`${report.markdown}\n`);
     for (const f of outcome.failed) process.stdout.write(`failed: ${f.job.kind} ${f.job.key}: ${f.message}\n`);
     process.stdout.write(
-      `sweep ${result.id}: ${outcome.runs.length} of ${plan.comparisons.length} runs in ${outcome.seconds.toFixed(1)} s; report in ${result.reportDir}\n`,
+      `sweep ${result.id}: ${outcome.runs.length} of ${plan.comparisons.length} runs in ${formatDuration(outcome.seconds)} (estimated ${formatDuration(estimated.seconds)}); report in ${result.reportDir}\n`,
     );
   }
 }

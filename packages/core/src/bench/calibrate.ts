@@ -1,0 +1,297 @@
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Platform } from '../container.js';
+import { tf } from '../tf.js';
+import { Rng } from '../random/rng.js';
+import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
+import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
+import type { Problem } from '../contracts/problem.js';
+import { disposeState } from '../evaluate/state.js';
+import { evaluateOptimizer } from '../evaluate/evaluator.js';
+import { solveReference } from '../evaluate/reference.js';
+import { runSegment } from '../train/trainer.js';
+import { drawInstances } from '../experiment/test-set.js';
+import type { ComparisonWorkload } from '../experiment/run-comparison.js';
+import type { PluginRef } from '../experiment/train-model.js';
+import { engineLabel } from '../kernels/wasm-kernel.js';
+import { configHash } from '../util/stable-json.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { throwIfInterrupted } from '../errors.js';
+
+/**
+ * Time of one unit of work on a batch of `b` instances: fixedMs + perInstanceMs · b. The unit is
+ * one iteration of a training segment (forward, backward and its share of the Adam step), one
+ * evaluation iteration, or one reference solve of a batch.
+ */
+export interface CostModel {
+  fixedMs: number;
+  perInstanceMs: number;
+}
+
+/** One calibration as kept in the cache file: what was timed, where, and its cost model. */
+export interface CalibrationEntry extends CostModel {
+  /** Its key in the cache file: a hash of the kind, engine, machine and what was timed. */
+  key: string;
+  /** 'job': starting a sweep's job process (boot, plugins, the comparison checked), whatever the job. */
+  kind: 'segment' | 'iteration' | 'reference' | 'job';
+  engine: string;
+  machine: string;
+  /** The optimizer (or reference solver), problem and dataset timed: the size is the dataset's options. */
+  what: { optimizer: PluginRef; problem: PluginRef; dataset: PluginRef };
+  /** The batch sizes timed (the cost model is the line through them). */
+  batches: number[];
+  /** m × n of the instances timed. */
+  size: string;
+  at: string;
+}
+
+/**
+ * The time to start a job process on this engine and machine: from the cache file, or measured
+ * by `measure` (ms) and kept there. `calibrated`: measured now.
+ */
+export async function calibratedJobStart(platform: Platform, measure: () => Promise<number>): Promise<{ ms: number; calibrated: boolean; key: string }> {
+  const file = path.join(platform.datasetContext.cacheDir, CALIBRATION_FILE);
+  const engine = engineLabel(platform.engine.chosen);
+  const machine = machineLabel();
+  const what = { optimizer: { id: 'job-process' }, problem: { id: '' }, dataset: { id: '' } };
+  const key = configHash({ kind: 'job', engine, machine, what });
+  const known = readCalibrations(file)[key];
+  if (known) return { ms: known.fixedMs, calibrated: false, key };
+  const ms = await measure();
+  const entry: CalibrationEntry = {
+    key,
+    kind: 'job',
+    engine,
+    machine,
+    what,
+    batches: [],
+    size: '',
+    at: new Date().toISOString(),
+    fixedMs: ms,
+    perInstanceMs: 0,
+  };
+  writeCalibrations(file, { [key]: entry });
+  return { ms, calibrated: true, key };
+}
+
+/** What a workload's jobs cost: per optimizer label its segment iteration and evaluation iteration, and the reference solve. */
+export interface WorkloadCosts {
+  segment: Record<string, CostModel>;
+  iteration: Record<string, CostModel>;
+  reference: CostModel;
+  /** Entries timed now, and entries read from the cache file. */
+  calibrated: CalibrationEntry[];
+  reused: CalibrationEntry[];
+}
+
+/** How the calibration measures, for the estimate's output. */
+export const CALIBRATION_METHOD =
+  'each model: one training segment of at most 5 iterations and at most 5 evaluation iterations, each baseline at most 5 evaluation iterations, ' +
+  'and the reference solve, timed (after a warm-up) once at batch 1 and once at a batch of at most 4, then extrapolated linearly in the batch size and the iterations';
+
+const CAL_BATCH = 4;
+const CAL_ITERATIONS = 5;
+export const CALIBRATION_FILE = 'calibration.json';
+
+/** This machine, as calibrations are kept: CPU model and cores. */
+export function machineLabel(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model.trim() ?? 'unknown CPU'} × ${cpus.length}`;
+}
+
+interface CalibrationFile {
+  format: 1;
+  entries: Record<string, CalibrationEntry>;
+}
+
+/** The cache file's entries; an unreadable file is an empty cache (it is only timings). */
+function readCalibrations(file: string): Record<string, CalibrationEntry> {
+  if (!existsSync(file)) return {};
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as CalibrationFile;
+    return parsed.format === 1 && parsed.entries && typeof parsed.entries === 'object' ? parsed.entries : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Adds entries to the file, merged with what another process may have written meanwhile. */
+function writeCalibrations(file: string, added: Record<string, CalibrationEntry>): void {
+  const entries = { ...readCalibrations(file), ...added };
+  writeFileAtomic(file, `${JSON.stringify({ format: 1, entries } satisfies CalibrationFile, null, 1)}\n`);
+}
+
+/** The line through (1, t1) and (b, tb), never negative; one point gives a cost proportional to the batch. */
+function fit(points: [batch: number, ms: number][]): CostModel {
+  const [[b1, t1], [b2, t2] = [b1, t1]] = points as [[number, number], [number, number]?];
+  if (b2 === b1) return { fixedMs: 0, perInstanceMs: t1 / b1 };
+  const perInstanceMs = Math.max(0, (t2 - t1) / (b2 - b1));
+  return { fixedMs: Math.max(0, t1 - perInstanceMs * b1), perInstanceMs };
+}
+
+const batchesUpTo = (count: number) => [...new Set([1, Math.min(CAL_BATCH, count)])];
+
+async function timeMs(run: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return performance.now() - started;
+}
+
+/** One training segment of `unroll` iterations and an Adam step on the first `count` instances, timed. */
+async function segmentMs(model: LearnedOptimizer, problem: Problem, set: InstanceSet, count: number, unroll: number, adam: tf.Optimizer): Promise<number> {
+  const batch = problem.toBatch(sliceInstances(set, 0, count));
+  const parts = [{ batch, weight: 1, state: tf.tidy(() => model.init(problem, batch)) }];
+  try {
+    return await timeMs(async () => {
+      const { grads } = await runSegment(model, problem, parts, 0, unroll, new Rng(0).fork('dropout'));
+      adam.applyGradients(model.variables().map((v) => ({ name: v.name, tensor: grads[v.name]! })));
+      tf.dispose(grads);
+    });
+  } finally {
+    disposeState(parts[0]!.state);
+    problem.disposeBatch(batch);
+  }
+}
+
+/**
+ * Times what a comparison's jobs do, at its sizes, on this engine and machine, and keeps each
+ * timing in `<cache dir>/calibration.json`: a timing already there (same engine, machine,
+ * optimizer, problem and dataset options) is reused, so estimating the same work again costs
+ * nothing. `onCalibrate` is told before anything is timed.
+ */
+export async function calibrateWorkload(
+  platform: Platform,
+  workload: ComparisonWorkload,
+  options: { onCalibrate?: (what: string) => void; signal?: AbortSignal } = {},
+): Promise<WorkloadCosts> {
+  const { registry, datasetContext: ctx } = platform;
+  const file = path.join(ctx.cacheDir, CALIBRATION_FILE);
+  const known = readCalibrations(file);
+  const engine = engineLabel(platform.engine.chosen);
+  const machine = machineLabel();
+  const keyOf = (kind: CalibrationEntry['kind'], what: CalibrationEntry['what']) => configHash({ kind, engine, machine, what });
+  const ref = workload.reference;
+  const referenceWhat = {
+    optimizer: { id: ref.id, options: { ...ref.options, maxIterations: ref.maxIterations, tolerance: ref.tolerance, checkEvery: ref.checkEvery } },
+    problem: workload.problem,
+    dataset: workload.testDataset,
+  };
+  const wanted = [
+    { kind: 'reference' as const, label: '', what: referenceWhat },
+    ...workload.optimizers.flatMap((o) => {
+      const optimizer = { id: o.id, options: o.options };
+      return [
+        ...(o.learned ? [{ kind: 'segment' as const, label: o.label, what: { optimizer, problem: workload.problem, dataset: workload.trainDataset } }] : []),
+        { kind: 'iteration' as const, label: o.label, what: { optimizer, problem: o.problem ?? workload.problem, dataset: workload.testDataset } },
+      ];
+    }),
+  ].map((w) => ({ ...w, key: keyOf(w.kind, w.what) }));
+  const missing = wanted.filter((w) => !known[w.key]);
+  const added: Record<string, CalibrationEntry> = {};
+  if (missing.length) {
+    options.onCalibrate?.(
+      `${missing.length} timing${missing.length === 1 ? '' : 's'} of ${workload.optimizers.map((o) => o.label).join(', ')} at ${sizeOf(workload)}`,
+    );
+    const problemOf = (p: PluginRef): Problem => registry.get('problem', p.id).create(p.options ?? {});
+    const problem = problemOf(workload.problem);
+    const at = new Date().toISOString();
+    const entry = (w: (typeof wanted)[number], set: InstanceSet, points: [number, number][]): CalibrationEntry => ({
+      key: w.key,
+      kind: w.kind,
+      engine,
+      machine,
+      what: w.what,
+      batches: points.map(([b]) => b),
+      size: `${set.m}×${set.n}`,
+      at,
+      ...fit(points),
+    });
+    // The instances timed: a few of the test set's kind, with their F* from the reference solve
+    // (timed too), so that evaluation iterations are timed as the evaluator runs them.
+    const testDataset = registry.get('dataset', workload.testDataset.id).create({});
+    const testCount = Math.min(CAL_BATCH, workload.test.count);
+    const testSet = await drawInstances(
+      testDataset,
+      problem,
+      { dataset: workload.testDataset as TestDatasetRef, split: 'test', count: testCount, seed: 0 },
+      ctx,
+    );
+    const reference = registry.get('optimizer', ref.id).create({ ...ref.options });
+    const referencePoints: [number, number][] = [];
+    // A warm-up of a few iterations first, so the engine's first kernels are not timed.
+    await solveReference(problem, reference, sliceInstances(testSet, 0, 1), { ...ref, maxIterations: 2, batchSize: 1, signal: options.signal });
+    for (const b of batchesUpTo(testCount)) {
+      throwIfInterrupted(options.signal);
+      const part = sliceInstances(testSet, 0, b);
+      let fStar: Float64Array | undefined;
+      const ms = await timeMs(async () => {
+        fStar = (await solveReference(problem, reference, part, { ...ref, batchSize: b, signal: options.signal })).fStar;
+      });
+      referencePoints.push([b, ms]);
+      if (b === testCount) testSet.fStar = fStar;
+    }
+    const referenceWanted = wanted[0]!;
+    if (!known[referenceWanted.key]) added[referenceWanted.key] = entry(referenceWanted, testSet, referencePoints);
+
+    for (const w of missing) {
+      if (w.kind === 'reference') continue;
+      throwIfInterrupted(options.signal);
+      const o = workload.optimizers.find((x) => x.label === w.label)!;
+      const created = registry.getAny(['optimizer', 'model'], o.id).create({ ...o.options });
+      try {
+        if (w.kind === 'iteration') {
+          const own = o.problem ? problemOf(o.problem) : problem;
+          const iterations = Math.min(CAL_ITERATIONS, workload.test.iterations);
+          const points: [number, number][] = [];
+          // The first rollout warms the engine's kernels up (not timed).
+          for (const b of [1, ...batchesUpTo(testCount)]) {
+            const part = sliceInstances(testSet, 0, b);
+            const ms = await timeMs(async () => void (await evaluateOptimizer(own, created, part, { iterations, batchSize: b, signal: options.signal })));
+            points.push([b, ms / iterations]);
+          }
+          added[w.key] = entry(w, testSet, points.slice(1));
+        } else {
+          const trainDataset = registry.get('dataset', workload.trainDataset.id).create({});
+          const count = Math.min(CAL_BATCH, workload.training.batchSize);
+          const set = await drawInstances(trainDataset, problem, { dataset: workload.trainDataset as TestDatasetRef, split: 'train', count, seed: 0 }, ctx);
+          const unroll = Math.min(CAL_ITERATIONS, workload.training.unroll);
+          const adam = tf.train.adam(workload.training.learningRate);
+          try {
+            const points: [number, number][] = [];
+            for (const b of [1, ...batchesUpTo(count)]) {
+              throwIfInterrupted(options.signal);
+              points.push([b, (await segmentMs(created as LearnedOptimizer, problem, set, b, unroll, adam)) / unroll]);
+            }
+            added[w.key] = entry(w, set, points.slice(1));
+          } finally {
+            adam.dispose();
+          }
+        }
+      } finally {
+        (created as Partial<LearnedOptimizer>).dispose?.();
+      }
+    }
+    writeCalibrations(file, added);
+  }
+  const costs: WorkloadCosts = { segment: {}, iteration: {}, reference: { fixedMs: 0, perInstanceMs: 0 }, calibrated: Object.values(added), reused: [] };
+  for (const w of wanted) {
+    const e = added[w.key] ?? known[w.key]!;
+    if (!added[w.key]) costs.reused.push(e);
+    const model = { fixedMs: e.fixedMs, perInstanceMs: e.perInstanceMs };
+    if (w.kind === 'reference') costs.reference = model;
+    else costs[w.kind][w.label] = model;
+  }
+  return costs;
+}
+
+type TestDatasetRef = { id: string; options: Record<string, unknown> };
+
+/** The workload's size as the user reads it: the test dataset's options. */
+function sizeOf(workload: ComparisonWorkload): string {
+  const options = workload.testDataset.options ?? {};
+  const text = Object.entries(options)
+    .map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+  return `${workload.testDataset.id}${text ? ` (${text})` : ''}`;
+}

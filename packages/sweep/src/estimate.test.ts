@@ -1,0 +1,116 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bootPlatform, CALIBRATION_FILE, type CalibrationEntry } from '@l2o/core';
+import { planSweep } from './plan.js';
+import { estimateSweep, scheduleSeconds, trainingSeconds, type EstimatedJob } from './estimate.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-estimate-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+const cacheDir = path.join(temp, 'cache');
+const platform = await bootPlatform({ backend: 'wasm', searchFrom: [repo], cacheDir, runsDir: path.join(temp, 'runs') });
+const spec = path.join(temp, 'spec.yaml');
+writeFileSync(
+  spec,
+  `name: estimatetest
+problem: { id: lasso }
+test: { dataset: synthetic }
+optimizers:
+  - { id: lstm }
+  - { id: fista }
+`,
+);
+
+describe('the wall time of a schedule', () => {
+  it('runs the longest ready job on the first free worker; done jobs take no worker', () => {
+    const job = (key: string, seconds: number, after: string[] = []): EstimatedJob => ({
+      kind: 'evaluate',
+      key,
+      seed: 0,
+      seconds,
+      cached: seconds === 0,
+      after,
+    });
+    // Worker 1: a 0–5, d 5–7 (after b and the done e). Worker 2: b 0–4, c 4–7 (longer than d), f 7–8 (after c).
+    const jobs = [job('a', 5), job('b', 4), job('c', 3), job('e', 0), job('d', 2, ['b', 'e']), job('f', 1, ['c'])];
+    expect(scheduleSeconds(jobs, 2)).toBe(8);
+    expect(scheduleSeconds(jobs, 1)).toBe(15);
+    // Enough workers: the longest chain, b then d (a ends at 5, c then f at 4).
+    expect(scheduleSeconds(jobs, 8)).toBe(6);
+  });
+
+  it('counts a training as its segments and validations', () => {
+    const training = {
+      globalSteps: 10,
+      batchSize: 8,
+      iterations: 20,
+      unroll: 10,
+      validateEvery: 4,
+      validationSize: 16,
+      validationIterations: 20,
+      microBatch: 4,
+    };
+    // 10 steps × 20 iterations × 2 micro-batches of (1 + 4 × 0.5) ms, and 3 validations of
+    // 20 iterations × 4 batches of (2 + 4 × 0.25) ms.
+    const seconds = trainingSeconds(training as never, { fixedMs: 1, perInstanceMs: 0.5 }, { fixedMs: 2, perInstanceMs: 0.25 });
+    expect(seconds).toBeCloseTo((10 * 20 * 2 * 3 + 3 * 20 * 4 * 3) / 1000, 9);
+  });
+});
+
+describe('estimating a sweep', () => {
+  const plan = planSweep(platform, { spec, scale: 'smoke', seeds: [0, 1], grid: [] });
+  const file = path.join(cacheDir, CALIBRATION_FILE);
+
+  it('calibrates once, keeps the timings per engine and machine, and reuses them', async () => {
+    const said: string[] = [];
+    const first = await estimateSweep(platform, plan, { workers: 2, onCalibrate: (w) => said.push(w) });
+    // lstm's segment and iteration, fista's iteration, the reference (timed for seed 0, reused for
+    // seed 1) and the start of a job process.
+    expect(first.calibration).toMatchObject({ calibrated: 5, reused: 0 });
+    expect(said).toHaveLength(2);
+    expect(first.calibration.jobStartSeconds).toBeGreaterThan(0);
+    expect(first.seconds).toBeGreaterThan(0);
+    const entries = Object.values((JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, CalibrationEntry> }).entries);
+    expect(entries.map((e) => e.kind).sort()).toEqual(['iteration', 'iteration', 'job', 'reference', 'segment']);
+    expect(entries.every((e) => e.engine === first.calibration.engine && e.machine === first.calibration.machine)).toBe(true);
+    expect(entries.filter((e) => e.kind !== 'job').every((e) => e.size === '20×40')).toBe(true);
+
+    const again = await estimateSweep(platform, plan, { workers: 2, onCalibrate: (w) => said.push(w) });
+    expect(again.calibration).toMatchObject({ calibrated: 0, reused: 5 });
+    expect(said).toHaveLength(2);
+  });
+
+  it('adds up the jobs from fixed timings as a hand computation does, done trainings at 0', async () => {
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, CalibrationEntry> };
+    const fixed = { segment: [1, 0.5], iteration: [2, 0.25], reference: [100, 10], job: [500, 0] } as const;
+    for (const e of Object.values(stored.entries)) [e.fixedMs, e.perInstanceMs] = fixed[e.kind];
+    writeFileSync(file, JSON.stringify(stored));
+    // smoke: 4 global steps of batch 8, K = 20 (segments of 10), validation every 2 steps of 16
+    // instances × 100 iterations (in batches of 8); test 16 instances, one batch, 30 iterations.
+    // Each training and evaluation also starts a job process (0.5 s).
+    const train = 0.5 + (4 * 20 * (1 + 8 * 0.5) + 2 * 100 * (2 * 2 + 16 * 0.25)) / 1000; // 2.5 s
+    const evaluate = 0.5 + (30 * (2 + 16 * 0.25)) / 1000; // 0.68 s
+    const reference = (100 + 16 * 10) / 1000; // 0.26 s
+    const estimate = await estimateSweep(platform, plan, { workers: 2 });
+    const seconds = (kind: string, seed: number, label?: string) =>
+      estimate.perJob.find((j) => j.kind === kind && j.seed === seed && (label === undefined || j.label === label))!.seconds;
+    expect(seconds('train', 0)).toBeCloseTo(train, 9);
+    expect(seconds('evaluate', 1, 'fista')).toBeCloseTo(evaluate, 9);
+    expect(seconds('reference', 1)).toBeCloseTo(reference, 9);
+    // Both trainings 0–2.5, both references 2.5–2.76, then four evaluations two at a time.
+    expect(estimate.seconds).toBeCloseTo(train + reference + 2 * evaluate, 9);
+
+    // Seed 1's checkpoint cached: its training costs 0. Worker 1 trains seed 0 (0–2.5), then evaluates
+    // lstm seed 0; worker 2 solves both references, then evaluates fista 0, lstm 1 and fista 1 (to 2.56).
+    const seed1 = plan.jobs.find((j) => j.kind === 'train' && j.comparison.seed === 1)!;
+    mkdirSync(path.join(cacheDir, 'checkpoints'), { recursive: true });
+    writeFileSync(path.join(cacheDir, 'checkpoints', `${seed1.key}.json`), '{}');
+    const cached = await estimateSweep(platform, plan, { workers: 2 });
+    expect(cached.perJob.find((j) => j.key === seed1.key)).toMatchObject({ seconds: 0, cached: true });
+    expect(cached.seconds).toBeCloseTo(train + evaluate, 9);
+    expect(await estimateSweep(platform, plan, { workers: 1 }).then((e) => e.seconds)).toBeCloseTo(train + 2 * reference + 4 * evaluate, 9);
+  });
+});

@@ -1,0 +1,263 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  calibratedJobStart,
+  calibrateWorkload,
+  CALIBRATION_FILE,
+  CALIBRATION_METHOD,
+  comparisonWorkload,
+  engineLabel,
+  machineLabel,
+  type ComparisonSpec,
+  type ComparisonWorkload,
+  type CostModel,
+  type Platform,
+  type TrainOptions,
+  type WorkloadCosts,
+} from '@l2o/core';
+import { childPlatformOf, runInChild } from './child.js';
+import type { SweepPlan } from './plan.js';
+
+/** One job of the estimate: a sweep job, or the reference solve of a test set not yet cached. */
+export interface EstimatedJob {
+  kind: 'reference' | 'train' | 'evaluate' | 'run';
+  key: string;
+  label?: string;
+  seed: number;
+  seconds: number;
+  /** Done already (its checkpoint, test set or run is there): it costs nothing. */
+  cached: boolean;
+  /** The jobs it waits for. */
+  after: string[];
+}
+
+export interface SweepEstimate {
+  /** Wall time with `workers` job processes. */
+  seconds: number;
+  workers: number;
+  perJob: EstimatedJob[];
+  calibration: {
+    file: string;
+    engine: string;
+    machine: string;
+    method: string;
+    /** Timings measured now, and timings read from the file (a second estimate of the same work times nothing). */
+    calibrated: number;
+    reused: number;
+    /** Time spent calibrating now. */
+    seconds: number;
+    /** What starting a job process costs (boot, plugins, the comparison checked), added to each training and evaluation; 0 in one process. */
+    jobStartSeconds: number;
+  };
+}
+
+/** Time of `count` instances in batches of `batchSize`, one unit of work each. */
+const batchesMs = (cost: CostModel, count: number, batchSize: number) => Math.ceil(count / batchSize) * cost.fixedMs + count * cost.perInstanceMs;
+
+/**
+ * A training, as the trainer runs it: globalSteps × iterations / unroll segments of `unroll`
+ * iterations on a batch (in micro-batches when the option sets them; automatic ones are taken
+ * as the whole batch), and a validation every validateEvery steps and after the last:
+ * validationIterations evaluation iterations over validationSize instances.
+ */
+export function trainingSeconds(training: TrainOptions, segment: CostModel, iteration: CostModel): number {
+  const micro = training.microBatch > 0 ? Math.min(training.microBatch, training.batchSize) : training.batchSize;
+  const segmentsMs = training.globalSteps * training.iterations * batchesMs(segment, training.batchSize, micro);
+  const validations = Math.ceil(training.globalSteps / training.validateEvery);
+  const validationMs = validations * training.validationIterations * batchesMs(iteration, training.validationSize, Math.min(micro, training.validationSize));
+  return (segmentsMs + validationMs) / 1000;
+}
+
+/** An evaluation: count / batchSize batches, each `iterations` iterations. */
+export function evaluationSeconds(test: ComparisonWorkload['test'], iteration: CostModel): number {
+  return (test.iterations * batchesMs(iteration, test.count, test.batchSize)) / 1000;
+}
+
+/** The reference solve of a test set, batch by batch. */
+export function referenceSeconds(test: ComparisonWorkload['test'], reference: CostModel): number {
+  return batchesMs(reference, test.count, test.batchSize) / 1000;
+}
+
+/**
+ * Wall time of jobs on `workers` processes as a list schedule: whenever a process is free it
+ * takes the longest job whose jobs before it are done. Jobs that cost nothing (done already,
+ * or written by the sweep's own process) take no process and end when what they wait for ends.
+ */
+export function scheduleSeconds(jobs: readonly EstimatedJob[], workers: number): number {
+  const byKey = new Map(jobs.map((j) => [j.key, j]));
+  const end = new Map<string, number>();
+  const running: { key: string; end: number }[] = [];
+  let now = 0;
+  const pending = new Set(jobs.map((j) => j.key));
+  while (pending.size) {
+    // Free jobs end at once, possibly freeing others: repeat until none is left ready.
+    let freed = true;
+    while (freed) {
+      freed = false;
+      for (const key of pending) {
+        const job = byKey.get(key)!;
+        if (job.seconds > 0 || !job.after.every((a) => end.has(a) && end.get(a)! <= now)) continue;
+        end.set(key, now);
+        pending.delete(key);
+        freed = true;
+      }
+    }
+    const ready = [...pending]
+      .map((k) => byKey.get(k)!)
+      .filter((j) => !running.some((r) => r.key === j.key) && j.after.every((a) => end.has(a) && end.get(a)! <= now))
+      .sort((a, b) => b.seconds - a.seconds);
+    for (const job of ready) {
+      if (running.length >= workers) break;
+      running.push({ key: job.key, end: now + job.seconds });
+    }
+    if (!running.length) {
+      if (pending.size) throw new Error(`jobs wait for jobs not in the plan: ${[...pending].join(', ')}`);
+      break;
+    }
+    // On to the next job to end.
+    running.sort((a, b) => a.end - b.end);
+    const next = running.shift()!;
+    now = next.end;
+    end.set(next.key, now);
+    pending.delete(next.key);
+  }
+  return Math.max(0, ...end.values());
+}
+
+/**
+ * What a sweep will cost on this machine with `workers` job processes: every job it would run
+ * (as the local executor decides: written runs, cached checkpoints and test sets are done),
+ * its time from calibrations of this engine and machine at the plan's sizes (timed now, or
+ * read from the cache dir), and the wall time of their schedule.
+ */
+export async function estimateSweep(
+  platform: Platform,
+  plan: SweepPlan,
+  options: {
+    workers: number;
+    retrain?: boolean;
+    /** Jobs run in processes of their own, as a sweep runs them (default); false: all in this one, as `l2o experiment run` runs one comparison. */
+    jobProcesses?: boolean;
+    onCalibrate?: (what: string) => void;
+    signal?: AbortSignal;
+  },
+): Promise<SweepEstimate> {
+  const workloads = new Map<ComparisonSpec, ComparisonWorkload>();
+  for (const c of plan.comparisons) workloads.set(c.comparison, comparisonWorkload(platform, c.comparison));
+  const workloadOf = (comparison: ComparisonSpec) => workloads.get(comparison) ?? comparisonWorkload(platform, comparison);
+  const written = (runId: string) => existsSync(path.join(platform.settings.runsDir, runId, 'summary.json'));
+
+  // What the local executor runs: what a missing run needs.
+  const needed = new Set<string>();
+  for (const job of plan.jobs) {
+    if (job.kind !== 'run' || written(job.key)) continue;
+    needed.add(job.key);
+    for (const e of job.evaluations) needed.add(e);
+  }
+  for (const job of plan.jobs) if (job.kind === 'evaluate' && needed.has(job.key) && job.train) needed.add(job.train);
+  const trained = (job: Extract<SweepPlan['jobs'][number], { kind: 'train' }>) =>
+    !options.retrain && workloadOf(job.comparison).optimizers.find((o) => o.label === job.label)?.weights === 'cached';
+  const costly = (job: SweepPlan['jobs'][number]) => needed.has(job.key) && job.kind !== 'run' && !(job.kind === 'train' && trained(job));
+
+  // Calibrated once per comparison with work left (the cache file makes the others' lookups free).
+  const started = performance.now();
+  const costs = new Map<ComparisonSpec, WorkloadCosts>();
+  const calibrated = new Set<string>();
+  const reused = new Set<string>();
+  for (const c of plan.comparisons) {
+    if (!plan.jobs.some((j) => j.comparison === c.comparison && costly(j))) continue;
+    const got = await calibrateWorkload(platform, workloadOf(c.comparison), { onCalibrate: options.onCalibrate, signal: options.signal });
+    costs.set(c.comparison, got);
+    for (const e of got.calibrated) calibrated.add(e.key);
+    for (const e of got.reused) if (!calibrated.has(e.key)) reused.add(e.key);
+  }
+  let jobStartSeconds = 0;
+  if (options.jobProcesses !== false && costs.size) {
+    const start = await calibratedJobStart(platform, async () => {
+      options.onCalibrate?.('the start of a job process');
+      // A job process that boots, checks its comparison and stops at once: it has no optimizer ''.
+      const probe = { kind: 'evaluate' as const, key: 'calibration', label: '', comparison: plan.comparisons[0]!.comparison };
+      const t0 = performance.now();
+      await runInChild(probe, childPlatformOf(platform)).catch(() => {});
+      return performance.now() - t0;
+    });
+    jobStartSeconds = start.ms / 1000;
+    (start.calibrated ? calibrated : reused).add(start.key);
+  }
+  const calibrationSeconds = (performance.now() - started) / 1000;
+
+  const perJob: EstimatedJob[] = [];
+  const references = new Map<string, EstimatedJob>();
+  for (const job of plan.jobs) {
+    const workload = workloadOf(job.comparison);
+    const cost = costs.get(job.comparison);
+    const seed = job.comparison.seed;
+    if (job.kind === 'run') {
+      perJob.push({ kind: 'run', key: job.key, seed, seconds: 0, cached: !needed.has(job.key), after: job.evaluations });
+      continue;
+    }
+    const run = costly(job) && cost;
+    if (job.kind === 'train') {
+      const seconds = run ? jobStartSeconds + trainingSeconds(workload.training, cost.segment[job.label]!, cost.iteration[job.label]!) : 0;
+      perJob.push({ kind: 'train', key: job.key, label: job.label, seed, seconds, cached: !run, after: [] });
+      continue;
+    }
+    // The test set's reference solve, once per test set, before its evaluations.
+    const referenceKey = `reference:${path.basename(workload.testSet.dir)}`;
+    let reference = references.get(referenceKey);
+    if (!reference) {
+      reference = { kind: 'reference', key: referenceKey, seed, seconds: 0, cached: true, after: [] };
+      references.set(referenceKey, reference);
+      perJob.push(reference);
+    }
+    if (run && !workload.testSet.cached && reference.cached)
+      Object.assign(reference, { cached: false, seconds: referenceSeconds(workload.test, cost.reference) });
+    const seconds = run ? jobStartSeconds + evaluationSeconds(workload.test, cost.iteration[job.label]!) : 0;
+    perJob.push({ kind: 'evaluate', key: job.key, label: job.label, seed, seconds, cached: !run, after: [referenceKey, ...(job.train ? [job.train] : [])] });
+  }
+  return {
+    seconds: scheduleSeconds(perJob, options.workers),
+    workers: options.workers,
+    perJob,
+    calibration: {
+      file: path.join(platform.datasetContext.cacheDir, CALIBRATION_FILE),
+      engine: engineLabel(platform.engine.chosen),
+      machine: machineLabel(),
+      method: CALIBRATION_METHOD,
+      calibrated: calibrated.size,
+      reused: reused.size,
+      seconds: Math.round(calibrationSeconds * 10) / 10,
+      jobStartSeconds,
+    },
+  };
+}
+
+/** 3 h 05 min, 4 min 10 s, 12 s. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
+  const s = Math.round(seconds);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
+  return `${(seconds / 86400).toFixed(1)} days`;
+}
+
+/** The estimate as lines: its wall time, each costly job, and how the timings were obtained. */
+export function estimateText(estimate: SweepEstimate): string {
+  const { calibration: c } = estimate;
+  const lines = [
+    `estimated wall time: ${formatDuration(estimate.seconds)} on ${estimate.workers} worker process${estimate.workers === 1 ? '' : 'es'} (${c.engine}, ${c.machine})`,
+  ];
+  for (const j of estimate.perJob) {
+    if (j.kind === 'run') continue;
+    const what = `${j.kind}${j.label ? ` ${j.label}` : ''} seed ${j.seed}`;
+    lines.push(`  ${what.padEnd(28)} ${j.cached ? 'done (cached)' : formatDuration(j.seconds)}`);
+  }
+  lines.push(
+    c.calibrated
+      ? `calibration: ${c.calibrated} timing${c.calibrated === 1 ? '' : 's'} measured now in ${formatDuration(c.seconds)}${c.reused ? `, ${c.reused} reused` : ''}, kept in ${c.file}`
+      : `calibration: ${c.reused} timing${c.reused === 1 ? '' : 's'} reused from ${c.file} (nothing timed now)`,
+    `  (${c.method}${c.jobStartSeconds ? `; each job also ${formatDuration(c.jobStartSeconds)} to start its process` : ''}; the machine's load at calibration time is in the numbers)`,
+  );
+  return lines.join('\n');
+}
