@@ -53,11 +53,16 @@ describe('l2o results', () => {
     expect(['holds', 'does not hold', 'inconclusive']).toContain(result.verdicts[0]!.verdict);
     expect(result.verdicts.slice(1, 4).map((v) => v.verdict)).toEqual(['not run', 'not run', 'not run']);
     expect(result.verdicts[4]!.verdict).toBe('does not hold');
+    // Decided from the runs' per-instance results: the why names a paired comparison; the table counts diverged instances.
+    expect(result.verdicts[0]!.why).toMatch(/ vs .+ at k = \d+: median log10 gap ratio [+−]\d\.\d\d \[/);
+    expect(page).toContain('diverged instances (per seed)');
     const after = readFileSync(readme, 'utf8');
     expect(after.startsWith('# Results\n\nHand-written protocol notes.\n\n')).toBe(true);
     expect(after.endsWith(`${VERDICTS_END}\n\nMore notes.\n`)).toBe(true);
     expect(after).not.toContain('old table');
-    expect(after).toContain('| 5. gru has 25–35% fewer parameters than lstm. | — | gru 2,898 vs lstm 5,742 parameters: 49.5% fewer | **does not hold** |');
+    expect(after).toContain(
+      '| 5. gru has 25–35% fewer parameters than lstm. | — | gru (hidden 16) 2,898 vs lstm (hidden 20) 5,742 parameters: 49.5% fewer | **does not hold** |',
+    );
   }, 600_000);
 
   it('makes the pages again from the runs kept beside them, with no store, and adds the seeds of another store', () => {

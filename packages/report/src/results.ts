@@ -6,7 +6,7 @@ import { CONVERGENCE_FRAME, renderSvg, svgToPng } from './plot.js';
 import type { LoadedRun } from './rerender.js';
 import { writeFigureData, type ValidationSeries } from './figure-data.js';
 import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.js';
-import { seedBandsSvg, seedPlotTitle } from './seeds-plot.js';
+import { seedMedianSvg, seedPlotTitle } from './seeds-plot.js';
 import { judgeClaims, verdictTableMarkdown, type ClaimVerdict, type ParameterCounts } from './verdicts.js';
 
 /** The stored runs of one figure at one scale (the newest of each seed), with their provenance. */
@@ -114,7 +114,7 @@ export async function writeResults(
   for (const [i, f] of figures.entries()) {
     const agg = aggregates[i]!;
     files.push(writeFigureData(outDir, { name: f.name, runs: [...f.runs], validation: f.validation ?? [] }));
-    const svg = await seedBandsSvg(agg, seedPlotTitle(agg));
+    const svg = await seedMedianSvg(f.runs, seedPlotTitle(agg));
     write(`${f.name}.svg`, svg);
     write(`${f.name}.png`, svgToPng(svg));
     const validation = f.validation?.length ? await renderSvg(validationSpec(f.name, f.validation)) : null;
@@ -157,7 +157,7 @@ export async function writeResults(
     verdictTableMarkdown(verdicts),
     '',
     `Figures at the time (run store and kept data): ${figures.map((f, i) => `${f.name} (${aggregates[i]!.seeds.length} seed${aggregates[i]!.seeds.length === 1 ? '' : 's'}, ${aggregates[i]!.scale})`).join(', ') || 'none'}.`,
-    'A claim "holds" when the 95% intervals over seeds separate as it says at k = 20, 50 and the last iteration; overlapping intervals are a tie.',
+    'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances). A claim "holds" when every comparison it makes is significant in its direction at k = 20, 50 and the last iteration, "does not hold" when one is significant against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances.',
     '',
     VERDICTS_END,
   ].join('\n');

@@ -108,7 +108,13 @@ function kernelsPrefix(engines: string[]): string {
 
 /** lstm's and gru's parameter counts at their defaults, and the gru hidden sizes that give 65–75% of lstm's. */
 function parameterCounts(registry: {
-  get(kind: 'model', id: string): { create(o: Record<string, unknown>): { parameterCount(): number; dispose(): void } };
+  get(
+    kind: 'model',
+    id: string,
+  ): {
+    create(o: Record<string, unknown>): { parameterCount(): number; dispose(): void };
+    defaultConfig(): Record<string, unknown>;
+  };
 }): ParameterCounts | null {
   const count = (id: string, options: Record<string, unknown> = {}) => {
     const model = registry.get('model', id).create(options);
@@ -124,7 +130,8 @@ function parameterCounts(registry: {
     const parameters = count('gru', { hidden });
     if (parameters >= 0.65 * lstm && parameters <= 0.75 * lstm) paperRange.push({ hidden, parameters });
   }
-  return { lstm, gru: count('gru'), paperRange };
+  const hidden = (id: string) => Number(registry.get('model', id).defaultConfig().hidden);
+  return { lstm, gru: count('gru'), lstmHidden: hidden('lstm'), gruHidden: hidden('gru'), paperRange };
 }
 
 /** The validation losses of a stored run's trainings (its training/<label>.json logs). */
