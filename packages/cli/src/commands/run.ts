@@ -32,6 +32,10 @@ export default class Run extends L2oCommand {
     iterations: Flags.integer({ ...integerIn(LIMITS.iterations), char: 'k', summary: 'Test iterations per instance (overrides the scale).' }),
     'test-count': Flags.integer({ ...integerIn(LIMITS.instances), summary: 'Test instances (overrides the scale).' }),
     ...trainingFlags,
+    workers: Flags.integer({
+      ...integerIn({ min: 1 }),
+      summary: `${trainingFlags.workers.summary} Also the test set's reference solve and the evaluations: contiguous blocks of batches, the same numbers as one thread.`,
+    }),
     seed: Flags.integer({ ...integerIn(LIMITS.seed), summary: 'Seed of every random draw.', default: 0 }),
     option: Flags.string({
       char: 'o',

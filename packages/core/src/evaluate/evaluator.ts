@@ -213,16 +213,47 @@ export function diverges(gaps: ArrayLike<number>): boolean {
  * gaps at KEPT_ITERATIONS, its iterations to each threshold and whether it diverged. When the
  * problem has a float64 form and the set a float64 F*, F(x_k) is computed in float64 on the host
  * from the float32 iterates (gaps resolved to ~1e-15, not float32's ~1e-7); else on the engine.
+ * (On Node, `evaluateOnWorkers` splits the batches over worker threads, with the same numbers.)
  */
 export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, set: InstanceSet, options: EvaluateOptions): Promise<EvaluationCurve> {
+  const float64 = evaluatesInFloat64(problem, set);
+  const started = performance.now();
+  const block = await evaluateBatches(problem, optimizer, set, {
+    ...options,
+    float64,
+    onBatch: (done) => options.onProgress?.(done, set.count),
+  });
+  return evaluationCurve(optimizer.id, set, options.iterations, block, float64, (performance.now() - started) / 1000);
+}
+
+/** Whether F(x_k) is computed in float64 on the host (see evaluateOptimizer). */
+export function evaluatesInFloat64(problem: Problem, set: InstanceSet): boolean {
+  return problem.float64 !== undefined && set.fStar !== undefined;
+}
+
+/** What an optimizer's batches on a set give, before they are summarized. */
+export interface EvaluatedBatches {
+  /** F per instance and iteration, instance-major: [count, K + 1]. */
+  F: Float64Array;
+  /** A safeguarded optimizer's kept learned steps, summed over the instances per iteration [K]; else null. */
+  accepted: Float64Array | null;
+}
+
+/**
+ * The batch loop of evaluateOptimizer: batches of `batchSize` from the set's first instance. A
+ * worker runs it on a block of whole batches, so every batch is the one a single thread runs.
+ */
+export async function evaluateBatches(
+  problem: Problem,
+  optimizer: Optimizer,
+  set: InstanceSet,
+  options: Pick<EvaluateOptions, 'iterations' | 'batchSize' | 'signal'> & { float64: boolean; onBatch?: (done: number) => void },
+): Promise<EvaluatedBatches> {
   const K = options.iterations;
   const sumAccepted = new Float64Array(K);
   let safeguarded = false;
-  const float64 = problem.float64 !== undefined && set.fStar !== undefined;
-  const reader = float64 ? hostObjectives : engineObjectives;
-  // F per instance and iteration, instance-major: [count, K + 1].
+  const reader = options.float64 ? hostObjectives : engineObjectives;
   const F = new Float64Array(set.count * (K + 1));
-  const started = performance.now();
   for (let start = 0; start < set.count; start += options.batchSize) {
     throwIfInterrupted(options.signal);
     const part = sliceInstances(set, start, options.batchSize);
@@ -254,13 +285,18 @@ export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, 
       tf.dispose(accepted);
       problem.disposeBatch(batch);
     }
-    options.onProgress?.(Math.min(set.count, start + options.batchSize), set.count);
+    options.onBatch?.(Math.min(set.count, start + options.batchSize));
   }
+  return { F, accepted: safeguarded ? sumAccepted : null };
+}
+
+/** The curve of an optimizer's evaluated batches on the whole set. */
+export function evaluationCurve(optimizer: string, set: InstanceSet, K: number, batches: EvaluatedBatches, float64: boolean, seconds: number): EvaluationCurve {
   return {
-    optimizer: optimizer.id,
-    ...summarizeObjectives(F, set, K),
-    seconds: (performance.now() - started) / 1000,
-    ...(safeguarded ? { acceptance: Array.from(sumAccepted, (v) => v / set.count) } : {}),
+    optimizer,
+    ...summarizeObjectives(batches.F, set, K),
+    seconds,
+    ...(batches.accepted ? { acceptance: Array.from(batches.accepted, (v) => v / set.count) } : {}),
     ...(float64 ? { float64: true, resolution: referenceResolution(set) } : {}),
   };
 }

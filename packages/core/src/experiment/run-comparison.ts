@@ -11,7 +11,9 @@ import type { Optimizer } from '../contracts/optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import type { Dataset } from '../contracts/dataset.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
-import { evaluateOptimizer, type EvaluationCurve } from '../evaluate/evaluator.js';
+import type { EvaluationCurve } from '../evaluate/evaluator.js';
+import { evaluateOnWorkers, type WorkerOptions } from '../evaluate/parallel/workers.js';
+import { workerPlatformOf } from '../train/parallel/worker-pool.js';
 import { DEFAULT_REFERENCE } from '../evaluate/reference.js';
 import type { TrainOptions, TrainProgress } from '../train/trainer.js';
 import { checkTrainOptions, checkWorkersOnEngine, DEFAULT_TRAIN_OPTIONS } from '../train/training-options.js';
@@ -434,6 +436,7 @@ async function evaluateOne(
   b: PreparedComparison['built'][number],
   onEvent: (e: ComparisonEvent) => void,
   signal?: AbortSignal,
+  parallel: WorkerOptions = {},
 ): Promise<EvaluatedOptimizer> {
   const { problem, testOpts } = prepared;
   const { ref, label, optimizer, learned, cached } = b;
@@ -457,11 +460,12 @@ async function evaluateOne(
     files[`checkpoints/${label}.json`] = JSON.stringify(checkpointOf(model, { meta: { trainingSeconds } }));
   }
   throwIfInterrupted(signal);
-  const curve = await evaluateOptimizer(b.problem ?? problem, optimizer, testSet, {
+  const curve = await evaluateOnWorkers(b.problem ?? problem, optimizer, testSet, {
     iterations: testOpts.iterations,
     batchSize: testOpts.batchSize,
     onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: label, done, total }),
     signal,
+    ...parallel,
   });
   curve.optimizer = label;
   onEvent({ kind: 'evaluated', optimizer: label, curve });
@@ -485,7 +489,13 @@ async function evaluateOne(
   return { summary, curve, files };
 }
 
-async function testSetOf(platform: Platform, prepared: PreparedComparison, onEvent: (e: ComparisonEvent) => void, signal?: AbortSignal): Promise<InstanceSet> {
+async function testSetOf(
+  platform: Platform,
+  prepared: PreparedComparison,
+  onEvent: (e: ComparisonEvent) => void,
+  signal?: AbortSignal,
+  parallel: WorkerOptions = {},
+): Promise<InstanceSet> {
   const { problem, reference, testDataset, testRequest, testOpts } = prepared;
   const testSet = await loadOrBuildTestSet(
     testDataset,
@@ -496,6 +506,7 @@ async function testSetOf(platform: Platform, prepared: PreparedComparison, onEve
     testOpts.batchSize,
     (done, total) => onEvent({ kind: 'test-set', done, total, cached: false }),
     signal,
+    parallel,
   );
   onEvent({ kind: 'test-set', done: testSet.set.count, total: testSet.set.count, cached: testSet.cached });
   return testSet.set;
@@ -619,6 +630,15 @@ async function writeRun(
   return { runDir, summary, curves, ...(stored ? { stored } : {}) };
 }
 
+/** How a comparison runs, not what it computes (so not part of its spec, its id or its cache keys). */
+export interface ComparisonExecution {
+  /**
+   * Worker threads of the test set's reference solve and of the evaluations (the same numbers for
+   * any count); default: the training's workers, else 1. A sweep's jobs use one each (a job is one core).
+   */
+  workers?: number;
+}
+
 /**
  * Trains what needs training (reusing checkpoints of identical config), evaluates every
  * optimizer on the same test instances, and writes a run directory atomically.
@@ -628,14 +648,18 @@ export async function runComparison(
   spec: ComparisonSpec,
   onEvent: (e: ComparisonEvent) => void = () => {},
   signal?: AbortSignal,
+  execution: ComparisonExecution = {},
 ): Promise<ComparisonResult> {
   const prepared = prepareComparison(platform, spec);
+  const workers = execution.workers ?? prepared.trainOpts.workers ?? 1;
+  const parallel: WorkerOptions = { workers, workerPlatform: workerPlatformOf(platform) };
   try {
-    const testSet = await testSetOf(platform, prepared, onEvent, signal);
+    checkWorkersOnEngine(platform.engine.chosen, workers);
+    const testSet = await testSetOf(platform, prepared, onEvent, signal, parallel);
     const evaluated: EvaluatedOptimizer[] = [];
     for (const b of prepared.built) {
       await trainOne(platform, prepared, b, onEvent, signal);
-      evaluated.push(await evaluateOne(platform, prepared, testSet, b, onEvent, signal));
+      evaluated.push(await evaluateOne(platform, prepared, testSet, b, onEvent, signal, parallel));
       if (b.learned) (b.optimizer as LearnedOptimizer).dispose();
       b.disposed = true;
     }

@@ -7,7 +7,8 @@ import { checkServes, type Dataset, type DatasetContext, type Split } from '../c
 import type { InstanceSet } from '../contracts/instances.js';
 import { Rng } from '../random/rng.js';
 import { loadInstances, saveInstances } from '../io/instance-store.js';
-import { solveReference, type ReferenceOptions } from '../evaluate/reference.js';
+import type { ReferenceOptions } from '../evaluate/reference.js';
+import { solveReferenceOnWorkers, type WorkerOptions } from '../evaluate/parallel/workers.js';
 import { configHash } from '../util/stable-json.js';
 
 export interface TestSetRequest {
@@ -95,6 +96,8 @@ export async function loadOrBuildTestSet(
   batchSize: number,
   onProgress?: (done: number, total: number) => void,
   signal?: AbortSignal,
+  /** Worker threads of the reference solve (not part of the request: the F* are the same for any count). */
+  parallel: WorkerOptions = {},
 ): Promise<{ set: InstanceSet & { solution?: Float32Array }; cached: boolean; dir: string }> {
   const dir = testSetDir(request, ctx);
   if (existsSync(dir)) {
@@ -102,7 +105,7 @@ export async function loadOrBuildTestSet(
     if (cached) return { set: cached, cached: true, dir };
   }
   const set = await drawInstances(dataset, problem, request, ctx);
-  const solution = await solveReference(problem, referenceSolver, set, { ...request.reference, batchSize, onProgress, signal });
+  const solution = await solveReferenceOnWorkers(problem, referenceSolver, set, { ...request.reference, batchSize, onProgress, signal, ...parallel });
   set.fStar = solution.fStar;
   set.meta = {
     ...set.meta,

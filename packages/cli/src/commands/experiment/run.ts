@@ -5,7 +5,7 @@ import { estimateSweep, estimateText, parseSeeds, planSweep, runLocalSweep, type
 import { SweepProgress } from '../../sweep-progress.js';
 import { dryRunFlag, L2oCommand } from '../../base-command.js';
 import { storeFlag } from '../../store-flags.js';
-import { integerIn } from '../../numeric-flags.js';
+import { checkParallelism, integerIn } from '../../numeric-flags.js';
 import { ComparisonProgress } from '../../progress.js';
 import { curvesTable, planText } from '../../format.js';
 
@@ -31,6 +31,12 @@ export default class ExperimentRun extends L2oCommand {
       summary: 'Several seeds, 0..4 or 0,3,7: a run per seed (one after another), then their mean ± 95% t-interval (as `l2o sweep --workers 1`).',
     }),
     retrain: Flags.boolean({ summary: 'Train even when a checkpoint of identical config is cached.' }),
+    workers: Flags.integer({
+      ...integerIn({ min: 1 }),
+      summary:
+        "Worker threads (one core each) of the test set's reference solve and the evaluations: the same numbers as one thread. Default: the spec's training.workers, else 1 (training keeps the spec's).",
+      exclusive: ['seeds'],
+    }),
     'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
     download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
     'runs-dir': Flags.string({ default: 'runs', summary: 'Where run directories are written.' }),
@@ -44,6 +50,7 @@ export default class ExperimentRun extends L2oCommand {
     const file = path.resolve(args.spec);
     const spec = loadExperimentSpec(file);
     const seeds = flags.seeds ? parseSeeds(flags.seeds) : undefined; // checked before the platform boots
+    checkParallelism('--workers', flags.workers, 'worker threads');
     checkOutputPath(flags['runs-dir'], 'dir', '--runs-dir');
     const platform = await this.boot(flags, {
       runsDir: path.resolve(flags['runs-dir']),
@@ -64,7 +71,9 @@ export default class ExperimentRun extends L2oCommand {
       return;
     }
     const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
-    const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal).finally(() => progress.stop());
+    const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal, { workers: flags.workers }).finally(() =>
+      progress.stop(),
+    );
     if (this.jsonMode) return { runDir: result.runDir, stored: result.stored ?? null, summary: result.summary };
     if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
     process.stdout.write(`run directory: ${result.runDir}\n`);

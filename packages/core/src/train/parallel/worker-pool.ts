@@ -37,7 +37,7 @@ export function workerPlatformOf(platform: Platform): WorkerPlatform {
  * Without a given platform (direct callers of trainLearnedOptimizer): the default discovery inputs plus the folder of the main script
  * (where a global CLI install keeps its plugins), and the engine now active in this thread.
  */
-function fallbackWorkerPlatform(): WorkerPlatform {
+export function fallbackWorkerPlatform(): WorkerPlatform {
   const settings = defaultSettings();
   const backend = tf.getBackend();
   const engine: EngineRequest = backend === 'wasm' || backend === 'cpu' ? backend : 'auto';
@@ -46,16 +46,22 @@ function fallbackWorkerPlatform(): WorkerPlatform {
 }
 
 let live = 0;
-/** Worker threads started and not yet exited (tests check that none outlive training). */
+/** Worker threads started and not yet exited, training's and evaluation's (tests check that none outlive their work). */
 export function liveSegmentWorkers(): number {
   return live;
 }
 
 const firstLine = (e: unknown) => ((e as Error)?.message ?? String(e)).split('\n')[0]!;
 
-/** One worker thread with at most one request in flight; its failures become L2oErrors. */
-class SegmentWorker {
-  private pending: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | null = null;
+/** What every worker entry may send besides its answers: a failure, or progress within a request. */
+type WorkerNotice = { type: 'error'; message: string } | { type: 'progress'; done: number };
+
+/**
+ * One worker thread with at most one request in flight; its failures become L2oErrors naming it
+ * by `role` (e.g. 'Training worker 2 of 4'). Training's and evaluation's workers are these.
+ */
+export class ThreadWorker<To = ToWorker, From extends { type: string } = FromWorker> {
+  private pending: { resolve: (m: From) => void; reject: (e: Error) => void; onProgress?: (done: number) => void } | null = null;
   private failure: L2oError | null = null;
   private stopping = false;
   private readonly exited: Promise<void>;
@@ -68,16 +74,18 @@ class SegmentWorker {
     readonly count: number,
     private readonly worker: Worker,
     private readonly startHint: string,
+    private readonly role = 'Training worker',
   ) {
     live++;
     // The worker's stdout goes to stderr, so that --json output on stdout stays parseable.
     worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    worker.on('message', (m: FromWorker) => {
+    worker.on('message', (m: From | WorkerNotice) => {
       // A worker whose request failed has lost its shard's states: it takes no further work.
-      if (m.type === 'error') return this.fail(m.message);
+      if (m.type === 'error') return this.fail((m as WorkerNotice & { type: 'error' }).message);
+      if (m.type === 'progress') return this.pending?.onProgress?.((m as WorkerNotice & { type: 'progress' }).done);
       const pending = this.pending;
       this.pending = null;
-      pending?.resolve(m);
+      pending?.resolve(m as From);
     });
     worker.on('error', (e) => this.fail(`threw ${firstLine(e)}`));
     worker.on('messageerror', (e) => this.fail(`sent a message that could not be read (${firstLine(e)})`));
@@ -91,7 +99,7 @@ class SegmentWorker {
   }
 
   private error(detail: string): L2oError {
-    const what = `Training worker ${this.index + 1} of ${this.count}`;
+    const what = `${this.role} ${this.index + 1} of ${this.count}`;
     return this.started ? new L2oError(`${what} failed: ${detail}`) : new L2oError(`${what} could not start: ${detail}`, this.startHint);
   }
 
@@ -105,11 +113,12 @@ class SegmentWorker {
     return this.failure !== null;
   }
 
-  request(msg: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+  /** Sends a request; `onProgress` gets the worker's progress notices until it is answered. */
+  request(msg: To, transfer: ArrayBuffer[] = [], onProgress?: (done: number) => void): Promise<From> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.pending) return Promise.reject(this.error('a request was sent before the previous one was answered (internal error).'));
     return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
+      this.pending = { resolve, reject, onProgress };
       try {
         this.worker.postMessage(msg, transfer);
       } catch (e) {
@@ -126,10 +135,44 @@ class SegmentWorker {
 }
 
 /** A copy of a set's arrays (a slice is a view: posting it would copy the whole batch's buffer). */
-function ownSet(set: InstanceSet): { set: InstanceSet; buffers: ArrayBuffer[] } {
+export function ownSet(set: InstanceSet): { set: InstanceSet; buffers: ArrayBuffer[] } {
   const copy: InstanceSet = { ...set, A: set.A.slice(), b: set.b.slice(), xTrue: set.xTrue?.slice(), fStar: set.fStar?.slice() };
   const buffers = [copy.A, copy.b, copy.xTrue, copy.fStar].filter((a) => a !== undefined).map((a) => a.buffer as ArrayBuffer);
   return { set: copy, buffers };
+}
+
+/**
+ * Starts `count` workers of an entry and sends each `init` (which boots the platform); they must
+ * answer { type: 'ready', backend } on the main thread's backend. On any failure every one is ended.
+ */
+export async function startThreadWorkers<To, From extends { type: string }>(
+  entry: URL,
+  count: number,
+  role: string,
+  platform: WorkerPlatform,
+  init: To,
+): Promise<ThreadWorker<To, From>[]> {
+  const hint = `Workers load plugins found from ${[...platform.searchFrom, ...platform.pluginPaths].join(', ') || '(nowhere)'} on engine ${platform.engine}.`;
+  const workers: ThreadWorker<To, From>[] = [];
+  try {
+    for (let i = 0; i < count; i++) workers.push(new ThreadWorker<To, From>(i, count, new Worker(entry, { stdout: true }), hint, role));
+    const replies = await Promise.all(workers.map((w) => w.request(init)));
+    const backend = tf.getBackend();
+    replies.forEach((r, i) => {
+      const ready = r as unknown as { type: string; backend?: string };
+      if (ready.type === 'ready' && ready.backend !== backend) {
+        throw new L2oError(
+          `${role} ${i + 1} of ${count} runs on the '${ready.backend}' backend, the main thread on '${backend}'.`,
+          `Pass --backend ${backend}.`,
+        );
+      }
+    });
+  } catch (e) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw e;
+  }
+  for (const w of workers) w.started = true;
+  return workers;
 }
 
 /**
@@ -138,31 +181,12 @@ function ownSet(set: InstanceSet): { set: InstanceSet; buffers: ArrayBuffer[] } 
  * here in shard order (so a given worker count is reproducible).
  */
 export class SegmentWorkerPool {
-  private constructor(private readonly workers: SegmentWorker[]) {}
+  private constructor(private readonly workers: ThreadWorker[]) {}
 
   static async start(count: number, recipe: WorkerRecipe): Promise<SegmentWorkerPool> {
-    const { platform } = recipe;
-    const hint = `Workers load plugins found from ${[...platform.searchFrom, ...platform.pluginPaths].join(', ') || '(nowhere)'} on engine ${platform.engine}.`;
-    const workers: SegmentWorker[] = [];
-    const pool = new SegmentWorkerPool(workers);
-    try {
-      for (let i = 0; i < count; i++) workers.push(new SegmentWorker(i, count, new Worker(workerEntry(), { stdout: true }), hint));
-      const replies = await Promise.all(workers.map((w) => w.request({ type: 'init', recipe })));
-      const backend = tf.getBackend();
-      replies.forEach((r, i) => {
-        if (r.type === 'ready' && r.backend !== backend) {
-          throw new L2oError(
-            `Training worker ${i + 1} of ${count} runs on the '${r.backend}' backend, the main thread on '${backend}'.`,
-            `Pass --backend ${backend}.`,
-          );
-        }
-      });
-    } catch (e) {
-      await pool.terminate();
-      throw e;
-    }
-    for (const w of workers) w.started = true;
-    return pool;
+    return new SegmentWorkerPool(
+      await startThreadWorkers<ToWorker, FromWorker>(workerEntry(), count, 'Training worker', recipe.platform, { type: 'init', recipe }),
+    );
   }
 
   get size(): number {
