@@ -6,6 +6,7 @@ import { CONVERGENCE_FRAME, renderSvg, svgToPng } from './plot.js';
 import type { LoadedRun } from './rerender.js';
 import { writeFigureData, type ValidationSeries } from './figure-data.js';
 import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.js';
+import { formatGap } from './summary.js';
 import { seedMedianSvg, seedPlotTitle } from './seeds-plot.js';
 import { judgeClaims, verdictTableMarkdown, type ClaimVerdict, type ParameterCounts } from './verdicts.js';
 
@@ -135,6 +136,10 @@ export async function writeResults(
         `Reproduce the runs: \`${f.reproduce}\`.`,
         '',
         ...testDataLines(f.runs),
+        agg.resolution !== undefined
+          ? `F* and F(x_k) in float64 (the iterates are float32); the figure's resolution, the largest relative gap that rounding x* to float32 gives: ${formatGap(agg.resolution)}. No comparison is decided where both gaps are below it.`
+          : 'F* and F(x_k) in float32 (runs made before float64 evaluation): gaps below ~1e-6 are rounding; the verdicts need the runs made again.',
+        '',
         `![${f.name}](${f.name}.png)`,
         '',
         seedTableMarkdown(agg),
