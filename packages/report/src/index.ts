@@ -8,3 +8,4 @@ export * from './verdicts.js';
 export * from './results.js';
 export * from './figure-data.js';
 export * from './paired-stats.js';
+export * from './stability.js';

@@ -7,6 +7,7 @@ import type { LoadedRun } from './rerender.js';
 import { writeFigureData, type ValidationSeries } from './figure-data.js';
 import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.js';
 import { formatGap } from './summary.js';
+import { STABILITY_FIGURES, stabilityMarkdown } from './stability.js';
 import { seedMedianSvg, seedPlotTitle } from './seeds-plot.js';
 import { judgeClaims, verdictTableMarkdown, type ClaimVerdict, type ParameterCounts } from './verdicts.js';
 
@@ -156,6 +157,12 @@ export async function writeResults(
       ].join('\n'),
     );
   }
+  // The stability ablation's page, when both of its figures are among those written.
+  const [without, withIt] = [STABILITY_FIGURES.without, STABILITY_FIGURES.with].map((name) => {
+    const i = figures.findIndex((f) => f.name === name);
+    return i < 0 ? undefined : { agg: aggregates[i]!, validation: figures[i]!.validation ?? [] };
+  });
+  if (without && withIt) write('stability.md', stabilityMarkdown(without, withIt, 'clipping'));
   const block = [
     VERDICTS_BEGIN,
     '',
