@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Config } from '@oclif/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisForTests } from '../../sweep/src/test-utils/redis-server.js';
+import { docPages, l2oShellLines } from './test-utils/doc-pages.js';
 import { REPO_ROOT, SHARED_DATASETS, runCli, writeResumeOf } from './test-utils/run-cli.js';
 
 /**
- * Every example in every command's --help and every `l2o` line in the README's shell blocks runs
- * here. Commands that do long work (training, solving, downloading, timing) run with --dry-run,
+ * Every example in every command's --help and every `l2o` line in the shell blocks of the README
+ * and the docs/ pages runs here. Commands that do long work (training, solving, downloading, timing) run with --dry-run,
  * which makes them check every id, option, input and output and stop; the rest run for real.
  * Inputs an example refers to (an exported folder, a checkpoint, runs, a plugin) are made first.
  */
@@ -55,6 +56,13 @@ beforeAll(() => {
   cpSync(path.join(work, 'runs', '20261128-120000-fig1'), path.join(work, 'runs', '20261128-130000-fig2'), { recursive: true });
   ok(['runs', 'import', 'runs/20261128-120000-fig1', 'runs/20261128-130000-fig2']);
   ok(['plugin', 'new', 'my-l2o-plugin', '--dir', 'my-l2o-plugin']);
+  // docs/plugins.md's commands run in a folder beside the example plugins, as their author's would.
+  for (const example of ['l2o-plugin-mingru', 'l2o-plugin-elastic-net'])
+    cpSync(path.join(REPO_ROOT, 'examples', example), path.join(work, example), { recursive: true });
+  writeFileSync(
+    path.join(work, 'my-comparison.yaml'),
+    'name: my-comparison\nproblem: { id: lasso }\ntest: { dataset: synthetic }\noptimizers:\n  - { id: fista }\n  - { id: min-gru }\n',
+  );
   if ('url' in redis) {
     // A finished sweep on the queue, run by a worker as a user would.
     const submitted = runCli(['sweep', 'experiments/paper/fig1.yaml', '--scale', 'smoke', '--seeds', '0', '--queue', redis.url, '--json'], { cwd: work, env });
@@ -131,8 +139,8 @@ const helpExamples = config.commands
   // What `export` writes `solve` reads, what `runs import` stores the other `runs` commands read,
   // and `runs rm` deletes: producers first, deletion last.
   .sort((a, b) => rank(a) - rank(b));
-const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-const readmeLines = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split('\n')).filter((l) => /(^|\s|\|)(npx )?l2o\s/.test(l));
+// Every command shown in the documentation, with the page it is on.
+const docLines = docPages().flatMap((page) => l2oShellLines(page).map((line) => [page.file, line] as const));
 
 describe('every example in --help runs', () => {
   it('finds the examples', () => expect(helpExamples.length).toBeGreaterThan(20));
@@ -143,9 +151,13 @@ describe('every example in --help runs', () => {
   });
 });
 
-describe('every l2o line of the README runs', () => {
-  it('finds the lines', () => expect(readmeLines.length).toBeGreaterThan(20));
-  it.each(readmeLines)('%s', (line) => {
+describe('every l2o line of the README and docs/ runs', () => {
+  it('finds the lines', () => expect(docLines.length).toBeGreaterThan(20));
+  it('finds lines in the README and in docs/', () => {
+    expect(docLines.some(([file]) => file === 'README.md')).toBe(true);
+    expect(docLines.some(([file]) => file.startsWith('docs/'))).toBe(true);
+  });
+  it.each(docLines)('%s: %s', (_file, line) => {
     if (!fullData && REAL_DATA.test(line)) return;
     if (!('url' in redis) && QUEUE.test(line)) return;
     const all = invocations(line);

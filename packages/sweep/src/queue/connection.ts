@@ -58,7 +58,7 @@ export async function openRedis(url: string, onConnection?: (e: ConnectionEvent)
     redis.disconnect();
     throw new L2oError(
       `Redis at ${redactQueue(url)} is not reachable: ${((e as Error).message || String(e)).split('\n')[0]!.replace(/\.$/, '')}.`,
-      'Start redis-server there (see the README, "Sweeps"), or give another --queue / L2O_QUEUE.',
+      'Start redis-server there (see docs/sweeps.md), or give another --queue / L2O_QUEUE.',
     );
   }
   connected = true;
