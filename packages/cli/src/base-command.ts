@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, Flags, Errors } from '@oclif/core';
+import { Command, Errors } from '@oclif/core';
 import {
   engineMemoryError,
   bootPlatform,
@@ -17,6 +17,7 @@ import {
 } from '@l2o/core';
 import { registerReport } from '@l2o/report';
 import { defaultStoreLocation, storeWriter } from '@l2o/store';
+import { globalFlags } from './flags.js';
 
 /** The CLI package's folder: plugins it depends on are found from here when installed globally. */
 export const CLI_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,16 +46,7 @@ function configPlugins(): string[] {
 export abstract class L2oCommand extends Command {
   // oclif's own --json: a command returns its result and oclif prints it as JSON in --json mode.
   static override enableJsonFlag = true;
-  static override baseFlags = {
-    backend: Flags.string({
-      summary: 'Tensor engine: auto, tensorflow-gpu, tensorflow, wasm or cpu.',
-      env: 'L2O_BACKEND',
-      default: 'auto',
-      helpGroup: 'GLOBAL',
-    }),
-    plugin: Flags.string({ summary: 'Load a plugin package from this path (repeatable).', multiple: true, helpGroup: 'GLOBAL' }),
-    quiet: Flags.boolean({ char: 'q', summary: 'Print only the result.', helpGroup: 'GLOBAL' }),
-  };
+  static override baseFlags = globalFlags;
 
   protected jsonMode = false;
   protected quietMode = false;
@@ -158,11 +150,6 @@ export abstract class L2oCommand extends Command {
     process.exitCode = code;
   }
 }
-
-/** Shared by the commands that do long work: check everything, say what would run, stop. */
-export const dryRunFlag = Flags.boolean({
-  summary: 'Check every id, option, input and output, print what would run, and stop before any work.',
-});
 
 /**
  * The commit of the l2o code that runs (provenance of stored runs): this CLI's own checkout when it

@@ -1,12 +1,7 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { UsageError } from '@l2o/core';
 import { jobText } from './sweep-progress.js';
 import type { SweepStatus } from '@l2o/sweep';
-
-/** The Redis of a BullMQ sweep queue, shared by `l2o sweep` and `l2o worker`. */
-export const queueFlag = {
-  queue: Flags.string({ env: 'L2O_QUEUE', summary: 'Redis of the sweep queue, redis://host:port (BullMQ); none: run locally.' }),
-};
 
 /** `l2o sweep status|wait|cancel|report ID`: the sweep id and its queue (required). */
 export const sweepIdArgs = { id: Args.string({ required: true, description: 'The sweep id `l2o sweep … --queue` printed.' }) };

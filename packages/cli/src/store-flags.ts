@@ -1,17 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Flags } from '@oclif/core';
 import { L2oError, UsageError, type RunRecord } from '@l2o/core';
 import { loadRunDir, type LoadedRun } from '@l2o/report';
 import { defaultStoreLocation, openRunStore, type RunCondition, type SqlRunStore } from '@l2o/store';
-
-/** The run store flag every `l2o runs` command shares. */
-export const storeFlag = {
-  store: Flags.string({
-    summary: "Run store: a folder (embedded PostgreSQL, the default $XDG_DATA_HOME/l2o/store), postgres://user@host:port/db, or 'off'.",
-    env: 'L2O_STORE',
-  }),
-};
 
 /** Opens the store a command was given, runs `fn`, and closes it whatever happens. */
 export async function withStore<T>(location: string | undefined, fn: (store: SqlRunStore) => Promise<T>): Promise<T> {
@@ -69,15 +60,6 @@ export async function loadRuns(args: readonly string[], location: string | undef
   );
   return loaded.map((run) => run ?? stored.shift()!);
 }
-
-/** `--where KEY=VALUE`, shared by the commands that select stored runs by their config. */
-export const whereFlag = Flags.string({
-  summary: 'Runs whose config.json has VALUE at the dotted path KEY, compared as text (repeatable: all must hold), e.g. seed=1, training.globalSteps=400.',
-  description:
-    "KEY is looked up at config.json's top level (training, test, scale, reference: the resolved settings) and under its spec (seed, problem.options.lambda, …); either matching is enough. Array items are numbered from 0 (spec.optimizers.0.id=gru-mha). Values are compared as JSON prints them: 400, 0.1, true, lasso.",
-  helpValue: 'KEY=VALUE',
-  multiple: true,
-});
 
 /** `--where key=value` entries as conditions: the key split at dots into a path, the value as text. */
 export function parseWhere(entries: readonly string[]): RunCondition[] {

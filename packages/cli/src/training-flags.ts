@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { LIMITS, TRAINING_FIELDS, UsageError, type TrainOptions } from '@l2o/core';
 import { checkParallelism, integerIn } from './numeric-flags.js';
+import { workersFlag } from './flags.js';
 
 // Descriptions come from the training settings' fields in core (declared once).
 const about = (key: keyof TrainOptions, extra = '') => `${TRAINING_FIELDS[key].describe}${extra}`;
@@ -13,7 +14,7 @@ export const trainingFlags = {
   }),
   'batch-size': Flags.integer({ ...integerIn(LIMITS.instances), summary: about('batchSize', ' Overrides the scale.') }),
   'micro-batch': Flags.integer({ ...integerIn({ ...LIMITS.instances, min: 0 }), summary: about('microBatch', ' Give one to override the automatic choice.') }),
-  workers: Flags.integer({ ...integerIn({ min: 1 }), summary: about('workers', ' Needs at least as many micro-batches.') }),
+  ...workersFlag({ description: about('workers', ' Needs at least as many micro-batches.') }),
 };
 
 /** The flags only `l2o train` has: the rest of the protocol. */

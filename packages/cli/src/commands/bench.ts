@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { benchModel, LIMITS, MAX_ARRAY_BYTES, planBench, UsageError } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { L2oCommand, parsePluginOptions } from '../base-command.js';
+import { dryRunFlag, optionFlag, seedFlag, workersFlag } from '../flags.js';
 import { checkParallelism, integerIn } from '../numeric-flags.js';
 
 /** A size of A: at most the float32 values of one array. */
@@ -30,14 +31,10 @@ export default class Bench extends L2oCommand {
       default: 0,
       summary: "Instances per forward/backward pass (0: the largest that fits the engine's memory, from a probe of one and two instances).",
     }),
-    option: Flags.string({ char: 'o', multiple: true, summary: 'Model option <id>.<key>=<value>.' }),
-    seed: Flags.integer({ ...integerIn(LIMITS.seed), default: 0, summary: 'Seed.' }),
-    workers: Flags.integer({
-      ...integerIn({ min: 1 }),
-      default: 1,
-      summary: 'Worker threads sharing the micro-batches of the training segment (as train --workers).',
-    }),
-    'dry-run': dryRunFlag,
+    ...optionFlag,
+    ...seedFlag(),
+    ...workersFlag({ default: 1, description: 'Threads sharing the micro-batches of the training segment (as train --workers).' }),
+    ...dryRunFlag,
   };
 
   async run(): Promise<unknown> {

@@ -1,7 +1,8 @@
 import { Args } from '@oclif/core';
 import { compareLoadedRuns } from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
-import { loadRuns, storeFlag } from '../store-flags.js';
+import { storeFlag } from '../flags.js';
+import { loadRuns } from '../store-flags.js';
 
 export default class Compare extends L2oCommand {
   static override summary = 'Set runs side by side: the final mean relative gap of every optimizer in each run.';

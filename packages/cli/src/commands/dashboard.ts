@@ -5,9 +5,8 @@ import { UsageError } from '@l2o/core';
 import { startDashboard } from '@l2o/dashboard';
 import { defaultStoreLocation, openRunStore } from '@l2o/store';
 import { openRedis, redactQueue } from '@l2o/sweep';
-import { CLI_ROOT, dryRunFlag, L2oCommand } from '../base-command.js';
-import { queueFlag } from '../queue-flags.js';
-import { storeFlag } from '../store-flags.js';
+import { CLI_ROOT, L2oCommand } from '../base-command.js';
+import { dryRunFlag, queueFlag, storeFlag } from '../flags.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -45,7 +44,7 @@ export default class DashboardCommand extends L2oCommand {
     create: Flags.boolean({
       summary: 'Make an empty run store where --store names a folder that does not exist (otherwise that is refused as a likely typo).',
     }),
-    'dry-run': dryRunFlag,
+    ...dryRunFlag,
   };
 
   async run(): Promise<void> {

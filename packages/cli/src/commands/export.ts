@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { exportTestSet, LIMITS } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { L2oCommand, parsePluginOptions } from '../base-command.js';
+import { cacheDirFlag, dataDirFlag, dryRunFlag, optionFlag, scaleFlag, seedFlag } from '../flags.js';
 import { integerIn } from '../numeric-flags.js';
 
 export default class Export extends L2oCommand {
@@ -15,14 +16,14 @@ export default class Export extends L2oCommand {
   static override flags = {
     problem: Flags.string({ char: 'p', required: true, summary: 'Problem id.' }),
     dataset: Flags.string({ char: 'd', default: 'synthetic', summary: 'Dataset id.' }),
-    scale: Flags.string({ default: 'quick', summary: 'Scale that fixes the test-set size.' }),
+    ...scaleFlag('quick', 'It fixes the test-set size.'),
     count: Flags.integer({ ...integerIn(LIMITS.instances), summary: 'Number of instances (overrides the scale).' }),
-    seed: Flags.integer({ ...integerIn(LIMITS.seed), default: 0, summary: 'Seed.' }),
-    option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
+    ...seedFlag(),
+    ...optionFlag,
     out: Flags.string({ required: true, summary: 'Folder to create (must not exist).' }),
-    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Raw dataset files.' }),
-    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
-    'dry-run': dryRunFlag,
+    ...dataDirFlag,
+    ...cacheDirFlag,
+    ...dryRunFlag,
   };
 
   async run(): Promise<unknown> {

@@ -1,12 +1,12 @@
-import { Flags } from '@oclif/core';
 import { describeOptions, listOptions } from '@l2o/core';
 import { L2oCommand } from '../base-command.js';
+import { listOptionsFlag } from '../flags.js';
 
 export default class Models extends L2oCommand {
   static override summary = 'List the learned optimizers with their exact parameter counts (default config).';
   static override examples = ['<%= config.bin %> models', '<%= config.bin %> models --options', '<%= config.bin %> models --json'];
   static override flags = {
-    options: Flags.boolean({ summary: "Also list each model's options with their defaults and descriptions (always in --json)." }),
+    ...listOptionsFlag,
   };
 
   async run(): Promise<unknown> {

@@ -1,6 +1,6 @@
-import { Flags } from '@oclif/core';
 import { describeOptions, listOptions, type PluginKind } from '@l2o/core';
 import { L2oCommand } from '../base-command.js';
+import { listOptionsFlag } from '../flags.js';
 
 export default class Plugins extends L2oCommand {
   static override summary = 'List the discovered plugin packages and what each registers.';
@@ -10,7 +10,7 @@ export default class Plugins extends L2oCommand {
   static override examples = ['<%= config.bin %> plugins', '<%= config.bin %> plugins --options', '<%= config.bin %> plugins --plugin ./my-l2o-plugin --json'];
 
   static override flags = {
-    options: Flags.boolean({ summary: "Also list each plugin's options with their defaults and descriptions." }),
+    ...listOptionsFlag,
   };
 
   async run(): Promise<unknown> {

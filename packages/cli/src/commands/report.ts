@@ -3,7 +3,8 @@ import { Args, Flags } from '@oclif/core';
 import { checkOutputPath, UsageError } from '@l2o/core';
 import { writeRunReport } from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
-import { isRunDirArg, loadRuns, storeFlag } from '../store-flags.js';
+import { storeFlag } from '../flags.js';
+import { isRunDirArg, loadRuns } from '../store-flags.js';
 
 export default class Report extends L2oCommand {
   static override summary = "Re-render a run's convergence plot (SVG, PNG) and Markdown summary from its metrics.";

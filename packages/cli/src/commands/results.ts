@@ -14,7 +14,8 @@ import {
 } from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
 import { newestPerSeed } from '@l2o/store';
-import { storeFlag, withStore } from '../store-flags.js';
+import { scaleFlag, storeFlag } from '../flags.js';
+import { withStore } from '../store-flags.js';
 
 const PAPER_FIGURES = ['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'];
 
@@ -27,7 +28,7 @@ export default class Results extends L2oCommand {
   static override examples = ['<%= config.bin %> results --scale smoke --out results-smoke --figures fig1,fig3'];
   static override flags = {
     ...storeFlag,
-    scale: Flags.string({ default: 'cpu', summary: 'The scale whose runs are aggregated.' }),
+    ...scaleFlag('cpu', 'The scale whose runs are aggregated.'),
     out: Flags.string({ default: 'docs/results', summary: 'Folder of the generated pages.' }),
     figures: Flags.string({ default: PAPER_FIGURES.join(','), summary: 'The experiments (spec names) to aggregate, comma-separated.' }),
     readme: Flags.string({ multiple: true, summary: "Another file whose verdict block (between the markers) is replaced too, e.g. the project's README.md." }),

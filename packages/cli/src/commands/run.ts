@@ -1,9 +1,21 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { checkOutputPath, LIMITS, planComparison, runComparison, UsageError, type OptimizerRef } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { L2oCommand, parsePluginOptions } from '../base-command.js';
+import {
+  cacheDirFlag,
+  dataDirFlag,
+  downloadFlag,
+  dryRunFlag,
+  optionFlag,
+  retrainFlag,
+  runsDirFlag,
+  scaleFlag,
+  seedFlag,
+  storeFlag,
+  workersFlag,
+} from '../flags.js';
 import { integerIn } from '../numeric-flags.js';
-import { storeFlag } from '../store-flags.js';
 import { ComparisonProgress } from '../progress.js';
 import { curvesTable, planText } from '../format.js';
 import { trainingFlags, trainingOptionsFrom } from '../training-flags.js';
@@ -28,31 +40,23 @@ export default class Run extends L2oCommand {
     problem: Flags.string({ char: 'p', summary: 'Problem id (lasso, logistic-l1, ...).', required: true }),
     dataset: Flags.string({ char: 'd', summary: "Test dataset (default: the problem's own, synthetic for lasso and logistic-l1)." }),
     'train-dataset': Flags.string({ summary: "Dataset learned optimizers are trained on (default: the problem's own)." }),
-    scale: Flags.string({ summary: 'Run size: smoke, quick, toy, cpu or paper.', default: 'quick' }),
+    ...scaleFlag('quick'),
     iterations: Flags.integer({ ...integerIn(LIMITS.iterations), char: 'k', summary: 'Test iterations per instance (overrides the scale).' }),
     'test-count': Flags.integer({ ...integerIn(LIMITS.instances), summary: 'Test instances (overrides the scale).' }),
     ...trainingFlags,
-    workers: Flags.integer({
-      ...integerIn({ min: 1 }),
-      summary: `${trainingFlags.workers.summary} Also the test set's reference solve and the evaluations: contiguous blocks of batches, the same numbers as one thread.`,
+    ...workersFlag({
+      description: `${trainingFlags.workers.description} Also the test set's reference solve and the evaluations: contiguous blocks of batches, the same numbers as one thread.`,
     }),
-    seed: Flags.integer({ ...integerIn(LIMITS.seed), summary: 'Seed of every random draw.', default: 0 }),
-    option: Flags.string({
-      char: 'o',
-      summary: 'Plugin option <id>.<key>=<value> (repeatable), e.g. gru-mha.attention.heads=2 or synthetic.preset=toy.',
-      multiple: true,
-    }),
+    ...seedFlag(),
+    ...optionFlag,
     checkpoint: Flags.string({ summary: 'Evaluate this checkpoint for the (single) --model instead of training.' }),
-    retrain: Flags.boolean({ summary: 'Train even when a checkpoint of identical config is cached.' }),
-    'data-dir': Flags.string({
-      summary: 'Folder with the raw dataset files (bsds500/images/test/*.jpg, uci/ionosphere.data, uci/spambase.data).',
-      env: 'L2O_DATA_DIR',
-    }),
-    download: Flags.boolean({ summary: 'Allow downloading missing datasets from their official sources.' }),
-    'runs-dir': Flags.string({ summary: 'Where run directories are written.', default: 'runs' }),
-    'dry-run': dryRunFlag,
+    ...retrainFlag,
+    ...dataDirFlag,
+    ...downloadFlag,
+    ...runsDirFlag,
+    ...dryRunFlag,
     ...storeFlag,
-    'cache-dir': Flags.string({ summary: 'Cache for test sets, datasets and checkpoints.', env: 'L2O_CACHE_DIR' }),
+    ...cacheDirFlag,
     name: Flags.string({ summary: 'Name of the run (used in the run directory name).' }),
   };
 

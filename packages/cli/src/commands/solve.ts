@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { LIMITS, solveInstances } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
+import { L2oCommand, parsePluginOptions } from '../base-command.js';
+import { dryRunFlag, optionFlag } from '../flags.js';
 import { integerIn } from '../numeric-flags.js';
 
 export default class Solve extends L2oCommand {
@@ -18,9 +19,9 @@ export default class Solve extends L2oCommand {
     checkpoint: Flags.string({ summary: 'Checkpoint of a learned optimizer.' }),
     iterations: Flags.integer({ ...integerIn(LIMITS.iterations), char: 'k', default: 1000, summary: 'Iterations.' }),
     'batch-size': Flags.integer({ ...integerIn(LIMITS.instances), default: 64, summary: 'Instances solved at once.' }),
-    option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
+    ...optionFlag,
     out: Flags.string({ required: true, summary: 'Folder to create (must not exist).' }),
-    'dry-run': dryRunFlag,
+    ...dryRunFlag,
   };
 
   async run(): Promise<unknown> {

@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkOutputPath, checkTrainOptions, finishTraining, LIMITS, readCheckpoint, resolveTraining, trainModelOn, UsageError } from '@l2o/core';
-import { dryRunFlag, L2oCommand, parsePluginOptions } from '../base-command.js';
-import { integerIn } from '../numeric-flags.js';
-import { storeFlag } from '../store-flags.js';
+import { checkOutputPath, checkTrainOptions, finishTraining, readCheckpoint, resolveTraining, trainModelOn, UsageError } from '@l2o/core';
+import { L2oCommand, parsePluginOptions } from '../base-command.js';
+import { dataDirFlag, dryRunFlag, optionFlag, scaleFlag, seedFlag, storeFlag } from '../flags.js';
 import { ComparisonProgress } from '../progress.js';
 import { protocolFlags, trainingFlags, trainingOptionsFrom } from '../training-flags.js';
 
@@ -22,16 +21,16 @@ export default class Train extends L2oCommand {
     model: Flags.string({ char: 'm', summary: 'Learned optimizer id.', required: true }),
     problem: Flags.string({ char: 'p', summary: 'Problem id.', required: true }),
     dataset: Flags.string({ char: 'd', summary: 'Training dataset.', default: 'synthetic' }),
-    scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'toy' }),
+    ...scaleFlag('toy'),
     ...trainingFlags,
     ...protocolFlags,
-    seed: Flags.integer({ ...integerIn(LIMITS.seed), default: 0, summary: 'Seed.' }),
-    option: Flags.string({ char: 'o', multiple: true, summary: 'Plugin option <id>.<key>=<value>.' }),
+    ...seedFlag(),
+    ...optionFlag,
     out: Flags.string({ summary: 'Checkpoint file to write.', default: 'checkpoint.json' }),
     resume: Flags.string({ summary: 'Continue from a resumable checkpoint written on interruption.' }),
     ...storeFlag,
-    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Raw dataset files.' }),
-    'dry-run': dryRunFlag,
+    ...dataDirFlag,
+    ...dryRunFlag,
   };
 
   async run(): Promise<unknown> {

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { defaultStoreLocation } from '@l2o/store';
 import { checkWorkerConnections, connectionEventText, redactQueue, startWorker } from '@l2o/sweep';
-import { dryRunFlag, L2oCommand } from '../base-command.js';
-import { queueFlag, requireQueue } from '../queue-flags.js';
-import { storeFlag } from '../store-flags.js';
+import { L2oCommand } from '../base-command.js';
+import { cacheDirFlag, dataDirFlag, downloadFlag, dryRunFlag, queueFlag, runsDirFlag, storeFlag } from '../flags.js';
+import { requireQueue } from '../queue-flags.js';
 import { jobText } from '../sweep-progress.js';
 
 export default class WorkerCommand extends L2oCommand {
@@ -26,11 +26,11 @@ export default class WorkerCommand extends L2oCommand {
       default: 30,
       summary: 'Seconds a stopping worker (Ctrl-C, SIGTERM) gives its running jobs to save their state; then it exits, whatever they or Redis do.',
     }),
-    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
-    download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
-    'runs-dir': Flags.string({ default: 'runs', summary: 'Where the run directories this worker writes go (runs also go to --store).' }),
-    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
-    'dry-run': dryRunFlag,
+    ...dataDirFlag,
+    ...downloadFlag,
+    ...runsDirFlag,
+    ...cacheDirFlag,
+    ...dryRunFlag,
   };
 
   async run(): Promise<void> {

@@ -1,7 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import cliProgress from 'cli-progress';
 import { checkOutputPath, UsageError } from '@l2o/core';
-import { dryRunFlag, L2oCommand } from '../../base-command.js';
+import { L2oCommand } from '../../base-command.js';
+import { cacheDirFlag, dryRunFlag } from '../../flags.js';
 
 export default class DatasetsFetch extends L2oCommand {
   static override summary = 'Download a dataset from its official source, verify its checksums, and cache it.';
@@ -10,8 +11,8 @@ export default class DatasetsFetch extends L2oCommand {
   static override examples = ['<%= config.bin %> datasets fetch bsds500', '<%= config.bin %> datasets fetch ionosphere --cache-dir l2o-cache'];
   static override args = { id: Args.string({ required: true, description: 'Dataset id.' }) };
   static override flags = {
-    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
-    'dry-run': dryRunFlag,
+    ...cacheDirFlag,
+    ...dryRunFlag,
   };
 
   async run(): Promise<unknown> {

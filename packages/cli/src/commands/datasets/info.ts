@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { L2oError, type Dataset, type DatasetContext } from '@l2o/core';
 import type { RawVerification, VerifiableDataset } from '@l2o/datasets';
 import { L2oCommand } from '../../base-command.js';
+import { cacheDirFlag, dataDirFlag } from '../../flags.js';
 
 /** Datasets backed by raw files (those of @l2o/datasets) can check them; others cannot. */
 function verifier(dataset: Dataset): ((ctx: DatasetContext, options: { checksums: boolean }) => Promise<RawVerification>) | undefined {
@@ -20,8 +21,8 @@ export default class DatasetsInfo extends L2oCommand {
   ];
   static override args = { id: Args.string({ required: true, description: 'Dataset id.' }) };
   static override flags = {
-    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
-    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
+    ...dataDirFlag,
+    ...cacheDirFlag,
     verify: Flags.boolean({ summary: 'Check every raw file against its official SHA-256 (exit code 1 on a missing or different file).' }),
   };
 

@@ -1,12 +1,12 @@
-import { Flags } from '@oclif/core';
 import { L2oCommand } from '../../base-command.js';
+import { cacheDirFlag, dataDirFlag } from '../../flags.js';
 
 export default class DatasetsList extends L2oCommand {
   static override summary = 'List the datasets, the problems each serves, and whether their files are present.';
   static override examples = ['<%= config.bin %> datasets list', 'L2O_DATA_DIR=/path/to/datasets <%= config.bin %> datasets list --json'];
   static override flags = {
-    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
-    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
+    ...dataDirFlag,
+    ...cacheDirFlag,
   };
 
   async run(): Promise<unknown> {

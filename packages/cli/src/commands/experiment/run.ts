@@ -1,11 +1,23 @@
 import path from 'node:path';
-import { Args, Flags } from '@oclif/core';
-import { checkOutputPath, LIMITS, loadExperimentSpec, planComparison, resolveExperiment, runComparison, type Platform } from '@l2o/core';
+import { Args } from '@oclif/core';
+import { checkOutputPath, loadExperimentSpec, planComparison, resolveExperiment, runComparison, type Platform } from '@l2o/core';
 import { estimateSweep, estimateText, parseSeeds, planSweep, runLocalSweep, type SweepPlan } from '@l2o/sweep';
 import { SweepProgress } from '../../sweep-progress.js';
-import { dryRunFlag, L2oCommand } from '../../base-command.js';
-import { storeFlag } from '../../store-flags.js';
-import { checkParallelism, integerIn } from '../../numeric-flags.js';
+import { L2oCommand } from '../../base-command.js';
+import {
+  cacheDirFlag,
+  dataDirFlag,
+  downloadFlag,
+  dryRunFlag,
+  retrainFlag,
+  runsDirFlag,
+  scaleFlag,
+  seedFlag,
+  seedsFlag,
+  storeFlag,
+  workersFlag,
+} from '../../flags.js';
+import { checkParallelism } from '../../numeric-flags.js';
 import { ComparisonProgress } from '../../progress.js';
 import { curvesTable, planText } from '../../format.js';
 
@@ -21,28 +33,21 @@ export default class ExperimentRun extends L2oCommand {
   ];
   static override args = { spec: Args.string({ required: true, description: 'Path of the YAML spec.' }) };
   static override flags = {
-    scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'cpu' }),
-    seed: Flags.integer({
-      ...integerIn(LIMITS.seed),
-      summary: "Seed for this run (model initialisation, training draws, test set); overrides the spec's seed.",
+    ...scaleFlag('cpu'),
+    ...seedFlag({ default: undefined, description: "Overrides the spec's seed.", exclusive: ['seeds'] }),
+    ...seedsFlag('One after another (as `l2o sweep --workers 1`).'),
+    ...retrainFlag,
+    ...workersFlag({
+      description:
+        "Threads of the test set's reference solve and the evaluations: the same numbers as one thread. Default: the spec's training.workers, else 1 (training keeps the spec's).",
       exclusive: ['seeds'],
     }),
-    seeds: Flags.string({
-      summary: 'Several seeds, 0..4 or 0,3,7: a run per seed (one after another), then their mean ± 95% t-interval (as `l2o sweep --workers 1`).',
-    }),
-    retrain: Flags.boolean({ summary: 'Train even when a checkpoint of identical config is cached.' }),
-    workers: Flags.integer({
-      ...integerIn({ min: 1 }),
-      summary:
-        "Worker threads (one core each) of the test set's reference solve and the evaluations: the same numbers as one thread. Default: the spec's training.workers, else 1 (training keeps the spec's).",
-      exclusive: ['seeds'],
-    }),
-    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
-    download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
-    'runs-dir': Flags.string({ default: 'runs', summary: 'Where run directories are written.' }),
-    'dry-run': dryRunFlag,
+    ...dataDirFlag,
+    ...downloadFlag,
+    ...runsDirFlag,
+    ...dryRunFlag,
     ...storeFlag,
-    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
+    ...cacheDirFlag,
   };
 
   async run(): Promise<unknown> {

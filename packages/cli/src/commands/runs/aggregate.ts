@@ -3,8 +3,9 @@ import { Args, Flags } from '@oclif/core';
 import { UsageError } from '@l2o/core';
 import { aggregateSeeds, seedTableMarkdown, writeSeedReport } from '@l2o/report';
 import { L2oCommand } from '../../base-command.js';
+import { storeFlag, whereFlag } from '../../flags.js';
 import { newestPerSeed } from '@l2o/store';
-import { getStoredRuns, parseWhere, storeFlag, whereFlag, withStore } from '../../store-flags.js';
+import { getStoredRuns, parseWhere, withStore } from '../../store-flags.js';
 
 export default class RunsAggregate extends L2oCommand {
   static override summary = 'Aggregate stored runs of one experiment over their seeds: mean relative gap ± 95% t-interval, iterations to thresholds.';
@@ -19,7 +20,7 @@ export default class RunsAggregate extends L2oCommand {
   static override args = { ids: Args.string({ description: 'Ids of stored runs (see l2o runs list).' }) };
   static override flags = {
     ...storeFlag,
-    where: whereFlag,
+    ...whereFlag,
     out: Flags.string({ summary: 'Also write report.md and convergence.svg|png (the mean with its 95% band) into this folder.' }),
   };
 

@@ -1,7 +1,8 @@
 import { Args } from '@oclif/core';
 import { compareLoadedRuns } from '@l2o/report';
 import { L2oCommand } from '../../base-command.js';
-import { getStoredRuns, storeFlag, withStore } from '../../store-flags.js';
+import { storeFlag } from '../../flags.js';
+import { getStoredRuns, withStore } from '../../store-flags.js';
 
 export default class RunsCompare extends L2oCommand {
   static override summary = 'Set stored runs side by side: the final mean relative gap of every optimizer in each run (the table of `l2o compare`).';

@@ -3,7 +3,8 @@ import { Args } from '@oclif/core';
 import { L2oError } from '@l2o/core';
 import { exportRunDir } from '@l2o/store';
 import { L2oCommand } from '../../base-command.js';
-import { storeFlag, withStore } from '../../store-flags.js';
+import { storeFlag } from '../../flags.js';
+import { withStore } from '../../store-flags.js';
 
 export default class RunsExport extends L2oCommand {
   static override summary = 'Write a stored run back as a run directory (config, summary, metrics, checkpoints, plots).';

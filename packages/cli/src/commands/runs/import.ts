@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { stderrLogger } from '@l2o/core';
 import { readRunDir } from '@l2o/store';
 import { L2oCommand } from '../../base-command.js';
-import { storeFlag, withStore } from '../../store-flags.js';
+import { storeFlag } from '../../flags.js';
+import { withStore } from '../../store-flags.js';
 
 export default class RunsImport extends L2oCommand {
   static override summary = 'Store existing run directories in the run store (a run already stored is left as it is).';

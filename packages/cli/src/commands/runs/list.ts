@@ -3,7 +3,8 @@ import { UsageError } from '@l2o/core';
 import { formatGap } from '@l2o/report';
 import { parseSince } from '@l2o/store';
 import { L2oCommand } from '../../base-command.js';
-import { parseWhere, storeFlag, whereFlag, withStore } from '../../store-flags.js';
+import { storeFlag, whereFlag } from '../../flags.js';
+import { parseWhere, withStore } from '../../store-flags.js';
 
 export default class RunsList extends L2oCommand {
   static override summary = 'List stored runs, newest first, with the final mean relative gap of each optimizer.';
@@ -20,7 +21,7 @@ export default class RunsList extends L2oCommand {
     dataset: Flags.string({ summary: 'Runs tested on this dataset.' }),
     scale: Flags.string({ summary: 'Runs at this scale.' }),
     since: Flags.string({ summary: 'Runs created on or after this date (YYYY-MM-DD or an ISO time).' }),
-    where: whereFlag,
+    ...whereFlag,
   };
 
   async run(): Promise<unknown> {

@@ -1,7 +1,8 @@
 import { Args } from '@oclif/core';
 import { L2oError } from '@l2o/core';
 import { L2oCommand } from '../../base-command.js';
-import { storeFlag, withStore } from '../../store-flags.js';
+import { storeFlag } from '../../flags.js';
+import { withStore } from '../../store-flags.js';
 
 export default class RunsRm extends L2oCommand {
   static override summary = 'Delete a stored run (its curves and artifacts with it).';

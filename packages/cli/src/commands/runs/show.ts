@@ -1,8 +1,9 @@
 import { Args } from '@oclif/core';
 import { L2oError } from '@l2o/core';
 import { L2oCommand } from '../../base-command.js';
+import { storeFlag } from '../../flags.js';
 import { curvesTable } from '../../format.js';
-import { storeFlag, withStore } from '../../store-flags.js';
+import { withStore } from '../../store-flags.js';
 
 export default class RunsShow extends L2oCommand {
   static override summary = 'Show a stored run: its setting and every optimizer\'s mean F and relative gap at a few iterations.';

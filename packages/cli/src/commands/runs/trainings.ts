@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { L2oCommand } from '../../base-command.js';
-import { storeFlag, withStore } from '../../store-flags.js';
+import { storeFlag } from '../../flags.js';
+import { withStore } from '../../store-flags.js';
 
 export default class RunsTrainings extends L2oCommand {
   static override summary = 'List the stored trainings of l2o train, newest first, with their best validation loss.';

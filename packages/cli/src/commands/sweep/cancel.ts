@@ -1,6 +1,7 @@
 import { cancelSweep } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
-import { queueFlag, requireQueue, statusText, sweepIdArgs } from '../../queue-flags.js';
+import { queueFlag } from '../../flags.js';
+import { requireQueue, statusText, sweepIdArgs } from '../../queue-flags.js';
 
 export default class SweepCancel extends L2oCommand {
   static override summary = 'Cancel a submitted sweep: its waiting jobs are removed and its running ones stopped; returns when none runs.';

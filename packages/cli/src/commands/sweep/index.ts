@@ -15,11 +15,10 @@ import {
   sweepIdOf,
   type SweepRequest,
 } from '@l2o/sweep';
-import { dryRunFlag, L2oCommand } from '../../base-command.js';
-import { storeFlag } from '../../store-flags.js';
+import { L2oCommand } from '../../base-command.js';
+import { cacheDirFlag, dataDirFlag, downloadFlag, dryRunFlag, queueFlag, runsDirFlag, scaleFlag, seedsFlag, storeFlag, workersFlag } from '../../flags.js';
 import { SweepProgress } from '../../sweep-progress.js';
-import { queueFlag } from '../../queue-flags.js';
-import { checkParallelism, integerIn } from '../../numeric-flags.js';
+import { checkParallelism } from '../../numeric-flags.js';
 
 export default class Sweep extends L2oCommand {
   static override summary = 'Run an experiment over seeds and option grids as independent jobs: on local worker processes, or on BullMQ workers anywhere.';
@@ -35,17 +34,17 @@ export default class Sweep extends L2oCommand {
   ];
   static override args = { spec: Args.string({ required: true, description: 'Path of the YAML experiment spec.' }) };
   static override flags = {
-    scale: Flags.string({ summary: 'smoke, quick, toy, cpu or paper.', default: 'cpu' }),
-    seeds: Flags.string({ summary: "Seeds: a range 0..4 or a list 0,3,7 (default: the spec's seed)." }),
+    ...scaleFlag('cpu'),
+    ...seedsFlag("Default: the spec's seed."),
     grid: Flags.string({ summary: 'An option to sweep, <optimizer or problem>.<option>=<v1>,<v2>,… (repeatable: every combination).', multiple: true }),
-    workers: Flags.integer({ ...integerIn({ min: 1 }), summary: 'Local job processes at once (default: the number of cores; at most 4 per core).' }),
+    ...workersFlag({ description: 'Processes of a local sweep, one job each (default: the number of cores).' }),
     ...queueFlag,
-    'data-dir': Flags.string({ env: 'L2O_DATA_DIR', summary: 'Folder with the raw dataset files.' }),
-    download: Flags.boolean({ summary: 'Allow downloading missing datasets.' }),
-    'runs-dir': Flags.string({ default: 'runs', summary: 'Where run directories are written.' }),
+    ...dataDirFlag,
+    ...downloadFlag,
+    ...runsDirFlag,
     'reports-dir': Flags.string({ default: 'sweeps', summary: "Where the sweep's report over seeds is written (a folder per sweep)." }),
-    'cache-dir': Flags.string({ env: 'L2O_CACHE_DIR', summary: 'Cache folder.' }),
-    'dry-run': dryRunFlag,
+    ...cacheDirFlag,
+    ...dryRunFlag,
     ...storeFlag,
   };
 

@@ -3,8 +3,8 @@ import { Flags } from '@oclif/core';
 import { defaultStoreLocation } from '@l2o/store';
 import { reportQueuedSweep } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
-import { queueFlag, requireQueue, sweepIdArgs } from '../../queue-flags.js';
-import { storeFlag } from '../../store-flags.js';
+import { queueFlag, storeFlag } from '../../flags.js';
+import { requireQueue, sweepIdArgs } from '../../queue-flags.js';
 
 export default class SweepReport extends L2oCommand {
   static override summary =

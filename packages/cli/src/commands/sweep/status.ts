@@ -1,6 +1,7 @@
 import { connectionEventText, sweepStatus } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
-import { queueFlag, requireQueue, statusText, sweepIdArgs } from '../../queue-flags.js';
+import { queueFlag } from '../../flags.js';
+import { requireQueue, statusText, sweepIdArgs } from '../../queue-flags.js';
 
 export default class SweepStatus extends L2oCommand {
   static override summary = "Where a submitted sweep's jobs are: waiting, active (with progress), completed, failed (with the reason), and an ETA.";

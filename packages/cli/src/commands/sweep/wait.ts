@@ -1,6 +1,7 @@
 import { connectionEventText, waitForSweep } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
-import { queueFlag, requireQueue, statusText, sweepIdArgs } from '../../queue-flags.js';
+import { queueFlag } from '../../flags.js';
+import { requireQueue, statusText, sweepIdArgs } from '../../queue-flags.js';
 
 export default class SweepWait extends L2oCommand {
   static override summary =
