@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { sweepStatus, type SweepStatus } from '@l2o/sweep';
 import { RedisProcess, redisServerMissing } from '../../sweep/src/test-utils/redis-server.js';
-import { args, expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cli.js';
+import { args, expectOneLineError, runCli } from './test-utils/run-cli.js';
+import { killSpawned, spawnCli } from './test-utils/spawn-cli.js';
 
 // The queue across Redis restarts, with real processes: an `l2o worker` and `l2o sweep wait` go on
 // after their Redis restarts (and say so), a sweep lost with a Redis without persistence is
@@ -50,42 +50,12 @@ scales:
 `,
 );
 
-const started: ChildProcess[] = [];
 const servers: RedisProcess[] = [];
 afterEach(async () => {
-  for (const p of started.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  killSpawned();
   for (const r of servers.splice(0)) await r.stop();
 });
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
-
-/** A CLI process running in the background: its output so far, a wait for a line, its exit. */
-function spawnCli(argv: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'packages/cli/bin/run.js'), ...argv], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', L2O_STORE: 'off', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ? 128 : code)));
-  return {
-    child,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    async waitFor(pattern: RegExp, timeoutMs: number): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      while (!pattern.test(stderr)) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no ${pattern} from l2o ${argv[0]}; stderr:\n${stderr}`);
-        await sleep(100);
-      }
-    },
-    /** The exit code, or 'running' if it has not exited within timeoutMs. */
-    exited: (timeoutMs: number) => Promise.race([exit, sleep(timeoutMs, 'running' as const)]),
-  };
-}
 
 async function redisFor(name: string, persistent: boolean): Promise<RedisProcess> {
   const dir = path.join(temp, name);

@@ -8,6 +8,7 @@ import { openRunStore } from '@l2o/store';
 import { sweepStatus, type SweepStatus } from '@l2o/sweep';
 import { startPostgres } from '../../store/src/test-utils/postgres-server.js';
 import { redisForTests } from '../../sweep/src/test-utils/redis-server.js';
+import { curvesOf as curvesIn, expectCloseCurves } from './test-utils/curves.js';
 import { args, expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cli.js';
 
 // Sweeps as a user runs them: `l2o sweep` on local job processes (no server), and the same sweep
@@ -50,20 +51,8 @@ afterAll(async () => {
   rmSync(temp, { recursive: true, force: true });
 });
 
-interface Curve {
-  optimizer: string;
-  meanGap: number[];
-}
 const localRuns = path.join(temp, 'local-runs');
-const curvesOf = (runDir: string): Curve[] =>
-  ['lstm', 'fista'].map((label) => JSON.parse(readFileSync(path.join(runDir, 'metrics', `${label}.json`), 'utf8')) as Curve);
-/** Equal within float32 rounding of a few operations. */
-const expectCloseCurves = (actual: readonly Curve[], expected: readonly Curve[]) => {
-  expect(actual.map((c) => c.optimizer)).toEqual(expected.map((c) => c.optimizer));
-  actual.forEach((c, j) =>
-    c.meanGap.forEach((g, k) => expect(Math.abs(g - expected[j]!.meanGap[k]!)).toBeLessThanOrEqual(1e-5 * Math.abs(expected[j]!.meanGap[k]!) + 1e-9)),
-  );
-};
+const curvesOf = (runDir: string) => curvesIn(runDir, ['lstm', 'fista']);
 
 describe('l2o sweep, local', () => {
   it('runs 2 optimizers × 3 seeds on 2 worker processes, aggregates them, and gives the numbers of one-by-one runs', () => {
