@@ -234,7 +234,11 @@ export function writeFigureData(outDir: string, data: FigureData): string {
 
 /** The figure's kept data in `outDir` (format 1 or 2), or null when there is none. */
 export function readFigureData(outDir: string, name: string): FigureData | null {
-  const file = figureDataPath(outDir, name);
+  return readFigureDataFile(figureDataPath(outDir, name), name);
+}
+
+/** Kept data of the figure `name` in `file` wherever it is (a campaign keeps its runs so), or null when there is none. */
+export function readFigureDataFile(file: string, name: string): FigureData | null {
   if (!existsSync(file)) return null;
   let parsed: ParsedFigureData | undefined;
   try {
@@ -280,4 +284,21 @@ export function mergeFigureData(name: string, sources: readonly (FigureData | nu
     runs: chosen.map((c) => c.run),
     validation: chosen.flatMap((c) => c.source.validation.filter((v) => v.seed === c.seed)),
   };
+}
+
+/** The validation losses of a run's trainings, from its training/<label>.json logs (a run directory's files or a stored run's artifacts). */
+export function validationSeriesOf(seed: number, files: Record<string, Uint8Array | string>): ValidationSeries[] {
+  return Object.entries(files).flatMap(([name, content]) => {
+    const label = /^training\/(.+)\.json$/.exec(name)?.[1];
+    if (!label) return [];
+    try {
+      const log = JSON.parse(typeof content === 'string' ? content : Buffer.from(content).toString('utf8')) as {
+        validation?: { step: number; loss: number | null }[];
+      };
+      const points = (log.validation ?? []).map((p) => ({ step: p.step, loss: p.loss ?? Number.NaN }));
+      return points.length ? [{ label, seed, points }] : [];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -9,3 +9,4 @@ export * from './results.js';
 export * from './figure-data.js';
 export * from './paired-stats.js';
 export * from './stability.js';
+export * from './gather.js';
