@@ -9,6 +9,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // processes, browsers, Redis restarts, npm installs. CI runs both. A file is in one suite, never both.
 const E2E: Record<string, string[]> = {
   cli: [
+    'src/campaign.test.ts', // sweeps stopped and continued from a copied state folder
     'src/dashboard.test.ts', // chromium
     'src/doctor.test.ts',
     'src/examples.test.ts', // every --help example and README/docs line

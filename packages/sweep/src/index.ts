@@ -9,3 +9,5 @@ export * from './queue/submit.js';
 export * from './queue/worker.js';
 export * from './queue/status.js';
 export * from './estimate.js';
+export * from './campaign.js';
+export * from './campaign-state.js';

@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import type { Campaign, CampaignPlanFile } from '@l2o/sweep';
+import { cacheDirFlag, dataDirFlag, downloadFlag, runsDirFlag } from './flags.js';
+
+/** What `l2o campaign run` and `status` share: the campaign file, its state folder and the folders a sweep uses. */
+export const campaignArgs = { campaign: Args.string({ required: true, description: 'The campaign file, e.g. experiments/campaigns/paper.yaml.' }) };
+export const campaignFlags = {
+  state: Flags.string({ summary: "The campaign's state folder, committed with the repository (default: campaigns/<campaign name>)." }),
+  ...dataDirFlag,
+  ...downloadFlag,
+  ...runsDirFlag,
+  ...cacheDirFlag,
+};
+
+export const stateDirOf = (campaign: Campaign, flag: string | undefined) => path.resolve(flag ?? path.join('campaigns', campaign.name));
+
+/** A line per entry: its runs and trainings done, and a total. */
+export function campaignSummary(plan: CampaignPlanFile): string {
+  const lines = plan.entries.map(
+    (e, i) =>
+      `  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale} seeds ${e.seeds.join(',')}${e.grid.length ? ` grid ${e.grid.join(' ')}` : ''}: ${e.status}, runs ${e.runs.done}/${e.runs.total}, trainings ${e.trainings.done}/${e.trainings.total}${resumable(e)}`,
+  );
+  const runs = plan.entries.reduce((n, e) => n + e.runs.done, 0);
+  const total = plan.entries.reduce((n, e) => n + e.runs.total, 0);
+  return [`campaign ${plan.campaign}: ${runs} of ${total} runs done`, ...lines].join('\n');
+}
+
+function resumable(e: CampaignPlanFile['entries'][number]): string {
+  const steps = Object.values(e.jobs).flatMap((j) => (j.resumesAt ? [j.resumesAt] : []));
+  return steps.length ? ` (${steps.length} resumable, at step${steps.length === 1 ? '' : 's'} ${steps.join(', ')})` : '';
+}

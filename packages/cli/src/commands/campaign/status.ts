@@ -1,0 +1,67 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Flags } from '@oclif/core';
+import { campaignStatus, estimateSweep, formatDuration, loadCampaign, planCampaign, readStateEvidence, remainingPlan, restoreCampaignCache } from '@l2o/sweep';
+import { L2oCommand } from '../../base-command.js';
+import { campaignArgs, campaignFlags, campaignSummary, stateDirOf } from '../../campaign-flags.js';
+import { workersFlag } from '../../flags.js';
+
+export default class CampaignStatus extends L2oCommand {
+  static override summary = "What a campaign's state folder says is done and what remains, and the time left on this machine.";
+  static override examples = [
+    '<%= config.bin %> campaign status experiments/campaigns/paper.yaml --workers 2',
+    '<%= config.bin %> campaign status experiments/campaigns/paper.yaml --no-estimate',
+  ];
+  static override args = campaignArgs;
+  static override flags = {
+    ...campaignFlags,
+    ...workersFlag({ description: 'Job processes the estimate assumes (default: the number of cores).' }),
+    estimate: Flags.boolean({
+      default: true,
+      allowNo: true,
+      summary: "Estimate the time left (as `l2o sweep --dry-run` does: the state's trainings are put into the cache, the rest calibrated on this machine).",
+    }),
+  };
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(CampaignStatus);
+    const campaign = loadCampaign(path.resolve(args.campaign));
+    const stateDir = stateDirOf(campaign, flags.state);
+    const platform = await this.boot(
+      { ...flags, store: 'off' },
+      {
+        runsDir: path.resolve(flags['runs-dir']),
+        dataDir: flags['data-dir'],
+        allowDownload: flags.download,
+        ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+      },
+    );
+    const planned = planCampaign(platform, campaign);
+    const status = campaignStatus(campaign, planned, stateDir);
+    let seconds: number | undefined;
+    if (flags.estimate) {
+      // Entries run one after another: the time left is the sum of their remaining sweeps'.
+      restoreCampaignCache(stateDir, path.resolve(platform.settings.cacheDir), planned);
+      const workers = flags.workers ?? os.availableParallelism();
+      const runs = readStateEvidence(
+        stateDir,
+        planned.map((p) => p.plan.name),
+      ).runs;
+      seconds = 0;
+      for (const entry of planned) {
+        const remaining = remainingPlan(entry.plan, runs.get(entry.plan.name)!);
+        if (!remaining.comparisons.length) continue;
+        const estimate = await estimateSweep(platform, remaining, {
+          workers,
+          onCalibrate: (w) => this.note(`calibrating ${w}…`),
+          signal: this.interrupt.signal,
+        });
+        seconds += estimate.seconds;
+      }
+    }
+    if (this.jsonMode) return { state: stateDir, plan: status, ...(seconds !== undefined ? { estimatedSeconds: seconds } : {}) };
+    process.stdout.write(`${campaignSummary(status)}\n`);
+    if (seconds !== undefined)
+      process.stdout.write(`estimated time left: ${formatDuration(seconds)} on ${flags.workers ?? os.availableParallelism()} worker processes\n`);
+  }
+}

@@ -1,0 +1,229 @@
+// A campaign's state folder, committed in the repository as the campaign goes (campaigns/<name>/):
+//   plan.json                          what is done and what remains, per entry and job, with who made it
+//   checkpoints/<training key>.json    a finished training's best checkpoint (and .training.json, its log)
+//   checkpoints/<training key>.resume.json   an unfinished training's latest resume state (deleted when it is done)
+//   runs/<figure>.json                 the finished runs, in the kept-data format of `l2o results`
+// The files are the truth (a training is done when its checkpoint is there, a run when its kept data
+// holds it); plan.json is the bookkeeping a person reads, rebuilt from them and from its last version.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { L2oError, writeFileAtomic } from '@l2o/core';
+import { readFigureDataFile } from '@l2o/report';
+import type { SweepPlan } from './plan.js';
+
+export const CAMPAIGN_PLAN_FILE = 'plan.json';
+const PLAN_FORMAT = 1;
+
+/** A job of the plan file: a training (its checkpoint is kept) or a run (its kept data is). Evaluations are not kept: they run again with their run. */
+export interface CampaignJobRecord {
+  kind: 'train' | 'run';
+  label?: string;
+  seed: number;
+  done: boolean;
+  /** The commit and engine that made it, when (ISO time) and in how long (seconds; 0 when it was found done, e.g. cached). */
+  commit?: string;
+  engine?: string;
+  seconds?: number;
+  finishedAt?: string;
+  /** A training's resume state is kept: the global step it continues from. */
+  resumesAt?: number;
+  /** Why it failed, the last time it ran. */
+  failed?: string;
+}
+
+export interface CampaignPlanEntry {
+  spec: string;
+  scale: string;
+  seeds: number[];
+  grid: string[];
+  figure: string;
+  sweep: string;
+  status: 'done' | 'remaining';
+  runs: { done: number; total: number };
+  trainings: { done: number; total: number };
+  jobs: Record<string, CampaignJobRecord>;
+}
+
+export interface CampaignPlanFile {
+  format: number;
+  campaign: string;
+  updatedAt: string;
+  entries: CampaignPlanEntry[];
+}
+
+/** An entry as the campaign file gives it, with its sweep planned. */
+export interface PlannedEntry {
+  spec: string;
+  scale: string;
+  seeds: number[];
+  grid: string[];
+  plan: SweepPlan;
+  sweepId: string;
+}
+
+/** What the state folder holds: kept checkpoints, resume states (key → next step) and runs (ids per figure). */
+export interface StateEvidence {
+  checkpoints: Set<string>;
+  resumes: Map<string, number>;
+  runs: Map<string, Set<string>>;
+}
+
+export const stateCheckpoint = (stateDir: string, key: string) => path.join(stateDir, 'checkpoints', `${key}.json`);
+export const stateTrainingLog = (stateDir: string, key: string) => path.join(stateDir, 'checkpoints', `${key}.training.json`);
+export const stateResume = (stateDir: string, key: string) => path.join(stateDir, 'checkpoints', `${key}.resume.json`);
+export const stateRuns = (stateDir: string, figure: string) => path.join(stateDir, 'runs', `${figure}.json`);
+
+/** The plan file of a state folder, or null when there is none yet. */
+export function readCampaignPlan(stateDir: string): CampaignPlanFile | null {
+  const file = path.join(stateDir, CAMPAIGN_PLAN_FILE);
+  if (!existsSync(file)) return null;
+  let parsed: CampaignPlanFile;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as CampaignPlanFile;
+  } catch (e) {
+    throw new L2oError(
+      `${file} is not valid JSON (${(e as Error).message}).`,
+      'Restore it from git (git checkout -- <file>); it is rebuilt from the folder when deleted.',
+    );
+  }
+  if (parsed.format !== PLAN_FORMAT || !Array.isArray(parsed.entries))
+    throw new L2oError(`${file} is not a campaign plan of format ${PLAN_FORMAT}.`, 'Restore it from git, or delete it: it is rebuilt from the folder.');
+  return parsed;
+}
+
+export function writeCampaignPlan(stateDir: string, plan: CampaignPlanFile): void {
+  writeFileAtomic(path.join(stateDir, CAMPAIGN_PLAN_FILE), `${JSON.stringify(plan, null, 1)}\n`);
+}
+
+/** What the state folder holds (read from its files, not from plan.json). */
+export function readStateEvidence(stateDir: string, figures: readonly string[]): StateEvidence {
+  const checkpoints = new Set<string>();
+  const resumes = new Map<string, number>();
+  const dir = path.join(stateDir, 'checkpoints');
+  for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+    const resume = /^(.+)\.resume\.json$/.exec(f);
+    if (resume) {
+      resumes.set(resume[1]!, nextStepOf(path.join(dir, f)));
+      continue;
+    }
+    if (f.endsWith('.training.json') || !f.endsWith('.json')) continue;
+    checkpoints.add(f.slice(0, -'.json'.length));
+  }
+  const runs = new Map<string, Set<string>>();
+  for (const figure of new Set(figures)) runs.set(figure, new Set(readFigureDataFile(stateRuns(stateDir, figure), figure)?.runs.map((r) => r.id) ?? []));
+  return { checkpoints, resumes, runs };
+}
+
+/** The global step a resume state continues from (0 when unreadable: it is then a fresh start). */
+export function nextStepOf(file: string): number {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { training?: { nextStep?: number } }).training?.nextStep ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The plan file for `entries` as the folder now holds them: each training and run job done or
+ * remaining by the files, with what the previous plan file said of it (commit, engine, timings,
+ * a failure) kept. A job known under another entry of the previous file (jobs are keyed by
+ * content) keeps its record too.
+ */
+export function campaignPlanOf(
+  campaign: string,
+  entries: readonly PlannedEntry[],
+  evidence: StateEvidence,
+  previous: CampaignPlanFile | null,
+): CampaignPlanFile {
+  const known = new Map<string, CampaignJobRecord>();
+  for (const e of previous?.entries ?? []) for (const [key, record] of Object.entries(e.jobs)) if (!known.has(key) || record.done) known.set(key, record);
+  return {
+    format: PLAN_FORMAT,
+    campaign,
+    updatedAt: new Date().toISOString(),
+    entries: entries.map((entry) => {
+      const jobs: Record<string, CampaignJobRecord> = {};
+      const figureRuns = evidence.runs.get(entry.plan.name) ?? new Set<string>();
+      for (const job of entry.plan.jobs) {
+        if (job.kind === 'evaluate') continue;
+        const done = job.kind === 'train' ? evidence.checkpoints.has(job.key) : figureRuns.has(job.key);
+        const before = known.get(job.key);
+        const record: CampaignJobRecord = {
+          ...(before?.done === done ? before : {}),
+          kind: job.kind,
+          ...(job.kind === 'train' ? { label: job.label } : {}),
+          seed: job.comparison.seed,
+          done,
+        };
+        if (done) delete record.failed;
+        else if (before?.failed) record.failed = before.failed;
+        delete record.resumesAt;
+        const resumesAt = job.kind === 'train' && !done ? evidence.resumes.get(job.key) : undefined;
+        if (resumesAt) record.resumesAt = resumesAt;
+        jobs[job.key] = record;
+      }
+      const count = (kind: CampaignJobRecord['kind']) => {
+        const of = Object.values(jobs).filter((j) => j.kind === kind);
+        return { done: of.filter((j) => j.done).length, total: of.length };
+      };
+      const runs = count('run');
+      return {
+        spec: entry.spec,
+        scale: entry.scale,
+        seeds: entry.seeds,
+        grid: entry.grid,
+        figure: entry.plan.name,
+        sweep: entry.sweepId,
+        status: runs.done === runs.total ? 'done' : 'remaining',
+        runs,
+        trainings: count('train'),
+        jobs,
+      };
+    }),
+  };
+}
+
+/** Marks a job of the plan file done (or failed), with who made it; the entry's counts follow. */
+export function recordCampaignJob(
+  plan: CampaignPlanFile,
+  key: string,
+  outcome: { done: true; commit?: string; engine?: string; seconds: number; at?: Date } | { done: false; failed: string },
+): void {
+  for (const entry of plan.entries) {
+    const job = entry.jobs[key];
+    if (!job) continue;
+    if (outcome.done) {
+      // Found done (cached) after it was made: what made it stays recorded.
+      const keep = job.done && outcome.seconds === 0;
+      entry.jobs[key] = keep
+        ? job
+        : {
+            kind: job.kind,
+            ...(job.label ? { label: job.label } : {}),
+            seed: job.seed,
+            done: true,
+            ...(outcome.commit ? { commit: outcome.commit } : {}),
+            ...(outcome.engine ? { engine: outcome.engine } : {}),
+            seconds: Math.round(outcome.seconds * 10) / 10,
+            finishedAt: (outcome.at ?? new Date()).toISOString(),
+          };
+    } else {
+      entry.jobs[key] = { ...job, done: false, failed: outcome.failed };
+    }
+    const jobs = Object.values(entry.jobs);
+    const runs = jobs.filter((j) => j.kind === 'run');
+    const trainings = jobs.filter((j) => j.kind === 'train');
+    entry.runs = { done: runs.filter((j) => j.done).length, total: runs.length };
+    entry.trainings = { done: trainings.filter((j) => j.done).length, total: trainings.length };
+    entry.status = entry.runs.done === entry.runs.total ? 'done' : 'remaining';
+  }
+  plan.updatedAt = new Date().toISOString();
+}
+
+/** Notes a training's kept resume state in the plan file. */
+export function recordCampaignResume(plan: CampaignPlanFile, key: string, nextStep: number): void {
+  for (const entry of plan.entries) {
+    const job = entry.jobs[key];
+    if (job && !job.done) job.resumesAt = nextStep;
+  }
+}

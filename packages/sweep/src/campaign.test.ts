@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ComparisonSpec } from '@l2o/core';
+import { loadCampaign, remainingPlan } from './campaign.js';
+import { campaignPlanOf, recordCampaignJob, recordCampaignResume, type PlannedEntry, type StateEvidence } from './campaign-state.js';
+import type { SweepJob, SweepPlan } from './plan.js';
+
+const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-campaign-unit-'));
+afterAll(() => rmSync(temp, { recursive: true, force: true }));
+
+/** A sweep of `name` over seeds: per seed a training (t<seed>), two evaluations and a run (<name>-s<seed>). */
+function sweepOf(name: string, seeds: number[]): SweepPlan {
+  const jobs: SweepJob[] = [];
+  const comparisons = seeds.map((seed) => {
+    const comparison = { name, seed } as unknown as ComparisonSpec;
+    jobs.push(
+      { kind: 'train', key: `t${seed}`, label: 'lstm', comparison },
+      { kind: 'evaluate', key: `e-lstm-${seed}`, label: 'lstm', comparison, train: `t${seed}` },
+      { kind: 'evaluate', key: `e-fista-${seed}`, label: 'fista', comparison },
+      { kind: 'run', key: `${name}-s${seed}`, comparison, evaluations: [`e-lstm-${seed}`, `e-fista-${seed}`] },
+    );
+    return { runId: `${name}-s${seed}`, seed, point: {}, comparison };
+  });
+  return { name, request: { spec: `/x/${name}.yaml`, scale: 'smoke', seeds, grid: [] }, comparisons, jobs };
+}
+const entry = (name: string, seeds: number[]): PlannedEntry => ({
+  spec: `${name}.yaml`,
+  scale: 'smoke',
+  seeds,
+  grid: [],
+  plan: sweepOf(name, seeds),
+  sweepId: `sweep-${name}`,
+});
+const evidence = (e: Partial<StateEvidence> = {}): StateEvidence => ({ checkpoints: new Set(), resumes: new Map(), runs: new Map(), ...e });
+
+describe('the campaign plan file', () => {
+  it('says done what the state folder holds, remaining the rest, with a resumable training’s step', () => {
+    const plan = campaignPlanOf(
+      'c',
+      [entry('a', [0]), entry('b', [0, 1])],
+      evidence({ checkpoints: new Set(['t0']), resumes: new Map([['t1', 6]]), runs: new Map([['a', new Set(['a-s0'])]]) }),
+      null,
+    );
+    expect(plan.entries.map((e) => [e.figure, e.status, e.runs, e.trainings])).toEqual([
+      ['a', 'done', { done: 1, total: 1 }, { done: 1, total: 1 }],
+      ['b', 'remaining', { done: 0, total: 2 }, { done: 1, total: 2 }],
+    ]);
+    // Evaluations are not kept: they run again with their run.
+    expect(Object.keys(plan.entries[1]!.jobs)).toEqual(['t0', 'b-s0', 't1', 'b-s1']);
+    expect(plan.entries[1]!.jobs.t1).toEqual({ kind: 'train', label: 'lstm', seed: 1, done: false, resumesAt: 6 });
+  });
+
+  it('records who made a job, keeps it when the job is later found done (cached), and counts follow', () => {
+    const plan = campaignPlanOf('c', [entry('b', [0, 1])], evidence(), null);
+    recordCampaignJob(plan, 't0', { done: true, commit: 'abc', engine: 'wasm', seconds: 12.345, at: new Date('2030-01-01T00:00:00Z') });
+    expect(plan.entries[0]!.jobs.t0).toEqual({
+      kind: 'train',
+      label: 'lstm',
+      seed: 0,
+      done: true,
+      commit: 'abc',
+      engine: 'wasm',
+      seconds: 12.3,
+      finishedAt: '2030-01-01T00:00:00.000Z',
+    });
+    recordCampaignJob(plan, 't0', { done: true, commit: 'def', engine: 'cpu', seconds: 0 });
+    expect(plan.entries[0]!.jobs.t0).toMatchObject({ commit: 'abc', engine: 'wasm', seconds: 12.3 });
+    expect(plan.entries[0]!.trainings).toEqual({ done: 1, total: 2 });
+    recordCampaignJob(plan, 'b-s1', { done: false, failed: 'diverged' });
+    expect(plan.entries[0]!.jobs['b-s1']).toMatchObject({ done: false, failed: 'diverged' });
+    recordCampaignJob(plan, 'b-s0', { done: true, seconds: 0.4 });
+    recordCampaignJob(plan, 'b-s1', { done: true, seconds: 0.4 });
+    expect(plan.entries[0]!.jobs['b-s1']!.failed).toBeUndefined();
+    expect(plan.entries[0]!).toMatchObject({ status: 'done', runs: { done: 2, total: 2 } });
+    recordCampaignResume(plan, 't1', 8);
+    expect(plan.entries[0]!.jobs.t1!.resumesAt).toBe(8);
+  });
+
+  it('rebuilt from the folder and its last version: records of done jobs stay, a job the folder lost is remaining again', () => {
+    const before = campaignPlanOf('c', [entry('b', [0, 1])], evidence(), null);
+    recordCampaignJob(before, 't0', { done: true, commit: 'abc', engine: 'wasm', seconds: 5 });
+    recordCampaignJob(before, 't1', { done: true, commit: 'abc', engine: 'wasm', seconds: 5 });
+    // The campaign file now lists the sweep with one seed more: its jobs are keyed by content, so t0 keeps its record.
+    const after = campaignPlanOf('c', [entry('b', [0, 1, 2])], evidence({ checkpoints: new Set(['t0']) }), before);
+    expect(after.entries[0]!.jobs.t0).toMatchObject({ done: true, commit: 'abc', seconds: 5 });
+    expect(after.entries[0]!.jobs.t1).toEqual({ kind: 'train', label: 'lstm', seed: 1, done: false });
+    expect(after.entries[0]!.jobs.t2).toEqual({ kind: 'train', label: 'lstm', seed: 2, done: false });
+  });
+
+  it('leaves out of a sweep the comparisons whose runs are kept, and what only they need', () => {
+    const plan = sweepOf('b', [0, 1]);
+    const rest = remainingPlan(plan, new Set(['b-s0']));
+    expect(rest.comparisons.map((c) => c.runId)).toEqual(['b-s1']);
+    expect(rest.jobs.map((j) => j.key)).toEqual(['t1', 'e-lstm-1', 'e-fista-1', 'b-s1']);
+    expect(remainingPlan(plan, new Set(['b-s0', 'b-s1'])).jobs).toEqual([]);
+  });
+});
+
+describe('a campaign file', () => {
+  const file = (name: string, text: string) => {
+    const f = path.join(temp, `${name}.yaml`);
+    writeFileSync(f, text);
+    return f;
+  };
+  it('lists entries in order, seeds as a range, a list or one seed', () => {
+    const c = loadCampaign(
+      file(
+        'ok',
+        'entries:\n  - { spec: ../paper/fig5.yaml, scale: paper, seeds: 0..2 }\n  - { spec: b.yaml, scale: smoke, seeds: [3, 5], grid: ["lstm.hidden=4,8"] }\n  - { spec: c.yaml, scale: smoke, seeds: 7 }\n',
+      ),
+    );
+    expect(c.name).toBe('ok');
+    expect(c.entries).toEqual([
+      { spec: '../paper/fig5.yaml', scale: 'paper', seeds: [0, 1, 2], grid: [] },
+      { spec: 'b.yaml', scale: 'smoke', seeds: [3, 5], grid: ['lstm.hidden=4,8'] },
+      { spec: 'c.yaml', scale: 'smoke', seeds: [7], grid: [] },
+    ]);
+  });
+  it('refuses what it cannot run, naming the entry', () => {
+    expect(() => loadCampaign(file('none', 'entries: []\n'))).toThrow(/lists no entries/);
+    expect(() => loadCampaign(file('typo', 'entries:\n  - { spec: a.yaml, scale: smoke, seed: 0 }\n'))).toThrow(/entry 1 has an unknown key 'seed'/);
+    expect(() => loadCampaign(file('seeds', 'entries:\n  - { spec: a.yaml, scale: smoke, seeds: 2..1 }\n'))).toThrow(/ends before it starts/);
+    expect(() => loadCampaign(path.join(temp, 'missing.yaml'))).toThrow(/does not exist/);
+  });
+});

@@ -1,0 +1,312 @@
+// A campaign: sweeps run one after another over days, a few hours at a time, on machines that may be
+// replaced. Its state folder (campaign-state.ts) is updated after every finished job, so a commit of
+// it at any time keeps the progress, and `l2o campaign run` continues from it on another machine.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import {
+  cachedCheckpointPath,
+  engineLabel,
+  InterruptedError,
+  readCachedCheckpoint,
+  silentLogger,
+  trainingLogOf,
+  UsageError,
+  writeFileAtomic,
+  type Platform,
+} from '@l2o/core';
+import { figureDataJson, loadRunDir, readFigureDataFile, validationSeriesOf, type FigureData } from '@l2o/report';
+import { childPlatformOf } from './child.js';
+import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
+import { parseGridAxis, parseSeeds, planSweep, sweepIdOf, type SweepJob, type SweepPlan } from './plan.js';
+import {
+  campaignPlanOf,
+  nextStepOf,
+  readCampaignPlan,
+  readStateEvidence,
+  recordCampaignJob,
+  recordCampaignResume,
+  stateCheckpoint,
+  stateResume,
+  stateRuns,
+  stateTrainingLog,
+  writeCampaignPlan,
+  type CampaignPlanFile,
+  type PlannedEntry,
+} from './campaign-state.js';
+
+/** An entry of a campaign file: a sweep (spec relative to the campaign file, scale, seeds, grid axes as `--grid` takes them). */
+export interface CampaignEntry {
+  spec: string;
+  scale: string;
+  seeds: number[];
+  grid: string[];
+}
+
+export interface Campaign {
+  /** The file's name without .yaml: its state folder is campaigns/<name>/ by default. */
+  name: string;
+  file: string;
+  entries: CampaignEntry[];
+}
+
+/**
+ * Reads a campaign file: `entries:`, a list of `{ spec, scale, seeds, grid? }` (seeds as `0..2`, a
+ * list or one seed; grid a list of `<optimizer or problem>.<option>=<v1>,<v2>`), run in order.
+ */
+export function loadCampaign(file: string): Campaign {
+  const hint = 'A campaign file is `entries:` followed by items `- { spec: ../paper/fig5.yaml, scale: paper, seeds: 0..2 }` (grid: optional list).';
+  if (!existsSync(file) || statSync(file).isDirectory())
+    throw new UsageError(`Campaign file ${file} does not exist.`, 'Give the path of a campaign YAML, e.g. experiments/campaigns/paper.yaml.');
+  const doc = parseDocument(readFileSync(file, 'utf8'));
+  if (doc.errors.length) throw new UsageError(`${file}: not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`, hint);
+  const value = doc.toJS() as { entries?: unknown } | null;
+  if (!value || !Array.isArray(value.entries) || !value.entries.length) throw new UsageError(`${file} lists no entries.`, hint);
+  const entries = value.entries.map((raw: unknown, i: number): CampaignEntry => {
+    const where = `${file}: entry ${i + 1}`;
+    const e = raw as Record<string, unknown>;
+    if (typeof e !== 'object' || e === null) throw new UsageError(`${where} is not a mapping.`, hint);
+    const unknown = Object.keys(e).find((k) => !['spec', 'scale', 'seeds', 'grid'].includes(k));
+    if (unknown) throw new UsageError(`${where} has an unknown key '${unknown}'.`, hint);
+    if (typeof e.spec !== 'string' || !e.spec) throw new UsageError(`${where} has no spec.`, hint);
+    if (typeof e.scale !== 'string' || !e.scale) throw new UsageError(`${where} has no scale.`, hint);
+    if (e.seeds === undefined) throw new UsageError(`${where} has no seeds.`, hint);
+    const seedsText = Array.isArray(e.seeds) ? e.seeds.join(',') : typeof e.seeds === 'number' ? String(e.seeds) : typeof e.seeds === 'string' ? e.seeds : null;
+    if (seedsText === null) throw new UsageError(`${where}: seeds is not a range, a list or a seed.`, hint);
+    const grid = e.grid === undefined ? [] : Array.isArray(e.grid) ? e.grid.map(String) : null;
+    if (!grid) throw new UsageError(`${where}: grid is not a list.`, hint);
+    for (const axis of grid) parseGridAxis(axis);
+    return { spec: e.spec, scale: e.scale, seeds: parseSeeds(seedsText), grid };
+  });
+  return { name: path.basename(file).replace(/\.ya?ml$/, ''), file: path.resolve(file), entries };
+}
+
+/** The campaign's entries planned as sweeps (every spec, id and option checked, before any work). */
+export function planCampaign(platform: Platform, campaign: Campaign): PlannedEntry[] {
+  const planned = campaign.entries.map((entry) => {
+    const spec = path.resolve(path.dirname(campaign.file), entry.spec);
+    const plan = planSweep(platform, { spec, scale: entry.scale, seeds: entry.seeds, grid: entry.grid.map(parseGridAxis) });
+    return { ...entry, plan, sweepId: sweepIdOf(plan) };
+  });
+  // A figure's runs are kept in one file, which `l2o results` reads at one scale.
+  const scales = new Map<string, string>();
+  for (const p of planned) {
+    const other = scales.get(p.plan.name);
+    if (other && other !== p.scale)
+      throw new UsageError(
+        `${campaign.file}: ${p.plan.name} is listed at scales ${other} and ${p.scale}; a campaign keeps a figure's runs at one scale.`,
+        'Put the other scale in a campaign of its own.',
+      );
+    scales.set(p.plan.name, p.scale);
+  }
+  return planned;
+}
+
+/**
+ * Puts the state folder's trainings into the cache: each kept checkpoint (so it is not trained
+ * again) and each resume state the cache has no later one of (so the training continues from its
+ * last validation). Returns how many of each were copied.
+ */
+export function restoreCampaignCache(stateDir: string, cacheDir: string, planned: readonly PlannedEntry[]): { checkpoints: number; resumes: number } {
+  const evidence = readStateEvidence(stateDir, []);
+  const copied = { checkpoints: 0, resumes: 0 };
+  const keys = new Set(planned.flatMap((p) => p.plan.jobs.filter((j) => j.kind === 'train').map((j) => j.key)));
+  for (const key of keys) {
+    const cached = cachedCheckpointPath(cacheDir, key);
+    if (evidence.checkpoints.has(key)) {
+      if (!readCachedCheckpoint(cached, silentLogger.warn)) {
+        copy(stateCheckpoint(stateDir, key), cached);
+        copied.checkpoints++;
+      }
+      if (existsSync(stateTrainingLog(stateDir, key)) && !existsSync(trainingLogOf(cached))) copy(stateTrainingLog(stateDir, key), trainingLogOf(cached));
+      continue;
+    }
+    const step = evidence.resumes.get(key);
+    if (step === undefined || existsSync(cached)) continue;
+    const resume = `${cached}.resume`;
+    if (existsSync(resume) && nextStepOf(resume) >= step) continue;
+    copy(stateResume(stateDir, key), resume);
+    copied.resumes++;
+  }
+  return copied;
+}
+
+/** A byte copy that readers see whole or not at all. */
+function copy(from: string, to: string): void {
+  writeFileAtomic(to, readFileSync(from));
+}
+
+/** The part of a sweep still to run: the comparisons whose runs the state folder lacks, and what they need. */
+export function remainingPlan(plan: SweepPlan, doneRuns: ReadonlySet<string>): SweepPlan {
+  const runs = plan.jobs.filter((j) => j.kind === 'run' && !doneRuns.has(j.key));
+  const needed = new Set(runs.flatMap((j) => (j.kind === 'run' ? [j.key, ...j.evaluations] : [])));
+  for (const j of plan.jobs) if (j.kind === 'evaluate' && needed.has(j.key) && j.train) needed.add(j.train);
+  return { ...plan, comparisons: plan.comparisons.filter((c) => !doneRuns.has(c.runId)), jobs: plan.jobs.filter((j) => needed.has(j.key)) };
+}
+
+export type CampaignEvent =
+  | { kind: 'entry'; index: number; entry: PlannedEntry; plan: SweepPlan; doneRuns: number }
+  | { kind: 'restored'; checkpoints: number; resumes: number }
+  | { kind: 'sweep'; index: number; event: SweepEvent };
+
+export interface CampaignOutcome {
+  plan: CampaignPlanFile;
+  /** Why it stopped before the end: the deadline of `stopAfterMs`. */
+  stopped?: 'deadline';
+  failed: SweepOutcome['failed'];
+  seconds: number;
+}
+
+/** The state folder as a plan file, from its files and its last plan file. */
+export function campaignStatus(campaign: Campaign, planned: readonly PlannedEntry[], stateDir: string): CampaignPlanFile {
+  return campaignPlanOf(
+    campaign.name,
+    planned,
+    readStateEvidence(
+      stateDir,
+      planned.map((p) => p.plan.name),
+    ),
+    readCampaignPlan(stateDir),
+  );
+}
+
+/**
+ * Runs what remains of a campaign: its state folder's trainings into the cache first, then each
+ * entry's remaining comparisons as a local sweep, in order. After every finished job the state
+ * folder is updated (atomic writes): a training's checkpoint and log copied in and its resume
+ * state removed, a run added to runs/<figure>.json, plan.json rewritten; a training's resume
+ * state is copied in whenever its job process writes one (each validation, and when stopped).
+ * `stopAfterMs`: no job starts after it, and running ones stop at their next safe point.
+ */
+export async function runCampaign(
+  platform: Platform,
+  campaign: Campaign,
+  planned: readonly PlannedEntry[],
+  options: { stateDir: string; workers: number; stopAfterMs?: number; signal?: AbortSignal; onEvent?: (e: CampaignEvent) => void },
+): Promise<CampaignOutcome> {
+  const started = Date.now();
+  const { stateDir } = options;
+  const emit = options.onEvent ?? (() => {});
+  const child = childPlatformOf(platform);
+  const cacheDir = child.cacheDir;
+  mkdirSync(stateDir, { recursive: true });
+  const restored = restoreCampaignCache(stateDir, cacheDir, planned);
+  emit({ kind: 'restored', ...restored });
+  const plan = campaignStatus(campaign, planned, stateDir);
+  writeCampaignPlan(stateDir, plan);
+
+  const stop = new AbortController();
+  const forward = () => stop.abort(options.signal!.reason);
+  if (options.signal?.aborted) forward();
+  options.signal?.addEventListener('abort', forward, { once: true });
+  let deadline = false;
+  const timer =
+    options.stopAfterMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          deadline = true;
+          stop.abort('SIGINT');
+        }, options.stopAfterMs);
+  const made = { commit: platform.settings.gitCommit, engine: engineLabel(platform.engine.chosen) };
+  const failed: SweepOutcome['failed'] = [];
+  const resumeSeen = new Map<string, number>();
+
+  /** Copies a training's resume state into the state folder when its job process has written a newer one. */
+  const keepResume = (key: string) => {
+    const cached = cachedCheckpointPath(cacheDir, key);
+    const resume = `${cached}.resume`;
+    if (existsSync(cached) || !existsSync(resume)) return;
+    const mtime = statSync(resume).mtimeMs;
+    if (resumeSeen.get(key) === mtime) return;
+    resumeSeen.set(key, mtime);
+    copy(resume, stateResume(stateDir, key));
+    recordCampaignResume(plan, key, nextStepOf(resume));
+    writeCampaignPlan(stateDir, plan);
+  };
+
+  const trained = (key: string, seconds: number) => {
+    const cached = cachedCheckpointPath(cacheDir, key);
+    // Skipped because its runs are written here, its checkpoint may have left the cache: nothing to keep.
+    if (!existsSync(cached) && !existsSync(stateCheckpoint(stateDir, key))) return;
+    if (!existsSync(stateCheckpoint(stateDir, key))) copy(cached, stateCheckpoint(stateDir, key));
+    if (existsSync(trainingLogOf(cached)) && !existsSync(stateTrainingLog(stateDir, key))) copy(trainingLogOf(cached), stateTrainingLog(stateDir, key));
+    rmSync(stateResume(stateDir, key), { force: true });
+    recordCampaignJob(plan, key, { done: true, ...made, seconds });
+  };
+
+  const written = (job: Extract<SweepJob, { kind: 'run' }>, figure: string, seconds: number) => {
+    const dir = path.join(platform.settings.runsDir, job.key);
+    const run = loadRunDir(dir);
+    const file = stateRuns(stateDir, figure);
+    const kept: FigureData = readFigureDataFile(file, figure) ?? { name: figure, runs: [], validation: [] };
+    const validation = validationSeriesOf(run.summary.seed, filesOf(dir));
+    const replaced = (v: FigureData['validation'][number]) => validation.some((n) => n.seed === v.seed && n.label === v.label);
+    writeFileAtomic(
+      file,
+      figureDataJson({
+        name: figure,
+        runs: [...kept.runs.filter((r) => r.id !== run.id), run],
+        validation: [...kept.validation.filter((v) => !replaced(v)), ...validation],
+      }),
+    );
+    recordCampaignJob(plan, job.key, { done: true, ...made, seconds });
+  };
+
+  try {
+    for (const [index, entry] of planned.entries()) {
+      if (stop.signal.aborted) break;
+      const doneRuns = readStateEvidence(stateDir, [entry.plan.name]).runs.get(entry.plan.name)!;
+      const remaining = remainingPlan(entry.plan, doneRuns);
+      emit({ kind: 'entry', index, entry, plan: remaining, doneRuns: entry.plan.comparisons.length - remaining.comparisons.length });
+      if (!remaining.jobs.length) continue;
+      const onEvent = (e: SweepEvent) => {
+        const { job } = e;
+        if (e.kind === 'progress' && job.kind === 'train') keepResume(job.key);
+        else if (e.kind === 'done' && job.kind === 'train') trained(job.key, e.skipped ? 0 : e.seconds);
+        // A run written by an earlier session on this machine (its directory is there) is kept too.
+        else if (e.kind === 'done' && job.kind === 'run') written(job, entry.plan.name, e.skipped ? 0 : e.seconds);
+        else if (e.kind === 'failed' && e.final && job.kind !== 'evaluate') {
+          recordCampaignJob(plan, job.key, { done: false, failed: e.message });
+          writeCampaignPlan(stateDir, plan);
+        }
+        if (e.kind === 'done' && job.kind !== 'evaluate') writeCampaignPlan(stateDir, plan);
+        emit({ kind: 'sweep', index, event: e });
+      };
+      try {
+        const outcome = await runSweepLocally(platform, remaining, { workers: options.workers, child, onEvent, signal: stop.signal });
+        failed.push(...outcome.failed);
+      } catch (e) {
+        if (!(e instanceof InterruptedError)) throw e;
+        break;
+      } finally {
+        // A stopped training wrote its resume state as its process ended.
+        for (const job of remaining.jobs) if (job.kind === 'train') keepResume(job.key);
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', forward);
+    writeCampaignPlan(stateDir, plan);
+  }
+  if (options.signal?.aborted) {
+    const runs = plan.entries.reduce((n, e) => n + e.runs.done, 0);
+    const total = plan.entries.reduce((n, e) => n + e.runs.total, 0);
+    throw new InterruptedError(
+      options.signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT',
+      `Interrupted: the campaign stopped with ${runs} of ${total} runs done; its state folder ${stateDir} is up to date.`,
+      'Commit the state folder to keep it, and run the same command again to continue.',
+    );
+  }
+  return { plan, ...(deadline ? { stopped: 'deadline' as const } : {}), failed, seconds: (Date.now() - started) / 1000 };
+}
+
+/** A run directory's training logs, as validationSeriesOf reads them. */
+function filesOf(runDir: string): Record<string, string> {
+  const dir = path.join(runDir, 'training');
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => [`training/${f}`, readFileSync(path.join(dir, f), 'utf8')]),
+  );
+}
