@@ -139,8 +139,13 @@ export function l1Composite64(smooth: Smooth64): Float64Problem {
     applyA(set, i, x, z);
     return smooth.value(z, set.b, i * set.m) + set.lambda * l1(x, set.n);
   };
+  let scratch = new Float64Array(0);
   return {
-    objective: (set, i, x) => objective(set, i, x),
+    // Called for every instance and iteration of an evaluation: one scratch A x, grown when needed.
+    objective: (set, i, x) => {
+      if (scratch.length < set.m) scratch = new Float64Array(set.m);
+      return objective(set, i, x, scratch.subarray(0, set.m));
+    },
     solve(set, i, start, { tolerance, maxIterations }): Float64Solution {
       const { m, n, lambda } = set;
       const bOffset = i * m;
