@@ -14,7 +14,9 @@
 //   --mark-stale, else L2O_KERNELS or 'l2o'. The platform's WASM kernels round differently from
 //   tfjs's, so each set has its own fingerprint; runs made before they existed are 'tfjs' runs.
 // --write: record the fingerprint as that of the code that made the pages' runs (after checking so).
-// --mark-stale: put a line at the top of each figure page there saying its numbers are stale.
+// --mark-stale: put a line at the top of each figure page there whose runs were made by code of
+//   another fingerprint (numerics.json's `pages`, else its `fingerprint`) saying its numbers are
+//   stale, and take it off the others.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -86,18 +88,35 @@ export function numericsFingerprint(
 /** The banner a stale page starts with. */
 export const STALE_MARK = '> **Stale:**';
 
-/** Puts (or replaces) the stale line at the top of every figN.md in `dir`; returns the pages marked. */
+/** The fingerprint of the code that made each page's runs: numerics.json's `pages`, else its `fingerprint`. */
+export function recordedFor(recorded, page) {
+  return recorded.pages?.[page.replace(/\.md$/, '')] ?? recorded.fingerprint;
+}
+
+/**
+ * Puts (or replaces) the stale line at the top of every figN.md in `dir` whose runs were made by
+ * code of another fingerprint than `now`, and removes it from the others; returns the pages marked.
+ * `recorded` is numerics.json's content (or a fingerprint: the same for every page).
+ */
 export function markStale(dir, recorded, now) {
+  const record = typeof recorded === 'string' ? { fingerprint: recorded } : recorded;
   const pages = readdirSync(dir).filter((f) => /^fig\d+\.md$/.test(f));
+  const marked = [];
   for (const page of pages) {
     const file = path.join(dir, page);
-    const lines = readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => !l.startsWith(STALE_MARK));
-    const line = `${STALE_MARK} the training or evaluation arithmetic changed after these runs (numerics fingerprint ${recorded}, now ${now}: \`node scripts/numerics-fingerprint.mjs\`); run the figure again and regenerate this page with \`l2o results\`.`;
-    writeFileSync(file, [line, '', ...lines.filter((l, i) => !(i === 0 && l === ''))].join('\n'));
+    const text = readFileSync(file, 'utf8');
+    const lines = text.split('\n');
+    const unmarked = lines[0]?.startsWith(STALE_MARK) ? lines.slice(lines[1] === '' ? 2 : 1) : lines;
+    const made = recordedFor(record, page);
+    if (made === now) {
+      writeFileSync(file, unmarked.join('\n'));
+      continue;
+    }
+    const line = `${STALE_MARK} the training or evaluation arithmetic changed after these runs (numerics fingerprint ${made}, now ${now}: \`node scripts/numerics-fingerprint.mjs\`); run the figure again and regenerate this page with \`l2o results\`.`;
+    writeFileSync(file, [line, '', ...unmarked].join('\n'));
+    marked.push(page);
   }
-  return pages;
+  return marked;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -113,8 +132,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
     writeFileSync(write, `${JSON.stringify({ ...result, checkedAt: commit }, null, 2)}\n`);
   }
-  if (recorded && recorded.fingerprint !== result.fingerprint) {
-    process.stderr.write(`marked stale: ${markStale(stale, recorded.fingerprint, result.fingerprint).join(', ')}\n`);
-  }
+  if (recorded) process.stderr.write(`marked stale: ${markStale(stale, recorded, result.fingerprint).join(', ') || 'none'}\n`);
   process.stdout.write(args.includes('--json') ? `${JSON.stringify(result)}\n` : `${result.fingerprint}\n`);
 }

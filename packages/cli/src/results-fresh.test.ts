@@ -9,9 +9,16 @@ import { REPO_ROOT } from './test-utils/run-cli.js';
 // 1, 3 and 5 on WASM, hashed, with the kernel set the runs used). Code that changes the arithmetic
 // must come with new runs and pages, or with the pages marked stale; marks on pages whose numbers
 // still hold are wrong too.
+interface NumericsRecord {
+  fingerprint: string;
+  kernels?: string;
+  /** The fingerprint of the code that made each page's runs, where it is not `fingerprint`. */
+  pages?: Record<string, string>;
+}
 interface FingerprintScript {
   numericsFingerprint: (cli?: string, figures?: string[], kernels?: string) => { fingerprint: string; engine: string };
-  markStale: (dir: string, recorded: string, now: string) => string[];
+  markStale: (dir: string, recorded: string | NumericsRecord, now: string) => string[];
+  recordedFor: (recorded: NumericsRecord, page: string) => string;
   STALE_MARK: string;
 }
 const script = path.join(REPO_ROOT, 'scripts', 'numerics-fingerprint.mjs');
@@ -23,19 +30,20 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const pages = (dir: string) => readdirSync(dir).filter((f) => /^fig\d+\.md$/.test(f));
 
 describe('docs/results', () => {
-  it('were made by code of the current numerics, or say on every page that they are stale', async () => {
-    const { numericsFingerprint, STALE_MARK } = await load();
-    const recorded = JSON.parse(readFileSync(path.join(resultsDir, 'numerics.json'), 'utf8')) as { fingerprint: string; kernels?: string };
+  it('were made by code of the current numerics, or say on their page that they are stale (page by page)', async () => {
+    const { numericsFingerprint, recordedFor, STALE_MARK } = await load();
+    const recorded = JSON.parse(readFileSync(path.join(resultsDir, 'numerics.json'), 'utf8')) as NumericsRecord;
     // Runs recorded before the platform had kernels of its own ran on tfjs's alone.
     const now = numericsFingerprint(undefined, undefined, recorded.kernels ?? 'tfjs');
-    const marked = pages(resultsDir).filter((p) => readFileSync(path.join(resultsDir, p), 'utf8').startsWith(STALE_MARK));
-    if (now.fingerprint === recorded.fingerprint) {
-      expect(marked, 'pages marked stale although the numerics are those of their runs').toEqual([]);
-    } else {
+    for (const page of pages(resultsDir)) {
+      const made = recordedFor(recorded, page);
+      const marked = readFileSync(path.join(resultsDir, page), 'utf8').startsWith(STALE_MARK);
       expect(
         marked,
-        `the numerics changed (fingerprint ${recorded.fingerprint} → ${now.fingerprint}): run the figures again and regenerate docs/results, or mark the pages with node scripts/numerics-fingerprint.mjs --mark-stale docs/results`,
-      ).toEqual(pages(resultsDir));
+        made === now.fingerprint
+          ? `${page} is marked stale although its runs' numerics (${made}) are the code's`
+          : `the numerics changed (fingerprint ${made} → ${now.fingerprint}) since ${page}'s runs: run the figure again and regenerate docs/results, or mark it with node scripts/numerics-fingerprint.mjs --mark-stale docs/results`,
+      ).toBe(made !== now.fingerprint);
     }
   }, 600_000);
 
@@ -54,5 +62,19 @@ describe('docs/results', () => {
     expect(blank).toBe('');
     expect(rest.join('\n')).toBe(before);
     expect(readFileSync(path.join(dir, 'notes.md'), 'utf8')).toBe('not a figure\n');
+  });
+
+  it('page by page: a page whose runs have the current fingerprint loses its mark, the others keep theirs', async () => {
+    const { markStale, STALE_MARK } = await load();
+    const dir = path.join(temp, 'per-page');
+    cpSync(resultsDir, dir, { recursive: true });
+    const [first, ...rest] = pages(dir);
+    const before = readFileSync(path.join(dir, first!), 'utf8')
+      .split('\n')
+      .filter((l, i, all) => !(l.startsWith(STALE_MARK) || (i === 1 && all[0]!.startsWith(STALE_MARK) && l === '')));
+    expect(markStale(dir, 'aaaa', 'cccc')).toEqual(pages(dir));
+    expect(markStale(dir, { fingerprint: 'aaaa', pages: { [first!.replace(/\.md$/, '')]: 'cccc' } }, 'cccc')).toEqual(rest);
+    expect(readFileSync(path.join(dir, first!), 'utf8').split('\n')).toEqual(before);
+    for (const page of rest) expect(readFileSync(path.join(dir, page), 'utf8')).toMatch(/^> \*\*Stale:\*\* .*fingerprint aaaa, now cccc/);
   });
 });

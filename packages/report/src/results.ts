@@ -163,28 +163,42 @@ export async function writeResults(
     return i < 0 ? undefined : { agg: aggregates[i]!, validation: figures[i]!.validation ?? [] };
   });
   if (without && withIt) write('stability.md', stabilityMarkdown(without, withIt, 'clipping'));
+  const figuresLine = `Figures at the time (run store and kept data): ${figures.map((f, i) => `${f.name} (${aggregates[i]!.seeds.length} seed${aggregates[i]!.seeds.length === 1 ? '' : 's'}, ${aggregates[i]!.scale})`).join(', ') || 'none'}.`;
   const block = [
     VERDICTS_BEGIN,
     '',
     verdictTableMarkdown(verdicts),
     '',
-    `Figures at the time (run store and kept data): ${figures.map((f, i) => `${f.name} (${aggregates[i]!.seeds.length} seed${aggregates[i]!.seeds.length === 1 ? '' : 's'}, ${aggregates[i]!.scale})`).join(', ') || 'none'}.`,
+    figuresLine,
     'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances). A claim "holds" when every comparison it makes is significant in its direction at k = 20, 50 and the last iteration, "does not hold" when one is significant against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances.',
     '',
     VERDICTS_END,
   ].join('\n');
+  // Other files (a front page) get the verdicts without the measurements, each with its first reason, and a link.
+  const compactBlock = [
+    VERDICTS_BEGIN,
+    '',
+    verdictTableMarkdown(verdicts, { compact: true }),
+    '',
+    `${figuresLine} Each reason is the first that decided the claim; the measurements, all reasons and the method are in [docs/results](${path
+      .relative(path.dirname(alsoInto[0] ?? outDir), path.join(outDir, 'README.md'))
+      .split(path.sep)
+      .join('/')}).`,
+    '',
+    VERDICTS_END,
+  ].join('\n');
   /** The file with its verdict block replaced, or null when it has no block. */
-  const withBlock = (file: string): string | null => {
+  const withBlock = (file: string, content = block): string | null => {
     const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
     const begin = text.indexOf(VERDICTS_BEGIN);
     const end = text.indexOf(VERDICTS_END);
-    return begin >= 0 && end > begin ? text.slice(0, begin) + block + text.slice(end + VERDICTS_END.length) : null;
+    return begin >= 0 && end > begin ? text.slice(0, begin) + content + text.slice(end + VERDICTS_END.length) : null;
   };
   const readme = withBlock(path.join(outDir, 'README.md'));
   if (readme !== null) write('README.md', readme);
   else write('verdicts.md', `# Verdicts on the paper's claims\n\n${block}\n`);
   for (const file of alsoInto) {
-    const text = withBlock(file);
+    const text = withBlock(file, compactBlock);
     if (text === null)
       throw new L2oError(`${file} has no verdict block to replace.`, `Put the two lines ${VERDICTS_BEGIN} and ${VERDICTS_END} where the table goes.`);
     writeFileAtomic(file, text);

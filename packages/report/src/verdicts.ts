@@ -217,9 +217,10 @@ const ALL_FIG3 = ['lstm', 'sgd', 'adam', 'ista', 'fista', 'l2o-dm', 'rnnprop'];
 function join(parts: { verdict: Verdict; why: string }[]): { verdict: Verdict; why: string } {
   for (const v of ['does not hold', 'not run', 'inconclusive'] as const) {
     const hit = parts.find((p) => p.verdict === v);
-    if (hit) return { verdict: v, why: parts.map((p) => p.why).join('; ') };
+    // The reason that decided comes first.
+    if (hit) return { verdict: v, why: [...new Set([hit.why, ...parts.map((p) => p.why)])].join('; ') };
   }
-  return { verdict: 'holds', why: parts.map((p) => p.why).join('; ') };
+  return { verdict: 'holds', why: [...new Set(parts.map((p) => p.why))].join('; ') };
 }
 
 /**
@@ -361,9 +362,16 @@ export function judgeClaims(figures: Readonly<Record<string, SeedAggregate | und
   return out;
 }
 
-/** The verdict table as Markdown. */
-export function verdictTableMarkdown(verdicts: readonly ClaimVerdict[]): string {
+/** The verdict table as Markdown; compact: without the measurements, each verdict with its first reason only. */
+export function verdictTableMarkdown(verdicts: readonly ClaimVerdict[], { compact = false } = {}): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
+  if (compact) {
+    return [
+      '| claim | figure | verdict | first reason |',
+      '| --- | --- | --- | --- |',
+      ...verdicts.map((v) => `| ${v.claim}. ${cell(v.text)} | ${v.figures.join(', ') || '—'} | **${v.verdict}** | ${cell(v.why.split('; ')[0]!)} |`),
+    ].join('\n');
+  }
   return [
     '| claim | figure | measured | verdict | why |',
     '| --- | --- | --- | --- | --- |',
