@@ -22,10 +22,7 @@ describe('l2o results', () => {
     const before = `# Results\n\nHand-written protocol notes.\n\n${VERDICTS_BEGIN}\nold table\n${VERDICTS_END}\n\nMore notes.\n`;
     mkdirSync(out, { recursive: true });
     writeFileSync(readme, before);
-    // A front page elsewhere (--readme) gets the compact table.
-    const front = path.join(temp, 'FRONT.md');
-    writeFileSync(front, `# l2o\n\n${VERDICTS_BEGIN}\n${VERDICTS_END}\n`);
-    const r = runCli(args`results --scale smoke --out ${out} --readme ${front} --json`, { env });
+    const r = runCli(args`results --scale smoke --out ${out} --json`, { env });
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { files: string[]; verdicts: { claim: number; verdict: string; figures: string[] }[] };
     for (const f of ['fig1.md', 'fig1.svg', 'fig1.png', 'fig1-validation.svg', 'fig1-validation.png', 'README.md'])
@@ -66,11 +63,16 @@ describe('l2o results', () => {
     expect(after).toContain(
       '| 5. gru has 25–35% fewer parameters than lstm. | — | gru (hidden 16) 2,898 vs lstm (hidden 20) 5,742 parameters: 49.5% fewer | **does not hold** |',
     );
+    // A front page elsewhere (--readme) gets the compact table.
+    const front = path.join(temp, 'FRONT.md');
+    writeFileSync(front, `# l2o\n\n${VERDICTS_BEGIN}\n${VERDICTS_END}\n`);
+    const withFront = runCli(args`results --scale smoke --out ${path.join(temp, 'results-front')} --readme ${front}`, { env });
+    expect(withFront.code, withFront.stderr).toBe(0);
     const frontPage = readFileSync(front, 'utf8');
     expect(frontPage).toContain(
       '| 5. gru has 25–35% fewer parameters than lstm. | — | **does not hold** | outside 25–35% at the spec’s sizes (gru hidden 16, lstm hidden 20, both 2 layers with the same heads) |',
     );
-    expect(frontPage).toContain('are in [docs/results](results/README.md)');
+    expect(frontPage).toContain('are in [docs/results](results-front/README.md)');
     expect(frontPage).not.toContain('49.5% fewer');
   }, 600_000);
 
