@@ -7,6 +7,20 @@ import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.j
 
 const floor = (g: number) => Math.max(g, GAP_FLOOR);
 
+/** The x axis and one colour per optimizer, in the figure's order, shared by the seed plots. */
+function seedPlotEncoding(agg: SeedAggregate) {
+  return {
+    x: CONVERGENCE_FRAME.x,
+    color: {
+      field: 'optimizer',
+      type: 'nominal' as const,
+      title: 'optimizer',
+      sort: agg.optimizers.map((o) => o.label),
+      legend: { symbolType: 'stroke', symbolOpacity: 1 },
+    },
+  };
+}
+
 /**
  * The vega-lite spec of a convergence plot over seeds: per optimizer, a line of the mean relative
  * gap over the seeds and a band of its 95% t-interval, floored at GAP_FLOOR. A point whose mean is
@@ -42,16 +56,7 @@ export function seedBandsSpec(agg: SeedAggregate, title: string): TopLevelSpec {
     title: { text: title, subtitle: `${over}; ${GAP_FLOOR_NOTE}` },
     ...CONVERGENCE_FRAME.size,
     data: { values },
-    encoding: {
-      x: CONVERGENCE_FRAME.x,
-      color: {
-        field: 'optimizer',
-        type: 'nominal',
-        title: 'optimizer',
-        sort: agg.optimizers.map((o) => o.label),
-        legend: { symbolType: 'stroke', symbolOpacity: 1 },
-      },
-    },
+    encoding: seedPlotEncoding(agg),
     layer: [
       { mark: { type: 'area', opacity: 0.2, clip: true }, encoding: { y: { field: 'lower', ...y }, y2: { field: 'upper' } } },
       { mark: { type: 'line', strokeWidth: 2, clip: true }, encoding: { y: { field: 'gap', ...y } } },
@@ -163,16 +168,7 @@ export function seedMedianSpec(runs: readonly LoadedRun[], title: string): TopLe
     title: { text: title, subtitle },
     ...CONVERGENCE_FRAME.size,
     data: { values },
-    encoding: {
-      x: CONVERGENCE_FRAME.x,
-      color: {
-        field: 'optimizer',
-        type: 'nominal',
-        title: 'optimizer',
-        sort: agg.optimizers.map((o) => o.label),
-        legend: { symbolType: 'stroke', symbolOpacity: 1 },
-      },
-    },
+    encoding: seedPlotEncoding(agg),
     layer: [
       { transform: pooledOnly, mark: { type: 'area', opacity: 0.2 }, encoding: { y: { field: 'lower', ...y }, y2: { field: 'upper' } } },
       {
