@@ -16,7 +16,7 @@ import { REPO_ROOT, SHARED_DATASETS, runCli, writeResumeOf } from './test-utils/
  */
 // `export` runs for real: the `solve` examples after it read what it wrote.
 // `dashboard` would serve until stopped: its dry run checks the store, the queue and the port.
-const DRY_RUN = new Set(['run', 'train', 'experiment run', 'bench', 'solve', 'datasets fetch', 'sweep', 'worker', 'dashboard']);
+const DRY_RUN = new Set(['run', 'train', 'experiment run', 'bench', 'solve', 'datasets fetch', 'sweep', 'worker', 'dashboard', 'campaign run']);
 const dataDir = process.env.L2O_DATA_DIR || SHARED_DATASETS;
 const fullData = existsSync(path.join(dataDir, 'uci/spambase.data')) && existsSync(path.join(dataDir, 'bsds500/images/test'));
 const REAL_DATA = /\b(bsds500|ionosphere|spambase|fig[2467]\.yaml)\b/;
@@ -123,7 +123,7 @@ function invocations(line: string): string[][] {
 
 function commandOf(args: string[]): string {
   if (args[0] === 'sweep') return ['status', 'wait', 'cancel', 'report'].includes(args[1]!) ? `sweep ${args[1]}` : 'sweep';
-  return ['experiment', 'datasets', 'plugin'].includes(args[0]!) ? `${args[0]} ${args[1]}` : args[0]!;
+  return ['experiment', 'datasets', 'plugin', 'campaign'].includes(args[0]!) ? `${args[0]} ${args[1]}` : args[0]!;
 }
 
 function runExample(args: string[]): void {

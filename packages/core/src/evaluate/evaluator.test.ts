@@ -111,6 +111,12 @@ describe('per-instance results', () => {
     expect(Number.isNaN(withZero.perInstance!.gaps[0]![1])).toBe(true);
   });
 
+  it('a mean F beyond float32’s range is divergence, though float64 holds it (as the engine’s float32 F overflowed before)', () => {
+    const blown = summarizeObjectives(Float64Array.from([3, 1e60, 1e61]), { count: 1, fStar: new Float64Array([1]) }, 2);
+    expect(blown.divergedAt).toBe(1);
+    expect(summarizeObjectives(Float64Array.from([3, 2, 1e30]), { count: 1, fStar: new Float64Array([1]) }, 2).divergedAt).toBeNull();
+  });
+
   it('diverges: a rise within the rounding floor is not divergence', () => {
     expect(diverges([1, 1e-9, 1e-12, 5e-9])).toBe(false);
     expect(diverges([1, 1e-6, 1e-4 + 1e-7])).toBe(true);

@@ -7,6 +7,8 @@ import { disposeState } from './state.js';
 import { rollout } from './rollout.js';
 
 export const GAP_THRESHOLDS = [1e-2, 1e-3, 1e-4] as const;
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface EvaluateOptions {
   /** Iterations K; the curves have K + 1 points (k = 0 is the starting point). */
@@ -32,8 +34,8 @@ export interface EvaluationCurve {
   /** First k with meanGap ≤ threshold, or null ("never"), keyed by the threshold as text. */
   iterationsTo: Record<string, number | null>;
   /**
-   * The first iteration at which the mean F is not finite (the optimizer diverged on some
-   * instance), or null. The curves hold NaN or Infinity from there on.
+   * The first iteration at which the mean F is not finite or beyond float32's range (the
+   * optimizer diverged on some instance), or null.
    */
   divergedAt: number | null;
   seconds: number;
@@ -65,7 +67,9 @@ export function curveMetrics(
   curve: Pick<EvaluationCurve, 'meanF' | 'meanGap'>,
   thresholds: readonly number[] = GAP_THRESHOLDS,
 ): Pick<EvaluationCurve, 'finalGap' | 'iterationsTo' | 'divergedAt'> & { finalF: number } {
-  const diverged = curve.meanF.findIndex((v) => !Number.isFinite(v));
+  // Diverged: the mean F is not finite, or beyond float32's range (F is computed in float64 from
+  // float32 iterates, so a blow-up that overflowed the engine's float32 F before stays finite here).
+  const diverged = curve.meanF.findIndex((v) => !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX);
   return {
     finalGap: curve.meanGap.at(-1)!,
     finalF: curve.meanF.at(-1)!,

@@ -2,11 +2,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { checkOutputPath, UsageError } from '@l2o/core';
-import { formatDuration, loadCampaign, planCampaign, runCampaign } from '@l2o/sweep';
+import { campaignStatus, formatDuration, loadCampaign, planCampaign, runCampaign } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
 import { campaignArgs, campaignFlags, campaignSummary, stateDirOf } from '../../campaign-flags.js';
 import { checkParallelism } from '../../numeric-flags.js';
-import { storeFlag, workersFlag } from '../../flags.js';
+import { dryRunFlag, storeFlag, workersFlag } from '../../flags.js';
 import { SweepProgress } from '../../sweep-progress.js';
 
 export default class CampaignRun extends L2oCommand {
@@ -28,6 +28,7 @@ export default class CampaignRun extends L2oCommand {
       summary: 'Minutes after which no job starts and running ones stop at their next validation (their state kept); exit 0. For a session with a deadline.',
     }),
     ...storeFlag,
+    ...dryRunFlag,
   };
 
   async run(): Promise<unknown> {
@@ -47,6 +48,13 @@ export default class CampaignRun extends L2oCommand {
       ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
     });
     const planned = planCampaign(platform, campaign);
+    if (flags['dry-run']) {
+      // Every spec, id and option checked; what a run would do is what status says remains.
+      const status = campaignStatus(campaign, planned, stateDir);
+      if (this.jsonMode) return { state: stateDir, plan: status, dryRun: true };
+      process.stdout.write(`${campaignSummary(status)}\ndry run: nothing started (l2o campaign status estimates the time left)\n`);
+      return undefined;
+    }
     const workers = flags.workers ?? os.availableParallelism();
     let progress: SweepProgress | undefined;
     const outcome = await runCampaign(platform, campaign, planned, {
