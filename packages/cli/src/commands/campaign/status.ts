@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
+import { isL2oError } from '@l2o/core';
 import { campaignStatus, estimateSweep, formatDuration, loadCampaign, planCampaign, readStateEvidence, remainingPlan, restoreCampaignCache } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
 import { campaignArgs, campaignFlags, campaignSummary, stateDirOf } from '../../campaign-flags.js';
@@ -48,15 +49,22 @@ export default class CampaignStatus extends L2oCommand {
         planned.map((p) => p.plan.name),
       ).runs;
       seconds = 0;
-      for (const entry of planned) {
-        const remaining = remainingPlan(entry.plan, runs.get(entry.plan.name)!);
-        if (!remaining.comparisons.length) continue;
-        const estimate = await estimateSweep(platform, remaining, {
-          workers,
-          onCalibrate: (w) => this.note(`calibrating ${w}…`),
-          signal: this.interrupt.signal,
-        });
-        seconds += estimate.seconds;
+      try {
+        for (const entry of planned) {
+          const remaining = remainingPlan(entry.plan, runs.get(entry.plan.name)!);
+          if (!remaining.comparisons.length) continue;
+          const estimate = await estimateSweep(platform, remaining, {
+            workers,
+            onCalibrate: (w) => this.note(`calibrating ${w}…`),
+            signal: this.interrupt.signal,
+          });
+          seconds += estimate.seconds;
+        }
+      } catch (e) {
+        // The status stands without the estimate (e.g. a dataset the calibration needs is not here).
+        if (!isL2oError(e)) throw e;
+        this.note(`no estimate of the time left: ${e.message}`);
+        seconds = undefined;
       }
     }
     if (this.jsonMode) return { state: stateDir, plan: status, ...(seconds !== undefined ? { estimatedSeconds: seconds } : {}) };
