@@ -82,7 +82,7 @@ function divergenceNote(agg: SeedAggregate, labels: readonly string[]): string {
     const p = instancesOf(agg, l);
     return p && p.some((s) => s.diverged > 0) ? [`${l} diverged on ${p.map((s) => s.diverged).join(' / ')} of ${p[0]!.instances} instances`] : [];
   });
-  return notes.length ? ` (${notes.join('; ')})` : '';
+  return notes.length ? ` (${notes.join(', ')})` : '';
 }
 
 const noInstances = (agg: SeedAggregate): { verdict: Verdict; why: string } => ({
