@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { args, expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cli.js';
+import { tinySpec } from './test-utils/tiny-spec.js';
 
 // A campaign of two smoke sweeps, stopped by SIGTERM while its second sweep trains, continued from
 // its state folder alone in a fresh folder (a fresh clone: empty cache, runs and store), ends with
@@ -12,18 +13,7 @@ import { args, expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cl
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-campaign-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-const spec = (name: string, globalSteps: number) => `name: ${name}
-problem: { id: lasso }
-train: { dataset: synthetic }
-test: { dataset: synthetic }
-optimizers:
-  - { id: lstm }
-  - { id: fista }
-scales:
-  smoke:
-    training: { globalSteps: ${globalSteps}, batchSize: 8, iterations: 10, unroll: 5, validateEvery: 2, validationSize: 8 }
-    test: { count: 8, batchSize: 8, iterations: 20 }
-`;
+const spec = tinySpec;
 /** A checkout of the repository: the specs and the campaign file (its state folder, campaigns/small, comes from a commit or not at all). */
 const checkout = (name: string) => {
   const dir = path.join(temp, name);

@@ -24,7 +24,7 @@ describe('l2o results', () => {
     writeFileSync(readme, before);
     const r = runCli(args`results --scale smoke --out ${out} --json`, { env });
     expect(r.code, r.stderr).toBe(0);
-    const result = JSON.parse(r.stdout) as { files: string[]; verdicts: { claim: number; verdict: string; figures: string[] }[] };
+    const result = JSON.parse(r.stdout) as { files: string[]; verdicts: { claim: number | string; verdict: string; figures: string[]; why: string }[] };
     for (const f of ['fig1.md', 'fig1.svg', 'fig1.png', 'fig1-validation.svg', 'fig1-validation.png', 'README.md'])
       expect(existsSync(path.join(out, f)), f).toBe(true);
     // The validation curves: a point per validation of every training of both seeds (their logs in the run directories).

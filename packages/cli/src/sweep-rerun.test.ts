@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { args, REPO_ROOT, runCli } from './test-utils/run-cli.js';
+import { tinySpec } from './test-utils/tiny-spec.js';
 
 // A local `l2o sweep` run again, resumed, over a damaged cache, and stopped by SIGTERM: what it
 // does and what its status file (which `l2o dashboard` follows) says. Tiny trainings, 2 seeds.
@@ -12,21 +13,7 @@ const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-sweep-rerun-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const specOf = (name: string, globalSteps: number) => {
   const file = path.join(temp, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `name: ${name}
-problem: { id: lasso }
-train: { dataset: synthetic }
-test: { dataset: synthetic }
-optimizers:
-  - { id: lstm }
-  - { id: fista }
-scales:
-  smoke:
-    training: { globalSteps: ${globalSteps}, batchSize: 8, iterations: 10, unroll: 5, validateEvery: 2, validationSize: 8 }
-    test: { count: 8, batchSize: 8, iterations: 20 }
-`,
-  );
+  writeFileSync(file, tinySpec(name, globalSteps));
   return file;
 };
 const spec = specOf('rerun', 4);
