@@ -1,0 +1,268 @@
+// A comparison's units of work: the keyed jobs a sweep schedules, and training and evaluating one optimizer.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../../io/atomic.js';
+import type { InstanceSet } from '../../contracts/instances.js';
+import { InterruptedError, L2oError, stopSignalOf, throwIfInterrupted } from '../../errors.js';
+import type { Platform } from '../../container.js';
+import type { LearnedOptimizer } from '../../contracts/learned-optimizer.js';
+import type { EvaluationCurve } from '../../evaluate/evaluator.js';
+import { evaluateOnWorkers, type WorkerOptions } from '../../evaluate/parallel/workers.js';
+import type { TrainProgress } from '../../train/trainer.js';
+import { checkpointOf, loadCheckpointInto, readCachedCheckpoint, readCheckpoint } from '../../train/checkpoint.js';
+import { configHash } from '../../util/stable-json.js';
+import { curveCsv, type RunFiles } from '../../store/run-store.js';
+import { loadOrBuildTestSet } from '../test-set.js';
+import { saveTrainedModel, trainModelOn } from '../train-model.js';
+import type { OptimizerSummary } from '../summary.js';
+import { builtOf, disposeModels, prepareComparison, trainingLogOf, type ComparisonSpec, type PreparedComparison } from './prepare.js';
+
+export type ComparisonEvent =
+  | { kind: 'test-set'; done: number; total: number; cached: boolean }
+  | { kind: 'train'; optimizer: string; progress: TrainProgress }
+  | { kind: 'train-reused'; optimizer: string; checkpoint: string }
+  | { kind: 'evaluate'; optimizer: string; done: number; total: number }
+  | { kind: 'evaluated'; optimizer: string; curve: EvaluationCurve };
+
+/** A comparison's units of work, keyed by their content: equal work has equal keys (sweeps share work by them). */
+export interface ComparisonJobs {
+  /** The run's id and directory name: the experiment, scale, seed and a hash of the whole comparison. */
+  runId: string;
+  optimizers: {
+    label: string;
+    /** A learned optimizer without a given checkpoint: its training, keyed like its cached checkpoint. */
+    train?: { key: string; checkpoint: string };
+    /** Its evaluation on the comparison's test set. */
+    evaluate: { key: string };
+  }[];
+}
+
+/** The part of a comparison one optimizer contributes to its run. */
+export interface EvaluatedOptimizer {
+  summary: OptimizerSummary;
+  curve: EvaluationCurve;
+  /** Its files in the run directory (metrics, checkpoint, training log). */
+  files: RunFiles;
+}
+
+/** What training one optimizer of a comparison did. */
+export interface TrainedOptimizer {
+  label: string;
+  /** The cached checkpoint of its best weights. */
+  checkpoint: string;
+  /** Whether it was trained now (false: an identical checkpoint was cached). */
+  trained: boolean;
+  /** The global step a resumed training continued after (0: it started from scratch). */
+  resumedAfter: number;
+  seconds?: number;
+}
+
+function jobsOf(prepared: PreparedComparison, spec: ComparisonSpec): ComparisonJobs {
+  const { testRequest, testOpts } = prepared;
+  const slug = `${spec.name}-${prepared.plan.scale}-seed${spec.seed}`;
+  return {
+    runId: `${slug}-${configHash({ ...spec, retrain: undefined }).slice(0, 10)}`,
+    optimizers: prepared.built.map((b) => {
+      const trainKey = b.cached ? path.basename(b.cached, '.json') : undefined;
+      const evaluate = configHash({
+        testRequest,
+        test: testOpts,
+        label: b.label,
+        optimizer: { id: b.ref.id, options: { ...b.optimizer.options } },
+        weights: trainKey ?? b.ref.checkpoint ?? null,
+        ...(b.problem ? { problem: { ...b.problem.options } } : {}),
+      });
+      return {
+        label: b.label,
+        ...(b.cached && trainKey ? { train: { key: trainKey, checkpoint: b.cached } } : {}),
+        evaluate: { key: `${b.label}-${evaluate.slice(0, 16)}` },
+      };
+    }),
+  };
+}
+
+/** The jobs of a comparison (checked as runComparison checks it), for a sweep to schedule. */
+export function comparisonJobs(platform: Platform, spec: ComparisonSpec): ComparisonJobs {
+  const prepared = prepareComparison(platform, spec);
+  disposeModels(prepared);
+  return jobsOf(prepared, spec);
+}
+
+/**
+ * Makes sure a learned optimizer's checkpoint is cached: reuses an identical one, continues an
+ * interrupted training from its resume file, or trains. A baseline or a given checkpoint needs nothing.
+ */
+export async function trainOne(
+  platform: Platform,
+  prepared: PreparedComparison,
+  b: PreparedComparison['built'][number],
+  onEvent: (e: ComparisonEvent) => void,
+  signal?: AbortSignal,
+): Promise<TrainedOptimizer | null> {
+  const { problem, trainDataset, trainDatasetOptions, testRequest, trainOpts } = prepared;
+  const { cached, label } = b;
+  if (!b.learned || b.ref.checkpoint || !cached) return null;
+  const model = b.optimizer as LearnedOptimizer;
+  // A cached checkpoint that cannot be read (truncated, edited) is a cache miss, with a warning.
+  const existing = prepared.retrain ? null : readCachedCheckpoint(cached, (line) => platform.logger.warn(line));
+  if (existing) {
+    onEvent({ kind: 'train-reused', optimizer: label, checkpoint: cached });
+    return { label, checkpoint: cached, trained: false, resumedAfter: 0, seconds: existing.meta?.trainingSeconds as number | undefined };
+  }
+  // An interrupted training leaves its state beside the checkpoint it would have become; the same command continues it.
+  const resumeFile = `${cached}.resume`;
+  const resumeFrom = existsSync(resumeFile) && !prepared.retrain ? resumeFile : undefined;
+  const resumedAfter = resumeFrom ? (readCheckpoint(resumeFrom).training?.nextStep ?? 0) : 0;
+  const result = await trainModelOn(
+    platform,
+    { problem, model, dataset: trainDataset, datasetOptions: trainDatasetOptions, training: trainOpts, resumeFile, resumeFrom },
+    (progress) => onEvent({ kind: 'train', optimizer: label, progress }),
+    signal,
+  );
+  if (result.interrupted) {
+    throw new InterruptedError(
+      stopSignalOf(signal!),
+      `Interrupted by ${stopSignalOf(signal!)} while training '${label}' (${result.completedSteps} of ${trainOpts.globalSteps} global steps done); no run was written.`,
+      'Its training state is saved: run the same command again to continue it.',
+    );
+  }
+  writeFileAtomic(
+    trainingLogOf(cached),
+    JSON.stringify(
+      {
+        history: result.history,
+        validation: result.validation,
+        seconds: result.seconds,
+        resumedAfter,
+        microBatch: result.microBatch,
+        rollbacks: result.rollbacks,
+      },
+      null,
+      1,
+    ),
+  );
+  saveTrainedModel(model, result, cached, { problem: testRequest.problem, trainDataset: trainDataset.id, training: trainOpts });
+  rmSync(resumeFile, { force: true });
+  return { label, checkpoint: cached, trained: true, resumedAfter, seconds: result.seconds };
+}
+
+/** Evaluates one optimizer on the test set; a learned one with the weights trainOne cached (or its given checkpoint). */
+export async function evaluateOne(
+  platform: Platform,
+  prepared: PreparedComparison,
+  testSet: InstanceSet,
+  b: PreparedComparison['built'][number],
+  onEvent: (e: ComparisonEvent) => void,
+  signal?: AbortSignal,
+  parallel: WorkerOptions = {},
+): Promise<EvaluatedOptimizer> {
+  const { problem, testOpts } = prepared;
+  const { ref, label, optimizer, learned, cached } = b;
+  const files: RunFiles = {};
+  let trainingSeconds: number | undefined;
+  let parameters: number | undefined;
+  if (learned) {
+    const model = optimizer as LearnedOptimizer;
+    parameters = model.parameterCount();
+    if (!ref.checkpoint && cached) {
+      const checkpoint = readCachedCheckpoint(cached, (line) => platform.logger.warn(line));
+      if (!checkpoint) throw new L2oError(`'${label}' has no trained checkpoint at ${cached}.`, 'Train it first (its training job failed or has not run).');
+      // Its file name is a hash of the config it was trained with: another config inside means an edited file.
+      loadCheckpointInto(model, checkpoint, {
+        file: cached,
+        hint: 'It is a cached training whose config was edited: delete it to train again (or pass --retrain to l2o run or l2o experiment run).',
+      });
+      trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
+      if (existsSync(trainingLogOf(cached))) files[`training/${label}.json`] = readFileSync(trainingLogOf(cached), 'utf8');
+    }
+    files[`checkpoints/${label}.json`] = JSON.stringify(checkpointOf(model, { meta: { trainingSeconds } }));
+  }
+  throwIfInterrupted(signal);
+  const curve = await evaluateOnWorkers(b.problem ?? problem, optimizer, testSet, {
+    iterations: testOpts.iterations,
+    batchSize: testOpts.batchSize,
+    onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: label, done, total }),
+    signal,
+    ...parallel,
+  });
+  curve.optimizer = label;
+  onEvent({ kind: 'evaluated', optimizer: label, curve });
+  files[`metrics/${label}.csv`] = curveCsv(curve);
+  files[`metrics/${label}.json`] = JSON.stringify(curve, null, 1);
+  const summary: OptimizerSummary = {
+    label,
+    id: ref.id,
+    kind: learned ? 'learned' : 'baseline',
+    options: { ...optimizer.options },
+    ...(b.ref.problemOptions ? { problemOptions: { ...b.ref.problemOptions } } : {}),
+    finalGap: curve.finalGap,
+    finalF: curve.meanF.at(-1)!,
+    iterationsTo: curve.iterationsTo,
+    divergedAt: curve.divergedAt,
+    parameters,
+    trainingSeconds,
+    evaluationSeconds: curve.seconds,
+    ...(curve.acceptance ? { acceptance: curve.acceptance.reduce((a, b) => a + b, 0) / curve.acceptance.length } : {}),
+  };
+  return { summary, curve, files };
+}
+
+export async function testSetOf(
+  platform: Platform,
+  prepared: PreparedComparison,
+  onEvent: (e: ComparisonEvent) => void,
+  signal?: AbortSignal,
+  parallel: WorkerOptions = {},
+): Promise<InstanceSet> {
+  const { problem, reference, testDataset, testRequest, testOpts } = prepared;
+  const testSet = await loadOrBuildTestSet(
+    testDataset,
+    problem,
+    reference,
+    testRequest,
+    platform.datasetContext,
+    testOpts.batchSize,
+    (done, total) => onEvent({ kind: 'test-set', done, total, cached: false }),
+    signal,
+    parallel,
+  );
+  onEvent({ kind: 'test-set', done: testSet.set.count, total: testSet.set.count, cached: testSet.cached });
+  return testSet.set;
+}
+
+/** Trains (or reuses) one learned optimizer of a comparison: a sweep's training job. */
+export async function trainComparisonOptimizer(
+  platform: Platform,
+  spec: ComparisonSpec,
+  label: string,
+  onEvent: (e: ComparisonEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<TrainedOptimizer | null> {
+  const prepared = prepareComparison(platform, spec);
+  const b = builtOf(prepared, label);
+  disposeModels(prepared, b);
+  try {
+    return await trainOne(platform, prepared, b, onEvent, signal);
+  } finally {
+    disposeModels(prepared);
+  }
+}
+
+/** Evaluates one optimizer of a comparison on its test set (a learned one must be trained): a sweep's evaluation job. */
+export async function evaluateComparisonOptimizer(
+  platform: Platform,
+  spec: ComparisonSpec,
+  label: string,
+  onEvent: (e: ComparisonEvent) => void = () => {},
+  signal?: AbortSignal,
+): Promise<EvaluatedOptimizer> {
+  const prepared = prepareComparison(platform, spec);
+  const b = builtOf(prepared, label);
+  disposeModels(prepared, b);
+  try {
+    const testSet = await testSetOf(platform, prepared, onEvent, signal);
+    return await evaluateOne(platform, prepared, testSet, b, onEvent, signal);
+  } finally {
+    disposeModels(prepared);
+  }
+}
