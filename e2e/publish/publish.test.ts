@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRegistry, type LocalRegistry } from './local-registry.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const PACKAGES = ['core', 'models', 'problems', 'baselines', 'datasets', 'report', 'store', 'sweep', 'dashboard', 'cli'];
+const PACKAGES = ['core', 'wasm-kernels', 'models', 'problems', 'baselines', 'datasets', 'report', 'store', 'sweep', 'dashboard', 'cli'];
 const CHANGESET_BIN = path.join(REPO_ROOT, 'node_modules/@changesets/cli/bin.js');
 
 let work: string;
@@ -127,7 +127,7 @@ describe('publishing to a local registry', () => {
       expect(files.filter((f) => /\.test\./.test(f))).toEqual([]);
     }
     // One core for everyone: plugins (and the report, store and sweep packages) share the host's tfjs engine and registry.
-    for (const name of ['models', 'problems', 'baselines', 'datasets', 'report', 'store', 'sweep', 'dashboard']) {
+    for (const name of ['wasm-kernels', 'models', 'problems', 'baselines', 'datasets', 'report', 'store', 'sweep', 'dashboard']) {
       expect(existsSync(path.join(app, 'node_modules/@l2o', name, 'node_modules/@l2o/core'))).toBe(false);
     }
 

@@ -108,18 +108,20 @@ export interface BootOptions {
 }
 
 /**
- * Boots the platform: selects the engine, discovers and registers plugins, and registers the
+ * Boots the platform: discovers and registers plugins, selects the engine, and registers the
  * services in a child container so that several platforms (tests) do not share state.
  */
 export async function bootPlatform(overrides: Partial<PlatformSettings> = {}, options: BootOptions = {}): Promise<Platform> {
   const settings = defaultSettings(overrides);
-  const engine = await selectEngine(settings.backend);
   const registry = new PluginRegistry();
   const pluginErrors: { packageName: string; message: string }[] = [];
+  // Plugins first: the kernel packages they import register with the engine selection
+  // (registerBackendExtension), which checks and installs them when it loads their backend.
   await loadPlugins(registry, discoverPlugins({ searchFrom: settings.searchFrom, pluginPaths: settings.pluginPaths }), (c, e) => {
     pluginErrors.push({ packageName: c.packageName, message: e.oneLine() });
     settings.logger.warn(`plugin ${c.packageName} skipped: ${e.oneLine()}`);
   });
+  const engine = await selectEngine(settings.backend);
   const container = rootContainer.createChildContainer();
   // Lines go to whichever logger the container holds when they are written (a host may replace it).
   const logger = () => container.resolve<Logger>(TOKENS.Logger);

@@ -1,5 +1,6 @@
 /** Small ops the models need that tfjs does not export. */
-import { batchMatMul, l2oKernelsActive, tf } from '@l2o/core/portable';
+import { tf } from '@l2o/core/portable';
+import { batchMatMul, l2oKernelsActive } from '@l2o/wasm-kernels';
 import type { Rng } from '@l2o/core/portable';
 
 /** What `detach` returned: the gradient reaching them is dropped, so `affine` need not compute it. */

@@ -1,4 +1,5 @@
-import { L2oError, Rng, batchGram, batchMatVec, batchNormalResidual, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core/portable';
+import { L2oError, Rng, tf, type InstanceSet, type Problem, type ProblemBatch } from '@l2o/core/portable';
+import { batchGram, batchMatVec, batchNormalResidual } from '@l2o/wasm-kernels';
 
 function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) return i;

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Times the WASM kernels the models choose between (milliseconds per call, mean of 50 after 3
 // warm-ups, one thread), at the papers' sizes: batch 64, LASSO 250×500. Measure on an idle machine.
-// Usage: node scripts/bench-kernels.mjs   (after npm run build)
-import { batchMatVec, selectEngine, tf } from '@l2o/core';
+// Usage: node packages/wasm-kernels/scripts/bench-kernels.mjs   (after npm run build)
+import { selectEngine, tf } from '@l2o/core';
+import { batchMatVec } from '@l2o/wasm-kernels';
 
 await selectEngine('wasm');
 const time = (name, f) => {
@@ -27,7 +28,7 @@ time('Aᵀ r: batched matMul, transposed A', () => tf.matMul(A, r, true, false))
 time('A x: multiply + sum', () => tf.tidy(() => tf.sum(tf.mul(A, tf.reshape(x, [64, 1, 500])), 2)));
 const x2 = tf.reshape(x, [64, 500]);
 const r2 = tf.reshape(r, [64, 250]);
-time('A x: batchMatVec (the platform kernel, src/kernels/matvec.wat)', () => batchMatVec(A, x2));
+time('A x: batchMatVec (the platform kernel, src/matvec.wat)', () => batchMatVec(A, x2));
 time('Aᵀ r: batchMatVec, transposed', () => batchMatVec(A, r2, true));
 const h = tf.randomNormal([32000, 20]);
 const w = tf.randomNormal([20, 20]);

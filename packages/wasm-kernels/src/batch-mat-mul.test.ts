@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { selectEngine } from '../engine/engine.js';
-import { Rng } from '../random/rng.js';
-import { tf } from '../tf.js';
+import { Rng, selectEngine, tf } from '@l2o/core';
 import { batchMatMul } from './batch-mat-mul.js';
+// Registers the kernels with the engine selection, as importing the package does.
+import './extension.js';
 
 const rng = new Rng('batch-mat-mul test');
 const tensor3d = (b: number, r: number, c: number) => tf.tensor3d(rng.normals(b * r * c), [b, r, c]);

@@ -1,4 +1,4 @@
-import { tf } from '../tf.js';
+import { tf } from '@l2o/core/portable';
 import { heapOffset, wasmBackend } from './tfjs-internals.js';
 import { l2oKernelActive, replaceWasmKernel, wasmModuleOn } from './wasm-kernel.js';
 import { matmulWasm } from './wasm-modules.generated.js';

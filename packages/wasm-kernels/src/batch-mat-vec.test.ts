@@ -1,9 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { selectEngine } from '../engine/engine.js';
-import { Rng } from '../random/rng.js';
-import { tf } from '../tf.js';
+import { engineLabel, Rng, selectEngine, tf } from '@l2o/core';
 import { batchGram, batchMatVec, batchNormalResidual } from './batch-mat-vec.js';
-import { engineLabel, kernelChoice, l2oKernelsActive } from './wasm-kernel.js';
+import { kernelChoice, l2oKernelsActive } from './wasm-kernel.js';
+// Registers the kernels with the engine selection, as importing the package does.
+import './extension.js';
 
 /** tfjs's own batched product: the reference the kernel must agree with. */
 const tfjsMatVec = (A: tf.Tensor3D, v: tf.Tensor2D, transposeA = false) =>

@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { selectEngine } from '../engine/engine.js';
-import { Rng } from '../random/rng.js';
-import { tf } from '../tf.js';
+import { Rng, selectEngine, tf } from '@l2o/core';
 import { coordinateAttention } from './coordinate-attention.js';
+// Registers the kernels with the engine selection, as importing the package does.
+import './extension.js';
 
 const rng = new Rng('coordinate-attention test');
 const tensor3d = (N: number, L: number, E: number, scale = 1) =>

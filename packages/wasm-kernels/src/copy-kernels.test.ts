@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { selectEngine } from '../engine/engine.js';
-import { tf } from '../tf.js';
+import { selectEngine, tf } from '@l2o/core';
+// Registers the kernels with the engine selection, as importing the package does.
+import './extension.js';
 
 /** Buffers the WASM backend holds (shared ones once). */
 const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();

@@ -1,4 +1,4 @@
-import { tf } from '../tf.js';
+import { tf } from '@l2o/core/portable';
 import { engineInternals, wasmBackend, type WasmBackendInternals } from './tfjs-internals.js';
 import { kernelChoice, replaceWasmKernel } from './wasm-kernel.js';
 

@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { L2oError } from '../errors.js';
-import { engineLabel, l2oKernelsActive } from '../kernels/wasm-kernel.js';
-import { tf } from '../tf.js';
-import { probeEngines, selectEngine } from './engine.js';
+import { engineLabel, L2oError, probeEngines, selectEngine, tf } from '@l2o/core';
+import { l2oKernelsActive } from './wasm-kernel.js';
+// Registers the kernels with the engine selection, as importing the package does.
+import './extension.js';
 
 // A tfjs-backend-wasm of another version, resolved before the installed one (as a user's own
 // project would): the refusal comes before it is used, so it need not be a working backend.

@@ -1,4 +1,4 @@
-import { tf } from '../tf.js';
+import { tf } from '@l2o/core/portable';
 import { batchMatMul } from './batch-mat-mul.js';
 import { heapOffset, wasmBackend, type Gradients, type WasmBackendInternals } from './tfjs-internals.js';
 import { kernelWithSavedOutputs, l2oKernelActive, wasmModuleOn } from './wasm-kernel.js';

@@ -1,9 +1,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { selectEngine } from '../engine/engine.js';
-import { Rng } from '../random/rng.js';
-import { tf } from '../tf.js';
+import { Rng, selectEngine, tf } from '@l2o/core';
 import { gruGates, lstmGates, rnnGatesFused } from './rnn-gates.js';
 import { rnnGatesWasm } from './wasm-modules.generated.js';
+// Registers the kernels with the engine selection, as importing the package does.
+import './extension.js';
 
 const rng = new Rng('lstm-gates test');
 

@@ -1,4 +1,4 @@
-import { tf } from '../tf.js';
+import { tf } from '@l2o/core/portable';
 import { heapOffset, wasmBackend, type Gradients } from './tfjs-internals.js';
 import { kernelWithSavedOutputs, l2oKernelActive, wasmModuleOn } from './wasm-kernel.js';
 import { rnnGatesWasm } from './wasm-modules.generated.js';

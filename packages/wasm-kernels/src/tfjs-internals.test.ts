@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
-import { L2oError } from '../errors.js';
-import { tf } from '../tf.js';
+import { L2oError, tf } from '@l2o/core';
 import { tfjsVersionMismatch } from './tfjs-internals.js';
 
-const pinned = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+const pinned = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
 const running = { '@tensorflow/tfjs-core': tf.version_core, '@tensorflow/tfjs-backend-wasm': version_wasm };
 
 describe("the platform's kernels and the running tfjs", () => {

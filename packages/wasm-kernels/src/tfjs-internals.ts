@@ -1,5 +1,4 @@
-import { L2oError } from '../errors.js';
-import { tf } from '../tf.js';
+import { L2oError, tf } from '@l2o/core/portable';
 import { tfjsWrittenFor } from './wasm-modules.generated.js';
 
 // Every use of tfjs's internals (fields and methods its public API does not have) is declared
@@ -15,7 +14,7 @@ export type TfjsVersions = Record<TfjsPackage, string | undefined>;
 
 /**
  * The refusal to install the platform's kernels on a tfjs other than the one they were written
- * for (the exact versions pinned in packages/core/package.json, read at build time), or null when
+ * for (the exact versions pinned in packages/wasm-kernels/package.json, read at build time), or null when
  * `running` is that tfjs.
  */
 export function tfjsVersionMismatch(running: TfjsVersions, writtenFor: Record<TfjsPackage, string> = tfjsWrittenFor): L2oError | null {

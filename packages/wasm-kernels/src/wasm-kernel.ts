@@ -1,5 +1,4 @@
-import { UsageError } from '../errors.js';
-import { tf } from '../tf.js';
+import { tf, UsageError } from '@l2o/core/portable';
 import { engineInternals, wasmHeap, type Gradients, type WasmMemory } from './tfjs-internals.js';
 import { matmulWasm, matvecWasm, rnnGatesWasm } from './wasm-modules.generated.js';
 
@@ -56,7 +55,7 @@ export function wasmModuleOn<T>(backend: unknown, bytes: Uint8Array): T | null {
 }
 
 /**
- * The platform's kernels left out for the rest of the process: selectEngine calls it where the
+ * The platform's kernels left out for the rest of the process: the WASM engine's activation (extension.ts) calls it where the
  * running tfjs is not the one they were written for and L2O_KERNELS=tfjs (so that setting
  * L2O_KERNELS=l2o later cannot run them on it).
  */
@@ -64,6 +63,11 @@ export function leaveOutL2oKernels(): void {
   leftOut = true;
 }
 let leftOut = false;
+
+/** Whether leaveOutL2oKernels was called in this process. */
+export function l2oKernelsLeftOut(): boolean {
+  return leftOut;
+}
 
 /** Whether the platform's kernel module `bytes` runs on the active engine (else the op falls back to tfjs's). */
 export function l2oKernelActive(bytes: Uint8Array): boolean {
@@ -73,11 +77,6 @@ export function l2oKernelActive(bytes: Uint8Array): boolean {
 /** Whether the platform's kernels run on the active engine (else every op falls back to tfjs's). */
 export function l2oKernelsActive(): boolean {
   return [matvecWasm, matmulWasm, rnnGatesWasm].every(l2oKernelActive);
-}
-
-/** The engine as a run records it: its name, with '+l2o-kernels' when the platform's kernels ran on it. */
-export function engineLabel(engine: string): string {
-  return engine === 'wasm' && l2oKernelsActive() ? 'wasm+l2o-kernels' : engine;
 }
 
 /**

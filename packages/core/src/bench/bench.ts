@@ -12,7 +12,7 @@ import { checkWorkerCount, checkWorkersOnEngine } from '../train/training-option
 import { runParallelSegment, startSegmentPool, workerPlatformOf, type SegmentWorkerPool } from '../train/parallel/worker-pool.js';
 import { sliceInstances } from '../contracts/instances.js';
 import type { PluginRef } from '../experiment/train-model.js';
-import { engineLabel } from '../kernels/wasm-kernel.js';
+import { engineLabel } from '../engine/extensions.js';
 
 export interface BenchSpec {
   model: PluginRef;

@@ -14,7 +14,7 @@ import { runSegment } from '../train/trainer.js';
 import { drawInstances } from '../experiment/test-set.js';
 import type { ComparisonWorkload } from '../experiment/run-comparison.js';
 import type { PluginRef } from '../experiment/train-model.js';
-import { engineLabel } from '../kernels/wasm-kernel.js';
+import { engineLabel } from '../engine/extensions.js';
 import { configHash } from '../util/stable-json.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { throwIfInterrupted } from '../errors.js';

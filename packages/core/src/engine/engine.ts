@@ -1,11 +1,8 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { tf } from '../tf.js';
-import { UsageError, L2oError } from '../errors.js';
-import { kernelChoice, leaveOutL2oKernels } from '../kernels/wasm-kernel.js';
-import { tfjsVersionMismatch } from '../kernels/tfjs-internals.js';
-import { installCopyKernels } from '../kernels/copy-kernels.js';
-import { installMatMulKernels } from '../kernels/batch-mat-mul.js';
+import { UsageError, L2oError, isL2oError } from '../errors.js';
+import { backendExtensions, markBackendActivated } from './extensions.js';
 
 export const ENGINE_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
@@ -95,9 +92,9 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
   } catch {
     throw new Error(`not installed (${spec.install})`);
   }
-  let loaded: { version_wasm?: unknown };
+  let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(pathToFileURL(resolved).href)) as { version_wasm?: unknown };
+    loaded = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0] ?? '';
     const lib = /lib[\w.+-]+\.so[\d.]*/.exec(msg)?.[0];
@@ -108,17 +105,10 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
       { cause: e },
     );
   }
-  // The platform's kernels use tfjs's internals (tfjs-internals.ts): checked before the backend is
-  // made active; with L2O_KERNELS=tfjs, another tfjs runs with its own kernels only.
-  const mismatch =
-    spec.backend === 'wasm'
-      ? tfjsVersionMismatch({
-          '@tensorflow/tfjs-core': tf.version_core,
-          '@tensorflow/tfjs-backend-wasm': typeof loaded.version_wasm === 'string' ? loaded.version_wasm : undefined,
-        })
-      : null;
-  if (mismatch && kernelChoice() === 'l2o') throw mismatch;
-  if (mismatch) leaveOutL2oKernels();
+  // Kernel packages registered for this backend check it before it is made active (an L2oError
+  // refuses the engine: kernels written for another tfjs).
+  const extensions = backendExtensions(spec.backend);
+  for (const extension of extensions) extension.beforeActivate?.(loaded);
   let ok: boolean;
   // The WASM module binds console.warn as its error printer when it is instantiated, and on an
   // out-of-memory abort prints "Aborted(…)" before throwing; the CLI reports that error in one
@@ -138,10 +128,8 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
   }
   if (!ok) throw new Error(`the '${spec.backend}' backend failed to initialise`);
   await tf.ready();
-  if (spec.backend === 'wasm' && !mismatch) {
-    installCopyKernels();
-    installMatMulKernels();
-  }
+  markBackendActivated(spec.backend, loaded);
+  for (const extension of extensions) extension.install();
   return `loaded ${spec.packageName}`;
 }
 
@@ -151,7 +139,7 @@ async function tryEngine(spec: EngineSpec, resolve: Resolver): Promise<string> {
  * with the command that installs it, never silently falls back.
  */
 export async function selectEngine(request: EngineRequest, options: SelectEngineOptions = {}): Promise<EngineReport> {
-  kernelChoice(); // a bad L2O_KERNELS fails here, before any work
+  for (const extension of backendExtensions()) extension.checkSettings?.(); // e.g. a bad L2O_KERNELS, before any work
   const resolve = resolverFor(options.resolveFrom);
   const order = request === 'auto' ? [...ENGINE_NAMES] : [request];
   const attempts: EngineAttempt[] = [];
@@ -162,8 +150,8 @@ export async function selectEngine(request: EngineRequest, options: SelectEngine
       attempts.push({ engine: name, ok: true, reason });
       return { requested: request, chosen: name, backend: tf.getBackend(), attempts };
     } catch (e) {
-      // The kernels' refusal (a tfjs other than theirs) is not a missing engine: no fallback.
-      if (e instanceof L2oError) throw e;
+      // A kernel package's refusal (a tfjs other than theirs) is not a missing engine: no fallback.
+      if (isL2oError(e)) throw e;
       attempts.push({ engine: name, ok: false, reason: (e as Error).message });
       if (request !== 'auto') {
         throw new L2oError(`Backend '${name}' is not available: ${(e as Error).message}.`, 'Or use --backend auto.');

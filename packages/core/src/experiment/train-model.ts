@@ -12,7 +12,7 @@ import { checkpointOf, readCheckpoint, saveCheckpoint } from '../train/checkpoin
 import { stableStringify } from '../util/stable-json.js';
 import { checkServes } from '../contracts/dataset.js';
 import { drawInstances } from './test-set.js';
-import { engineLabel } from '../kernels/wasm-kernel.js';
+import { engineLabel } from '../engine/extensions.js';
 import { getScale } from './scales.js';
 import { checkSeed, checkTrainingSizes } from './limits.js';
 import { workerPlatformOf } from '../train/parallel/worker-pool.js';

@@ -7,7 +7,6 @@
 import { freemem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { tf } from '../tf.js';
-import { engineInternals, usingGpuDevice } from '../kernels/tfjs-internals.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
@@ -21,7 +20,8 @@ import { runSegment } from './segment.js';
  * maximum with a spread call, which overflows the call stack on a segment of this size.
  */
 export async function peakTensorBytes<T>(fn: () => Promise<T>): Promise<{ result: T; peakBytes: number }> {
-  const state = engineInternals().state;
+  // The engine's state is declared in tfjs-core's typings (Engine.state), though not documented.
+  const state = tf.engine().state;
   const start = state.numBytes;
   let current = start;
   let peak = start;
@@ -72,6 +72,12 @@ export function memoryBudget(backend: string, workers = 1): MemoryBudget | null 
   }
   return null;
 }
+
+/**
+ * Whether the active backend is tfjs-node-gpu's: NodeJSKernelBackend's public `isUsingGpuDevice`,
+ * read without tfjs-node's typings (it is an optional peer).
+ */
+const usingGpuDevice = (): boolean => Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
 
 /** Free memory of the first GPU in bytes, from `nvidia-smi`; null without it. */
 export function gpuFreeBytes(

@@ -1,4 +1,5 @@
-import { gruGates, rnnGatesFused, tf } from '@l2o/core/portable';
+import { tf } from '@l2o/core/portable';
+import { gruGates, rnnGatesFused } from '@l2o/wasm-kernels';
 import { uniform, type WeightFactory } from '../weights.js';
 import { affine, gateProduct, tanh } from '../ops.js';
 

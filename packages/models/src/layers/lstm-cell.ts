@@ -1,4 +1,5 @@
-import { lstmGates, rnnGatesFused, tf } from '@l2o/core/portable';
+import { tf } from '@l2o/core/portable';
+import { lstmGates, rnnGatesFused } from '@l2o/wasm-kernels';
 import { uniform, type WeightFactory } from '../weights.js';
 import { affine, gateProduct, tanh } from '../ops.js';
 

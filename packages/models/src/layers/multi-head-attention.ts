@@ -1,4 +1,5 @@
-import { L2oError, batchMatMul, coordinateAttention, historyAttention, tf } from '@l2o/core/portable';
+import { L2oError, tf } from '@l2o/core/portable';
+import { batchMatMul, coordinateAttention, historyAttention } from '@l2o/wasm-kernels';
 import { constant, uniform, type WeightFactory } from '../weights.js';
 import { affine } from '../ops.js';
 
