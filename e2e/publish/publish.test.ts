@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRegistry, type LocalRegistry } from './local-registry.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const PACKAGES = ['core', 'wasm-kernels', 'models', 'problems', 'baselines', 'datasets', 'report', 'store', 'sweep', 'dashboard', 'cli'];
+const PACKAGES = ['core', 'wasm-kernels', 'models', 'problems', 'baselines', 'datasets', 'report', 'store', 'sweep', 'dashboard', 'pretrained', 'cli'];
 const CHANGESET_BIN = path.join(REPO_ROOT, 'node_modules/@changesets/cli/bin.js');
 
 let work: string;
@@ -154,6 +154,19 @@ describe('publishing to a local registry', () => {
     expect(existsSync(path.join(runDir, 'summary.md'))).toBe(true);
     expect(result.curves.map((c) => c.optimizer).sort()).toEqual(['fista', 'gru-mha', 'ista']);
     for (const curve of result.curves) expect(curve.meanGap.every(Number.isFinite)).toBe(true);
+
+    // The pretrained weights come with the CLI and run with no training (their files inside the installed package).
+    const pretrained = JSON.parse(run(l2o, ['models', '--pretrained', '--json'], app)) as { model: string; name: string; checkpoint: string }[];
+    expect(
+      pretrained
+        .find((p) => p.model === 'gru-mha' && p.name === 'lasso-20x40')
+        ?.checkpoint.startsWith(path.join(app, 'node_modules/@l2o/pretrained/dist/checkpoints')),
+    ).toBe(true);
+    const fromPretrained = JSON.parse(
+      run(l2o, ['run', '--model', 'gru-mha', '--pretrained', 'lasso-20x40', '--problem', 'lasso', '--scale', 'smoke', '--against', 'none', '--json'], app),
+    ) as { curves: { optimizer: string; meanGap: number[] }[] };
+    const gaps = fromPretrained.curves[0]!.meanGap;
+    expect(gaps.at(-1)!).toBeLessThan(gaps[0]! / 10);
 
     // A plugin author, as the published CLI tells them: scaffold, install, test, then install the
     // package next to @l2o/cli, where l2o finds it with no configuration.

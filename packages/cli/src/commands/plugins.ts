@@ -17,12 +17,14 @@ export default class Plugins extends L2oCommand {
     const { flags } = await this.parse(Plugins);
     const { registry, pluginErrors } = await this.boot(flags);
     const kinds = ['problem', 'optimizer', 'model', 'dataset'] as const satisfies readonly PluginKind[];
-    const mine = (root: string, k: PluginKind) => registry.list(k).filter((r) => r.source.root === root);
+    const mine = <K extends PluginKind>(root: string, k: K) => registry.list(k).filter((r) => r.source.root === root);
     const plugins = registry.plugins().map((p) => ({
       package: p.packageName,
       version: p.version,
       path: p.root,
-      registers: Object.fromEntries(kinds.map((k) => [k, mine(p.root, k).map((r) => r.id)] as const).filter(([, ids]) => ids.length > 0)),
+      registers: Object.fromEntries(
+        [...kinds, 'pretrained' as const].map((k) => [k, mine(p.root, k).map((r) => r.id)] as const).filter(([, ids]) => ids.length > 0),
+      ),
       // Per kind and id; null: the plugin declares no option fields for it.
       ...(flags.options
         ? {

@@ -30,6 +30,7 @@ export default class Run extends L2oCommand {
     '<%= config.bin %> run --model gru-mha --problem lasso --dataset synthetic --scale quick',
     '<%= config.bin %> run --model gru-mha --model lstm --problem lasso --dataset bsds500 --against ista,fista,adam',
     '<%= config.bin %> run --model gru-mha -o gru-mha.attention.axis=history --problem lasso',
+    '<%= config.bin %> run --model gru-mha --pretrained lasso-20x40 --problem lasso --dataset bsds500 --scale quick',
     '<%= config.bin %> run --optimizer fista --problem logistic-l1 --dataset ionosphere --json',
   ];
 
@@ -49,7 +50,11 @@ export default class Run extends L2oCommand {
     }),
     ...seedFlag(),
     ...optionFlag,
-    checkpoint: Flags.string({ summary: 'Evaluate this checkpoint for the (single) --model instead of training.' }),
+    checkpoint: Flags.string({ summary: 'Evaluate this checkpoint for the (single) --model instead of training.', exclusive: ['pretrained'] }),
+    pretrained: Flags.string({
+      summary: 'Evaluate the pretrained weights of this name for every --model instead of training (l2o models --pretrained lists them).',
+      exclusive: ['checkpoint'],
+    }),
     ...retrainFlag,
     ...dataDirFlag,
     ...downloadFlag,
@@ -65,6 +70,8 @@ export default class Run extends L2oCommand {
     const models = flags.model ?? [];
     const baselines = flags.optimizer ?? [];
     if (flags.checkpoint && models.length !== 1) throw new UsageError('--checkpoint needs exactly one --model.');
+    if (flags.pretrained && models.length === 0)
+      throw new UsageError('--pretrained needs a --model.', 'Add --model <id> (l2o models --pretrained lists what is pretrained).');
     const against =
       flags.against === undefined
         ? models.length
@@ -99,6 +106,7 @@ export default class Run extends L2oCommand {
       options: options.get(id),
       expect: i < models.length ? 'model' : 'optimizer',
       ...(flags.checkpoint && id === models[0] ? { checkpoint: flags.checkpoint } : {}),
+      ...(flags.pretrained && i < models.length ? { pretrained: flags.pretrained } : {}),
     }));
     const comparison = {
       name: flags.name ?? `${[...models, ...baselines].join('-') || 'baselines'}-${flags.problem}-${testDataset}`,

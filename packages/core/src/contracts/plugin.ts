@@ -4,7 +4,7 @@ import type { Optimizer } from './optimizer.js';
 import type { Problem } from './problem.js';
 import type { AnyOptionFields } from '../options/fields.js';
 
-export type PluginKind = 'problem' | 'optimizer' | 'model' | 'dataset';
+export type PluginKind = 'problem' | 'optimizer' | 'model' | 'dataset' | 'pretrained';
 
 interface Registration<T> {
   id: string;
@@ -30,11 +30,49 @@ export interface DatasetRegistration extends Registration<Dataset> {
   serves: readonly string[];
 }
 
+/** How a pretrained checkpoint was made, as its package records it. */
+export interface PretrainedProvenance {
+  /** The problem and training dataset (with the options that set the instance size). */
+  problem: string;
+  problemOptions: Record<string, unknown>;
+  dataset: string;
+  datasetOptions: Record<string, unknown>;
+  /** The experiment spec (repository path) and scale it was trained by, and its seed. */
+  spec: string;
+  scale: string;
+  seed: number;
+  /** The commit and engine that trained it. */
+  commit: string;
+  engine: string;
+  globalSteps: number;
+  batchSize: number;
+  bestValidation: number;
+  bestStep: number;
+  trainingSeconds?: number;
+}
+
+/**
+ * Trained weights of a learned optimizer, found by name: `--model gru-mha --pretrained
+ * lasso-20x40` evaluates them with no training. `id` is unique among pretrained entries
+ * (conventionally `<model>-<name>`); `name` is unique per model.
+ */
+export interface PretrainedRegistration {
+  id: string;
+  description: string;
+  /** The model id the checkpoint is for. */
+  model: string;
+  name: string;
+  /** Absolute path of the checkpoint file (format l2o-checkpoint/1). */
+  checkpoint: string;
+  trainedWith: PretrainedProvenance;
+}
+
 export interface RegistrationByKind {
   problem: ProblemRegistration;
   optimizer: OptimizerRegistration;
   model: ModelRegistration;
   dataset: DatasetRegistration;
+  pretrained: PretrainedRegistration;
 }
 
 /** What a plugin's `register` receives: it adds its factories, the registry notes the package. */
@@ -43,6 +81,7 @@ export interface PluginRegistrar {
   optimizer(r: OptimizerRegistration): void;
   model(r: ModelRegistration): void;
   dataset(r: DatasetRegistration): void;
+  pretrained(r: PretrainedRegistration): void;
 }
 
 /** The module a plugin's package.json `l2o.plugin` field points at. */

@@ -18,6 +18,7 @@ const KIND_NAMES: Record<PluginKind, string> = {
   optimizer: 'optimizer',
   model: 'model',
   dataset: 'dataset',
+  pretrained: 'pretrained optimizer',
 };
 
 /** Factories of every plugin kind, by id. Ids are unique per kind across all packages. */
@@ -27,6 +28,7 @@ export class PluginRegistry {
     optimizer: new Map(),
     model: new Map(),
     dataset: new Map(),
+    pretrained: new Map(),
   };
   private readonly sources: PluginSource[] = [];
 
@@ -37,7 +39,7 @@ export class PluginRegistry {
       <K extends PluginKind>(kind: K) =>
       (r: RegistrationByKind[K]) =>
         this.add(kind, r, source);
-    return { problem: add('problem'), optimizer: add('optimizer'), model: add('model'), dataset: add('dataset') };
+    return { problem: add('problem'), optimizer: add('optimizer'), model: add('model'), dataset: add('dataset'), pretrained: add('pretrained') };
   }
 
   add<K extends PluginKind>(kind: K, registration: RegistrationByKind[K], source: PluginSource): void {
@@ -86,6 +88,21 @@ export class PluginRegistry {
     const suggestion = closest(id, known);
     const names = kinds.map((k) => KIND_NAMES[k]).join(' or ');
     throw new UsageError(`Unknown ${names} '${id}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`, `Known: ${known.join(', ')}.`);
+  }
+
+  /** The pretrained weights `name` of `model`; unknown: the names that model has, with a suggestion. */
+  pretrained(model: string, name: string): Registered<'pretrained'> {
+    const mine = this.list('pretrained').filter((p) => p.model === model);
+    const found = mine.find((p) => p.name === name);
+    if (found) return found;
+    const names = mine.map((p) => p.name);
+    const suggestion = closest(name, names);
+    throw new UsageError(
+      `No pretrained '${name}' for model '${model}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''}`,
+      names.length
+        ? `Pretrained for ${model}: ${names.join(', ')} (l2o models --pretrained lists them all).`
+        : `None is installed for ${model}: npm install @l2o/pretrained, or train it (drop --pretrained).`,
+    );
   }
 
   ids(kind: PluginKind): string[] {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { L2oError, UsageError } from '../../errors.js';
 import { checkOutputPath } from '../../io/output-paths.js';
 import type { Platform } from '../../container.js';
+import type { PluginRegistry } from '../../registry/registry.js';
 import type { Optimizer } from '../../contracts/optimizer.js';
 import type { Problem } from '../../contracts/problem.js';
 import type { Dataset } from '../../contracts/dataset.js';
@@ -25,6 +26,8 @@ export interface OptimizerRef extends PluginRef {
   label?: string;
   /** Evaluate this checkpoint instead of training. */
   checkpoint?: string;
+  /** Evaluate these pretrained weights of the model (a name a pretrained package registers) instead of training. */
+  pretrained?: string;
   /** What the id must be: a learned optimizer (--model) or a hand-designed one (--optimizer). */
   expect?: 'model' | 'optimizer';
   /**
@@ -102,7 +105,8 @@ export function prepareComparison(platform: Platform, spec: ComparisonSpec): Pre
   // option, checkpoint or path fails at once.
   checkOutputPath(settings.runsDir, 'dir', 'The runs folder (--runs-dir)');
   checkOutputPath(ctx.cacheDir, 'dir', 'The cache folder (--cache-dir, L2O_CACHE_DIR)');
-  const built: PreparedComparison['built'] = spec.optimizers.map((ref) => {
+  const built: PreparedComparison['built'] = spec.optimizers.map((given) => {
+    const ref = withPretrained(registry, given);
     const reg = registry.getAny(['optimizer', 'model'], ref.id);
     if (ref.expect === 'model' && reg.kind !== 'model') {
       throw new UsageError(`'${ref.id}' is a hand-designed optimizer, not a learned one.`, `Use --optimizer ${ref.id}.`);
@@ -196,6 +200,20 @@ export function prepareComparison(platform: Platform, spec: ComparisonSpec): Pre
     plan.optimizers.push({ label: b.label, kind: 'learned', weights, checkpoint: b.cached });
   }
   return { plan, problem, reference, testDataset, trainDataset, trainDatasetOptions, testRequest, testOpts, trainOpts, built, retrain: spec.retrain ?? false };
+}
+
+/**
+ * A pretrained ref as the checkpoint it names, with the model built from the checkpoint's config
+ * (options given beside it must agree with it: loadCheckpointInto names any difference).
+ */
+function withPretrained(registry: PluginRegistry, ref: OptimizerRef): OptimizerRef {
+  if (ref.pretrained === undefined) return ref;
+  if (ref.checkpoint) throw new UsageError(`'${ref.id}' is given both a checkpoint and pretrained weights.`, 'Give --checkpoint or --pretrained, not both.');
+  const reg = registry.getAny(['optimizer', 'model'], ref.id);
+  if (reg.kind !== 'model') throw new UsageError(`--pretrained is for a learned optimizer; '${ref.id}' is hand-designed.`);
+  const entry = registry.pretrained(ref.id, ref.pretrained);
+  const { config } = readCheckpoint(entry.checkpoint);
+  return { ...ref, checkpoint: entry.checkpoint, options: { ...config, ...ref.options } };
 }
 
 /**

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Chooses a campaign's trained checkpoints as pretrained weights: writes their entries into
+// pretrained.json (the checkpoint's repository path, its SHA-256, and how it was trained, from
+// the campaign's plan and the checkpoint's own record). The checkpoints stay where the campaign
+// committed them (campaigns/<name>/checkpoints); the build copies them into dist/checkpoints.
+//
+// Usage (from the repository root):
+//   node packages/pretrained/scripts/from-campaign.mjs --state campaigns/cpu --figure fig1 --name lasso-20x40
+// Every trained model of the figure, every seed: seed 0 as NAME, seed k as NAME-seedK. Entries of
+// other names are kept; those of this name are replaced.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { getScale } from '@l2o/core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const packageRoot = path.resolve(here, '..');
+const repoRoot = path.resolve(packageRoot, '../..');
+export const INDEX = path.join(packageRoot, 'pretrained.json');
+
+const value = (flag) => {
+  const i = process.argv.indexOf(flag);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+
+/** The entries for `figure`'s trainings in the campaign state at `stateDir`, named `name`. */
+export function entriesFromCampaign(stateDir, figure, name) {
+  const planFile = path.join(stateDir, 'plan.json');
+  const plan = JSON.parse(readFileSync(planFile, 'utf8'));
+  const entry = plan.entries.find((e) => e.figure === figure);
+  if (!entry) throw new Error(`${planFile} has no figure '${figure}' (it has ${plan.entries.map((e) => e.figure).join(', ')})`);
+  // The spec path is relative to the campaign file, experiments/campaigns/<campaign>.yaml.
+  const specFile = path.resolve(repoRoot, 'experiments/campaigns', entry.spec);
+  const spec = parse(readFileSync(specFile, 'utf8'));
+  const trainDataset = spec.train?.dataset ?? 'synthetic';
+  const atScale = spec.scales?.[entry.scale] ?? {};
+  const datasetOptions = atScale.datasetOptions?.[trainDataset] ?? { preset: getScale(entry.scale).datasetPreset };
+  const out = [];
+  for (const [key, job] of Object.entries(entry.jobs)) {
+    if (job.kind !== 'train' || !job.done) continue;
+    const file = path.join(stateDir, 'checkpoints', `${key}.json`);
+    const bytes = readFileSync(file);
+    const checkpoint = JSON.parse(bytes.toString('utf8'));
+    const meta = checkpoint.meta ?? {};
+    const entryName = job.seed === 0 ? name : `${name}-seed${job.seed}`;
+    out.push({
+      id: `${checkpoint.modelId}-${entryName}`,
+      model: checkpoint.modelId,
+      name: entryName,
+      description: `${checkpoint.modelId} trained by ${figure} at ${entry.scale} scale, seed ${job.seed}`,
+      source: path.relative(repoRoot, file),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      trainedWith: {
+        problem: meta.problem?.id ?? spec.problem.id,
+        problemOptions: meta.problem?.options ?? spec.problem.options ?? {},
+        dataset: meta.trainDataset ?? trainDataset,
+        datasetOptions,
+        spec: path.relative(repoRoot, specFile),
+        scale: entry.scale,
+        seed: job.seed,
+        commit: job.commit,
+        engine: job.engine,
+        globalSteps: meta.training?.globalSteps,
+        batchSize: meta.training?.batchSize,
+        bestValidation: meta.bestValidation,
+        bestStep: meta.bestStep,
+        ...(meta.trainingSeconds !== undefined ? { trainingSeconds: Math.round(meta.trainingSeconds) } : {}),
+      },
+    });
+  }
+  if (out.length === 0) throw new Error(`figure '${figure}' in ${planFile} has no finished training`);
+  return out.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [state, figure, name] = ['--state', '--figure', '--name'].map(value);
+  if (!state || !figure || !name || !/^[a-z0-9][a-z0-9-]*$/.test(name)) {
+    console.error(
+      'Usage: node packages/pretrained/scripts/from-campaign.mjs --state campaigns/cpu --figure fig1 --name lasso-20x40 (a name of lower-case letters, digits and dashes)',
+    );
+    process.exit(2);
+  }
+  const index = JSON.parse(readFileSync(INDEX, 'utf8'));
+  const fresh = entriesFromCampaign(path.resolve(state), figure, name);
+  const ofName = (n) => n === name || n.startsWith(`${name}-seed`);
+  index.entries = [...index.entries.filter((e) => !ofName(e.name)), ...fresh].sort((a, b) => a.id.localeCompare(b.id));
+  writeFileSync(INDEX, `${JSON.stringify(index, null, 2)}\n`);
+  console.log(`${fresh.length} entries named ${name}* from ${figure} (${path.relative(repoRoot, INDEX)} has ${index.entries.length})`);
+}

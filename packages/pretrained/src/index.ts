@@ -1,0 +1,1 @@
+export { register, shippedEntries, type ShippedEntry } from './plugin.js';
