@@ -54,7 +54,8 @@ describe('coordinateAttention on WASM', () => {
 
   // [N, Lq, Lk, E, heads]: gru-mha's (hidden 16, 4 heads of 4 lanes) over more keys than a tile of
   // 64 and not a multiple of it; 8 heads of 4 lanes; 1 head of 16, 2 of 3, 4 of 2, 5 of 4 (lanes of
-  // a group of four heads left empty); fewer queries than keys.
+  // a group of four heads left empty); fewer queries than keys; fewer keys than the 4-lane kernels
+  // take a step (their keys all in the tail).
   for (const [N, Lq, Lk, E, heads] of [
     [3, 150, 150, 16, 4],
     [2, 70, 70, 32, 8],
@@ -64,6 +65,7 @@ describe('coordinateAttention on WASM', () => {
     [2, 13, 13, 20, 5],
     [2, 5, 130, 16, 4],
     [2, 33, 67, 16, 4],
+    [2, 1, 3, 16, 4],
   ] as const) {
     it(`runs one kernel each way and equals tfjs's ops to float32 rounding, values and gradients (N ${N}, ${Lq} queries, ${Lk} keys, E ${E}, ${heads} heads)`, async () => {
       const q = tensor3d(N, Lq, E, 2);
@@ -110,6 +112,31 @@ describe('coordinateAttention on WASM', () => {
       tf.dispose([q, k, v, g]);
     },
   );
+
+  it('follows a maximum that rises key after key, and scores far below it, to float32 rounding (values and gradients)', () => {
+    // Per head, the scores of query t are c_t·j/2 over the keys j: rising by 0.3 or 0.5 a key (the
+    // running maximum of the 4-lane kernels moves every dozen keys or so), or falling by 0.15 or 30 a
+    // key (weights of exactly 0).
+    const [N, Lq, Lk, E] = [1, 4, 70, 16];
+    const c = [0.6, 1, -0.3, -60];
+    const q = tf.tensor3d(
+      Array.from({ length: Lq * E }, (_, i) => c[Math.floor(i / E)]!),
+      [N, Lq, E],
+    );
+    const k = tf.tensor3d(
+      Array.from({ length: Lk * E }, (_, i) => Math.floor(i / E) / 4),
+      [N, Lk, E],
+    );
+    const v = tensor3d(N, Lk, E);
+    const g = tensor3d(N, Lq, E);
+    const fused = run(q, k, v, 4, g);
+    expect(fused.every((t) => t.every(Number.isFinite))).toBe(true);
+    const value = attentionF64(...([q, k, v].map((t) => Array.from(t.dataSync())) as [number[], number[], number[]]), N, Lq, Lk, E, 4);
+    value.forEach((x, i) => expect(Math.abs(fused[0]![i]! - x)).toBeLessThan(1e-5));
+    process.env.L2O_KERNELS = 'tfjs';
+    expect(worst(fused, run(q, k, v, 4, g))).toBeLessThan(1e-5);
+    tf.dispose([q, k, v, g]);
+  });
 
   it('is tfjs ops with L2O_KERNELS=tfjs', async () => {
     process.env.L2O_KERNELS = 'tfjs';

@@ -8,7 +8,8 @@ import { rnnGatesWasm } from './wasm-modules.generated.js';
 // coordinates axis: an instance's n coordinates attend to each other), in one pass each way
 // (coordinateAttention in rnn-gates.wat). tfjs's ops make the [instances·heads, n, n] scores, their
 // softmax and, backward, as many gradients (at LASSO 250×500, batch 64: 256 MB each); the kernel
-// keeps a query's scores for 64 keys at a time (online softmax, as flash attention), and only each
+// folds a query's scores into a running maximum, sum and output as it makes them (online softmax, as
+// flash attention: 64 keys at a time, or for heads of 4 lanes key by key), and keeps only each
 // query's maximum and sum for the backward, which makes the scores again.
 
 const KERNEL_NAME = 'L2oCoordinateAttention';
@@ -74,7 +75,8 @@ tf.registerKernel({
     const s = sizes(q, k, (attrs as { heads: number }).heads);
     const [N, nq, nk, heads, d] = s;
     const [dq, dk, dv] = [q, k, v].map((t) => wasm.makeOutput(t.shape, 'float32'));
-    const [pscratch, free] = scratch(wasm, (3 * nq + 4 * nk) * d * 16 + nq * 16);
+    // The d = 4 kernel: each query's record (q, g/l, m, D/l: 160 bytes) and dq's lane layout; k and v's, dk and dv's.
+    const [pscratch, free] = scratch(wasm, d === 4 ? 224 * nq + 256 * nk : (3 * nq + 4 * nk) * d * 16 + nq * 16);
     const at = (t: tf.TensorInfo) => heapOffset(wasm, t);
     const kernel = wasmModuleOn<AttentionExports>(backend, rnnGatesWasm)!;
     const args: BackwardArgs = [at(dout), at(q), at(k), at(v), at(out), at(stats), at(dq!), at(dk!), at(dv!), pscratch];
