@@ -88,10 +88,15 @@ export interface WorkloadCosts {
 /** How the calibration measures, for the estimate's output. */
 export const CALIBRATION_METHOD =
   'each model: one training segment of at most 5 iterations and at most 5 evaluation iterations, each baseline at most 5 evaluation iterations, ' +
-  'and the reference solve, timed (after a warm-up) once at batch 1 and once at a batch of at most 4, then extrapolated linearly in the batch size and the iterations';
+  "timed (after a warm-up, median of 3) at batch 1 and at the job's batch, or the largest batch that times in about 1.5 s, then extrapolated linearly in the batch size and the iterations; " +
+  'the reference solve at batch 1 and 4';
 
 const CAL_BATCH = 4;
 const CAL_ITERATIONS = 5;
+/** Timings per point: their median, so that one load spike does not decide an estimate. */
+const CAL_REPEATS = 3;
+/** The larger batch timed takes about this long (or is the job's own batch): a line through 1 and 4 extrapolated to 64 magnified noise. */
+const CAL_BUDGET_MS = 1500;
 export const CALIBRATION_FILE = 'calibration.json';
 
 /** This machine, as calibrations are kept: CPU model and cores. */
@@ -138,12 +143,42 @@ async function timeMs(run: () => Promise<void>): Promise<number> {
   return performance.now() - started;
 }
 
+/** The median of CAL_REPEATS timings of `run`. */
+async function medianMs(run: () => Promise<void>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < CAL_REPEATS; i++) times.push(await timeMs(run));
+  return times.sort((a, b) => a - b)[Math.floor(CAL_REPEATS / 2)]!;
+}
+
+/** The larger batch to time: the job's `target`, or as many instances as time in CAL_BUDGET_MS at `oneMs` each (at least CAL_BATCH). */
+function largerBatch(target: number, oneMs: number): number {
+  return Math.min(target, Math.max(CAL_BATCH, Math.floor(CAL_BUDGET_MS / Math.max(oneMs, 1e-3))));
+}
+
+/** `count` instances made of `set`'s, repeated in turn (a timing needs their sizes, not new draws or new F*). */
+function tileInstances(set: InstanceSet, count: number): InstanceSet {
+  if (count <= set.count) return sliceInstances(set, 0, count);
+  const tile = <T extends Float32Array | Float64Array>(values: T, per: number): T => {
+    const out = new (values.constructor as new (n: number) => T)(count * per);
+    for (let i = 0; i < count; i++) out.set(values.subarray((i % set.count) * per, ((i % set.count) + 1) * per), i * per);
+    return out;
+  };
+  return {
+    ...set,
+    count,
+    A: set.sharedA ? set.A : tile(set.A, set.m * set.n),
+    b: tile(set.b, set.m),
+    xTrue: set.xTrue && tile(set.xTrue, set.n),
+    fStar: set.fStar && tile(set.fStar, 1),
+  };
+}
+
 /** One training segment of `unroll` iterations and an Adam step on the first `count` instances, timed. */
 async function segmentMs(model: LearnedOptimizer, problem: Problem, set: InstanceSet, count: number, unroll: number, adam: tf.Optimizer): Promise<number> {
   const batch = problem.toBatch(sliceInstances(set, 0, count));
   const parts = [{ batch, weight: 1, state: tf.tidy(() => model.init(problem, batch)) }];
   try {
-    return await timeMs(async () => {
+    return await medianMs(async () => {
       const { grads } = await runSegment(model, problem, parts, 0, unroll, new Rng(0).fork('dropout'));
       adam.applyGradients(model.variables().map((v) => ({ name: v.name, tensor: grads[v.name]! })));
       tf.dispose(grads);
@@ -243,27 +278,42 @@ export async function calibrateWorkload(
         if (w.kind === 'iteration') {
           const own = o.problem ? problemOf(o.problem) : problem;
           const iterations = Math.min(CAL_ITERATIONS, workload.test.iterations);
-          const points: [number, number][] = [];
+          const rollout = (b: number) => {
+            const part = tileInstances(testSet, b);
+            return async () => void (await evaluateOptimizer(own, created, part, { iterations, batchSize: b, signal: options.signal }));
+          };
           // The first rollout warms the engine's kernels up (not timed).
-          for (const b of [1, ...batchesUpTo(testCount)]) {
-            const part = sliceInstances(testSet, 0, b);
-            const ms = await timeMs(async () => void (await evaluateOptimizer(own, created, part, { iterations, batchSize: b, signal: options.signal })));
-            points.push([b, ms / iterations]);
+          await rollout(1)();
+          const one = await medianMs(rollout(1));
+          const points: [number, number][] = [[1, one / iterations]];
+          const larger = largerBatch(workload.test.batchSize, one);
+          if (larger > 1) {
+            throwIfInterrupted(options.signal);
+            points.push([larger, (await medianMs(rollout(larger))) / iterations]);
           }
-          added[w.key] = entry(w, testSet, points.slice(1));
+          added[w.key] = entry(w, testSet, points);
         } else {
           const trainDataset = registry.get('dataset', workload.trainDataset.id).create({});
           const count = Math.min(CAL_BATCH, workload.training.batchSize);
-          const set = await drawInstances(trainDataset, problem, { dataset: workload.trainDataset as TestDatasetRef, split: 'train', count, seed: 0 }, ctx);
+          const drawn = await drawInstances(trainDataset, problem, { dataset: workload.trainDataset as TestDatasetRef, split: 'train', count, seed: 0 }, ctx);
           const unroll = Math.min(CAL_ITERATIONS, workload.training.unroll);
           const adam = tf.train.adam(workload.training.learningRate);
+          // A segment on a micro-batch at most: the trainer splits larger batches into passes of this size.
+          const target =
+            workload.training.microBatch && workload.training.microBatch > 0
+              ? Math.min(workload.training.microBatch, workload.training.batchSize)
+              : workload.training.batchSize;
           try {
-            const points: [number, number][] = [];
-            for (const b of [1, ...batchesUpTo(count)]) {
+            const segment = (b: number) => segmentMs(created as LearnedOptimizer, problem, tileInstances(drawn, b), b, unroll, adam);
+            await segment(1); // warm-up, not kept
+            const one = await segment(1);
+            const points: [number, number][] = [[1, one / unroll]];
+            const larger = largerBatch(target, one);
+            if (larger > 1) {
               throwIfInterrupted(options.signal);
-              points.push([b, (await segmentMs(created as LearnedOptimizer, problem, set, b, unroll, adam)) / unroll]);
+              points.push([larger, (await segment(larger)) / unroll]);
             }
-            added[w.key] = entry(w, set, points.slice(1));
+            added[w.key] = entry(w, drawn, points);
           } finally {
             adam.dispose();
           }
