@@ -60,7 +60,7 @@ if (values.old) {
       const d = q.shape[2] / attrs.heads;
       const [dq, dk, dv] = [q, k, v].map((t) => backend.makeOutput(t.shape, 'float32'));
       // As much as either layout needs (the old build's, or the current one's, when timing a variant of it).
-      const [s, free] = scratch(Math.max((3 * nq + 4 * nk) * d * 16 + nq * 16, 224 * nq + 256 * nk));
+      const [s, free] = scratch(Math.max((3 * nq + 4 * nk) * d * 16 + nq * 16, 240 * nq + 256 * nk));
       old.coordinateAttentionBackward4(at(dout), at(q), at(k), at(v), at(out), at(stats), at(dq), at(dk), at(dv), s, N, nq, nk, attrs.heads, 1 / Math.sqrt(d));
       free();
       return [dq, dk, dv];

@@ -138,6 +138,28 @@ describe('coordinateAttention on WASM', () => {
     tf.dispose([q, k, v, g]);
   });
 
+  it('takes either path of the 4-lane backward query by query, in one call, to float32 rounding', () => {
+    // Queries scaled from 0.05 to 20 (score bounds on both sides of the fast path's, |s| ≤ 11), and
+    // upstream gradients of 0, 1e-30 (too small to scale into the fast path) and 1 by query.
+    const [N, Lq, Lk, E] = [2, 41, 67, 16];
+    const scales = [0.05, 0.3, 1, 2.5, 6, 20];
+    const q = tf.tensor3d(
+      rng.normals(N * Lq * E).map((x, i) => x * scales[Math.floor(i / E) % scales.length]!),
+      [N, Lq, E],
+    );
+    const k = tensor3d(N, Lk, E);
+    const v = tensor3d(N, Lk, E);
+    const g = tf.tensor3d(
+      rng.normals(N * Lq * E).map((x, i) => x * [1, 0, 1, 1e-30, 1][Math.floor(i / E) % 5]!),
+      [N, Lq, E],
+    );
+    const fused = run(q, k, v, 4, g);
+    expect(fused.every((t) => t.every(Number.isFinite))).toBe(true);
+    process.env.L2O_KERNELS = 'tfjs';
+    expect(worst(fused, run(q, k, v, 4, g))).toBeLessThan(1e-5);
+    tf.dispose([q, k, v, g]);
+  });
+
   it('is tfjs ops with L2O_KERNELS=tfjs', async () => {
     process.env.L2O_KERNELS = 'tfjs';
     const x = tensor3d(2, 6, 16);

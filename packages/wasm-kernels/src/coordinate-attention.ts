@@ -75,8 +75,8 @@ tf.registerKernel({
     const s = sizes(q, k, (attrs as { heads: number }).heads);
     const [N, nq, nk, heads, d] = s;
     const [dq, dk, dv] = [q, k, v].map((t) => wasm.makeOutput(t.shape, 'float32'));
-    // The d = 4 kernel: each query's record (q, g/l, m, D/l: 160 bytes) and dq's lane layout; k and v's, dk and dv's.
-    const [pscratch, free] = scratch(wasm, d === 4 ? 224 * nq + 256 * nk : (3 * nq + 4 * nk) * d * 16 + nq * 16);
+    // The d = 4 kernel: each query's record (q, g/l, m, D/l, its path: 176 bytes) and dq's lane layout; k and v's, dk and dv's.
+    const [pscratch, free] = scratch(wasm, d === 4 ? 240 * nq + 256 * nk : (3 * nq + 4 * nk) * d * 16 + nq * 16);
     const at = (t: tf.TensorInfo) => heapOffset(wasm, t);
     const kernel = wasmModuleOn<AttentionExports>(backend, rnnGatesWasm)!;
     const args: BackwardArgs = [at(dout), at(q), at(k), at(v), at(out), at(stats), at(dq!), at(dk!), at(dv!), pscratch];
