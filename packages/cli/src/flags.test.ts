@@ -13,8 +13,8 @@ const commandsDir = path.join(here, 'commands');
  * runs, `train --iterations` is the training horizon, `run --iterations` the test's).
  */
 const OWN_MEANING = new Set(['out', 'model', 'problem', 'dataset', 'optimizer', 'checkpoint', 'iterations', 'batch-size', 'micro-batch', 'unroll']);
-/** Flags that select stored runs by a field rather than set it. */
-const FILTERS = new Set(['runs list --scale']);
+/** Flags that select what a listing shows (stored runs by a field, the pretrained weights) rather than set it. */
+const FILTERS = new Set(['runs list --scale', 'models --pretrained']);
 
 interface FlagDef {
   summary?: string;
