@@ -1,9 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { L2oError, newestPerSeed, type RunRecord } from '@l2o/core';
 import { keptForm, mergeFigureData, readFigureData, readFigureDataFile, validationSeriesOf, type FigureData } from './figure-data.js';
 import type { FigureRuns } from './results.js';
 import type { ParameterCounts } from './verdicts.js';
+import type { StoppedTraining } from './stability.js';
 
 /** The part of a run store gathering reads (an open @l2o/store store). */
 export interface ResultsRunSource {
@@ -71,6 +72,7 @@ export async function gatherResults(options: GatherResultsOptions): Promise<Gath
     const atScale = kept.map((k) => (k?.runs.every((r) => r.summary.scale === scale) ? k : null));
     const merged = mergeFigureData(fromStore.name, [fromStore, ...atScale]);
     if (!merged) return [];
+    const stopped = (options.keptDirs ?? []).flatMap((dir) => stoppedTrainings(dir, merged.name, scale));
     const seeds = merged.runs.map((r) => r.summary.seed);
     const engines = [...new Set(merged.runs.map((r) => r.summary.engine))];
     return [
@@ -80,6 +82,7 @@ export async function gatherResults(options: GatherResultsOptions): Promise<Gath
         engines,
         reproduce: `${kernelsPrefix(engines)}l2o sweep ${specPath(merged.name)} --scale ${scale} --seeds ${seeds.join(',')}`,
         regenerate: options.regenerate,
+        ...(stopped.length ? { stopped } : {}),
       },
     ];
   });
@@ -123,4 +126,35 @@ export function parameterCounts(registry: ModelRegistry): ParameterCounts | null
   }
   const hidden = (id: string) => Number(registry.get('model', id).defaultConfig().hidden);
   return { lstm, gru: count('gru'), lstmHidden: hidden('lstm'), gruHidden: hidden('gru'), paperRange };
+}
+
+/**
+ * The trainings of `figure` at `scale` that a campaign recorded as failed (a non-finite loss stops
+ * a training under the paper protocol), from the campaign's plan.json beside its kept runs
+ * (`<dir>/../plan.json`, as `l2o campaign run` writes campaigns/<name>/); none without one.
+ */
+export function stoppedTrainings(keptDir: string, figure: string, scale: string): StoppedTraining[] {
+  const file = path.resolve(keptDir, '..', 'plan.json');
+  if (!existsSync(file)) return [];
+  let plan: unknown;
+  try {
+    plan = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return [];
+  }
+  const entries = (plan as { entries?: unknown }).entries;
+  if (!Array.isArray(entries)) return [];
+  return entries
+    .filter((e): e is { figure: string; scale: string; jobs: Record<string, { kind?: string; label?: string; seed?: number; failed?: string }> } => {
+      const x = e as { figure?: unknown; scale?: unknown; jobs?: unknown };
+      return x.figure === figure && x.scale === scale && typeof x.jobs === 'object' && x.jobs !== null;
+    })
+    .flatMap((e) =>
+      Object.values(e.jobs).flatMap((j) =>
+        j.kind === 'train' && typeof j.failed === 'string' && typeof j.label === 'string' && typeof j.seed === 'number'
+          ? [{ label: j.label, seed: j.seed, message: j.failed }]
+          : [],
+      ),
+    )
+    .sort((a, b) => a.seed - b.seed || a.label.localeCompare(b.label));
 }

@@ -7,7 +7,7 @@ import type { LoadedRun } from './rerender.js';
 import { writeFigureData, type ValidationSeries } from './figure-data.js';
 import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.js';
 import { formatGap } from './summary.js';
-import { STABILITY_FIGURES, stabilityMarkdown } from './stability.js';
+import { STABILITY_FIGURES, stabilityMarkdown, type StabilityArm, type StoppedTraining } from './stability.js';
 import { seedMedianSvg, seedPlotTitle } from './seeds-plot.js';
 import { judgeClaims, verdictTableMarkdown, type ClaimVerdict, type ParameterCounts } from './verdicts.js';
 
@@ -23,6 +23,8 @@ export interface FigureRuns {
   regenerate: string;
   /** Each learned optimizer's validation losses per seed (the runs' training logs), when kept. */
   validation?: ValidationSeries[];
+  /** Trainings of the figure that stopped on a non-finite loss (their seeds have no run), from a campaign's state. */
+  stopped?: StoppedTraining[];
 }
 
 /** Which raw files the figure's test sets came from (real data only): one line per distinct set of files. */
@@ -136,6 +138,12 @@ export async function writeResults(
         '',
         `Reproduce the runs: \`${f.reproduce}\`.`,
         '',
+        ...(f.stopped?.length
+          ? [
+              `Trainings that stopped on a non-finite loss (their seeds have no run): ${f.stopped.map((t) => `${t.label} seed ${t.seed}: ${t.message.split(/(?<=\.)\s/)[0]}`).join('; ')}`,
+              '',
+            ]
+          : []),
         ...testDataLines(f.runs),
         agg.resolution !== undefined
           ? `F* and F(x_k) in float64 (the iterates are float32); the figure's resolution, the largest relative gap that rounding x* to float32 gives: ${formatGap(agg.resolution)}. No comparison is decided where both gaps are below it.`
@@ -158,11 +166,22 @@ export async function writeResults(
     );
   }
   // The stability ablation's page, when both of its figures are among those written.
-  const [without, withIt] = [STABILITY_FIGURES.without, STABILITY_FIGURES.with].map((name) => {
-    const i = figures.findIndex((f) => f.name === name);
-    return i < 0 ? undefined : { agg: aggregates[i]!, validation: figures[i]!.validation ?? [] };
-  });
-  if (without && withIt) write('stability.md', stabilityMarkdown(without, withIt, 'clipping'));
+  const arms = [STABILITY_FIGURES.without, STABILITY_FIGURES.with].map((name) => figures.findIndex((f) => f.name === name));
+  if (arms.every((i) => i >= 0)) {
+    // Paired on the seeds both settings have a run for (a stopped training leaves its seed without one).
+    const seedsOf = (i: number) => new Set(figures[i]!.runs.map((r) => r.summary.seed));
+    const common = [...seedsOf(arms[0]!)].filter((seed) => seedsOf(arms[1]!).has(seed));
+    const arm = (i: number): StabilityArm => {
+      const runs = figures[i]!.runs.filter((r) => common.includes(r.summary.seed));
+      return {
+        agg: aggregates[i]!,
+        validation: figures[i]!.validation ?? [],
+        stopped: figures[i]!.stopped ?? [],
+        ...(runs.length && runs.length < figures[i]!.runs.length ? { paired: aggregateSeeds(runs) } : {}),
+      };
+    };
+    write('stability.md', stabilityMarkdown(arm(arms[0]!), arm(arms[1]!), 'clipping'));
+  }
   const figuresLine = `Figures at the time (run store and kept data): ${figures.map((f, i) => `${f.name} (${aggregates[i]!.seeds.length} seed${aggregates[i]!.seeds.length === 1 ? '' : 's'}, ${aggregates[i]!.scale})`).join(', ') || 'none'}.`;
   const block = [
     VERDICTS_BEGIN,

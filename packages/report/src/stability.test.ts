@@ -55,9 +55,12 @@ describe('stability page', () => {
       { agg: agg('stability-clip', 1e-3), validation: validation() },
       'clipping',
     );
-    expect(page).toContain('| gru-mha | paper protocol | 5 | 1 / 0 / 0 / 0 / 0 | 3 / 0 / 0 / 0 / 0 of 60 |');
+    expect(page).toContain('| gru-mha | paper protocol | 5 | none | 1 / 0 / 0 / 0 / 0 | 3 / 0 / 0 / 0 / 0 of 60 |');
     expect(page).toContain(
-      "clipping removes gru-mha's blow-ups (1 validation spikes and 3 diverging instances without it, none with it) without hurting k = 20",
+      "clipping removes gru-mha's blow-ups (0 validation spikes and 3 diverging instances without it, none with it) without hurting k = 20".replace(
+        '0 validation',
+        '1 validation',
+      ),
     );
     expect(page).toContain('without clipping, gru had no validation spike and no diverging test instance');
     expect(page).toMatch(/gru-mha \(clipping\) vs gru-mha at k = 20: median log10 gap ratio/);
@@ -76,6 +79,35 @@ describe('stability page', () => {
       { agg: agg('stability-clip', 1e-3, { 2: 1 }), validation: validation() },
       'clipping',
     );
-    expect(stays).toContain("clipping does not remove gru-mha's blow-ups (1 spikes and diverging instances with it, 2 without)");
+    expect(stays).toContain(
+      "clipping does not remove gru-mha's blow-ups (with it 0 validation spikes and 1 diverging instances; without it 0 validation spikes and 2 diverging instances)",
+    );
+  });
+
+  it('a training that stopped counts as a blow-up, and the settings are paired on the seeds both have a run for', () => {
+    const clipped = agg('stability-clip', 1e-3);
+    // Seed 1 of the clipped setting has no run: its gru training stopped on a non-finite loss.
+    const four = (a: SeedAggregate): SeedAggregate => ({
+      ...a,
+      seeds: a.seeds.filter((s) => s !== 1),
+      runs: a.runs.filter((r) => !r.endsWith('-1')),
+      optimizers: a.optimizers.map((o) => ({ ...o, perSeed: o.perSeed!.filter((p) => p.seed !== 1) })),
+    });
+    const stopped = [
+      { label: 'gru', seed: 1, message: "Meta-training of 'gru' diverged at global step 34: segment 3 gave loss 1.3e+24. Lower the learning rate." },
+    ];
+    const noclip = agg('stability-noclip', 1e-3);
+    const page = stabilityMarkdown(
+      { agg: noclip, validation: validation(), paired: four(noclip) },
+      { agg: four(clipped), validation: validation(), stopped, paired: four(clipped) },
+      'clipping',
+    );
+    expect(page).toContain('| gru | clipping | 4 | seed 1 (step 34) |');
+    expect(page).toContain('| gru | paper protocol | 5 | none |');
+    expect(page).toContain(
+      'without clipping, gru had no blow-up, and with it 1 stopped training, 0 validation spikes and 0 diverging instances: clipping does not prevent them',
+    );
+    expect(page).toContain('## Paired comparisons (the same instances, with against without (on seeds 0, 2, 3, 4, those both settings have a run for))');
+    expect(page).toMatch(/gru \(clipping\) vs gru at k = 20: median log10 gap ratio/);
   });
 });

@@ -20,10 +20,34 @@ export function validationSpikes(points: readonly { loss: number }[]): number {
   return spikes;
 }
 
+/** A training that stopped on a non-finite loss (the paper protocol's rule), so its seed has no run. */
+export interface StoppedTraining {
+  label: string;
+  seed: number;
+  /** Why it stopped, as the trainer said it (names the global step). */
+  message: string;
+}
+
+/** One arm of the ablation: its runs' aggregate, its validation curves, the trainings that stopped, and its aggregate on the seeds both arms have runs for. */
+export interface StabilityArm {
+  agg: SeedAggregate;
+  validation: readonly ValidationSeries[];
+  stopped?: readonly StoppedTraining[];
+  /** On the seeds both arms have runs for (default: agg, when the arms' seeds are the same). */
+  paired?: SeedAggregate;
+}
+
+const stoppedText = (t: StoppedTraining) => {
+  const step = /global step (\d+)/.exec(t.message)?.[1];
+  return `seed ${t.seed}${step ? ` (step ${step})` : ''}`;
+};
+
 interface Row {
   model: string;
   setting: string;
   seeds: number;
+  /** Trainings of this model that stopped (their seeds have no run). */
+  stopped: StoppedTraining[];
   /** Spikes per seed. */
   spikes: number[];
   /** Diverged test instances per seed, and instances per seed. */
@@ -35,11 +59,13 @@ interface Row {
 
 const AT = [20, 50, 100];
 
-function rows(agg: SeedAggregate, setting: string, validation: readonly ValidationSeries[]): Row[] {
+function rows(arm: StabilityArm, setting: string): Row[] {
+  const { agg, validation } = arm;
   return agg.optimizers.map((o) => ({
     model: o.label,
     setting,
     seeds: agg.seeds.length,
+    stopped: (arm.stopped ?? []).filter((t) => t.label === o.label),
     spikes: agg.seeds.map((seed) => validationSpikes(validation.find((v) => v.label === o.label && v.seed === seed)?.points ?? [])),
     diverged: o.perSeed?.map((s) => s.diverged) ?? [],
     instances: o.perSeed?.[0]?.instances ?? 0,
@@ -63,35 +89,38 @@ const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
  * comparison of the two settings, and the conclusion: whether the stabiliser removes the blow-ups
  * without hurting k = 20.
  */
-export function stabilityMarkdown(
-  without: { agg: SeedAggregate; validation: readonly ValidationSeries[] },
-  withIt: { agg: SeedAggregate; validation: readonly ValidationSeries[] },
-  stabiliser: string,
-): string {
-  const all = [...rows(without.agg, 'paper protocol', without.validation), ...rows(withIt.agg, stabiliser, withIt.validation)];
+export function stabilityMarkdown(without: StabilityArm, withIt: StabilityArm, stabiliser: string): string {
+  const all = [...rows(without, 'paper protocol'), ...rows(withIt, stabiliser)];
   const table = [
-    `| model | training | seeds | validation spikes (per seed) | diverged test instances (per seed) | ${AT.map((k) => `gap k = ${k}: median (mean)`).join(' | ')} |`,
-    `| --- | --- | --- | --- | --- | ${AT.map(() => '---').join(' | ')} |`,
+    `| model | training | seeds with a run | trainings stopped (diverged) | validation spikes (per seed) | diverged test instances (per seed) | ${AT.map((k) => `gap k = ${k}: median (mean)`).join(' | ')} |`,
+    `| --- | --- | --- | --- | --- | --- | ${AT.map(() => '---').join(' | ')} |`,
     ...all.map(
       (r) =>
-        `| ${r.model} | ${r.setting} | ${r.seeds} | ${r.spikes.join(' / ')} | ${r.diverged.length ? `${r.diverged.join(' / ')} of ${r.instances}` : '—'} | ${r.gaps.map((g) => `${formatGap(g.median)} (${formatGap(g.mean)})`).join(' | ')} |`,
+        `| ${r.model} | ${r.setting} | ${r.seeds} | ${r.stopped.length ? r.stopped.map(stoppedText).join(', ') : 'none'} | ${r.spikes.join(' / ')} | ${r.diverged.length ? `${r.diverged.join(' / ')} of ${r.instances}` : '—'} | ${r.gaps.map((g) => `${formatGap(g.median)} (${formatGap(g.mean)})`).join(' | ')} |`,
     ),
   ];
   // The two settings side by side on the same instances: a pseudo-figure holding both.
   const models = without.agg.optimizers.map((o) => o.label).filter((l) => withIt.agg.optimizers.some((o) => o.label === l));
+  const [base, stabilised] = [without.paired ?? without.agg, withIt.paired ?? withIt.agg];
   const paired: SeedAggregate = {
-    ...without.agg,
+    ...base,
     optimizers: [
-      ...without.agg.optimizers.filter((o) => models.includes(o.label)),
-      ...withIt.agg.optimizers.filter((o) => models.includes(o.label)).map((o) => ({ ...o, label: `${o.label} (${stabiliser})` })),
+      ...base.optimizers.filter((o) => models.includes(o.label)),
+      ...stabilised.optimizers.filter((o) => models.includes(o.label)).map((o) => ({ ...o, label: `${o.label} (${stabiliser})` })),
     ],
-    resolution: Math.max(without.agg.resolution ?? 0, withIt.agg.resolution ?? 0) || undefined,
+    resolution: Math.max(base.resolution ?? 0, stabilised.resolution ?? 0) || undefined,
   };
-  const sameSeeds = JSON.stringify(without.agg.seeds) === JSON.stringify(withIt.agg.seeds);
+  const sameSeeds = JSON.stringify(base.seeds) === JSON.stringify(stabilised.seeds);
+  const pairedSeedsNote =
+    sameSeeds && (base.seeds.length < without.agg.seeds.length || stabilised.seeds.length < withIt.agg.seeds.length)
+      ? ` (on seeds ${base.seeds.join(', ')}, those both settings have a run for)`
+      : '';
   const conclusions = models.map((m) => {
     const a = all.find((r) => r.model === m && r.setting === 'paper protocol')!;
     const b = all.find((r) => r.model === m && r.setting === stabiliser)!;
-    const blowUps = (r: Row) => sum(r.spikes) + sum(r.diverged);
+    const blowUps = (r: Row) => r.stopped.length + sum(r.spikes) + sum(r.diverged);
+    const counts = (r: Row) =>
+      `${r.stopped.length ? `${r.stopped.length} stopped training${r.stopped.length === 1 ? '' : 's'}, ` : ''}${sum(r.spikes)} validation spikes and ${sum(r.diverged)} diverging instances`;
     const k20 = sameSeeds ? compareAt(paired, `${m} (${stabiliser})`, m, 20) : null;
     const comparisons = sameSeeds
       ? AT.flatMap((k) => {
@@ -102,13 +131,15 @@ export function stabilityMarkdown(
     const removes = blowUps(a) > 0 && blowUps(b) === 0;
     const hurts = k20?.verdict === 'b';
     const verdict =
-      blowUps(a) === 0
+      blowUps(a) === 0 && blowUps(b) === 0
         ? `without ${stabiliser}, ${m} had no validation spike and no diverging test instance: there was nothing to remove`
-        : removes && !hurts
-          ? `${stabiliser} removes ${m}'s blow-ups (${sum(a.spikes)} validation spikes and ${sum(a.diverged)} diverging instances without it, none with it) without hurting k = 20`
-          : removes
-            ? `${stabiliser} removes ${m}'s blow-ups but is significantly worse at k = 20`
-            : `${stabiliser} does not remove ${m}'s blow-ups (${blowUps(b)} spikes and diverging instances with it, ${blowUps(a)} without)`;
+        : blowUps(a) === 0
+          ? `without ${stabiliser}, ${m} had no blow-up, and with it ${counts(b)}: ${stabiliser} does not prevent them`
+          : removes && !hurts
+            ? `${stabiliser} removes ${m}'s blow-ups (${counts(a)} without it, none with it) without hurting k = 20`
+            : removes
+              ? `${stabiliser} removes ${m}'s blow-ups but is significantly worse at k = 20`
+              : `${stabiliser} does not remove ${m}'s blow-ups (with it ${counts(b)}; without it ${counts(a)})`;
     return { m, verdict, comparisons, removes: removes && !hurts };
   });
   return [
@@ -116,11 +147,11 @@ export function stabilityMarkdown(
     '',
     `Generated by \`l2o results\` from the figures ${STABILITY_FIGURES.without} and ${STABILITY_FIGURES.with} (experiments/ablations/), ${without.agg.scale} scale: ` +
       `the same models, seeds and test instances, trained without and with ${stabiliser}. A validation spike is a validation loss above ${SPIKE_FACTOR}× the best before it (or not finite); ` +
-      'a diverged test instance ended above its starting gap or rose more than 100× above its running best.',
+      'a diverged test instance ended above its starting gap or rose more than 100× above its running best; a stopped training is one the trainer ended on a non-finite loss (the paper protocol), so that seed has no run of that setting.',
     '',
     ...table,
     '',
-    '## Paired comparisons (the same instances, with against without)',
+    `## Paired comparisons (the same instances, with against without${pairedSeedsNote})`,
     '',
     ...conclusions.flatMap((c) => [`${c.m}:`, '', ...c.comparisons, '']),
     '## Conclusion',
