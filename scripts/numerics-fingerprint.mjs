@@ -58,7 +58,13 @@ export function numericsFingerprint(
           'wasm',
           '-q',
         ],
-        { env: { ...process.env, L2O_CACHE_DIR: path.join(work, 'cache'), L2O_STORE: 'off', L2O_KERNELS: kernels }, stdio: ['ignore', 'ignore', 'pipe'] },
+        {
+          // From the checkout the CLI belongs to: plugins are discovered from the working directory,
+          // and another checkout's models must not be this one's.
+          cwd: path.resolve(path.dirname(cli), '..', '..', '..'),
+          env: { ...process.env, L2O_CACHE_DIR: path.join(work, 'cache'), L2O_STORE: 'off', L2O_KERNELS: kernels },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
       );
       const hash = createHash('sha256');
       const [run] = readdirSync(runsDir);
