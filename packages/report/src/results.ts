@@ -140,7 +140,7 @@ export async function writeResults(
         '',
         ...(f.stopped?.length
           ? [
-              `Trainings that stopped on a non-finite loss (their seeds have no run): ${f.stopped.map((t) => `${t.label} seed ${t.seed}: ${t.message.split(/(?<=\.)\s/)[0]}`).join('; ')}`,
+              `Trainings that stopped on a non-finite loss (their seeds have no run): ${f.stopped.map((t) => `${t.label} seed ${t.seed}: ${t.message.split(/(?<=\.)\s/)[0]!.replace(/\.$/, '')}`).join('; ')}`,
               '',
             ]
           : []),

@@ -48,6 +48,8 @@ interface Row {
   seeds: number;
   /** Trainings of this model that stopped (their seeds have no run). */
   stopped: StoppedTraining[];
+  /** The seeds of `spikes` and `diverged`, in order. */
+  seedList: number[];
   /** Spikes per seed. */
   spikes: number[];
   /** Diverged test instances per seed, and instances per seed. */
@@ -66,6 +68,7 @@ function rows(arm: StabilityArm, setting: string): Row[] {
     setting,
     seeds: agg.seeds.length,
     stopped: (arm.stopped ?? []).filter((t) => t.label === o.label),
+    seedList: agg.seeds,
     spikes: agg.seeds.map((seed) => validationSpikes(validation.find((v) => v.label === o.label && v.seed === seed)?.points ?? [])),
     diverged: o.perSeed?.map((s) => s.diverged) ?? [],
     instances: o.perSeed?.[0]?.instances ?? 0,
@@ -118,9 +121,13 @@ export function stabilityMarkdown(without: StabilityArm, withIt: StabilityArm, s
   const conclusions = models.map((m) => {
     const a = all.find((r) => r.model === m && r.setting === 'paper protocol')!;
     const b = all.find((r) => r.model === m && r.setting === stabiliser)!;
-    const blowUps = (r: Row) => r.stopped.length + sum(r.spikes) + sum(r.diverged);
+    // Spikes and diverging instances are counted on the seeds both settings have a run for, so
+    // that the two counts are of the same seeds; every stopped training counts.
+    const both = a.seedList.filter((seed) => b.seedList.includes(seed));
+    const onBoth = (r: Row, xs: number[]) => sum(xs.filter((_, i) => both.includes(r.seedList[i]!)));
+    const blowUps = (r: Row) => r.stopped.length + onBoth(r, r.spikes) + onBoth(r, r.diverged);
     const counts = (r: Row) =>
-      `${r.stopped.length ? `${r.stopped.length} stopped training${r.stopped.length === 1 ? '' : 's'}, ` : ''}${sum(r.spikes)} validation spikes and ${sum(r.diverged)} diverging instances`;
+      `${r.stopped.length ? `${r.stopped.length} stopped training${r.stopped.length === 1 ? '' : 's'}, ` : ''}${onBoth(r, r.spikes)} validation spikes and ${onBoth(r, r.diverged)} diverging instances`;
     const k20 = sameSeeds ? compareAt(paired, `${m} (${stabiliser})`, m, 20) : null;
     const comparisons = sameSeeds
       ? AT.flatMap((k) => {
@@ -156,6 +163,12 @@ export function stabilityMarkdown(without: StabilityArm, withIt: StabilityArm, s
     ...conclusions.flatMap((c) => [`${c.m}:`, '', ...c.comparisons, '']),
     '## Conclusion',
     '',
+    ...(JSON.stringify(without.agg.seeds) === JSON.stringify(withIt.agg.seeds)
+      ? []
+      : [
+          `Validation spikes and diverging instances are counted on the seeds both settings have a run for (${without.agg.seeds.filter((seed) => withIt.agg.seeds.includes(seed)).join(', ')}); stopped trainings on all.`,
+          '',
+        ]),
     ...conclusions.map((c) => `- ${c.verdict}.`),
     '',
     conclusions.every((c) => c.removes)
