@@ -15,11 +15,11 @@ export const campaignFlags = {
 
 export const stateDirOf = (campaign: Campaign, flag: string | undefined) => path.resolve(flag ?? path.join('campaigns', campaign.name));
 
-/** A line per entry: its runs and trainings done, and a total. */
+/** A line per entry: its runs, trainings and evaluations done, and a total. */
 export function campaignSummary(plan: CampaignPlanFile): string {
   const lines = plan.entries.map(
     (e, i) =>
-      `  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale} seeds ${e.seeds.join(',')}${e.grid.length ? ` grid ${e.grid.join(' ')}` : ''}: ${e.status}, runs ${e.runs.done}/${e.runs.total}, trainings ${e.trainings.done}/${e.trainings.total}${resumable(e)}`,
+      `  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale} seeds ${e.seeds.join(',')}${e.grid.length ? ` grid ${e.grid.join(' ')}` : ''}: ${e.status}, runs ${e.runs.done}/${e.runs.total}, trainings ${e.trainings.done}/${e.trainings.total}, evaluations ${e.evaluations.done}/${e.evaluations.total}${resumable(e)}`,
   );
   const runs = plan.entries.reduce((n, e) => n + e.runs.done, 0);
   const total = plan.entries.reduce((n, e) => n + e.runs.total, 0);

@@ -31,6 +31,7 @@ const campaignArgs = (dir: string, command: string) =>
   args`campaign ${command} experiments/campaigns/small.yaml --cache-dir ${path.join(dir, 'cache')} --runs-dir ${path.join(dir, 'runs')}`;
 const state = (dir: string) => path.join(dir, 'campaigns', 'small');
 const checkpointsOf = (dir: string) => (existsSync(path.join(state(dir), 'checkpoints')) ? readdirSync(path.join(state(dir), 'checkpoints')) : []);
+const evaluationsOf = (dir: string) => (existsSync(path.join(state(dir), 'evaluations')) ? readdirSync(path.join(state(dir), 'evaluations')) : []);
 
 interface KeptRuns {
   runs: { id: string; summary: { seed: number }; curves: { optimizer: string; meanF: unknown[]; meanGap: unknown[] }[] }[];
@@ -94,9 +95,9 @@ describe('l2o campaign', () => {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    // Stopped as soon as the second sweep's first training is kept (its run is not written yet).
+    // Stopped as soon as the second sweep's first training and one of its evaluations are kept (its runs are not written yet).
     const deadline = Date.now() + 180_000;
-    while (checkpointsOf(first).filter((f) => /^lstm-[0-9a-f]+\.json$/.test(f)).length < 2) {
+    while (checkpointsOf(first).filter((f) => /^lstm-[0-9a-f]+\.json$/.test(f)).length < 2 || !evaluationsOf(first).length) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no second training finished:\n${stderr}`);
       await sleep(50);
     }
@@ -105,6 +106,7 @@ describe('l2o campaign', () => {
     expect(stderr).toMatch(/Interrupted: the campaign stopped with 1 of 3 runs done/);
     const kept = checkpointsOf(first).filter((f) => /^lstm-[0-9a-f]+\.json$/.test(f));
     const resumes = checkpointsOf(first).filter((f) => f.endsWith('.resume.json'));
+    const evaluations = evaluationsOf(first);
 
     // A fresh clone: the checkout and the committed state folder, nothing else.
     const fresh = checkout('fresh-clone');
@@ -112,8 +114,8 @@ describe('l2o campaign', () => {
     const status = runCli(args`${campaignArgs(fresh, 'status')} --no-estimate`, { cwd: fresh });
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/campaign small: 1 of 3 runs done/);
-    expect(status.stdout).toMatch(/1\. camp-a smoke seeds 0: done, runs 1\/1, trainings 1\/1/);
-    expect(status.stdout).toMatch(/2\. camp-b smoke seeds 0,1: remaining, runs 0\/2, trainings 1\/2/);
+    expect(status.stdout).toMatch(/1\. camp-a smoke seeds 0: done, runs 1\/1, trainings 1\/1, evaluations 2\/2/);
+    expect(status.stdout).toMatch(new RegExp(`2\\. camp-b smoke seeds 0,1: remaining, runs 0/2, trainings 1/2, evaluations ${evaluations.length}/4`));
 
     const r = runCli(args`${campaignArgs(fresh, 'run')} --workers 2`, { cwd: fresh });
     expect(r.code, r.stderr).toBe(0);
@@ -123,6 +125,10 @@ describe('l2o campaign', () => {
     expect(r.stderr.match(/train lstm \(seed \d\) done \(cached\)/g)).toHaveLength(1);
     expect(r.stderr.match(/train lstm \(seed \d\) \d+\.\d s/g)).toHaveLength(1);
     expect(r.stderr).toMatch(new RegExp(`from campaigns/small: ${kept.length} finished trainings and ${resumes.length} resume state`));
+    // The evaluations kept before the stop are not evaluated again; their files go once their runs are written.
+    expect(r.stderr).toMatch(new RegExp(`from campaigns/small: ${evaluations.length} finished evaluations? kept`));
+    expect(r.stderr.match(/evaluate \w+ \(seed \d\) done \(kept\)/g)).toHaveLength(evaluations.length);
+    expect(evaluationsOf(fresh)).toEqual([]);
     expect(checkpointsOf(fresh).filter((f) => f.endsWith('.resume.json'))).toEqual([]);
     if (resumes.length) {
       // The interrupted training continued from its kept state (its log says after which step).

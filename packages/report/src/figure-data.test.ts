@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EvaluationCurve } from '@l2o/core';
-import { figureDataJson, figureDataPath, keptForm, mergeFigureData, readFigureData, writeFigureData, type FigureData } from './figure-data.js';
+import { curveFromKeptJson, figureDataJson, figureDataPath, keptCurveJson, keptForm, mergeFigureData, readFigureData, writeFigureData, type FigureData } from './figure-data.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-figure-data-'));
@@ -195,6 +195,20 @@ describe("a figure's kept data", () => {
       else if (original > 1e32) expect(g).toBe(1e32);
       else expect(Math.abs(g / original - 1)).toBeLessThan(0.0012);
     });
+  });
+
+  it('keeps one evaluation’s curve as a figure keeps it: read back, it is the curve of the kept run', () => {
+    const curve = specialCurve();
+    curve.meanF[2] = Number.POSITIVE_INFINITY;
+    const data: FigureData = { name: 'fig5', runs: [{ id: 'p', curves: [curve], summary: summaryFor('fig5', [curve]) }], validation: [] };
+    const text = keptCurveJson({ key: 'fista-0123', weightsSha256: 'ab', curve });
+    const back = curveFromKeptJson<{ key: string; weightsSha256: string; curve: EvaluationCurve }>(text);
+    expect(back.key).toBe('fista-0123');
+    expect(back.weightsSha256).toBe('ab');
+    expect(back.curve).toEqual(keptForm(data).runs[0]!.curves[0]);
+    // Made into a run again and kept, it is what the figure would have kept.
+    expect(keptForm({ ...data, runs: [{ ...data.runs[0]!, curves: [back.curve] }] })).toEqual(keptForm(data));
+    expect(JSON.parse(text).curve.perInstance.gaps.codes).toBe('milli-decades');
   });
 
   it('keeps iterations beyond Int16 as plain lists', () => {

@@ -194,13 +194,30 @@ function unpackCurve(kept: Record<string, unknown>): EvaluationCurve {
 }
 
 export function figureDataJson(data: FigureData): string {
-  const kept = { format: FORMAT, ...data, runs: data.runs.map((run) => ({ ...run, curves: run.curves.map(packCurve) })) };
-  const body = JSON.stringify(kept, (_key, value: unknown) => {
-    if (typeof value !== 'number') return value;
-    if (!Number.isFinite(value)) return String(value);
-    return Number.isInteger(value) ? value : Number(value.toPrecision(SIGNIFICANT));
+  return `${keptNumbersJson({ format: FORMAT, ...data, runs: data.runs.map((run) => ({ ...run, curves: run.curves.map(packCurve) })) })}\n`;
+}
+
+/** JSON with numbers as kept data keeps them (7 significant digits, non-finite ones as strings). */
+function keptNumbersJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v !== 'number') return v;
+    if (!Number.isFinite(v)) return String(v);
+    return Number.isInteger(v) ? v : Number(v.toPrecision(SIGNIFICANT));
   });
-  return `${body}\n`;
+}
+
+/**
+ * One evaluation's curve, with whatever describes it, in the kept form of a figure's runs (numbers
+ * rounded, per-instance results packed): a campaign keeps a finished evaluation so until its run
+ * is written. `curveFromKeptJson` reads it back as keptForm would.
+ */
+export function keptCurveJson<T extends { curve: EvaluationCurve }>(value: T): string {
+  return `${keptNumbersJson({ ...value, curve: packCurve(value.curve) })}\n`;
+}
+
+export function curveFromKeptJson<T extends { curve: EvaluationCurve }>(text: string): T {
+  const parsed = parseJson(text) as unknown as T;
+  return { ...parsed, curve: unpackCurve(parsed.curve as unknown as Record<string, unknown>) };
 }
 
 type ParsedFigureData = FigureData & { format?: number };

@@ -2,9 +2,11 @@
 //   plan.json                          what is done and what remains, per entry and job, with who made it
 //   checkpoints/<training key>.json    a finished training's best checkpoint (and .training.json, its log)
 //   checkpoints/<training key>.resume.json   an unfinished training's latest resume state (deleted when it is done)
+//   evaluations/<evaluation key>.json  a finished evaluation whose run is not written yet (deleted once no
+//                                      remaining run needs it): its summary and curve in the kept form
 //   runs/<figure>.json                 the finished runs, in the kept-data format of `l2o results`
-// The files are the truth (a training is done when its checkpoint is there, a run when its kept data
-// holds it); plan.json is the bookkeeping a person reads, rebuilt from them and from its last version.
+// The files are the truth (a training is done when its checkpoint is there, an evaluation when its
+// file or its runs are, a run when its kept data holds it); plan.json is the bookkeeping a person reads, rebuilt from them and from its last version.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { L2oError, writeFileAtomic } from '@l2o/core';
@@ -14,9 +16,9 @@ import type { SweepPlan } from './plan.js';
 export const CAMPAIGN_PLAN_FILE = 'plan.json';
 const PLAN_FORMAT = 1;
 
-/** A job of the plan file: a training (its checkpoint is kept) or a run (its kept data is). Evaluations are not kept: they run again with their run. */
+/** A job of the plan file: a training (its checkpoint is kept), an evaluation (kept until its runs are) or a run (its kept data is). */
 export interface CampaignJobRecord {
-  kind: 'train' | 'run';
+  kind: 'train' | 'evaluate' | 'run';
   label?: string;
   seed: number;
   done: boolean;
@@ -41,6 +43,7 @@ export interface CampaignPlanEntry {
   status: 'done' | 'remaining';
   runs: { done: number; total: number };
   trainings: { done: number; total: number };
+  evaluations: { done: number; total: number };
   jobs: Record<string, CampaignJobRecord>;
 }
 
@@ -61,10 +64,11 @@ export interface PlannedEntry {
   sweepId: string;
 }
 
-/** What the state folder holds: kept checkpoints, resume states (key → next step) and runs (ids per figure). */
+/** What the state folder holds: kept checkpoints, resume states (key → next step), evaluations and runs (ids per figure). */
 export interface StateEvidence {
   checkpoints: Set<string>;
   resumes: Map<string, number>;
+  evaluations: Set<string>;
   runs: Map<string, Set<string>>;
 }
 
@@ -72,6 +76,7 @@ export const stateCheckpoint = (stateDir: string, key: string) => path.join(stat
 export const stateTrainingLog = (stateDir: string, key: string) => path.join(stateDir, 'checkpoints', `${key}.training.json`);
 export const stateResume = (stateDir: string, key: string) => path.join(stateDir, 'checkpoints', `${key}.resume.json`);
 export const stateRuns = (stateDir: string, figure: string) => path.join(stateDir, 'runs', `${figure}.json`);
+export const stateEvaluation = (stateDir: string, key: string) => path.join(stateDir, 'evaluations', `${key}.json`);
 
 /** The plan file of a state folder, or null when there is none yet. */
 export function readCampaignPlan(stateDir: string): CampaignPlanFile | null {
@@ -109,9 +114,12 @@ export function readStateEvidence(stateDir: string, figures: readonly string[]):
     if (f.endsWith('.training.json') || !f.endsWith('.json')) continue;
     checkpoints.add(f.slice(0, -'.json'.length));
   }
+  const evaluations = new Set<string>();
+  const evaluationsDir = path.join(stateDir, 'evaluations');
+  for (const f of existsSync(evaluationsDir) ? readdirSync(evaluationsDir) : []) if (f.endsWith('.json')) evaluations.add(f.slice(0, -'.json'.length));
   const runs = new Map<string, Set<string>>();
   for (const figure of new Set(figures)) runs.set(figure, new Set(readFigureDataFile(stateRuns(stateDir, figure), figure)?.runs.map((r) => r.id) ?? []));
-  return { checkpoints, resumes, runs };
+  return { checkpoints, resumes, evaluations, runs };
 }
 
 /** The global step a resume state continues from (0 when unreadable: it is then a fresh start). */
@@ -144,14 +152,21 @@ export function campaignPlanOf(
     entries: entries.map((entry) => {
       const jobs: Record<string, CampaignJobRecord> = {};
       const figureRuns = evidence.runs.get(entry.plan.name) ?? new Set<string>();
+      // An evaluation is done when it is kept, or when every run of this entry that needs it is.
+      const runsOf = new Map<string, string[]>();
+      for (const job of entry.plan.jobs) if (job.kind === 'run') for (const e of job.evaluations) runsOf.set(e, [...(runsOf.get(e) ?? []), job.key]);
       for (const job of entry.plan.jobs) {
-        if (job.kind === 'evaluate') continue;
-        const done = job.kind === 'train' ? evidence.checkpoints.has(job.key) : figureRuns.has(job.key);
+        const done =
+          job.kind === 'train'
+            ? evidence.checkpoints.has(job.key)
+            : job.kind === 'evaluate'
+              ? evidence.evaluations.has(job.key) || (runsOf.get(job.key) ?? []).every((r) => figureRuns.has(r))
+              : figureRuns.has(job.key);
         const before = known.get(job.key);
         const record: CampaignJobRecord = {
           ...(before?.done === done ? before : {}),
           kind: job.kind,
-          ...(job.kind === 'train' ? { label: job.label } : {}),
+          ...(job.kind !== 'run' ? { label: job.label } : {}),
           seed: job.comparison.seed,
           done,
         };
@@ -177,6 +192,7 @@ export function campaignPlanOf(
         status: runs.done === runs.total ? 'done' : 'remaining',
         runs,
         trainings: count('train'),
+        evaluations: count('evaluate'),
         jobs,
       };
     }),
@@ -211,10 +227,13 @@ export function recordCampaignJob(
       entry.jobs[key] = { ...job, done: false, failed: outcome.failed };
     }
     const jobs = Object.values(entry.jobs);
-    const runs = jobs.filter((j) => j.kind === 'run');
-    const trainings = jobs.filter((j) => j.kind === 'train');
-    entry.runs = { done: runs.filter((j) => j.done).length, total: runs.length };
-    entry.trainings = { done: trainings.filter((j) => j.done).length, total: trainings.length };
+    const count = (kind: CampaignJobRecord['kind']) => {
+      const of = jobs.filter((j) => j.kind === kind);
+      return { done: of.filter((j) => j.done).length, total: of.length };
+    };
+    entry.runs = count('run');
+    entry.trainings = count('train');
+    entry.evaluations = count('evaluate');
     entry.status = entry.runs.done === entry.runs.total ? 'done' : 'remaining';
   }
   plan.updatedAt = new Date().toISOString();

@@ -33,23 +33,29 @@ const entry = (name: string, seeds: number[]): PlannedEntry => ({
   plan: sweepOf(name, seeds),
   sweepId: `sweep-${name}`,
 });
-const evidence = (e: Partial<StateEvidence> = {}): StateEvidence => ({ checkpoints: new Set(), resumes: new Map(), runs: new Map(), ...e });
+const evidence = (e: Partial<StateEvidence> = {}): StateEvidence => ({ checkpoints: new Set(), resumes: new Map(), evaluations: new Set(), runs: new Map(), ...e });
 
 describe('the campaign plan file', () => {
   it('says done what the state folder holds, remaining the rest, with a resumable training’s step', () => {
     const plan = campaignPlanOf(
       'c',
       [entry('a', [0]), entry('b', [0, 1])],
-      evidence({ checkpoints: new Set(['t0']), resumes: new Map([['t1', 6]]), runs: new Map([['a', new Set(['a-s0'])]]) }),
+      evidence({
+        checkpoints: new Set(['t0']),
+        resumes: new Map([['t1', 6]]),
+        evaluations: new Set(['e-fista-1']),
+        runs: new Map([['a', new Set(['a-s0'])]]),
+      }),
       null,
     );
-    expect(plan.entries.map((e) => [e.figure, e.status, e.runs, e.trainings])).toEqual([
-      ['a', 'done', { done: 1, total: 1 }, { done: 1, total: 1 }],
-      ['b', 'remaining', { done: 0, total: 2 }, { done: 1, total: 2 }],
+    expect(plan.entries.map((e) => [e.figure, e.status, e.runs, e.trainings, e.evaluations])).toEqual([
+      // a's evaluations are done with its run (their files are deleted once it is written).
+      ['a', 'done', { done: 1, total: 1 }, { done: 1, total: 1 }, { done: 2, total: 2 }],
+      ['b', 'remaining', { done: 0, total: 2 }, { done: 1, total: 2 }, { done: 1, total: 4 }],
     ]);
-    // Evaluations are not kept: they run again with their run.
-    expect(Object.keys(plan.entries[1]!.jobs)).toEqual(['t0', 'b-s0', 't1', 'b-s1']);
+    expect(Object.keys(plan.entries[1]!.jobs)).toEqual(['t0', 'e-lstm-0', 'e-fista-0', 'b-s0', 't1', 'e-lstm-1', 'e-fista-1', 'b-s1']);
     expect(plan.entries[1]!.jobs.t1).toEqual({ kind: 'train', label: 'lstm', seed: 1, done: false, resumesAt: 6 });
+    expect(plan.entries[1]!.jobs['e-fista-1']).toEqual({ kind: 'evaluate', label: 'fista', seed: 1, done: true });
   });
 
   it('records who made a job, keeps it when the job is later found done (cached), and counts follow', () => {

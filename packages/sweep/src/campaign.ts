@@ -7,15 +7,18 @@ import { parseDocument } from 'yaml';
 import {
   cachedCheckpointPath,
   engineLabel,
+  evaluatedFromKept,
   InterruptedError,
   readCachedCheckpoint,
   silentLogger,
   trainingLogOf,
   UsageError,
   writeFileAtomic,
+  type EvaluatedOptimizer,
+  type EvaluationCurve,
   type Platform,
 } from '@l2o/core';
-import { figureDataJson, loadRunDir, readFigureDataFile, validationSeriesOf, type FigureData } from '@l2o/report';
+import { curveFromKeptJson, figureDataJson, keptCurveJson, loadRunDir, readFigureDataFile, validationSeriesOf, type FigureData } from '@l2o/report';
 import { childPlatformOf } from './child.js';
 import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
 import { parseGridAxis, parseSeeds, planSweep, sweepIdOf, type SweepJob, type SweepPlan } from './plan.js';
@@ -27,6 +30,7 @@ import {
   recordCampaignJob,
   recordCampaignResume,
   stateCheckpoint,
+  stateEvaluation,
   stateResume,
   stateRuns,
   stateTrainingLog,
@@ -144,9 +148,40 @@ export function remainingPlan(plan: SweepPlan, doneRuns: ReadonlySet<string>): S
   return { ...plan, comparisons: plan.comparisons.filter((c) => !doneRuns.has(c.runId)), jobs: plan.jobs.filter((j) => needed.has(j.key)) };
 }
 
+/** What a campaign keeps of a finished evaluation until its runs are written (evaluations/<key>.json). */
+interface KeptEvaluation {
+  key: string;
+  label: string;
+  seed: number;
+  commit?: string;
+  engine?: string;
+  seconds: number;
+  finishedAt: string;
+  weightsSha256?: string;
+  curve: EvaluationCurve;
+}
+
+/** The evaluations the campaign's runs not yet written need. */
+function evaluationsStillNeeded(stateDir: string, planned: readonly PlannedEntry[]): Set<string> {
+  const runs = readStateEvidence(
+    stateDir,
+    planned.map((p) => p.plan.name),
+  ).runs;
+  const needed = new Set<string>();
+  for (const p of planned)
+    for (const job of p.plan.jobs) if (job.kind === 'run' && !runs.get(p.plan.name)!.has(job.key)) for (const e of job.evaluations) needed.add(e);
+  return needed;
+}
+
+/** Deletes the kept evaluations no run still to write needs (their runs hold them now): the folder stays small. */
+export function pruneKeptEvaluations(stateDir: string, planned: readonly PlannedEntry[]): void {
+  const needed = evaluationsStillNeeded(stateDir, planned);
+  for (const key of readStateEvidence(stateDir, []).evaluations) if (!needed.has(key)) rmSync(stateEvaluation(stateDir, key), { force: true });
+}
+
 export type CampaignEvent =
   | { kind: 'entry'; index: number; entry: PlannedEntry; plan: SweepPlan; doneRuns: number }
-  | { kind: 'restored'; checkpoints: number; resumes: number }
+  | { kind: 'restored'; checkpoints: number; resumes: number; evaluations: number }
   | { kind: 'sweep'; index: number; event: SweepEvent };
 
 export interface CampaignOutcome {
@@ -172,9 +207,10 @@ export function campaignStatus(campaign: Campaign, planned: readonly PlannedEntr
 
 /**
  * Runs what remains of a campaign: its state folder's trainings into the cache first, then each
- * entry's remaining comparisons as a local sweep, in order. After every finished job the state
- * folder is updated (atomic writes): a training's checkpoint and log copied in and its resume
- * state removed, a run added to runs/<figure>.json, plan.json rewritten; a training's resume
+ * entry's remaining comparisons as a local sweep, in order (a kept evaluation is not run again).
+ * After every finished job the state folder is updated (atomic writes): a training's checkpoint
+ * and log copied in and its resume state removed, an evaluation kept, a run added to
+ * runs/<figure>.json (and the evaluations no other run needs deleted), plan.json rewritten; a training's resume
  * state is copied in whenever its job process writes one (each validation, and when stopped).
  * `stopAfterMs`: no job starts after it, and running ones stop at their next safe point.
  */
@@ -191,7 +227,8 @@ export async function runCampaign(
   const cacheDir = child.cacheDir;
   mkdirSync(stateDir, { recursive: true });
   const restored = restoreCampaignCache(stateDir, cacheDir, planned);
-  emit({ kind: 'restored', ...restored });
+  pruneKeptEvaluations(stateDir, planned);
+  emit({ kind: 'restored', ...restored, evaluations: readStateEvidence(stateDir, []).evaluations.size });
   const plan = campaignStatus(campaign, planned, stateDir);
   writeCampaignPlan(stateDir, plan);
 
@@ -234,6 +271,38 @@ export async function runCampaign(
     recordCampaignJob(plan, key, { done: true, ...made, seconds });
   };
 
+  /** A finished evaluation, kept until its runs are written. */
+  const evaluated = (job: Extract<SweepJob, { kind: 'evaluate' }>, result: EvaluatedOptimizer, seconds: number) => {
+    const kept: KeptEvaluation = {
+      key: job.key,
+      label: job.label,
+      seed: job.comparison.seed,
+      ...made,
+      seconds: Math.round(seconds * 10) / 10,
+      finishedAt: new Date().toISOString(),
+      ...(result.weightsSha256 ? { weightsSha256: result.weightsSha256 } : {}),
+      curve: result.curve,
+    };
+    writeFileAtomic(stateEvaluation(stateDir, job.key), keptCurveJson(kept));
+    recordCampaignJob(plan, job.key, { done: true, ...made, seconds });
+  };
+
+  /** A kept evaluation as its job's result (null: none, unreadable, or its weights were trained again). */
+  const keptEvaluation = (job: Extract<SweepJob, { kind: 'evaluate' }>): EvaluatedOptimizer | null => {
+    const file = stateEvaluation(stateDir, job.key);
+    if (!existsSync(file)) return null;
+    try {
+      const kept = curveFromKeptJson<KeptEvaluation>(readFileSync(file, 'utf8'));
+      if (kept.key !== job.key) throw new Error(`it holds ${kept.key}`);
+      const result = evaluatedFromKept(platform, job.comparison, job.label, kept);
+      if (!result) platform.logger.warn(`${file}: its weights are not those trained now; evaluating again.`);
+      return result;
+    } catch (e) {
+      platform.logger.warn(`${file} cannot be used (${(e as Error).message.split('\n')[0]}); evaluating again.`);
+      return null;
+    }
+  };
+
   const written = (job: Extract<SweepJob, { kind: 'run' }>, figure: string, seconds: number) => {
     const dir = path.join(platform.settings.runsDir, job.key);
     const run = loadRunDir(dir);
@@ -250,6 +319,7 @@ export async function runCampaign(
       }),
     );
     recordCampaignJob(plan, job.key, { done: true, ...made, seconds });
+    pruneKeptEvaluations(stateDir, planned);
   };
 
   try {
@@ -263,17 +333,18 @@ export async function runCampaign(
         const { job } = e;
         if (e.kind === 'progress' && job.kind === 'train') keepResume(job.key);
         else if (e.kind === 'done' && job.kind === 'train') trained(job.key, e.skipped ? 0 : e.seconds);
+        else if (e.kind === 'done' && job.kind === 'evaluate' && e.evaluated && !e.skipped) evaluated(job, e.evaluated, e.seconds);
         // A run written by an earlier session on this machine (its directory is there) is kept too.
         else if (e.kind === 'done' && job.kind === 'run') written(job, entry.plan.name, e.skipped ? 0 : e.seconds);
-        else if (e.kind === 'failed' && e.final && job.kind !== 'evaluate') {
+        else if (e.kind === 'failed' && e.final) {
           recordCampaignJob(plan, job.key, { done: false, failed: e.message });
           writeCampaignPlan(stateDir, plan);
         }
-        if (e.kind === 'done' && job.kind !== 'evaluate') writeCampaignPlan(stateDir, plan);
+        if (e.kind === 'done') writeCampaignPlan(stateDir, plan);
         emit({ kind: 'sweep', index, event: e });
       };
       try {
-        const outcome = await runSweepLocally(platform, remaining, { workers: options.workers, child, onEvent, signal: stop.signal });
+        const outcome = await runSweepLocally(platform, remaining, { workers: options.workers, child, onEvent, signal: stop.signal, keptEvaluation });
         failed.push(...outcome.failed);
       } catch (e) {
         if (!(e instanceof InterruptedError)) throw e;

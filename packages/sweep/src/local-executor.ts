@@ -21,8 +21,11 @@ export const JOB_ATTEMPTS = 3;
 export type SweepEvent =
   | { kind: 'start'; job: SweepJob; attempt: number }
   | { kind: 'progress'; job: SweepJob; progress: JobProgress }
-  /** `skipped`: its result was there already (a cached checkpoint, a written run), nothing ran. */
-  | { kind: 'done'; job: SweepJob; seconds: number; skipped: boolean }
+  /**
+   * `skipped`: its result was there already (a cached checkpoint, a kept evaluation, a written run),
+   * nothing ran. `evaluated`: an evaluation job's result.
+   */
+  | { kind: 'done'; job: SweepJob; seconds: number; skipped: boolean; evaluated?: EvaluatedOptimizer }
   | { kind: 'failed'; job: SweepJob; message: string; attempt: number; final: boolean }
   /** The sweep was stopped by `signal`: the job was running (`started`, with its process's message), or never ran. */
   | { kind: 'interrupted'; job: SweepJob; signal: StopSignal; started: boolean; message?: string };
@@ -33,6 +36,8 @@ export interface LocalSweepOptions {
   child: ChildPlatform;
   onEvent?: (e: SweepEvent) => void;
   signal?: AbortSignal;
+  /** An evaluation's result kept from before (a campaign keeps them), or null: it is not evaluated again. */
+  keptEvaluation?: (job: Extract<SweepJob, { kind: 'evaluate' }>) => EvaluatedOptimizer | null;
 }
 
 export interface SweepOutcome {
@@ -91,6 +96,11 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
       emit({ kind: 'done', job, seconds: 0, skipped: true });
       return null;
     }
+    const kept = job.kind === 'evaluate' ? (options.keptEvaluation?.(job) ?? null) : null;
+    if (kept) {
+      emit({ kind: 'done', job, seconds: 0, skipped: true, evaluated: kept });
+      return kept;
+    }
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) throw notRun(job);
       await slots.take(() => took.get(costKey(job)) ?? Number.POSITIVE_INFINITY);
@@ -104,7 +114,7 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
         const value = await runInChild(job, options.child, { onProgress: (progress) => emit({ kind: 'progress', job, progress }), stop: options.signal });
         const seconds = (Date.now() - t0) / 1000;
         took.set(costKey(job), Math.max(seconds, took.get(costKey(job)) ?? 0));
-        emit({ kind: 'done', job, seconds, skipped: false });
+        emit({ kind: 'done', job, seconds, skipped: false, ...(job.kind === 'evaluate' ? { evaluated: value as EvaluatedOptimizer } : {}) });
         return value;
       } catch (e) {
         // Stopped (or its process killed by the same signal): interrupted, and not tried again.

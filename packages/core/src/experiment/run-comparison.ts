@@ -22,6 +22,7 @@ export {
 export {
   comparisonJobs,
   evaluateComparisonOptimizer,
+  evaluatedFromKept,
   trainComparisonOptimizer,
   type ComparisonEvent,
   type ComparisonJobs,

@@ -13,8 +13,8 @@ export default class CampaignRun extends L2oCommand {
   static override summary = 'Run what remains of a campaign (sweeps in order), keeping its state in a folder to commit: a new machine continues from it.';
   static override description = [
     'A campaign file lists sweeps, `entries: [{ spec, scale, seeds, grid? }]` (spec relative to the file), run one after another with the local executor.',
-    "Its state folder (campaigns/<name>/ by default) holds plan.json (each entry's jobs, done or remaining, with the commit, engine and time that made them), checkpoints/<training key>.json (finished trainings), checkpoints/<training key>.resume.json (an unfinished training's latest state) and runs/<figure>.json (finished runs, as `l2o results --kept <state>/runs` reads them); it is updated after every finished job, so `git add campaigns/<name> && git commit` keeps the progress at any time.",
-    'On another machine (empty cache and store), the same command copies the kept trainings into the cache first: nothing finished is trained or run again, and an unfinished training resumes from its last validation.',
+    "Its state folder (campaigns/<name>/ by default) holds plan.json (each entry's jobs, done or remaining, with the commit, engine and time that made them), checkpoints/<training key>.json (finished trainings), checkpoints/<training key>.resume.json (an unfinished training's latest state), evaluations/<key>.json (a finished evaluation whose run is not written yet) and runs/<figure>.json (finished runs, as `l2o results --kept <state>/runs` reads them); it is updated after every finished job, so `git add campaigns/<name> && git commit` keeps the progress at any time.",
+    'On another machine (empty cache and store), the same command copies the kept trainings into the cache first: nothing finished is trained, evaluated or run again, and an unfinished training resumes from its last validation.',
   ].join('\n');
   static override examples = [
     '<%= config.bin %> campaign run experiments/campaigns/paper.yaml --workers 2 --stop-after 240',
@@ -67,6 +67,8 @@ export default class CampaignRun extends L2oCommand {
           this.note(
             `from ${path.relative(process.cwd(), stateDir) || '.'}: ${e.checkpoints} finished training${e.checkpoints === 1 ? '' : 's'} and ${e.resumes} resume state${e.resumes === 1 ? '' : 's'} put into the cache`,
           );
+        if (e.kind === 'restored' && e.evaluations)
+          this.note(`from ${path.relative(process.cwd(), stateDir) || '.'}: ${e.evaluations} finished evaluation${e.evaluations === 1 ? '' : 's'} kept (not evaluated again)`);
         if (e.kind === 'entry') {
           const { entry, plan } = e;
           this.note(

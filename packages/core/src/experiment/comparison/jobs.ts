@@ -43,6 +43,8 @@ export interface EvaluatedOptimizer {
   curve: EvaluationCurve;
   /** Its files in the run directory (metrics, checkpoint, training log). */
   files: RunFiles;
+  /** A learned optimizer's: SHA-256 of the weights it was evaluated with (see weightsChecksum). */
+  weightsSha256?: string;
 }
 
 /** What training one optimizer of a comparison did. */
@@ -146,47 +148,42 @@ export async function trainOne(
   return { label, checkpoint: cached, trained: true, resumedAfter, seconds: result.seconds };
 }
 
-/** Evaluates one optimizer on the test set; a learned one with the weights trainOne cached (or its given checkpoint). */
-export async function evaluateOne(
-  platform: Platform,
-  prepared: PreparedComparison,
-  testSet: InstanceSet,
-  b: PreparedComparison['built'][number],
-  onEvent: (e: ComparisonEvent) => void,
-  signal?: AbortSignal,
-  parallel: WorkerOptions = {},
-): Promise<EvaluatedOptimizer> {
-  const { problem, testOpts } = prepared;
+/** What a run holds of one optimizer besides its curve: its files (checkpoint, training log) and the summary's facts about its weights. */
+interface OptimizerWeights {
+  files: RunFiles;
+  trainingSeconds?: number;
+  parameters?: number;
+  /** SHA-256 of the weights it is evaluated with (a learned optimizer's; see weightsChecksum). */
+  weightsSha256?: string;
+}
+
+/** Loads a learned optimizer's weights (the checkpoint trainOne cached, or its given one) and lists the files its run keeps of them. */
+function loadWeights(platform: Platform, b: PreparedComparison['built'][number]): OptimizerWeights {
   const { ref, label, optimizer, learned, cached } = b;
+  if (!learned) return { files: {} };
   const files: RunFiles = {};
   let trainingSeconds: number | undefined;
-  let parameters: number | undefined;
-  if (learned) {
-    const model = optimizer as LearnedOptimizer;
-    parameters = model.parameterCount();
-    if (!ref.checkpoint && cached) {
-      const checkpoint = readCachedCheckpoint(cached, (line) => platform.logger.warn(line));
-      if (!checkpoint) throw new L2oError(`'${label}' has no trained checkpoint at ${cached}.`, 'Train it first (its training job failed or has not run).');
-      // Its file name is a hash of the config it was trained with: another config inside means an edited file.
-      loadCheckpointInto(model, checkpoint, {
-        file: cached,
-        hint: 'It is a cached training whose config was edited: delete it to train again (or pass --retrain to l2o run or l2o experiment run).',
-      });
-      trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
-      if (existsSync(trainingLogOf(cached))) files[`training/${label}.json`] = readFileSync(trainingLogOf(cached), 'utf8');
-    }
-    files[`checkpoints/${label}.json`] = JSON.stringify(checkpointOf(model, { meta: { trainingSeconds } }));
+  const model = optimizer as LearnedOptimizer;
+  if (!ref.checkpoint && cached) {
+    const checkpoint = readCachedCheckpoint(cached, (line) => platform.logger.warn(line));
+    if (!checkpoint) throw new L2oError(`'${label}' has no trained checkpoint at ${cached}.`, 'Train it first (its training job failed or has not run).');
+    // Its file name is a hash of the config it was trained with: another config inside means an edited file.
+    loadCheckpointInto(model, checkpoint, {
+      file: cached,
+      hint: 'It is a cached training whose config was edited: delete it to train again (or pass --retrain to l2o run or l2o experiment run).',
+    });
+    trainingSeconds = checkpoint.meta?.trainingSeconds as number | undefined;
+    if (existsSync(trainingLogOf(cached))) files[`training/${label}.json`] = readFileSync(trainingLogOf(cached), 'utf8');
   }
-  throwIfInterrupted(signal);
-  const curve = await evaluateOnWorkers(b.problem ?? problem, optimizer, testSet, {
-    iterations: testOpts.iterations,
-    batchSize: testOpts.batchSize,
-    onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: label, done, total }),
-    signal,
-    ...parallel,
-  });
-  curve.optimizer = label;
-  onEvent({ kind: 'evaluated', optimizer: label, curve });
+  const saved = checkpointOf(model, { meta: { trainingSeconds } });
+  files[`checkpoints/${label}.json`] = JSON.stringify(saved);
+  return { files, trainingSeconds, parameters: model.parameterCount(), weightsSha256: saved.weightsSha256 };
+}
+
+/** The optimizer's part of its run from its curve: the summary and the metrics files, beside its weights' files. */
+function evaluatedOf(b: PreparedComparison['built'][number], curve: EvaluationCurve, weights: OptimizerWeights): EvaluatedOptimizer {
+  const { ref, label, optimizer, learned } = b;
+  const files: RunFiles = { ...weights.files };
   files[`metrics/${label}.csv`] = curveCsv(curve);
   files[`metrics/${label}.json`] = JSON.stringify(curve, null, 1);
   const summary: OptimizerSummary = {
@@ -199,12 +196,37 @@ export async function evaluateOne(
     finalF: curve.meanF.at(-1)!,
     iterationsTo: curve.iterationsTo,
     divergedAt: curve.divergedAt,
-    parameters,
-    trainingSeconds,
+    parameters: weights.parameters,
+    trainingSeconds: weights.trainingSeconds,
     evaluationSeconds: curve.seconds,
     ...(curve.acceptance ? { acceptance: curve.acceptance.reduce((a, b) => a + b, 0) / curve.acceptance.length } : {}),
   };
-  return { summary, curve, files };
+  return { summary, curve, files, ...(weights.weightsSha256 ? { weightsSha256: weights.weightsSha256 } : {}) };
+}
+
+/** Evaluates one optimizer on the test set; a learned one with the weights trainOne cached (or its given checkpoint). */
+export async function evaluateOne(
+  platform: Platform,
+  prepared: PreparedComparison,
+  testSet: InstanceSet,
+  b: PreparedComparison['built'][number],
+  onEvent: (e: ComparisonEvent) => void,
+  signal?: AbortSignal,
+  parallel: WorkerOptions = {},
+): Promise<EvaluatedOptimizer> {
+  const { problem, testOpts } = prepared;
+  const weights = loadWeights(platform, b);
+  throwIfInterrupted(signal);
+  const curve = await evaluateOnWorkers(b.problem ?? problem, b.optimizer, testSet, {
+    iterations: testOpts.iterations,
+    batchSize: testOpts.batchSize,
+    onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: b.label, done, total }),
+    signal,
+    ...parallel,
+  });
+  curve.optimizer = b.label;
+  onEvent({ kind: 'evaluated', optimizer: b.label, curve });
+  return evaluatedOf(b, curve, weights);
 }
 
 export async function testSetOf(
@@ -262,6 +284,29 @@ export async function evaluateComparisonOptimizer(
   try {
     const testSet = await testSetOf(platform, prepared, onEvent, signal);
     return await evaluateOne(platform, prepared, testSet, b, onEvent, signal);
+  } finally {
+    disposeModels(prepared);
+  }
+}
+
+/**
+ * An evaluation job's result from what was kept of it (its summary's evaluation and its curve, e.g.
+ * in a campaign's state folder), with the files evaluateOne gives, without evaluating again; null
+ * when a learned optimizer's weights are no longer those it was evaluated with (trained again).
+ */
+export function evaluatedFromKept(
+  platform: Platform,
+  spec: ComparisonSpec,
+  label: string,
+  kept: { curve: EvaluationCurve; weightsSha256?: string },
+): EvaluatedOptimizer | null {
+  const prepared = prepareComparison(platform, spec);
+  const b = builtOf(prepared, label);
+  disposeModels(prepared, b);
+  try {
+    const weights = loadWeights(platform, b);
+    if (weights.weightsSha256 !== kept.weightsSha256) return null;
+    return evaluatedOf(b, { ...kept.curve, optimizer: label }, weights);
   } finally {
     disposeModels(prepared);
   }
