@@ -50,6 +50,22 @@ describe.each(readdirSync(path.join(REPO_ROOT, 'experiments/ablations')).filter(
   });
 });
 
+// The campaigns (the papers' figures at their scales, the pilot): every entry's spec, scale and
+// option plans, with nothing run.
+describe.each(readdirSync(path.join(REPO_ROOT, 'experiments/campaigns')).filter((f) => f.endsWith('.yaml')))('experiments/campaigns/%s', (file) => {
+  it.skipIf(!fullData)('plans every entry (--dry-run)', () => {
+    const state = mkdtempSync(path.join(os.tmpdir(), 'l2o-campaign-plan-'));
+    try {
+      const r = runCli(['campaign', 'run', path.join(REPO_ROOT, 'experiments/campaigns', file), '--dry-run', '--state', state, ...dirs], { env });
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('Error'))).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/dry run: nothing started/);
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experiments/paper/%s.yaml at smoke scale', (fig) => {
   it.skipIf(!fullData && ['fig2', 'fig4', 'fig6', 'fig7'].includes(fig))('writes every file of the run directory with consistent content', () => {
     const r = runCli(['experiment', 'run', path.join(REPO_ROOT, `experiments/paper/${fig}.yaml`), '--scale', 'smoke', '--json', ...dirs], { env });

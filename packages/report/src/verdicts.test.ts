@@ -125,6 +125,31 @@ describe('judgeClaims', () => {
     expect(c1.why).toMatch(/gru is never significantly worse, but not significantly better than lstm: gru vs lstm at k = 20/);
   });
 
+  it('claims 1 and 2 are judged again for gru-mha-history (1b, 2b) where figures 1-2 ran it, after the claim of gru-mha', () => {
+    const fig1 = agg('fig1', {
+      lstm: { gap: 1e-3, phase: 1 },
+      gru: { gap: 1e-4 },
+      'gru-mha': { gap: 1e-3, phase: 2 },
+      'gru-mha-history': { gap: 1e-5, phase: 3 },
+    });
+    const fig2 = agg('fig2', { lstm: { gap: 1e-3, phase: 1 }, gru: { gap: 1e-2 }, 'gru-mha': { gap: 1e-4 }, 'gru-mha-history': { gap: 1e-3, phase: 4 } });
+    const verdicts = judgeClaims({ fig1, fig2 }, params);
+    expect(verdicts.map((v) => [v.claim, v.verdict])).toEqual([
+      [1, 'holds'],
+      ['1b', 'does not hold'],
+      [2, 'holds'],
+      ['2b', 'inconclusive'],
+      [3, 'not run'],
+      [4, 'not run'],
+      [5, 'does not hold'],
+    ]);
+    // gru-mha-history, better than gru and lstm in distribution, breaks claim 1b only.
+    expect(verdicts[1]!.why).toMatch(/gru-mha-history is significantly better than gru/);
+    expect(verdicts[1]!.measured).toContain('gru-mha-history');
+    expect(verdicts[0]!.measured).not.toContain('gru-mha-history');
+    expect(verdicts[3]!.text).toContain('gru-mha-history best');
+  });
+
   it('divergence that decides a comparison is named in the why', () => {
     const c1 = claim(
       { fig1: agg('fig1', { lstm: { gap: 1e-5 }, gru: { gap: 1e-3, diverge: { 0: 100, 1: 100, 2: 100 } }, 'gru-mha': { gap: 1e-5, phase: 3 } }) },
