@@ -100,13 +100,33 @@ export function recordedFor(recorded, page) {
 }
 
 /**
- * Puts (or replaces) the stale line at the top of every figN.md in `dir` whose runs were made by
- * code of another fingerprint than `now`, and removes it from the others; returns the pages marked.
- * `recorded` is numerics.json's content (or a fingerprint: the same for every page).
+ * The figure pages of a results folder, figN.md, and those of its scales' folders (`l2o results
+ * --scale paper,cpu` writes <scale>/figN.md), as paths relative to it: 'fig1.md', 'cpu/fig1.md'.
+ */
+export function figurePages(dir) {
+  const isPage = (f) => /^fig\d+\.md$/.test(f);
+  const top = readdirSync(dir, { withFileTypes: true });
+  return [
+    ...top.filter((e) => e.isFile() && isPage(e.name)).map((e) => e.name),
+    ...top
+      .filter((e) => e.isDirectory() && e.name !== 'data')
+      .flatMap((e) =>
+        readdirSync(path.join(dir, e.name))
+          .filter(isPage)
+          .map((f) => `${e.name}/${f}`),
+      ),
+  ];
+}
+
+/**
+ * Puts (or replaces) the stale line at the top of every figure page in `dir` (figurePages) whose
+ * runs were made by code of another fingerprint than `now`, and removes it from the others;
+ * returns the pages marked. `recorded` is numerics.json's content (or a fingerprint: the same for
+ * every page), its `pages` keyed by the page's path without .md ('fig1', 'cpu/fig1').
  */
 export function markStale(dir, recorded, now) {
   const record = typeof recorded === 'string' ? { fingerprint: recorded } : recorded;
-  const pages = readdirSync(dir).filter((f) => /^fig\d+\.md$/.test(f));
+  const pages = figurePages(dir);
   const marked = [];
   for (const page of pages) {
     const file = path.join(dir, page);

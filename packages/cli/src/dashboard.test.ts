@@ -75,9 +75,10 @@ describe.skipIf(noBrowser !== null && !required)('l2o dashboard in a browser', (
       expect(r.code, r.stderr).toBe(0);
     }
     results = path.join(temp, 'docs/results');
-    mkdirSync(path.join(results, 'data'), { recursive: true });
-    copyFileSync(path.join(REPO_ROOT, 'docs/results/data/fig1.json'), path.join(results, 'data/fig1.json'));
-    copyFileSync(path.join(REPO_ROOT, 'docs/results/fig1.md'), path.join(results, 'fig1.md'));
+    // As `l2o results --scale paper,cpu` lays them out: each scale's pages and kept data in its folder.
+    mkdirSync(path.join(results, 'cpu', 'data'), { recursive: true });
+    copyFileSync(path.join(REPO_ROOT, 'docs/results/cpu/data/fig1.json'), path.join(results, 'cpu/data/fig1.json'));
+    copyFileSync(path.join(REPO_ROOT, 'docs/results/cpu/fig1.md'), path.join(results, 'cpu/fig1.md'));
     ({ child: dashboard, url } = await startDashboard(['--store', store, '--port', '0', '--results', results]));
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: executablePath!, headless: true });
@@ -132,8 +133,8 @@ describe.skipIf(noBrowser !== null && !required)('l2o dashboard in a browser', (
     expect(await page.locator('#sweeps-none').textContent()).toContain('--queue');
   });
 
-  it('shows a figure the store has no run of from its kept data (docs/results/data), marked as such, with its verdict and plot', async () => {
-    const kept = JSON.parse(readFileSync(path.join(results, 'data/fig1.json'), 'utf8')) as {
+  it('shows a figure the store has no run of from its kept data (docs/results/<scale>/data), marked as such, with its verdict and plot', async () => {
+    const kept = JSON.parse(readFileSync(path.join(results, 'cpu/data/fig1.json'), 'utf8')) as {
       runs: { id: string; summary: { scale: string; seed: number; optimizers: unknown[] } }[];
     };
     const seeds = kept.runs.map((r) => r.summary.seed).sort((a, b) => a - b);
@@ -143,16 +144,16 @@ describe.skipIf(noBrowser !== null && !required)('l2o dashboard in a browser', (
     expect(await card.getAttribute('data-source')).toBe('kept');
     const text = (await card.textContent())!;
     expect(text).toContain(`fig1 · ${scale} · lasso on synthetic · seeds ${seeds.join(', ')}`);
-    expect(text).toContain('kept data (docs/results)');
-    // The verdict's first line, as docs/results/fig1.md gives it.
-    const verdict = /^## Verdict\s*\n\s*(.+)$/m.exec(readFileSync(path.join(results, 'fig1.md'), 'utf8'))![1]!.trim();
+    expect(text).toContain('kept data (docs/results/cpu)');
+    // The verdict's first line, as docs/results/cpu/fig1.md gives it.
+    const verdict = /^## Verdict\s*\n\s*(.+)$/m.exec(readFileSync(path.join(results, 'cpu/fig1.md'), 'utf8'))![1]!.trim();
     expect(await card.locator('.verdict').textContent()).toBe(verdict);
     await shot('figures-kept');
     await card.locator('a').click();
     await page.waitForFunction(() => document.body.getAttribute('data-ready')?.startsWith('#/figures/fig1'));
     await page.waitForSelector('#plot svg');
     expect(await page.locator('h1').textContent()).toBe(`fig1 (${scale})`);
-    expect(await page.locator('#figure-runs').textContent()).toContain('kept data (docs/results)');
+    expect(await page.locator('#figure-runs').textContent()).toContain('kept data (docs/results/cpu)');
     // The kept runs are not in the store: named, not linked.
     expect(await page.locator('#figure-runs a').count()).toBe(0);
     expect(await page.locator('#verdict').textContent()).toContain(verdict);
@@ -262,7 +263,7 @@ describe('l2o dashboard: bad input', () => {
       const d = await startDashboard(['--store', path.join(temp, 'store'), '--create', '--port', '0']);
       const { figures } = (await (await fetch(`${d.url}api/figures`)).json()) as { figures: { name: string; source: string; keptFile?: string }[] };
       const fig1 = figures.find((f) => f.name === 'fig1');
-      expect(fig1).toMatchObject({ source: 'kept', keptFile: path.join(REPO_ROOT, 'docs/results/data/fig1.json') });
+      expect(fig1).toMatchObject({ source: 'kept', keptFile: path.join(REPO_ROOT, 'docs/results/cpu/data/fig1.json') });
       expect(figures.every((f) => f.source === 'kept')).toBe(true);
       d.child.kill('SIGINT');
       await new Promise((resolve) => d.child.once('exit', resolve));

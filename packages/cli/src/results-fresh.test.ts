@@ -16,6 +16,7 @@ interface NumericsRecord {
   pages?: Record<string, string>;
 }
 interface FingerprintScript {
+  figurePages: (dir: string) => string[];
   numericsFingerprint: (cli?: string, figures?: string[], kernels?: string) => { fingerprint: string; engine: string };
   markStale: (dir: string, recorded: string | NumericsRecord, now: string) => string[];
   recordedFor: (recorded: NumericsRecord, page: string) => string;
@@ -27,11 +28,26 @@ const resultsDir = path.join(REPO_ROOT, 'docs', 'results');
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-fresh-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
-const pages = (dir: string) => readdirSync(dir).filter((f) => /^fig\d+\.md$/.test(f));
+/** The figure pages, at the top and in each scale's folder ('fig1.md', 'cpu/fig1.md'), as the script finds them. */
+const pages = (dir: string) => {
+  const found = [
+    ...readdirSync(dir).filter((f) => /^fig\d+\.md$/.test(f)),
+    ...readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && e.name !== 'data')
+      .flatMap((e) =>
+        readdirSync(path.join(dir, e.name))
+          .filter((f) => /^fig\d+\.md$/.test(f))
+          .map((f) => `${e.name}/${f}`),
+      ),
+  ];
+  expect(found.length).toBeGreaterThan(0);
+  return found;
+};
 
 describe('docs/results', () => {
   it('were made by code of the current numerics, or say on their page that they are stale (page by page)', async () => {
-    const { numericsFingerprint, recordedFor, STALE_MARK } = await load();
+    const { figurePages, numericsFingerprint, recordedFor, STALE_MARK } = await load();
+    expect(figurePages(resultsDir).sort()).toEqual(pages(resultsDir).sort());
     const recorded = JSON.parse(readFileSync(path.join(resultsDir, 'numerics.json'), 'utf8')) as NumericsRecord;
     // Runs recorded before the platform had kernels of its own ran on tfjs's alone.
     const now = numericsFingerprint(undefined, undefined, recorded.kernels ?? 'tfjs');

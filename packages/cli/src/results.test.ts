@@ -33,7 +33,7 @@ describe('l2o results', () => {
         (f) => JSON.parse(readFileSync(path.join(temp, 'runs', run, 'training', f), 'utf8')) as { validation: unknown[] },
       ),
     );
-    expect(logs).toHaveLength(2 * 3);
+    expect(logs).toHaveLength(2 * 4);
     const validationSvg = readFileSync(path.join(out, 'fig1-validation.svg'), 'utf8');
     expect(validationSvg.match(/aria-roledescription="point"/g)).toHaveLength(logs.reduce((a, l) => a + l.validation.length, 0));
     const page = readFileSync(path.join(out, 'fig1.md'), 'utf8');
@@ -48,11 +48,12 @@ describe('l2o results', () => {
     expect(page).toMatch(
       /\n## Verdict\n\n- Claim 1 \(In distribution \(LASSO\): gru is best; gru-mha is on par with lstm\.\): \*\*(holds|does not hold|inconclusive)\*\*\./,
     );
-    // Claim 1 is judged from fig1; claims 2–4 need figures not run here; claim 5 from the parameter counts.
-    expect(result.verdicts.map((v) => v.claim)).toEqual([1, 2, 3, 4, 5]);
+    // Claim 1 is judged from fig1, for gru-mha and gru-mha-history (1b); claims 2–4 need figures not run here; claim 5 from the parameter counts.
+    expect(result.verdicts.map((v) => v.claim)).toEqual([1, '1b', 2, 3, 4, 5]);
     expect(['holds', 'does not hold', 'inconclusive']).toContain(result.verdicts[0]!.verdict);
-    expect(result.verdicts.slice(1, 4).map((v) => v.verdict)).toEqual(['not run', 'not run', 'not run']);
-    expect(result.verdicts[4]!.verdict).toBe('does not hold');
+    expect(['holds', 'does not hold', 'inconclusive']).toContain(result.verdicts[1]!.verdict);
+    expect(result.verdicts.slice(2, 5).map((v) => v.verdict)).toEqual(['not run', 'not run', 'not run']);
+    expect(result.verdicts[5]!.verdict).toBe('does not hold');
     // Decided from the runs' per-instance results: the why names a paired comparison; the table counts diverged instances.
     expect(result.verdicts[0]!.why).toMatch(/ vs .+ at k = \d+: median log10 gap ratio [+−]\d\.\d\d \[/);
     expect(page).toContain('diverged instances (per seed)');
@@ -100,6 +101,36 @@ describe('l2o results', () => {
     const kept = JSON.parse(page('data/fig1.json')) as { runs: { summary: { seed: number } }[]; validation: { seed: number }[] };
     expect(kept.runs.map((r) => r.summary.seed)).toEqual([0, 1, 2]);
     expect(new Set(kept.validation.map((v) => v.seed))).toEqual(new Set([0, 1, 2]));
+  }, 600_000);
+
+  it('over several scales, puts each scale’s pages in its folder and decides each claim at the first scale that ran it, saying which', () => {
+    const out = path.join(temp, 'results-scales');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, 'README.md'), `# Results\n\n${VERDICTS_BEGIN}\n${VERDICTS_END}\n`);
+    const front = path.join(temp, 'FRONT-scales.md');
+    writeFileSync(front, `# l2o\n\n${VERDICTS_BEGIN}\n${VERDICTS_END}\n`);
+    // quick: no run of fig1 at it (the larger scale here, not run yet); smoke: the runs above.
+    const r = runCli(args`results --scale quick,smoke --out ${out} --figures fig1 --readme ${front} --json`, { env });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { verdicts: { claim: number | string; verdict: string; scale?: string }[] };
+    expect(existsSync(path.join(out, 'smoke', 'fig1.md'))).toBe(true);
+    expect(existsSync(path.join(out, 'smoke', 'data', 'fig1.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'quick'))).toBe(false);
+    expect(result.verdicts.find((v) => v.claim === 1)!.scale).toBe('smoke');
+    expect(result.verdicts.find((v) => v.claim === 2)).toMatchObject({ verdict: 'not run' });
+    expect(result.verdicts.find((v) => v.claim === 2)!.scale).toBeUndefined();
+    const block = readFileSync(path.join(out, 'README.md'), 'utf8');
+    expect(block).toContain('Each claim is decided at the first of quick, smoke at which its figures ran');
+    expect(block).toContain('No figure has runs at quick scale yet.');
+    expect(block).toMatch(/\| 1\. In distribution \(LASSO\): gru is best; gru-mha is on par with lstm\. \| smoke \| fig1 \|/);
+    expect(block).toContain('### At smoke scale (pages: [smoke/](smoke/))');
+    const frontPage = readFileSync(front, 'utf8');
+    expect(frontPage).toContain('| claim | decided at | figure | verdict | first reason |');
+    expect(frontPage).toContain('### At smoke scale (pages: [smoke/](results-scales/smoke/))');
+    expect(readFileSync(path.join(out, 'smoke', 'fig1.md'), 'utf8')).toContain('`l2o results --scale quick,smoke --out');
+    const twice = runCli(args`results --scale smoke,smoke --out ${out}`, { env });
+    expect(twice.code).toBe(2);
+    expectOneLineError(twice.stderr, /--scale smoke,smoke names a scale twice/);
   }, 600_000);
 
   it('with no stored or kept run of the figures, says so in one line', () => {

@@ -25,7 +25,9 @@ export class SweepProgress {
     const total = this.plan.jobs.length;
     if (e.kind === 'done') {
       this.finished++;
-      process.stderr.write(`[${this.finished}/${total}] ${describe(e.job)} ${e.skipped ? (e.evaluated ? 'done (kept)' : 'done (cached)') : `${e.seconds.toFixed(1)} s`}\n`);
+      process.stderr.write(
+        `[${this.finished}/${total}] ${describe(e.job)} ${e.skipped ? (e.evaluated ? 'done (kept)' : 'done (cached)') : `${e.seconds.toFixed(1)} s`}\n`,
+      );
     } else if (e.kind === 'failed') {
       if (e.final) this.finished++;
       process.stderr.write(

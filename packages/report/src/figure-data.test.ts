@@ -3,7 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EvaluationCurve } from '@l2o/core';
-import { curveFromKeptJson, figureDataJson, figureDataPath, keptCurveJson, keptForm, mergeFigureData, readFigureData, writeFigureData, type FigureData } from './figure-data.js';
+import {
+  curveFromKeptJson,
+  figureDataJson,
+  figureDataPath,
+  keptCurveJson,
+  keptForm,
+  mergeFigureData,
+  readFigureData,
+  writeFigureData,
+  type FigureData,
+} from './figure-data.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-figure-data-'));

@@ -9,7 +9,7 @@ import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.j
 import { formatGap } from './summary.js';
 import { STABILITY_FIGURES, stabilityMarkdown, type StabilityArm, type StoppedTraining } from './stability.js';
 import { seedMedianSvg, seedPlotTitle } from './seeds-plot.js';
-import { judgeClaims, verdictTableMarkdown, type ClaimVerdict, type ParameterCounts } from './verdicts.js';
+import { decidedAcrossScales, judgeClaims, verdictTableMarkdown, type ClaimVerdict, type ParameterCounts } from './verdicts.js';
 
 /** The stored runs of one figure at one scale (the newest of each seed), with their provenance. */
 export interface FigureRuns {
@@ -93,6 +93,15 @@ export interface ResultsWritten {
 
 const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : 'unknown');
 
+const METHOD =
+  'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances). A claim "holds" when every comparison it makes is significant in its direction at k = 20, 50 and the last iteration, "does not hold" when one is significant against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances.';
+
+/** One scale's pages written, with its verdicts and a line naming its figures. */
+interface ScalePages extends ResultsWritten {
+  scale: string;
+  figuresLine: string;
+}
+
 /**
  * Writes every figure's page into `outDir` — `<name>.md` (provenance, command, table over
  * seeds), `<name>.svg` and `<name>.png` (the mean with its 95% band) — and the verdict table on
@@ -106,6 +115,112 @@ export async function writeResults(
   /** Other files whose verdict block (between the markers) is replaced too, e.g. the project's README. */
   alsoInto: readonly string[] = [],
 ): Promise<ResultsWritten> {
+  const pages = await writeScalePages(figures, parameters, outDir);
+  const block = [VERDICTS_BEGIN, '', verdictTableMarkdown(pages.verdicts), '', pages.figuresLine, METHOD, '', VERDICTS_END].join('\n');
+  const compact = [
+    VERDICTS_BEGIN,
+    '',
+    verdictTableMarkdown(pages.verdicts, { compact: true }),
+    '',
+    `${pages.figuresLine} ${detailsLink(outDir, alsoInto)}`,
+    '',
+    VERDICTS_END,
+  ].join('\n');
+  const files = [...pages.files, ...writeVerdictBlocks(outDir, block, alsoInto, compact)];
+  return { files, figures: pages.figures, verdicts: pages.verdicts };
+}
+
+/**
+ * The pages of several scales, each in `outDir/<scale>/` (as writeResults writes one), and one
+ * verdict table deciding each claim at the first scale, in the order given (the largest first), that
+ * ran its figures, saying which; below it each scale's own table. The block goes where writeResults
+ * puts it; `alsoInto` gets the decided table and each scale's, compact. A scale without figures is
+ * listed as not run yet.
+ */
+export async function writeResultsAtScales(
+  scales: readonly { scale: string; figures: readonly FigureRuns[] }[],
+  parameters: ParameterCounts | null,
+  outDir: string,
+  alsoInto: readonly string[] = [],
+): Promise<ResultsWritten & { byScale: { scale: string; verdicts: ClaimVerdict[] }[] }> {
+  const written: ScalePages[] = [];
+  for (const { scale, figures } of scales)
+    if (figures.length) written.push({ ...(await writeScalePages(figures, parameters, path.join(outDir, scale))), scale });
+  const decided = decidedAcrossScales(written);
+  const none = scales.filter((s) => !s.figures.length).map((s) => s.scale);
+  const decidedLine = `Each claim is decided at the first of ${scales.map((s) => s.scale).join(', ')} at which its figures ran (the column "decided at"); each scale's own table follows.${none.length ? ` No figure has runs at ${none.join(', ')} scale yet.` : ''}`;
+  const section = (p: ScalePages, compact: boolean) => [
+    `### At ${p.scale} scale (pages: [${p.scale}/](${link(alsoInto.length && compact ? path.dirname(alsoInto[0]!) : outDir, path.join(outDir, p.scale, 'README.md')).replace(/README\.md$/, '')}))`,
+    '',
+    verdictTableMarkdown(p.verdicts, { compact }),
+    '',
+    p.figuresLine,
+    '',
+  ];
+  const block = [
+    VERDICTS_BEGIN,
+    '',
+    decidedLine,
+    '',
+    verdictTableMarkdown(decided),
+    '',
+    ...written.flatMap((p) => section(p, false)),
+    METHOD,
+    '',
+    VERDICTS_END,
+  ].join('\n');
+  const compact = [
+    VERDICTS_BEGIN,
+    '',
+    decidedLine,
+    '',
+    verdictTableMarkdown(decided, { compact: true }),
+    '',
+    ...written.flatMap((p) => section(p, true)),
+    detailsLink(outDir, alsoInto),
+    '',
+    VERDICTS_END,
+  ].join('\n');
+  const files = [...written.flatMap((p) => p.files), ...writeVerdictBlocks(outDir, block, alsoInto, compact)];
+  return { files, figures: written.flatMap((p) => p.figures), verdicts: decided, byScale: written.map((p) => ({ scale: p.scale, verdicts: p.verdicts })) };
+}
+
+/** A relative Markdown link from a file in `fromDir` to `file`. */
+const link = (fromDir: string, file: string) => path.relative(fromDir, file).split(path.sep).join('/');
+
+const detailsLink = (outDir: string, alsoInto: readonly string[]) =>
+  `Each reason is the first that decided the claim; the measurements, all reasons and the method are in [docs/results](${link(path.dirname(alsoInto[0] ?? outDir), path.join(outDir, 'README.md'))}).`;
+
+/** The verdict block into outDir's README.md (or verdicts.md), the compact one into each of `alsoInto`; the files written. */
+function writeVerdictBlocks(outDir: string, block: string, alsoInto: readonly string[], compactBlock: string): string[] {
+  const files: string[] = [];
+  /** The file with its verdict block replaced, or null when it has no block. */
+  const withBlock = (file: string, content: string): string | null => {
+    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    const begin = text.indexOf(VERDICTS_BEGIN);
+    const end = text.indexOf(VERDICTS_END);
+    return begin >= 0 && end > begin ? text.slice(0, begin) + content + text.slice(end + VERDICTS_END.length) : null;
+  };
+  // Checked before anything is written: a file without a block is a usage error, not a half-written result.
+  const others = alsoInto.map((file) => {
+    const text = withBlock(file, compactBlock);
+    if (text === null)
+      throw new L2oError(`${file} has no verdict block to replace.`, `Put the two lines ${VERDICTS_BEGIN} and ${VERDICTS_END} where the table goes.`);
+    return [file, text] as const;
+  });
+  const readme = withBlock(path.join(outDir, 'README.md'), block);
+  const own = readme !== null ? path.join(outDir, 'README.md') : path.join(outDir, 'verdicts.md');
+  writeFileAtomic(own, readme ?? `# Verdicts on the paper's claims\n\n${block}\n`);
+  files.push(own);
+  for (const [file, text] of others) {
+    writeFileAtomic(file, text);
+    files.push(file);
+  }
+  return files;
+}
+
+/** One scale's figure pages (and the stability page) in `outDir`, with the verdicts they bear. */
+async function writeScalePages(figures: readonly FigureRuns[], parameters: ParameterCounts | null, outDir: string): Promise<Omit<ScalePages, 'scale'>> {
   const files: string[] = [];
   const write = (name: string, content: string | Uint8Array) => {
     const file = path.join(outDir, name);
@@ -183,45 +298,5 @@ export async function writeResults(
     write('stability.md', stabilityMarkdown(arm(arms[0]!), arm(arms[1]!), 'clipping'));
   }
   const figuresLine = `Figures at the time (run store and kept data): ${figures.map((f, i) => `${f.name} (${aggregates[i]!.seeds.length} seed${aggregates[i]!.seeds.length === 1 ? '' : 's'}, ${aggregates[i]!.scale})`).join(', ') || 'none'}.`;
-  const block = [
-    VERDICTS_BEGIN,
-    '',
-    verdictTableMarkdown(verdicts),
-    '',
-    figuresLine,
-    'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances). A claim "holds" when every comparison it makes is significant in its direction at k = 20, 50 and the last iteration, "does not hold" when one is significant against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances.',
-    '',
-    VERDICTS_END,
-  ].join('\n');
-  // Other files (a front page) get the verdicts without the measurements, each with its first reason, and a link.
-  const compactBlock = [
-    VERDICTS_BEGIN,
-    '',
-    verdictTableMarkdown(verdicts, { compact: true }),
-    '',
-    `${figuresLine} Each reason is the first that decided the claim; the measurements, all reasons and the method are in [docs/results](${path
-      .relative(path.dirname(alsoInto[0] ?? outDir), path.join(outDir, 'README.md'))
-      .split(path.sep)
-      .join('/')}).`,
-    '',
-    VERDICTS_END,
-  ].join('\n');
-  /** The file with its verdict block replaced, or null when it has no block. */
-  const withBlock = (file: string, content = block): string | null => {
-    const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-    const begin = text.indexOf(VERDICTS_BEGIN);
-    const end = text.indexOf(VERDICTS_END);
-    return begin >= 0 && end > begin ? text.slice(0, begin) + content + text.slice(end + VERDICTS_END.length) : null;
-  };
-  const readme = withBlock(path.join(outDir, 'README.md'));
-  if (readme !== null) write('README.md', readme);
-  else write('verdicts.md', `# Verdicts on the paper's claims\n\n${block}\n`);
-  for (const file of alsoInto) {
-    const text = withBlock(file, compactBlock);
-    if (text === null)
-      throw new L2oError(`${file} has no verdict block to replace.`, `Put the two lines ${VERDICTS_BEGIN} and ${VERDICTS_END} where the table goes.`);
-    writeFileAtomic(file, text);
-    files.push(file);
-  }
-  return { files, figures: aggregates, verdicts };
+  return { files, figures: aggregates, verdicts, figuresLine };
 }

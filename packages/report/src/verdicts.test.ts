@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeedAggregate, SeedInstances } from './seeds.js';
-import { compareAt, judgeClaims, judgedIterations, verdictTableMarkdown } from './verdicts.js';
+import { compareAt, decidedAcrossScales, judgeClaims, judgedIterations, verdictTableMarkdown } from './verdicts.js';
 
 const AT = [0, 20, 50, 100];
 const N = 150;
@@ -202,5 +202,26 @@ describe('judgeClaims', () => {
     const verdicts = judgeClaims({}, null);
     expect(verdicts.map((v) => v.verdict)).toEqual(['not run', 'not run', 'not run', 'not run', 'not run']);
     expect(verdictTableMarkdown(verdicts).split('\n')).toHaveLength(2 + 5);
+  });
+});
+
+describe('decidedAcrossScales', () => {
+  const v = (claim: number | string, verdict: string, figures = ['fig1']) =>
+    ({ claim, text: `claim ${claim}`, figures, measured: '', verdict, why: `${verdict} because` }) as const;
+  it('takes each claim from the first scale that ran its figures and names it; a claim on no figure names none', () => {
+    const decided = decidedAcrossScales([
+      { scale: 'paper', verdicts: [v(1, 'not run'), v(3, 'holds', ['fig3', 'fig5']), v(5, 'does not hold', [])] },
+      { scale: 'cpu', verdicts: [v(1, 'inconclusive'), v(3, 'does not hold', ['fig3', 'fig5']), v(5, 'does not hold', [])] },
+    ] as never);
+    expect(decided.map((d) => [d.claim, d.verdict, d.scale])).toEqual([
+      [1, 'inconclusive', 'cpu'],
+      [3, 'holds', 'paper'],
+      [5, 'does not hold', undefined],
+    ]);
+    const table = verdictTableMarkdown(decided, { compact: true }).split('\n');
+    expect(table[0]).toBe('| claim | decided at | figure | verdict | first reason |');
+    expect(table[3]).toBe('| 3. claim 3 | paper | fig3, fig5 | **holds** | holds because |');
+    expect(table[4]).toBe('| 5. claim 5 | — | — | **does not hold** | does not hold because |');
+    expect(decidedAcrossScales([{ scale: 'paper', verdicts: [v(2, 'not run')] }] as never)[0]).toMatchObject({ verdict: 'not run' });
   });
 });

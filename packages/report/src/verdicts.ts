@@ -22,6 +22,8 @@ export interface ClaimVerdict {
   verdict: Verdict;
   /** One sentence why, naming the comparison and iteration that decided it. */
   why: string;
+  /** Where verdicts of several scales are put together: the scale whose figures decided it. */
+  scale?: string;
 }
 
 /** Parameter counts of the learned optimizers at the spec's sizes, and the gru sizes that would give the paper's 25–35% fewer than lstm. */
@@ -376,19 +378,44 @@ export function judgeClaims(figures: Readonly<Record<string, SeedAggregate | und
   return out;
 }
 
-/** The verdict table as Markdown; compact: without the measurements, each verdict with its first reason only. */
+/**
+ * The verdict table as Markdown; compact: without the measurements, each verdict with its first
+ * reason only. Verdicts that name their scale (decidedAcrossScales) get a column saying so.
+ */
 export function verdictTableMarkdown(verdicts: readonly ClaimVerdict[], { compact = false } = {}): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
+  const scaled = verdicts.some((v) => v.scale !== undefined);
+  const scale = (v: ClaimVerdict) => (scaled ? ` ${v.scale ?? '—'} |` : '');
+  const head = scaled ? ' decided at |' : '';
   if (compact) {
     return [
-      '| claim | figure | verdict | first reason |',
-      '| --- | --- | --- | --- |',
-      ...verdicts.map((v) => `| ${v.claim}. ${cell(v.text)} | ${v.figures.join(', ') || '—'} | **${v.verdict}** | ${cell(v.why.split('; ')[0]!)} |`),
+      `| claim |${head} figure | verdict | first reason |`,
+      `| --- |${scaled ? ' --- |' : ''} --- | --- | --- |`,
+      ...verdicts.map((v) => `| ${v.claim}. ${cell(v.text)} |${scale(v)} ${v.figures.join(', ') || '—'} | **${v.verdict}** | ${cell(v.why.split('; ')[0]!)} |`),
     ].join('\n');
   }
   return [
-    '| claim | figure | measured | verdict | why |',
-    '| --- | --- | --- | --- | --- |',
-    ...verdicts.map((v) => `| ${v.claim}. ${cell(v.text)} | ${v.figures.join(', ') || '—'} | ${cell(v.measured)} | **${v.verdict}** | ${cell(v.why)} |`),
+    `| claim |${head} figure | measured | verdict | why |`,
+    `| --- |${scaled ? ' --- |' : ''} --- | --- | --- | --- |`,
+    ...verdicts.map(
+      (v) => `| ${v.claim}. ${cell(v.text)} |${scale(v)} ${v.figures.join(', ') || '—'} | ${cell(v.measured)} | **${v.verdict}** | ${cell(v.why)} |`,
+    ),
   ].join('\n');
+}
+
+/**
+ * Each claim's verdict from the first scale (in the order given, the largest first) at which its
+ * figures ran, named in `scale`; "not run" where no scale ran them. A claim on no figure (the
+ * parameter counts) is the same at every scale and names none.
+ */
+export function decidedAcrossScales(byScale: readonly { scale: string; verdicts: readonly ClaimVerdict[] }[]): ClaimVerdict[] {
+  const claims = [...new Map(byScale.flatMap((s) => s.verdicts.map((v) => [String(v.claim), v] as const))).values()];
+  return claims.map((first) => {
+    if (!first.figures.length) return first;
+    for (const { scale, verdicts } of byScale) {
+      const v = verdicts.find((x) => String(x.claim) === String(first.claim));
+      if (v && v.verdict !== 'not run') return { ...v, scale };
+    }
+    return { ...byScale.flatMap((s) => s.verdicts).find((x) => String(x.claim) === String(first.claim))! };
+  });
 }

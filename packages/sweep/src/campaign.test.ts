@@ -33,7 +33,13 @@ const entry = (name: string, seeds: number[]): PlannedEntry => ({
   plan: sweepOf(name, seeds),
   sweepId: `sweep-${name}`,
 });
-const evidence = (e: Partial<StateEvidence> = {}): StateEvidence => ({ checkpoints: new Set(), resumes: new Map(), evaluations: new Set(), runs: new Map(), ...e });
+const evidence = (e: Partial<StateEvidence> = {}): StateEvidence => ({
+  checkpoints: new Set(),
+  resumes: new Map(),
+  evaluations: new Set(),
+  runs: new Map(),
+  ...e,
+});
 
 describe('the campaign plan file', () => {
   it('says done what the state folder holds, remaining the rest, with a resumable training’s step', () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { gatherResults, verdictTableMarkdown, writeResults } from '@l2o/report';
+import { getScale, L2oError, UsageError } from '@l2o/core';
+import { gatherResults, verdictTableMarkdown, writeResults, writeResultsAtScales, type FigureRuns, type ParameterCounts } from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
 import { scaleFlag, storeFlag } from '../flags.js';
 import { withStore } from '../store-flags.js';
@@ -16,7 +17,10 @@ export default class Results extends L2oCommand {
   static override examples = ['<%= config.bin %> results --scale smoke --out results-smoke --figures fig1,fig3'];
   static override flags = {
     ...storeFlag,
-    ...scaleFlag('cpu', 'The scale whose runs are aggregated.'),
+    ...scaleFlag(
+      'cpu',
+      "The scale whose runs are aggregated; or several, comma-separated, the largest first (paper,cpu): each scale's pages go into <out>/<scale>/ and each claim is decided at the first scale that ran its figures.",
+    ),
     out: Flags.string({ default: 'docs/results', summary: 'Folder of the generated pages.' }),
     figures: Flags.string({ default: PAPER_FIGURES.join(','), summary: 'The experiments (spec names) to aggregate, comma-separated.' }),
     kept: Flags.string({
@@ -33,25 +37,47 @@ export default class Results extends L2oCommand {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+    const scales = flags.scale.split(',').map((s) => s.trim());
+    for (const scale of scales) getScale(scale);
+    if (new Set(scales).size !== scales.length)
+      throw new UsageError(`--scale ${flags.scale} names a scale twice.`, 'Give each scale once, the largest first: --scale paper,cpu.');
     const platform = await this.boot({ ...flags, store: 'off' });
     const out = path.resolve(flags.out);
-    const { figures, parameters } = await withStore(flags.store, (store) =>
-      gatherResults({
-        store,
-        registry: platform.registry,
-        names,
-        scale: flags.scale,
-        outDir: out,
-        keptDirs: flags.kept,
-        regenerate: `l2o results --scale ${flags.scale} --out ${flags.out}${flags.figures === PAPER_FIGURES.join(',') ? '' : ` --figures ${flags.figures}`}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`,
-      }),
-    );
-    const written = await writeResults(
-      figures,
-      parameters,
-      out,
-      (flags.readme ?? []).map((f) => path.resolve(f)),
-    );
+    const regenerate = `l2o results --scale ${flags.scale} --out ${flags.out}${flags.figures === PAPER_FIGURES.join(',') ? '' : ` --figures ${flags.figures}`}${(flags.kept ?? []).map((d) => ` --kept ${d}`).join('')}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`;
+    const gathered = await withStore(flags.store, async (store) => {
+      const byScale: { scale: string; figures: FigureRuns[] }[] = [];
+      let parameters: ParameterCounts | null = null;
+      for (const scale of scales) {
+        try {
+          const g = await gatherResults({
+            store,
+            registry: platform.registry,
+            names,
+            scale,
+            outDir: scales.length > 1 ? path.join(out, scale) : out,
+            keptDirs: flags.kept,
+            regenerate,
+          });
+          byScale.push({ scale, figures: g.figures });
+          parameters = g.parameters;
+        } catch (e) {
+          // With several scales, one without runs yet is listed as such; with one, it is the error.
+          if (scales.length === 1 || !(e instanceof L2oError)) throw e;
+          byScale.push({ scale, figures: [] });
+        }
+      }
+      if (byScale.every((s) => !s.figures.length))
+        throw new L2oError(
+          `No stored or kept runs of ${names.join(', ')} at scales ${scales.join(', ')}.`,
+          `Run them first, e.g. l2o sweep experiments/paper/${names[0]}.yaml --scale ${scales.at(-1)} --seeds 0..2.`,
+        );
+      return { byScale, parameters };
+    });
+    const readme = (flags.readme ?? []).map((f) => path.resolve(f));
+    const written =
+      scales.length === 1
+        ? await writeResults(gathered.byScale[0]!.figures, gathered.parameters, out, readme)
+        : await writeResultsAtScales(gathered.byScale, gathered.parameters, out, readme);
     if (this.jsonMode) return { files: written.files, verdicts: written.verdicts };
     process.stdout.write(`${verdictTableMarkdown(written.verdicts)}\n\nwritten: ${written.files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
   }

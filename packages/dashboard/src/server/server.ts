@@ -119,10 +119,23 @@ async function loadRun(store: SqlRunStore, id: string): Promise<LoadedRun & { re
   return { id, summary: record.summary, curves: record.curves, record };
 }
 
-/** The "## Verdict" section of <resultsDir>/<name>.md, or null. */
-function verdictOf(resultsDir: string | undefined, name: string): string | null {
+/**
+ * The folders of `l2o results`' pages: the results folder, and each of its scales' folders
+ * (`l2o results --scale paper,cpu` writes <resultsDir>/<scale>/, each with its data/).
+ */
+function resultsFolders(resultsDir: string | undefined): string[] {
+  if (!resultsDir || !existsSync(resultsDir)) return [];
+  const scales = readdirSync(resultsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && e.name !== 'data' && existsSync(path.join(resultsDir, e.name, 'data')))
+    .map((e) => path.join(resultsDir, e.name));
+  return [resultsDir, ...scales];
+}
+
+/** The "## Verdict" section of the figure's page, <resultsDir>/<scale>/<name>.md or else <resultsDir>/<name>.md, or null. */
+function verdictOf(resultsDir: string | undefined, name: string, scale?: string): string | null {
   if (!resultsDir || !/^[A-Za-z0-9._-]+$/.test(name)) return null;
-  const file = path.join(resultsDir, `${name}.md`);
+  const atScale = scale && /^[A-Za-z0-9._-]+$/.test(scale) ? path.join(resultsDir, scale, `${name}.md`) : undefined;
+  const file = atScale && existsSync(atScale) ? atScale : path.join(resultsDir, `${name}.md`);
   if (!existsSync(file)) return null;
   const match = /^## Verdict\s*\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(readFileSync(file, 'utf8'));
   return match ? match[1]!.trim() : null;
@@ -171,13 +184,24 @@ interface KeptFigure extends Figure {
 }
 
 /**
- * The figures kept in <resultsDir>/data (all, or the one named), one per scale of each file's runs,
- * and the one-line reasons of files that cannot be read (which do not hide the others).
+ * The figures kept in the data/ of the results folders (resultsFolders; all, or the one named), one
+ * per scale of each file's runs, and the one-line reasons of files that cannot be read (which do
+ * not hide the others). A figure and scale kept in two folders is shown from the first.
  */
 function keptFigures(resultsDir: string | undefined, only?: string): { figures: KeptFigure[]; errors: string[] } {
   const figures: KeptFigure[] = [];
   const errors: string[] = [];
-  if (!resultsDir) return { figures, errors };
+  for (const folder of resultsFolders(resultsDir)) {
+    const found = keptFiguresIn(folder, only);
+    figures.push(...found.figures.filter((f) => !figures.some((g) => g.name === f.name && g.scale === f.scale)));
+    errors.push(...found.errors);
+  }
+  return { figures, errors };
+}
+
+function keptFiguresIn(resultsDir: string, only?: string): { figures: KeptFigure[]; errors: string[] } {
+  const figures: KeptFigure[] = [];
+  const errors: string[] = [];
   // The folder of the kept files, as figure-data.ts lays them out.
   const dir = path.dirname(figureDataPath(resultsDir, 'any'));
   if (!existsSync(dir)) return { figures, errors };
@@ -292,7 +316,7 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
       ...kept.figures.filter((k) => !stored.some((f) => f.name === k.name && f.scale === k.scale)).map(({ loaded: _loaded, ...k }) => k),
     ].sort(byNameAndScale);
     return c.json({
-      figures: figures.map((f) => ({ ...f, verdict: verdictOf(options.resultsDir, f.name) })),
+      figures: figures.map((f) => ({ ...f, verdict: verdictOf(options.resultsDir, f.name, f.scale) })),
       ...(kept.errors.length ? { keptErrors: kept.errors } : {}),
     });
   });
@@ -341,7 +365,7 @@ export function dashboardApp(options: DashboardOptions): { app: Hono; close: () 
       ...figure.chosen,
       scales: figure.scales,
       description: figure.description,
-      verdict: verdictOf(options.resultsDir, name),
+      verdict: verdictOf(options.resultsDir, name, figure.chosen.scale),
       spec: seedBandsSpec(agg, seedPlotTitle(agg)),
       table: seedTableMarkdown(agg),
     });

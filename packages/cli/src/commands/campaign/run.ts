@@ -68,7 +68,9 @@ export default class CampaignRun extends L2oCommand {
             `from ${path.relative(process.cwd(), stateDir) || '.'}: ${e.checkpoints} finished training${e.checkpoints === 1 ? '' : 's'} and ${e.resumes} resume state${e.resumes === 1 ? '' : 's'} put into the cache`,
           );
         if (e.kind === 'restored' && e.evaluations)
-          this.note(`from ${path.relative(process.cwd(), stateDir) || '.'}: ${e.evaluations} finished evaluation${e.evaluations === 1 ? '' : 's'} kept (not evaluated again)`);
+          this.note(
+            `from ${path.relative(process.cwd(), stateDir) || '.'}: ${e.evaluations} finished evaluation${e.evaluations === 1 ? '' : 's'} kept (not evaluated again)`,
+          );
         if (e.kind === 'entry') {
           const { entry, plan } = e;
           this.note(

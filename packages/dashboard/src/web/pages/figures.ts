@@ -3,10 +3,10 @@
 import { api, type FigureListing } from '../api.js';
 import { h, show } from '../dom.js';
 
-/** "kept data (docs/results)": the results folder by its last two names, its data file in full on hover. */
+/** "kept data (docs/results/cpu)": the folder of the page and its data/ by its last three names, its data file in full on hover. */
 export function keptMark(f: FigureListing): HTMLElement {
   const folder = (f.keptFile ?? '').split(/[\\/]/).slice(0, -2);
-  return h('span', { class: 'kept', title: f.keptFile ?? '' }, `kept data (${folder.slice(-2).join('/')})`);
+  return h('span', { class: 'kept', title: f.keptFile ?? '' }, `kept data (${folder.slice(-3).join('/')})`);
 }
 
 export async function figuresPage(): Promise<void> {
