@@ -19,7 +19,7 @@ export const stateDirOf = (campaign: Campaign, flag: string | undefined) => path
 export function campaignSummary(plan: CampaignPlanFile): string {
   const lines = plan.entries.map(
     (e, i) =>
-      `  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale} seeds ${e.seeds.join(',')}${e.grid.length ? ` grid ${e.grid.join(' ')}` : ''}: ${e.status}, runs ${e.runs.done}/${e.runs.total}, trainings ${e.trainings.done}/${e.trainings.total}, evaluations ${e.evaluations.done}/${e.evaluations.total}${resumable(e)}`,
+      `  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale} seeds ${e.seeds.join(',')}${e.grid.length ? ` grid ${e.grid.join(' ')}` : ''}: ${e.status}, runs ${e.runs.done}/${e.runs.total}, trainings ${e.trainings.done}/${e.trainings.total}, evaluations ${e.evaluations.done}/${e.evaluations.total}${resumable(e)}${failedJobs(e)}`,
   );
   const runs = plan.entries.reduce((n, e) => n + e.runs.done, 0);
   const total = plan.entries.reduce((n, e) => n + e.runs.total, 0);
@@ -29,4 +29,10 @@ export function campaignSummary(plan: CampaignPlanFile): string {
 function resumable(e: CampaignPlanFile['entries'][number]): string {
   const steps = Object.values(e.jobs).flatMap((j) => (j.resumesAt ? [j.resumesAt] : []));
   return steps.length ? ` (${steps.length} resumable, at step${steps.length === 1 ? '' : 's'} ${steps.join(', ')})` : '';
+}
+
+/** The jobs that failed the last time they ran (their runs are left out until --retry-failed). */
+function failedJobs(e: CampaignPlanFile['entries'][number]): string {
+  const failed = Object.values(e.jobs).filter((j) => j.failed !== undefined);
+  return failed.length ? `; failed before: ${failed.map((j) => `${j.kind} ${j.label ?? ''} (seed ${j.seed})`.replace('  ', ' ')).join(', ')}` : '';
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ComparisonSpec } from '@l2o/core';
-import { loadCampaign, remainingPlan } from './campaign.js';
+import { loadCampaign, remainingPlan, withoutFailed } from './campaign.js';
 import { campaignPlanOf, recordCampaignJob, recordCampaignResume, type PlannedEntry, type StateEvidence } from './campaign-state.js';
 import type { SweepJob, SweepPlan } from './plan.js';
 
@@ -107,6 +107,19 @@ describe('the campaign plan file', () => {
     expect(rest.comparisons.map((c) => c.runId)).toEqual(['b-s1']);
     expect(rest.jobs.map((j) => j.key)).toEqual(['t1', 'e-lstm-1', 'e-fista-1', 'b-s1']);
     expect(remainingPlan(plan, new Set(['b-s0', 'b-s1'])).jobs).toEqual([]);
+  });
+});
+
+describe('jobs that failed before', () => {
+  it('leave out the runs that need them (a failed training: its evaluation and run), and nothing else', () => {
+    const plan = sweepOf('b', [0, 1]);
+    const { plan: rest, leftOut } = withoutFailed(plan, new Set(['t1']));
+    expect(leftOut).toEqual(['b-s1']);
+    expect(rest.comparisons.map((c) => c.runId)).toEqual(['b-s0']);
+    expect(rest.jobs.map((j) => j.key)).toEqual(['t0', 'e-lstm-0', 'e-fista-0', 'b-s0']);
+    // A failed evaluation of a baseline leaves out its run too; none failed: the plan as it was.
+    expect(withoutFailed(plan, new Set(['e-fista-0'])).leftOut).toEqual(['b-s0']);
+    expect(withoutFailed(plan, new Set())).toEqual({ plan, leftOut: [] });
   });
 });
 

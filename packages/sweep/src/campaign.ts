@@ -179,8 +179,27 @@ export function pruneKeptEvaluations(stateDir: string, planned: readonly Planned
   for (const key of readStateEvidence(stateDir, []).evaluations) if (!needed.has(key)) rmSync(stateEvaluation(stateDir, key), { force: true });
 }
 
+/**
+ * The part of a sweep whose jobs have not failed before: the runs that need a job in `failed` (an
+ * evaluation, or the training it evaluates) are left out, with what only they need. A failure a
+ * job reported (a training that diverged, bad data) comes back the same when it runs again.
+ */
+export function withoutFailed(plan: SweepPlan, failed: ReadonlySet<string>): { plan: SweepPlan; leftOut: string[] } {
+  if (!failed.size) return { plan, leftOut: [] };
+  const trainOf = new Map(plan.jobs.flatMap((j) => (j.kind === 'evaluate' && j.train ? [[j.key, j.train] as const] : [])));
+  const blocked = (job: Extract<SweepJob, { kind: 'run' }>) =>
+    failed.has(job.key) || job.evaluations.some((e) => failed.has(e) || failed.has(trainOf.get(e) ?? ''));
+  const leftOut = plan.jobs.flatMap((j) => (j.kind === 'run' && blocked(j) ? [j.key] : []));
+  const kept = new Set(plan.jobs.flatMap((j) => (j.kind === 'run' && !leftOut.includes(j.key) ? [j.key, ...j.evaluations] : [])));
+  for (const e of [...kept]) if (trainOf.has(e)) kept.add(trainOf.get(e)!);
+  return {
+    plan: { ...plan, comparisons: plan.comparisons.filter((c) => !leftOut.includes(c.runId)), jobs: plan.jobs.filter((j) => kept.has(j.key)) },
+    leftOut,
+  };
+}
+
 export type CampaignEvent =
-  | { kind: 'entry'; index: number; entry: PlannedEntry; plan: SweepPlan; doneRuns: number }
+  | { kind: 'entry'; index: number; entry: PlannedEntry; plan: SweepPlan; doneRuns: number; leftOut: string[] }
   | { kind: 'restored'; checkpoints: number; resumes: number; evaluations: number }
   | { kind: 'sweep'; index: number; event: SweepEvent };
 
@@ -218,7 +237,15 @@ export async function runCampaign(
   platform: Platform,
   campaign: Campaign,
   planned: readonly PlannedEntry[],
-  options: { stateDir: string; workers: number; stopAfterMs?: number; signal?: AbortSignal; onEvent?: (e: CampaignEvent) => void },
+  options: {
+    stateDir: string;
+    workers: number;
+    stopAfterMs?: number;
+    signal?: AbortSignal;
+    onEvent?: (e: CampaignEvent) => void;
+    /** Run again the jobs plan.json records as failed (by default the runs that need them are left out). */
+    retryFailed?: boolean;
+  },
 ): Promise<CampaignOutcome> {
   const started = Date.now();
   const { stateDir } = options;
@@ -326,8 +353,18 @@ export async function runCampaign(
     for (const [index, entry] of planned.entries()) {
       if (stop.signal.aborted) break;
       const doneRuns = readStateEvidence(stateDir, [entry.plan.name]).runs.get(entry.plan.name)!;
-      const remaining = remainingPlan(entry.plan, doneRuns);
-      emit({ kind: 'entry', index, entry, plan: remaining, doneRuns: entry.plan.comparisons.length - remaining.comparisons.length });
+      const failedBefore = new Set(
+        options.retryFailed ? [] : Object.entries(plan.entries[index]!.jobs).flatMap(([key, job]) => (job.failed !== undefined ? [key] : [])),
+      );
+      const { plan: remaining, leftOut } = withoutFailed(remainingPlan(entry.plan, doneRuns), failedBefore);
+      emit({
+        kind: 'entry',
+        index,
+        entry,
+        plan: remaining,
+        doneRuns: entry.plan.comparisons.length - remainingPlan(entry.plan, doneRuns).comparisons.length,
+        leftOut,
+      });
       if (!remaining.jobs.length) continue;
       const onEvent = (e: SweepEvent) => {
         const { job } = e;

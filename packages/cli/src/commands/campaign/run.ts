@@ -27,6 +27,10 @@ export default class CampaignRun extends L2oCommand {
     'stop-after': Flags.string({
       summary: 'Minutes after which no job starts and running ones stop at their next validation (their state kept); exit 0. For a session with a deadline.',
     }),
+    'retry-failed': Flags.boolean({
+      summary:
+        'Run again the jobs plan.json records as failed (a training that diverged fails the same way again; by default the runs that need them are left out).',
+    }),
     ...storeFlag,
     ...dryRunFlag,
   };
@@ -61,6 +65,7 @@ export default class CampaignRun extends L2oCommand {
       stateDir,
       workers,
       signal: this.interrupt.signal,
+      retryFailed: flags['retry-failed'],
       ...(stopAfter !== undefined ? { stopAfterMs: stopAfter * 60_000 } : {}),
       onEvent: (e) => {
         if (e.kind === 'restored' && (e.checkpoints || e.resumes))
@@ -76,6 +81,10 @@ export default class CampaignRun extends L2oCommand {
           this.note(
             `[entry ${e.index + 1}/${planned.length}] ${entry.plan.name} at ${entry.scale} scale: ${e.doneRuns} of ${entry.plan.comparisons.length} runs done${plan.comparisons.length ? `, ${plan.jobs.length} jobs to run` : ''}`,
           );
+          if (e.leftOut.length)
+            this.note(
+              `[entry ${e.index + 1}/${planned.length}] left out (a job they need failed before; --retry-failed runs it again): ${e.leftOut.join(', ')}`,
+            );
           progress = new SweepProgress(plan, !this.quietMode && !this.jsonMode);
         }
         if (e.kind === 'sweep') progress?.handle(e.event);
