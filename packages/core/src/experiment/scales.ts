@@ -44,7 +44,9 @@ function scale(
  * [count, batchSize, iterations], training.
  */
 export const SCALES: Record<string, Scale> = {
-  paper: scale('paper', 'paper', [1024, 64, 1000], {}),
+  // The papers keep the checkpoint of the best validation: one whose loss is not finite (a model
+  // that blows up on some of the 1,024 instances early in training) is not it, and training goes on.
+  paper: scale('paper', 'paper', [1024, 64, 1000], { onNonFiniteValidation: 'not-best' }),
   cpu: scale('cpu', 'paper', [128, 64, 300], { globalSteps: 60, batchSize: 16, validateEvery: 20, validationSize: 64 }),
   toy: scale('toy', 'toy', [1024, 256, 100], { globalSteps: 500, batchSize: 64, iterations: 100, unroll: 20, validateEvery: 20, validationSize: 1024 }),
   quick: scale('quick', 'toy', [256, 256, 100], { globalSteps: 60, batchSize: 32, iterations: 100, unroll: 20, validateEvery: 20, validationSize: 128 }),

@@ -250,6 +250,43 @@ describe('meta-training', () => {
     skipping.dispose();
   });
 
+  it("with onNonFiniteValidation 'not-best', a validation that blows up is never the best and training goes on", async () => {
+    // The validation at global step 4 meets an instance that blows up (b = +Infinity), those at 2 and 6 do not.
+    const flaky = tinyValidationSet();
+    const b0 = flaky.b[0]!;
+    const poisonAt = (step: number) => (p: { event: string; step: number }) => {
+      if (p.event === 'segment') flaky.b[0] = p.step + 1 === step ? Number.POSITIVE_INFINITY : b0;
+    };
+    const options = { ...SMALL, globalSteps: 6, validateEvery: 2 };
+    const guarded = new TinyLearned({ seed: 6 });
+    await expect(
+      trainLearnedOptimizer({ problem: tinyLasso, model: guarded, validationSet: flaky, trainInstances, onProgress: poisonAt(4) }, options),
+    ).rejects.toThrow(/diverged at global step 4: the loss on the validation set is not finite/);
+    const model = new TinyLearned({ seed: 6 });
+    const result = await trainLearnedOptimizer(
+      { problem: tinyLasso, model, validationSet: flaky, trainInstances, onProgress: poisonAt(4) },
+      { ...options, onNonFiniteValidation: 'not-best' },
+    );
+    expect(result.completedSteps).toBe(6);
+    expect(result.validation.map((v) => v.step)).toEqual([2, 4, 6]);
+    expect(result.validation[1]!.loss).toBe(Number.POSITIVE_INFINITY);
+    expect(Number.isFinite(result.validation[0]!.loss) && Number.isFinite(result.validation[2]!.loss)).toBe(true);
+    expect(result.best!.loss).toBe(Math.min(result.validation[0]!.loss, result.validation[2]!.loss));
+    // The same training as one whose step-4 validation never blew up: validation does not change the weights.
+    const clean = new TinyLearned({ seed: 6 });
+    flaky.b[0] = b0;
+    const reference = await trainLearnedOptimizer({ problem: tinyLasso, model: clean, validationSet: flaky, trainInstances }, options);
+    expect(result.history).toEqual(reference.history);
+    // None finite: nothing to keep, said at the end.
+    const poisoned = tinyValidationSet();
+    poisoned.b[0] = Number.POSITIVE_INFINITY;
+    const never = new TinyLearned({ seed: 6 });
+    await expect(
+      trainLearnedOptimizer({ problem: tinyLasso, model: never, validationSet: poisoned, trainInstances }, { ...options, onNonFiniteValidation: 'not-best' }),
+    ).rejects.toThrow(/kept no checkpoint: none of its 3 validations had a finite loss/);
+    for (const m of [guarded, model, clean, never]) m.dispose();
+  });
+
   it('rejects inconsistent options', async () => {
     const model = new TinyLearned();
     await expect(trainLearnedOptimizer({ problem: tinyLasso, model, validationSet, trainInstances }, { iterations: 10, unroll: 3 })).rejects.toThrow(

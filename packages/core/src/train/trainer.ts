@@ -222,7 +222,7 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
    * Validates the current weights: 'diverged' when they diverge on the validation set, 'rolled
    * back' when (with rollbackFactor) the loss spiked or diverged and the best state was restored.
    */
-  const validate = async (step: number): Promise<'validated' | 'diverged' | 'rolled back'> => {
+  const validate = async (step: number): Promise<'validated' | 'diverged' | 'not best' | 'rolled back'> => {
     const curve = await evaluateOptimizer(problem, model, inputs.validationSet, {
       iterations: opts.validationIterations,
       batchSize: microBatch,
@@ -235,6 +235,19 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     if (state.best && bestAdam && (!finite || loss > rollbackFactor * state.best.loss)) {
       await rollBack(step, finite ? `validation loss ${loss} > ${rollbackFactor} × the best ${state.best.loss}` : 'validation loss not finite');
       return 'rolled back';
+    }
+    if (!finite && opts.onNonFiniteValidation === 'not-best') {
+      // Kept in the log as not finite (JSON writes null), never as the best: training goes on.
+      state.validation.push({ step: step + 1, loss: Number.POSITIVE_INFINITY });
+      report({
+        step,
+        segment: segments - 1,
+        loss: state.history.at(-1)?.loss ?? Number.NaN,
+        validation: Number.POSITIVE_INFINITY,
+        bestValidation: state.best?.loss ?? Number.NaN,
+        event: 'validation',
+      });
+      return 'not best';
     }
     if (!finite) return 'diverged';
     if (!state.best || loss < state.best.loss) {
@@ -398,9 +411,13 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
       }
       if (stopped) break;
       if ((step + 1) % opts.validateEvery === 0 || step + 1 === opts.globalSteps) {
-        if ((await validate(step)) !== 'diverged') {
-          disposeSnapshot(validated);
-          validated = await takeSnapshot(variables, adam);
+        const validation = await validate(step);
+        if (validation !== 'diverged') {
+          // The state a skipped step goes back to is that of the last finite validation.
+          if (validation !== 'not best') {
+            disposeSnapshot(validated);
+            validated = await takeSnapshot(variables, adam);
+          }
           // Also at every validation, so that a process killed outright (SIGKILL, a machine
           // going down) loses at most validateEvery steps.
           if (inputs.resumeFile && step + 1 < opts.globalSteps) {
@@ -422,6 +439,13 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
   }
 
   const interrupted = step < opts.globalSteps;
+  if (!interrupted && !state.best && opts.onNonFiniteValidation === 'not-best') {
+    disposeBestAdam();
+    throw new L2oError(
+      `Meta-training of '${model.modelId}' kept no checkpoint: none of its ${state.validation.length} validations had a finite loss (learning rate ${adam.learningRate}).`,
+      'Lower the learning rate (--learning-rate, training.learningRate), or train longer.',
+    );
+  }
   state.nextStep = step;
   state.seconds = elapsed();
   try {

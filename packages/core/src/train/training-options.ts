@@ -37,6 +37,14 @@ export interface TrainOptions {
   clipNorm?: number;
   lrSchedule?: 'constant' | 'cosine';
   rollbackFactor?: number;
+  /**
+   * A validation whose loss is not finite (the model blew up on some validation instance while its
+   * training steps stayed finite): 'guard' (when unset) takes it for divergence, as onNonFinite
+   * says; 'not-best' only never keeps it as the best and trains on, the papers' "keep the checkpoint
+   * of the best validation" (a training none of whose validations is finite then fails at its end).
+   * Not in the defaults, so the options of existing checkpoints and cached runs stay the same.
+   */
+  onNonFiniteValidation?: 'guard' | 'not-best';
 }
 
 export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
@@ -66,6 +74,11 @@ export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
     ['constant', 'cosine'] as const,
     'Learning rate over the global steps: constant (the papers), or cosine from the rate down to 0.',
   ),
+  onNonFiniteValidation: enumOption(
+    'guard',
+    ['guard', 'not-best'] as const,
+    "A validation whose loss is not finite: 'guard' treats it as divergence (onNonFinite); 'not-best' never keeps it as the best and trains on (the papers' protocol).",
+  ),
   rollbackFactor: numberOption(
     0,
     'When a validation loss exceeds this factor × the best so far (or is not finite), restore the weights and Adam state of the best validation and go on; 0: off (the papers), else at least 1.',
@@ -83,11 +96,18 @@ export const STABILISERS_OFF = { clipNorm: 0, lrSchedule: 'constant', rollbackFa
 const TRAINING: OptionOwner = { kind: 'training', id: 'settings', label: 'the training settings' };
 
 /**
- * The defaults. `workers` has none and the stabilisers are off: they are left out, so the options
- * of existing checkpoints and cached runs stay the same.
+ * The defaults. `workers` has none, the stabilisers are off and a non-finite validation is guarded:
+ * they are left out, so the options of existing checkpoints and cached runs stay the same.
  */
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = (() => {
-  const { workers: _none, clipNorm: _clip, lrSchedule: _schedule, rollbackFactor: _rollback, ...defaults } = defaultsOf(TRAINING_FIELDS);
+  const {
+    workers: _none,
+    clipNorm: _clip,
+    lrSchedule: _schedule,
+    rollbackFactor: _rollback,
+    onNonFiniteValidation: _validation,
+    ...defaults
+  } = defaultsOf(TRAINING_FIELDS);
   return defaults;
 })();
 
