@@ -98,7 +98,10 @@ export abstract class L2oCommand extends Command {
     return bootPlatform(
       {
         backend: parseEngineRequest(flags.backend),
-        searchFrom: [process.cwd(), CLI_ROOT],
+        // This CLI's own installation first: run from inside another checkout or project that has
+        // other copies of the same plugins, it still uses those it was built with (the working
+        // directory adds plugins of other names; --plugin overrides a package by name).
+        searchFrom: [CLI_ROOT, process.cwd()],
         pluginPaths: [...configPlugins(), ...(flags.plugin ?? [])],
         // Quiet and JSON modes keep warnings, on stderr (stdout stays the result).
         logger: this.quietMode || this.jsonMode ? { info: silentLogger.info, warn: stderrLogger.warn } : stderrLogger,
