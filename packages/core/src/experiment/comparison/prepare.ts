@@ -13,7 +13,7 @@ import type { LearnedOptimizer } from '../../contracts/learned-optimizer.js';
 import { DEFAULT_REFERENCE } from '../../evaluate/reference.js';
 import type { TrainOptions } from '../../train/trainer.js';
 import { checkTrainOptions, checkWorkersOnEngine, DEFAULT_TRAIN_OPTIONS } from '../../train/training-options.js';
-import { checkpointProblemWarning, loadCheckpointInto, readCheckpoint } from '../../train/checkpoint.js';
+import { checkpointProblemWarning, loadCheckpointInto, readCheckpoint, type Checkpoint } from '../../train/checkpoint.js';
 import { configHash } from '../../util/stable-json.js';
 import { checkServes } from '../../contracts/dataset.js';
 import { testSetDir, type TestSetRequest } from '../test-set.js';
@@ -106,7 +106,7 @@ export function prepareComparison(platform: Platform, spec: ComparisonSpec): Pre
   checkOutputPath(settings.runsDir, 'dir', 'The runs folder (--runs-dir)');
   checkOutputPath(ctx.cacheDir, 'dir', 'The cache folder (--cache-dir, L2O_CACHE_DIR)');
   const built: PreparedComparison['built'] = spec.optimizers.map((given) => {
-    const ref = withPretrained(registry, given);
+    const { ref, checkpoint: pretrained } = withPretrained(registry, given);
     const reg = registry.getAny(['optimizer', 'model'], ref.id);
     if (ref.expect === 'model' && reg.kind !== 'model') {
       throw new UsageError(`'${ref.id}' is a hand-designed optimizer, not a learned one.`, `Use --optimizer ${ref.id}.`);
@@ -117,7 +117,7 @@ export function prepareComparison(platform: Platform, spec: ComparisonSpec): Pre
     const optimizer = reg.create(ref.options ?? {});
     if (ref.checkpoint) {
       if (reg.kind !== 'model') throw new UsageError(`--checkpoint is for a learned optimizer; '${ref.id}' is hand-designed.`);
-      const checkpoint = readCheckpoint(ref.checkpoint);
+      const checkpoint = pretrained ?? readCheckpoint(ref.checkpoint);
       const warning = checkpointProblemWarning(checkpoint, { id: problem.id, options: { ...problem.options } });
       if (warning) platform.logger.warn(warning);
       loadCheckpointInto(optimizer as LearnedOptimizer, checkpoint, { file: ref.checkpoint });
@@ -203,17 +203,18 @@ export function prepareComparison(platform: Platform, spec: ComparisonSpec): Pre
 }
 
 /**
- * A pretrained ref as the checkpoint it names, with the model built from the checkpoint's config
- * (options given beside it must agree with it: loadCheckpointInto names any difference).
+ * A pretrained ref as the checkpoint it names (read once, and returned beside it), with the model
+ * built from the checkpoint's config (options given beside it must agree with it:
+ * loadCheckpointInto names any difference).
  */
-function withPretrained(registry: PluginRegistry, ref: OptimizerRef): OptimizerRef {
-  if (ref.pretrained === undefined) return ref;
+function withPretrained(registry: PluginRegistry, ref: OptimizerRef): { ref: OptimizerRef; checkpoint?: Checkpoint } {
+  if (ref.pretrained === undefined) return { ref };
   if (ref.checkpoint) throw new UsageError(`'${ref.id}' is given both a checkpoint and pretrained weights.`, 'Give --checkpoint or --pretrained, not both.');
   const reg = registry.getAny(['optimizer', 'model'], ref.id);
   if (reg.kind !== 'model') throw new UsageError(`--pretrained is for a learned optimizer; '${ref.id}' is hand-designed.`);
   const entry = registry.pretrained(ref.id, ref.pretrained);
-  const { config } = readCheckpoint(entry.checkpoint);
-  return { ...ref, checkpoint: entry.checkpoint, options: { ...config, ...ref.options } };
+  const checkpoint = readCheckpoint(entry.checkpoint);
+  return { ref: { ...ref, checkpoint: entry.checkpoint, options: { ...checkpoint.config, ...ref.options } }, checkpoint };
 }
 
 /**
