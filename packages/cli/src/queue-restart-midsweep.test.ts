@@ -9,6 +9,7 @@ import { RedisProcess, redisServerMissing } from '../../sweep/src/test-utils/red
 import { curvesOf, expectCloseCurves } from './test-utils/curves.js';
 import { args, expectOneLineError, runCli } from './test-utils/run-cli.js';
 import { killSpawned, spawnCli } from './test-utils/spawn-cli.js';
+import { tinySpec } from './test-utils/tiny-spec.js';
 
 // Issue 34's end-to-end promise, with real processes: a sweep queued to a redis-server of the
 // test's own and run by two `l2o worker` processes, the redis-server restarted while a job runs.
@@ -21,21 +22,7 @@ if (missing) console.warn(`mid-sweep restart tests are skipped: ${missing}`);
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-midsweep-'));
 const spec = path.join(temp, 'midsweep.yaml');
 // Per seed a training of a few seconds, two evaluations and the run: 8 jobs for 2 seeds, a few seconds each.
-writeFileSync(
-  spec,
-  `name: midsweep
-problem: { id: lasso }
-train: { dataset: synthetic }
-test: { dataset: synthetic }
-optimizers:
-  - { id: lstm }
-  - { id: fista }
-scales:
-  smoke:
-    training: { globalSteps: 8, batchSize: 8, iterations: 20, unroll: 10, validateEvery: 2, validationSize: 8 }
-    test: { count: 8, batchSize: 8, iterations: 20 }
-`,
-);
+writeFileSync(spec, tinySpec('midsweep', 8, { iterations: 20, unroll: 10 }));
 const SEEDS = '0,1';
 const JOBS = 8;
 const LABELS = ['lstm', 'fista'];

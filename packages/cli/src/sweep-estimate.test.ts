@@ -3,26 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { args, expectOneLineError, runCli } from './test-utils/run-cli.js';
+import { tinySpec } from './test-utils/tiny-spec.js';
 
 // The cost estimate of `--dry-run`, as a user runs it: timings of this machine measured once per
 // cache dir and reused; bad input refused before anything is timed.
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-estimate-cli-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 const spec = path.join(temp, 'estimate.yaml');
-writeFileSync(
-  spec,
-  `name: estimatecli
-problem: { id: lasso }
-test: { dataset: synthetic }
-optimizers:
-  - { id: lstm }
-  - { id: fista }
-scales:
-  smoke:
-    training: { globalSteps: 2, batchSize: 8, iterations: 20, unroll: 10, validateEvery: 2, validationSize: 8 }
-    test: { count: 8, batchSize: 8, iterations: 30 }
-`,
-);
+writeFileSync(spec, tinySpec('estimatecli', 2, { iterations: 20, unroll: 10, testIterations: 30, train: false }));
 const cache = path.join(temp, 'cache');
 const calibrationFile = path.join(cache, 'calibration.json');
 

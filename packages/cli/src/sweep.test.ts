@@ -10,6 +10,7 @@ import { startPostgres } from '../../store/src/test-utils/postgres-server.js';
 import { redisForTests } from '../../sweep/src/test-utils/redis-server.js';
 import { curvesOf as curvesIn, expectCloseCurves } from './test-utils/curves.js';
 import { args, expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cli.js';
+import { tinySpec } from './test-utils/tiny-spec.js';
 
 // Sweeps as a user runs them: `l2o sweep` on local job processes (no server), and the same sweep
 // on a Redis queue with two `l2o worker` processes sharing a PostgreSQL store, one of them killed
@@ -17,21 +18,7 @@ import { args, expectOneLineError, REPO_ROOT, runCli } from './test-utils/run-cl
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-sweep-'));
 const spec = path.join(temp, 'sweep.yaml');
 // lstm trains for 24 global steps, validated (and its resume state saved) every 2; fista needs no training.
-writeFileSync(
-  spec,
-  `name: sweeptest
-problem: { id: lasso }
-train: { dataset: synthetic }
-test: { dataset: synthetic }
-optimizers:
-  - { id: lstm }
-  - { id: fista }
-scales:
-  smoke:
-    training: { globalSteps: 24, batchSize: 8, iterations: 20, unroll: 10, validateEvery: 2, validationSize: 8 }
-    test: { count: 8, batchSize: 8, iterations: 30 }
-`,
-);
+writeFileSync(spec, tinySpec('sweeptest', 24, { iterations: 20, unroll: 10, testIterations: 30 }));
 const redis = await redisForTests();
 const postgres = await startPostgres();
 for (const [what, server, required] of [
