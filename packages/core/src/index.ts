@@ -13,6 +13,7 @@ export * from './io/npy.js';
 export * from './io/instance-store.js';
 export * from './util/stable-json.js';
 export * from './util/newest-per-seed.js';
+export * from './util/duration.js';
 export * from './train/trainer.js';
 export * from './train/training-options.js';
 export * from './train/checkpoint.js';

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkOutputPath, UsageError } from '@l2o/core';
-import { campaignStatus, formatDuration, loadCampaign, planCampaign, runCampaign } from '@l2o/sweep';
+import { checkOutputPath, formatDuration, UsageError } from '@l2o/core';
+import { campaignStatus, loadCampaign, planCampaign, runCampaign } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
 import { campaignArgs, campaignFlags, campaignSummary, stateDirOf } from '../../campaign-flags.js';
 import { checkParallelism } from '../../numeric-flags.js';

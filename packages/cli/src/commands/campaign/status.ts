@@ -1,8 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { isL2oError } from '@l2o/core';
-import { campaignStatus, estimateSweep, formatDuration, loadCampaign, planCampaign, readStateEvidence, remainingPlan, restoreCampaignCache } from '@l2o/sweep';
+import { formatDuration, isL2oError } from '@l2o/core';
+import { campaignStatus, estimateSweep, loadCampaign, planCampaign, readStateEvidence, remainingPlan, restoreCampaignCache } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
 import { campaignArgs, campaignFlags, campaignSummary, stateDirOf } from '../../campaign-flags.js';
 import { workersFlag } from '../../flags.js';

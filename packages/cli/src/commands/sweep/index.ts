@@ -1,11 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { checkOutputPath, UsageError, writeFileAtomic } from '@l2o/core';
+import { checkOutputPath, formatDuration, UsageError, writeFileAtomic } from '@l2o/core';
 import {
   estimateSweep,
   estimateText,
-  formatDuration,
   openRedis,
   parseGridAxis,
   parseSeeds,
