@@ -88,6 +88,15 @@ describe('planSweep', () => {
     expect(new Set(plan.jobs.map((j) => j.key)).size).toBe(plan.jobs.length);
   });
 
+  it("without seeds, runs the spec's own seed (as `l2o sweep` without --seeds says)", () => {
+    const seeded = path.join(temp, 'seeded.yaml');
+    writeFileSync(seeded, `name: seeded\nproblem: { id: lasso }\ntest: { dataset: synthetic }\noptimizers:\n  - { id: fista }\nseed: 7\n`);
+    const plan = planSweep(platform, { spec: seeded, scale: 'smoke', seeds: [], grid: [] });
+    expect(plan.comparisons.map((c) => c.seed)).toEqual([7]);
+    expect(plan.request.seeds).toEqual([7]);
+    expect(planSweep(platform, { spec, scale: 'smoke', seeds: [], grid: [] }).comparisons.map((c) => c.seed)).toEqual([0]);
+  });
+
   it('sets a grid axis on the optimizer it names and shares the trainings it does not change', () => {
     const plan = planSweep(platform, { spec, scale: 'smoke', seeds: [0], grid: [parseGridAxis('mha.attention.heads=1,2')] });
     expect(plan.comparisons.map((c) => c.point)).toEqual([{ 'mha.attention.heads': 1 }, { 'mha.attention.heads': 2 }]);

@@ -25,6 +25,7 @@ export interface SweepRequest {
   /** The spec file, absolute. */
   spec: string;
   scale: string;
+  /** The seeds (none: the spec's own). */
   seeds: number[];
   grid: GridAxis[];
 }
@@ -157,10 +158,12 @@ export function planSweep(platform: Platform, request: SweepRequest): SweepPlan 
   const comparisons: SweepComparison[] = [];
   const jobs: SweepJob[] = [];
   const listed = new Set<string>();
+  // No seeds given: the spec's own seed (its `seed:`, 0 by default).
+  const seeds = request.seeds.length ? request.seeds : [base.seed];
   for (const values of gridPoints(request.grid)) {
     const point = Object.fromEntries(request.grid.map((axis, i) => [`${axis.target}.${axis.key}`, values[i]]));
     const atGrid = atPoint(base, request.grid, values);
-    for (const seed of request.seeds) {
+    for (const seed of seeds) {
       const comparison: ComparisonSpec = { ...atGrid, seed, ...(request.grid.length ? { grid: point } : {}) };
       const planned = comparisonJobs(platform, comparison);
       comparisons.push({ runId: planned.runId, seed, point, comparison });
@@ -174,5 +177,5 @@ export function planSweep(platform: Platform, request: SweepRequest): SweepPlan 
       jobs.push({ kind: 'run', key: planned.runId, comparison, evaluations: planned.optimizers.map((o) => o.evaluate.key) });
     }
   }
-  return { name: base.name, request, comparisons, jobs };
+  return { name: base.name, request: { ...request, seeds }, comparisons, jobs };
 }
