@@ -30,10 +30,13 @@ export function convergenceSpec(curves: readonly EvaluationCurve[], title: strin
     encoding: {
       x: CONVERGENCE_FRAME.x,
       y: { field: 'gap', ...CONVERGENCE_FRAME.y },
-      color: { field: 'optimizer', type: 'nominal', title: 'optimizer', sort: curves.map((c) => c.optimizer) },
+      color: { field: 'optimizer', type: 'nominal', title: 'optimizer', sort: curves.map((c) => c.optimizer), ...colourScheme(curves.length) },
     },
   };
 }
+
+/** Vega's default scheme has 10 colours: a plot of more optimizers (up to 13 in the logistic figures) takes one of 20, so that none share a colour. */
+export const colourScheme = (optimizers: number) => (optimizers > 10 ? { scale: { scheme: 'tableau20' } } : {});
 
 /** Renders a vega-lite spec to SVG (vega's renderer-free SVG output, no canvas needed). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {

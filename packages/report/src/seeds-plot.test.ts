@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GAP_FLOOR } from './plot.js';
 import type { LoadedRun } from './rerender.js';
 import { aggregateSeeds } from './seeds.js';
-import { pooledQuantile, seedBandsSpec, seedBandsSvg, seedMedianSpec, seedMedianSvg, writeSeedReport } from './seeds-plot.js';
+import { pooledQuantile, seedBandsSpec, seedBandsSvg, seedMedianSpec, seedMedianSvg, seedPlotEncoding, writeSeedReport } from './seeds-plot.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-seeds-plot-'));
@@ -128,6 +128,23 @@ describe('seedBandsSvg', () => {
     expect(areas).toHaveLength(2);
     for (const a of areas) expect(a).toMatch(/ d="M/);
     expect(svg.match(/<path[^>]*aria-roledescription="line mark"[^>]*>/g)).toHaveLength(2);
+  });
+});
+
+describe('the colours of a figure', () => {
+  it('give each of 13 optimizers its own stroke (the default scheme has 10), and keep the default for 10 or fewer', async () => {
+    const labels = Array.from({ length: 13 }, (_, i) => `opt${i}`);
+    const many = [0, 1, 2].map((i) =>
+      run(
+        `m${i}`,
+        i,
+        labels.map((l, j) => [l, 0.5 + 0.03 * j] as [string, number]),
+      ),
+    );
+    const svg = await seedMedianSvg(many, 'fig5');
+    const strokes = new Set((svg.match(/aria-roledescription="line mark"[^>]*stroke="(#[0-9a-f]{6})"/g) ?? []).map((m) => m.slice(-8, -1)));
+    expect(strokes.size).toBe(13);
+    expect(seedPlotEncoding(aggregateSeeds(runs)).color).not.toHaveProperty('scale');
   });
 });
 

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { GAP_QUANTILES, writeFileAtomic } from '@l2o/core';
 import type { TopLevelSpec } from 'vega-lite';
-import { CONVERGENCE_FRAME, GAP_FLOOR, GAP_FLOOR_NOTE, renderSvg, svgToPng } from './plot.js';
+import { colourScheme, CONVERGENCE_FRAME, GAP_FLOOR, GAP_FLOOR_NOTE, renderSvg, svgToPng } from './plot.js';
 import type { LoadedRun } from './rerender.js';
 import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.js';
 
 const floor = (g: number) => Math.max(g, GAP_FLOOR);
 
-/** The x axis and one colour per optimizer, in the figure's order, shared by the seed plots. */
-function seedPlotEncoding(agg: SeedAggregate) {
+/** The x axis and one colour per optimizer (colourScheme), in the figure's order, shared by the seed plots. */
+export function seedPlotEncoding(agg: SeedAggregate) {
   return {
     x: CONVERGENCE_FRAME.x,
     color: {
@@ -16,6 +16,7 @@ function seedPlotEncoding(agg: SeedAggregate) {
       type: 'nominal' as const,
       title: 'optimizer',
       sort: agg.optimizers.map((o) => o.label),
+      ...colourScheme(agg.optimizers.length),
       legend: { symbolType: 'stroke', symbolOpacity: 1 },
     },
   };
