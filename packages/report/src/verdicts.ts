@@ -250,43 +250,30 @@ export function judgeClaims(figures: Readonly<Record<string, SeedAggregate | und
 
   // Claims 1 and 2 for each reading of the paper's attention a figure ran: gru-mha (its default
   // axis, coordinates) and, where the figure has it, gru-mha-history (the history axis), as 1b, 2b.
-  const f1 = figures.fig1;
-  const f2 = figures.fig2;
-  for (const [mha, suffix] of [
-    ['gru-mha', ''],
-    [HISTORY, 'b'],
-  ] as const) {
+  /** Claim `n` (with `suffix`) of `mha` on figure `name`, judged by `judge`, or not run without the figure. */
+  const onFigure = (n: number, suffix: string, name: string, mha: string, text: string, judge: (agg: SeedAggregate) => { verdict: Verdict; why: string }) => {
+    const agg = figures[name];
+    if (suffix && !agg?.optimizers.some((o) => o.label === mha)) return;
+    out.push(
+      agg
+        ? { claim: suffix ? `${n}${suffix}` : n, text, figures: [name], measured: measuredAt(agg, ['lstm', 'gru', mha]), ...judge(agg) }
+        : notRun(n, text, [name]),
+    );
+  };
+  for (const mha of ['gru-mha', HISTORY]) {
+    const suffix = mha === HISTORY ? 'b' : '';
     const axis = suffix ? ` (${mha}: attention over each coordinate's history)` : '';
-    const t1 = `In distribution (LASSO): gru is best; ${mha} is on par with lstm.${axis}`;
-    const has = (agg: SeedAggregate | undefined) => !!agg?.optimizers.some((o) => o.label === mha);
-    if (!suffix || has(f1))
-      out.push(
-        f1
-          ? {
-              claim: suffix ? `1${suffix}` : 1,
-              text: t1,
-              figures: ['fig1'],
-              measured: measuredAt(f1, ['lstm', 'gru', mha]),
-              ...join([best(f1, 'gru', ['lstm', mha]), onPar(f1, mha, 'lstm')]),
-            }
-          : notRun(1, t1, ['fig1']),
-      );
-    const t2 = `Out of distribution (BSDS500): the order reverses — ${mha} best, gru worst of the three.${axis}`;
-    if (!suffix || has(f2))
-      out.push(
-        f2
-          ? {
-              claim: suffix ? `2${suffix}` : 2,
-              text: t2,
-              figures: ['fig2'],
-              measured: measuredAt(f2, ['lstm', 'gru', mha]),
-              ...join([best(f2, mha, ['lstm', 'gru']), worst(f2, 'gru', ['lstm', mha])]),
-            }
-          : notRun(2, t2, ['fig2']),
-      );
+    onFigure(1, suffix, 'fig1', mha, `In distribution (LASSO): gru is best; ${mha} is on par with lstm.${axis}`, (agg) =>
+      join([best(agg, 'gru', ['lstm', mha]), onPar(agg, mha, 'lstm')]),
+    );
   }
-  // The claims in their order: 1, 1b, 2, 2b.
-  out.sort((a, b) => String(a.claim).localeCompare(String(b.claim)));
+  for (const mha of ['gru-mha', HISTORY]) {
+    const suffix = mha === HISTORY ? 'b' : '';
+    const axis = suffix ? ` (${mha}: attention over each coordinate's history)` : '';
+    onFigure(2, suffix, 'fig2', mha, `Out of distribution (BSDS500): the order reverses — ${mha} best, gru worst of the three.${axis}`, (agg) =>
+      join([best(agg, mha, ['lstm', 'gru']), worst(agg, 'gru', ['lstm', mha])]),
+    );
+  }
 
   const t3 = 'In distribution (figs. 3, 5): gru-mha matches lstm and beats SGD, Adam, ISTA, FISTA, L2O-DM and RNNProp.';
   const in3 = ['fig3', 'fig5'].filter((n) => figures[n]);

@@ -356,13 +356,14 @@ export async function runCampaign(
       const failedBefore = new Set(
         options.retryFailed ? [] : Object.entries(plan.entries[index]!.jobs).flatMap(([key, job]) => (job.failed !== undefined ? [key] : [])),
       );
-      const { plan: remaining, leftOut } = withoutFailed(remainingPlan(entry.plan, doneRuns), failedBefore);
+      const unwritten = remainingPlan(entry.plan, doneRuns);
+      const { plan: remaining, leftOut } = withoutFailed(unwritten, failedBefore);
       emit({
         kind: 'entry',
         index,
         entry,
         plan: remaining,
-        doneRuns: entry.plan.comparisons.length - remainingPlan(entry.plan, doneRuns).comparisons.length,
+        doneRuns: entry.plan.comparisons.length - unwritten.comparisons.length,
         leftOut,
       });
       if (!remaining.jobs.length) continue;
