@@ -117,6 +117,13 @@ describe('per-instance results', () => {
     expect(summarizeObjectives(Float64Array.from([3, 2, 1e30]), { count: 1, fStar: new Float64Array([1]) }, 2).divergedAt).toBeNull();
   });
 
+  it('counts the instances whose F is not finite or beyond float32 at some iteration, and says nothing when there are none', () => {
+    // Four instances, K = 2: NaN at k = 1, beyond float32 at k = 2, finite, +Infinity at k = 2.
+    const mixed = Float64Array.from([3, Number.NaN, 1, 3, 2, 1e39, 3, 2, 1, 3, 2, Number.POSITIVE_INFINITY]);
+    expect(summarizeObjectives(mixed, { count: 4 }, 2).nonFiniteInstances).toBe(3);
+    expect(summarizeObjectives(Float64Array.from([3, 2, 1e30]), { count: 1 }, 2)).not.toHaveProperty('nonFiniteInstances');
+  });
+
   it('diverges: a rise within the rounding floor is not divergence', () => {
     expect(diverges([1, 1e-9, 1e-12, 5e-9])).toBe(false);
     expect(diverges([1, 1e-6, 1e-4 + 1e-7])).toBe(true);

@@ -38,6 +38,8 @@ export interface EvaluationCurve {
    * optimizer diverged on some instance), or null.
    */
   divergedAt: number | null;
+  /** Instances whose F is not finite, or beyond float32's range, at some iteration (set when there are any). */
+  nonFiniteInstances?: number;
   seconds: number;
   /**
    * A safeguarded learned optimizer's acceptance: acceptance[i] is the fraction of instances whose
@@ -334,7 +336,22 @@ export function summarizeObjectives(
   const meanF = Array.from(sumF, (v) => v / count);
   const meanGap = withGap.length > 0 ? Array.from(sumGap, (v) => v / withGap.length) : meanF.map(() => Number.NaN);
   const { finalGap, iterationsTo: meanIterationsTo, divergedAt } = curveMetrics({ meanF, meanGap });
-  const base = { instances: count, gapInstances: withGap.length, meanF, meanGap, finalGap, iterationsTo: meanIterationsTo, divergedAt };
+  // Which instances made the mean not finite: a validation that blew up on a few of 1,024 says so.
+  let nonFinite = 0;
+  for (let i = 0; i < count; i++) {
+    const row = F.subarray(i * (K + 1), (i + 1) * (K + 1));
+    if (row.some((f) => !Number.isFinite(f) || Math.abs(f) > FLOAT32_MAX)) nonFinite++;
+  }
+  const base = {
+    instances: count,
+    gapInstances: withGap.length,
+    meanF,
+    meanGap,
+    finalGap,
+    iterationsTo: meanIterationsTo,
+    divergedAt,
+    ...(nonFinite > 0 ? { nonFiniteInstances: nonFinite } : {}),
+  };
   if (withGap.length === 0) return base;
 
   // Quantiles per iteration over the instances with a gap (a non-finite gap ranks above every finite one).

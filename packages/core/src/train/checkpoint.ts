@@ -9,6 +9,14 @@ import { stableStringify } from '../util/stable-json.js';
 export const CHECKPOINT_FORMAT = 'l2o-checkpoint/1';
 
 /** Meta-training state needed to continue a run exactly where it stopped. */
+/** One validation: global step (from 1) and loss; a loss that is not finite says on how many instances. */
+export interface ValidationPoint {
+  step: number;
+  loss: number;
+  /** Validation instances whose objective was not finite at some iteration (only when the loss was not finite). */
+  nonFiniteInstances?: number;
+}
+
 export interface TrainingState {
   /** The next global step to run. */
   nextStep: number;
@@ -19,7 +27,7 @@ export interface TrainingState {
   /** With `weightsSha256` (see `weightsChecksum`) when written by `checkpointOf`. */
   best: { step: number; loss: number; weights: SerializedWeights; weightsSha256?: string } | null;
   history: { step: number; loss: number }[];
-  validation: { step: number; loss: number }[];
+  validation: ValidationPoint[];
   seconds: number;
   /** Instances per forward/backward pass it runs with (chosen once when the option is 0). */
   microBatch?: number;

@@ -229,7 +229,7 @@ describe('meta-training', () => {
     const model = new TinyLearned({ seed: 6 });
     await expect(
       trainLearnedOptimizer({ problem: tinyLasso, model, validationSet: poisonedValidation, trainInstances }, { ...SMALL, globalSteps: 5 }),
-    ).rejects.toThrow(/diverged at global step 5: the loss on the validation set is not finite \(learning rate 0.01\)/);
+    ).rejects.toThrow(/diverged at global step 5: the loss on the validation set is not finite \(on 1 of \d+ instances\) \(learning rate 0.01\)/);
     const skipping = new TinyLearned({ seed: 6 });
     const start = skipping.getWeights();
     const skipped: string[] = [];
@@ -244,7 +244,7 @@ describe('meta-training', () => {
       { ...SMALL, globalSteps: 5, onNonFinite: 'skip' },
     );
     // Back to the last validated state: here the start, as no validation ever passed.
-    expect(skipped).toEqual([expect.stringMatching(/validation set is not finite; weights restored, learning rate now 0.005/)]);
+    expect(skipped).toEqual([expect.stringMatching(/validation set is not finite \(on 1 of \d+ instances\); weights restored, learning rate now 0.005/)]);
     expect(skipping.getWeights()).toEqual(start);
     model.dispose();
     skipping.dispose();
@@ -270,6 +270,9 @@ describe('meta-training', () => {
     expect(result.completedSteps).toBe(6);
     expect(result.validation.map((v) => v.step)).toEqual([2, 4, 6]);
     expect(result.validation[1]!.loss).toBe(Number.POSITIVE_INFINITY);
+    // The log says how many validation instances blew up: the one poisoned instance.
+    expect(result.validation[1]!.nonFiniteInstances).toBe(1);
+    expect(result.validation[0]!.nonFiniteInstances).toBeUndefined();
     expect(Number.isFinite(result.validation[0]!.loss) && Number.isFinite(result.validation[2]!.loss)).toBe(true);
     expect(result.best!.loss).toBe(Math.min(result.validation[0]!.loss, result.validation[2]!.loss));
     // The same training as one whose step-4 validation never blew up: validation does not change the weights.

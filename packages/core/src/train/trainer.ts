@@ -6,7 +6,7 @@ import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
 import { Rng } from '../random/rng.js';
 import { evaluateOptimizer } from '../evaluate/evaluator.js';
 import { disposeState } from '../evaluate/state.js';
-import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState } from './checkpoint.js';
+import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState, type ValidationPoint } from './checkpoint.js';
 import { runParallelSegment, startSegmentPool, type SegmentWorkerPool, type WorkerPlatform } from './parallel/worker-pool.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './training-options.js';
@@ -63,7 +63,7 @@ export interface TrainResult {
   /** Global steps counted from 1: the step after which the weights were validated. */
   best: { step: number; loss: number; weights: SerializedWeights } | null;
   history: { step: number; loss: number }[];
-  validation: { step: number; loss: number }[];
+  validation: ValidationPoint[];
   seconds: number;
   /** Instances per forward/backward pass it ran with (the option, or the automatic choice). */
   microBatch: number;
@@ -222,6 +222,8 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
    * Validates the current weights: 'diverged' when they diverge on the validation set, 'rolled
    * back' when (with rollbackFactor) the loss spiked or diverged and the best state was restored.
    */
+  // How many validation instances made the last validation's loss not finite, for the messages.
+  let notFiniteOn = '';
   const validate = async (step: number): Promise<'validated' | 'diverged' | 'not best' | 'rolled back'> => {
     const curve = await evaluateOptimizer(problem, model, inputs.validationSet, {
       iterations: opts.validationIterations,
@@ -230,15 +232,20 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
     // The training loss: mean over k = 1..K of the mean F(y_k).
     const loss = curve.meanF.slice(1).reduce((a, b) => a + b, 0) / opts.validationIterations;
     const finite = curve.divergedAt === null && Number.isFinite(loss);
+    const nonFiniteInstances = curve.nonFiniteInstances ?? 0;
+    notFiniteOn = `on ${nonFiniteInstances} of ${curve.instances} instances`;
     // Steps are counted from 1 in everything a user reads (progress, summaries, checkpoints).
     if (finite) state.validation.push({ step: step + 1, loss });
     if (state.best && bestAdam && (!finite || loss > rollbackFactor * state.best.loss)) {
-      await rollBack(step, finite ? `validation loss ${loss} > ${rollbackFactor} × the best ${state.best.loss}` : 'validation loss not finite');
+      await rollBack(
+        step,
+        finite ? `validation loss ${loss} > ${rollbackFactor} × the best ${state.best.loss}` : `validation loss not finite (${notFiniteOn})`,
+      );
       return 'rolled back';
     }
     if (!finite && opts.onNonFiniteValidation === 'not-best') {
       // Kept in the log as not finite (JSON writes null), never as the best: training goes on.
-      state.validation.push({ step: step + 1, loss: Number.POSITIVE_INFINITY });
+      state.validation.push({ step: step + 1, loss: Number.POSITIVE_INFINITY, nonFiniteInstances });
       report({
         step,
         segment: segments - 1,
@@ -246,6 +253,7 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
         validation: Number.POSITIVE_INFINITY,
         bestValidation: state.best?.loss ?? Number.NaN,
         event: 'validation',
+        message: `validation at global step ${step + 1} not finite (${notFiniteOn}): not the best`,
       });
       return 'not best';
     }
@@ -427,7 +435,7 @@ async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorke
           }
         } else {
           // Divergence that shows first on the validation set: back to the last validated state.
-          await nonFinite(step, 'the loss on the validation set is not finite', validated);
+          await nonFinite(step, `the loss on the validation set is not finite (${notFiniteOn})`, validated);
         }
       }
     }
