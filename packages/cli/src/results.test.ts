@@ -42,6 +42,10 @@ describe('l2o results', () => {
     expect(page).toContain('engine wasm+l2o-kernels'); // WASM with the platform's kernels (the default)
     expect(page).toMatch(/commit [0-9a-f]{7}(-dirty)?;/);
     expect(page).toContain('`l2o sweep experiments/paper/fig1.yaml --scale smoke --seeds 0,1');
+    // What the runs were trained and tested with: fig1.yaml's smoke settings, as the runs recorded them.
+    expect(page).toContain(
+      'Protocol: meta-trained 2 global steps of 8 instances (K = 20 in segments of 10), Adam 0.01, validated every 2 steps on 8 instances (20 iterations), on a non-finite loss stop; tested on 8 instances for 30 iterations.',
+    );
     expect(page).toMatch(/\| lstm \|/);
     expect(page).toContain('![fig1 validation](fig1-validation.png)');
     // The claims the figure bears on, as the dashboard shows them beside it.

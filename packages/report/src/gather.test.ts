@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stoppedTrainings } from './gather.js';
+import { statedDeviations, stoppedTrainings } from './gather.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-gather-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -36,5 +36,31 @@ describe('stoppedTrainings', () => {
     expect(stoppedTrainings(path.join(state, 'runs'), 'stability-noclip', 'cpu')).toEqual([]);
     // Kept runs that are not a campaign's: nothing to read.
     expect(stoppedTrainings(path.join(temp, 'elsewhere'), 'stability-clip', 'cpu')).toEqual([]);
+  });
+});
+
+describe('statedDeviations', () => {
+  it("reads the deviations a figure's spec states for one scale, with the spec's path in the checkout", () => {
+    const root = path.join(temp, 'checkout');
+    mkdirSync(path.join(root, 'experiments', 'paper'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'experiments', 'paper', 'figx.yaml'),
+      [
+        'name: figx',
+        'problem: { id: lasso }',
+        'test: { dataset: synthetic }',
+        'optimizers: [{ id: lstm }]',
+        'scales:',
+        '  paper:',
+        '    training: { onNonFinite: skip }',
+        '    deviations: ["A non-finite step is skipped and the rate halved (the papers stop)."]',
+      ].join('\n'),
+    );
+    expect(statedDeviations('figx', 'paper', root)).toEqual({
+      deviations: { spec: 'experiments/paper/figx.yaml', items: ['A non-finite step is skipped and the rate halved (the papers stop).'] },
+    });
+    // None stated at the scale, or no spec in the checkout: nothing.
+    expect(statedDeviations('figx', 'cpu', root)).toEqual({});
+    expect(statedDeviations('figy', 'paper', root)).toEqual({});
   });
 });

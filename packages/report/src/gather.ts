@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { L2oError, newestPerSeed, type RunRecord } from '@l2o/core';
+import { L2oError, loadExperimentSpec, newestPerSeed, type RunRecord } from '@l2o/core';
 import { keptForm, mergeFigureData, readFigureData, readFigureDataFile, validationSeriesOf, type FigureData } from './figure-data.js';
 import type { FigureRuns } from './results.js';
 import type { ParameterCounts } from './verdicts.js';
@@ -82,6 +82,7 @@ export async function gatherResults(options: GatherResultsOptions): Promise<Gath
         engines,
         reproduce: `${kernelsPrefix(engines)}l2o sweep ${specPath(merged.name)} --scale ${scale} --seeds ${seeds.join(',')}`,
         regenerate: options.regenerate,
+        ...statedDeviations(merged.name, scale),
         ...(stopped.length ? { stopped } : {}),
       },
     ];
@@ -94,10 +95,20 @@ export async function gatherResults(options: GatherResultsOptions): Promise<Gath
   return { figures, parameters };
 }
 
-/** An experiment's spec in this checkout, experiments/<folder>/<name>.yaml (the paper's folder when none is found). */
-function specPath(name: string): string {
-  const folders = existsSync('experiments') ? readdirSync('experiments') : [];
-  return `experiments/${folders.find((f) => existsSync(path.join('experiments', f, `${name}.yaml`))) ?? 'paper'}/${name}.yaml`;
+/** An experiment's spec in the checkout at `root`, experiments/<folder>/<name>.yaml (the paper's folder when none is found). */
+function specPath(name: string, root = '.'): string {
+  const experiments = path.join(root, 'experiments');
+  const folders = existsSync(experiments) ? readdirSync(experiments) : [];
+  return `experiments/${folders.find((f) => existsSync(path.join(experiments, f, `${name}.yaml`))) ?? 'paper'}/${name}.yaml`;
+}
+
+/** The deviations from the papers' protocol that the figure's spec (in the checkout at `root`) states for the scale, with the spec's path. */
+export function statedDeviations(name: string, scale: string, root = '.'): Pick<FigureRuns, 'deviations'> {
+  const spec = specPath(name, root);
+  const file = path.join(root, spec);
+  if (!existsSync(file)) return {};
+  const deviations = loadExperimentSpec(file).scales?.[scale]?.deviations ?? [];
+  return deviations.length ? { deviations: { spec, items: deviations } } : {};
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeLine } from './results.js';
+import { computeLine, protocolLines } from './results.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 describe("a figure page's measured time", () => {
@@ -18,5 +18,45 @@ describe("a figure page's measured time", () => {
     expect(computeLine([run(0), run(1)])).toBe(
       'Measured time of its jobs, each on one core: 2 h 03 min (2 trainings 2 h 00 min, evaluations 2 min 32 s; a training another figure shares counts here too).',
     );
+  });
+});
+
+describe("a figure page's protocol", () => {
+  const training = {
+    globalSteps: 500,
+    batchSize: 64,
+    iterations: 100,
+    unroll: 20,
+    learningRate: 0.01,
+    validateEvery: 20,
+    validationSize: 1024,
+    validationIterations: 100,
+    microBatch: 0,
+    onNonFinite: 'skip',
+    seed: 0,
+  };
+  const run = (seed: number, over: Record<string, unknown> = {}) => {
+    const curves = [geometricCurve('lstm', 0.5)];
+    return { id: `r${seed}`, summary: summaryFor('fig1', curves, { seed, testInstances: 1024, training: { ...training, seed, ...over } }), curves };
+  };
+
+  it('says what the runs were trained and tested with, stabilisers and other settings included, and the deviations the spec states', () => {
+    const lines = protocolLines([run(0, { onNonFiniteValidation: 'not-best' }), run(1, { onNonFiniteValidation: 'not-best' })], {
+      spec: 'experiments/paper/fig1.yaml',
+      items: ['Non-finite steps are skipped.'],
+    });
+    expect(lines).toEqual([
+      'Protocol: meta-trained 500 global steps of 64 instances (K = 100 in segments of 20), Adam 0.01, validated every 20 steps on 1024 instances (100 iterations), on a non-finite loss skip, onNonFiniteValidation not-best; tested on 1024 instances for 20 iterations.',
+      '',
+      "Deviations from the papers' protocol (stated in experiments/paper/fig1.yaml):",
+      '',
+      '- Non-finite steps are skipped.',
+      '',
+    ]);
+  });
+
+  it('says when the seeds were trained with different settings (the seed and the micro-batch are not settings)', () => {
+    expect(protocolLines([run(0), run(1, { microBatch: 16 })])[0]).not.toContain('differ');
+    expect(protocolLines([run(0), run(1, { globalSteps: 200 })])[0]).toMatch(/\(the seeds’ training settings differ: see data\/\)\.$/);
   });
 });

@@ -25,6 +25,39 @@ export interface FigureRuns {
   validation?: ValidationSeries[];
   /** Trainings of the figure that stopped on a non-finite loss (their seeds have no run), from a campaign's state. */
   stopped?: StoppedTraining[];
+  /** Where the scale departs from the papers' protocol, as the figure's spec states it. */
+  deviations?: { spec: string; items: string[] };
+}
+
+/** Training settings that are execution details, not protocol: they do not change what is trained. */
+const NOT_PROTOCOL = new Set(['seed', 'microBatch', 'workers']);
+
+/**
+ * What the runs were trained and tested with, from their summaries (the first run's; the page
+ * says when the seeds' settings differ), and the deviations from the papers' protocol the spec states.
+ */
+export function protocolLines(runs: readonly LoadedRun[], deviations?: FigureRuns['deviations']): string[] {
+  const first = runs[0]?.summary;
+  if (!first) return [];
+  const settings = (t: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(t ?? {}).filter(([k]) => !NOT_PROTOCOL.has(k)));
+  const t = settings(first.training);
+  const differ = runs.some((r) => JSON.stringify(settings(r.summary.training)) !== JSON.stringify(t));
+  const named = ['globalSteps', 'batchSize', 'iterations', 'unroll', 'learningRate', 'validateEvery', 'validationSize', 'validationIterations', 'onNonFinite'];
+  const others = Object.entries(t).filter(([k]) => !named.includes(k));
+  const training =
+    'globalSteps' in t
+      ? `meta-trained ${t.globalSteps} global steps of ${t.batchSize} instances (K = ${t.iterations} in segments of ${t.unroll}), Adam ${t.learningRate}, ` +
+        `validated every ${t.validateEvery} steps on ${t.validationSize} instances (${t.validationIterations} iterations), on a non-finite loss ${t.onNonFinite}` +
+        (others.length ? `, ${others.map(([k, v]) => `${k} ${String(v)}`).join(', ')}` : '') +
+        '; '
+      : '';
+  return [
+    `Protocol: ${training}tested on ${first.testInstances} instances for ${first.iterations} iterations${differ ? ' (the seeds’ training settings differ: see data/)' : ''}.`,
+    '',
+    ...(deviations?.items.length
+      ? [`Deviations from the papers' protocol (stated in ${deviations.spec}):`, '', ...deviations.items.map((d) => `- ${d}`), '']
+      : []),
+  ];
 }
 
 /** Which raw files the figure's test sets came from (real data only): one line per distinct set of files. */
@@ -279,6 +312,7 @@ async function writeScalePages(figures: readonly FigureRuns[], parameters: Param
         '',
         `Reproduce the runs: \`${f.reproduce}\`. ${computeLine(f.runs)}`,
         '',
+        ...protocolLines(f.runs, f.deviations),
         ...(f.stopped?.length
           ? [
               `Trainings that stopped on a non-finite loss (their seeds have no run): ${f.stopped.map((t) => `${t.label} seed ${t.seed}: ${t.message.split(/(?<=\.)\s/)[0]!.replace(/\.$/, '')}`).join('; ')}`,

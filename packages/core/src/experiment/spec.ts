@@ -29,6 +29,8 @@ export interface ScaleOverride {
   test?: { count?: number; batchSize?: number; iterations?: number };
   /** Extra options per dataset id at this scale (e.g. fewer BSDS500 patches for smoke runs). */
   datasetOptions?: Record<string, Record<string, unknown>>;
+  /** Where and why this scale departs from the papers' protocol, a sentence each: the figure pages print them. */
+  deviations?: string[];
 }
 
 const options = { type: 'object' };
@@ -48,6 +50,7 @@ const scaleOverride = {
     training: schemaOf(TRAINING_FIELDS, ['seed']),
     test: schemaOf(TEST_FIELDS),
     datasetOptions: { type: 'object', additionalProperties: options },
+    deviations: { type: 'array', items: { type: 'string', minLength: 1 } },
   },
 };
 
