@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tf, type InstanceSet } from '@l2o/core';
+import { applyA, applyAt } from './float64.js';
 import { Lasso } from './lasso.js';
 import { LogisticL1 } from './logistic-l1.js';
 import { fFloat64, randomLasso, randomLogistic } from './test-utils/random-instances.js';
@@ -77,5 +78,46 @@ describe('lasso float64 against a closed form', () => {
     a!.x.forEach((v, j) => expect(b!.x[j]).toBeCloseTo(-v, 12));
     expect(shared[0]!.f).toBeCloseTo(a!.f, 13);
     expect(shared[1]!.f).toBeCloseTo(b!.f, 13);
+  });
+});
+
+describe('A x in float64', () => {
+  it('gives the same floats as one row at a time, each summed in order, for every row count and both layouts', () => {
+    for (const m of [1, 3, 4, 5, 7, 8, 9, 33]) {
+      const set = randomLasso(2, m, 13, m);
+      const x = Float32Array.from({ length: 13 }, (_, j) => Math.cos(j) * 3);
+      for (const [layout, i] of [
+        [set, 1],
+        [{ ...set, sharedA: true }, 1],
+      ] as const) {
+        const base = layout.sharedA ? 0 : i * m * 13;
+        const expected = new Float64Array(m);
+        for (let r = 0; r < m; r++) {
+          let sum = 0;
+          for (let j = 0; j < 13; j++) sum += layout.A[base + r * 13 + j]! * x[j]!;
+          expected[r] = sum;
+        }
+        const z = new Float64Array(m);
+        applyA(layout, i, x, z);
+        expect(z).toEqual(expected);
+      }
+    }
+  });
+
+  it('Aᵀ w gives the same floats as one row at a time in row order, rows of weight 0 skipped, for every row count', () => {
+    for (const m of [1, 3, 4, 5, 7, 8, 9, 33]) {
+      const set = randomLasso(2, m, 13, m);
+      // Some weights 0 (as the residual of a logistic instance can be), in and out of groups of four.
+      const w = Float64Array.from({ length: m }, (_, r) => (r % 5 === 2 ? 0 : Math.sin(r + 1) / 3));
+      const base = m * 13;
+      const expected = new Float64Array(13);
+      for (let r = 0; r < m; r++) {
+        if (w[r] === 0) continue;
+        for (let j = 0; j < 13; j++) expected[j]! += set.A[base + r * 13 + j]! * w[r]!;
+      }
+      const g = new Float64Array(13).fill(7); // overwritten, not added to
+      applyAt(set, 1, w, g);
+      expect(g).toEqual(expected);
+    }
   });
 });
