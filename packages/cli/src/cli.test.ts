@@ -92,6 +92,19 @@ describe('l2o CLI', () => {
     expect(parsed.summary.optimizers[0]!.finalGap).toBeGreaterThan(gaps[60]!);
   });
 
+  it("-k sets the test's iterations only: the model trains with the scale's K (and so the same checkpoint)", () => {
+    type Plan = { plan: { testSet: { iterations: number }; training: { iterations: number }; optimizers: { checkpoint?: string }[] } };
+    const dryRun = (...extra: string[]) => {
+      const r = runCli([...args`run --model lstm --problem lasso --scale smoke --dry-run --json --cache-dir ${dirs.cache} --runs-dir ${dirs.runs}`, ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as Plan).plan;
+    };
+    const withK = dryRun('-k', '30');
+    expect(withK.testSet.iterations).toBe(30);
+    expect(withK.training.iterations).toBe(20); // the smoke scale's
+    expect(withK.optimizers[0]!.checkpoint).toBe(dryRun().optimizers[0]!.checkpoint);
+  });
+
   it.each(['lasso', 'logistic-l1'])('runs every baseline on synthetic %s with --json', (problem) => {
     for (const optimizer of ['sgd', 'adam', 'ista', 'fista']) {
       const r = runCli(args`run --optimizer ${optimizer} --problem ${problem} --scale smoke --json --cache-dir ${dirs.cache} --runs-dir ${dirs.runs}`);

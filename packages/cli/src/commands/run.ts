@@ -116,7 +116,8 @@ export default class Run extends L2oCommand {
       optimizers,
       scale: flags.scale,
       seed: flags.seed,
-      training: trainingOptionsFrom(flags),
+      // -k is the test's iterations here, not the training's K (`l2o train --iterations`).
+      training: trainingOptionsFrom({ ...flags, iterations: undefined }),
       test: {
         ...(flags.iterations !== undefined ? { iterations: flags.iterations } : {}),
         ...(flags['test-count'] !== undefined ? { count: flags['test-count'] } : {}),
