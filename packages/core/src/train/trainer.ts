@@ -146,329 +146,383 @@ function disposeSnapshot(snapshot: StepSnapshot): void {
   tf.dispose([...snapshot.weights, ...snapshot.adam.map((w) => w.tensor)]);
 }
 
+type ProgressReport = Omit<TrainProgress, 'totalSteps' | 'segments' | 'elapsedSeconds' | 'etaSeconds'>;
+/** What a global step came to: done, skipped or stopped on a non-finite value, or interrupted between segments. */
+type StepOutcome = { kind: 'done'; losses: { step: number; loss: number }[] } | { kind: 'failed'; why: string } | { kind: 'stopped' };
+type ValidationOutcome = 'validated' | 'diverged' | 'not best' | 'rolled back';
+
 /** The training loop; with a pool, segments run on its workers and the batch stays there between them. */
 async function train(inputs: TrainInputs, opts: TrainOptions, pool: SegmentWorkerPool | null, adam: AdjustableAdam): Promise<TrainResult> {
-  const { problem, model } = inputs;
-  const variables = model.variables();
-  const rng = new Rng(opts.seed).fork('meta-training');
-  const segments = opts.iterations / opts.unroll;
-  const rollbackFactor = opts.rollbackFactor ?? 0;
-  const clipNorm = opts.clipNorm ?? 0;
+  const training = new MetaTraining(inputs, opts, pool, adam);
+  await training.restore();
+  await training.chooseMicroBatch();
+  return training.run();
+}
 
-  let state: Omit<TrainingState, 'metaOptimizer' | 'bestMetaOptimizer' | 'rng' | 'options'> = {
-    nextStep: 0,
-    learningRate: opts.learningRate,
-    best: null,
-    history: [],
-    validation: [],
-    seconds: 0,
-  };
-  if (inputs.resume?.training) {
-    const t = inputs.resume.training;
-    model.setWeights(inputs.resume.weights);
-    await adam.setWeights(t.metaOptimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) })));
-    rng.setState(t.rng);
-    adam.learningRate = t.learningRate;
-    state = { nextStep: t.nextStep, learningRate: t.learningRate, best: t.best, history: t.history, validation: t.validation, seconds: t.seconds };
-  }
-  // With rollback: the Adam slots at the best validation (its weights are in state.best), and
-  // the rollbacks so far. Absent otherwise, so checkpoints without rollback stay as they were.
-  let bestAdam: StepSnapshot['adam'] | null = null;
-  if (rollbackFactor > 0) {
-    const t = inputs.resume?.training;
-    state.rollbacks = t?.rollbacks ?? 0;
-    if (t?.best && t.bestMetaOptimizer) bestAdam = t.bestMetaOptimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) }));
+/** One meta-training's state and its steps: global steps, validations, the NaN guard, rollback and resume files. */
+class MetaTraining {
+  private readonly problem: Problem;
+  private readonly model: LearnedOptimizer;
+  private readonly variables: tf.Variable[];
+  private readonly rng: Rng;
+  private readonly segments: number;
+  private readonly rollbackFactor: number;
+  private readonly clipNorm: number;
+  private state: Omit<TrainingState, 'metaOptimizer' | 'bestMetaOptimizer' | 'rng' | 'options'>;
+  /**
+   * With rollback: the Adam slots at the best validation (its weights are in state.best). Absent
+   * otherwise, so checkpoints without rollback stay as they were. Kept for the resume file written
+   * on interruption, after the loop; freed there, or on an error.
+   */
+  private bestAdam: StepSnapshot['adam'] | null = null;
+  private microBatch = 0;
+  private started = 0;
+  /** The state at the last validation whose loss was finite (at first, the starting state). */
+  private validated: StepSnapshot | null = null;
+  /** How many validation instances made the last validation's loss not finite, for the messages. */
+  private notFiniteOn = '';
+
+  constructor(
+    private readonly inputs: TrainInputs,
+    private readonly opts: TrainOptions,
+    private readonly pool: SegmentWorkerPool | null,
+    private readonly adam: AdjustableAdam,
+  ) {
+    this.problem = inputs.problem;
+    this.model = inputs.model;
+    this.variables = inputs.model.variables();
+    this.rng = new Rng(opts.seed).fork('meta-training');
+    this.segments = opts.iterations / opts.unroll;
+    this.rollbackFactor = opts.rollbackFactor ?? 0;
+    this.clipNorm = opts.clipNorm ?? 0;
+    this.state = { nextStep: 0, learningRate: opts.learningRate, best: null, history: [], validation: [], seconds: 0 };
   }
 
-  // 0: the largest micro-batch that fits the engine, probed once; a resumed run keeps its choice.
-  const workers = opts.workers ?? 1;
-  let microBatch = opts.microBatch > 0 ? Math.min(opts.microBatch, opts.batchSize) : (inputs.resume?.training?.microBatch ?? 0);
-  if (microBatch === 0) {
-    const choice = await chooseMicroBatch(model, problem, inputs.validationSet, {
+  /** Continues from the resume checkpoint, when there is one: weights, Adam slots, generator, log. */
+  async restore(): Promise<void> {
+    const t = this.inputs.resume?.training;
+    if (t) {
+      this.model.setWeights(this.inputs.resume!.weights);
+      await this.adam.setWeights(t.metaOptimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) })));
+      this.rng.setState(t.rng);
+      this.adam.learningRate = t.learningRate;
+      this.state = { nextStep: t.nextStep, learningRate: t.learningRate, best: t.best, history: t.history, validation: t.validation, seconds: t.seconds };
+    }
+    if (this.rollbackFactor > 0) {
+      this.state.rollbacks = t?.rollbacks ?? 0;
+      if (t?.best && t.bestMetaOptimizer) this.bestAdam = t.bestMetaOptimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) }));
+    }
+  }
+
+  /** The option, or 0: the largest micro-batch that fits the engine, probed once; a resumed run keeps its choice. */
+  async chooseMicroBatch(): Promise<void> {
+    const { opts, inputs } = this;
+    this.microBatch = opts.microBatch > 0 ? Math.min(opts.microBatch, opts.batchSize) : (inputs.resume?.training?.microBatch ?? 0);
+    if (this.microBatch > 0) return;
+    const choice = await chooseMicroBatch(this.model, this.problem, inputs.validationSet, {
       batch: opts.batchSize,
       unroll: opts.unroll,
-      workers,
+      workers: opts.workers ?? 1,
       budget: inputs.memoryBudget,
     });
-    microBatch = choice.microBatch;
+    this.microBatch = choice.microBatch;
     inputs.onProgress?.({
-      step: state.nextStep,
+      step: this.state.nextStep,
       totalSteps: opts.globalSteps,
       segment: 0,
-      segments,
+      segments: this.segments,
       loss: Number.NaN,
       elapsedSeconds: 0,
       etaSeconds: Number.NaN,
       event: 'micro-batch',
-      message: `micro-batch ${microBatch} of ${opts.batchSize}: ${choice.reason}`,
+      message: `micro-batch ${this.microBatch} of ${opts.batchSize}: ${choice.reason}`,
     });
   }
 
-  const started = performance.now() - state.seconds * 1000;
-  const elapsed = () => (performance.now() - started) / 1000;
-  const report = (p: Omit<TrainProgress, 'totalSteps' | 'segments' | 'elapsedSeconds' | 'etaSeconds'>) => {
-    const done = p.step + 1 - (inputs.resume?.training?.nextStep ?? 0);
-    const rate = elapsed() / Math.max(1, p.step + 1);
-    inputs.onProgress?.({
+  /** The global steps from the next one to the last (or an interrupt), each followed by its validation when one is due. */
+  async run(): Promise<TrainResult> {
+    const { opts } = this;
+    this.started = performance.now() - this.state.seconds * 1000;
+    this.validated = await takeSnapshot(this.variables, this.adam);
+    let step = this.state.nextStep;
+    try {
+      for (; step < opts.globalSteps; step++) {
+        await yieldToEventLoop();
+        if (this.inputs.signal?.aborted) break;
+        if (!(await this.globalStep(step))) break;
+        if ((step + 1) % opts.validateEvery === 0 || step + 1 === opts.globalSteps) await this.validateAndKeep(step);
+      }
+    } catch (e) {
+      this.disposeBestAdam();
+      throw e;
+    } finally {
+      disposeSnapshot(this.validated);
+    }
+    return this.finish(step);
+  }
+
+  private elapsed(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+
+  private report(p: ProgressReport): void {
+    const { opts } = this;
+    const done = p.step + 1 - (this.inputs.resume?.training?.nextStep ?? 0);
+    const rate = this.elapsed() / Math.max(1, p.step + 1);
+    this.inputs.onProgress?.({
       ...p,
       totalSteps: opts.globalSteps,
-      segments,
-      elapsedSeconds: elapsed(),
+      segments: this.segments,
+      elapsedSeconds: this.elapsed(),
       etaSeconds: done > 0 ? rate * (opts.globalSteps - p.step - 1) : Number.NaN,
     });
-  };
+  }
 
   /**
-   * Validates the current weights: 'diverged' when they diverge on the validation set, 'rolled
-   * back' when (with rollbackFactor) the loss spiked or diverged and the best state was restored.
+   * One global step: a fresh batch in micro-batches, its K iterations in segments, an Adam step
+   * after each. A non-finite value skips or stops the step (the NaN guard); an interrupt between
+   * segments undoes it. False when interrupted.
    */
-  // How many validation instances made the last validation's loss not finite, for the messages.
-  let notFiniteOn = '';
-  const validate = async (step: number): Promise<'validated' | 'diverged' | 'not best' | 'rolled back'> => {
-    const curve = await evaluateOptimizer(problem, model, inputs.validationSet, {
+  private async globalStep(step: number): Promise<boolean> {
+    const { opts, inputs, problem, model, pool, rng } = this;
+    // From the step number, so a resumed run goes on with the rate it stopped at.
+    this.adam.learningRate = scheduledLearningRate(this.state.learningRate, step, opts.globalSteps, opts.lrSchedule);
+    const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
+    const slices: { set: InstanceSet; weight: number }[] = [];
+    for (let start = 0; start < set.count; start += this.microBatch) {
+      const part = sliceInstances(set, start, this.microBatch);
+      slices.push({ set: part, weight: part.count / set.count });
+    }
+    const dropout = rng.fork(`dropout-${step}`);
+    const parts: SegmentPart[] = [];
+    const snapshot = await takeSnapshot(this.variables, this.adam);
+    if (pool) {
+      // The workers build the tensors and keep the states; the data crosses once per step.
+      await pool.beginStep(slices, dropout);
+    } else {
+      for (const { set: part, weight } of slices) {
+        const batch = problem.toBatch(part);
+        parts.push({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) });
+      }
+    }
+    try {
+      const outcome = await this.segmentsOf(step, parts, dropout);
+      // An interrupted step is redone from its start on resume (its batch and dropout masks come
+      // from generators fixed by the step number), so resumed = uninterrupted.
+      if (outcome.kind === 'stopped') await restoreSnapshot(snapshot, this.variables, this.adam);
+      else if (outcome.kind === 'failed') await this.nonFinite(step, outcome.why, snapshot);
+      else this.state.history.push(...outcome.losses);
+      return outcome.kind !== 'stopped';
+    } finally {
+      disposeSnapshot(snapshot);
+      for (const part of parts) {
+        disposeState(part.state);
+        problem.disposeBatch(part.batch);
+      }
+      await pool?.endStep();
+    }
+  }
+
+  /** The step's segments, each followed by an Adam step on the whole batch's (clipped) gradient. */
+  private async segmentsOf(step: number, parts: SegmentPart[], dropout: Rng): Promise<StepOutcome> {
+    const { opts, model, problem, pool, variables } = this;
+    const losses: { step: number; loss: number }[] = [];
+    for (let segment = 0; segment < this.segments; segment++) {
+      if (segment > 0) {
+        await yieldToEventLoop();
+        if (this.inputs.signal?.aborted) return { kind: 'stopped' };
+      }
+      const k0 = segment * opts.unroll;
+      const segmentResult = pool ? await runParallelSegment(pool, model, k0, opts.unroll) : await runSegment(model, problem, parts, k0, opts.unroll, dropout);
+      const loss = segmentResult.loss;
+      let accumulated = segmentResult.grads;
+      const gradSq = await scalarOf(tf.tidy(() => tf.addN(Object.values(accumulated).map((g) => tf.sum(tf.square(g))))));
+      if (!Number.isFinite(loss) || !Number.isFinite(gradSq)) {
+        tf.dispose(accumulated);
+        // The iterates of this batch are no longer usable.
+        return { kind: 'failed', why: `segment ${segment + 1} gave loss ${loss} and squared gradient norm ${gradSq}` };
+      }
+      // The whole batch's gradient (every micro-batch and worker summed) is what is clipped.
+      accumulated = clipByGlobalNorm(accumulated, this.clipNorm, Math.sqrt(gradSq));
+      this.adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: accumulated[v.name]! })));
+      tf.dispose(accumulated);
+      // A finite gradient can still take the weights out of range (a huge learning rate).
+      const weightNorm = await scalarOf(tf.tidy(() => tf.addN(variables.map((v) => tf.sum(tf.square(v))))));
+      if (!Number.isFinite(weightNorm)) return { kind: 'failed', why: `the update after segment ${segment + 1} made the weights non-finite` };
+      losses.push({ step: step + 1, loss });
+      this.report({ step, segment, loss, event: 'segment' });
+    }
+    return { kind: 'done', losses };
+  }
+
+  /** A due validation, and what follows it: the state a skipped step returns to, the resume file, or the NaN guard. */
+  private async validateAndKeep(step: number): Promise<void> {
+    const validation = await this.validate(step);
+    if (validation === 'diverged') {
+      // Divergence that shows first on the validation set: back to the last validated state.
+      await this.nonFinite(step, `the loss on the validation set is not finite (${this.notFiniteOn})`, this.validated!);
+      return;
+    }
+    // The state a skipped step goes back to is that of the last finite validation.
+    if (validation !== 'not best') {
+      disposeSnapshot(this.validated!);
+      this.validated = await takeSnapshot(this.variables, this.adam);
+    }
+    // Also at every validation, so that a process killed outright (SIGKILL, a machine going down)
+    // loses at most validateEvery steps.
+    if (this.inputs.resumeFile && step + 1 < this.opts.globalSteps) {
+      this.state.nextStep = step + 1;
+      this.state.seconds = this.elapsed();
+      await this.saveResume(this.inputs.resumeFile);
+    }
+  }
+
+  /**
+   * Validates the current weights: 'diverged' when they diverge on the validation set, 'not best'
+   * when they do and onNonFiniteValidation is 'not-best', 'rolled back' when (with rollbackFactor)
+   * the loss spiked or diverged and the best state was restored.
+   */
+  private async validate(step: number): Promise<ValidationOutcome> {
+    const { opts, state, rollbackFactor } = this;
+    const curve = await evaluateOptimizer(this.problem, this.model, this.inputs.validationSet, {
       iterations: opts.validationIterations,
-      batchSize: microBatch,
+      batchSize: this.microBatch,
     });
     // The training loss: mean over k = 1..K of the mean F(y_k).
     const loss = curve.meanF.slice(1).reduce((a, b) => a + b, 0) / opts.validationIterations;
     const finite = curve.divergedAt === null && Number.isFinite(loss);
     const nonFiniteInstances = curve.nonFiniteInstances ?? 0;
-    notFiniteOn = `on ${nonFiniteInstances} of ${curve.instances} instances`;
+    this.notFiniteOn = `on ${nonFiniteInstances} of ${curve.instances} instances`;
     // Steps are counted from 1 in everything a user reads (progress, summaries, checkpoints).
     if (finite) state.validation.push({ step: step + 1, loss });
-    if (state.best && bestAdam && (!finite || loss > rollbackFactor * state.best.loss)) {
-      await rollBack(
+    if (state.best && this.bestAdam && (!finite || loss > rollbackFactor * state.best.loss)) {
+      await this.rollBack(
         step,
-        finite ? `validation loss ${loss} > ${rollbackFactor} × the best ${state.best.loss}` : `validation loss not finite (${notFiniteOn})`,
+        finite ? `validation loss ${loss} > ${rollbackFactor} × the best ${state.best.loss}` : `validation loss not finite (${this.notFiniteOn})`,
       );
       return 'rolled back';
     }
+    const lastLoss = state.history.at(-1)?.loss ?? Number.NaN;
     if (!finite && opts.onNonFiniteValidation === 'not-best') {
       // Kept in the log as not finite (JSON writes null), never as the best: training goes on.
       state.validation.push({ step: step + 1, loss: Number.POSITIVE_INFINITY, nonFiniteInstances });
-      report({
+      this.report({
         step,
-        segment: segments - 1,
-        loss: state.history.at(-1)?.loss ?? Number.NaN,
+        segment: this.segments - 1,
+        loss: lastLoss,
         validation: Number.POSITIVE_INFINITY,
         bestValidation: state.best?.loss ?? Number.NaN,
         event: 'validation',
-        message: `validation at global step ${step + 1} not finite (${notFiniteOn}): not the best`,
+        message: `validation at global step ${step + 1} not finite (${this.notFiniteOn}): not the best`,
       });
       return 'not best';
     }
     if (!finite) return 'diverged';
     if (!state.best || loss < state.best.loss) {
-      state.best = { step: step + 1, loss, weights: model.getWeights() };
+      state.best = { step: step + 1, loss, weights: this.model.getWeights() };
       if (rollbackFactor > 0) {
-        if (bestAdam) tf.dispose(bestAdam.map((w) => w.tensor));
-        bestAdam = (await takeSnapshot([], adam)).adam;
+        if (this.bestAdam) tf.dispose(this.bestAdam.map((w) => w.tensor));
+        this.bestAdam = (await takeSnapshot([], this.adam)).adam;
       }
     }
-    report({
-      step,
-      segment: segments - 1,
-      loss: state.history.at(-1)?.loss ?? Number.NaN,
-      validation: loss,
-      bestValidation: state.best.loss,
-      event: 'validation',
-    });
+    this.report({ step, segment: this.segments - 1, loss: lastLoss, validation: loss, bestValidation: state.best.loss, event: 'validation' });
     return 'validated';
-  };
+  }
 
   /** Back to the weights and Adam slots of the best validation (the schedule goes on from this step). */
-  const rollBack = async (step: number, why: string) => {
+  private async rollBack(step: number, why: string): Promise<void> {
+    const { state } = this;
     const best = state.best!;
-    model.setWeights(best.weights);
-    await restoreAdam(bestAdam!, adam);
+    this.model.setWeights(best.weights);
+    await restoreAdam(this.bestAdam!, this.adam);
     state.rollbacks = (state.rollbacks ?? 0) + 1;
-    report({
+    this.report({
       step,
-      segment: segments - 1,
+      segment: this.segments - 1,
       loss: state.history.at(-1)?.loss ?? Number.NaN,
       bestValidation: best.loss,
       event: 'rollback',
       message: `rolled back at global step ${step + 1}: ${why}; weights and Adam state of step ${best.step} restored (rollback ${state.rollbacks})`,
     });
-  };
+  }
 
   /**
    * The NaN guard: with onNonFinite 'stop' an error that names where and the remedies; with
    * 'skip' the weights and Adam slots go back to the step's start (the last finite ones) and the
    * learning rate is halved.
    */
-  const nonFinite = async (step: number, where: string, snapshot: StepSnapshot) => {
-    const lr = adam.learningRate;
+  private async nonFinite(step: number, where: string, snapshot: StepSnapshot): Promise<void> {
+    const { opts, state, adam } = this;
     if (opts.onNonFinite === 'stop') {
       throw new L2oError(
-        `Meta-training of '${model.modelId}' diverged at global step ${step + 1}: ${where} (learning rate ${lr}).`,
+        `Meta-training of '${this.model.modelId}' diverged at global step ${step + 1}: ${where} (learning rate ${adam.learningRate}).`,
         'Lower the learning rate (--learning-rate, training.learningRate), or pass --on-nan skip to skip such steps and halve the rate.',
       );
     }
-    await restoreSnapshot(snapshot, variables, adam);
+    await restoreSnapshot(snapshot, this.variables, adam);
     // The base rate is halved; a schedule scales it from the next step on.
     state.learningRate /= 2;
     adam.learningRate = scheduledLearningRate(state.learningRate, step, opts.globalSteps, opts.lrSchedule);
-    report({
+    this.report({
       step,
       segment: 0,
       loss: Number.NaN,
       event: 'skipped',
       message: `skipped global step ${step + 1}: ${where}; weights restored, ${opts.lrSchedule === 'cosine' ? 'base ' : ''}learning rate now ${state.learningRate}`,
     });
-  };
+  }
 
-  // The state at the last validation whose loss was finite (at first, the starting state).
-  let validated = await takeSnapshot(variables, adam);
-  const saveResume = async (file: string) => {
-    const live = await adam.getWeights(); // the slots themselves, and a new scalar for the iteration count
+  /** Everything a resumed run needs: weights, Adam slots (and the best's, with rollback), generator, log, options. */
+  private async saveResume(file: string): Promise<void> {
+    const live = await this.adam.getWeights(); // the slots themselves, and a new scalar for the iteration count
     const serialize = (slots: { name: string; tensor: tf.Tensor }[]) =>
       Promise.all(slots.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })));
     const metaOptimizer = await serialize(live);
     live[0]?.tensor.dispose();
-    const training: TrainingState = { ...state, microBatch, metaOptimizer, rng: rng.getState(), options: { ...opts } };
-    if (bestAdam) training.bestMetaOptimizer = await serialize(bestAdam);
-    saveCheckpoint(file, checkpointOf(model, { training, meta: inputs.meta }));
-  };
+    const training: TrainingState = { ...this.state, microBatch: this.microBatch, metaOptimizer, rng: this.rng.getState(), options: { ...this.opts } };
+    if (this.bestAdam) training.bestMetaOptimizer = await serialize(this.bestAdam);
+    saveCheckpoint(file, checkpointOf(this.model, { training, meta: this.inputs.meta }));
+  }
 
-  // Kept for the resume file written on interruption, after the loop; freed there, or here on an error.
-  const disposeBestAdam = () => {
-    if (bestAdam) tf.dispose(bestAdam.map((w) => w.tensor));
-    bestAdam = null;
-  };
-  let step = state.nextStep;
-  try {
-    for (; step < opts.globalSteps; step++) {
-      await yieldToEventLoop();
-      if (inputs.signal?.aborted) break;
-      // From the step number, so a resumed run goes on with the rate it stopped at.
-      adam.learningRate = scheduledLearningRate(state.learningRate, step, opts.globalSteps, opts.lrSchedule);
-      const set = await inputs.trainInstances(step, rng.fork(`train-${step}`));
-      const micro = microBatch;
-      const slices: { set: InstanceSet; weight: number }[] = [];
-      for (let start = 0; start < set.count; start += micro) {
-        const part = sliceInstances(set, start, micro);
-        slices.push({ set: part, weight: part.count / set.count });
-      }
-      const dropout = rng.fork(`dropout-${step}`);
-      const parts: SegmentPart[] = [];
-      const snapshot = await takeSnapshot(variables, adam);
-      /** Why the step did not complete: a non-finite value, or an interrupt between segments. */
-      let failed: string | null = null;
-      let stopped = false;
-      if (pool) {
-        // The workers build the tensors and keep the states; the data crosses once per step.
-        await pool.beginStep(slices, dropout);
-      } else {
-        for (const { set: part, weight } of slices) {
-          const batch = problem.toBatch(part);
-          parts.push({ batch, weight, state: tf.tidy(() => model.init(problem, batch)) });
-        }
-      }
-      const losses: { step: number; loss: number }[] = [];
-      try {
-        for (let segment = 0; segment < segments; segment++) {
-          if (segment > 0) {
-            await yieldToEventLoop();
-            if (inputs.signal?.aborted) {
-              stopped = true;
-              break;
-            }
-          }
-          const k0 = segment * opts.unroll;
-          const segmentResult = pool
-            ? await runParallelSegment(pool, model, k0, opts.unroll)
-            : await runSegment(model, problem, parts, k0, opts.unroll, dropout);
-          const loss = segmentResult.loss;
-          let accumulated = segmentResult.grads;
-          const gradNorm = tf.tidy(() => tf.addN(Object.values(accumulated).map((g) => tf.sum(tf.square(g)))));
-          const gradSq = (await gradNorm.data())[0]!;
-          gradNorm.dispose();
-          if (!Number.isFinite(loss) || !Number.isFinite(gradSq)) {
-            tf.dispose(accumulated);
-            failed = `segment ${segment + 1} gave loss ${loss} and squared gradient norm ${gradSq}`;
-            break; // the iterates of this batch are no longer usable
-          }
-          // The whole batch's gradient (every micro-batch and worker summed) is what is clipped.
-          accumulated = clipByGlobalNorm(accumulated, clipNorm, Math.sqrt(gradSq));
-          adam.applyGradients(variables.map((v) => ({ name: v.name, tensor: accumulated[v.name]! })));
-          tf.dispose(accumulated);
-          // A finite gradient can still take the weights out of range (a huge learning rate).
-          const weightSq = tf.tidy(() => tf.addN(variables.map((v) => tf.sum(tf.square(v)))));
-          const weightNorm = (await weightSq.data())[0]!;
-          weightSq.dispose();
-          if (!Number.isFinite(weightNorm)) {
-            failed = `the update after segment ${segment + 1} made the weights non-finite`;
-            break;
-          }
-          losses.push({ step: step + 1, loss });
-          report({ step, segment, loss, event: 'segment' });
-        }
-        // An interrupted step is redone from its start on resume (its batch and dropout masks come
-        // from generators fixed by the step number), so resumed = uninterrupted.
-        if (stopped) await restoreSnapshot(snapshot, variables, adam);
-        else if (failed) await nonFinite(step, failed, snapshot);
-        else state.history.push(...losses);
-      } finally {
-        disposeSnapshot(snapshot);
-        for (const part of parts) {
-          disposeState(part.state);
-          problem.disposeBatch(part.batch);
-        }
-        await pool?.endStep();
-      }
-      if (stopped) break;
-      if ((step + 1) % opts.validateEvery === 0 || step + 1 === opts.globalSteps) {
-        const validation = await validate(step);
-        if (validation !== 'diverged') {
-          // The state a skipped step goes back to is that of the last finite validation.
-          if (validation !== 'not best') {
-            disposeSnapshot(validated);
-            validated = await takeSnapshot(variables, adam);
-          }
-          // Also at every validation, so that a process killed outright (SIGKILL, a machine
-          // going down) loses at most validateEvery steps.
-          if (inputs.resumeFile && step + 1 < opts.globalSteps) {
-            state.nextStep = step + 1;
-            state.seconds = elapsed();
-            await saveResume(inputs.resumeFile);
-          }
-        } else {
-          // Divergence that shows first on the validation set: back to the last validated state.
-          await nonFinite(step, `the loss on the validation set is not finite (${notFiniteOn})`, validated);
-        }
-      }
+  private disposeBestAdam(): void {
+    if (this.bestAdam) tf.dispose(this.bestAdam.map((w) => w.tensor));
+    this.bestAdam = null;
+  }
+
+  /** After the loop: a training that kept no checkpoint fails; an interrupted one writes its resume file. */
+  private async finish(step: number): Promise<TrainResult> {
+    const { opts, state } = this;
+    const interrupted = step < opts.globalSteps;
+    if (!interrupted && !state.best && opts.onNonFiniteValidation === 'not-best') {
+      this.disposeBestAdam();
+      throw new L2oError(
+        `Meta-training of '${this.model.modelId}' kept no checkpoint: none of its ${state.validation.length} validations had a finite loss (learning rate ${this.adam.learningRate}).`,
+        'Lower the learning rate (--learning-rate, training.learningRate), or train longer.',
+      );
     }
-  } catch (e) {
-    disposeBestAdam();
-    throw e;
-  } finally {
-    disposeSnapshot(validated);
+    state.nextStep = step;
+    state.seconds = this.elapsed();
+    try {
+      if (interrupted && this.inputs.resumeFile) await this.saveResume(this.inputs.resumeFile);
+    } finally {
+      this.disposeBestAdam();
+    }
+    return {
+      completedSteps: step,
+      interrupted,
+      best: state.best,
+      history: state.history,
+      validation: state.validation,
+      seconds: state.seconds,
+      microBatch: this.microBatch,
+      ...(state.rollbacks !== undefined ? { rollbacks: state.rollbacks } : {}),
+    };
   }
+}
 
-  const interrupted = step < opts.globalSteps;
-  if (!interrupted && !state.best && opts.onNonFiniteValidation === 'not-best') {
-    disposeBestAdam();
-    throw new L2oError(
-      `Meta-training of '${model.modelId}' kept no checkpoint: none of its ${state.validation.length} validations had a finite loss (learning rate ${adam.learningRate}).`,
-      'Lower the learning rate (--learning-rate, training.learningRate), or train longer.',
-    );
-  }
-  state.nextStep = step;
-  state.seconds = elapsed();
-  try {
-    if (interrupted && inputs.resumeFile) await saveResume(inputs.resumeFile);
-  } finally {
-    disposeBestAdam();
-  }
-  return {
-    completedSteps: step,
-    interrupted,
-    best: state.best,
-    history: state.history,
-    validation: state.validation,
-    seconds: state.seconds,
-    microBatch,
-    ...(state.rollbacks !== undefined ? { rollbacks: state.rollbacks } : {}),
-  };
+/** A scalar tensor's value, the tensor freed. */
+async function scalarOf(t: tf.Tensor): Promise<number> {
+  const value = (await t.data())[0]!;
+  t.dispose();
+  return value;
 }
