@@ -24,6 +24,7 @@ export const protocolFlags = {
   'learning-rate': Flags.string({ summary: about('learningRate') }),
   'validate-every': Flags.integer({ ...integerIn({ min: 1 }), summary: about('validateEvery') }),
   'on-nan': Flags.option({ options: ['stop', 'skip'] as const, summary: about('onNonFinite') })(),
+  'skip-rate-factor': Flags.string({ summary: about('skipRateFactor') }),
   'validation-size': Flags.integer({ min: 1, summary: about('validationSize', ' Overrides the scale (the papers: 1024).') }),
   'clip-norm': Flags.string({ summary: about('clipNorm') }),
   'lr-schedule': Flags.option({ options: ['constant', 'cosine'] as const, summary: about('lrSchedule') })(),
@@ -36,6 +37,7 @@ type TrainingFlagValues = { steps?: number; 'batch-size'?: number; 'micro-batch'
   'learning-rate': string;
   'validate-every': number;
   'on-nan': 'stop' | 'skip';
+  'skip-rate-factor': string;
   'validation-size': number;
   'clip-norm': string;
   'lr-schedule': 'constant' | 'cosine';
@@ -47,6 +49,14 @@ function offOrPositive(flag: string, text: string | undefined): number | undefin
   if (text === undefined) return undefined;
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || value < 0) throw new UsageError(`--${flag} must be a number ≥ 0 (0: off), got ${text}.`);
+  return value;
+}
+
+/** --skip-rate-factor: a number in (0, 1]. */
+function rateFactor(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !(value > 0 && value <= 1)) throw new UsageError(`--skip-rate-factor must be a number in (0, 1] (1 keeps the rate), got ${text}.`);
   return value;
 }
 
@@ -67,6 +77,7 @@ export function trainingOptionsFrom(flags: TrainingFlagValues): Partial<TrainOpt
     validateEvery: flags['validate-every'],
     learningRate,
     onNonFinite: flags['on-nan'],
+    skipRateFactor: rateFactor(flags['skip-rate-factor']),
     validationSize: flags['validation-size'],
     clipNorm: offOrPositive('clip-norm', flags['clip-norm']),
     lrSchedule: flags['lr-schedule'],

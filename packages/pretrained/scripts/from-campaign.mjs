@@ -9,7 +9,7 @@
 // Every trained model of the figure, every seed: seed 0 as NAME, seed k as NAME-seedK. Entries of
 // other names are kept; those of this name are replaced.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -24,6 +24,18 @@ const value = (flag) => {
   const i = process.argv.indexOf(flag);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
+
+/**
+ * A training's kept checkpoint: in the campaign's state folder, else in another campaign's beside
+ * it (a training two campaigns share, the same key, is kept in one of them only).
+ */
+function keptCheckpoint(stateDir, key) {
+  const campaigns = path.dirname(stateDir);
+  const folders = [path.basename(stateDir), ...readdirSync(campaigns).filter((f) => f !== path.basename(stateDir))];
+  const found = folders.map((f) => path.join(campaigns, f, 'checkpoints', `${key}.json`)).find((f) => existsSync(f));
+  if (!found) throw new Error(`no kept checkpoint ${key}.json in ${path.join(stateDir, 'checkpoints')} or another campaign's beside it`);
+  return found;
+}
 
 /** The entries for `figure`'s trainings in the campaign state at `stateDir`, named `name`. */
 export function entriesFromCampaign(stateDir, figure, name) {
@@ -40,7 +52,7 @@ export function entriesFromCampaign(stateDir, figure, name) {
   const out = [];
   for (const [key, job] of Object.entries(entry.jobs)) {
     if (job.kind !== 'train' || !job.done) continue;
-    const file = path.join(stateDir, 'checkpoints', `${key}.json`);
+    const file = keptCheckpoint(stateDir, key);
     const bytes = readFileSync(file);
     const checkpoint = JSON.parse(bytes.toString('utf8'));
     const meta = checkpoint.meta ?? {};

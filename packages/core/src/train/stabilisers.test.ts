@@ -44,7 +44,7 @@ describe('stabilisers off (the default)', () => {
 
   it.each([
     ['left unset', {}],
-    ['at their off values', { clipNorm: 0, lrSchedule: 'constant', rollbackFactor: 0 } as const],
+    ['at their off values', { clipNorm: 0, lrSchedule: 'constant', rollbackFactor: 0, skipRateFactor: 0.5 } as const],
   ])('leave a smoke training bit-identical when %s', async (_what, stabilisers) => {
     const model = new TinyLearned({ seed: 8, dropout: 0.2 });
     const result = await train(model, { ...TINY_TRAINING, globalSteps: 6, validateEvery: 3, seed: 9, ...stabilisers });
@@ -57,11 +57,11 @@ describe('stabilisers off (the default)', () => {
 
   it('keep the options, and so cache keys and resume checks, as they were', () => {
     expect(Object.keys(DEFAULT_TRAIN_OPTIONS)).not.toEqual(expect.arrayContaining(['clipNorm']));
-    for (const key of ['clipNorm', 'lrSchedule', 'rollbackFactor']) expect(DEFAULT_TRAIN_OPTIONS).not.toHaveProperty(key);
-    const off = normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, clipNorm: 0, lrSchedule: 'constant', rollbackFactor: 0 });
+    for (const key of ['clipNorm', 'lrSchedule', 'rollbackFactor', 'skipRateFactor']) expect(DEFAULT_TRAIN_OPTIONS).not.toHaveProperty(key);
+    const off = normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, clipNorm: 0, lrSchedule: 'constant', rollbackFactor: 0, skipRateFactor: 0.5 });
     expect(off).toEqual(DEFAULT_TRAIN_OPTIONS);
-    const on = normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, clipNorm: 1, lrSchedule: 'cosine', rollbackFactor: 2 });
-    expect(on).toMatchObject({ clipNorm: 1, lrSchedule: 'cosine', rollbackFactor: 2 });
+    const on = normalizeTraining({ ...DEFAULT_TRAIN_OPTIONS, clipNorm: 1, lrSchedule: 'cosine', rollbackFactor: 2, skipRateFactor: 1 });
+    expect(on).toMatchObject({ clipNorm: 1, lrSchedule: 'cosine', rollbackFactor: 2, skipRateFactor: 1 });
   });
 
   it("are set in a spec's training settings, checked by its schema", () => {

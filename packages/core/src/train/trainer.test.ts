@@ -183,6 +183,32 @@ describe('meta-training', () => {
     skipping.dispose();
   });
 
+  it('with skipRateFactor 1 a non-finite step is only dropped: the learning rate is kept', async () => {
+    const poisoned = async (step: number, rng: Rng) => {
+      const set = await trainInstances(step, rng);
+      if (step === 3) set.b[0] = Number.NaN;
+      return set;
+    };
+    const run = async (skipRateFactor: number | undefined) => {
+      const model = new TinyLearned({ seed: 9 });
+      const skipped: string[] = [];
+      const result = await trainLearnedOptimizer(
+        { problem: tinyLasso, model, validationSet, trainInstances: poisoned, onProgress: (p) => p.event === 'skipped' && skipped.push(p.message!) },
+        { ...SMALL, globalSteps: 6, onNonFinite: 'skip', ...(skipRateFactor !== undefined ? { skipRateFactor } : {}) },
+      );
+      model.dispose();
+      return { result, skipped };
+    };
+    const kept = await run(1);
+    const halved = await run(undefined);
+    expect(kept.skipped).toEqual([expect.stringMatching(/^skipped global step 4: .*weights restored, learning rate kept at 0.01$/)]);
+    expect(halved.skipped).toEqual([expect.stringMatching(/learning rate now 0.005$/)]);
+    // The same up to the dropped step; after it, the kept rate takes other steps than the halved one.
+    const upTo3 = (r: typeof kept) => r.result.history.filter((h) => h.step <= 3);
+    expect(upTo3(kept)).toEqual(upTo3(halved));
+    expect(kept.result.history.filter((h) => h.step === 6)).not.toEqual(halved.result.history.filter((h) => h.step === 6));
+  });
+
   it('a skipped step restores the weights and Adam state of its start', async () => {
     const poisoned = async (step: number, rng: Rng) => {
       const set = await trainInstances(step, rng);

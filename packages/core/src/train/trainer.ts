@@ -449,7 +449,7 @@ class MetaTraining {
   /**
    * The NaN guard: with onNonFinite 'stop' an error that names where and the remedies; with
    * 'skip' the weights and Adam slots go back to the step's start (the last finite ones) and the
-   * learning rate is halved.
+   * learning rate is multiplied by skipRateFactor (halved by default).
    */
   private async nonFinite(step: number, where: string, snapshot: StepSnapshot): Promise<void> {
     const { opts, state, adam } = this;
@@ -460,16 +460,12 @@ class MetaTraining {
       );
     }
     await restoreSnapshot(snapshot, this.variables, adam);
-    // The base rate is halved; a schedule scales it from the next step on.
-    state.learningRate /= 2;
+    // The base rate is halved (skipRateFactor); a schedule scales it from the next step on.
+    const factor = opts.skipRateFactor ?? 0.5;
+    state.learningRate *= factor;
     adam.learningRate = scheduledLearningRate(state.learningRate, step, opts.globalSteps, opts.lrSchedule);
-    this.report({
-      step,
-      segment: 0,
-      loss: Number.NaN,
-      event: 'skipped',
-      message: `skipped global step ${step + 1}: ${where}; weights restored, ${opts.lrSchedule === 'cosine' ? 'base ' : ''}learning rate now ${state.learningRate}`,
-    });
+    const rate = `${opts.lrSchedule === 'cosine' ? 'base ' : ''}learning rate ${factor === 1 ? 'kept at' : 'now'} ${state.learningRate}`;
+    this.report({ step, segment: 0, loss: Number.NaN, event: 'skipped', message: `skipped global step ${step + 1}: ${where}; weights restored, ${rate}` });
   }
 
   /** Everything a resumed run needs: weights, Adam slots (and the best's, with rollback), generator, log, options. */

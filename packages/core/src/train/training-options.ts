@@ -45,6 +45,12 @@ export interface TrainOptions {
    * Not in the defaults, so the options of existing checkpoints and cached runs stay the same.
    */
   onNonFiniteValidation?: 'guard' | 'not-best';
+  /**
+   * With onNonFinite 'skip': the factor the learning rate is multiplied by at each skipped step;
+   * 0.5 (when unset) halves it, 1 keeps it and only drops the step, as mixed-precision training
+   * drops a step whose gradient overflowed. Left out at 0.5, so existing options stay the same.
+   */
+  skipRateFactor?: number;
 }
 
 export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
@@ -79,6 +85,11 @@ export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
     ['guard', 'not-best'] as const,
     "A validation whose loss is not finite: 'guard' treats it as divergence (onNonFinite); 'not-best' never keeps it as the best and trains on (the papers' protocol).",
   ),
+  skipRateFactor: numberOption(
+    0.5,
+    "With onNonFinite 'skip': the factor the learning rate is multiplied by at each skipped step (0.5 halves it; 1 keeps it, only the step is dropped).",
+    { min: 0, exclusiveMin: true, max: 1 },
+  ),
   rollbackFactor: numberOption(
     0,
     'When a validation loss exceeds this factor × the best so far (or is not finite), restore the weights and Adam state of the best validation and go on; 0: off (the papers), else at least 1.',
@@ -91,7 +102,7 @@ export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
  * are left out of the defaults and dropped at that value (see normalizeTraining), so the options
  * of runs without them, and so existing checkpoints and cache keys, stay the same.
  */
-export const STABILISERS_OFF = { clipNorm: 0, lrSchedule: 'constant', rollbackFactor: 0 } as const satisfies Partial<TrainOptions>;
+export const STABILISERS_OFF = { clipNorm: 0, lrSchedule: 'constant', rollbackFactor: 0, skipRateFactor: 0.5 } as const satisfies Partial<TrainOptions>;
 
 const TRAINING: OptionOwner = { kind: 'training', id: 'settings', label: 'the training settings' };
 
@@ -106,6 +117,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = (() => {
     lrSchedule: _schedule,
     rollbackFactor: _rollback,
     onNonFiniteValidation: _validation,
+    skipRateFactor: _skipRate,
     ...defaults
   } = defaultsOf(TRAINING_FIELDS);
   return defaults;
