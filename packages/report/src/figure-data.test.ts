@@ -11,6 +11,7 @@ import {
   keptForm,
   mergeFigureData,
   readFigureData,
+  validationSeriesOf,
   writeFigureData,
   type FigureData,
 } from './figure-data.js';
@@ -313,5 +314,32 @@ describe("a figure's kept data", () => {
     const back = keptForm(data);
     expect(back.runs[2]!.curves[9]!.perInstance!.iterationsTo).toEqual(runs[2]!.curves[9]!.perInstance!.iterationsTo);
     expect(back.runs[2]!.curves[9]!.perInstance!.gaps[5]).toHaveLength(1024);
+  });
+});
+
+describe("a training log's validation series", () => {
+  it('says which steps were skipped on a non-finite loss: those the loss history lacks, up to the last step logged', () => {
+    const log = (history: number[], validation: number[]) =>
+      JSON.stringify({
+        history: history.flatMap((step) => [
+          { step, loss: 1 },
+          { step, loss: 0.9 },
+        ]),
+        validation: validation.map((step) => ({ step, loss: 0.5 })),
+      });
+    const [skipping] = validationSeriesOf(3, { 'training/lstm.json': log([1, 2, 5, 7, 8], [4, 8]), 'config.json': '{}' });
+    expect(skipping).toEqual({
+      label: 'lstm',
+      seed: 3,
+      points: [
+        { step: 4, loss: 0.5 },
+        { step: 8, loss: 0.5 },
+      ],
+      skipped: [3, 4, 6],
+    });
+    // A step skipped last (after the last loss) shows up through its validation; none skipped: an empty list; no history: not known.
+    expect(validationSeriesOf(0, { 'training/gru.json': log([1, 2], [4]) })[0]!.skipped).toEqual([3, 4]);
+    expect(validationSeriesOf(0, { 'training/gru.json': log([1, 2, 3, 4], [4]) })[0]!.skipped).toEqual([]);
+    expect(validationSeriesOf(0, { 'training/gru.json': JSON.stringify({ validation: [{ step: 4, loss: 1 }] }) })[0]).not.toHaveProperty('skipped');
   });
 });

@@ -9,6 +9,8 @@ export interface ValidationSeries {
   label: string;
   seed: number;
   points: { step: number; loss: number }[];
+  /** Global steps skipped on a non-finite loss (onNonFinite: skip; their updates dropped); absent in data kept before it was read from the logs. */
+  skipped?: number[];
 }
 
 /**
@@ -310,12 +312,26 @@ export function validationSeriesOf(seed: number, files: Record<string, Uint8Arra
     if (!label) return [];
     try {
       const log = JSON.parse(typeof content === 'string' ? content : Buffer.from(content).toString('utf8')) as {
+        history?: { step: number }[];
         validation?: { step: number; loss: number | null }[];
       };
       const points = (log.validation ?? []).map((p) => ({ step: p.step, loss: p.loss ?? Number.NaN }));
-      return points.length ? [{ label, seed, points }] : [];
+      const skipped = log.history ? { skipped: skippedSteps(log.history, points) } : {};
+      return points.length ? [{ label, seed, points, ...skipped }] : [];
     } catch {
       return [];
     }
   });
+}
+
+/**
+ * The global steps a training log has no loss for, up to its last step with a loss or a
+ * validation: the steps skipped on a non-finite loss (a skipped step writes no segment loss).
+ */
+export function skippedSteps(history: readonly { step: number }[], validation: readonly { step: number }[]): number[] {
+  const seen = new Set(history.map((h) => h.step));
+  const last = Math.max(0, ...seen, ...validation.map((v) => v.step));
+  const skipped: number[] = [];
+  for (let step = 1; step <= last; step++) if (!seen.has(step)) skipped.push(step);
+  return skipped;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeLine, protocolLines } from './results.js';
+import { computeLine, protocolLines, skippedLines } from './results.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 describe("a figure page's measured time", () => {
@@ -58,5 +58,28 @@ describe("a figure page's protocol", () => {
   it('says when the seeds were trained with different settings (the seed and the micro-batch are not settings)', () => {
     expect(protocolLines([run(0), run(1, { microBatch: 16 })])[0]).not.toContain('differ');
     expect(protocolLines([run(0), run(1, { globalSteps: 200 })])[0]).toMatch(/\(the seeds’ training settings differ: see data\/\)\.$/);
+  });
+});
+
+describe("a figure page's skipped steps", () => {
+  const run = (onNonFinite: string) => {
+    const curves = [geometricCurve('lstm', 0.5)];
+    return { id: 'r', summary: summaryFor('fig1', curves, { training: { onNonFinite } }), curves };
+  };
+  const series = (label: string, seed: number, skipped?: number[]) => ({ label, seed, points: [{ step: 20, loss: 1 }], ...(skipped ? { skipped } : {}) });
+  const none = (label: string, seed: number) => series(label, seed, []);
+
+  it('names each training that skipped steps, with how many and which', () => {
+    expect(skippedLines([run('skip')], [series('lstm', 0, [51, 120, 121, 123]), none('gru', 0), series('lstm', 1, [1, 2, 3, 4, 5, 6, 7, 8, 9])])).toEqual([
+      'Steps skipped on a non-finite loss (the weights and Adam state before each restored): lstm seed 0: 4 (steps 51, 120, 121, 123); lstm seed 1: 9 (steps 1, 2, 3, 4, 5, 6, 7, 8, …).',
+      '',
+    ]);
+  });
+
+  it('says that a skip rule never acted, and nothing when there is no such rule or a log was not read for it', () => {
+    expect(skippedLines([run('skip')], [none('lstm', 0), none('gru', 0)])).toEqual(['No training skipped a step: the non-finite rule never acted.', '']);
+    expect(skippedLines([run('stop')], [none('lstm', 0)])).toEqual([]);
+    // Kept before the logs were read for skipped steps: not known, nothing said.
+    expect(skippedLines([run('skip')], [none('lstm', 0), series('gru', 0)])).toEqual([]);
   });
 });

@@ -29,6 +29,22 @@ export interface FigureRuns {
   deviations?: { spec: string; items: string[] };
 }
 
+/**
+ * Which trainings skipped steps on a non-finite loss (their updates dropped), from their logs; with
+ * `onNonFinite: skip` and none skipped, that the rule never acted.
+ */
+export function skippedLines(runs: readonly LoadedRun[], validation: readonly ValidationSeries[]): string[] {
+  const skipping = validation.filter((v) => v.skipped?.length);
+  if (skipping.length) {
+    const steps = (xs: number[]) => (xs.length <= 8 ? xs.join(', ') : `${xs.slice(0, 8).join(', ')}, …`);
+    const each = skipping.map((v) => `${v.label} seed ${v.seed}: ${v.skipped!.length} (step${v.skipped!.length === 1 ? '' : 's'} ${steps(v.skipped!)})`);
+    return [`Steps skipped on a non-finite loss (the weights and Adam state before each restored): ${each.join('; ')}.`, ''];
+  }
+  // Only when every log was read for it (data kept before then does not say).
+  const skipRule = runs.some((r) => r.summary.training?.onNonFinite === 'skip');
+  return skipRule && validation.length && validation.every((v) => v.skipped) ? ['No training skipped a step: the non-finite rule never acted.', ''] : [];
+}
+
 /** Training settings that are execution details, not protocol: they do not change what is trained. */
 const NOT_PROTOCOL = new Set(['seed', 'microBatch', 'workers']);
 
@@ -331,6 +347,7 @@ async function writeScalePages(figures: readonly FigureRuns[], parameters: Param
         ...(validation
           ? ['Validation loss during training (has it flattened within the budget?):', '', `![${f.name} validation](${f.name}-validation.png)`, '']
           : []),
+        ...skippedLines(f.runs, f.validation ?? []),
         '## Verdict',
         '',
         ...(claims.length
