@@ -55,7 +55,8 @@ const NOT_PROTOCOL = new Set(['seed', 'microBatch', 'workers']);
 export function protocolLines(runs: readonly LoadedRun[], deviations?: FigureRuns['deviations']): string[] {
   const first = runs[0]?.summary;
   if (!first) return [];
-  const settings = (t: Record<string, unknown> | undefined) => Object.fromEntries(Object.entries(t ?? {}).filter(([k]) => !NOT_PROTOCOL.has(k)));
+  const settings = (t: Record<string, unknown> | undefined) =>
+    Object.fromEntries(Object.entries(t ?? {}).flatMap(([k, v]) => (NOT_PROTOCOL.has(k) ? [] : [[k, String(v)]]))) as Record<string, string>;
   const t = settings(first.training);
   const differ = runs.some((r) => JSON.stringify(settings(r.summary.training)) !== JSON.stringify(t));
   const named = ['globalSteps', 'batchSize', 'iterations', 'unroll', 'learningRate', 'validateEvery', 'validationSize', 'validationIterations', 'onNonFinite'];
@@ -64,7 +65,7 @@ export function protocolLines(runs: readonly LoadedRun[], deviations?: FigureRun
     'globalSteps' in t
       ? `meta-trained ${t.globalSteps} global steps of ${t.batchSize} instances (K = ${t.iterations} in segments of ${t.unroll}), Adam ${t.learningRate}, ` +
         `validated every ${t.validateEvery} steps on ${t.validationSize} instances (${t.validationIterations} iterations), on a non-finite loss ${t.onNonFinite}` +
-        (others.length ? `, ${others.map(([k, v]) => `${k} ${String(v)}`).join(', ')}` : '') +
+        (others.length ? `, ${others.map(([k, v]) => `${k} ${v}`).join(', ')}` : '') +
         '; '
       : '';
   return [
