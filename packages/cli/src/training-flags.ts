@@ -31,7 +31,8 @@ export const protocolFlags = {
   'rollback-factor': Flags.string({ summary: about('rollbackFactor') }),
 };
 
-type TrainingFlagValues = { steps?: number; 'batch-size'?: number; 'micro-batch'?: number; workers?: number } & Partial<{
+type TrainingFlagValues = { steps?: number; 'batch-size'?: number; 'micro-batch'?: number; workers?: number };
+type ProtocolFlagValues = Partial<{
   iterations: number;
   unroll: number;
   'learning-rate': string;
@@ -52,36 +53,45 @@ function offOrPositive(flag: string, text: string | undefined): number | undefin
   return value;
 }
 
-/** --skip-rate-factor: a number in (0, 1]. */
-function rateFactor(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !(value > 0 && value <= 1)) throw new UsageError(`--skip-rate-factor must be a number in (0, 1] (1 keeps the rate), got ${text}.`);
-  return value;
+/** The one mapping from the shared training flags to training options: only what was given, each value checked. */
+export function trainingOptionsFrom(flags: TrainingFlagValues): Partial<TrainOptions> {
+  // Each integer was checked against its limit when the flags were parsed.
+  checkParallelism('--workers', flags.workers, 'worker threads');
+  return given({ globalSteps: flags.steps, batchSize: flags['batch-size'], microBatch: flags['micro-batch'], workers: flags.workers });
 }
 
-/** The one mapping from flags to training options: only what was given, each value checked. */
-export function trainingOptionsFrom(flags: TrainingFlagValues): Partial<TrainOptions> {
+/**
+ * The one mapping from the protocol flags only `l2o train` has to training options (`l2o run`'s
+ * --iterations is its test's, so it never comes here): only what was given, each value checked.
+ */
+export function protocolOptionsFrom(flags: ProtocolFlagValues): Partial<TrainOptions> {
   const learningRate = flags['learning-rate'] === undefined ? undefined : Number(flags['learning-rate']);
   if (learningRate !== undefined && !(Number.isFinite(learningRate) && learningRate > 0))
     throw new UsageError(`--learning-rate must be a positive number, got ${flags['learning-rate']}.`);
-  // Each integer was checked against its limit when the flags were parsed.
-  checkParallelism('--workers', flags.workers, 'worker threads');
-  const given: Partial<TrainOptions> = {
-    globalSteps: flags.steps,
-    batchSize: flags['batch-size'],
-    microBatch: flags['micro-batch'],
-    workers: flags.workers,
+  return given({
     iterations: flags.iterations,
     unroll: flags.unroll,
     validateEvery: flags['validate-every'],
     learningRate,
     onNonFinite: flags['on-nan'],
-    skipRateFactor: rateFactor(flags['skip-rate-factor']),
+    // Its range, (0, 1], is checked with the other training settings (checkTrainOptions).
+    skipRateFactor: numberFlag('skip-rate-factor', flags['skip-rate-factor']),
     validationSize: flags['validation-size'],
     clipNorm: offOrPositive('clip-norm', flags['clip-norm']),
     lrSchedule: flags['lr-schedule'],
     rollbackFactor: offOrPositive('rollback-factor', flags['rollback-factor']),
-  };
-  return Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
+  });
+}
+
+/** A number flag whose range the training settings check. */
+function numberFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a number, got ${text}.`);
+  return value;
+}
+
+/** The options that were given. */
+function given(options: Partial<TrainOptions>): Partial<TrainOptions> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }

@@ -260,20 +260,19 @@ export function judgeClaims(figures: Readonly<Record<string, SeedAggregate | und
         : notRun(n, text, [name]),
     );
   };
-  for (const mha of ['gru-mha', HISTORY]) {
-    const suffix = mha === HISTORY ? 'b' : '';
-    const axis = suffix ? ` (${mha}: attention over each coordinate's history)` : '';
+  const readings = [
+    { mha: 'gru-mha', suffix: '', axis: '' },
+    { mha: HISTORY, suffix: 'b', axis: ` (${HISTORY}: attention over each coordinate's history)` },
+  ];
+  // In their order: 1, 1b, 2, 2b.
+  for (const { mha, suffix, axis } of readings)
     onFigure(1, suffix, 'fig1', mha, `In distribution (LASSO): gru is best; ${mha} is on par with lstm.${axis}`, (agg) =>
       join([best(agg, 'gru', ['lstm', mha]), onPar(agg, mha, 'lstm')]),
     );
-  }
-  for (const mha of ['gru-mha', HISTORY]) {
-    const suffix = mha === HISTORY ? 'b' : '';
-    const axis = suffix ? ` (${mha}: attention over each coordinate's history)` : '';
+  for (const { mha, suffix, axis } of readings)
     onFigure(2, suffix, 'fig2', mha, `Out of distribution (BSDS500): the order reverses — ${mha} best, gru worst of the three.${axis}`, (agg) =>
       join([best(agg, mha, ['lstm', 'gru']), worst(agg, 'gru', ['lstm', mha])]),
     );
-  }
 
   const t3 = 'In distribution (figs. 3, 5): gru-mha matches lstm and beats SGD, Adam, ISTA, FISTA, L2O-DM and RNNProp.';
   const in3 = ['fig3', 'fig5'].filter((n) => figures[n]);

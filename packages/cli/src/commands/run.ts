@@ -116,8 +116,7 @@ export default class Run extends L2oCommand {
       optimizers,
       scale: flags.scale,
       seed: flags.seed,
-      // -k is the test's iterations here, not the training's K (`l2o train --iterations`).
-      training: trainingOptionsFrom({ ...flags, iterations: undefined }),
+      training: trainingOptionsFrom(flags),
       test: {
         ...(flags.iterations !== undefined ? { iterations: flags.iterations } : {}),
         ...(flags['test-count'] !== undefined ? { count: flags['test-count'] } : {}),

@@ -4,7 +4,7 @@ import { checkOutputPath, checkTrainOptions, finishTraining, readCheckpoint, res
 import { L2oCommand, parsePluginOptions } from '../base-command.js';
 import { dataDirFlag, dryRunFlag, optionFlag, scaleFlag, seedFlag, storeFlag } from '../flags.js';
 import { ComparisonProgress } from '../progress.js';
-import { protocolFlags, trainingFlags, trainingOptionsFrom } from '../training-flags.js';
+import { protocolFlags, protocolOptionsFrom, trainingFlags, trainingOptionsFrom } from '../training-flags.js';
 
 export default class Train extends L2oCommand {
   static override summary = 'Meta-train a learned optimizer and save its best checkpoint.';
@@ -45,7 +45,7 @@ export default class Train extends L2oCommand {
       dataset: { id: flags.dataset, options: options.get(flags.dataset) },
       scale: flags.scale,
       seed: flags.seed,
-      training: trainingOptionsFrom(flags),
+      training: { ...trainingOptionsFrom(flags), ...protocolOptionsFrom(flags) },
     });
     checkTrainOptions(resolved.training);
     const resumeFile = `${out}.resume`;

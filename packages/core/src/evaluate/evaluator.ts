@@ -9,6 +9,12 @@ import { rollout } from './rollout.js';
 export const GAP_THRESHOLDS = [1e-2, 1e-3, 1e-4] as const;
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
+/**
+ * An objective value that means divergence: not finite, or beyond float32's range (F is computed
+ * in float64 from float32 iterates, so a blow-up that overflowed the engine's float32 F before
+ * stays finite here).
+ */
+const blownUp = (f: number) => !Number.isFinite(f) || Math.abs(f) > FLOAT32_MAX;
 
 export interface EvaluateOptions {
   /** Iterations K; the curves have K + 1 points (k = 0 is the starting point). */
@@ -69,9 +75,7 @@ export function curveMetrics(
   curve: Pick<EvaluationCurve, 'meanF' | 'meanGap'>,
   thresholds: readonly number[] = GAP_THRESHOLDS,
 ): Pick<EvaluationCurve, 'finalGap' | 'iterationsTo' | 'divergedAt'> & { finalF: number } {
-  // Diverged: the mean F is not finite, or beyond float32's range (F is computed in float64 from
-  // float32 iterates, so a blow-up that overflowed the engine's float32 F before stays finite here).
-  const diverged = curve.meanF.findIndex((v) => !Number.isFinite(v) || Math.abs(v) > FLOAT32_MAX);
+  const diverged = curve.meanF.findIndex(blownUp);
   return {
     finalGap: curve.meanGap.at(-1)!,
     finalF: curve.meanF.at(-1)!,
@@ -340,7 +344,7 @@ export function summarizeObjectives(
   let nonFinite = 0;
   for (let i = 0; i < count; i++) {
     const row = F.subarray(i * (K + 1), (i + 1) * (K + 1));
-    if (row.some((f) => !Number.isFinite(f) || Math.abs(f) > FLOAT32_MAX)) nonFinite++;
+    if (row.some(blownUp)) nonFinite++;
   }
   const base = {
     instances: count,

@@ -8,7 +8,6 @@ import { stableStringify } from '../util/stable-json.js';
 
 export const CHECKPOINT_FORMAT = 'l2o-checkpoint/1';
 
-/** Meta-training state needed to continue a run exactly where it stopped. */
 /** One validation: global step (from 1) and loss; a loss that is not finite says on how many instances. */
 export interface ValidationPoint {
   step: number;
@@ -17,6 +16,7 @@ export interface ValidationPoint {
   nonFiniteInstances?: number;
 }
 
+/** Meta-training state needed to continue a run exactly where it stopped. */
 export interface TrainingState {
   /** The next global step to run. */
   nextStep: number;

@@ -179,8 +179,6 @@ class MetaTraining {
   private started = 0;
   /** The state at the last validation whose loss was finite (at first, the starting state). */
   private validated: StepSnapshot | null = null;
-  /** How many validation instances made the last validation's loss not finite, for the messages. */
-  private notFiniteOn = '';
 
   constructor(
     private readonly inputs: TrainInputs,
@@ -358,11 +356,7 @@ class MetaTraining {
   /** A due validation, and what follows it: the state a skipped step returns to, the resume file, or the NaN guard. */
   private async validateAndKeep(step: number): Promise<void> {
     const validation = await this.validate(step);
-    if (validation === 'diverged') {
-      // Divergence that shows first on the validation set: back to the last validated state.
-      await this.nonFinite(step, `the loss on the validation set is not finite (${this.notFiniteOn})`, this.validated!);
-      return;
-    }
+    if (validation === 'diverged') return;
     // The state a skipped step goes back to is that of the last finite validation.
     if (validation !== 'not best') {
       disposeSnapshot(this.validated!);
@@ -378,7 +372,8 @@ class MetaTraining {
   }
 
   /**
-   * Validates the current weights: 'diverged' when they diverge on the validation set, 'not best'
+   * Validates the current weights: 'diverged' when they diverge on the validation set (the NaN
+   * guard has then acted: stopped, or gone back to the last validated state), 'not best'
    * when they do and onNonFiniteValidation is 'not-best', 'rolled back' when (with rollbackFactor)
    * the loss spiked or diverged and the best state was restored.
    */
@@ -392,13 +387,13 @@ class MetaTraining {
     const loss = curve.meanF.slice(1).reduce((a, b) => a + b, 0) / opts.validationIterations;
     const finite = curve.divergedAt === null && Number.isFinite(loss);
     const nonFiniteInstances = curve.nonFiniteInstances ?? 0;
-    this.notFiniteOn = `on ${nonFiniteInstances} of ${curve.instances} instances`;
+    const notFiniteOn = `on ${nonFiniteInstances} of ${curve.instances} instances`;
     // Steps are counted from 1 in everything a user reads (progress, summaries, checkpoints).
     if (finite) state.validation.push({ step: step + 1, loss });
     if (state.best && this.bestAdam && (!finite || loss > rollbackFactor * state.best.loss)) {
       await this.rollBack(
         step,
-        finite ? `validation loss ${loss} > ${rollbackFactor} × the best ${state.best.loss}` : `validation loss not finite (${this.notFiniteOn})`,
+        finite ? `validation loss ${loss} > ${rollbackFactor} × the best ${state.best.loss}` : `validation loss not finite (${notFiniteOn})`,
       );
       return 'rolled back';
     }
@@ -413,11 +408,15 @@ class MetaTraining {
         validation: Number.POSITIVE_INFINITY,
         bestValidation: state.best?.loss ?? Number.NaN,
         event: 'validation',
-        message: `validation at global step ${step + 1} not finite (${this.notFiniteOn}): not the best`,
+        message: `validation at global step ${step + 1} not finite (${notFiniteOn}): not the best`,
       });
       return 'not best';
     }
-    if (!finite) return 'diverged';
+    if (!finite) {
+      // Divergence that shows first on the validation set: back to the last validated state.
+      await this.nonFinite(step, `the loss on the validation set is not finite (${notFiniteOn})`, this.validated!);
+      return 'diverged';
+    }
     if (!state.best || loss < state.best.loss) {
       state.best = { step: step + 1, loss, weights: this.model.getWeights() };
       if (rollbackFactor > 0) {

@@ -98,9 +98,10 @@ export const TRAINING_FIELDS: OptionFields<TrainOptions> = {
 };
 
 /**
- * Stabilisers beyond the papers' protocol and the value that turns each off (its default). They
- * are left out of the defaults and dropped at that value (see normalizeTraining), so the options
- * of runs without them, and so existing checkpoints and cache keys, stay the same.
+ * Stabilisers beyond the papers' protocol and the value that turns each off (its default), and
+ * skipRateFactor at its default (halving). They are left out of the defaults and dropped at that
+ * value (see normalizeTraining), so the options of runs without them, and so existing checkpoints
+ * and cache keys, stay the same.
  */
 export const STABILISERS_OFF = { clipNorm: 0, lrSchedule: 'constant', rollbackFactor: 0, skipRateFactor: 0.5 } as const satisfies Partial<TrainOptions>;
 
