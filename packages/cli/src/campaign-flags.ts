@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import type { Campaign, CampaignPlanFile } from '@l2o/sweep';
+import { formatDuration } from '@l2o/core';
+import type { Campaign, CampaignEstimate, CampaignPlanFile } from '@l2o/sweep';
 import { cacheDirFlag, dataDirFlag, downloadFlag, runsDirFlag } from './flags.js';
 
 /** What `l2o campaign run` and `status` share: the campaign file, its state folder and the folders a sweep uses. */
@@ -24,6 +25,16 @@ export function campaignSummary(plan: CampaignPlanFile): string {
   const runs = plan.entries.reduce((n, e) => n + e.runs.done, 0);
   const total = plan.entries.reduce((n, e) => n + e.runs.total, 0);
   return [`campaign ${plan.campaign}: ${runs} of ${total} runs done`, ...lines].join('\n');
+}
+
+/** The time left, in all and per entry with work left. */
+export function campaignEstimateText(estimate: CampaignEstimate): string {
+  const lines = estimate.entries.flatMap((e, i) =>
+    e.seconds > 0 ? [`  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale}: ${formatDuration(e.seconds)}`] : [],
+  );
+  return [`estimated time left: ${formatDuration(estimate.seconds)} on ${estimate.workers} worker process${estimate.workers === 1 ? '' : 'es'}`, ...lines].join(
+    '\n',
+  );
 }
 
 function resumable(e: CampaignPlanFile['entries'][number]): string {

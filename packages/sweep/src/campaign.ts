@@ -20,6 +20,7 @@ import {
 } from '@l2o/core';
 import { curveFromKeptJson, figureDataJson, keptCurveJson, loadRunDir, readFigureDataFile, validationSeriesOf, type FigureData } from '@l2o/report';
 import { childPlatformOf } from './child.js';
+import { estimateSweep, scheduleSeconds } from './estimate.js';
 import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
 import { parseGridAxis, parseSeeds, planSweep, sweepIdOf, type SweepJob, type SweepPlan } from './plan.js';
 import {
@@ -407,6 +408,52 @@ export async function runCampaign(
     );
   }
   return { plan, ...(deadline ? { stopped: 'deadline' as const } : {}), failed, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The time left of a campaign, per entry and in all. */
+export interface CampaignEstimate {
+  seconds: number;
+  workers: number;
+  entries: { figure: string; scale: string; seconds: number }[];
+}
+
+/**
+ * What the rest of a campaign costs on this machine, as `runCampaign` would run it: the state's
+ * trainings put into the cache, each entry's remaining sweep (without the jobs that failed
+ * before, unless `retryFailed`) estimated as `l2o sweep --dry-run` does, the entries one after
+ * another. Figures share trainings and evaluations (jobs are keyed by content): a job an earlier
+ * entry runs is done when a later one starts, so it counts once.
+ */
+export async function estimateCampaign(
+  platform: Platform,
+  campaign: Campaign,
+  planned: readonly PlannedEntry[],
+  options: { stateDir: string; workers: number; retryFailed?: boolean; onCalibrate?: (what: string) => void; signal?: AbortSignal },
+): Promise<CampaignEstimate> {
+  const { stateDir, workers } = options;
+  restoreCampaignCache(stateDir, path.resolve(platform.settings.cacheDir), planned);
+  const status = campaignStatus(campaign, planned, stateDir);
+  const runs = readStateEvidence(
+    stateDir,
+    planned.map((p) => p.plan.name),
+  ).runs;
+  const earlier = new Set<string>();
+  const entries: CampaignEstimate['entries'] = [];
+  for (const [index, entry] of planned.entries()) {
+    const failedBefore = new Set(
+      options.retryFailed ? [] : Object.entries(status.entries[index]!.jobs).flatMap(([key, job]) => (job.failed !== undefined ? [key] : [])),
+    );
+    const { plan: remaining } = withoutFailed(remainingPlan(entry.plan, runs.get(entry.plan.name)!), failedBefore);
+    let seconds = 0;
+    if (remaining.jobs.length) {
+      const estimate = await estimateSweep(platform, remaining, { workers, onCalibrate: options.onCalibrate, signal: options.signal });
+      const jobs = estimate.perJob.map((j) => (earlier.has(j.key) ? { ...j, seconds: 0, cached: true } : j));
+      for (const j of jobs) if (j.seconds > 0) earlier.add(j.key);
+      seconds = scheduleSeconds(jobs, workers);
+    }
+    entries.push({ figure: entry.plan.name, scale: entry.scale, seconds });
+  }
+  return { seconds: entries.reduce((t, e) => t + e.seconds, 0), workers, entries };
 }
 
 /** A run directory's training logs, as validationSeriesOf reads them. */

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bootPlatform, CALIBRATION_FILE, type CalibrationEntry } from '@l2o/core';
 import { planSweep } from './plan.js';
 import { estimateSweep, scheduleSeconds, trainingSeconds, type EstimatedJob } from './estimate.js';
+import { estimateCampaign, loadCampaign, planCampaign } from './campaign.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-estimate-'));
@@ -57,6 +58,9 @@ describe('the wall time of a schedule', () => {
     // 20 iterations × 4 batches of (2 + 4 × 0.25) ms.
     const seconds = trainingSeconds(training as never, { fixedMs: 1, perInstanceMs: 0.5 }, { fixedMs: 2, perInstanceMs: 0.25 });
     expect(seconds).toBeCloseTo((10 * 20 * 2 * 3 + 3 * 20 * 4 * 3) / 1000, 9);
+    // Resumed at step 8: steps 9–10 and one validation (after the last step) are left.
+    const resumed = trainingSeconds(training as never, { fixedMs: 1, perInstanceMs: 0.5 }, { fixedMs: 2, perInstanceMs: 0.25 }, 8);
+    expect(resumed).toBeCloseTo((2 * 20 * 2 * 3 + 1 * 20 * 4 * 3) / 1000, 9);
   });
 });
 
@@ -112,5 +116,65 @@ describe('estimating a sweep', () => {
     expect(cached.perJob.find((j) => j.key === seed1.key)).toMatchObject({ seconds: 0, cached: true });
     expect(cached.seconds).toBeCloseTo(train + evaluate, 9);
     expect(await estimateSweep(platform, plan, { workers: 1 }).then((e) => e.seconds)).toBeCloseTo(train + 2 * reference + 4 * evaluate, 9);
+
+    // Seed 0's training resumable at step 2 of 4: two steps and the last validation are left.
+    const seed0 = plan.jobs.find((j) => j.kind === 'train' && j.comparison.seed === 0)!;
+    writeFileSync(path.join(cacheDir, 'checkpoints', `${seed0.key}.json.resume`), JSON.stringify({ training: { nextStep: 2 } }));
+    const resumed = await estimateSweep(platform, plan, { workers: 2 });
+    expect(resumed.perJob.find((j) => j.key === seed0.key)!.seconds).toBeCloseTo(0.5 + (2 * 20 * (1 + 8 * 0.5) + 100 * (2 * 2 + 16 * 0.25)) / 1000, 9);
+  });
+
+  it('counts the instances a fixed dataset holds, not the test count it cannot fill', async () => {
+    // A fixed dataset of one LASSO instance (synthetic's first), as UCI's are one instance each.
+    const synthetic = platform.registry.get('dataset', 'synthetic');
+    platform.registry.add(
+      'dataset',
+      {
+        ...synthetic,
+        id: 'one-instance',
+        create: (options) => {
+          const inner = synthetic.create(options);
+          return { ...inner, id: 'one-instance', fixed: true, instances: (request, ctx) => inner.instances({ ...request, count: 1 }, ctx) };
+        },
+      },
+      synthetic.source,
+    );
+    const oneSpec = path.join(temp, 'one.yaml');
+    writeFileSync(
+      oneSpec,
+      readFileSync(spec, 'utf8').replace('name: estimatetest', 'name: estimateone').replace('dataset: synthetic }', 'dataset: one-instance }'),
+    );
+    const one = planSweep(platform, { spec: oneSpec, scale: 'smoke', seeds: [0], grid: [] });
+    await estimateSweep(platform, one, { workers: 1 });
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, CalibrationEntry> };
+    const reference = Object.values(stored.entries).find((e) => e.kind === 'reference' && e.what.dataset.id === 'one-instance')!;
+    expect(reference.instances).toBe(1);
+    // Fixed timings, as above: smoke tests 16 instances for 30 iterations, and the dataset has one.
+    for (const e of Object.values(stored.entries))
+      if (e.kind === 'iteration' || e.kind === 'reference') [e.fixedMs, e.perInstanceMs] = e.kind === 'iteration' ? [2, 0.25] : [100, 10];
+    writeFileSync(file, JSON.stringify(stored));
+    const estimate = await estimateSweep(platform, one, { workers: 1 });
+    const job = estimate.calibration.jobStartSeconds;
+    expect(estimate.perJob.find((j) => j.kind === 'evaluate' && j.label === 'fista')!.seconds).toBeCloseTo(job + (30 * (2 + 0.25)) / 1000, 9);
+    expect(estimate.perJob.find((j) => j.kind === 'reference')!.seconds).toBeCloseTo((100 + 10) / 1000, 9);
+  });
+});
+
+describe('estimating a campaign', () => {
+  it('counts a job two entries share once, in the entry that runs it first', async () => {
+    // Two figures of the same comparison (as figures 1 and 2 share trainings): the second's jobs are the first's.
+    writeFileSync(path.join(temp, 'second.yaml'), readFileSync(spec, 'utf8').replace('name: estimatetest', 'name: estimatesecond'));
+    const file = path.join(temp, 'both.yaml');
+    writeFileSync(file, 'entries:\n  - { spec: spec.yaml, scale: smoke, seeds: 2 }\n  - { spec: second.yaml, scale: smoke, seeds: 2 }\n');
+    const campaign = loadCampaign(file);
+    const planned = planCampaign(platform, campaign);
+    const alone = await estimateSweep(platform, planned[0]!.plan, { workers: 2 });
+    expect(alone.seconds).toBeGreaterThan(0);
+    const estimate = await estimateCampaign(platform, campaign, planned, { stateDir: path.join(temp, 'state'), workers: 2 });
+    expect(estimate.entries).toEqual([
+      { figure: 'estimatetest', scale: 'smoke', seconds: alone.seconds },
+      { figure: 'estimatesecond', scale: 'smoke', seconds: 0 },
+    ]);
+    expect(estimate.seconds).toBe(alone.seconds);
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
+  cachedCheckpointPath,
   calibratedJobStart,
   calibrateWorkload,
   CALIBRATION_FILE,
@@ -16,6 +17,7 @@ import {
   type TrainOptions,
   type WorkloadCosts,
 } from '@l2o/core';
+import { nextStepOf } from './campaign-state.js';
 import { childPlatformOf, runInChild } from './child.js';
 import type { SweepPlan } from './plan.js';
 
@@ -59,12 +61,14 @@ const batchesMs = (cost: CostModel, count: number, batchSize: number) => Math.ce
  * A training, as the trainer runs it: globalSteps × iterations / unroll segments of `unroll`
  * iterations on a batch (in micro-batches when the option sets them; automatic ones are taken
  * as the whole batch), and a validation every validateEvery steps and after the last:
- * validationIterations evaluation iterations over validationSize instances.
+ * validationIterations evaluation iterations over validationSize instances. A training resumed at
+ * `fromStep` costs only the steps and validations after it.
  */
-export function trainingSeconds(training: TrainOptions, segment: CostModel, iteration: CostModel): number {
+export function trainingSeconds(training: TrainOptions, segment: CostModel, iteration: CostModel, fromStep = 0): number {
   const micro = training.microBatch > 0 ? Math.min(training.microBatch, training.batchSize) : training.batchSize;
-  const segmentsMs = training.globalSteps * training.iterations * batchesMs(segment, training.batchSize, micro);
-  const validations = Math.ceil(training.globalSteps / training.validateEvery);
+  const from = Math.min(Math.max(0, fromStep), training.globalSteps);
+  const segmentsMs = (training.globalSteps - from) * training.iterations * batchesMs(segment, training.batchSize, micro);
+  const validations = Math.ceil(training.globalSteps / training.validateEvery) - Math.floor(from / training.validateEvery);
   const validationMs = validations * training.validationIterations * batchesMs(iteration, training.validationSize, Math.min(micro, training.validationSize));
   return (segmentsMs + validationMs) / 1000;
 }
@@ -199,7 +203,10 @@ export async function estimateSweep(
     }
     const run = costly(job) && cost;
     if (job.kind === 'train') {
-      const seconds = run ? jobStartSeconds + trainingSeconds(workload.training, cost.segment[job.label]!, cost.iteration[job.label]!) : 0;
+      // A training with a resume state in the cache continues from it.
+      const resumes = workload.optimizers.find((o) => o.label === job.label)?.weights === 'resume';
+      const fromStep = resumes ? nextStepOf(`${cachedCheckpointPath(platform.datasetContext.cacheDir, job.key)}.resume`) : 0;
+      const seconds = run ? jobStartSeconds + trainingSeconds(workload.training, cost.segment[job.label]!, cost.iteration[job.label]!, fromStep) : 0;
       perJob.push({ kind: 'train', key: job.key, label: job.label, seed, seconds, cached: !run, after: [] });
       continue;
     }
@@ -211,9 +218,9 @@ export async function estimateSweep(
       references.set(referenceKey, reference);
       perJob.push(reference);
     }
-    if (run && !workload.testSet.cached && reference.cached)
-      Object.assign(reference, { cached: false, seconds: referenceSeconds(workload.test, cost.reference) });
-    const seconds = run ? jobStartSeconds + evaluationSeconds(workload.test, cost.iteration[job.label]!) : 0;
+    const test = cost ? { ...workload.test, count: cost.testCount } : workload.test;
+    if (run && !workload.testSet.cached && reference.cached) Object.assign(reference, { cached: false, seconds: referenceSeconds(test, cost.reference) });
+    const seconds = run ? jobStartSeconds + evaluationSeconds(test, cost.iteration[job.label]!) : 0;
     perJob.push({ kind: 'evaluate', key: job.key, label: job.label, seed, seconds, cached: !run, after: [referenceKey, ...(job.train ? [job.train] : [])] });
   }
   return {

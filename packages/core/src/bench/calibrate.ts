@@ -43,6 +43,8 @@ export interface CalibrationEntry extends CostModel {
   batches: number[];
   /** m × n of the instances timed. */
   size: string;
+  /** A reference solve's: how many test instances the dataset gave when asked for a few (a fixed set may hold fewer than a test asks for). */
+  instances?: number;
   at: string;
 }
 
@@ -80,6 +82,8 @@ export interface WorkloadCosts {
   segment: Record<string, CostModel>;
   iteration: Record<string, CostModel>;
   reference: CostModel;
+  /** The instances the test set will hold: the test's count, or fewer when the dataset is a smaller fixed set (one UCI instance). */
+  testCount: number;
   /** Entries timed now, and entries read from the cache file. */
   calibrated: CalibrationEntry[];
   reused: CalibrationEntry[];
@@ -222,7 +226,8 @@ export async function calibrateWorkload(
       ];
     }),
   ].map((w) => ({ ...w, key: keyOf(w.kind, w.what) }));
-  const missing = wanted.filter((w) => !known[w.key]);
+  // A reference entry from before `instances` was kept is timed again (a few seconds) to learn it.
+  const missing = wanted.filter((w) => !known[w.key] || (w.kind === 'reference' && known[w.key]!.instances === undefined));
   const added: Record<string, CalibrationEntry> = {};
   if (missing.length) {
     options.onCalibrate?.(
@@ -267,7 +272,7 @@ export async function calibrateWorkload(
       if (b === testCount) testSet.fStar = fStar;
     }
     const referenceWanted = wanted[0]!;
-    if (!known[referenceWanted.key]) added[referenceWanted.key] = entry(referenceWanted, testSet, referencePoints);
+    if (missing.includes(referenceWanted)) added[referenceWanted.key] = { ...entry(referenceWanted, testSet, referencePoints), instances: testSet.count };
 
     for (const w of missing) {
       if (w.kind === 'reference') continue;
@@ -324,13 +329,23 @@ export async function calibrateWorkload(
     }
     writeCalibrations(file, added);
   }
-  const costs: WorkloadCosts = { segment: {}, iteration: {}, reference: { fixedMs: 0, perInstanceMs: 0 }, calibrated: Object.values(added), reused: [] };
+  const costs: WorkloadCosts = {
+    segment: {},
+    iteration: {},
+    reference: { fixedMs: 0, perInstanceMs: 0 },
+    testCount: workload.test.count,
+    calibrated: Object.values(added),
+    reused: [],
+  };
   for (const w of wanted) {
     const e = added[w.key] ?? known[w.key]!;
     if (!added[w.key]) costs.reused.push(e);
     const model = { fixedMs: e.fixedMs, perInstanceMs: e.perInstanceMs };
-    if (w.kind === 'reference') costs.reference = model;
-    else costs[w.kind][w.label] = model;
+    if (w.kind === 'reference') {
+      costs.reference = model;
+      // Fewer than the few asked for: the dataset holds only these.
+      if (e.instances !== undefined && e.instances < Math.min(CAL_BATCH, workload.test.count)) costs.testCount = e.instances;
+    } else costs[w.kind][w.label] = model;
   }
   return costs;
 }

@@ -1,10 +1,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { formatDuration, isL2oError } from '@l2o/core';
-import { campaignStatus, estimateSweep, loadCampaign, planCampaign, readStateEvidence, remainingPlan, restoreCampaignCache } from '@l2o/sweep';
+import { isL2oError } from '@l2o/core';
+import { campaignStatus, estimateCampaign, loadCampaign, planCampaign, type CampaignEstimate } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
-import { campaignArgs, campaignFlags, campaignSummary, stateDirOf } from '../../campaign-flags.js';
+import { campaignArgs, campaignEstimateText, campaignFlags, campaignSummary, stateDirOf } from '../../campaign-flags.js';
 import { workersFlag } from '../../flags.js';
 
 export default class CampaignStatus extends L2oCommand {
@@ -39,37 +39,24 @@ export default class CampaignStatus extends L2oCommand {
     );
     const planned = planCampaign(platform, campaign);
     const status = campaignStatus(campaign, planned, stateDir);
-    let seconds: number | undefined;
+    const workers = flags.workers ?? os.availableParallelism();
+    let estimate: CampaignEstimate | undefined;
     if (flags.estimate) {
-      // Entries run one after another: the time left is the sum of their remaining sweeps'.
-      restoreCampaignCache(stateDir, path.resolve(platform.settings.cacheDir), planned);
-      const workers = flags.workers ?? os.availableParallelism();
-      const runs = readStateEvidence(
-        stateDir,
-        planned.map((p) => p.plan.name),
-      ).runs;
-      seconds = 0;
       try {
-        for (const entry of planned) {
-          const remaining = remainingPlan(entry.plan, runs.get(entry.plan.name)!);
-          if (!remaining.comparisons.length) continue;
-          const estimate = await estimateSweep(platform, remaining, {
-            workers,
-            onCalibrate: (w) => this.note(`calibrating ${w}…`),
-            signal: this.interrupt.signal,
-          });
-          seconds += estimate.seconds;
-        }
+        estimate = await estimateCampaign(platform, campaign, planned, {
+          stateDir,
+          workers,
+          onCalibrate: (w) => this.note(`calibrating ${w}…`),
+          signal: this.interrupt.signal,
+        });
       } catch (e) {
         // The status stands without the estimate (e.g. a dataset the calibration needs is not here).
         if (!isL2oError(e)) throw e;
         this.note(`no estimate of the time left: ${e.message}`);
-        seconds = undefined;
       }
     }
-    if (this.jsonMode) return { state: stateDir, plan: status, ...(seconds !== undefined ? { estimatedSeconds: seconds } : {}) };
+    if (this.jsonMode) return { state: stateDir, plan: status, ...(estimate ? { estimate } : {}) };
     process.stdout.write(`${campaignSummary(status)}\n`);
-    if (seconds !== undefined)
-      process.stdout.write(`estimated time left: ${formatDuration(seconds)} on ${flags.workers ?? os.availableParallelism()} worker processes\n`);
+    if (estimate) process.stdout.write(`${campaignEstimateText(estimate)}\n`);
   }
 }
