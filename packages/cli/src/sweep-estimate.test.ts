@@ -40,22 +40,22 @@ describe('l2o sweep --dry-run estimates the wall time', () => {
       'train',
     ]);
     expect(estimate.perJob.filter((j) => j.kind !== 'run').every((j) => j.seconds > 0 && !j.cached)).toBe(true);
-    // lstm's segment and iteration, fista's iteration, the reference solve, a job process's start.
-    expect(estimate.calibration).toMatchObject({ calibrated: 5, reused: 0 });
+    // lstm's segment, validation and iteration, fista's iteration, the reference solve, a job process's start.
+    expect(estimate.calibration).toMatchObject({ calibrated: 6, reused: 0 });
     expect(existsSync(calibrationFile)).toBe(true);
 
     const again = runCli(args`sweep ${spec} --scale smoke --seeds 0..1 --workers 2 --cache-dir ${cache} --dry-run`);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/calibrating/);
     expect(again.stdout).toMatch(/estimated wall time: [\d.]+ s on 2 worker processes/);
-    expect(again.stdout).toMatch(/calibration: 5 timings reused from .*calibration\.json \(nothing timed now\)/);
+    expect(again.stdout).toMatch(/calibration: 6 timings reused from .*calibration\.json \(nothing timed now\)/);
   });
 
   it('l2o experiment run --dry-run estimates one comparison, its jobs one after another', () => {
     const r = runCli(args`experiment run ${spec} --scale smoke --cache-dir ${cache} --dry-run --json`);
     expect(r.code, r.stderr).toBe(0);
     const { estimate } = JSON.parse(r.stdout) as { estimate: Estimate };
-    expect(estimate.calibration).toMatchObject({ calibrated: 0, reused: 4 });
+    expect(estimate.calibration).toMatchObject({ calibrated: 0, reused: 5 });
     const sum = estimate.perJob.reduce((a, j) => a + j.seconds, 0);
     expect(estimate.seconds).toBeCloseTo(sum, 6);
   });

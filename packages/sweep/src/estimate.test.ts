@@ -71,32 +71,32 @@ describe('estimating a sweep', () => {
   it('calibrates once, keeps the timings per engine and machine, and reuses them', async () => {
     const said: string[] = [];
     const first = await estimateSweep(platform, plan, { workers: 2, onCalibrate: (w) => said.push(w) });
-    // lstm's segment and iteration, fista's iteration, the reference (timed for seed 0, reused for
-    // seed 1) and the start of a job process.
-    expect(first.calibration).toMatchObject({ calibrated: 5, reused: 0 });
+    // lstm's segment, validation and iteration, fista's iteration, the reference (timed for seed 0,
+    // reused for seed 1) and the start of a job process.
+    expect(first.calibration).toMatchObject({ calibrated: 6, reused: 0 });
     expect(said).toHaveLength(2);
     expect(first.calibration.jobStartSeconds).toBeGreaterThan(0);
     expect(first.seconds).toBeGreaterThan(0);
     const entries = Object.values((JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, CalibrationEntry> }).entries);
-    expect(entries.map((e) => e.kind).sort()).toEqual(['iteration', 'iteration', 'job', 'reference', 'segment']);
+    expect(entries.map((e) => e.kind).sort()).toEqual(['iteration', 'iteration', 'job', 'reference', 'segment', 'validation']);
     expect(entries.every((e) => e.engine === first.calibration.engine && e.machine === first.calibration.machine)).toBe(true);
     expect(entries.filter((e) => e.kind !== 'job').every((e) => e.size === '20×40')).toBe(true);
 
     const again = await estimateSweep(platform, plan, { workers: 2, onCalibrate: (w) => said.push(w) });
-    expect(again.calibration).toMatchObject({ calibrated: 0, reused: 5 });
+    expect(again.calibration).toMatchObject({ calibrated: 0, reused: 6 });
     expect(said).toHaveLength(2);
   });
 
   it('adds up the jobs from fixed timings as a hand computation does, done trainings at 0', async () => {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, CalibrationEntry> };
-    const fixed = { segment: [1, 0.5], iteration: [2, 0.25], reference: [100, 10], job: [500, 0] } as const;
+    const fixed = { segment: [1, 0.5], validation: [2, 0.25], iteration: [3, 0.5], reference: [100, 10], job: [500, 0] } as const;
     for (const e of Object.values(stored.entries)) [e.fixedMs, e.perInstanceMs] = fixed[e.kind];
     writeFileSync(file, JSON.stringify(stored));
     // smoke: 4 global steps of batch 8, K = 20 (segments of 10), validation every 2 steps of 16
     // instances × 100 iterations (in batches of 8); test 16 instances, one batch, 30 iterations.
     // Each training and evaluation also starts a job process (0.5 s).
     const train = 0.5 + (4 * 20 * (1 + 8 * 0.5) + 2 * 100 * (2 * 2 + 16 * 0.25)) / 1000; // 2.5 s
-    const evaluate = 0.5 + (30 * (2 + 16 * 0.25)) / 1000; // 0.68 s
+    const evaluate = 0.5 + (30 * (3 + 16 * 0.5)) / 1000; // 0.83 s
     const reference = (100 + 16 * 10) / 1000; // 0.26 s
     const estimate = await estimateSweep(platform, plan, { workers: 2 });
     const seconds = (kind: string, seed: number, label?: string) =>
@@ -108,7 +108,7 @@ describe('estimating a sweep', () => {
     expect(estimate.seconds).toBeCloseTo(train + reference + 2 * evaluate, 9);
 
     // Seed 1's checkpoint cached: its training costs 0. Worker 1 trains seed 0 (0–2.5), then evaluates
-    // lstm seed 0; worker 2 solves both references, then evaluates fista 0, lstm 1 and fista 1 (to 2.56).
+    // lstm seed 0; worker 2 solves both references, then evaluates fista 0, lstm 1 and fista 1 (to 3.01).
     const seed1 = plan.jobs.find((j) => j.kind === 'train' && j.comparison.seed === 1)!;
     mkdirSync(path.join(cacheDir, 'checkpoints'), { recursive: true });
     writeFileSync(path.join(cacheDir, 'checkpoints', `${seed1.key}.json`), '{}');

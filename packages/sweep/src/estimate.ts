@@ -61,15 +61,15 @@ const batchesMs = (cost: CostModel, count: number, batchSize: number) => Math.ce
  * A training, as the trainer runs it: globalSteps × iterations / unroll segments of `unroll`
  * iterations on a batch (in micro-batches when the option sets them; automatic ones are taken
  * as the whole batch), and a validation every validateEvery steps and after the last:
- * validationIterations evaluation iterations over validationSize instances. A training resumed at
+ * validationIterations validation iterations over validationSize instances. A training resumed at
  * `fromStep` costs only the steps and validations after it.
  */
-export function trainingSeconds(training: TrainOptions, segment: CostModel, iteration: CostModel, fromStep = 0): number {
+export function trainingSeconds(training: TrainOptions, segment: CostModel, validation: CostModel, fromStep = 0): number {
   const micro = training.microBatch > 0 ? Math.min(training.microBatch, training.batchSize) : training.batchSize;
   const from = Math.min(Math.max(0, fromStep), training.globalSteps);
   const segmentsMs = (training.globalSteps - from) * training.iterations * batchesMs(segment, training.batchSize, micro);
   const validations = Math.ceil(training.globalSteps / training.validateEvery) - Math.floor(from / training.validateEvery);
-  const validationMs = validations * training.validationIterations * batchesMs(iteration, training.validationSize, Math.min(micro, training.validationSize));
+  const validationMs = validations * training.validationIterations * batchesMs(validation, training.validationSize, Math.min(micro, training.validationSize));
   return (segmentsMs + validationMs) / 1000;
 }
 
@@ -206,7 +206,7 @@ export async function estimateSweep(
       // A training with a resume state in the cache continues from it.
       const resumes = workload.optimizers.find((o) => o.label === job.label)?.weights === 'resume';
       const fromStep = resumes ? nextStepOf(`${cachedCheckpointPath(platform.datasetContext.cacheDir, job.key)}.resume`) : 0;
-      const seconds = run ? jobStartSeconds + trainingSeconds(workload.training, cost.segment[job.label]!, cost.iteration[job.label]!, fromStep) : 0;
+      const seconds = run ? jobStartSeconds + trainingSeconds(workload.training, cost.segment[job.label]!, cost.validation[job.label]!, fromStep) : 0;
       perJob.push({ kind: 'train', key: job.key, label: job.label, seed, seconds, cached: !run, after: [] });
       continue;
     }

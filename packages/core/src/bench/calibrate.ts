@@ -6,6 +6,7 @@ import { tf } from '../tf.js';
 import { Rng } from '../random/rng.js';
 import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
+import type { Optimizer } from '../contracts/optimizer.js';
 import type { Problem } from '../contracts/problem.js';
 import { disposeState } from '../evaluate/state.js';
 import { evaluateOptimizer } from '../evaluate/evaluator.js';
@@ -22,7 +23,8 @@ import { throwIfInterrupted } from '../errors.js';
 /**
  * Time of one unit of work on a batch of `b` instances: fixedMs + perInstanceMs · b. The unit is
  * one iteration of a training segment (forward, backward and its share of the Adam step), one
- * evaluation iteration, or one reference solve of a batch.
+ * evaluation iteration on the test set, one validation iteration (on the training distribution,
+ * F on the engine, as the trainer validates), or one reference solve of a batch.
  */
 export interface CostModel {
   fixedMs: number;
@@ -34,7 +36,7 @@ export interface CalibrationEntry extends CostModel {
   /** Its key in the cache file: a hash of the kind, engine, machine and what was timed. */
   key: string;
   /** 'job': starting a sweep's job process (boot, plugins, the comparison checked), whatever the job. */
-  kind: 'segment' | 'iteration' | 'reference' | 'job';
+  kind: 'segment' | 'validation' | 'iteration' | 'reference' | 'job';
   engine: string;
   machine: string;
   /** The optimizer (or reference solver), problem and dataset timed: the size is the dataset's options. */
@@ -77,9 +79,10 @@ export async function calibratedJobStart(platform: Platform, measure: () => Prom
   return { ms, calibrated: true, key };
 }
 
-/** What a workload's jobs cost: per optimizer label its segment iteration and evaluation iteration, and the reference solve. */
+/** What a workload's jobs cost: per optimizer label its segment, validation and evaluation iterations, and the reference solve. */
 export interface WorkloadCosts {
   segment: Record<string, CostModel>;
+  validation: Record<string, CostModel>;
   iteration: Record<string, CostModel>;
   reference: CostModel;
   /** The instances the test set will hold: the test's count, or fewer when the dataset is a smaller fixed set (one UCI instance). */
@@ -91,7 +94,7 @@ export interface WorkloadCosts {
 
 /** How the calibration measures, for the estimate's output. */
 export const CALIBRATION_METHOD =
-  'each model: one training segment of at most 5 iterations and at most 5 evaluation iterations, each baseline at most 5 evaluation iterations, ' +
+  'each model: one training segment of at most 5 iterations, at most 5 validation iterations (on training instances) and at most 5 evaluation iterations, each baseline at most 5 evaluation iterations, ' +
   "timed (after a warm-up, median of 3) at batch 1 and at the job's batch, or the largest batch that times in about 1.5 s, then extrapolated linearly in the batch size and the iterations; " +
   'the reference solve at batch 1 and 4';
 
@@ -177,6 +180,34 @@ function tileInstances(set: InstanceSet, count: number): InstanceSet {
   };
 }
 
+/**
+ * Evaluation iterations of `optimizer` on `set`'s instances repeated to a batch, timed (ms per
+ * iteration) after a warm-up at batch 1 and at `target` or the largest batch that fits the budget.
+ */
+async function iterationPoints(
+  problem: Problem,
+  optimizer: Optimizer,
+  set: InstanceSet,
+  iterations: number,
+  target: number,
+  signal?: AbortSignal,
+): Promise<[number, number][]> {
+  const rollout = (b: number) => {
+    const part = tileInstances(set, b);
+    return async () => void (await evaluateOptimizer(problem, optimizer, part, { iterations, batchSize: b, signal }));
+  };
+  // The first rollout warms the engine's kernels up (not timed).
+  await rollout(1)();
+  const one = await medianMs(rollout(1));
+  const points: [number, number][] = [[1, one / iterations]];
+  const larger = largerBatch(target, one);
+  if (larger > 1) {
+    throwIfInterrupted(signal);
+    points.push([larger, (await medianMs(rollout(larger))) / iterations]);
+  }
+  return points;
+}
+
 /** One training segment of `unroll` iterations and an Adam step on the first `count` instances, timed. */
 async function segmentMs(model: LearnedOptimizer, problem: Problem, set: InstanceSet, count: number, unroll: number, adam: tf.Optimizer): Promise<number> {
   const batch = problem.toBatch(sliceInstances(set, 0, count));
@@ -221,7 +252,13 @@ export async function calibrateWorkload(
     ...workload.optimizers.flatMap((o) => {
       const optimizer = { id: o.id, options: o.options };
       return [
-        ...(o.learned ? [{ kind: 'segment' as const, label: o.label, what: { optimizer, problem: workload.problem, dataset: workload.trainDataset } }] : []),
+        ...(o.learned
+          ? (['segment', 'validation'] as const).map((kind) => ({
+              kind,
+              label: o.label,
+              what: { optimizer, problem: workload.problem, dataset: workload.trainDataset },
+            }))
+          : []),
         { kind: 'iteration' as const, label: o.label, what: { optimizer, problem: o.problem ?? workload.problem, dataset: workload.testDataset } },
       ];
     }),
@@ -283,31 +320,25 @@ export async function calibrateWorkload(
         if (w.kind === 'iteration') {
           const own = o.problem ? problemOf(o.problem) : problem;
           const iterations = Math.min(CAL_ITERATIONS, workload.test.iterations);
-          const rollout = (b: number) => {
-            const part = tileInstances(testSet, b);
-            return async () => void (await evaluateOptimizer(own, created, part, { iterations, batchSize: b, signal: options.signal }));
-          };
-          // The first rollout warms the engine's kernels up (not timed).
-          await rollout(1)();
-          const one = await medianMs(rollout(1));
-          const points: [number, number][] = [[1, one / iterations]];
-          const larger = largerBatch(workload.test.batchSize, one);
-          if (larger > 1) {
-            throwIfInterrupted(options.signal);
-            points.push([larger, (await medianMs(rollout(larger))) / iterations]);
-          }
-          added[w.key] = entry(w, testSet, points);
+          added[w.key] = entry(w, testSet, await iterationPoints(own, created, testSet, iterations, workload.test.batchSize, options.signal));
         } else {
           const trainDataset = registry.get('dataset', workload.trainDataset.id).create({});
           const count = Math.min(CAL_BATCH, workload.training.batchSize);
           const drawn = await drawInstances(trainDataset, problem, { dataset: workload.trainDataset as TestDatasetRef, split: 'train', count, seed: 0 }, ctx);
-          const unroll = Math.min(CAL_ITERATIONS, workload.training.unroll);
-          const adam = tf.train.adam(workload.training.learningRate);
-          // A segment on a micro-batch at most: the trainer splits larger batches into passes of this size.
+          // A segment, or a validation pass, on a micro-batch at most: the trainer splits larger batches into passes of this size.
           const target =
             workload.training.microBatch && workload.training.microBatch > 0
               ? Math.min(workload.training.microBatch, workload.training.batchSize)
               : workload.training.batchSize;
+          if (w.kind === 'validation') {
+            // Drawn instances have no F*: F is computed on the engine, as in the trainer's validation.
+            const iterations = Math.min(CAL_ITERATIONS, workload.training.validationIterations);
+            const batch = Math.min(target, workload.training.validationSize);
+            added[w.key] = entry(w, drawn, await iterationPoints(problem, created, drawn, iterations, batch, options.signal));
+            continue;
+          }
+          const unroll = Math.min(CAL_ITERATIONS, workload.training.unroll);
+          const adam = tf.train.adam(workload.training.learningRate);
           try {
             const segment = (b: number) => segmentMs(created as LearnedOptimizer, problem, tileInstances(drawn, b), b, unroll, adam);
             await segment(1); // warm-up, not kept
@@ -331,6 +362,7 @@ export async function calibrateWorkload(
   }
   const costs: WorkloadCosts = {
     segment: {},
+    validation: {},
     iteration: {},
     reference: { fixedMs: 0, perInstanceMs: 0 },
     testCount: workload.test.count,
