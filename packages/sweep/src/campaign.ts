@@ -9,6 +9,7 @@ import {
   engineLabel,
   evaluatedFromKept,
   InterruptedError,
+  planComparison,
   readCachedCheckpoint,
   silentLogger,
   trainingLogOf,
@@ -437,16 +438,21 @@ export async function estimateCampaign(
     stateDir,
     planned.map((p) => p.plan.name),
   ).runs;
-  const earlier = new Set<string>();
-  const entries: CampaignEstimate['entries'] = [];
-  for (const [index, entry] of planned.entries()) {
+  const remaining = planned.map((entry, index) => {
     const failedBefore = new Set(
       options.retryFailed ? [] : Object.entries(status.entries[index]!.jobs).flatMap(([key, job]) => (job.failed !== undefined ? [key] : [])),
     );
-    const { plan: remaining } = withoutFailed(remainingPlan(entry.plan, runs.get(entry.plan.name)!), failedBefore);
+    return withoutFailed(remainingPlan(entry.plan, runs.get(entry.plan.name)!), failedBefore).plan;
+  });
+  // A dataset that is not here fails the estimate before anything is timed (an entry's comparisons share their datasets).
+  for (const plan of remaining) if (plan.comparisons.length) await planComparison(platform, plan.comparisons[0]!.comparison);
+  const earlier = new Set<string>();
+  const entries: CampaignEstimate['entries'] = [];
+  for (const [index, entry] of planned.entries()) {
+    const plan = remaining[index]!;
     let seconds = 0;
-    if (remaining.jobs.length) {
-      const estimate = await estimateSweep(platform, remaining, { workers, onCalibrate: options.onCalibrate, signal: options.signal });
+    if (plan.jobs.length) {
+      const estimate = await estimateSweep(platform, plan, { workers, onCalibrate: options.onCalibrate, signal: options.signal });
       const jobs = estimate.perJob.map((j) => (earlier.has(j.key) ? { ...j, seconds: 0, cached: true } : j));
       for (const j of jobs) if (j.seconds > 0) earlier.add(j.key);
       seconds = scheduleSeconds(jobs, workers);
