@@ -71,7 +71,7 @@ describe.skipIf(missing)('a queued sweep whose Redis restarts mid-sweep', () => 
 
   it('with persistence, completes with every job run once and the numbers of a local sweep', async () => {
     const { redis, store, id, workers, wait } = await queuedSweep('persistent', true);
-    await restartWhileAJobRuns(redis, id);
+    await restartWhileAJobRuns(redis, id, workers);
 
     expect(await wait.exited(240_000), wait.stderr()).toBe(0);
     expect(wait.stderr()).toMatch(/^lost the connection to Redis at .*\n(.*\n)*reconnected to Redis at /m);
@@ -90,7 +90,7 @@ describe.skipIf(missing)('a queued sweep whose Redis restarts mid-sweep', () => 
 
   it('without persistence, sweep wait names what was lost and the resubmit command, which completes it with the numbers of a local sweep', async () => {
     const { redis, store, id, workers, wait } = await queuedSweep('volatile', false);
-    await restartWhileAJobRuns(redis, id);
+    await restartWhileAJobRuns(redis, id, workers);
 
     expect(await wait.exited(60_000), wait.stderr()).toBe(1);
     const resubmit = `l2o sweep ${spec} --scale smoke --seeds ${SEEDS} --queue ${redis.url}`;
@@ -128,8 +128,13 @@ function submitted(r: ReturnType<typeof runCli>): string {
 }
 
 /** Restarts `redis` (stop, start on the same port) once a job of the sweep runs in a worker's job process. */
-async function restartWhileAJobRuns(redis: RedisProcess, id: string): Promise<void> {
+async function restartWhileAJobRuns(redis: RedisProcess, id: string, workers: { stderr(): string }[]): Promise<void> {
   const deadline = Date.now() + 180_000;
+  // Both workers up first: a worker still starting when Redis goes away fails its start check (as it should), which is not what is tested.
+  while (!workers.every((w) => /^worker .*: \d+ jobs? at once from /m.test(w.stderr()))) {
+    if (Date.now() > deadline) throw new Error(`the workers did not start: ${workers.map((w) => w.stderr()).join('\n')}`);
+    await sleep(200);
+  }
   let s: SweepStatus;
   // Progress is reported by the job process: the job is mid-computation, not just taken.
   while (!(s = await sweepStatus(redis.url, id)).jobs.some((j) => j.state === 'active' && j.progress?.done !== undefined)) {
