@@ -66,7 +66,8 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
   const emit = options.onEvent ?? (() => {});
   const failed: SweepOutcome['failed'] = [];
   // How long a job of each kind and optimizer took (the seeds of one optimizer take about as
-  // long): unknown jobs go first, then the longest.
+  // long): unknown jobs go first, then the longest; among equals the lower seed, so that runs
+  // are written seed by seed (a campaign stopped at a session's end keeps whole runs).
   const took = new Map<string, number>();
   const costKey = (job: ComputeJob) => `${job.kind}:${job.label}:${JSON.stringify(job.comparison.grid ?? {})}`;
   const done = new Map<string, Promise<unknown>>();
@@ -103,7 +104,7 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
     }
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) throw notRun(job);
-      await slots.take(() => took.get(costKey(job)) ?? Number.POSITIVE_INFINITY);
+      await slots.take(() => took.get(costKey(job)) ?? Number.POSITIVE_INFINITY, job.comparison.seed);
       if (options.signal?.aborted) {
         slots.give();
         throw notRun(job);

@@ -38,6 +38,21 @@ describe('Slots', () => {
     expect(got).toEqual(['first', 'unknown', 'long', 'long2', 'short']);
   });
 
+  it('among equals, hands a freed slot to the lowest rank, then in arrival order', async () => {
+    const slots = new Slots(1);
+    const got: string[] = [];
+    const take = (label: string, rank: number) => slots.take(() => Number.POSITIVE_INFINITY, rank).then(() => got.push(label));
+    // A sweep's jobs wait in plan order: seed 1's before seed 0's evaluation, whose training was still running.
+    const all = [take('first', 0), take('seed1-a', 1), take('seed1-b', 1), take('seed0', 0)];
+    await Promise.resolve();
+    for (let i = 0; i < 3; i++) {
+      slots.give();
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(all);
+    expect(got).toEqual(['first', 'seed0', 'seed1-a', 'seed1-b']);
+  });
+
   it('frees the slot when no one waits', async () => {
     const slots = new Slots(1);
     await slots.take(() => 0);

@@ -1,20 +1,22 @@
 /**
  * At most `n` jobs hold a slot. A free slot goes to the waiting job expected to take longest
- * (longest first keeps every core busy to the end), first come first served among equals.
+ * (longest first keeps every core busy to the end); among equals, to the lowest `rank` (a sweep
+ * ranks jobs by seed, so that seed 0's run is complete before seed 1's work starts), then first
+ * come first served.
  * A job's expected time is asked when a slot frees, not when the job starts waiting: the jobs of
  * a sweep all wait from its start, before any duration is known.
  */
 export class Slots {
-  private waiting: { priority: () => number; order: number; resolve: () => void }[] = [];
+  private waiting: { priority: () => number; rank: number; order: number; resolve: () => void }[] = [];
   private order = 0;
   constructor(private free: number) {}
 
-  async take(priority: () => number): Promise<void> {
+  async take(priority: () => number, rank = 0): Promise<void> {
     if (this.free > 0) {
       this.free--;
       return;
     }
-    await new Promise<void>((resolve) => this.waiting.push({ priority, order: this.order++, resolve }));
+    await new Promise<void>((resolve) => this.waiting.push({ priority, rank, order: this.order++, resolve }));
   }
 
   give(): void {
@@ -24,7 +26,9 @@ export class Slots {
     }
     const ranked = this.waiting.map((w) => ({ w, p: w.priority() }));
     let best = ranked[0]!;
-    for (const r of ranked) if (r.p > best.p || (r.p === best.p && r.w.order < best.w.order)) best = r;
+    const before = (a: (typeof ranked)[number], b: (typeof ranked)[number]) =>
+      a.p > b.p || (a.p === b.p && (a.w.rank < b.w.rank || (a.w.rank === b.w.rank && a.w.order < b.w.order)));
+    for (const r of ranked) if (before(r, best)) best = r;
     this.waiting.splice(this.waiting.indexOf(best.w), 1);
     best.w.resolve();
   }
