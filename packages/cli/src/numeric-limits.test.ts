@@ -116,5 +116,6 @@ describe('sweeps are bounded', () => {
       expect.stringMatching(new RegExp(`^warning: --workers ${cores + 1} starts ${cores + 1} job processes on ${cores} cores?: they take turns`)),
     ]);
     expect(readdirSync(runs)).toEqual([]);
-  });
+    // Three CLI processes, the last timing fig1's four models at smoke size for its estimate (4 s in CI).
+  }, 30_000);
 });
