@@ -142,6 +142,22 @@ function copy(from: string, to: string): void {
   writeFileAtomic(to, readFileSync(from));
 }
 
+/**
+ * What a campaign runs of an entry next: the comparisons whose runs the state folder lacks
+ * (`unwritten`), without those that need a job plan.json records as failed unless `retryFailed`.
+ */
+export function entryToRun(
+  entry: PlannedEntry,
+  record: CampaignPlanFile['entries'][number],
+  doneRuns: ReadonlySet<string>,
+  retryFailed = false,
+): { unwritten: SweepPlan; remaining: SweepPlan; leftOut: string[] } {
+  const failedBefore = new Set(retryFailed ? [] : Object.entries(record.jobs).flatMap(([key, job]) => (job.failed !== undefined ? [key] : [])));
+  const unwritten = remainingPlan(entry.plan, doneRuns);
+  const { plan: remaining, leftOut } = withoutFailed(unwritten, failedBefore);
+  return { unwritten, remaining, leftOut };
+}
+
 /** The part of a sweep still to run: the comparisons whose runs the state folder lacks, and what they need. */
 export function remainingPlan(plan: SweepPlan, doneRuns: ReadonlySet<string>): SweepPlan {
   const runs = plan.jobs.filter((j) => j.kind === 'run' && !doneRuns.has(j.key));
@@ -355,11 +371,7 @@ export async function runCampaign(
     for (const [index, entry] of planned.entries()) {
       if (stop.signal.aborted) break;
       const doneRuns = readStateEvidence(stateDir, [entry.plan.name]).runs.get(entry.plan.name)!;
-      const failedBefore = new Set(
-        options.retryFailed ? [] : Object.entries(plan.entries[index]!.jobs).flatMap(([key, job]) => (job.failed !== undefined ? [key] : [])),
-      );
-      const unwritten = remainingPlan(entry.plan, doneRuns);
-      const { plan: remaining, leftOut } = withoutFailed(unwritten, failedBefore);
+      const { unwritten, remaining, leftOut } = entryToRun(entry, plan.entries[index]!, doneRuns, options.retryFailed);
       emit({
         kind: 'entry',
         index,
@@ -438,12 +450,7 @@ export async function estimateCampaign(
     stateDir,
     planned.map((p) => p.plan.name),
   ).runs;
-  const remaining = planned.map((entry, index) => {
-    const failedBefore = new Set(
-      options.retryFailed ? [] : Object.entries(status.entries[index]!.jobs).flatMap(([key, job]) => (job.failed !== undefined ? [key] : [])),
-    );
-    return withoutFailed(remainingPlan(entry.plan, runs.get(entry.plan.name)!), failedBefore).plan;
-  });
+  const remaining = planned.map((entry, index) => entryToRun(entry, status.entries[index]!, runs.get(entry.plan.name)!, options.retryFailed).remaining);
   // A dataset that is not here fails the estimate before anything is timed (an entry's comparisons share their datasets).
   for (const plan of remaining) if (plan.comparisons.length) await planComparison(platform, plan.comparisons[0]!.comparison);
   const earlier = new Set<string>();

@@ -311,6 +311,25 @@ export async function calibrateWorkload(
     const referenceWanted = wanted[0]!;
     if (missing.includes(referenceWanted)) added[referenceWanted.key] = { ...entry(referenceWanted, testSet, referencePoints), instances: testSet.count };
 
+    // A few training instances, drawn once: segments and validations run on them.
+    let drawnTrain: InstanceSet | undefined;
+    const trainInstances = async (): Promise<InstanceSet> => {
+      if (drawnTrain) return drawnTrain;
+      const trainDataset = registry.get('dataset', workload.trainDataset.id).create({});
+      const count = Math.min(CAL_BATCH, workload.training.batchSize);
+      return (drawnTrain = await drawInstances(
+        trainDataset,
+        problem,
+        { dataset: workload.trainDataset as TestDatasetRef, split: 'train', count, seed: 0 },
+        ctx,
+      ));
+    };
+    // A segment, or a validation pass, on a micro-batch at most: the trainer splits larger batches into passes of this size.
+    const microTarget =
+      workload.training.microBatch && workload.training.microBatch > 0
+        ? Math.min(workload.training.microBatch, workload.training.batchSize)
+        : workload.training.batchSize;
+
     for (const w of missing) {
       if (w.kind === 'reference') continue;
       throwIfInterrupted(options.signal);
@@ -321,22 +340,14 @@ export async function calibrateWorkload(
           const own = o.problem ? problemOf(o.problem) : problem;
           const iterations = Math.min(CAL_ITERATIONS, workload.test.iterations);
           added[w.key] = entry(w, testSet, await iterationPoints(own, created, testSet, iterations, workload.test.batchSize, options.signal));
+        } else if (w.kind === 'validation') {
+          // Drawn instances have no F*: F is computed on the engine, as in the trainer's validation.
+          const drawn = await trainInstances();
+          const iterations = Math.min(CAL_ITERATIONS, workload.training.validationIterations);
+          const batch = Math.min(microTarget, workload.training.validationSize);
+          added[w.key] = entry(w, drawn, await iterationPoints(problem, created, drawn, iterations, batch, options.signal));
         } else {
-          const trainDataset = registry.get('dataset', workload.trainDataset.id).create({});
-          const count = Math.min(CAL_BATCH, workload.training.batchSize);
-          const drawn = await drawInstances(trainDataset, problem, { dataset: workload.trainDataset as TestDatasetRef, split: 'train', count, seed: 0 }, ctx);
-          // A segment, or a validation pass, on a micro-batch at most: the trainer splits larger batches into passes of this size.
-          const target =
-            workload.training.microBatch && workload.training.microBatch > 0
-              ? Math.min(workload.training.microBatch, workload.training.batchSize)
-              : workload.training.batchSize;
-          if (w.kind === 'validation') {
-            // Drawn instances have no F*: F is computed on the engine, as in the trainer's validation.
-            const iterations = Math.min(CAL_ITERATIONS, workload.training.validationIterations);
-            const batch = Math.min(target, workload.training.validationSize);
-            added[w.key] = entry(w, drawn, await iterationPoints(problem, created, drawn, iterations, batch, options.signal));
-            continue;
-          }
+          const drawn = await trainInstances();
           const unroll = Math.min(CAL_ITERATIONS, workload.training.unroll);
           const adam = tf.train.adam(workload.training.learningRate);
           try {
@@ -344,7 +355,7 @@ export async function calibrateWorkload(
             await segment(1); // warm-up, not kept
             const one = await segment(1);
             const points: [number, number][] = [[1, one / unroll]];
-            const larger = largerBatch(target, one);
+            const larger = largerBatch(microTarget, one);
             if (larger > 1) {
               throwIfInterrupted(options.signal);
               points.push([larger, (await segment(larger)) / unroll]);
