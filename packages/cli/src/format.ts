@@ -1,5 +1,5 @@
-import type { ComparisonPlan, EvaluationCurve } from '@l2o/core';
-import { formatGap } from '@l2o/report';
+import { GAP_QUANTILES, type ComparisonPlan, type EvaluationCurve } from '@l2o/core';
+import { divergedText, formatGap } from '@l2o/report';
 
 /** Iterations shown in the terminal table: a few on a roughly log scale, and the last. */
 export function shownIterations(K: number): number[] {
@@ -7,16 +7,36 @@ export function shownIterations(K: number): number[] {
   return [...marks, K];
 }
 
-/** A plain-text table of mean F and mean relative gap per optimizer at a few iterations. */
-export function curvesTable(curves: readonly Pick<EvaluationCurve, 'optimizer' | 'meanF' | 'meanGap' | 'divergedAt'>[]): string {
+type ShownCurve = Pick<EvaluationCurve, 'optimizer' | 'meanF' | 'meanGap' | 'divergedAt'> &
+  Partial<Pick<EvaluationCurve, 'gapInstances' | 'gapQuantiles' | 'perInstance'>>;
+
+/**
+ * A plain-text table per optimizer at a few iterations: mean F, mean relative gap and, with
+ * per-instance results, the median gap and how many instances diverged (a few of them make the
+ * mean blow up while most instances converge).
+ */
+export function curvesTable(curves: readonly ShownCurve[]): string {
   const K = curves[0]!.meanF.length - 1;
   const ks = shownIterations(K);
   const head = ['optimizer', ...ks.map((k) => `k=${k}`)];
   const rows: string[][] = [];
+  const median = GAP_QUANTILES.indexOf(0.5);
   for (const c of curves) {
-    const name = c.divergedAt === null || c.divergedAt === undefined ? c.optimizer : `${c.optimizer} (diverged at k=${c.divergedAt})`;
+    const diverged =
+      c.perInstance && c.perInstance.diverged.length > 0
+        ? divergedText({ divergedInstances: c.perInstance.diverged.length, gapInstances: c.gapInstances })
+        : undefined;
+    const name = diverged
+      ? `${c.optimizer} (diverged on ${diverged})`
+      : typeof c.divergedAt === 'number'
+        ? `${c.optimizer} (diverged at k=${c.divergedAt})`
+        : c.optimizer;
     rows.push([name, ...ks.map((k) => `F ${c.meanF[k]!.toPrecision(5)}`)]);
     rows.push(['', ...ks.map((k) => `gap ${formatGap(c.meanGap[k]!)}`)]);
+    // A median over one instance is its gap: shown only for sets of several.
+    if (c.gapQuantiles?.length && (c.gapInstances ?? 0) > 1) {
+      rows.push(['', ...ks.map((k) => `median ${formatGap(c.gapQuantiles![k]![median] ?? Number.POSITIVE_INFINITY)}`)]);
+    }
   }
   const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
   const fmt = (r: string[]) =>

@@ -80,6 +80,48 @@ describe('the Markdown summary', () => {
     expect(plotTitle(baselinesOnly)).toBe('fig: lasso, tested on synthetic (4 instances)');
     expect(formatGap(Number.NaN)).toBe('NaN');
   });
+
+  it('says how many instances diverged beside the mean, and where pretrained weights come from', () => {
+    const s = summaryOf('fig', curves);
+    s.optimizers[0] = {
+      ...s.optimizers[0]!,
+      divergedAt: 70,
+      medianFinalGap: 5.67e-6,
+      divergedInstances: 54,
+      gapInstances: 253,
+      pretrained: {
+        name: 'lasso-250x500',
+        trainedWith: {
+          problem: 'lasso',
+          problemOptions: {},
+          dataset: 'synthetic',
+          datasetOptions: { preset: 'paper' },
+          spec: 'experiments/paper/fig1.yaml',
+          scale: 'paper',
+          seed: 0,
+          commit: 'd1daed7aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+          engine: 'wasm+l2o-kernels',
+          globalSteps: 500,
+          batchSize: 64,
+          bestValidation: 3.73961234,
+          bestStep: 480,
+        },
+      },
+    };
+    s.optimizers[1] = { ...s.optimizers[1]!, medianFinalGap: 1e-3, divergedInstances: 0, gapInstances: 253 };
+    const md = renderSummaryMarkdown(s);
+    expect(md).toMatch(/^\| gru-mha \| diverged at k = 70 \| 5\.67e-6 \| 54 of 253 instances \|/m);
+    expect(md).toMatch(/^\| fista \| [^|]+ \| 1\.00e-3 \| 0 of 253 instances \|/m);
+    // Summaries without per-instance counts (ista here, older runs) show a dash.
+    expect(md).toMatch(/^\| ista \| diverged at k = 7 \| — \| — \|/m);
+    expect(md).toContain(
+      "- gru-mha: pretrained weights 'lasso-250x500', trained by experiments/paper/fig1.yaml at paper scale, lasso on synthetic (preset=paper), seed 0: 500 steps of 64, best validation 3.7396 at step 480 (commit d1daed7, wasm+l2o-kernels).",
+    );
+    // Its only learned optimizer was trained elsewhere: the run trained on nothing.
+    expect(md).toMatch(/^Problem `lasso`, tested on `synthetic`/m);
+    expect(plotTitle(s)).toBe('fig: lasso, tested on synthetic (4 instances)');
+    expect(renderSummaryMarkdown(summaryOf('fig', curves))).not.toContain('median final gap');
+  });
 });
 
 describe('run directories', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateSeeds, meanWithInterval, seedTableMarkdown, studentTCdf, studentTQuantile } from './seeds.js';
+import { DIVERGENCE_FLOOR } from '@l2o/core';
+import { aggregateSeeds, divergedPerSeed, meanWithInterval, seedTableMarkdown, studentTCdf, studentTQuantile } from './seeds.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
 import type { LoadedRun } from './rerender.js';
 
@@ -72,6 +73,54 @@ describe('aggregateSeeds', () => {
     const table = seedTableMarkdown(agg, [10]);
     expect(table).toMatch(/mean over 3 seeds \(0, 1, 2\)/);
     expect(table.split('\n').filter((l) => l.startsWith('| fista'))).toHaveLength(1);
+  });
+
+  it('counts diverged instances per seed, each of its own instances, and not those counted under an older rule', () => {
+    // Seed s has 5 + s instances with a gap (a BSDS500 set's flat patches vary by seed); fista diverged on s of them.
+    const withInstances = (r: LoadedRun, s: number, floor: number | undefined): LoadedRun => ({
+      ...r,
+      curves: r.curves.map((c) => ({
+        ...c,
+        gapInstances: 5 + s,
+        perInstance: {
+          at: [0, 20],
+          gaps: [
+            Array.from({ length: 5 + s }, () => 1),
+            Array.from({ length: 5 + s }, (_, i) => (i < s && c.optimizer === 'fista' ? Number.POSITIVE_INFINITY : 1e-3)),
+          ],
+          iterationsTo: {},
+          diverged: c.optimizer === 'fista' ? Array.from({ length: s }, (_, i) => i) : [],
+          ...(floor !== undefined ? { divergenceFloor: floor } : {}),
+        },
+      })),
+    });
+    const counted = aggregateSeeds(runs.map((r, s) => withInstances(r, s, DIVERGENCE_FLOOR)));
+    expect(divergedPerSeed(counted.optimizers[0]!.perSeed!)).toBe('0 of 5 / 1 of 6 / 2 of 7');
+    expect(
+      divergedPerSeed([
+        { diverged: 3, instances: 9 },
+        { diverged: 0, instances: 9 },
+      ]),
+    ).toBe('3 / 0 of 9');
+    const table = seedTableMarkdown(counted, [10]);
+    expect(table).toMatch(/^\| fista \|.* \| 0 of 5 \/ 1 of 6 \/ 2 of 7 \|$/m);
+    expect(table).toContain(`gaps below ${DIVERGENCE_FLOOR} counted as ${DIVERGENCE_FLOOR}`);
+    expect(table).not.toContain('older rule');
+    // Seed 1's run counted them under the rule before divergenceFloor (floor 1e-8). Its instance blew
+    // up (∞ at a kept iteration): the kept gaps decide it under the current rule too.
+    const decided = aggregateSeeds(runs.map((r, s) => withInstances(r, s, s === 1 ? undefined : DIVERGENCE_FLOOR)));
+    expect(divergedPerSeed(decided.optimizers[0]!.perSeed!)).toBe('0 of 5 / 1 of 6 / 2 of 7');
+    // Its listed instance ended at 1e-3 (a ripple between kept iterations, say): only the whole trajectory decides.
+    const rippled = (r: LoadedRun): LoadedRun => ({
+      ...r,
+      curves: r.curves.map((c) => (c.optimizer === 'fista' ? { ...c, perInstance: { ...c.perInstance!, gaps: [c.perInstance!.gaps[0]!, c.perInstance!.gaps[0]!.map(() => 1e-3)] } } : c)),
+    });
+    const older = aggregateSeeds(runs.map((r, s) => (s === 1 ? rippled(withInstances(r, s, undefined)) : withInstances(r, s, DIVERGENCE_FLOOR))));
+    expect(older.optimizers[0]!.perSeed!.map((p) => p.diverged)).toEqual([0, null, 2]);
+    expect(divergedPerSeed(older.optimizers[0]!.perSeed!)).toBeNull();
+    const olderTable = seedTableMarkdown(older, [10]);
+    expect(olderTable).toMatch(/^\| fista \|.* \| — \|$/m);
+    expect(olderTable).toContain('— where a run counted them under an older rule (evaluate it again)');
   });
 
   it('matches optimizers by label, whatever their order in each run', () => {

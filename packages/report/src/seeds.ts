@@ -4,7 +4,7 @@
  * (Student's t with n − 1 degrees of freedom over the n seeds), and the iterations to each gap
  * threshold with their spread.
  */
-import { DIVERGENCE_RISE, L2oError, perInstanceGaps } from '@l2o/core';
+import { DIVERGENCE_FLOOR, DIVERGENCE_RISE, divergedUnderCurrentRule, L2oError, perInstanceGaps } from '@l2o/core';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import type { LoadedRun } from './rerender.js';
@@ -77,9 +77,24 @@ export interface SeedInstances {
   gaps: number[][];
   /** Per threshold, each instance's iterations to it (null: never). */
   iterationsTo: Record<string, (number | null)[]>;
-  /** How many instances diverged, of how many with a gap. */
-  diverged: number;
+  /** How many instances diverged (see `diverges` in @l2o/core), of how many with a gap; null: an older rule's count the kept gaps cannot re-decide. */
+  diverged: number | null;
   instances: number;
+}
+
+/** What "diverged" means on the pages (DIVERGENCE_RISE and DIVERGENCE_FLOOR of @l2o/core). */
+export const DIVERGED_MEANING = `the instances whose F was not finite, whose gap ended above its start, or rose more than ${DIVERGENCE_RISE}× above its running best (gaps below ${DIVERGENCE_FLOOR} counted as ${DIVERGENCE_FLOOR}: ripples near F* are not divergence)`;
+
+/**
+ * Diverged instances per seed as the pages write them: "10 / 5 / 12 of 125", or each seed's own
+ * count of instances where they differ ("125 of 125 / 127 of 127"); null when a seed's count is of
+ * an older rule (one that counted ripples near F*): those runs must be evaluated again.
+ */
+export function divergedPerSeed(perSeed: readonly Pick<SeedInstances, 'diverged' | 'instances'>[]): string | null {
+  if (perSeed.length === 0 || perSeed.some((p) => p.diverged === null)) return null;
+  return perSeed.every((p) => p.instances === perSeed[0]!.instances)
+    ? `${perSeed.map((p) => p.diverged).join(' / ')} of ${perSeed[0]!.instances}`
+    : perSeed.map((p) => `${p.diverged} of ${p.instances}`).join(' / ');
 }
 
 /** Aggregates runs of the same experiment and scale over their seeds (one run per seed). */
@@ -131,7 +146,7 @@ export function aggregateSeeds(runs: readonly LoadedRun[]): SeedAggregate {
             at: p.at,
             gaps: perInstanceGaps(p),
             iterationsTo: p.iterationsTo,
-            diverged: p.diverged.length,
+            diverged: divergedUnderCurrentRule(p)?.length ?? null,
             instances: cc.gapInstances,
           };
         })
@@ -195,10 +210,13 @@ export function seedTableMarkdown(agg: SeedAggregate, at: readonly number[] = [1
       : Number.isNaN(o.trainingSeconds.half)
         ? o.trainingSeconds.mean.toFixed(0)
         : `${o.trainingSeconds.mean.toFixed(0)} ± ${o.trainingSeconds.half.toFixed(0)}`,
-    ...(perInstance ? [o.perSeed ? `${o.perSeed.map((p) => p.diverged).join(' / ')} of ${o.perSeed[0]!.instances}` : '—'] : []),
+    ...(perInstance ? [(o.perSeed && divergedPerSeed(o.perSeed)) ?? '—'] : []),
   ]);
+  const olderRule = agg.optimizers.some((o) => o.perSeed && divergedPerSeed(o.perSeed) === null);
   return [
-    `${agg.name} (${agg.problem} on ${agg.testDataset}, ${agg.scale} scale): mean over ${n} seed${n === 1 ? '' : 's'} (${agg.seeds.join(', ')}) ± the 95% t-interval's half-width${perInstance ? `; diverged: the instances that ended above their starting gap or rose more than ${DIVERGENCE_RISE}× above their running best` : ''}`,
+    `${agg.name} (${agg.problem} on ${agg.testDataset}, ${agg.scale} scale): mean over ${n} seed${n === 1 ? '' : 's'} (${agg.seeds.join(', ')}) ± the 95% t-interval's half-width` +
+      (perInstance ? `; diverged: ${DIVERGED_MEANING}` : '') +
+      (olderRule ? '; — where a run counted them under an older rule (evaluate it again)' : ''),
     '',
     `| ${head.join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,

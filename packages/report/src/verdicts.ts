@@ -1,6 +1,6 @@
 import { formatGap } from './summary.js';
 import { bootstrapMedian, pairedComparison, type PairedComparison, type PairedSeed } from './paired-stats.js';
-import type { SeedAggregate } from './seeds.js';
+import { divergedPerSeed, type SeedAggregate } from './seeds.js';
 
 // The paper's claims, tested one by one against figures aggregated over seeds. Two optimizers are
 // compared on the same test instances: the median over instances (pooled over seeds) of the log10
@@ -82,7 +82,8 @@ export function comparisonText(a: string, b: string, k: number, c: PairedCompari
 function divergenceNote(agg: SeedAggregate, labels: readonly string[]): string {
   const notes = labels.flatMap((l) => {
     const p = instancesOf(agg, l);
-    return p && p.some((s) => s.diverged > 0) ? [`${l} diverged on ${p.map((s) => s.diverged).join(' / ')} of ${p[0]!.instances} instances`] : [];
+    const counted = p && divergedPerSeed(p);
+    return counted && p.some((s) => s.diverged! > 0) ? [`${l} diverged on ${counted} instances`] : [];
   });
   return notes.length ? ` (${notes.join(', ')})` : '';
 }

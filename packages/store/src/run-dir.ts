@@ -1,6 +1,17 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { checkRunDir, curveMetrics, GAP_THRESHOLDS, L2oError, MAX_SEED, readJsonFile, RUN_MANIFEST, type EvaluationCurve, type RunSummary } from '@l2o/core';
+import {
+  checkRunDir,
+  curveMetrics,
+  GAP_THRESHOLDS,
+  instanceMetrics,
+  L2oError,
+  MAX_SEED,
+  readJsonFile,
+  RUN_MANIFEST,
+  type EvaluationCurve,
+  type RunSummary,
+} from '@l2o/core';
 import type { RunRecord } from './run-store.js';
 
 export interface ReadRunDirOptions {
@@ -62,7 +73,7 @@ export function readRunDir(dir: string, versions: Record<string, string> = {}, o
     const { finalF, ...metrics } = curveMetrics(curve, given.length > 0 ? given : GAP_THRESHOLDS);
     const { acceptance: _, ...rest } = o;
     const acceptance = curve.acceptance?.length ? { acceptance: curve.acceptance.reduce((a, b) => a + b, 0) / curve.acceptance.length } : {};
-    return { curve: { ...curve, ...metrics }, optimizer: { ...rest, ...metrics, finalF, ...acceptance } };
+    return { curve: { ...curve, ...metrics }, optimizer: { ...rest, ...metrics, ...instanceMetrics(curve), finalF, ...acceptance } };
   });
   const curves = derived.map((d) => d.curve);
   const summary: RunSummary = { ...read, optimizers: derived.map((d) => d.optimizer) };

@@ -17,6 +17,7 @@ import {
 } from '../flags.js';
 import { integerIn } from '../numeric-flags.js';
 import { ComparisonProgress } from '../progress.js';
+import { pretrainedLines } from '@l2o/report';
 import { curvesTable, planText } from '../format.js';
 import { trainingFlags, trainingOptionsFrom } from '../training-flags.js';
 
@@ -135,7 +136,7 @@ export default class Run extends L2oCommand {
       const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal);
       progress.stop();
       if (this.jsonMode) return { runDir: result.runDir, stored: result.stored ?? null, summary: result.summary, curves: result.curves };
-      if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
+      if (!this.quietMode) process.stdout.write(`${[curvesTable(result.curves), ...pretrainedLines(result.summary)].join('\n')}\n\n`);
       process.stdout.write(`run directory: ${result.runDir}\n`);
       if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
     } finally {

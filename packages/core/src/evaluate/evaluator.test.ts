@@ -6,7 +6,17 @@ import { tf } from '../tf.js';
 import { selectEngine } from '../engine/engine.js';
 import { Rng } from '../random/rng.js';
 import { tinyIsta, tinyLasso, tinyLassoSet } from '../test-utils/tiny.js';
-import { diverges, evaluateOptimizer, iterationsToReach, perInstanceGaps, summarizeObjectives, type PerInstanceResults } from './evaluator.js';
+import {
+  DIVERGENCE_FLOOR,
+  divergedUnderCurrentRule,
+  diverges,
+  evaluateOptimizer,
+  instanceMetrics,
+  iterationsToReach,
+  perInstanceGaps,
+  summarizeObjectives,
+  type PerInstanceResults,
+} from './evaluator.js';
 import { solveReference } from './reference.js';
 import { loadInstances, saveInstances } from '../io/instance-store.js';
 
@@ -92,6 +102,27 @@ describe('per-instance results', () => {
     expect(curve.perInstance!.iterationsTo['0.01']).toEqual([4, null, 1, null, null]);
     expect(curve.perInstance!.iterationsTo['0.0001']).toEqual([null, null, 1, null, null]);
     expect(curve.perInstance!.diverged).toEqual([2, 3, 4]);
+    expect(curve.perInstance!.divergenceFloor).toBe(DIVERGENCE_FLOOR);
+  });
+
+  it('re-counts diverged instances of an older rule where the kept gaps decide it', () => {
+    const older = { at: [0, 10, 100], iterationsTo: {}, gaps: [[1, 1, 1, 1], [1e-9, 1e-2, 1e-6, null], [1e-7, 1e-7, 0.5, 2]] };
+    // Instance 0: a ripple (1e-9 → 1e-7) the old floor of 1e-8 counted; 2 rose from 1e-6 to 0.5; 3 ended above its start.
+    expect(divergedUnderCurrentRule({ ...older, diverged: [2, 3] })).toEqual([2, 3]);
+    expect(divergedUnderCurrentRule({ ...older, diverged: [0, 2, 3] })).toBeNull();
+    expect(divergedUnderCurrentRule({ ...older, diverged: [] })).toEqual([]);
+    // Counted under this rule: as counted.
+    expect(divergedUnderCurrentRule({ ...older, diverged: [0], divergenceFloor: DIVERGENCE_FLOOR })).toEqual([0]);
+    expect(divergedUnderCurrentRule({ ...older, diverged: [0], divergenceFloor: 1e-5 })).toBeNull();
+  });
+
+  it('summarizes the instances beside the mean: the median final gap and how many diverged', () => {
+    // Final gaps 1e-3, 0.8, 0.5, 6, ∞: the median is 0.8; instances 2, 3 and 4 diverged.
+    expect(instanceMetrics(curve)).toEqual({ medianFinalGap: expect.closeTo(0.8, 12), divergedInstances: 3, gapInstances: 5 });
+    // As a run's JSON reads back (a median that diverged is null there).
+    const read = JSON.parse(JSON.stringify({ ...curve, gapQuantiles: [[0, 0, Number.POSITIVE_INFINITY, 0, 0]] })) as typeof curve;
+    expect(instanceMetrics(read).medianFinalGap).toBe(Number.POSITIVE_INFINITY);
+    expect(instanceMetrics({ gapInstances: 5 })).toEqual({});
   });
 
   it('quantiles per iteration rank a non-finite gap above every finite one; the mean stays the mean', () => {
@@ -124,10 +155,44 @@ describe('per-instance results', () => {
     expect(summarizeObjectives(Float64Array.from([3, 2, 1e30]), { count: 1 }, 2)).not.toHaveProperty('nonFiniteInstances');
   });
 
-  it('diverges: a rise within the rounding floor is not divergence', () => {
+  it('diverges: a blow-up is, a ripple near F* is not', () => {
     expect(diverges([1, 1e-9, 1e-12, 5e-9])).toBe(false);
-    expect(diverges([1, 1e-6, 1e-4 + 1e-7])).toBe(true);
+    // Below DIVERGENCE_FLOOR (1e-3) a rise must reach 100 × 1e-3 = 0.1.
+    expect(diverges([1, 1e-6, 1e-4 + 1e-7])).toBe(false);
+    expect(diverges([1, 1e-6, 0.09, 1e-6])).toBe(false);
+    expect(diverges([1, 1e-6, 0.11, 1e-6])).toBe(true);
+    // Above it, 100× its running best.
+    expect(diverges([1, 2e-3, 0.19])).toBe(false);
+    expect(diverges([1, 2e-3, 0.21])).toBe(true);
     expect(diverges([1, 0.5, 1.0000001])).toBe(true);
+    expect(diverges([1, 1e-3, Number.POSITIVE_INFINITY, 1e-3])).toBe(true);
+  });
+
+  it('diverges: FISTA, which converges, rises 100× above its best near F* but does not diverge', () => {
+    // FISTA in float64 on LASSO instances (20×40, s = 5, λ = 0.1), F* from 5,000 of its iterations.
+    const count = 24;
+    const [m, n] = [20, 40];
+    const set = tinyLassoSet(count, m, n, 5, new Rng(7));
+    const riseFrom1e8 = (gaps: number[]) => {
+      let best = Number.POSITIVE_INFINITY;
+      return gaps.some((g) => {
+        const risen = Math.max(g, 1e-8) > 100 * best;
+        best = Math.min(best, Math.max(g, 1e-8));
+        return risen;
+      });
+    };
+    let ripples = 0;
+    for (let i = 0; i < count; i++) {
+      const A = Float64Array.from(set.A.subarray(i * m * n, (i + 1) * m * n));
+      const b = Float64Array.from(set.b.subarray(i * m, (i + 1) * m));
+      const F = fistaObjectives(A, b, m, n, set.lambda, 5000);
+      const fStar = Math.min(...F);
+      const gaps = F.slice(0, 301).map((f) => (f - fStar) / fStar);
+      expect(diverges(gaps)).toBe(false);
+      if (riseFrom1e8(gaps)) ripples++;
+    }
+    // The rule before DIVERGENCE_FLOOR was 1e-3 (floor 1e-8) counted these ripples as divergence.
+    expect(ripples).toBeGreaterThan(0);
   });
 });
 
@@ -146,3 +211,32 @@ describe('perInstanceGaps', () => {
     ]);
   });
 });
+
+/** F(x_k), k = 0..K, of FISTA (step 1/L, L by power iteration) from x = 0 on 0.5‖Ax − b‖² + λ‖x‖₁, in float64. */
+function fistaObjectives(A: Float64Array, b: Float64Array, m: number, n: number, lambda: number, K: number): number[] {
+  const Ax = (x: Float64Array) => Float64Array.from({ length: m }, (_, r) => x.reduce((acc, v, j) => acc + A[r * n + j]! * v, 0));
+  const Atr = (r: Float64Array) => Float64Array.from({ length: n }, (_, j) => r.reduce((acc, v, i) => acc + A[i * n + j]! * v, 0));
+  let v: Float64Array = new Float64Array(n).fill(1);
+  let L = 0;
+  for (let t = 0; t < 300; t++) {
+    const w = Atr(Ax(v));
+    L = Math.hypot(...w) / Math.hypot(...v);
+    v = w.map((x) => x / L);
+  }
+  const F = (x: Float64Array) => 0.5 * Ax(x).reduce((acc, v, i) => acc + (v - b[i]!) ** 2, 0) + lambda * x.reduce((acc, v) => acc + Math.abs(v), 0);
+  let x = new Float64Array(n);
+  let y = new Float64Array(n);
+  let t = 1;
+  const out = [F(x)];
+  for (let k = 0; k < K; k++) {
+    const g = Atr(Ax(y).map((v, i) => v - b[i]!));
+    const z = y.map((v, j) => v - g[j]! / L);
+    const next = z.map((v) => Math.sign(v) * Math.max(Math.abs(v) - lambda / L, 0));
+    const tNext = (1 + Math.sqrt(1 + 4 * t * t)) / 2;
+    y = next.map((v, j) => v + ((t - 1) / tNext) * (v - x[j]!));
+    x = next;
+    t = tNext;
+    out.push(F(x));
+  }
+  return out;
+}

@@ -1,3 +1,5 @@
+import type { PretrainedProvenance } from '../contracts/plugin.js';
+
 export interface OptimizerSummary {
   label: string;
   id: string;
@@ -10,6 +12,13 @@ export interface OptimizerSummary {
   iterationsTo: Record<string, number | null>;
   /** First iteration with a non-finite mean F, or null (older summaries lack it). */
   divergedAt?: number | null;
+  /** The median over instances of the final gap: what most instances reached when a few diverged (older summaries lack it). */
+  medianFinalGap?: number;
+  /** Of the `gapInstances` instances with a gap, those that diverged (PerInstanceResults.diverged; older summaries lack both). */
+  divergedInstances?: number;
+  gapInstances?: number;
+  /** Weights from an installed pretrained package, and how they were trained: this run trained nothing for it. */
+  pretrained?: { name: string; trainedWith: PretrainedProvenance };
   parameters?: number;
   trainingSeconds?: number;
   evaluationSeconds: number;

@@ -19,6 +19,7 @@ import {
 } from '../../flags.js';
 import { checkParallelism } from '../../numeric-flags.js';
 import { ComparisonProgress } from '../../progress.js';
+import { pretrainedLines } from '@l2o/report';
 import { curvesTable, planText } from '../../format.js';
 
 export default class ExperimentRun extends L2oCommand {
@@ -80,7 +81,7 @@ export default class ExperimentRun extends L2oCommand {
       progress.stop(),
     );
     if (this.jsonMode) return { runDir: result.runDir, stored: result.stored ?? null, summary: result.summary };
-    if (!this.quietMode) process.stdout.write(`${curvesTable(result.curves)}\n\n`);
+    if (!this.quietMode) process.stdout.write(`${[curvesTable(result.curves), ...pretrainedLines(result.summary)].join('\n')}\n\n`);
     process.stdout.write(`run directory: ${result.runDir}\n`);
     if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
   }

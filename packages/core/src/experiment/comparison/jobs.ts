@@ -6,7 +6,7 @@ import type { InstanceSet } from '../../contracts/instances.js';
 import { InterruptedError, L2oError, stopSignalOf, throwIfInterrupted } from '../../errors.js';
 import type { Platform } from '../../container.js';
 import type { LearnedOptimizer } from '../../contracts/learned-optimizer.js';
-import type { EvaluationCurve } from '../../evaluate/evaluator.js';
+import { instanceMetrics, type EvaluationCurve } from '../../evaluate/evaluator.js';
 import { evaluateOnWorkers, type WorkerOptions } from '../../evaluate/parallel/workers.js';
 import type { TrainProgress } from '../../train/trainer.js';
 import { checkpointOf, loadCheckpointInto, readCachedCheckpoint, readCheckpoint } from '../../train/checkpoint.js';
@@ -196,10 +196,12 @@ function evaluatedOf(b: PreparedComparison['built'][number], curve: EvaluationCu
     finalF: curve.meanF.at(-1)!,
     iterationsTo: curve.iterationsTo,
     divergedAt: curve.divergedAt,
+    ...instanceMetrics(curve),
     parameters: weights.parameters,
     trainingSeconds: weights.trainingSeconds,
     evaluationSeconds: curve.seconds,
     ...(curve.acceptance ? { acceptance: curve.acceptance.reduce((a, b) => a + b, 0) / curve.acceptance.length } : {}),
+    ...(b.pretrained ? { pretrained: b.pretrained } : {}),
   };
   return { summary, curve, files, ...(weights.weightsSha256 ? { weightsSha256: weights.weightsSha256 } : {}) };
 }

@@ -10,6 +10,7 @@ import type { Optimizer } from '../../contracts/optimizer.js';
 import type { Problem } from '../../contracts/problem.js';
 import type { Dataset } from '../../contracts/dataset.js';
 import type { LearnedOptimizer } from '../../contracts/learned-optimizer.js';
+import type { PretrainedProvenance, PretrainedRegistration } from '../../contracts/plugin.js';
 import { DEFAULT_REFERENCE } from '../../evaluate/reference.js';
 import type { TrainOptions } from '../../train/trainer.js';
 import { checkTrainOptions, checkWorkersOnEngine, DEFAULT_TRAIN_OPTIONS } from '../../train/training-options.js';
@@ -86,7 +87,17 @@ export interface PreparedComparison {
   testRequest: TestSetRequest;
   testOpts: { count: number; batchSize: number; iterations: number };
   trainOpts: TrainOptions;
-  built: { ref: OptimizerRef; label: string; optimizer: Optimizer; learned: boolean; cached?: string; disposed?: boolean; problem?: Problem }[];
+  built: {
+    ref: OptimizerRef;
+    label: string;
+    optimizer: Optimizer;
+    learned: boolean;
+    cached?: string;
+    disposed?: boolean;
+    problem?: Problem;
+    /** Its weights are a pretrained package's: their name and how they were trained. */
+    pretrained?: { name: string; trainedWith: PretrainedProvenance };
+  }[];
   retrain: boolean;
 }
 
@@ -106,7 +117,7 @@ export function prepareComparison(platform: Platform, spec: ComparisonSpec): Pre
   checkOutputPath(settings.runsDir, 'dir', 'The runs folder (--runs-dir)');
   checkOutputPath(ctx.cacheDir, 'dir', 'The cache folder (--cache-dir, L2O_CACHE_DIR)');
   const built: PreparedComparison['built'] = spec.optimizers.map((given) => {
-    const { ref, checkpoint: pretrained } = withPretrained(registry, given);
+    const { ref, checkpoint: pretrained, entry } = withPretrained(registry, given);
     const reg = registry.getAny(['optimizer', 'model'], ref.id);
     if (ref.expect === 'model' && reg.kind !== 'model') {
       throw new UsageError(`'${ref.id}' is a hand-designed optimizer, not a learned one.`, `Use --optimizer ${ref.id}.`);
@@ -130,7 +141,14 @@ export function prepareComparison(platform: Platform, spec: ComparisonSpec): Pre
     }
     // Its own problem: the comparison's options with these over them (checked by the problem).
     const own = ref.problemOptions ? registry.get('problem', spec.problem.id).create({ ...spec.problem.options, ...ref.problemOptions }) : undefined;
-    return { ref, label: ref.label ?? ref.id, optimizer, learned: reg.kind === 'model', ...(own ? { problem: own } : {}) };
+    return {
+      ref,
+      label: ref.label ?? ref.id,
+      optimizer,
+      learned: reg.kind === 'model',
+      ...(own ? { problem: own } : {}),
+      ...(entry ? { pretrained: { name: entry.name, trainedWith: entry.trainedWith } } : {}),
+    };
   });
   const learned = built.some((b) => b.learned);
   if (learned) checkServes(trainDataset, problem.id);
@@ -207,14 +225,14 @@ export function prepareComparison(platform: Platform, spec: ComparisonSpec): Pre
  * built from the checkpoint's config (options given beside it must agree with it:
  * loadCheckpointInto names any difference).
  */
-function withPretrained(registry: PluginRegistry, ref: OptimizerRef): { ref: OptimizerRef; checkpoint?: Checkpoint } {
+function withPretrained(registry: PluginRegistry, ref: OptimizerRef): { ref: OptimizerRef; checkpoint?: Checkpoint; entry?: PretrainedRegistration } {
   if (ref.pretrained === undefined) return { ref };
   if (ref.checkpoint) throw new UsageError(`'${ref.id}' is given both a checkpoint and pretrained weights.`, 'Give --checkpoint or --pretrained, not both.');
   const reg = registry.getAny(['optimizer', 'model'], ref.id);
   if (reg.kind !== 'model') throw new UsageError(`--pretrained is for a learned optimizer; '${ref.id}' is hand-designed.`);
   const entry = registry.pretrained(ref.id, ref.pretrained);
   const checkpoint = readCheckpoint(entry.checkpoint);
-  return { ref: { ...ref, checkpoint: entry.checkpoint, options: { ...checkpoint.config, ...ref.options } }, checkpoint };
+  return { ref: { ...ref, checkpoint: entry.checkpoint, options: { ...checkpoint.config, ...ref.options } }, checkpoint, entry };
 }
 
 /**
