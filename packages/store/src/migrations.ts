@@ -142,6 +142,12 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
     // JSON text the evaluator wrote (text, not jsonb: an exported run gives the same bytes back).
     sql: `ALTER TABLE run_optimizers ADD COLUMN instance_results text;`,
   },
+  {
+    version: 8,
+    name: 'pretrained provenance',
+    // An optimizer evaluated with a pretrained package's weights: their name and how they were trained.
+    sql: `ALTER TABLE run_optimizers ADD COLUMN pretrained jsonb;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

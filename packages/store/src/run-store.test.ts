@@ -93,6 +93,27 @@ describe.each(backends)('run store: %s', (_name, location, available) => {
       // Which raw files a real test set came from comes back as stored; a synthetic run has none.
       expect((await store.getRun('r2'))!.summary.testData).toEqual(testData);
       expect((await store.getRun('r1'))!.summary.testData).toBeUndefined();
+      // Pretrained weights' provenance comes back as stored.
+      const trainedWith = {
+        problem: 'lasso',
+        problemOptions: {},
+        dataset: 'synthetic',
+        datasetOptions: { preset: 'paper' },
+        spec: 'experiments/paper/fig1.yaml',
+        scale: 'paper',
+        seed: 0,
+        commit: 'd1daed7',
+        engine: 'wasm',
+        globalSteps: 500,
+        batchSize: 64,
+        bestValidation: 3.74,
+        bestStep: 480,
+      };
+      const pretrained = run('r3', { createdAt: '2026-11-29T07:00:00.000Z' });
+      pretrained.summary.optimizers[0] = { ...pretrained.summary.optimizers[0]!, pretrained: { name: 'lasso-250x500', trainedWith } };
+      await store.saveRun(pretrained);
+      expect((await store.getRun('r3'))!.summary.optimizers.map((o) => o.pretrained)).toEqual([{ name: 'lasso-250x500', trainedWith }, undefined, undefined]);
+      await store.deleteRun('r3');
       // The same run again is stored once.
       expect(await store.saveRun(run('r1'))).toEqual({ id: 'r1', created: false });
       const all = await store.listRuns();

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { configHash, stableStringify, UsageError, type EvaluationCurve, type RunRecord, type RunStore, type TrainingRecord } from '@l2o/core';
+import {
+  configHash,
+  instanceMetrics,
+  stableStringify,
+  UsageError,
+  type EvaluationCurve,
+  type OptimizerSummary,
+  type RunRecord,
+  type RunStore,
+  type TrainingRecord,
+} from '@l2o/core';
 import type { Sql } from './sql.js';
 
 export type { RunRecord, TrainingRecord } from '@l2o/core';
@@ -159,8 +169,8 @@ export class SqlRunStore implements RunStore {
         }
         await tx.query(
           `INSERT INTO run_optimizers (run_id, label, optimizer_id, kind, options, checkpoint_sha256, final_gap, final_f,
-             iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds, position, acceptance, instance_results)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+             iterations_to, diverged_at, parameters, training_seconds, evaluation_seconds, position, acceptance, instance_results, pretrained)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
           [
             run.id,
             o.label,
@@ -178,6 +188,7 @@ export class SqlRunStore implements RunStore {
             position,
             o.acceptance ?? null,
             instanceResultsText(run.curves.find((c) => c.optimizer === o.label)),
+            o.pretrained ? JSON.stringify(o.pretrained) : null,
           ],
         );
         const curve = run.curves.find((c) => c.optimizer === o.label);
@@ -297,6 +308,8 @@ export class SqlRunStore implements RunStore {
       )
     ).rows;
     const artifacts = (await this.sql.query<{ name: string; content: Uint8Array }>('SELECT name, content FROM artifacts WHERE run_id = $1', [id])).rows;
+    const instanceResults = optimizers.map((o) => parseInstanceResults(o.instance_results));
+    const gapInstancesOf = (label: string) => curveRows.find((c) => c.label === label)?.gap_instances ?? 0;
     const summary: RunRecord['summary'] = {
       name: String(r.name),
       problem: { id: String(r.problem), options: json(r.problem_options) },
@@ -308,7 +321,7 @@ export class SqlRunStore implements RunStore {
       seed: Number(r.seed),
       engine: String(r.engine),
       training: json(r.training),
-      optimizers: optimizers.map((o) => ({
+      optimizers: optimizers.map((o, i) => ({
         label: String(o.label),
         id: String(o.optimizer_id),
         kind: o.kind as 'learned' | 'baseline',
@@ -321,13 +334,15 @@ export class SqlRunStore implements RunStore {
         ...(o.training_seconds !== null ? { trainingSeconds: Number(o.training_seconds) } : {}),
         evaluationSeconds: Number(o.evaluation_seconds),
         ...(o.acceptance !== null && o.acceptance !== undefined ? { acceptance: Number(o.acceptance) } : {}),
+        // From the curve, as the evaluator derives them (so older rows get them too).
+        ...instanceMetrics({ gapInstances: gapInstancesOf(String(o.label)), ...instanceResults[i]!.gapQuantiles }),
+        ...(o.pretrained !== null && o.pretrained !== undefined ? { pretrained: json<NonNullable<OptimizerSummary['pretrained']>>(o.pretrained) } : {}),
       })),
       createdAt: new Date(r.created_at as string).toISOString(),
       ...(r.test_data !== null && r.test_data !== undefined ? { testData: json<NonNullable<RunRecord['summary']['testData']>>(r.test_data) } : {}),
     };
-    const curves = summary.optimizers.map((o) => {
+    const curves = summary.optimizers.map((o, i) => {
       const points = curveRows.filter((c) => c.label === o.label);
-      const instanceResults = parseInstanceResults(optimizers.find((row) => row.label === o.label)?.instance_results);
       return {
         optimizer: o.label,
         instances: points[0]?.instances ?? summary.testInstances,
@@ -337,10 +352,10 @@ export class SqlRunStore implements RunStore {
         finalGap: o.finalGap,
         iterationsTo: o.iterationsTo,
         divergedAt: o.divergedAt ?? null,
-        ...instanceResults.gapQuantiles,
+        ...instanceResults[i]!.gapQuantiles,
         seconds: o.evaluationSeconds,
         ...(points.some((p) => p.accepted !== null) ? { acceptance: points.slice(1).map((p) => Number(p.accepted)) } : {}),
-        ...instanceResults.provenance,
+        ...instanceResults[i]!.provenance,
       };
     });
     const checkpoints = Object.fromEntries(
