@@ -4,11 +4,11 @@
  * (Student's t with n − 1 degrees of freedom over the n seeds), and the iterations to each gap
  * threshold with their spread.
  */
-import { DIVERGENCE_FLOOR, DIVERGENCE_RISE, divergedUnderCurrentRule, L2oError, perInstanceGaps } from '@l2o/core';
+import { divergedUnderCurrentRule, L2oError, perInstanceGaps } from '@l2o/core';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import type { LoadedRun } from './rerender.js';
-import { formatGap } from './summary.js';
+import { DIVERGED_MEANING, formatGap } from './summary.js';
 
 /** P(T ≤ t) for Student's t with `dof` degrees of freedom. */
 export function studentTCdf(t: number, dof: number): number {
@@ -81,9 +81,6 @@ export interface SeedInstances {
   diverged: number | null;
   instances: number;
 }
-
-/** What "diverged" means on the pages (DIVERGENCE_RISE and DIVERGENCE_FLOOR of @l2o/core). */
-export const DIVERGED_MEANING = `the instances whose F was not finite, whose gap ended above its start, or rose more than ${DIVERGENCE_RISE}× above its running best (gaps below ${DIVERGENCE_FLOOR} counted as ${DIVERGENCE_FLOOR}: ripples near F* are not divergence)`;
 
 /**
  * Diverged instances per seed as the pages write them: "10 / 5 / 12 of 125", or each seed's own

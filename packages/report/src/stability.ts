@@ -1,6 +1,6 @@
 import type { ValidationSeries } from './figure-data.js';
-import { DIVERGED_MEANING, divergedPerSeed, type SeedAggregate, type SeedInstances } from './seeds.js';
-import { formatGap } from './summary.js';
+import { divergedPerSeed, type SeedAggregate, type SeedInstances } from './seeds.js';
+import { DIVERGED_MEANING, formatGap } from './summary.js';
 import { compareAt, comparisonText } from './verdicts.js';
 
 /** The two ablations the stability page compares: the paper's protocol, and the same with a stabiliser. */

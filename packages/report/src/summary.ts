@@ -1,7 +1,10 @@
-import { GAP_THRESHOLDS, type OptimizerSummary, type RunSummary } from '@l2o/core';
+import { DIVERGENCE_FLOOR, DIVERGENCE_RISE, GAP_THRESHOLDS, type OptimizerSummary, type RunSummary } from '@l2o/core';
 
 export const formatGap = (g: number) => (Number.isFinite(g) ? g.toExponential(2) : String(g));
 const formatSeconds = (s: number | undefined) => (s === undefined ? '—' : s < 100 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`);
+
+/** What "diverged" means on the pages (DIVERGENCE_RISE and DIVERGENCE_FLOOR of @l2o/core). */
+export const DIVERGED_MEANING = `the instances whose F was not finite, whose gap ended above its start, or rose more than ${DIVERGENCE_RISE}× above its running best (gaps below ${DIVERGENCE_FLOOR} counted as ${DIVERGENCE_FLOOR}: ripples near F* are not divergence)`;
 
 /** The instances of a mean: "a of b instances diverged", for an optimizer whose summary counted them. */
 export function divergedText(o: Pick<OptimizerSummary, 'divergedInstances' | 'gapInstances'>): string | undefined {
@@ -75,16 +78,14 @@ export function renderSummaryMarkdown(s: RunSummary): string {
     '',
     'Gap: mean over test instances of (F(x_k) − F*)/F*, with F* from the reference solver.',
     ...(perInstance
-      ? [
-          'Median final gap: over the instances with a gap. Diverged: the instances whose gap ended above its start or rose more than 100× above its running best (a few of them make the mean, not the median, blow up).',
-        ]
+      ? [`Median final gap: over the instances with a gap. Diverged: ${DIVERGED_MEANING}; a few of them make the mean, not the median, blow up.`]
       : []),
-    ...(pretrained.length > 0 ? ['', ...pretrained.map((l) => `- ${l}`)] : []),
     ...(safeguarded
       ? [
           'Learned steps kept: of a safeguarded optimizer’s steps (all instances and iterations), the share whose learned step was kept; per iteration in metrics/<optimizer>.csv (column accepted).',
         ]
       : []),
+    ...(pretrained.length > 0 ? ['', ...pretrained.map((l) => `- ${l}`)] : []),
     '',
   ].join('\n');
 }
