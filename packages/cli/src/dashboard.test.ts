@@ -109,7 +109,9 @@ describe.skipIf(noBrowser !== null && !required)('l2o dashboard in a browser', (
 
   it("draws a run's convergence plot with a point per iteration", async () => {
     const id = await page.locator('#runs-table tbody tr').first().getAttribute('data-run-id');
-    const run = (await (await fetch(`${url}api/runs/${id}`)).json()) as { summary: { iterations: number; optimizers: { label: string }[] } };
+    const run = (await (await fetch(`${url}api/runs/${id}`)).json()) as {
+      summary: { iterations: number; optimizers: { label: string; divergedInstances?: number; gapInstances?: number }[] };
+    };
     await open(`#/runs/${id}`);
     await page.waitForSelector('#plot svg');
     // vega draws each optimizer's line as one path "M x,y L x,y …": one L per iteration after k = 0.
@@ -117,6 +119,13 @@ describe.skipIf(noBrowser !== null && !required)('l2o dashboard in a browser', (
     expect(lines).toHaveLength(run.summary.optimizers.length);
     for (const d of lines) expect(d.split('L')).toHaveLength(run.summary.iterations + 1);
     expect(await page.locator('#metrics tbody tr').count()).toBe(run.summary.optimizers.length);
+    // Beside the mean: how many instances diverged, as the run's summary counts them.
+    const heads = await page.locator('#metrics thead th').allTextContents();
+    const first = run.summary.optimizers[0]!;
+    expect(first.divergedInstances).toBeTypeOf('number');
+    expect(await page.locator(`#metrics tbody tr:first-child td:nth-child(${heads.indexOf('diverged') + 1})`).textContent()).toBe(
+      `${first.divergedInstances} of ${first.gapInstances}`,
+    );
     await shot('run');
   });
 

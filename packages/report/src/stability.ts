@@ -83,6 +83,7 @@ function rows(arm: StabilityArm, setting: string): Row[] {
 }
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const plural = (n: number, thing: string) => `${n} ${thing}${n === 1 ? '' : 's'}`;
 
 /**
  * The stability page: each model with and without the stabiliser over the same seeds and test
@@ -133,8 +134,8 @@ export function stabilityMarkdown(without: StabilityArm, withIt: StabilityArm, s
           );
     const blowUps = (r: Row) => r.stopped.length + onBoth(r, r.spikes) + diverging(r);
     const counts = (r: Row) =>
-      `${r.stopped.length ? `${r.stopped.length} stopped training${r.stopped.length === 1 ? '' : 's'}, ` : ''}${onBoth(r, r.spikes)} validation spikes and ` +
-      (r.perSeed.some((p) => p.diverged === null) ? 'diverging instances not counted (an older rule)' : `${diverging(r)} diverging instances`);
+      `${r.stopped.length ? `${plural(r.stopped.length, 'stopped training')}, ` : ''}${plural(onBoth(r, r.spikes), 'validation spike')} and ` +
+      (r.perSeed.some((p) => p.diverged === null) ? 'diverging instances not counted (an older rule)' : plural(diverging(r), 'diverging instance'));
     const k20 = sameSeeds ? compareAt(paired, `${m} (${stabiliser})`, m, 20) : null;
     const comparisons = sameSeeds
       ? AT.flatMap((k) => {

@@ -14,6 +14,10 @@ export interface OptimizerView {
   finalF: number;
   iterationsTo: Record<string, number | null>;
   divergedAt: number | null;
+  /** The median over instances of the final gap (null: it diverged), and the instances that diverged, of those with a gap. */
+  medianFinalGap?: number | null;
+  divergedInstances?: number;
+  gapInstances?: number;
   parameters?: number;
   trainingSeconds?: number;
   evaluationSeconds: number;

@@ -19,6 +19,8 @@ export function metricsTable(summary: SummaryView): HTMLElement {
           'optimizer',
           'kind',
           'final gap',
+          'median final gap',
+          'diverged',
           'final F',
           ...thresholds.map((t) => `k to ${t}`),
           'parameters',
@@ -39,6 +41,9 @@ export function metricsTable(summary: SummaryView): HTMLElement {
           h('td', {}, o.label),
           h('td', {}, o.kind),
           h('td', { class: 'num' }, o.divergedAt !== null ? `diverged at ${o.divergedAt}` : fmt(o.finalGap)),
+          // Older runs have no per-instance counts: blank, as for the other optional columns.
+          h('td', { class: 'num' }, o.medianFinalGap === undefined ? '' : o.medianFinalGap === null ? 'diverged' : fmt(o.medianFinalGap)),
+          h('td', { class: 'num' }, o.divergedInstances === undefined ? '' : `${o.divergedInstances} of ${o.gapInstances}`),
           h('td', { class: 'num' }, fmt(o.finalF, 6)),
           ...thresholds.map((t) => h('td', { class: 'num' }, to[t] === null ? 'not reached' : String(to[t]))),
           h('td', { class: 'num' }, o.parameters === undefined ? '' : String(o.parameters)),
