@@ -75,7 +75,9 @@ describe('choosing the micro-batch', () => {
 
   it('has a budget on every CPU engine: 3 GiB per WASM heap, half the free memory natively', () => {
     expect(memoryBudget('wasm')!.bytes).toBe(3 * 1024 ** 3);
-    expect(memoryBudget('cpu', 2)!.bytes).toBeLessThanOrEqual(memoryBudget('cpu', 1)!.bytes / 2 + 1e6);
+    // Two workers share it: half each (free memory moves between the two reads, by far less than 5%).
+    const [one, two] = [memoryBudget('cpu', 1)!.bytes, memoryBudget('cpu', 2)!.bytes];
+    expect(Math.abs(two / (one / 2) - 1)).toBeLessThan(0.05);
     expect(memoryBudget('webgl')).toBeNull();
   });
 
