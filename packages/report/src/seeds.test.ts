@@ -113,7 +113,9 @@ describe('aggregateSeeds', () => {
     // Its listed instance ended at 1e-3 (a ripple between kept iterations, say): only the whole trajectory decides.
     const rippled = (r: LoadedRun): LoadedRun => ({
       ...r,
-      curves: r.curves.map((c) => (c.optimizer === 'fista' ? { ...c, perInstance: { ...c.perInstance!, gaps: [c.perInstance!.gaps[0]!, c.perInstance!.gaps[0]!.map(() => 1e-3)] } } : c)),
+      curves: r.curves.map((c) =>
+        c.optimizer === 'fista' ? { ...c, perInstance: { ...c.perInstance!, gaps: [c.perInstance!.gaps[0]!, c.perInstance!.gaps[0]!.map(() => 1e-3)] } } : c,
+      ),
     });
     const older = aggregateSeeds(runs.map((r, s) => (s === 1 ? rippled(withInstances(r, s, undefined)) : withInstances(r, s, DIVERGENCE_FLOOR))));
     expect(older.optimizers[0]!.perSeed!.map((p) => p.diverged)).toEqual([0, null, 2]);

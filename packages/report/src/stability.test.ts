@@ -56,7 +56,9 @@ describe('stability page', () => {
       'clipping',
     );
     expect(page).toContain('| gru-mha | paper protocol | 5 | none | 1 / 0 / 0 / 0 / 0 | 3 / 0 / 0 / 0 / 0 of 60 |');
-    expect(page).toContain("clipping removes gru-mha's blow-ups (1 validation spike and 3 diverging instances without it, none with it) without hurting k = 20");
+    expect(page).toContain(
+      "clipping removes gru-mha's blow-ups (1 validation spike and 3 diverging instances without it, none with it) without hurting k = 20",
+    );
     expect(page).toContain('without clipping, gru had no validation spike and no diverging test instance');
     expect(page).toMatch(/gru-mha \(clipping\) vs gru-mha at k = 20: median log10 gap ratio/);
   });

@@ -106,7 +106,15 @@ describe('per-instance results', () => {
   });
 
   it('re-counts diverged instances of an older rule where the kept gaps decide it', () => {
-    const older = { at: [0, 10, 100], iterationsTo: {}, gaps: [[1, 1, 1, 1], [1e-9, 1e-2, 1e-6, null], [1e-7, 1e-7, 0.5, 2]] };
+    const older = {
+      at: [0, 10, 100],
+      iterationsTo: {},
+      gaps: [
+        [1, 1, 1, 1],
+        [1e-9, 1e-2, 1e-6, null],
+        [1e-7, 1e-7, 0.5, 2],
+      ],
+    };
     // Instance 0: a ripple (1e-9 → 1e-7) the old floor of 1e-8 counted; 2 rose from 1e-6 to 0.5; 3 ended above its start.
     expect(divergedUnderCurrentRule({ ...older, diverged: [2, 3] })).toEqual([2, 3]);
     expect(divergedUnderCurrentRule({ ...older, diverged: [0, 2, 3] })).toBeNull();
