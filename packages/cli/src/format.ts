@@ -1,4 +1,4 @@
-import { GAP_QUANTILES, type ComparisonPlan, type EvaluationCurve } from '@l2o/core';
+import { GAP_QUANTILES, instanceMetrics, type ComparisonPlan, type EvaluationCurve } from '@l2o/core';
 import { divergedText, formatGap } from '@l2o/report';
 
 /** Iterations shown in the terminal table: a few on a roughly log scale, and the last. */
@@ -22,10 +22,8 @@ export function curvesTable(curves: readonly ShownCurve[]): string {
   const rows: string[][] = [];
   const median = GAP_QUANTILES.indexOf(0.5);
   for (const c of curves) {
-    const diverged =
-      c.perInstance && c.perInstance.diverged.length > 0
-        ? divergedText({ divergedInstances: c.perInstance.diverged.length, gapInstances: c.gapInstances })
-        : undefined;
+    const counted = instanceMetrics({ ...c, gapInstances: c.gapInstances ?? 0 });
+    const diverged = counted.divergedInstances ? divergedText(counted) : undefined;
     const name = diverged
       ? `${c.optimizer} (diverged on ${diverged})`
       : typeof c.divergedAt === 'number'
