@@ -43,7 +43,7 @@ describe('the wall time of a schedule', () => {
     expect(scheduleSeconds(jobs, 8)).toBe(6);
   });
 
-  it('counts a training as its segments and validations', () => {
+  it('counts a training as its steps (a batch made, then its segments) and validations (each batch made, then its iterations)', () => {
     const training = {
       globalSteps: 10,
       batchSize: 8,
@@ -54,13 +54,16 @@ describe('the wall time of a schedule', () => {
       validationIterations: 20,
       microBatch: 4,
     };
-    // 10 steps × 20 iterations × 2 micro-batches of (1 + 4 × 0.5) ms, and 3 validations of
-    // 20 iterations × 4 batches of (2 + 4 × 0.25) ms.
-    const seconds = trainingSeconds(training as never, { fixedMs: 1, perInstanceMs: 0.5 }, { fixedMs: 2, perInstanceMs: 0.25 });
-    expect(seconds).toBeCloseTo((10 * 20 * 2 * 3 + 3 * 20 * 4 * 3) / 1000, 9);
+    // 10 steps, each 2 micro-batches made once (10 + 4 × 0.1 ms) and run 20 iterations (1 + 4 × 0.5
+    // ms), and 3 validations, each 4 batches made once (4 + 4 × 1 ms) and run 20 iterations
+    // (2 + 4 × 0.25 ms).
+    const segment = { fixedMs: 1, perInstanceMs: 0.5, once: { fixedMs: 10, perInstanceMs: 0.1 } };
+    const validation = { fixedMs: 2, perInstanceMs: 0.25, once: { fixedMs: 4, perInstanceMs: 1 } };
+    const step = 2 * (10 + 4 * 0.1) + 20 * 2 * 3;
+    const validate = 4 * (4 + 4 * 1) + 20 * 4 * 3;
+    expect(trainingSeconds(training as never, segment, validation)).toBeCloseTo((10 * step + 3 * validate) / 1000, 9);
     // Resumed at step 8: steps 9–10 and one validation (after the last step) are left.
-    const resumed = trainingSeconds(training as never, { fixedMs: 1, perInstanceMs: 0.5 }, { fixedMs: 2, perInstanceMs: 0.25 }, 8);
-    expect(resumed).toBeCloseTo((2 * 20 * 2 * 3 + 1 * 20 * 4 * 3) / 1000, 9);
+    expect(trainingSeconds(training as never, segment, validation, 8)).toBeCloseTo((2 * step + 1 * validate) / 1000, 9);
   });
 });
 
@@ -90,13 +93,22 @@ describe('estimating a sweep', () => {
   it('adds up the jobs from fixed timings as a hand computation does, done trainings at 0', async () => {
     const stored = JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, CalibrationEntry> };
     const fixed = { segment: [1, 0.5], validation: [2, 0.25], iteration: [3, 0.5], reference: [100, 10], job: [500, 0] } as const;
-    for (const e of Object.values(stored.entries)) [e.fixedMs, e.perInstanceMs] = fixed[e.kind];
+    // What a batch costs once: a training step's batch drawn and made, a validation or test batch made.
+    const once = { segment: [6, 0.5], validation: [5, 1], iteration: [7, 2] } as const;
+    for (const e of Object.values(stored.entries)) {
+      [e.fixedMs, e.perInstanceMs] = fixed[e.kind];
+      if (e.kind === 'segment' || e.kind === 'validation' || e.kind === 'iteration') {
+        expect(e.once).toBeDefined();
+        e.once = { fixedMs: once[e.kind][0], perInstanceMs: once[e.kind][1] };
+      } else expect(e.once).toBeUndefined();
+    }
     writeFileSync(file, JSON.stringify(stored));
-    // smoke: 4 global steps of batch 8, K = 20 (segments of 10), validation every 2 steps of 16
-    // instances × 100 iterations (in batches of 8); test 16 instances, one batch, 30 iterations.
-    // Each training and evaluation also starts a job process (0.5 s).
-    const train = 0.5 + (4 * 20 * (1 + 8 * 0.5) + 2 * 100 * (2 * 2 + 16 * 0.25)) / 1000; // 2.5 s
-    const evaluate = 0.5 + (30 * (3 + 16 * 0.5)) / 1000; // 0.83 s
+    // smoke: 4 global steps, each a batch of 8 made and run K = 20 iterations (segments of 10),
+    // validation every 2 steps of 16 instances × 100 iterations (in batches of 8, each made once);
+    // test 16 instances, one batch made and run 30 iterations. Each training and evaluation also
+    // starts a job process (0.5 s).
+    const train = 0.5 + (4 * (6 + 8 * 0.5 + 20 * (1 + 8 * 0.5)) + 2 * (2 * 5 + 16 * 1 + 100 * (2 * 2 + 16 * 0.25))) / 1000; // 2.59 s
+    const evaluate = 0.5 + (7 + 16 * 2 + 30 * (3 + 16 * 0.5)) / 1000; // 0.87 s
     const reference = (100 + 16 * 10) / 1000; // 0.26 s
     const estimate = await estimateSweep(platform, plan, { workers: 2 });
     const seconds = (kind: string, seed: number, label?: string) =>
@@ -104,11 +116,11 @@ describe('estimating a sweep', () => {
     expect(seconds('train', 0)).toBeCloseTo(train, 9);
     expect(seconds('evaluate', 1, 'fista')).toBeCloseTo(evaluate, 9);
     expect(seconds('reference', 1)).toBeCloseTo(reference, 9);
-    // Both trainings 0–2.5, both references 2.5–2.76, then four evaluations two at a time.
+    // Both trainings 0–2.59, both references 2.59–2.85, then four evaluations two at a time.
     expect(estimate.seconds).toBeCloseTo(train + reference + 2 * evaluate, 9);
 
-    // Seed 1's checkpoint cached: its training costs 0. Worker 1 trains seed 0 (0–2.5), then evaluates
-    // lstm seed 0; worker 2 solves both references, then evaluates fista 0, lstm 1 and fista 1 (to 3.01).
+    // Seed 1's checkpoint cached: its training costs 0. Worker 1 trains seed 0 (0–2.59), then evaluates
+    // lstm seed 0; worker 2 solves both references, then evaluates fista 0, lstm 1 and fista 1 (to 3.13).
     const seed1 = plan.jobs.find((j) => j.kind === 'train' && j.comparison.seed === 1)!;
     mkdirSync(path.join(cacheDir, 'checkpoints'), { recursive: true });
     writeFileSync(path.join(cacheDir, 'checkpoints', `${seed1.key}.json`), '{}');
@@ -121,7 +133,10 @@ describe('estimating a sweep', () => {
     const seed0 = plan.jobs.find((j) => j.kind === 'train' && j.comparison.seed === 0)!;
     writeFileSync(path.join(cacheDir, 'checkpoints', `${seed0.key}.json.resume`), JSON.stringify({ training: { nextStep: 2 } }));
     const resumed = await estimateSweep(platform, plan, { workers: 2 });
-    expect(resumed.perJob.find((j) => j.key === seed0.key)!.seconds).toBeCloseTo(0.5 + (2 * 20 * (1 + 8 * 0.5) + 100 * (2 * 2 + 16 * 0.25)) / 1000, 9);
+    expect(resumed.perJob.find((j) => j.key === seed0.key)!.seconds).toBeCloseTo(
+      0.5 + (2 * (6 + 8 * 0.5 + 20 * (1 + 8 * 0.5)) + (2 * 5 + 16 * 1 + 100 * (2 * 2 + 16 * 0.25))) / 1000,
+      9,
+    );
   });
 
   it('counts the instances a fixed dataset holds, not the test count it cannot fill', async () => {
@@ -150,12 +165,14 @@ describe('estimating a sweep', () => {
     const reference = Object.values(stored.entries).find((e) => e.kind === 'reference' && e.what.dataset.id === 'one-instance')!;
     expect(reference.instances).toBe(1);
     // Fixed timings, as above: smoke tests 16 instances for 30 iterations, and the dataset has one.
-    for (const e of Object.values(stored.entries))
-      if (e.kind === 'iteration' || e.kind === 'reference') [e.fixedMs, e.perInstanceMs] = e.kind === 'iteration' ? [2, 0.25] : [100, 10];
+    for (const e of Object.values(stored.entries)) {
+      if (e.kind === 'iteration') Object.assign(e, { fixedMs: 2, perInstanceMs: 0.25, once: { fixedMs: 1, perInstanceMs: 0.5 } });
+      if (e.kind === 'reference') Object.assign(e, { fixedMs: 100, perInstanceMs: 10 });
+    }
     writeFileSync(file, JSON.stringify(stored));
     const estimate = await estimateSweep(platform, one, { workers: 1 });
     const job = estimate.calibration.jobStartSeconds;
-    expect(estimate.perJob.find((j) => j.kind === 'evaluate' && j.label === 'fista')!.seconds).toBeCloseTo(job + (30 * (2 + 0.25)) / 1000, 9);
+    expect(estimate.perJob.find((j) => j.kind === 'evaluate' && j.label === 'fista')!.seconds).toBeCloseTo(job + (1 + 0.5 + 30 * (2 + 0.25)) / 1000, 9);
     expect(estimate.perJob.find((j) => j.kind === 'reference')!.seconds).toBeCloseTo((100 + 10) / 1000, 9);
   });
 });

@@ -13,6 +13,7 @@ import {
   type ComparisonSpec,
   type ComparisonWorkload,
   type CostModel,
+  type RepeatedCost,
   type Platform,
   type TrainOptions,
   type WorkloadCosts,
@@ -57,25 +58,30 @@ export interface SweepEstimate {
 /** Time of `count` instances in batches of `batchSize`, one unit of work each. */
 const batchesMs = (cost: CostModel, count: number, batchSize: number) => Math.ceil(count / batchSize) * cost.fixedMs + count * cost.perInstanceMs;
 
+/** Time of `count` instances in batches of `batchSize`, each batch made once and run `iterations` iterations. */
+const rolloutsMs = (cost: RepeatedCost, count: number, batchSize: number, iterations: number) =>
+  iterations * batchesMs(cost, count, batchSize) + batchesMs(cost.once, count, batchSize);
+
 /**
- * A training, as the trainer runs it: globalSteps × iterations / unroll segments of `unroll`
- * iterations on a batch (in micro-batches when the option sets them; automatic ones are taken
- * as the whole batch), and a validation every validateEvery steps and after the last:
- * validationIterations validation iterations over validationSize instances. A training resumed at
- * `fromStep` costs only the steps and validations after it.
+ * A training, as the trainer runs it: globalSteps steps, each a batch drawn and made and
+ * iterations / unroll segments of `unroll` iterations on it (in micro-batches when the option
+ * sets them; automatic ones are taken as the whole batch), and a validation every validateEvery
+ * steps and after the last: validationIterations validation iterations over validationSize
+ * instances, batch by batch. A training resumed at `fromStep` costs only the steps and
+ * validations after it.
  */
-export function trainingSeconds(training: TrainOptions, segment: CostModel, validation: CostModel, fromStep = 0): number {
+export function trainingSeconds(training: TrainOptions, segment: RepeatedCost, validation: RepeatedCost, fromStep = 0): number {
   const micro = training.microBatch > 0 ? Math.min(training.microBatch, training.batchSize) : training.batchSize;
   const from = Math.min(Math.max(0, fromStep), training.globalSteps);
-  const segmentsMs = (training.globalSteps - from) * training.iterations * batchesMs(segment, training.batchSize, micro);
+  const stepsMs = (training.globalSteps - from) * rolloutsMs(segment, training.batchSize, micro, training.iterations);
   const validations = Math.ceil(training.globalSteps / training.validateEvery) - Math.floor(from / training.validateEvery);
-  const validationMs = validations * training.validationIterations * batchesMs(validation, training.validationSize, Math.min(micro, training.validationSize));
-  return (segmentsMs + validationMs) / 1000;
+  const validationMs = validations * rolloutsMs(validation, training.validationSize, Math.min(micro, training.validationSize), training.validationIterations);
+  return (stepsMs + validationMs) / 1000;
 }
 
-/** An evaluation: count / batchSize batches, each `iterations` iterations. */
-export function evaluationSeconds(test: ComparisonWorkload['test'], iteration: CostModel): number {
-  return (test.iterations * batchesMs(iteration, test.count, test.batchSize)) / 1000;
+/** An evaluation: count / batchSize batches, each made once and run `iterations` iterations. */
+export function evaluationSeconds(test: ComparisonWorkload['test'], iteration: RepeatedCost): number {
+  return rolloutsMs(iteration, test.count, test.batchSize, test.iterations) / 1000;
 }
 
 /** The reference solve of a test set, batch by batch. */

@@ -8,6 +8,7 @@ import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
 import type { LearnedOptimizer } from '../contracts/learned-optimizer.js';
 import type { Optimizer } from '../contracts/optimizer.js';
 import type { Problem } from '../contracts/problem.js';
+import type { Dataset, DatasetContext } from '../contracts/dataset.js';
 import { disposeState } from '../evaluate/state.js';
 import { evaluateOptimizer } from '../evaluate/evaluator.js';
 import { solveReference } from '../evaluate/reference.js';
@@ -31,6 +32,16 @@ export interface CostModel {
   perInstanceMs: number;
 }
 
+/**
+ * Work repeated at every iteration, plus what is done once per batch around the iterations (the
+ * `once` line): for an evaluation or validation, the batch made (A, b and L, a power iteration per
+ * instance) and the start state; for a training, each global step's batch drawn and made. At the
+ * papers' LASSO size the once part of a validation batch costs as much as 20 of lstm's iterations.
+ */
+export interface RepeatedCost extends CostModel {
+  once: CostModel;
+}
+
 /** One calibration as kept in the cache file: what was timed, where, and its cost model. */
 export interface CalibrationEntry extends CostModel {
   /** Its key in the cache file: a hash of the kind, engine, machine and what was timed. */
@@ -47,6 +58,8 @@ export interface CalibrationEntry extends CostModel {
   size: string;
   /** A reference solve's: how many test instances the dataset gave when asked for a few (a fixed set may hold fewer than a test asks for). */
   instances?: number;
+  /** Segments, validations and evaluations: what is done once per batch besides the iterations (RepeatedCost). */
+  once?: CostModel;
   at: string;
 }
 
@@ -81,9 +94,9 @@ export async function calibratedJobStart(platform: Platform, measure: () => Prom
 
 /** What a workload's jobs cost: per optimizer label its segment, validation and evaluation iterations, and the reference solve. */
 export interface WorkloadCosts {
-  segment: Record<string, CostModel>;
-  validation: Record<string, CostModel>;
-  iteration: Record<string, CostModel>;
+  segment: Record<string, RepeatedCost>;
+  validation: Record<string, RepeatedCost>;
+  iteration: Record<string, RepeatedCost>;
   reference: CostModel;
   /** The instances the test set will hold: the test's count, or fewer when the dataset is a smaller fixed set (one UCI instance). */
   testCount: number;
@@ -94,12 +107,15 @@ export interface WorkloadCosts {
 
 /** How the calibration measures, for the estimate's output. */
 export const CALIBRATION_METHOD =
-  'each model: one training segment of at most 5 iterations, at most 5 validation iterations (on training instances) and at most 5 evaluation iterations, each baseline at most 5 evaluation iterations, ' +
-  "timed (after a warm-up, median of 3) at batch 1 and at the job's batch, or the largest batch that times in about 1.5 s, then extrapolated linearly in the batch size and the iterations; " +
-  'the reference solve at batch 1 and 4';
+  "each model: one training segment of at most 5 iterations and a training batch drawn and made, validations (on training instances) and evaluations of 1 and of at most 10 iterations, each baseline's evaluations of 1 and of at most 10 iterations, " +
+  "timed (after a warm-up, median of 3) at batch 1 and at the job's batch, or the largest batch that times in about 1.5 s; the difference of the two rollouts is the iterations' time, the rest the batch's own; " +
+  'extrapolated linearly in the batch size and the iterations; the reference solve at batch 1 and 4';
 
 const CAL_BATCH = 4;
+/** Iterations of a timed training segment. */
 const CAL_ITERATIONS = 5;
+/** Iterations of the longer timed rollout (the shorter has one): their difference is the iterations' time. */
+const CAL_ROLLOUT_ITERATIONS = 10;
 /** Timings per point: their median, so that one load spike does not decide an estimate. */
 const CAL_REPEATS = 3;
 /** The larger batch timed takes about this long (or is the job's own batch): a line through 1 and 4 extrapolated to 64 magnified noise. */
@@ -112,8 +128,11 @@ export function machineLabel(): string {
   return `${cpus[0]?.model.trim() ?? 'unknown CPU'} × ${cpus.length}`;
 }
 
+/** 2: validations and evaluations split into iterations and the batch's own work (`once`). */
+const CALIBRATION_FORMAT = 2;
+
 interface CalibrationFile {
-  format: 1;
+  format: typeof CALIBRATION_FORMAT;
   entries: Record<string, CalibrationEntry>;
 }
 
@@ -122,7 +141,7 @@ function readCalibrations(file: string): Record<string, CalibrationEntry> {
   if (!existsSync(file)) return {};
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as CalibrationFile;
-    return parsed.format === 1 && parsed.entries && typeof parsed.entries === 'object' ? parsed.entries : {};
+    return parsed.format === CALIBRATION_FORMAT && parsed.entries && typeof parsed.entries === 'object' ? parsed.entries : {};
   } catch {
     return {};
   }
@@ -131,11 +150,14 @@ function readCalibrations(file: string): Record<string, CalibrationEntry> {
 /** Adds entries to the file, merged with what another process may have written meanwhile. */
 function writeCalibrations(file: string, added: Record<string, CalibrationEntry>): void {
   const entries = { ...readCalibrations(file), ...added };
-  writeFileAtomic(file, `${JSON.stringify({ format: 1, entries } satisfies CalibrationFile, null, 1)}\n`);
+  writeFileAtomic(file, `${JSON.stringify({ format: CALIBRATION_FORMAT, entries } satisfies CalibrationFile, null, 1)}\n`);
 }
 
+/** Timings (ms) at batch sizes. */
+type Points = [batch: number, ms: number][];
+
 /** The line through (1, t1) and (b, tb), never negative; one point gives a cost proportional to the batch. */
-function fit(points: [batch: number, ms: number][]): CostModel {
+function fit(points: Points): CostModel {
   const [[b1, t1], [b2, t2] = [b1, t1]] = points as [[number, number], [number, number]?];
   if (b2 === b1) return { fixedMs: 0, perInstanceMs: t1 / b1 };
   const perInstanceMs = Math.max(0, (t2 - t1) / (b2 - b1));
@@ -181,31 +203,47 @@ function tileInstances(set: InstanceSet, count: number): InstanceSet {
 }
 
 /**
- * Evaluation iterations of `optimizer` on `set`'s instances repeated to a batch, timed (ms per
- * iteration) after a warm-up at batch 1 and at `target` or the largest batch that fits the budget.
+ * Rollouts of one and of `iterations` iterations, timed (ms) at the same batches, split into the
+ * iterations' time (ms per iteration: their difference over iterations − 1) and the time a batch
+ * costs once (the rest of the one-iteration rollout). With one iteration it all counts as iteration.
  */
-async function iterationPoints(
+export function splitRollouts(short: Points, long: Points, iterations: number): { iteration: Points; once: Points } {
+  if (iterations <= 1) return { iteration: long, once: long.map(([b]) => [b, 0]) };
+  const iteration = long.map(([b, ms], i): [number, number] => [b, Math.max(0, (ms - short[i]![1]) / (iterations - 1))]);
+  return { iteration, once: short.map(([b, ms], i): [number, number] => [b, Math.max(0, ms - iteration[i]![1])]) };
+}
+
+/**
+ * Evaluations of `optimizer` on `set`'s instances repeated to a batch, of one iteration and of
+ * at most CAL_ROLLOUT_ITERATIONS, timed after a warm-up at batch 1 and at `target` or the largest
+ * batch that fits the budget, and split into iterations and the batch's own work.
+ */
+async function rolloutPoints(
   problem: Problem,
   optimizer: Optimizer,
   set: InstanceSet,
   iterations: number,
   target: number,
   signal?: AbortSignal,
-): Promise<[number, number][]> {
-  const rollout = (b: number) => {
+): Promise<{ iteration: Points; once: Points }> {
+  const long = Math.min(CAL_ROLLOUT_ITERATIONS, iterations);
+  const rollout = (b: number, k: number) => {
     const part = tileInstances(set, b);
-    return async () => void (await evaluateOptimizer(problem, optimizer, part, { iterations, batchSize: b, signal }));
+    return async () => void (await evaluateOptimizer(problem, optimizer, part, { iterations: k, batchSize: b, signal }));
   };
   // The first rollout warms the engine's kernels up (not timed).
-  await rollout(1)();
-  const one = await medianMs(rollout(1));
-  const points: [number, number][] = [[1, one / iterations]];
-  const larger = largerBatch(target, one);
-  if (larger > 1) {
+  await rollout(1, long)();
+  const short: Points = [];
+  const longer: Points = [];
+  const timed = async (batch: number) => {
     throwIfInterrupted(signal);
-    points.push([larger, (await medianMs(rollout(larger))) / iterations]);
-  }
-  return points;
+    if (long > 1) short.push([batch, await medianMs(rollout(batch, 1))]);
+    longer.push([batch, await medianMs(rollout(batch, long))]);
+  };
+  await timed(1);
+  const larger = largerBatch(target, longer[0]![1]);
+  if (larger > 1) await timed(larger);
+  return splitRollouts(short, longer, long);
 }
 
 /** One training segment of `unroll` iterations and an Adam step on the first `count` instances, timed. */
@@ -222,6 +260,27 @@ async function segmentMs(model: LearnedOptimizer, problem: Problem, set: Instanc
     disposeState(parts[0]!.state);
     problem.disposeBatch(batch);
   }
+}
+
+/**
+ * A global step's batch of `count` training instances drawn and made (A, b, L and the start
+ * state), as the trainer does before the step's segments; timed.
+ */
+async function stepBatchMs(
+  dataset: Dataset,
+  options: Record<string, unknown>,
+  model: LearnedOptimizer,
+  problem: Problem,
+  count: number,
+  ctx: DatasetContext,
+): Promise<number> {
+  let draw = 0;
+  return medianMs(async () => {
+    const set = await dataset.instances({ problem: problem.id, split: 'train', count, rng: new Rng(`calibration:${draw++}`), options }, ctx);
+    const batch = problem.toBatch(set);
+    disposeState(tf.tidy(() => model.init(problem, batch)));
+    problem.disposeBatch(batch);
+  });
 }
 
 /**
@@ -273,7 +332,7 @@ export async function calibrateWorkload(
     const problemOf = (p: PluginRef): Problem => registry.get('problem', p.id).create(p.options ?? {});
     const problem = problemOf(workload.problem);
     const at = new Date().toISOString();
-    const entry = (w: (typeof wanted)[number], set: InstanceSet, points: [number, number][]): CalibrationEntry => ({
+    const entry = (w: (typeof wanted)[number], set: InstanceSet, points: Points, once?: Points): CalibrationEntry => ({
       key: w.key,
       kind: w.kind,
       engine,
@@ -283,6 +342,7 @@ export async function calibrateWorkload(
       size: `${set.m}×${set.n}`,
       at,
       ...fit(points),
+      ...(once ? { once: fit(once) } : {}),
     });
     // The instances timed: a few of the test set's kind, with their F* from the reference solve
     // (timed too), so that evaluation iterations are timed as the evaluator runs them.
@@ -312,10 +372,10 @@ export async function calibrateWorkload(
     if (missing.includes(referenceWanted)) added[referenceWanted.key] = { ...entry(referenceWanted, testSet, referencePoints), instances: testSet.count };
 
     // A few training instances, drawn once: segments and validations run on them.
+    const trainDataset = registry.get('dataset', workload.trainDataset.id).create({});
     let drawnTrain: InstanceSet | undefined;
     const trainInstances = async (): Promise<InstanceSet> => {
       if (drawnTrain) return drawnTrain;
-      const trainDataset = registry.get('dataset', workload.trainDataset.id).create({});
       const count = Math.min(CAL_BATCH, workload.training.batchSize);
       return (drawnTrain = await drawInstances(
         trainDataset,
@@ -338,14 +398,14 @@ export async function calibrateWorkload(
       try {
         if (w.kind === 'iteration') {
           const own = o.problem ? problemOf(o.problem) : problem;
-          const iterations = Math.min(CAL_ITERATIONS, workload.test.iterations);
-          added[w.key] = entry(w, testSet, await iterationPoints(own, created, testSet, iterations, workload.test.batchSize, options.signal));
+          const { iteration, once } = await rolloutPoints(own, created, testSet, workload.test.iterations, workload.test.batchSize, options.signal);
+          added[w.key] = entry(w, testSet, iteration, once);
         } else if (w.kind === 'validation') {
           // Drawn instances have no F*: F is computed on the engine, as in the trainer's validation.
           const drawn = await trainInstances();
-          const iterations = Math.min(CAL_ITERATIONS, workload.training.validationIterations);
           const batch = Math.min(microTarget, workload.training.validationSize);
-          added[w.key] = entry(w, drawn, await iterationPoints(problem, created, drawn, iterations, batch, options.signal));
+          const { iteration, once } = await rolloutPoints(problem, created, drawn, workload.training.validationIterations, batch, options.signal);
+          added[w.key] = entry(w, drawn, iteration, once);
         } else {
           const drawn = await trainInstances();
           const unroll = Math.min(CAL_ITERATIONS, workload.training.unroll);
@@ -354,13 +414,16 @@ export async function calibrateWorkload(
             const segment = (b: number) => segmentMs(created as LearnedOptimizer, problem, tileInstances(drawn, b), b, unroll, adam);
             await segment(1); // warm-up, not kept
             const one = await segment(1);
-            const points: [number, number][] = [[1, one / unroll]];
+            const points: Points = [[1, one / unroll]];
             const larger = largerBatch(microTarget, one);
             if (larger > 1) {
               throwIfInterrupted(options.signal);
               points.push([larger, (await segment(larger)) / unroll]);
             }
-            added[w.key] = entry(w, drawn, points);
+            const stepBatch = (b: number) => stepBatchMs(trainDataset, workload.trainDataset.options ?? {}, created as LearnedOptimizer, problem, b, ctx);
+            const once: Points = [[1, await stepBatch(1)]];
+            if (larger > 1) once.push([larger, await stepBatch(larger)]);
+            added[w.key] = entry(w, drawn, points, once);
           } finally {
             adam.dispose();
           }
@@ -388,7 +451,7 @@ export async function calibrateWorkload(
       costs.reference = model;
       // Fewer than the few asked for: the dataset holds only these.
       if (e.instances !== undefined && e.instances < Math.min(CAL_BATCH, workload.test.count)) costs.testCount = e.instances;
-    } else costs[w.kind][w.label] = model;
+    } else costs[w.kind][w.label] = { ...model, once: e.once ?? { fixedMs: 0, perInstanceMs: 0 } };
   }
   return costs;
 }
