@@ -181,6 +181,28 @@ describe('judgeClaims', () => {
     expect(judgeClaims(ood(40), params)[3]!.why).toContain('the lead is 5.0 [5.0, 5.0] iterations to 1e-2, wholly outside 20–30');
   });
 
+  it('a claim over several figures: one that ran and contradicts it decides it; otherwise "not run" with what ran so far', () => {
+    const ood = (lstmTo: number) => {
+      const o = { lstm: { gap: 1e-3, to: lstmTo }, 'gru-mha': { gap: 1e-4, to: 35 }, fista: { gap: 1e-3, phase: 5 } };
+      return { fig6: agg('fig6', o, [0]), fig7: agg('fig7', o, [0]) };
+    };
+    // Figures 6-7 (one seed each) hold (a lead of 25 iterations), figure 4 has not run: not decided, the evidence so far given.
+    const waiting = judgeClaims(ood(60), params)[3]!;
+    expect(waiting.verdict).toBe('not run');
+    expect(waiting.figures).toEqual(['fig4', 'fig6', 'fig7']);
+    expect(waiting.why).toMatch(/^fig4 not run yet .*; so far fig6: .*fig7: /);
+    expect(waiting.measured).toContain('fig6 (1 seed, cpu scale)');
+    // A lead of 5 iterations contradicts the claim on figures 6-7: it does not hold, whatever figure 4 shows.
+    const contradicted = judgeClaims(ood(40), params)[3]!;
+    expect(contradicted.verdict).toBe('does not hold');
+    expect(contradicted.figures).toEqual(['fig6', 'fig7']);
+    expect(contradicted.why).toMatch(/^fig6: the lead is 5\.0 \[5\.0, 5\.0\] iterations to 1e-2, wholly outside 20–30.*; fig4 not run yet/);
+    // Claim 3 on figure 5 alone: lstm significantly better than gru-mha decides it.
+    const c3 = judgeClaims({ fig5: agg('fig5', { lstm: { gap: 1e-6 }, 'gru-mha': { gap: 1e-4 }, fista: { gap: 1e-3 } }) }, params)[2]!;
+    expect(c3).toMatchObject({ verdict: 'does not hold', figures: ['fig5'] });
+    expect(c3.why).toMatch(/^fig5: lstm is significantly better.*; fig3 not run yet/);
+  });
+
   it('figures without per-instance results are inconclusive and say to run them again', () => {
     const f = agg('fig1', { lstm: { gap: 1e-3 }, gru: { gap: 1e-4 }, 'gru-mha': { gap: 1e-3 } });
     const bare = { ...f, optimizers: f.optimizers.map(({ perSeed: _p, ...o }) => o) };
