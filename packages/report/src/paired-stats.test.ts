@@ -1,6 +1,6 @@
 import mt19937 from '@stdlib/random-base-mt19937';
 import { describe, expect, it } from 'vitest';
-import { bootstrapMedian, pairedComparison, type PairedSeed } from './paired-stats.js';
+import { bootstrapMedian, minimumForLevel, pairedComparison, type PairedSeed } from './paired-stats.js';
 
 /** A seeded uniform generator on [0, 1), so every test's data are fixed. */
 const uniform = (seed: number) => (mt19937.factory({ seed }) as unknown as { normalized: () => number }).normalized;
@@ -169,6 +169,23 @@ describe('bootstrapMedian', () => {
     const theory = (1.96 * Math.sqrt(Math.PI / 2)) / Math.sqrt(n);
     expect(mean(halves) / theory).toBeGreaterThan(0.75);
     expect(mean(halves) / theory).toBeLessThan(1.25);
+  });
+
+  it('gives no interval from fewer values than a 95% interval needs: three seeds of one instance each decide nothing', () => {
+    // 2 · 0.5ⁿ ≤ 1 − level: 6 values at 95%, 5 at 90%, 8 at 99%.
+    expect([0.95, 0.9, 0.99].map(minimumForLevel)).toEqual([6, 5, 8]);
+    // One instance per seed (a single UCI dataset), A 10⁴ times better on each: the percentile
+    // bootstrap's interval would lie below 0, though three values share a sign with chance 1/4.
+    const one = [1, 2, 3].map((seed) => ({ seed, a: [1e-12 * seed], b: [1e-8 * seed] }));
+    const c = pairedComparison(one, { floor: 1e-15 });
+    expect(c).toMatchObject({ median: -4, lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY, tooFew: true, instances: 3, verdict: 'tie' });
+    expect(bootstrapMedian([{ seed: 1, values: [1, 2, 3, 4, 5] }])).toMatchObject({ median: 3, tooFew: true });
+    // Two instances per seed, six in all: decided.
+    const two = [1, 2, 3].map((seed) => ({ seed, a: [1e-12, 2e-12], b: [1e-8, 2e-8] }));
+    expect(pairedComparison(two, { floor: 1e-15 })).toMatchObject({ verdict: 'a', lo: -4, hi: -4 });
+    expect(pairedComparison(two, { floor: 1e-15 }).tooFew).toBeUndefined();
+    // At 90%, five values are enough.
+    expect(bootstrapMedian([{ seed: 1, values: [1, 2, 3, 4, 5] }], { level: 0.9 }).tooFew).toBeUndefined();
   });
 
   it('resamples as pairedComparison does, takes Infinity as never reached, and refuses NaN', () => {

@@ -33,7 +33,21 @@ export interface BootstrapInterval {
   median: number;
   lo: number;
   hi: number;
+  /**
+   * Fewer values than any distribution-free interval at the level needs (minimumForLevel): lo and
+   * hi are then −∞ and +∞, and nothing is significant.
+   */
+  tooFew?: true;
 }
+
+/**
+ * The fewest values a distribution-free interval for a median can cover it with probability
+ * `level` from: the widest, from the smallest value to the largest, misses it with probability
+ * 2 · 0.5ⁿ, so n ≥ log₂(2 / (1 − level)): 6 at 95%. A bootstrap of fewer (three seeds of one
+ * instance each, as on a single UCI dataset) gives a percentile interval that excludes 0 whenever
+ * the values share a sign, a chance of 1 in 4 with no difference at all.
+ */
+export const minimumForLevel = (level: number) => Math.ceil(Math.log2(2 / (1 - level)) - 1e-9);
 
 export interface PairedComparison extends BootstrapInterval {
   /** Median over all instances, pooled over seeds, of d = log10(max(a, floor)) − log10(max(b, floor)); negative: A's gap is smaller. */
@@ -148,6 +162,7 @@ function hierarchicalMedian(groups: readonly Float64Array[], { resamples, level,
     at += g.length;
   }
   const median = medianInPlace(pooled, pooled.length);
+  if (pooled.length < minimumForLevel(level)) return { median, lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY, tooFew: true };
 
   // @stdlib's declarations omit the generator's `normalized` (uniform on [0, 1)), which it has.
   const rng = mt19937.factory({ seed: rngSeed }) as unknown as { normalized: () => number };

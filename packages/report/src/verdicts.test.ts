@@ -203,6 +203,32 @@ describe('judgeClaims', () => {
     expect(c3.why).toMatch(/^fig5: lstm is significantly better.*; fig3 not run yet/);
   });
 
+  it('a figure of one instance per seed (a UCI dataset) decides no comparison: three values are too few for a 95% interval', () => {
+    // Only each seed's first instance, as figures 6-7 test on one dataset.
+    const firstInstance = (a: SeedAggregate): SeedAggregate => ({
+      ...a,
+      optimizers: a.optimizers.map((o) => ({
+        ...o,
+        perSeed: o.perSeed!.map((s) => ({
+          ...s,
+          gaps: s.gaps.map((g) => g.slice(0, 1)),
+          iterationsTo: { '0.01': s.iterationsTo['0.01']!.slice(0, 1) },
+          instances: 1,
+        })),
+      })),
+    });
+    const o = { lstm: { gap: 1e-6, to: 60 }, 'gru-mha': { gap: 1e-2, to: 35 }, fista: { gap: 1e-3, phase: 5 } };
+    const c4 = judgeClaims(
+      { fig4: agg('fig4', { ...o, lstm: { gap: 1e-5, to: 60 }, 'gru-mha': { gap: 1e-6, to: 35 } }), fig6: firstInstance(agg('fig6', o)) },
+      params,
+    )[3]!;
+    // lstm's gap is 10⁴ times smaller on all three, yet that is not significant; figure 7 has not run.
+    expect(c4.verdict).toBe('not run');
+    expect(c4.why).toContain('fig6: gru-mha is never significantly worse, but not significantly better than lstm');
+    expect(c4.why).toContain('(no 95% interval from 3 instances: it needs 6)');
+    expect(c4.measured).toContain('to 1e-2 25.0 (too few instances for a 95% interval)');
+  });
+
   it('figures without per-instance results are inconclusive and say to run them again', () => {
     const f = agg('fig1', { lstm: { gap: 1e-3 }, gru: { gap: 1e-4 }, 'gru-mha': { gap: 1e-3 } });
     const bare = { ...f, optimizers: f.optimizers.map(({ perSeed: _p, ...o }) => o) };

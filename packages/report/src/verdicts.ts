@@ -1,5 +1,5 @@
 import { formatGap } from './summary.js';
-import { bootstrapMedian, pairedComparison, type PairedComparison, type PairedSeed } from './paired-stats.js';
+import { bootstrapMedian, minimumForLevel, pairedComparison, type BootstrapInterval, type PairedComparison, type PairedSeed } from './paired-stats.js';
 import { divergedPerSeed, type SeedAggregate } from './seeds.js';
 
 // The paper's claims, tested one by one against figures aggregated over seeds. Two optimizers are
@@ -72,8 +72,9 @@ const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`
 
 /** "gru-mha vs fista at k = 20: median log10 gap ratio −0.41 [−0.52, −0.30], gru-mha lower on 71% of 3,072 instances". */
 export function comparisonText(a: string, b: string, k: number, c: PairedComparison): string {
+  const interval = c.tooFew ? ` (no 95% interval from ${c.instances} instances: it needs ${minimumForLevel(0.95)})` : ` [${signed(c.lo)}, ${signed(c.hi)}]`;
   return (
-    `${a} vs ${b} at k = ${k}: median log10 gap ratio ${signed(c.median)} [${signed(c.lo)}, ${signed(c.hi)}], ` +
+    `${a} vs ${b} at k = ${k}: median log10 gap ratio ${signed(c.median)}${interval}, ` +
     `${a} lower on ${(100 * c.shareABetter).toFixed(0)}% of ${c.instances.toLocaleString('en')} instances`
   );
 }
@@ -177,11 +178,13 @@ function lead(agg: SeedAggregate): { measured: string; verdict: Verdict; why: st
     );
     return { t, interval };
   });
+  const ci = (i: BootstrapInterval) => (i.tooFew ? '(too few instances for a 95% interval)' : `[${i.lo.toFixed(1)}, ${i.hi.toFixed(1)}]`);
   const measured = `gru-mha's lead over lstm in iterations (median per instance [95% CI]): ${leads
-    .map(({ t, interval: i }) => `to ${thresholdText(t)} ${i.median.toFixed(1)} [${i.lo.toFixed(1)}, ${i.hi.toFixed(1)}]`)
+    .map(({ t, interval: i }) => `to ${thresholdText(t)} ${i.median.toFixed(1)} ${ci(i)}`)
     .join(', ')}`;
   const { t, interval } = leads.at(-1)!;
-  const range = `${interval.median.toFixed(1)} [${interval.lo.toFixed(1)}, ${interval.hi.toFixed(1)}] iterations to ${thresholdText(t)}`;
+  const range = `${interval.median.toFixed(1)} ${ci(interval)} iterations to ${thresholdText(t)}`;
+  if (interval.tooFew) return { measured, verdict: 'inconclusive', why: `the lead is ${range}` };
   if (interval.lo >= 20 && interval.hi <= 30) return { measured, verdict: 'holds', why: `the lead is ${range}, within 20–30` };
   if (interval.hi < 20 || interval.lo > 30) return { measured, verdict: 'does not hold', why: `the lead is ${range}, wholly outside 20–30` };
   return { measured, verdict: 'inconclusive', why: `the lead is ${range}: its interval straddles the 20–30 range` };
