@@ -11,13 +11,14 @@ const env = { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', L2O_S
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
- * Starts the real binary, sends `signal` once stderr matches `when` (or after `when` ms), and
- * waits for the exit.
+ * Starts the real binary, sends `signal` once stderr matches `when` (or after `when` ms), `delayMs`
+ * later, and waits for the exit.
  */
 async function interrupt(
   argv: string[],
   when: RegExp | number,
   signal: 'SIGINT' | 'SIGTERM',
+  delayMs = 0,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...argv], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -27,7 +28,7 @@ async function interrupt(
   await new Promise<void>((resolve, reject) => {
     child.stderr.on('data', (d) => {
       stderr += d;
-      if (typeof when !== 'number' && when.test(stderr)) resolve();
+      if (typeof when !== 'number' && when.test(stderr)) setTimeout(resolve, delayMs);
     });
     if (typeof when === 'number') setTimeout(resolve, when);
     child.once('exit', () => reject(new Error(`l2o ${argv[0]} ended before it was interrupted:\n${stderr}`)));
@@ -57,7 +58,10 @@ describe('every phase stops on SIGINT and SIGTERM, writes nothing partial, exits
   it('while optimizers are evaluated (SIGTERM → 143; no run written), with --json errors on stdout', async () => {
     const runs = path.join(dir, 'runs-eval');
     const argv = args`run --optimizer ista --problem lasso --scale smoke --test-count 64 --iterations 30000 --cache-dir ${path.join(dir, 'cache-eval')} --runs-dir ${runs}`;
-    const r = await interrupt(argv, /evaluate ista: \d+\/64/, 'SIGTERM');
+    // A second after the test set is solved, well inside the evaluation (about 10 s on one core).
+    // Not at its first progress line: without a terminal that comes 5 s after the last, which can
+    // be at its end.
+    const r = await interrupt(argv, /F\* \(reference solver\): 64\/64/, 'SIGTERM', 1000);
     expect(r.code, r.stderr).toBe(143);
     expect(r.stderr).toMatch(/Interrupted by SIGTERM/);
     expect(listed(runs)).toEqual([]);
