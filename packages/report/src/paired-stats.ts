@@ -49,6 +49,9 @@ export interface BootstrapInterval {
  */
 export const minimumForLevel = (level: number) => Math.ceil(Math.log2(2 / (1 - level)) - 1e-9);
 
+/** The intervals' coverage unless a caller asks for another; the pages' texts name it. */
+export const DEFAULT_LEVEL = 0.95;
+
 export interface PairedComparison extends BootstrapInterval {
   /** Median over all instances, pooled over seeds, of d = log10(max(a, floor)) − log10(max(b, floor)); negative: A's gap is smaller. */
   median: number;
@@ -131,7 +134,7 @@ export function bootstrapMedian(seeds: readonly { seed: number; values: ArrayLik
 }
 
 function resamplingOptions(options: BootstrapOptions): Required<BootstrapOptions> {
-  const { resamples = 2000, level = 0.95, rngSeed = DEFAULT_RNG_SEED } = options;
+  const { resamples = 2000, level = DEFAULT_LEVEL, rngSeed = DEFAULT_RNG_SEED } = options;
   if (!(Number.isInteger(resamples) && resamples > 0)) {
     throw new L2oError(`Bootstrap resamples must be a positive integer, got ${resamples}.`, 'Use e.g. resamples: 2000.');
   }

@@ -1,5 +1,13 @@
 import { formatGap } from './summary.js';
-import { bootstrapMedian, minimumForLevel, pairedComparison, type BootstrapInterval, type PairedComparison, type PairedSeed } from './paired-stats.js';
+import {
+  bootstrapMedian,
+  DEFAULT_LEVEL,
+  minimumForLevel,
+  pairedComparison,
+  type BootstrapInterval,
+  type PairedComparison,
+  type PairedSeed,
+} from './paired-stats.js';
 import { divergedPerSeed, type SeedAggregate } from './seeds.js';
 
 // The paper's claims, tested one by one against figures aggregated over seeds. Two optimizers are
@@ -68,11 +76,14 @@ export function judgedIterations(agg: SeedAggregate): number[] {
   return [...new Set([20, 50, agg.iterations].filter((k) => k <= agg.iterations))];
 }
 
+const percent = (level: number) => `${Math.round(100 * level)}%`;
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
 
 /** "gru-mha vs fista at k = 20: median log10 gap ratio −0.41 [−0.52, −0.30], gru-mha lower on 71% of 3,072 instances". */
 export function comparisonText(a: string, b: string, k: number, c: PairedComparison): string {
-  const interval = c.tooFew ? ` (no 95% interval from ${c.instances} instances: it needs ${minimumForLevel(0.95)})` : ` [${signed(c.lo)}, ${signed(c.hi)}]`;
+  const interval = c.tooFew
+    ? ` (no ${percent(DEFAULT_LEVEL)} interval from ${c.instances} instances: it needs ${minimumForLevel(DEFAULT_LEVEL)})`
+    : ` [${signed(c.lo)}, ${signed(c.hi)}]`;
   return (
     `${a} vs ${b} at k = ${k}: median log10 gap ratio ${signed(c.median)}${interval}, ` +
     `${a} lower on ${(100 * c.shareABetter).toFixed(0)}% of ${c.instances.toLocaleString('en')} instances`
@@ -178,8 +189,8 @@ function lead(agg: SeedAggregate): { measured: string; verdict: Verdict; why: st
     );
     return { t, interval };
   });
-  const ci = (i: BootstrapInterval) => (i.tooFew ? '(too few instances for a 95% interval)' : `[${i.lo.toFixed(1)}, ${i.hi.toFixed(1)}]`);
-  const measured = `gru-mha's lead over lstm in iterations (median per instance [95% CI]): ${leads
+  const ci = (i: BootstrapInterval) => (i.tooFew ? `(too few instances for a ${percent(DEFAULT_LEVEL)} interval)` : `[${i.lo.toFixed(1)}, ${i.hi.toFixed(1)}]`);
+  const measured = `gru-mha's lead over lstm in iterations (median per instance [${percent(DEFAULT_LEVEL)} CI]): ${leads
     .map(({ t, interval: i }) => `to ${thresholdText(t)} ${i.median.toFixed(1)} ${ci(i)}`)
     .join(', ')}`;
   const { t, interval } = leads.at(-1)!;
