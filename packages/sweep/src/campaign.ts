@@ -23,7 +23,7 @@ import { curveFromKeptJson, figureDataJson, keptCurveJson, loadRunDir, readFigur
 import { childPlatformOf } from './child.js';
 import { estimateSweep, scheduleSeconds } from './estimate.js';
 import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
-import { parseGridAxis, parseSeeds, planSweep, sweepIdOf, type SweepJob, type SweepPlan } from './plan.js';
+import { jobsNeeded, parseGridAxis, parseSeeds, planSweep, sweepIdOf, type SweepJob, type SweepPlan } from './plan.js';
 import {
   campaignPlanOf,
   nextStepOf,
@@ -160,9 +160,7 @@ export function entryToRun(
 
 /** The part of a sweep still to run: the comparisons whose runs the state folder lacks, and what they need. */
 export function remainingPlan(plan: SweepPlan, doneRuns: ReadonlySet<string>): SweepPlan {
-  const runs = plan.jobs.filter((j) => j.kind === 'run' && !doneRuns.has(j.key));
-  const needed = new Set(runs.flatMap((j) => (j.kind === 'run' ? [j.key, ...j.evaluations] : [])));
-  for (const j of plan.jobs) if (j.kind === 'evaluate' && needed.has(j.key) && j.train) needed.add(j.train);
+  const needed = jobsNeeded(plan, (runId) => doneRuns.has(runId));
   return { ...plan, comparisons: plan.comparisons.filter((c) => !doneRuns.has(c.runId)), jobs: plan.jobs.filter((j) => needed.has(j.key)) };
 }
 

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   cachedCheckpointPath,
@@ -20,7 +19,7 @@ import {
 } from '@l2o/core';
 import { nextStepOf } from './campaign-state.js';
 import { childPlatformOf, runInChild } from './child.js';
-import type { SweepPlan } from './plan.js';
+import { jobsNeeded, runWritten, type SweepPlan } from './plan.js';
 
 /** One job of the estimate: a sweep job, or the reference solve of a test set not yet cached. */
 export interface EstimatedJob {
@@ -156,16 +155,8 @@ export async function estimateSweep(
   const workloads = new Map<ComparisonSpec, ComparisonWorkload>();
   for (const c of plan.comparisons) workloads.set(c.comparison, comparisonWorkload(platform, c.comparison));
   const workloadOf = (comparison: ComparisonSpec) => workloads.get(comparison) ?? comparisonWorkload(platform, comparison);
-  const written = (runId: string) => existsSync(path.join(platform.settings.runsDir, runId, 'summary.json'));
-
   // What the local executor runs: what a missing run needs.
-  const needed = new Set<string>();
-  for (const job of plan.jobs) {
-    if (job.kind !== 'run' || written(job.key)) continue;
-    needed.add(job.key);
-    for (const e of job.evaluations) needed.add(e);
-  }
-  for (const job of plan.jobs) if (job.kind === 'evaluate' && needed.has(job.key) && job.train) needed.add(job.train);
+  const needed = jobsNeeded(plan, (runId) => runWritten(platform.settings.runsDir, runId));
   const trained = (job: Extract<SweepPlan['jobs'][number], { kind: 'train' }>) =>
     !options.retrain && workloadOf(job.comparison).optimizers.find((o) => o.label === job.label)?.weights === 'cached';
   const costly = (job: SweepPlan['jobs'][number]) => needed.has(job.key) && job.kind !== 'run' && !(job.kind === 'train' && trained(job));

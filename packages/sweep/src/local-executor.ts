@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   cachedCheckpointPath,
@@ -12,7 +11,7 @@ import {
   type StopSignal,
 } from '@l2o/core';
 import { JobProcessDied, runInChild, type ChildPlatform, type ComputeJob, type JobProgress } from './child.js';
-import type { SweepJob, SweepPlan } from './plan.js';
+import { jobsNeeded, runWritten, type SweepJob, type SweepPlan } from './plan.js';
 import { Slots } from './slots.js';
 
 /** A job whose process dies is tried this many times before it counts as failed (its dependents then fail too). */
@@ -71,15 +70,9 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
   const took = new Map<string, number>();
   const costKey = (job: ComputeJob) => `${job.kind}:${job.label}:${JSON.stringify(job.comparison.grid ?? {})}`;
   const done = new Map<string, Promise<unknown>>();
-  const written = (runId: string) => existsSync(path.join(runsDir, runId, 'summary.json'));
-  const needed = new Set<string>();
+  const written = (runId: string) => runWritten(runsDir, runId);
   // Only what a missing run needs is run.
-  for (const job of plan.jobs) {
-    if (job.kind !== 'run' || written(job.key)) continue;
-    needed.add(job.key);
-    for (const e of job.evaluations) needed.add(e);
-  }
-  for (const job of plan.jobs) if (job.kind === 'evaluate' && needed.has(job.key) && job.train) needed.add(job.train);
+  const needed = jobsNeeded(plan, written);
   // The rest serve runs that are written: done, from a cache, so a sweep run again says so.
   for (const job of plan.jobs) if (!needed.has(job.key)) emit({ kind: 'done', job, seconds: 0, skipped: true });
 

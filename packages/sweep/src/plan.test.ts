@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootPlatform, comparisonJobs, UsageError } from '@l2o/core';
-import { parseGridAxis, parseSeeds, planSweep } from './plan.js';
+import { jobsNeeded, parseGridAxis, parseSeeds, planSweep } from './plan.js';
 import { decodeResult, encodeResult } from './queue/connection.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -105,6 +105,21 @@ describe('planSweep', () => {
     const trainings = plan.jobs.filter((j) => j.kind === 'train').map((j) => (j.kind === 'train' ? j.label : ''));
     expect(trainings.sort()).toEqual(['lstm', 'mha', 'mha']);
     expect(plan.comparisons[0]!.runId).not.toBe(plan.comparisons[1]!.runId);
+  });
+
+  it('needs, for the runs not done, their evaluations and the trainings those read, shared ones included', () => {
+    const plan = planSweep(platform, { spec, scale: 'smoke', seeds: [0], grid: [parseGridAxis('mha.attention.heads=1,2')] });
+    const [first, second] = plan.jobs.filter((j) => j.kind === 'run');
+    const trainOf = (label: string, run: typeof first) =>
+      plan.jobs.find((j) => j.kind === 'evaluate' && run!.kind === 'run' && run!.evaluations.includes(j.key) && j.label === label)!;
+    const [mha1, mha2, lstm] = [trainOf('mha', first), trainOf('mha', second), trainOf('lstm', second)].map((e) => (e.kind === 'evaluate' ? e.train! : ''));
+    expect(jobsNeeded(plan, () => false)).toEqual(new Set(plan.jobs.map((j) => j.key)));
+    expect(jobsNeeded(plan, () => true).size).toBe(0);
+    const needed = jobsNeeded(plan, (runId) => runId === first!.key);
+    expect(second!.kind === 'run' && second!.evaluations.every((e) => needed.has(e))).toBe(true);
+    expect([second!.key, mha2, lstm].every((k) => needed.has(k))).toBe(true);
+    expect([first!.key, mha1].some((k) => needed.has(k))).toBe(false);
+    expect(needed.size).toBe(1 + (second!.kind === 'run' ? second!.evaluations.length : 0) + 2);
   });
 
   it('sets an axis on the problem, and refuses a target that is neither', () => {

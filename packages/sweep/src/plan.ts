@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   comparisonJobs,
@@ -51,6 +52,27 @@ export interface SweepPlan {
   comparisons: SweepComparison[];
   /** Every job once (a training shared by comparisons is listed once), each after the jobs it needs. */
   jobs: SweepJob[];
+}
+
+/** Whether a comparison's run directory under `runsDir` is written (its summary.json is there). */
+export function runWritten(runsDir: string, runId: string): boolean {
+  return existsSync(path.join(runsDir, runId, 'summary.json'));
+}
+
+/**
+ * The keys of the jobs the runs not `done` need: those runs, the evaluations they gather and the
+ * trainings those evaluations read. What a sweep runs, what its estimate counts and what a
+ * campaign still has to do are all this set.
+ */
+export function jobsNeeded(plan: SweepPlan, done: (runId: string) => boolean): Set<string> {
+  const needed = new Set<string>();
+  for (const job of plan.jobs) {
+    if (job.kind !== 'run' || done(job.key)) continue;
+    needed.add(job.key);
+    for (const e of job.evaluations) needed.add(e);
+  }
+  for (const job of plan.jobs) if (job.kind === 'evaluate' && needed.has(job.key) && job.train) needed.add(job.train);
+  return needed;
 }
 
 /**
