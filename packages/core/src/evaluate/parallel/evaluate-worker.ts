@@ -5,7 +5,8 @@ import { parentPort } from 'node:worker_threads';
 import { tf } from '../../tf.js';
 import { bootPlatform, type Platform } from '../../container.js';
 import { silentLogger } from '../../logger.js';
-import { isL2oError, L2oError } from '../../errors.js';
+import { L2oError } from '../../errors.js';
+import { answerInOrder, type WorkerAnswer, type WorkerNotice } from '../../util/worker-messages.js';
 import type { Optimizer } from '../../contracts/optimizer.js';
 import type { Problem } from '../../contracts/problem.js';
 import { stableStringify } from '../../util/stable-json.js';
@@ -49,9 +50,9 @@ function build(recipe: BlockRecipe): { problem: Problem; optimizer: Optimizer; d
   return { problem, optimizer: model, dispose: () => model.dispose() };
 }
 
-const progress = (done: number) => port.postMessage({ type: 'progress', done });
+const progress = (done: number) => port.postMessage({ type: 'progress', done } satisfies WorkerNotice);
 
-async function handle(msg: ToEvaluationWorker): Promise<{ reply: FromEvaluationWorker; transfer?: ArrayBuffer[] }> {
+async function handle(msg: ToEvaluationWorker): Promise<WorkerAnswer<FromEvaluationWorker>> {
   if (msg.type === 'init') {
     const { engine, searchFrom, pluginPaths } = msg.platform;
     platform = await bootPlatform({ backend: engine, searchFrom, pluginPaths, logger: silentLogger });
@@ -72,16 +73,4 @@ async function handle(msg: ToEvaluationWorker): Promise<{ reply: FromEvaluationW
   }
 }
 
-// One message at a time, in order (the main thread also waits for each answer before the next request).
-let queue: Promise<void> = Promise.resolve();
-port.on('message', (msg: ToEvaluationWorker) => {
-  queue = queue.then(async () => {
-    try {
-      const { reply, transfer } = await handle(msg);
-      port.postMessage(reply, transfer ?? []);
-    } catch (e) {
-      const message = isL2oError(e) && typeof e.oneLine === 'function' ? e.oneLine() : ((e as Error)?.message ?? String(e)).split('\n')[0]!;
-      port.postMessage({ type: 'error', message });
-    }
-  });
-});
+answerInOrder<ToEvaluationWorker, FromEvaluationWorker>(port, handle);

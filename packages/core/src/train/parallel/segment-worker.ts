@@ -6,7 +6,8 @@ import { parentPort } from 'node:worker_threads';
 import { tf } from '../../tf.js';
 import { bootPlatform } from '../../container.js';
 import { silentLogger } from '../../logger.js';
-import { isL2oError, L2oError } from '../../errors.js';
+import { L2oError } from '../../errors.js';
+import { answerInOrder, type WorkerAnswer } from '../../util/worker-messages.js';
 import { Rng } from '../../random/rng.js';
 import { disposeState } from '../../evaluate/state.js';
 import type { LearnedOptimizer } from '../../contracts/learned-optimizer.js';
@@ -57,7 +58,7 @@ function release(): void {
   parts = [];
 }
 
-async function handle(msg: ToWorker): Promise<{ reply: FromWorker; transfer?: ArrayBuffer[] }> {
+async function handle(msg: ToWorker): Promise<WorkerAnswer<FromWorker>> {
   switch (msg.type) {
     case 'init':
       return { reply: await init(msg.recipe) };
@@ -95,16 +96,4 @@ async function handle(msg: ToWorker): Promise<{ reply: FromWorker; transfer?: Ar
   }
 }
 
-// One message at a time, in order (the pool also waits for each answer before the next request).
-let queue: Promise<void> = Promise.resolve();
-port.on('message', (msg: ToWorker) => {
-  queue = queue.then(async () => {
-    try {
-      const { reply, transfer } = await handle(msg);
-      port.postMessage(reply, transfer ?? []);
-    } catch (e) {
-      const message = isL2oError(e) && typeof e.oneLine === 'function' ? e.oneLine() : ((e as Error)?.message ?? String(e)).split('\n')[0]!;
-      port.postMessage({ type: 'error', message } satisfies FromWorker);
-    }
-  });
-});
+answerInOrder<ToWorker, FromWorker>(port, handle);

@@ -12,6 +12,7 @@ import type { Problem } from '../../contracts/problem.js';
 import type { Rng } from '../../random/rng.js';
 import { checkWorkersOnEngine } from '../training-options.js';
 import type { FromWorker, ToWorker, WorkerPlatform, WorkerRecipe } from './protocol.js';
+import { firstLine, type WorkerNotice } from '../../util/worker-messages.js';
 
 export type { WorkerPlatform, WorkerRecipe } from './protocol.js';
 
@@ -50,11 +51,6 @@ let live = 0;
 export function liveSegmentWorkers(): number {
   return live;
 }
-
-const firstLine = (e: unknown) => ((e as Error)?.message ?? String(e)).split('\n')[0]!;
-
-/** What every worker entry may send besides its answers: a failure, or progress within a request. */
-type WorkerNotice = { type: 'error'; message: string } | { type: 'progress'; done: number };
 
 /**
  * One worker thread with at most one request in flight; its failures become L2oErrors naming it
