@@ -1,6 +1,7 @@
 import { tf } from '@l2o/core/portable';
 import { gruGates, rnnGatesFused } from '@l2o/wasm-kernels';
-import { uniform, type WeightFactory } from '../weights.js';
+import type { WeightFactory } from '../weights.js';
+import { RnnCellWeights, rnnCellParameterCount } from './rnn-cell-weights.js';
 import { affine, gateProduct, tanh } from '../ops.js';
 
 /**
@@ -9,27 +10,13 @@ import { affine, gateProduct, tanh } from '../ops.js';
  *   r = σ(W_ir x + b_ir + W_hr h + b_hr),  z = σ(W_iz x + b_iz + W_hz h + b_hz)
  *   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),  h' = (1 − z) ⊙ n + z ⊙ h
  */
-export class GruCell {
-  readonly weightIh: tf.Variable;
-  readonly weightHh: tf.Variable;
-  readonly biasIh: tf.Variable;
-  readonly biasHh: tf.Variable;
-
-  constructor(
-    weights: WeightFactory,
-    readonly inputSize: number,
-    readonly hiddenSize: number,
-    suffix = '',
-  ) {
-    const init = uniform(1 / Math.sqrt(hiddenSize));
-    this.weightIh = weights.create(`weight_ih${suffix}`, [3 * hiddenSize, inputSize], init);
-    this.weightHh = weights.create(`weight_hh${suffix}`, [3 * hiddenSize, hiddenSize], init);
-    this.biasIh = weights.create(`bias_ih${suffix}`, [3 * hiddenSize], init);
-    this.biasHh = weights.create(`bias_hh${suffix}`, [3 * hiddenSize], init);
+export class GruCell extends RnnCellWeights {
+  constructor(weights: WeightFactory, inputSize: number, hiddenSize: number, suffix = '') {
+    super(weights, 3, inputSize, hiddenSize, suffix);
   }
 
   static parameterCount(inputSize: number, hiddenSize: number): number {
-    return 3 * hiddenSize * (inputSize + hiddenSize) + 6 * hiddenSize;
+    return rnnCellParameterCount(3, inputSize, hiddenSize);
   }
 
   /** x: [rows, in], h: [rows, hidden] → h'. */

@@ -1,6 +1,7 @@
 import { tf } from '@l2o/core/portable';
 import { lstmGates, rnnGatesFused } from '@l2o/wasm-kernels';
-import { uniform, type WeightFactory } from '../weights.js';
+import type { WeightFactory } from '../weights.js';
+import { RnnCellWeights, rnnCellParameterCount } from './rnn-cell-weights.js';
 import { affine, gateProduct, tanh } from '../ops.js';
 
 export interface LstmState {
@@ -16,27 +17,13 @@ export interface LstmState {
  * Weight names `weight_ih{suffix}`, `weight_hh{suffix}`, `bias_ih{suffix}`, `bias_hh{suffix}`
  * (suffix `_l0`, `_l1`, … in a stack, as PyTorch names them).
  */
-export class LstmCell {
-  readonly weightIh: tf.Variable;
-  readonly weightHh: tf.Variable;
-  readonly biasIh: tf.Variable;
-  readonly biasHh: tf.Variable;
-
-  constructor(
-    weights: WeightFactory,
-    readonly inputSize: number,
-    readonly hiddenSize: number,
-    suffix = '',
-  ) {
-    const init = uniform(1 / Math.sqrt(hiddenSize));
-    this.weightIh = weights.create(`weight_ih${suffix}`, [4 * hiddenSize, inputSize], init);
-    this.weightHh = weights.create(`weight_hh${suffix}`, [4 * hiddenSize, hiddenSize], init);
-    this.biasIh = weights.create(`bias_ih${suffix}`, [4 * hiddenSize], init);
-    this.biasHh = weights.create(`bias_hh${suffix}`, [4 * hiddenSize], init);
+export class LstmCell extends RnnCellWeights {
+  constructor(weights: WeightFactory, inputSize: number, hiddenSize: number, suffix = '') {
+    super(weights, 4, inputSize, hiddenSize, suffix);
   }
 
   static parameterCount(inputSize: number, hiddenSize: number): number {
-    return 4 * hiddenSize * (inputSize + hiddenSize) + 8 * hiddenSize;
+    return rnnCellParameterCount(4, inputSize, hiddenSize);
   }
 
   /** x: [rows, in], h, c: [rows, hidden]. */
