@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { checkOutputPath, LIMITS, planComparison, runComparison, UsageError, type OptimizerRef } from '@l2o/core';
-import { L2oCommand, parsePluginOptions } from '../base-command.js';
+import { checkOutputPath, LIMITS, planComparison, UsageError, type OptimizerRef } from '@l2o/core';
+import { parsePluginOptions } from '../base-command.js';
+import { ComparisonCommand } from '../comparison-command.js';
 import {
   cacheDirFlag,
   dataDirFlag,
@@ -16,12 +17,10 @@ import {
   workersFlag,
 } from '../flags.js';
 import { integerIn } from '../numeric-flags.js';
-import { ComparisonProgress } from '../progress.js';
-import { pretrainedLines } from '@l2o/report';
-import { curvesTable, planText } from '../format.js';
+import { planText } from '../format.js';
 import { trainingFlags, trainingOptionsFrom } from '../training-flags.js';
 
-export default class Run extends L2oCommand {
+export default class Run extends ComparisonCommand {
   static override summary = 'Train learned optimizers (or reuse their checkpoints) and compare them with baselines on one test set.';
   static override description =
     "Learned optimizers (--model) are meta-trained on the training dataset (the problem's synthetic distribution by default) unless a checkpoint of identical config is cached, then every optimizer runs on the same test instances. Prints mean F and relative gap at a few iterations and writes a run directory (config, per-iteration metrics as CSV and JSON, checkpoints, summary).";
@@ -130,17 +129,6 @@ export default class Run extends L2oCommand {
       process.stdout.write(`${planText(plan)}\n`);
       return;
     }
-    this.note(`engine: ${platform.engine.chosen}`);
-    const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
-    try {
-      const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal);
-      progress.stop();
-      if (this.jsonMode) return { runDir: result.runDir, stored: result.stored ?? null, summary: result.summary, curves: result.curves };
-      if (!this.quietMode) process.stdout.write(`${[curvesTable(result.curves), ...pretrainedLines(result.summary)].join('\n')}\n\n`);
-      process.stdout.write(`run directory: ${result.runDir}\n`);
-      if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
-    } finally {
-      progress.stop();
-    }
+    return this.runAndPrint(platform, comparison);
   }
 }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Args } from '@oclif/core';
-import { checkOutputPath, loadExperimentSpec, planComparison, resolveExperiment, runComparison, type Platform } from '@l2o/core';
+import { checkOutputPath, loadExperimentSpec, planComparison, resolveExperiment, type Platform } from '@l2o/core';
 import { estimateSweep, estimateText, parseSeeds, planSweep, runLocalSweep, type SweepPlan } from '@l2o/sweep';
 import { SweepProgress } from '../../sweep-progress.js';
-import { L2oCommand } from '../../base-command.js';
+import { ComparisonCommand } from '../../comparison-command.js';
 import {
   cacheDirFlag,
   dataDirFlag,
@@ -18,11 +18,9 @@ import {
   workersFlag,
 } from '../../flags.js';
 import { checkParallelism } from '../../numeric-flags.js';
-import { ComparisonProgress } from '../../progress.js';
-import { pretrainedLines } from '@l2o/report';
-import { curvesTable, planText } from '../../format.js';
+import { planText } from '../../format.js';
 
-export default class ExperimentRun extends L2oCommand {
+export default class ExperimentRun extends ComparisonCommand {
   static override summary = 'Run an experiment spec (YAML): train what needs training, evaluate every optimizer, plot and summarise.';
   static override description =
     "Writes a run directory with the resolved config, per-optimizer metrics (CSV and JSON), checkpoints, convergence.svg/.png and summary.md. Checkpoints of identical config are reused. The paper's figures are experiments/paper/fig1.yaml … fig7.yaml.";
@@ -76,14 +74,7 @@ export default class ExperimentRun extends L2oCommand {
       process.stdout.write(`${planText(plan)}\n${estimateText(estimate)}\n`);
       return;
     }
-    const progress = new ComparisonProgress(!this.quietMode && !this.jsonMode);
-    const result = await runComparison(platform, comparison, (e) => progress.handle(e), this.interrupt.signal, { workers: flags.workers }).finally(() =>
-      progress.stop(),
-    );
-    if (this.jsonMode) return { runDir: result.runDir, stored: result.stored ?? null, summary: result.summary };
-    if (!this.quietMode) process.stdout.write(`${[curvesTable(result.curves), ...pretrainedLines(result.summary)].join('\n')}\n\n`);
-    process.stdout.write(`run directory: ${result.runDir}\n`);
-    if (result.stored) process.stdout.write(`stored as ${result.stored.id} in ${result.stored.location}\n`);
+    return this.runAndPrint(platform, comparison, { workers: flags.workers });
   }
 
   /** The wall time of the plan's jobs here, run one at a time as this command runs them. */
