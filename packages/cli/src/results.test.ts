@@ -22,7 +22,8 @@ describe('l2o results', () => {
     const before = `# Results\n\nHand-written protocol notes.\n\n${VERDICTS_BEGIN}\nold table\n${VERDICTS_END}\n\nMore notes.\n`;
     mkdirSync(out, { recursive: true });
     writeFileSync(readme, before);
-    const r = runCli(args`results --scale smoke --out ${out} --json`, { env });
+    // Two seeds here: they decide claims when asked to (the default waits for three, below).
+    const r = runCli(args`results --scale smoke --out ${out} --min-seeds 2 --json`, { env });
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { files: string[]; verdicts: { claim: number | string; verdict: string; figures: string[]; why: string }[] };
     for (const f of ['fig1.md', 'fig1.svg', 'fig1.png', 'fig1-validation.svg', 'fig1-validation.png', 'README.md'])
@@ -79,6 +80,10 @@ describe('l2o results', () => {
     );
     expect(frontPage).toContain('are in [docs/results](results-front/README.md)');
     expect(frontPage).not.toContain('49.5% fewer');
+    // By default a figure decides claims from its third seed: these two decide nothing yet.
+    expect(frontPage).toMatch(
+      /\| 1\. In distribution \(LASSO\): gru is best; gru-mha is on par with lstm\. \| fig1 \| \*\*not run\*\* \| fig1 has 2 seeds so far \(a claim is decided on 3\) \|/,
+    );
   }, 600_000);
 
   it('makes the pages again from the runs kept beside them, with no store, and adds the seeds of another store', () => {
@@ -87,7 +92,7 @@ describe('l2o results', () => {
     const before = { md: page('fig1.md'), svg: page('fig1.svg'), validation: page('fig1-validation.svg'), data: page('data/fig1.json') };
     // A machine whose store never held these runs (an empty one): the same page, plot and kept data.
     const empty = { ...env, L2O_STORE: path.join(temp, 'empty-store') };
-    const again = runCli(args`results --scale smoke --out ${out}`, { env: empty });
+    const again = runCli(args`results --scale smoke --out ${out} --min-seeds 2`, { env: empty });
     expect(again.code, again.stderr).toBe(0);
     expect(page('fig1.md')).toBe(before.md);
     expect(page('fig1.svg')).toBe(before.svg);
@@ -114,7 +119,7 @@ describe('l2o results', () => {
     const front = path.join(temp, 'FRONT-scales.md');
     writeFileSync(front, `# l2o\n\n${VERDICTS_BEGIN}\n${VERDICTS_END}\n`);
     // quick: no run of fig1 at it (the larger scale here, not run yet); smoke: the runs above.
-    const r = runCli(args`results --scale quick,smoke --out ${out} --figures fig1 --readme ${front} --json`, { env });
+    const r = runCli(args`results --scale quick,smoke --out ${out} --figures fig1 --readme ${front} --min-seeds 2 --json`, { env });
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as { verdicts: { claim: number | string; verdict: string; scale?: string }[] };
     expect(existsSync(path.join(out, 'smoke', 'fig1.md'))).toBe(true);

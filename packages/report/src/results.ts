@@ -9,7 +9,7 @@ import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.j
 import { formatGap } from './summary.js';
 import { STABILITY_FIGURES, stabilityMarkdown, type StabilityArm, type StoppedTraining } from './stability.js';
 import { seedMedianSvg, seedPlotTitle } from './seeds-plot.js';
-import { decidedAcrossScales, judgeClaims, verdictTableMarkdown, type ClaimVerdict, type ParameterCounts } from './verdicts.js';
+import { decidedAcrossScales, judgeClaims, MIN_DECIDING_SEEDS, verdictTableMarkdown, type ClaimVerdict, type ParameterCounts } from './verdicts.js';
 
 /** The stored runs of one figure at one scale (the newest of each seed), with their provenance. */
 export interface FigureRuns {
@@ -144,7 +144,7 @@ export interface ResultsWritten {
 const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : 'unknown');
 
 const METHOD =
-  'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances). A claim "holds" when every comparison it makes is significant in its direction at k = 20, 50 and the last iteration, "does not hold" when one is significant against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances.';
+  'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances). A claim "holds" when every comparison it makes is significant in its direction at k = 20, 50 and the last iteration, "does not hold" when one is significant against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances. A figure decides claims once it has the protocol’s three seeds (`l2o results --min-seeds`); until then its claims are "not run" at its scale.';
 
 /** One scale's pages written, with its verdicts and a line naming its figures. */
 interface ScalePages extends ResultsWritten {
@@ -164,8 +164,10 @@ export async function writeResults(
   outDir: string,
   /** Other files whose verdict block (between the markers) is replaced too, e.g. the project's README. */
   alsoInto: readonly string[] = [],
+  /** Seeds a figure needs before it decides a claim. */
+  minSeeds = MIN_DECIDING_SEEDS,
 ): Promise<ResultsWritten> {
-  const pages = await writeScalePages(figures, parameters, outDir);
+  const pages = await writeScalePages(figures, parameters, outDir, minSeeds);
   const block = [VERDICTS_BEGIN, '', verdictTableMarkdown(pages.verdicts), '', pages.figuresLine, METHOD, '', VERDICTS_END].join('\n');
   const compact = [
     VERDICTS_BEGIN,
@@ -192,10 +194,11 @@ export async function writeResultsAtScales(
   parameters: ParameterCounts | null,
   outDir: string,
   alsoInto: readonly string[] = [],
+  minSeeds = MIN_DECIDING_SEEDS,
 ): Promise<ResultsWritten & { byScale: { scale: string; verdicts: ClaimVerdict[] }[] }> {
   const written: ScalePages[] = [];
   for (const { scale, figures } of scales)
-    if (figures.length) written.push({ ...(await writeScalePages(figures, parameters, path.join(outDir, scale))), scale });
+    if (figures.length) written.push({ ...(await writeScalePages(figures, parameters, path.join(outDir, scale), minSeeds)), scale });
   const decided = decidedAcrossScales(written);
   const none = scales.filter((s) => !s.figures.length).map((s) => s.scale);
   const decidedLine = `Each claim is decided at the first of ${scales.map((s) => s.scale).join(', ')} at which its figures ran (the column "decided at"); each scale's own table follows.${none.length ? ` No figure has runs at ${none.join(', ')} scale yet.` : ''}`;
@@ -296,7 +299,12 @@ export function computeLine(runs: readonly LoadedRun[]): string {
 }
 
 /** One scale's figure pages (and the stability page) in `outDir`, with the verdicts they bear. */
-async function writeScalePages(figures: readonly FigureRuns[], parameters: ParameterCounts | null, outDir: string): Promise<Omit<ScalePages, 'scale'>> {
+async function writeScalePages(
+  figures: readonly FigureRuns[],
+  parameters: ParameterCounts | null,
+  outDir: string,
+  minSeeds: number,
+): Promise<Omit<ScalePages, 'scale'>> {
   const files: string[] = [];
   const write = (name: string, content: string | Uint8Array) => {
     const file = path.join(outDir, name);
@@ -305,7 +313,7 @@ async function writeScalePages(figures: readonly FigureRuns[], parameters: Param
   };
   const aggregates = figures.map((f) => aggregateSeeds(f.runs));
   const byName = Object.fromEntries(figures.map((f, i) => [f.name, aggregates[i]]));
-  const verdicts = judgeClaims(byName, parameters);
+  const verdicts = judgeClaims(byName, parameters, minSeeds);
   for (const [i, f] of figures.entries()) {
     const agg = aggregates[i]!;
     files.push(writeFigureData(outDir, { name: f.name, runs: [...f.runs], validation: f.validation ?? [] }));

@@ -184,14 +184,14 @@ describe('judgeClaims', () => {
   it('a claim over several figures: one that ran and contradicts it decides it; otherwise "not run" with what ran so far', () => {
     const ood = (lstmTo: number) => {
       const o = { lstm: { gap: 1e-3, to: lstmTo }, 'gru-mha': { gap: 1e-4, to: 35 }, fista: { gap: 1e-3, phase: 5 } };
-      return { fig6: agg('fig6', o, [0]), fig7: agg('fig7', o, [0]) };
+      return { fig6: agg('fig6', o), fig7: agg('fig7', o) };
     };
-    // Figures 6-7 (one seed each) hold (a lead of 25 iterations), figure 4 has not run: not decided, the evidence so far given.
+    // Figures 6-7 hold (a lead of 25 iterations), figure 4 has not run: not decided, the evidence so far given.
     const waiting = judgeClaims(ood(60), params)[3]!;
     expect(waiting.verdict).toBe('not run');
     expect(waiting.figures).toEqual(['fig4', 'fig6', 'fig7']);
     expect(waiting.why).toMatch(/^fig4 not run yet .*; so far fig6: .*fig7: /);
-    expect(waiting.measured).toContain('fig6 (1 seed, cpu scale)');
+    expect(waiting.measured).toContain('fig6 (3 seeds, cpu scale)');
     // A lead of 5 iterations contradicts the claim on figures 6-7: it does not hold, whatever figure 4 shows.
     const contradicted = judgeClaims(ood(40), params)[3]!;
     expect(contradicted.verdict).toBe('does not hold');
@@ -201,6 +201,25 @@ describe('judgeClaims', () => {
     const c3 = judgeClaims({ fig5: agg('fig5', { lstm: { gap: 1e-6 }, 'gru-mha': { gap: 1e-4 }, fista: { gap: 1e-3 } }) }, params)[2]!;
     expect(c3).toMatchObject({ verdict: 'does not hold', figures: ['fig5'] });
     expect(c3.why).toMatch(/^fig5: lstm is significantly better.*; fig3 not run yet/);
+  });
+
+  it('a figure with fewer seeds than a verdict needs (a campaign under way) decides nothing: its claims are "not run", saying how many it has', () => {
+    const o = { lstm: { gap: 1e-6 }, gru: { gap: 1e-4 }, 'gru-mha': { gap: 1e-4 }, 'gru-mha-history': { gap: 1e-4 } };
+    // Two seeds where lstm is far ahead: with all three, claim 1 does not hold.
+    expect(claim({ fig1: agg('fig1', o) }, 0).verdict).toBe('does not hold');
+    const early = judgeClaims({ fig1: agg('fig1', o, [0, 1]), fig5: agg('fig5', { lstm: { gap: 1e-6 }, 'gru-mha': { gap: 1e-4 } }, [0]) }, params);
+    expect(early.map((v) => [v.claim, v.verdict])).toEqual([
+      [1, 'not run'],
+      ['1b', 'not run'],
+      [2, 'not run'],
+      [3, 'not run'],
+      [4, 'not run'],
+      [5, 'does not hold'],
+    ]);
+    expect(early[0]!.why).toBe('fig1 has 2 seeds so far (a claim is decided on 3)');
+    expect(early[3]!.why).toBe('fig3 not run yet (neither in the run store nor kept in data/); fig5 has 1 seed so far (a claim is decided on 3)');
+    // The minimum is the caller's: two seeds decide when it asks for two.
+    expect(judgeClaims({ fig1: agg('fig1', o, [0, 1]) }, params, 2)[0]!.verdict).toBe('does not hold');
   });
 
   it('a figure of one instance per seed (a UCI dataset) decides no comparison: three values are too few for a 95% interval', () => {

@@ -242,37 +242,49 @@ function join(parts: { verdict: Verdict; why: string }[]): { verdict: Verdict; w
   return { verdict: 'holds', why: [...new Set(parts.map((p) => p.why))].join('; ') };
 }
 
+/** The seeds a figure needs before it decides a claim (the protocol's three); fewer leave it "not run". */
+export const MIN_DECIDING_SEEDS = 3;
+
+const seedCount = (agg: SeedAggregate) => `${agg.seeds.length} seed${agg.seeds.length === 1 ? '' : 's'}`;
+
 /**
  * The verdict on each of the paper's five claims, from the figures available (by name: fig1 …
- * fig7, each aggregated over its seeds). A claim whose figures are missing is "not run".
+ * fig7, each aggregated over its seeds). A claim whose figures are missing, or have fewer than
+ * `minSeeds` seeds (a campaign under way), is "not run".
  */
-export function judgeClaims(figures: Readonly<Record<string, SeedAggregate | undefined>>, parameters: ParameterCounts | null): ClaimVerdict[] {
+export function judgeClaims(
+  given: Readonly<Record<string, SeedAggregate | undefined>>,
+  parameters: ParameterCounts | null,
+  minSeeds = MIN_DECIDING_SEEDS,
+): ClaimVerdict[] {
+  const figures = Object.fromEntries(Object.entries(given).filter(([, agg]) => agg && agg.seeds.length >= minSeeds));
   const out: ClaimVerdict[] = [];
   const measuredAt = (agg: SeedAggregate, labels: string[]) => {
     const k = agg.iterations;
-    return `${agg.name} (${agg.seeds.length} seed${agg.seeds.length === 1 ? '' : 's'}, ${agg.scale} scale), median gap at k = ${k}: ${present(agg, labels)
+    return `${agg.name} (${seedCount(agg)}, ${agg.scale} scale), median gap at k = ${k}: ${present(agg, labels)
       .map((l) => gapText(agg, l, k))
       .join(', ')}`;
   };
-  const notRun = (claim: number, text: string, names: string[]): ClaimVerdict => ({
-    claim,
-    text,
-    figures: names,
-    measured: '—',
-    verdict: 'not run',
-    why: `${names.filter((n) => !figures[n]).join(', ')} not run yet (neither in the run store nor kept in data/)`,
-  });
+  const notRun = (claim: ClaimVerdict['claim'], text: string, names: string[]): ClaimVerdict => {
+    const missing = names.filter((n) => !given[n]);
+    const early = names.filter((n) => given[n] && !figures[n]);
+    const why = [
+      ...(missing.length ? [`${missing.join(', ')} not run yet (neither in the run store nor kept in data/)`] : []),
+      ...early.map((n) => `${n} has ${seedCount(given[n]!)} so far (a claim is decided on ${minSeeds})`),
+    ];
+    return { claim, text, figures: names, measured: '—', verdict: 'not run', why: why.join('; ') };
+  };
 
   // Claims 1 and 2 for each reading of the paper's attention a figure ran: gru-mha (its default
   // axis, coordinates) and, where the figure has it, gru-mha-history (the history axis), as 1b, 2b.
   /** Claim `n` (with `suffix`) of `mha` on figure `name`, judged by `judge`, or not run without the figure. */
   const onFigure = (n: number, suffix: string, name: string, mha: string, text: string, judge: (agg: SeedAggregate) => { verdict: Verdict; why: string }) => {
     const agg = figures[name];
-    if (suffix && !agg?.optimizers.some((o) => o.label === mha)) return;
+    if (suffix && !given[name]?.optimizers.some((o) => o.label === mha)) return;
     out.push(
       agg
         ? { claim: suffix ? `${n}${suffix}` : n, text, figures: [name], measured: measuredAt(agg, ['lstm', 'gru', mha]), ...judge(agg) }
-        : notRun(n, text, [name]),
+        : notRun(suffix ? `${n}${suffix}` : n, text, [name]),
     );
   };
   const readings = [

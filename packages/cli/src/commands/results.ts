@@ -1,10 +1,19 @@
 import path from 'node:path';
 import { Flags } from '@oclif/core';
-import { getScale, L2oError, UsageError } from '@l2o/core';
-import { gatherResults, verdictTableMarkdown, writeResults, writeResultsAtScales, type FigureRuns, type ParameterCounts } from '@l2o/report';
+import { getScale, L2oError, MAX_SWEEP_SEEDS, UsageError } from '@l2o/core';
+import {
+  gatherResults,
+  MIN_DECIDING_SEEDS,
+  verdictTableMarkdown,
+  writeResults,
+  writeResultsAtScales,
+  type FigureRuns,
+  type ParameterCounts,
+} from '@l2o/report';
 import { L2oCommand } from '../base-command.js';
 import { scaleFlag, storeFlag } from '../flags.js';
 import { withStore } from '../store-flags.js';
+import { integerIn } from '../numeric-flags.js';
 
 const PAPER_FIGURES = ['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'];
 
@@ -29,6 +38,11 @@ export default class Results extends L2oCommand {
         "Another folder of kept runs, <dir>/<figure>.json (e.g. a campaign's campaigns/<name>/runs), merged with the store's and <out>/data's (repeatable).",
     }),
     readme: Flags.string({ multiple: true, summary: "Another file whose verdict block (between the markers) is replaced too, e.g. the project's README.md." }),
+    'min-seeds': Flags.integer({
+      ...integerIn({ min: 1, max: MAX_SWEEP_SEEDS }),
+      default: MIN_DECIDING_SEEDS,
+      summary: 'Seeds a figure needs before it decides a claim; with fewer (a campaign under way) its claims are "not run" at its scale.',
+    }),
   };
 
   async run(): Promise<unknown> {
@@ -43,7 +57,7 @@ export default class Results extends L2oCommand {
       throw new UsageError(`--scale ${flags.scale} names a scale twice.`, 'Give each scale once, the largest first: --scale paper,cpu.');
     const platform = await this.boot({ ...flags, store: 'off' });
     const out = path.resolve(flags.out);
-    const regenerate = `l2o results --scale ${flags.scale} --out ${flags.out}${flags.figures === PAPER_FIGURES.join(',') ? '' : ` --figures ${flags.figures}`}${(flags.kept ?? []).map((d) => ` --kept ${d}`).join('')}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}`;
+    const regenerate = `l2o results --scale ${flags.scale} --out ${flags.out}${flags.figures === PAPER_FIGURES.join(',') ? '' : ` --figures ${flags.figures}`}${(flags.kept ?? []).map((d) => ` --kept ${d}`).join('')}${(flags.readme ?? []).map((f) => ` --readme ${f}`).join('')}${flags['min-seeds'] === MIN_DECIDING_SEEDS ? '' : ` --min-seeds ${flags['min-seeds']}`}`;
     const gathered = await withStore(flags.store, async (store) => {
       const byScale: { scale: string; figures: FigureRuns[] }[] = [];
       let parameters: ParameterCounts | null = null;
@@ -76,8 +90,8 @@ export default class Results extends L2oCommand {
     const readme = (flags.readme ?? []).map((f) => path.resolve(f));
     const written =
       scales.length === 1
-        ? await writeResults(gathered.byScale[0]!.figures, gathered.parameters, out, readme)
-        : await writeResultsAtScales(gathered.byScale, gathered.parameters, out, readme);
+        ? await writeResults(gathered.byScale[0]!.figures, gathered.parameters, out, readme, flags['min-seeds'])
+        : await writeResultsAtScales(gathered.byScale, gathered.parameters, out, readme, flags['min-seeds']);
     if (this.jsonMode) return { files: written.files, verdicts: written.verdicts };
     process.stdout.write(`${verdictTableMarkdown(written.verdicts)}\n\nwritten: ${written.files.map((f) => path.relative(process.cwd(), f)).join(', ')}\n`);
   }
