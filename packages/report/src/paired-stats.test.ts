@@ -1,6 +1,7 @@
 import mt19937 from '@stdlib/random-base-mt19937';
 import { describe, expect, it } from 'vitest';
 import { bootstrapMedian, minimumForLevel, pairedComparison, type PairedSeed } from './paired-stats.js';
+import { studentTQuantile } from './seeds.js';
 
 /** A seeded uniform generator on [0, 1), so every test's data are fixed. */
 const uniform = (seed: number) => (mt19937.factory({ seed }) as unknown as { normalized: () => number }).normalized;
@@ -29,7 +30,7 @@ describe('pairedComparison', () => {
       return { seed, a: k.map((e) => Number(`1e-${e + 1}`)), b: k.map((e) => Number(`1e-${e}`)) };
     });
     const c = pairedComparison(seeds, { floor });
-    expect(c).toEqual({ median: -1, lo: -1, hi: -1, shareABetter: 1, seeds: 3, instances: 600, verdict: 'a' });
+    expect(c).toEqual({ median: -1, lo: -1, hi: -1, seedMedians: [-1, -1, -1], shareABetter: 1, seeds: 3, instances: 600, verdict: 'a' });
 
     // Arbitrary gaps, A's a tenth of B's: −1 to rounding, and the interval stays below 0.
     const random = [4, 5, 6].map((seed) => {
@@ -40,6 +41,27 @@ describe('pairedComparison', () => {
     expect(r.median).toBeCloseTo(-1, 12);
     expect(r.hi).toBeLessThan(0);
     expect(r.verdict).toBe('a');
+  });
+
+  it('with no difference and seeds that differ more than their instances, is significant at about the 5% it promises, not whenever three seeds agree', () => {
+    // d = u_s + e: seed effect u_s ~ N(0, 1), instance noise e ~ N(0, 1), 64 instances per seed:
+    // the seeds' spread dwarfs a median's sampling error (≈ 0.16). Three seed medians share a sign
+    // with chance 1/4, and the resampled seeds alone then gave an interval that excluded 0.
+    const draws = 200;
+    let significant = 0;
+    let sameSign = 0;
+    for (let r = 0; r < draws; r++) {
+      const effects = normals(7000 + r, 3);
+      const seeds = [0, 1, 2].map((seed) => {
+        const e = normals(9000 + 3 * r + seed, 64);
+        return { seed, a: Array.from(e, (x) => 1e-3 * 10 ** (effects[seed]! + x)), b: Array.from(e, () => 1e-3) };
+      });
+      const c = pairedComparison(seeds, { floor, rngSeed: 1 + r });
+      if (c.verdict !== 'tie') significant++;
+      if (c.seedMedians.every((m) => m > 0) || c.seedMedians.every((m) => m < 0)) sameSign++;
+    }
+    expect(sameSign / draws).toBeGreaterThan(0.15);
+    expect(significant / draws).toBeLessThan(0.1);
   });
 
   it('calls identical distributions a tie, with an interval around 0, and mirrors when A and B swap', () => {
@@ -72,6 +94,12 @@ describe('pairedComparison', () => {
     expect(c.lo).toBeLessThan(-1.4);
     expect(c.hi).toBeGreaterThan(0.4);
     expect(c.verdict).toBe('tie');
+    // Three seed medians −1.5, −0.5, +0.5: mean −0.5, standard deviation 1, so the t-interval over
+    // trainings is −0.5 ± t(0.975, 2) / √3 = −0.5 ± 2.48, wider than the resampled seeds' [−1.5, 0.5].
+    const half = studentTQuantile(0.975, 2) / Math.sqrt(3);
+    c.seedMedians.forEach((m, s) => expect(m).toBeCloseTo([-1.5, -0.5, 0.5][s]!, 2));
+    expect(c.lo).toBeCloseTo(-0.5 - half, 2);
+    expect(c.hi).toBeCloseTo(-0.5 + half, 2);
     // The same instances as if they came from one seed: A wins, narrowly.
     const pooled = pairedComparison([{ seed: 0, a: seeds.flatMap((s) => Array.from(s.a)), b: seeds.flatMap((s) => Array.from(s.b)) }], { floor });
     expect(pooled.median).toBe(c.median);
@@ -83,7 +111,7 @@ describe('pairedComparison', () => {
     const n = 100;
     const below = (x: number) => Array.from({ length: n }, (_, i) => x * (1 + i / n));
     const both = pairedComparison([{ seed: 0, a: below(1e-15), b: [0, ...below(1e-14).slice(1)] }], { floor });
-    expect(both).toEqual({ median: 0, lo: 0, hi: 0, shareABetter: 0.5, seeds: 1, instances: n, verdict: 'unresolved' });
+    expect(both).toEqual({ median: 0, lo: 0, hi: 0, seedMedians: [0], shareABetter: 0.5, seeds: 1, instances: n, verdict: 'unresolved' });
 
     const b = Array.from({ length: n }, () => 1e-6);
     const aWins = pairedComparison([{ seed: 0, a: below(1e-15), b }], { floor });
@@ -124,7 +152,10 @@ describe('pairedComparison', () => {
   });
 
   it('is reproducible: the same rngSeed gives the same interval, another seed another one', () => {
-    const seeds = [1, 2].map((seed) => ({ seed, a: logUniform(10 + seed, 200), b: logUniform(20 + seed, 200) }));
+    // The same instances in another order for each seed: equal seed medians, so the interval is the bootstrap's.
+    const a = logUniform(11, 200);
+    const b = logUniform(21, 200);
+    const seeds = [1, 2].map((seed) => ({ seed, a: seed === 1 ? a : a.slice().reverse(), b: seed === 1 ? b : b.slice().reverse() }));
     const first = pairedComparison(seeds, { floor, rngSeed: 7 });
     expect(pairedComparison(seeds, { floor, rngSeed: 7 })).toEqual(first);
     expect(pairedComparison(seeds, { floor })).toEqual(pairedComparison(seeds, { floor, rngSeed: 20260 }));
@@ -192,7 +223,7 @@ describe('bootstrapMedian', () => {
     const seeds = [1, 2, 3].map((seed) => ({ seed, a: logUniform(30 + seed, 150), b: logUniform(40 + seed, 150) }));
     const paired = pairedComparison(seeds, { floor, rngSeed: 99 });
     const d = seeds.map(({ seed, a, b }) => ({ seed, values: a.map((x, i) => Math.log10(x) - Math.log10(b[i]!)) }));
-    expect(bootstrapMedian(d, { rngSeed: 99 })).toEqual({ median: paired.median, lo: paired.lo, hi: paired.hi });
+    expect(bootstrapMedian(d, { rngSeed: 99 })).toEqual({ median: paired.median, lo: paired.lo, hi: paired.hi, seedMedians: paired.seedMedians });
 
     // Iterations to a threshold; one seed's run never reached it on most instances.
     const iterations = [
@@ -201,7 +232,10 @@ describe('bootstrapMedian', () => {
     ];
     const r = bootstrapMedian(iterations);
     expect(r.median).toBe(13);
-    expect(r.lo).toBe(10);
+    // Seed 2's median, never reached, counts as the largest value seen (14): over the seed medians
+    // 12 and 14 the t-interval is 13 ± t(0.975, 1) · √2 / √2, below the bootstrap's lowest draw.
+    expect(r.seedMedians).toEqual([12, Number.POSITIVE_INFINITY]);
+    expect(r.lo).toBeCloseTo(13 - studentTQuantile(0.975, 1), 12);
     expect(r.hi).toBe(Number.POSITIVE_INFINITY);
     expect(() => bootstrapMedian([{ seed: 5, values: [1, Number.NaN] }])).toThrow(/Seed 5 has NaN at index 1/);
   });

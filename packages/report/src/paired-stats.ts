@@ -4,9 +4,18 @@
  * their relative gaps, with a hierarchical bootstrap interval (seeds, then instances within each
  * drawn seed), so that both the spread between instances and the spread between training seeds
  * widen it. Medians, not means: one diverged instance must not decide the comparison.
+ *
+ * With a few seeds the bootstrap's seed level draws from two or three values, and its percentile
+ * interval runs from about the lowest seed's median to the highest's: it excludes 0 whenever the
+ * seeds agree in sign, which with no difference at all and seeds that differ more than their
+ * instances happens in a quarter of comparisons of three seeds (the test "with no difference and
+ * seeds that differ more than their instances" counts it). So the interval is widened to the seeds' own:
+ * Student's t over the per-seed medians (n − 1 degrees of freedom), the spread of trainings
+ * measured, not resampled.
  */
 import { L2oError } from '@l2o/core';
 import mt19937 from '@stdlib/random-base-mt19937';
+import { meanWithInterval } from './seeds.js';
 
 /** One training seed: the per-instance relative gaps of A and B, same length, same instance order. */
 export interface PairedSeed {
@@ -31,8 +40,11 @@ export interface PairedOptions extends BootstrapOptions {
 
 export interface BootstrapInterval {
   median: number;
+  /** The interval: the hierarchical bootstrap's, widened to the t-interval of the per-seed medians. */
   lo: number;
   hi: number;
+  /** Each seed's own median, in the order given. */
+  seedMedians: number[];
   /**
    * Fewer values than any distribution-free interval at the level needs (minimumForLevel): lo and
    * hi are then −∞ and +∞, and nothing is significant.
@@ -55,7 +67,7 @@ export const DEFAULT_LEVEL = 0.95;
 export interface PairedComparison extends BootstrapInterval {
   /** Median over all instances, pooled over seeds, of d = log10(max(a, floor)) − log10(max(b, floor)); negative: A's gap is smaller. */
   median: number;
-  /** The hierarchical bootstrap percentile interval of that median. */
+  /** Its interval: the hierarchical bootstrap's percentile interval, widened to the seeds' t-interval. */
   lo: number;
   hi: number;
   /** Share of the pooled instances with d < 0, ties counting half. */
@@ -164,8 +176,10 @@ function hierarchicalMedian(groups: readonly Float64Array[], { resamples, level,
     pooled.set(g, at);
     at += g.length;
   }
+  const seedMedians = groups.map((g) => medianInPlace(Float64Array.from(g), g.length));
+  const across = acrossSeeds(seedMedians, pooled, level);
   const median = medianInPlace(pooled, pooled.length);
-  if (pooled.length < minimumForLevel(level)) return { median, lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY, tooFew: true };
+  if (pooled.length < minimumForLevel(level)) return { median, lo: Number.NEGATIVE_INFINITY, hi: Number.POSITIVE_INFINITY, seedMedians, tooFew: true };
 
   // @stdlib's declarations omit the generator's `normalized` (uniform on [0, 1)), which it has.
   const rng = mt19937.factory({ seed: rngSeed }) as unknown as { normalized: () => number };
@@ -186,7 +200,24 @@ function hierarchicalMedian(groups: readonly Float64Array[], { resamples, level,
   medians.sort();
   // The same number of resampled medians below lo as above hi; the epsilon keeps 0.025 · 2000 at 50.
   const tail = Math.floor(((1 - level) / 2) * resamples + 1e-9);
-  return { median, lo: medians[tail]!, hi: medians[resamples - 1 - tail]! };
+  return { median, lo: Math.min(medians[tail]!, across.lo), hi: Math.max(medians[resamples - 1 - tail]!, across.hi), seedMedians };
+}
+
+/**
+ * The t-interval over the seeds' medians (one seed: an empty one, which widens nothing). A seed
+ * whose median is ±∞ (most of its instances diverged, or never reached a threshold) counts as the
+ * largest finite value seen, with its sign; with no finite value at all, the interval is the
+ * medians' range.
+ */
+function acrossSeeds(seedMedians: readonly number[], pooled: Float64Array, level: number): { lo: number; hi: number } {
+  // One seed: nothing to widen by (a figure decides claims from three: MIN_DECIDING_SEEDS).
+  if (seedMedians.length < 2) return { lo: Number.POSITIVE_INFINITY, hi: Number.NEGATIVE_INFINITY };
+  let largest = 0;
+  for (const v of pooled) if (Number.isFinite(v) && Math.abs(v) > largest) largest = Math.abs(v);
+  if (largest === 0 && seedMedians.some((m) => !Number.isFinite(m))) return { lo: Math.min(...seedMedians), hi: Math.max(...seedMedians) };
+  const finite = seedMedians.map((m) => (Number.isFinite(m) ? m : Math.sign(m) * largest));
+  const { mean, half } = meanWithInterval(finite, level);
+  return { lo: mean - half, hi: mean + half };
 }
 
 /** The median of xs[0…n) (the mean of the two middle values for even n), reordering xs: quickselect, O(n). */

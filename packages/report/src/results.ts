@@ -144,7 +144,7 @@ export interface ResultsWritten {
 const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : 'unknown');
 
 const METHOD =
-  'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances). A claim "holds" when every comparison it makes is significant in its direction at k = 20, 50 and the last iteration, "does not hold" when one is significant against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances. A figure decides claims once it has the protocol’s three seeds (`l2o results --min-seeds`); until then its claims are "not run" at its scale.';
+  'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances) widened to the Student-t interval of the seeds’ own medians (with three seeds, resampling seeds alone excludes 0 whenever the three agree in sign: 1 time in 4 with no difference). A claim "holds" when every comparison it makes is significant in its direction at k = 20, 50 and the last iteration, "does not hold" when one is significant against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances. A figure decides claims once it has the protocol’s three seeds (`l2o results --min-seeds`); until then its claims are "not run" at its scale.';
 
 /** One scale's pages written, with its verdicts and a line naming its figures. */
 interface ScalePages extends ResultsWritten {

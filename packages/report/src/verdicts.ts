@@ -79,11 +79,11 @@ export function judgedIterations(agg: SeedAggregate): number[] {
 const percent = (level: number) => `${Math.round(100 * level)}%`;
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
 
-/** "gru-mha vs fista at k = 20: median log10 gap ratio −0.41 [−0.52, −0.30], gru-mha lower on 71% of 3,072 instances". */
+/** "gru-mha vs fista at k = 20: median log10 gap ratio −0.41 [−0.52, −0.30] (per seed −0.40, −0.45, −0.38), gru-mha lower on 71% of 3,072 instances". */
 export function comparisonText(a: string, b: string, k: number, c: PairedComparison): string {
   const interval = c.tooFew
     ? ` (no ${percent(DEFAULT_LEVEL)} interval from ${c.instances} instances: it needs ${minimumForLevel(DEFAULT_LEVEL)})`
-    : ` [${signed(c.lo)}, ${signed(c.hi)}]`;
+    : ` [${signed(c.lo)}, ${signed(c.hi)}]${c.seedMedians.length > 1 ? ` (per seed ${c.seedMedians.map(signed).join(', ')})` : ''}`;
   return (
     `${a} vs ${b} at k = ${k}: median log10 gap ratio ${signed(c.median)}${interval}, ` +
     `${a} lower on ${(100 * c.shareABetter).toFixed(0)}% of ${c.instances.toLocaleString('en')} instances`
