@@ -143,7 +143,8 @@ function verdictOf(resultsDir: string | undefined, name: string, scale?: string)
 
 /** What grouping runs into figures reads of a run: a row of the store's listing, or a kept run's summary. */
 type FigureRow = Pick<RunListing, 'id' | 'name' | 'scale' | 'problem' | 'testDataset' | 'seed' | 'createdAt'>;
-interface Figure {
+/** A figure as /api/figures lists it before its source and verdict: one experiment at one scale, the newest run of each seed. */
+export interface Figure {
   name: string;
   scale: string;
   problem: string;

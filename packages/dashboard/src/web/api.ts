@@ -1,5 +1,6 @@
 // The read-only API as the page sees it: one fetch helper and the shapes of its answers.
 import type { RunListing } from '@l2o/store';
+import type { Figure } from '../server/server.js';
 
 export type Json = Record<string, unknown>;
 /** A row of /api/runs (the store's listing; a type only: nothing of the store is bundled). */
@@ -37,13 +38,7 @@ export interface SummaryView {
 }
 
 /** A figure of /api/figures: the store's runs of an experiment at a scale, or its kept data (`l2o results`) when the store has none. */
-export interface FigureListing {
-  name: string;
-  scale: string;
-  problem: string;
-  testDataset: string;
-  seeds: number[];
-  runs: string[];
+export interface FigureListing extends Figure {
   source: 'store' | 'kept';
   /** Where kept data was read: <results>/data/<name>.json. */
   keptFile?: string;
