@@ -78,6 +78,8 @@ export function judgedIterations(agg: SeedAggregate): number[] {
 
 const percent = (level: number) => `${Math.round(100 * level)}%`;
 const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
+/** Iterations to one decimal, with the minus sign of the other texts. */
+const iterations = (v: number) => v.toFixed(1).replace('-', '−');
 
 /** "gru-mha vs fista at k = 20: median log10 gap ratio −0.41 [−0.52, −0.30] (per seed −0.40, −0.45, −0.38), gru-mha lower on 71% of 3,072 instances". */
 export function comparisonText(a: string, b: string, k: number, c: PairedComparison): string {
@@ -189,12 +191,13 @@ function lead(agg: SeedAggregate): { measured: string; verdict: Verdict; why: st
     );
     return { t, interval };
   });
-  const ci = (i: BootstrapInterval) => (i.tooFew ? `(too few instances for a ${percent(DEFAULT_LEVEL)} interval)` : `[${i.lo.toFixed(1)}, ${i.hi.toFixed(1)}]`);
+  const ci = (i: BootstrapInterval) =>
+    i.tooFew ? `(too few instances for a ${percent(DEFAULT_LEVEL)} interval)` : `[${iterations(i.lo)}, ${iterations(i.hi)}]`;
   const measured = `gru-mha's lead over lstm in iterations (median per instance [${percent(DEFAULT_LEVEL)} CI]): ${leads
-    .map(({ t, interval: i }) => `to ${thresholdText(t)} ${i.median.toFixed(1)} ${ci(i)}`)
+    .map(({ t, interval: i }) => `to ${thresholdText(t)} ${iterations(i.median)} ${ci(i)}`)
     .join(', ')}`;
   const { t, interval } = leads.at(-1)!;
-  const range = `${interval.median.toFixed(1)} ${ci(interval)} iterations to ${thresholdText(t)}`;
+  const range = `${iterations(interval.median)} ${ci(interval)} iterations to ${thresholdText(t)}`;
   if (interval.tooFew) return { measured, verdict: 'inconclusive', why: `the lead is ${range}` };
   if (interval.lo >= 20 && interval.hi <= 30) return { measured, verdict: 'holds', why: `the lead is ${range}, within 20–30` };
   if (interval.hi < 20 || interval.lo > 30) return { measured, verdict: 'does not hold', why: `the lead is ${range}, wholly outside 20–30` };
