@@ -9,9 +9,9 @@
  * interval runs from about the lowest seed's median to the highest's: it excludes 0 whenever the
  * seeds agree in sign, which with no difference at all and seeds that differ more than their
  * instances happens in a quarter of comparisons of three seeds (the test "with no difference and
- * seeds that differ more than their instances" counts it). So the interval is widened to the seeds' own:
- * Student's t over the per-seed medians (n − 1 degrees of freedom), the spread of trainings
- * measured, not resampled.
+ * seeds that differ more than their instances" counts it). So the interval is widened to the
+ * seeds' own: Student's t over the per-seed medians (n − 1 degrees of freedom), the spread of
+ * trainings measured, not resampled.
  */
 import { L2oError } from '@l2o/core';
 import mt19937 from '@stdlib/random-base-mt19937';
