@@ -94,6 +94,8 @@ describe('l2o results', () => {
     const empty = { ...env, L2O_STORE: path.join(temp, 'empty-store') };
     const again = runCli(args`results --scale smoke --out ${out} --min-seeds 2`, { env: empty });
     expect(again.code, again.stderr).toBe(0);
+    expect(page('README.md')).toContain('A figure decides claims once it has 2 seeds (`l2o results --min-seeds 2`; the protocol’s are 3)');
+    expect(page('README.md')).toContain('two are on par when it lies within ±0.30 (gaps within a factor of 2');
     expect(page('fig1.md')).toBe(before.md);
     expect(page('fig1.svg')).toBe(before.svg);
     expect(page('fig1-validation.svg')).toBe(before.validation);

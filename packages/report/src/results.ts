@@ -9,7 +9,15 @@ import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.j
 import { formatGap } from './summary.js';
 import { STABILITY_FIGURES, stabilityMarkdown, type StabilityArm, type StoppedTraining } from './stability.js';
 import { seedMedianSvg, seedPlotTitle } from './seeds-plot.js';
-import { decidedAcrossScales, judgeClaims, MIN_DECIDING_SEEDS, verdictTableMarkdown, type ClaimVerdict, type ParameterCounts } from './verdicts.js';
+import {
+  decidedAcrossScales,
+  EQUIVALENCE_MARGIN,
+  judgeClaims,
+  MIN_DECIDING_SEEDS,
+  verdictTableMarkdown,
+  type ClaimVerdict,
+  type ParameterCounts,
+} from './verdicts.js';
 
 /** The stored runs of one figure at one scale (the newest of each seed), with their provenance. */
 export interface FigureRuns {
@@ -143,8 +151,12 @@ export interface ResultsWritten {
 
 const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : 'unknown');
 
-const METHOD =
-  'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances) widened to the Student-t interval of the seeds’ own medians (with three seeds, resampling seeds alone excludes 0 whenever the three agree in sign: 1 time in 4 with no difference). A claim "holds" when every comparison it makes is significant in its direction at k = 20, 50 and the last iteration, "does not hold" when one is significant against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances. A figure decides claims once it has the protocol’s three seeds (`l2o results --min-seeds`); until then its claims are "not run" at its scale.';
+/** How the verdicts are reached, below each verdict table; `minSeeds` as the pages were made with. */
+const method = (minSeeds: number) =>
+  'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances) widened to the Student-t interval of the seeds’ own medians (with three seeds, resampling seeds alone excludes 0 whenever the three agree in sign: 1 time in 4 with no difference). ' +
+  `One is better when that interval lies wholly on its side of 0; two are on par when it lies within ±${EQUIVALENCE_MARGIN.toFixed(2)} (gaps within a factor of 2: an equivalence test, so neither a difference too small to matter nor an interval too wide to tell makes them on par or not). ` +
+  'A claim "holds" when every comparison it makes is shown in its direction at k = 20, 50 and the last iteration, "does not hold" when one is shown against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances. ' +
+  `A figure decides claims once it has ${minSeeds} seed${minSeeds === 1 ? '' : 's'}${minSeeds === MIN_DECIDING_SEEDS ? ' (the protocol’s)' : ` (\`l2o results --min-seeds ${minSeeds}\`; the protocol’s are ${MIN_DECIDING_SEEDS})`}; until then its claims are "not run" at its scale.`;
 
 /** One scale's pages written, with its verdicts and a line naming its figures. */
 interface ScalePages extends ResultsWritten {
@@ -168,7 +180,7 @@ export async function writeResults(
   minSeeds = MIN_DECIDING_SEEDS,
 ): Promise<ResultsWritten> {
   const pages = await writeScalePages(figures, parameters, outDir, minSeeds);
-  const block = [VERDICTS_BEGIN, '', verdictTableMarkdown(pages.verdicts), '', pages.figuresLine, METHOD, '', VERDICTS_END].join('\n');
+  const block = [VERDICTS_BEGIN, '', verdictTableMarkdown(pages.verdicts), '', pages.figuresLine, method(minSeeds), '', VERDICTS_END].join('\n');
   const compact = [
     VERDICTS_BEGIN,
     '',
@@ -218,7 +230,7 @@ export async function writeResultsAtScales(
     verdictTableMarkdown(decided),
     '',
     ...written.flatMap((p) => section(p, false)),
-    METHOD,
+    method(minSeeds),
     '',
     VERDICTS_END,
   ].join('\n');

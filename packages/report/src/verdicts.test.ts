@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeedAggregate, SeedInstances } from './seeds.js';
-import { compareAt, decidedAcrossScales, judgeClaims, judgedIterations, verdictTableMarkdown } from './verdicts.js';
+import { compareAt, decidedAcrossScales, EQUIVALENCE_MARGIN, judgeClaims, judgedIterations, verdictTableMarkdown } from './verdicts.js';
 
 const AT = [0, 20, 50, 100];
 const N = 150;
@@ -200,7 +200,7 @@ describe('judgeClaims', () => {
     // Claim 3 on figure 5 alone: lstm significantly better than gru-mha decides it.
     const c3 = judgeClaims({ fig5: agg('fig5', { lstm: { gap: 1e-6 }, 'gru-mha': { gap: 1e-4 }, fista: { gap: 1e-3 } }) }, params)[2]!;
     expect(c3).toMatchObject({ verdict: 'does not hold', figures: ['fig5'] });
-    expect(c3.why).toMatch(/^fig5: lstm is significantly better.*; fig3 not run yet/);
+    expect(c3.why).toMatch(/^fig5: lstm is ahead by more than the margin ±0\.30 \(gaps within a factor of 2\).*; fig3 not run yet/);
   });
 
   it('a figure with fewer seeds than a verdict needs (a campaign under way) decides nothing: its claims are "not run", saying how many it has', () => {
@@ -222,20 +222,44 @@ describe('judgeClaims', () => {
     expect(judgeClaims({ fig1: agg('fig1', o, [0, 1]) }, params, 2)[0]!.verdict).toBe('does not hold');
   });
 
-  it('a figure of one instance per seed (a UCI dataset) decides no comparison: three values are too few for a 95% interval', () => {
-    // Only each seed's first instance, as figures 6-7 test on one dataset.
-    const firstInstance = (a: SeedAggregate): SeedAggregate => ({
-      ...a,
-      optimizers: a.optimizers.map((o) => ({
-        ...o,
-        perSeed: o.perSeed!.map((s) => ({
-          ...s,
-          gaps: s.gaps.map((g) => g.slice(0, 1)),
-          iterationsTo: { '0.01': s.iterationsTo['0.01']!.slice(0, 1) },
-          instances: 1,
-        })),
+  /** Only each seed's first instance, as figures 6-7 test on one dataset. */
+  const firstInstance = (a: SeedAggregate): SeedAggregate => ({
+    ...a,
+    optimizers: a.optimizers.map((o) => ({
+      ...o,
+      perSeed: o.perSeed!.map((s) => ({
+        ...s,
+        gaps: s.gaps.map((g) => g.slice(0, 1)),
+        iterationsTo: { '0.01': s.iterationsTo['0.01']!.slice(0, 1) },
+        instances: 1,
       })),
-    });
+    })),
+  });
+
+  it('"on par" is an equivalence test: within ±log10(2) holds even when significant, beyond it does not, an interval too wide to tell is inconclusive', () => {
+    expect(EQUIVALENCE_MARGIN).toBeCloseTo(0.30103, 5);
+    // gru clearly best; gru-mha's gap is lstm's times `ratio` on every instance (the same pattern).
+    const fig1 = (ratio: number) => agg('fig1', { lstm: { gap: 1e-3, phase: 1 }, gru: { gap: 1e-5 }, 'gru-mha': { gap: ratio * 1e-3, phase: 1 } });
+    // 10% apart on every instance: significant, yet on par.
+    const close = fig1(1.1);
+    expect(compareAt(close, 'gru-mha', 'lstm', 50)).toMatchObject({ verdict: 'b' });
+    expect(compareAt(close, 'gru-mha', 'lstm', 50)!.median).toBeCloseTo(Math.log10(1.1), 10);
+    const c1 = claim({ fig1: close }, 0);
+    expect(c1.verdict).toBe('holds');
+    expect(c1.why).toContain('within ±0.30 (gaps within a factor of 2) at k = 20, 50, 100; the widest: gru-mha vs lstm at k = ');
+    // 3× apart (0.48 decades): not on par.
+    const far = claim({ fig1: fig1(3) }, 0);
+    expect(far.verdict).toBe('does not hold');
+    expect(far.why).toMatch(
+      /^lstm is ahead by more than the margin ±0\.30 \(gaps within a factor of 2\): gru-mha vs lstm at k = 20: median log10 gap ratio \+0\.48/,
+    );
+    // One instance per seed: no difference is significant, and none is shown small either.
+    const one = claim({ fig1: firstInstance(fig1(1)) }, 0);
+    expect(one.verdict).toBe('inconclusive');
+    expect(one.why).toContain('not shown on par: the interval reaches beyond ±0.30 (gaps within a factor of 2) — gru-mha vs lstm at k = 20');
+  });
+
+  it('a figure of one instance per seed (a UCI dataset) decides no comparison: three values are too few for a 95% interval', () => {
     const o = { lstm: { gap: 1e-6, to: 60 }, 'gru-mha': { gap: 1e-2, to: 35 }, fista: { gap: 1e-3, phase: 5 } };
     const c4 = judgeClaims(
       { fig4: agg('fig4', { ...o, lstm: { gap: 1e-5, to: 60 }, 'gru-mha': { gap: 1e-6, to: 35 } }), fig6: firstInstance(agg('fig6', o)) },

@@ -14,9 +14,10 @@ import { divergedPerSeed, type SeedAggregate } from './seeds.js';
 // compared on the same test instances: the median over instances (pooled over seeds) of the log10
 // ratio of their relative gaps, floored at the figure's resolution, with a 95% hierarchical
 // bootstrap interval (seeds, then instances within each seed; paired-stats.ts). One is "better" at
-// iteration k when that interval lies wholly on its side of 0; otherwise it is a tie. A claim holds
-// when every comparison it makes is significant in its direction at every k it names, does not
-// hold when one is significant against it, and is inconclusive otherwise.
+// iteration k when that interval lies wholly on its side of 0; otherwise it is a tie. Two are "on
+// par" when it lies within ±EQUIVALENCE_MARGIN (an equivalence test, not the absence of a
+// difference). A claim holds when every comparison it makes is shown in its direction at every k
+// it names, does not hold when one is shown against it, and is inconclusive otherwise.
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive' | 'not run';
 
@@ -145,23 +146,47 @@ function extreme(agg: SeedAggregate, x: string, others: readonly string[], side:
 const best = (agg: SeedAggregate, x: string, others: readonly string[]) => extreme(agg, x, others, 'best');
 const worst = (agg: SeedAggregate, x: string, others: readonly string[]) => extreme(agg, x, others, 'worst');
 
-/** "x and y are on par": no significant difference at any judged k. */
+/**
+ * The margin of "on par", in decades of gap: log10(2), gaps within a factor of 2 of each other. A
+ * missing significant difference is not evidence of none (with three seeds most differences are
+ * not significant), and a significant one can be too small to matter (2% on 3,072 instances), so
+ * "on par" is an equivalence test: the comparison's 95% interval must lie within ±margin.
+ */
+export const EQUIVALENCE_MARGIN = Math.log10(2);
+
+const marginText = `±${EQUIVALENCE_MARGIN.toFixed(2)} (gaps within a factor of 2)`;
+
+/**
+ * "x and y are on par" at every judged k: holds when every interval lies within ±EQUIVALENCE_MARGIN
+ * (or both are below the resolution), does not hold when one lies wholly outside it, and is
+ * inconclusive otherwise.
+ */
 function onPar(agg: SeedAggregate, x: string, y: string): { verdict: Verdict; why: string } {
+  const m = EQUIVALENCE_MARGIN;
   const ks = judgedIterations(agg);
-  const found: { k: number; c: PairedComparison }[] = [];
+  const within: { k: number; c: PairedComparison }[] = [];
+  let undecided: { k: number; c: PairedComparison } | undefined;
   for (const k of ks) {
     const c = compareAt(agg, x, y, k);
     if (!c) return noInstances(agg);
-    if (c.verdict === 'a' || c.verdict === 'b') {
+    if (c.verdict !== 'unresolved' && (c.lo > m || c.hi < -m)) {
       return {
         verdict: 'does not hold',
-        why: `${c.verdict === 'a' ? x : y} is significantly better: ${comparisonText(x, y, k, c)}${divergenceNote(agg, [x, y])}`,
+        why: `${c.hi < -m ? x : y} is ahead by more than the margin ${marginText}: ${comparisonText(x, y, k, c)}${divergenceNote(agg, [x, y])}`,
       };
     }
-    found.push({ k, c });
+    if (c.verdict === 'unresolved' || (c.lo >= -m && c.hi <= m)) within.push({ k, c });
+    else undecided ??= { k, c };
   }
-  const widest = found.reduce((w, f) => (f.c.hi - f.c.lo > w.c.hi - w.c.lo ? f : w));
-  return { verdict: 'holds', why: `no significant difference at k = ${ks.join(', ')}; e.g. ${comparisonText(x, y, widest.k, widest.c)}` };
+  if (undecided) {
+    const { k, c } = undecided;
+    return {
+      verdict: 'inconclusive',
+      why: `not shown on par: the interval reaches beyond ${marginText} — ${comparisonText(x, y, k, c)}${divergenceNote(agg, [x, y])}`,
+    };
+  }
+  const widest = within.reduce((w, f) => (Math.max(Math.abs(f.c.lo), Math.abs(f.c.hi)) > Math.max(Math.abs(w.c.lo), Math.abs(w.c.hi)) ? f : w));
+  return { verdict: 'holds', why: `within ${marginText} at k = ${ks.join(', ')}; the widest: ${comparisonText(x, y, widest.k, widest.c)}` };
 }
 
 /** A threshold as text: 1e-4. */
