@@ -1,7 +1,12 @@
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import { Resvg } from '@resvg/resvg-js';
+import { createRequire } from 'node:module';
+import type { TopLevelSpec } from 'vega-lite';
+import type { Resvg as ResvgRenderer } from '@resvg/resvg-js';
 import type { EvaluationCurve } from '@l2o/core';
+
+// vega, vega-lite and resvg take about 0.4 s to load: they are loaded by the first plot, so that
+// the commands that draw nothing (most of them, and every --help) start without them.
+const require = createRequire(import.meta.url);
+let Resvg: typeof ResvgRenderer | undefined;
 
 /** Gaps at or below this are drawn at it: a log axis cannot show 0 or negative values. */
 export const GAP_FLOOR = 1e-12;
@@ -40,6 +45,7 @@ export const colourScheme = (optimizers: number) => (optimizers > 10 ? { scale: 
 
 /** Renders a vega-lite spec to SVG (vega's renderer-free SVG output, no canvas needed). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -55,5 +61,6 @@ export async function convergenceSvg(curves: readonly EvaluationCurve[], title: 
 
 /** Rasterises an SVG to PNG at twice its size. */
 export function svgToPng(svg: string): Uint8Array {
+  Resvg ??= (require('@resvg/resvg-js') as typeof import('@resvg/resvg-js')).Resvg;
   return new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font: { loadSystemFonts: true } }).render().asPng();
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { UsageError } from '../errors.js';
 import type { PluginRegistry } from '../registry/registry.js';
@@ -75,8 +75,10 @@ export const EXPERIMENT_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validate = ajv.compile<ExperimentSpec>(EXPERIMENT_SCHEMA);
+// Compiled on the first spec read, not when the module loads: every command imports this module,
+// few read a spec, and compiling the schema takes a tenth of a second.
+let compiled: ValidateFunction<ExperimentSpec> | undefined;
+const validator = () => (compiled ??= new Ajv({ allErrors: false, strict: true }).compile<ExperimentSpec>(EXPERIMENT_SCHEMA));
 
 /** `/optimizers/2/options` → `optimizers[2].options`. */
 function readablePath(instancePath: string, extra?: string): string {
@@ -122,6 +124,7 @@ export function loadExperimentSpec(file: string): ExperimentSpec {
     throw new UsageError(`${file}:${e.linePos?.[0].line ?? '?'}: not valid YAML: ${e.message.split('\n')[0]}`);
   }
   const value = doc.toJS() as unknown;
+  const validate = validator();
   if (!validate(value)) {
     const e = validate.errors![0]!;
     const { where, what } = describeError(e);
