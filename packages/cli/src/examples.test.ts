@@ -46,6 +46,9 @@ beforeAll(() => {
   // What examples refer to, made as a user would have made it (at smoke scale).
   symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(work, 'node_modules'));
   cpSync(path.join(REPO_ROOT, 'experiments'), path.join(work, 'experiments'), { recursive: true });
+  // The committed campaign states, as in a clone (`campaign status … --state campaigns/paper`
+  // times only the figures not done yet).
+  cpSync(path.join(REPO_ROOT, 'campaigns'), path.join(work, 'campaigns'), { recursive: true });
   ok(['train', '--model', 'gru-mha', '--problem', 'lasso', '--scale', 'smoke', '--out', 'gru-mha.json']);
   // A resumable checkpoint, as an interrupted `l2o train --model gru … --out gru.json` leaves.
   ok(['train', '--model', 'gru', '--problem', 'lasso', '--scale', 'smoke', '--out', 'gru.json']);
@@ -144,8 +147,8 @@ const docLines = docPages().flatMap((page) => l2oShellLines(page).map((line) => 
 
 describe('every example in --help runs', () => {
   it('finds the examples', () => expect(helpExamples.length).toBeGreaterThan(20));
-  // 300 s: the first `campaign status` times every figure's models at the papers' sizes (about
-  // 2 min with the data sets here, loaded); the examples after it reuse the timings.
+  // 300 s: the first `campaign status` times the models of the figures left at the papers' sizes
+  // (about 3 min with the data sets here); the examples after it reuse the timings.
   it.each(helpExamples)(
     '%s',
     (example) => {
