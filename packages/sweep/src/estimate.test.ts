@@ -177,6 +177,41 @@ describe('estimating a sweep', () => {
   });
 });
 
+describe('what is timed', () => {
+  it('only what is left to run: a safeguarded variant, trained with its plain model, has no training timed; a cached training none', async () => {
+    const safeSpec = path.join(temp, 'safe.yaml');
+    writeFileSync(
+      safeSpec,
+      readFileSync(spec, 'utf8')
+        .replace('name: estimatetest', 'name: estimatesafe')
+        .replace('  - { id: fista }', '  - { id: fista }\n  - { id: lstm, label: lstm-safe, options: { safeguard: fista } }'),
+    );
+    const cache = path.join(temp, 'cache-safe');
+    const own = await bootPlatform({ backend: 'wasm', searchFrom: [repo], cacheDir: cache, runsDir: path.join(temp, 'runs-safe') });
+    const plan = planSweep(own, { spec: safeSpec, scale: 'smoke', seeds: [0], grid: [] });
+    // One training (lstm's, which lstm-safe shares), three evaluations.
+    expect(plan.jobs.filter((j) => j.kind === 'train').map((j) => j.label)).toEqual(['lstm']);
+    const timed = () => {
+      const stored = JSON.parse(readFileSync(path.join(cache, CALIBRATION_FILE), 'utf8')) as { entries: Record<string, CalibrationEntry> };
+      return Object.values(stored.entries)
+        .filter((e) => e.kind === 'segment' || e.kind === 'validation' || e.kind === 'iteration')
+        .map((e) => `${e.kind} ${e.what.optimizer.id}${e.what.optimizer.options?.safeguard ? '-safe' : ''}`)
+        .sort();
+    };
+    const estimate = await estimateSweep(own, plan, { workers: 1 });
+    expect(timed()).toEqual(['iteration fista', 'iteration lstm', 'iteration lstm-safe', 'segment lstm', 'validation lstm']);
+    expect(estimate.perJob.find((j) => j.kind === 'train')!.seconds).toBeGreaterThan(0);
+
+    // lstm's checkpoint cached: timed again from nothing, no training is.
+    const train = plan.jobs.find((j) => j.kind === 'train')!;
+    mkdirSync(path.join(cache, 'checkpoints'), { recursive: true });
+    writeFileSync(path.join(cache, 'checkpoints', `${train.key}.json`), '{}');
+    rmSync(path.join(cache, CALIBRATION_FILE));
+    await estimateSweep(own, plan, { workers: 1 });
+    expect(timed()).toEqual(['iteration fista', 'iteration lstm', 'iteration lstm-safe']);
+  });
+});
+
 describe('estimating a campaign', () => {
   it('counts a job two entries share once, in the entry that runs it first', async () => {
     // Two figures of the same comparison (as figures 1 and 2 share trainings): the second's jobs are the first's.

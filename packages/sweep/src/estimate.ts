@@ -167,8 +167,15 @@ export async function estimateSweep(
   const calibrated = new Set<string>();
   const reused = new Set<string>();
   for (const c of plan.comparisons) {
-    if (!plan.jobs.some((j) => j.comparison === c.comparison && costly(j))) continue;
-    const got = await calibrateWorkload(platform, workloadOf(c.comparison), { onCalibrate: options.onCalibrate, signal: options.signal });
+    const left = plan.jobs.filter((j) => j.comparison === c.comparison && costly(j));
+    if (!left.length) continue;
+    // Only what is left is timed: a training shared with another label (a safeguarded variant's) or done needs no timing.
+    const labels = (kind: 'train' | 'evaluate') => new Set(left.flatMap((j) => (j.kind === kind ? [j.label] : [])));
+    const got = await calibrateWorkload(platform, workloadOf(c.comparison), {
+      only: { trainings: labels('train'), evaluations: labels('evaluate') },
+      onCalibrate: options.onCalibrate,
+      signal: options.signal,
+    });
     costs.set(c.comparison, got);
     for (const e of got.calibrated) calibrated.add(e.key);
     for (const e of got.reused) if (!calibrated.has(e.key)) reused.add(e.key);

@@ -287,12 +287,18 @@ async function stepBatchMs(
  * Times what a comparison's jobs do, at its sizes, on this engine and machine, and keeps each
  * timing in `<cache dir>/calibration.json`: a timing already there (same engine, machine,
  * optimizer, problem and dataset options) is reused, so estimating the same work again costs
- * nothing. `onCalibrate` is told before anything is timed.
+ * nothing. `onCalibrate` is told before anything is timed. `only`: the labels whose training and
+ * whose evaluation are left to run (the others' timings are not needed: a safeguarded variant
+ * shares its plain model's training, a cached checkpoint trains nothing); all by default.
  */
 export async function calibrateWorkload(
   platform: Platform,
   workload: ComparisonWorkload,
-  options: { onCalibrate?: (what: string) => void; signal?: AbortSignal } = {},
+  options: {
+    only?: { trainings: ReadonlySet<string>; evaluations: ReadonlySet<string> };
+    onCalibrate?: (what: string) => void;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<WorkloadCosts> {
   const { registry, datasetContext: ctx } = platform;
   const file = path.join(ctx.cacheDir, CALIBRATION_FILE);
@@ -310,15 +316,18 @@ export async function calibrateWorkload(
     { kind: 'reference' as const, label: '', what: referenceWhat },
     ...workload.optimizers.flatMap((o) => {
       const optimizer = { id: o.id, options: o.options };
+      const { only } = options;
       return [
-        ...(o.learned
+        ...(o.learned && (!only || only.trainings.has(o.label))
           ? (['segment', 'validation'] as const).map((kind) => ({
               kind,
               label: o.label,
               what: { optimizer, problem: workload.problem, dataset: workload.trainDataset },
             }))
           : []),
-        { kind: 'iteration' as const, label: o.label, what: { optimizer, problem: o.problem ?? workload.problem, dataset: workload.testDataset } },
+        ...(!only || only.evaluations.has(o.label)
+          ? [{ kind: 'iteration' as const, label: o.label, what: { optimizer, problem: o.problem ?? workload.problem, dataset: workload.testDataset } }]
+          : []),
       ];
     }),
   ].map((w) => ({ ...w, key: keyOf(w.kind, w.what) }));
@@ -327,7 +336,7 @@ export async function calibrateWorkload(
   const added: Record<string, CalibrationEntry> = {};
   if (missing.length) {
     options.onCalibrate?.(
-      `${missing.length} timing${missing.length === 1 ? '' : 's'} of ${workload.optimizers.map((o) => o.label).join(', ')} at ${sizeOf(workload)}`,
+      `${missing.length} timing${missing.length === 1 ? '' : 's'} of ${[...new Set(missing.flatMap((w) => (w.label ? [w.label] : [])))].join(', ') || 'the reference solver'} at ${sizeOf(workload)}`,
     );
     const problemOf = (p: PluginRef): Problem => registry.get('problem', p.id).create(p.options ?? {});
     const problem = problemOf(workload.problem);
