@@ -283,166 +283,120 @@ async function stepBatchMs(
   });
 }
 
-/**
- * Times what a comparison's jobs do, at its sizes, on this engine and machine, and keeps each
- * timing in `<cache dir>/calibration.json`: a timing already there (same engine, machine,
- * optimizer, problem and dataset options) is reused, so estimating the same work again costs
- * nothing. `onCalibrate` is told before anything is timed. `only`: the labels whose training and
- * whose evaluation are left to run (the others' timings are not needed: a safeguarded variant
- * shares its plain model's training, a cached checkpoint trains nothing); all by default.
- */
-export async function calibrateWorkload(
-  platform: Platform,
+/** A timing a workload needs: its kind, the optimizer's label ('' for the reference solve), what is timed, and its key in the cache file. */
+interface WantedTiming {
+  kind: 'reference' | 'segment' | 'validation' | 'iteration';
+  label: string;
+  what: CalibrationEntry['what'];
+  key: string;
+}
+
+/** The timings of a workload: the reference solve, then per optimizer its training's (segment, validation) and its evaluation's. */
+function wantedTimings(
   workload: ComparisonWorkload,
-  options: {
-    only?: { trainings: ReadonlySet<string>; evaluations: ReadonlySet<string> };
-    onCalibrate?: (what: string) => void;
-    signal?: AbortSignal;
-  } = {},
-): Promise<WorkloadCosts> {
-  const { registry, datasetContext: ctx } = platform;
-  const file = path.join(ctx.cacheDir, CALIBRATION_FILE);
-  const known = readCalibrations(file);
-  const engine = engineLabel(platform.engine.chosen);
-  const machine = machineLabel();
-  const keyOf = (kind: CalibrationEntry['kind'], what: CalibrationEntry['what']) => configHash({ kind, engine, machine, what });
+  keyOf: (kind: WantedTiming['kind'], what: CalibrationEntry['what']) => string,
+  only?: { trainings: ReadonlySet<string>; evaluations: ReadonlySet<string> },
+): WantedTiming[] {
   const ref = workload.reference;
   const referenceWhat = {
     optimizer: { id: ref.id, options: { ...ref.options, maxIterations: ref.maxIterations, tolerance: ref.tolerance, checkEvery: ref.checkEvery } },
     problem: workload.problem,
     dataset: workload.testDataset,
   };
-  const wanted = [
-    { kind: 'reference' as const, label: '', what: referenceWhat },
+  const wanted: Omit<WantedTiming, 'key'>[] = [
+    { kind: 'reference', label: '', what: referenceWhat },
     ...workload.optimizers.flatMap((o) => {
       const optimizer = { id: o.id, options: o.options };
-      const { only } = options;
-      return [
-        ...(o.learned && (!only || only.trainings.has(o.label))
-          ? (['segment', 'validation'] as const).map((kind) => ({
-              kind,
-              label: o.label,
-              what: { optimizer, problem: workload.problem, dataset: workload.trainDataset },
-            }))
-          : []),
-        ...(!only || only.evaluations.has(o.label)
-          ? [{ kind: 'iteration' as const, label: o.label, what: { optimizer, problem: o.problem ?? workload.problem, dataset: workload.testDataset } }]
-          : []),
-      ];
+      const training = (['segment', 'validation'] as const).map((kind) => ({
+        kind,
+        label: o.label,
+        what: { optimizer, problem: workload.problem, dataset: workload.trainDataset },
+      }));
+      const evaluation = {
+        kind: 'iteration' as const,
+        label: o.label,
+        what: { optimizer, problem: o.problem ?? workload.problem, dataset: workload.testDataset },
+      };
+      return [...(o.learned && (!only || only.trainings.has(o.label)) ? training : []), ...(!only || only.evaluations.has(o.label) ? [evaluation] : [])];
     }),
-  ].map((w) => ({ ...w, key: keyOf(w.kind, w.what) }));
-  // A reference entry from before `instances` was kept is timed again (a few seconds) to learn it.
-  const missing = wanted.filter((w) => !known[w.key] || (w.kind === 'reference' && known[w.key]!.instances === undefined));
-  const added: Record<string, CalibrationEntry> = {};
-  if (missing.length) {
-    options.onCalibrate?.(
-      `${missing.length} timing${missing.length === 1 ? '' : 's'} of ${[...new Set(missing.flatMap((w) => (w.label ? [w.label] : [])))].join(', ') || 'the reference solver'} at ${sizeOf(workload)}`,
-    );
-    const problemOf = (p: PluginRef): Problem => registry.get('problem', p.id).create(p.options ?? {});
-    const problem = problemOf(workload.problem);
-    const at = new Date().toISOString();
-    const entry = (w: (typeof wanted)[number], set: InstanceSet, points: Points, once?: Points): CalibrationEntry => ({
-      key: w.key,
-      kind: w.kind,
-      engine,
-      machine,
-      what: w.what,
-      batches: points.map(([b]) => b),
-      size: `${set.m}×${set.n}`,
-      at,
-      ...fit(points),
-      ...(once ? { once: fit(once) } : {}),
+  ];
+  return wanted.map((w) => ({ ...w, key: keyOf(w.kind, w.what) }));
+}
+
+/**
+ * A few instances of the test set's kind, with their F* from the reference solve, which is timed
+ * at batch 1 and at CAL_BATCH (after a warm-up of a few iterations, so that the engine's first
+ * kernels are not timed): evaluation iterations are then timed as the evaluator runs them.
+ */
+async function timeReference(
+  platform: Platform,
+  workload: ComparisonWorkload,
+  problem: Problem,
+  signal?: AbortSignal,
+): Promise<{ testSet: InstanceSet; points: Points }> {
+  const { registry, datasetContext: ctx } = platform;
+  const ref = workload.reference;
+  const testDataset = registry.get('dataset', workload.testDataset.id).create({});
+  const testCount = Math.min(CAL_BATCH, workload.test.count);
+  const testSet = await drawInstances(testDataset, problem, { dataset: workload.testDataset as TestDatasetRef, split: 'test', count: testCount, seed: 0 }, ctx);
+  const reference = registry.get('optimizer', ref.id).create({ ...ref.options });
+  await solveReference(problem, reference, sliceInstances(testSet, 0, 1), { ...ref, maxIterations: 2, batchSize: 1, signal });
+  const points: Points = [];
+  for (const b of batchesUpTo(testCount)) {
+    throwIfInterrupted(signal);
+    const part = sliceInstances(testSet, 0, b);
+    let fStar: Float64Array | undefined;
+    const ms = await timeMs(async () => {
+      fStar = (await solveReference(problem, reference, part, { ...ref, batchSize: b, signal })).fStar;
     });
-    // The instances timed: a few of the test set's kind, with their F* from the reference solve
-    // (timed too), so that evaluation iterations are timed as the evaluator runs them.
-    const testDataset = registry.get('dataset', workload.testDataset.id).create({});
-    const testCount = Math.min(CAL_BATCH, workload.test.count);
-    const testSet = await drawInstances(
-      testDataset,
-      problem,
-      { dataset: workload.testDataset as TestDatasetRef, split: 'test', count: testCount, seed: 0 },
-      ctx,
-    );
-    const reference = registry.get('optimizer', ref.id).create({ ...ref.options });
-    const referencePoints: [number, number][] = [];
-    // A warm-up of a few iterations first, so the engine's first kernels are not timed.
-    await solveReference(problem, reference, sliceInstances(testSet, 0, 1), { ...ref, maxIterations: 2, batchSize: 1, signal: options.signal });
-    for (const b of batchesUpTo(testCount)) {
-      throwIfInterrupted(options.signal);
-      const part = sliceInstances(testSet, 0, b);
-      let fStar: Float64Array | undefined;
-      const ms = await timeMs(async () => {
-        fStar = (await solveReference(problem, reference, part, { ...ref, batchSize: b, signal: options.signal })).fStar;
-      });
-      referencePoints.push([b, ms]);
-      if (b === testCount) testSet.fStar = fStar;
-    }
-    const referenceWanted = wanted[0]!;
-    if (missing.includes(referenceWanted)) added[referenceWanted.key] = { ...entry(referenceWanted, testSet, referencePoints), instances: testSet.count };
-
-    // A few training instances, drawn once: segments and validations run on them.
-    const trainDataset = registry.get('dataset', workload.trainDataset.id).create({});
-    let drawnTrain: InstanceSet | undefined;
-    const trainInstances = async (): Promise<InstanceSet> => {
-      if (drawnTrain) return drawnTrain;
-      const count = Math.min(CAL_BATCH, workload.training.batchSize);
-      return (drawnTrain = await drawInstances(
-        trainDataset,
-        problem,
-        { dataset: workload.trainDataset as TestDatasetRef, split: 'train', count, seed: 0 },
-        ctx,
-      ));
-    };
-    // A segment, or a validation pass, on a micro-batch at most: the trainer splits larger batches into passes of this size.
-    const microTarget =
-      workload.training.microBatch && workload.training.microBatch > 0
-        ? Math.min(workload.training.microBatch, workload.training.batchSize)
-        : workload.training.batchSize;
-
-    for (const w of missing) {
-      if (w.kind === 'reference') continue;
-      throwIfInterrupted(options.signal);
-      const o = workload.optimizers.find((x) => x.label === w.label)!;
-      const created = registry.getAny(['optimizer', 'model'], o.id).create({ ...o.options });
-      try {
-        if (w.kind === 'iteration') {
-          const own = o.problem ? problemOf(o.problem) : problem;
-          const { iteration, once } = await rolloutPoints(own, created, testSet, workload.test.iterations, workload.test.batchSize, options.signal);
-          added[w.key] = entry(w, testSet, iteration, once);
-        } else if (w.kind === 'validation') {
-          // Drawn instances have no F*: F is computed on the engine, as in the trainer's validation.
-          const drawn = await trainInstances();
-          const batch = Math.min(microTarget, workload.training.validationSize);
-          const { iteration, once } = await rolloutPoints(problem, created, drawn, workload.training.validationIterations, batch, options.signal);
-          added[w.key] = entry(w, drawn, iteration, once);
-        } else {
-          const drawn = await trainInstances();
-          const unroll = Math.min(CAL_ITERATIONS, workload.training.unroll);
-          const adam = tf.train.adam(workload.training.learningRate);
-          try {
-            const segment = (b: number) => segmentMs(created as LearnedOptimizer, problem, tileInstances(drawn, b), b, unroll, adam);
-            await segment(1); // warm-up, not kept
-            const one = await segment(1);
-            const points: Points = [[1, one / unroll]];
-            const larger = largerBatch(microTarget, one);
-            if (larger > 1) {
-              throwIfInterrupted(options.signal);
-              points.push([larger, (await segment(larger)) / unroll]);
-            }
-            const stepBatch = (b: number) => stepBatchMs(trainDataset, workload.trainDataset.options ?? {}, created as LearnedOptimizer, problem, b, ctx);
-            const once: Points = [[1, await stepBatch(1)]];
-            if (larger > 1) once.push([larger, await stepBatch(larger)]);
-            added[w.key] = entry(w, drawn, points, once);
-          } finally {
-            adam.dispose();
-          }
-        }
-      } finally {
-        (created as Partial<LearnedOptimizer>).dispose?.();
-      }
-    }
-    writeCalibrations(file, added);
+    points.push([b, ms]);
+    if (b === testCount) testSet.fStar = fStar;
   }
+  return { testSet, points };
+}
+
+/**
+ * A training segment's iterations (at batch 1 and a larger batch up to `microTarget`, after a
+ * warm-up) and a global step's batch drawn and made, timed on `drawn` training instances.
+ */
+async function timeSegments(
+  platform: Platform,
+  workload: ComparisonWorkload,
+  model: LearnedOptimizer,
+  problem: Problem,
+  drawn: InstanceSet,
+  microTarget: number,
+  signal?: AbortSignal,
+): Promise<{ iteration: Points; once: Points }> {
+  const trainDataset = platform.registry.get('dataset', workload.trainDataset.id).create({});
+  const unroll = Math.min(CAL_ITERATIONS, workload.training.unroll);
+  const adam = tf.train.adam(workload.training.learningRate);
+  try {
+    const segment = (b: number) => segmentMs(model, problem, tileInstances(drawn, b), b, unroll, adam);
+    await segment(1); // warm-up, not kept
+    const one = await segment(1);
+    const iteration: Points = [[1, one / unroll]];
+    const larger = largerBatch(microTarget, one);
+    if (larger > 1) {
+      throwIfInterrupted(signal);
+      iteration.push([larger, (await segment(larger)) / unroll]);
+    }
+    const stepBatch = (b: number) => stepBatchMs(trainDataset, workload.trainDataset.options ?? {}, model, problem, b, platform.datasetContext);
+    const once: Points = [[1, await stepBatch(1)]];
+    if (larger > 1) once.push([larger, await stepBatch(larger)]);
+    return { iteration, once };
+  } finally {
+    adam.dispose();
+  }
+}
+
+/** The cost models of the wanted timings, from those timed now (`added`) or kept (`known`). */
+function costsOf(
+  workload: ComparisonWorkload,
+  wanted: readonly WantedTiming[],
+  added: Record<string, CalibrationEntry>,
+  known: Record<string, CalibrationEntry>,
+): WorkloadCosts {
   const costs: WorkloadCosts = {
     segment: {},
     validation: {},
@@ -463,6 +417,106 @@ export async function calibrateWorkload(
     } else costs[w.kind][w.label] = { ...model, once: e.once ?? { fixedMs: 0, perInstanceMs: 0 } };
   }
   return costs;
+}
+
+/**
+ * Times what a comparison's jobs do, at its sizes, on this engine and machine, and keeps each
+ * timing in `<cache dir>/calibration.json`: a timing already there (same engine, machine,
+ * optimizer, problem and dataset options) is reused, so estimating the same work again costs
+ * nothing. `onCalibrate` is told before anything is timed. `only`: the labels whose training and
+ * whose evaluation are left to run (the others' timings are not needed: a safeguarded variant
+ * shares its plain model's training, a cached checkpoint trains nothing); all by default.
+ */
+export async function calibrateWorkload(
+  platform: Platform,
+  workload: ComparisonWorkload,
+  options: {
+    only?: { trainings: ReadonlySet<string>; evaluations: ReadonlySet<string> };
+    onCalibrate?: (what: string) => void;
+    signal?: AbortSignal;
+  } = {},
+): Promise<WorkloadCosts> {
+  const { registry, datasetContext: ctx } = platform;
+  const { signal } = options;
+  const file = path.join(ctx.cacheDir, CALIBRATION_FILE);
+  const known = readCalibrations(file);
+  const engine = engineLabel(platform.engine.chosen);
+  const machine = machineLabel();
+  const wanted = wantedTimings(workload, (kind, what) => configHash({ kind, engine, machine, what }), options.only);
+  // A reference entry from before `instances` was kept is timed again (a few seconds) to learn it.
+  const missing = wanted.filter((w) => !known[w.key] || (w.kind === 'reference' && known[w.key]!.instances === undefined));
+  const added: Record<string, CalibrationEntry> = {};
+  if (!missing.length) return costsOf(workload, wanted, added, known);
+
+  const labels = [...new Set(missing.flatMap((w) => (w.label ? [w.label] : [])))];
+  options.onCalibrate?.(`${missing.length} timing${missing.length === 1 ? '' : 's'} of ${labels.join(', ') || 'the reference solver'} at ${sizeOf(workload)}`);
+  const problemOf = (p: PluginRef): Problem => registry.get('problem', p.id).create(p.options ?? {});
+  const problem = problemOf(workload.problem);
+  const at = new Date().toISOString();
+  const entry = (w: WantedTiming, set: InstanceSet, points: Points, once?: Points): CalibrationEntry => ({
+    key: w.key,
+    kind: w.kind,
+    engine,
+    machine,
+    what: w.what,
+    batches: points.map(([b]) => b),
+    size: `${set.m}×${set.n}`,
+    at,
+    ...fit(points),
+    ...(once ? { once: fit(once) } : {}),
+  });
+  const { testSet, points: referencePoints } = await timeReference(platform, workload, problem, signal);
+  const referenceWanted = wanted[0]!;
+  if (missing.includes(referenceWanted)) added[referenceWanted.key] = { ...entry(referenceWanted, testSet, referencePoints), instances: testSet.count };
+
+  // A few training instances, drawn once: segments and validations run on them.
+  let drawnTrain: InstanceSet | undefined;
+  const trainInstances = async (): Promise<InstanceSet> =>
+    (drawnTrain ??= await drawInstances(
+      registry.get('dataset', workload.trainDataset.id).create({}),
+      problem,
+      { dataset: workload.trainDataset as TestDatasetRef, split: 'train', count: Math.min(CAL_BATCH, workload.training.batchSize), seed: 0 },
+      ctx,
+    ));
+  // A segment, or a validation pass, on a micro-batch at most: the trainer splits larger batches into passes of this size.
+  const microTarget =
+    workload.training.microBatch && workload.training.microBatch > 0
+      ? Math.min(workload.training.microBatch, workload.training.batchSize)
+      : workload.training.batchSize;
+
+  for (const w of missing) {
+    if (w.kind === 'reference') continue;
+    throwIfInterrupted(signal);
+    const o = workload.optimizers.find((x) => x.label === w.label)!;
+    const created = registry.getAny(['optimizer', 'model'], o.id).create({ ...o.options });
+    try {
+      if (w.kind === 'iteration') {
+        const { iteration, once } = await rolloutPoints(
+          o.problem ? problemOf(o.problem) : problem,
+          created,
+          testSet,
+          workload.test.iterations,
+          workload.test.batchSize,
+          signal,
+        );
+        added[w.key] = entry(w, testSet, iteration, once);
+      } else if (w.kind === 'validation') {
+        // Drawn instances have no F*: F is computed on the engine, as in the trainer's validation.
+        const drawn = await trainInstances();
+        const batch = Math.min(microTarget, workload.training.validationSize);
+        const { iteration, once } = await rolloutPoints(problem, created, drawn, workload.training.validationIterations, batch, signal);
+        added[w.key] = entry(w, drawn, iteration, once);
+      } else {
+        const drawn = await trainInstances();
+        const { iteration, once } = await timeSegments(platform, workload, created as LearnedOptimizer, problem, drawn, microTarget, signal);
+        added[w.key] = entry(w, drawn, iteration, once);
+      }
+    } finally {
+      (created as Partial<LearnedOptimizer>).dispose?.();
+    }
+  }
+  writeCalibrations(file, added);
+  return costsOf(workload, wanted, added, known);
 }
 
 type TestDatasetRef = { id: string; options: Record<string, unknown> };
