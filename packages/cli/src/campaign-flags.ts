@@ -24,7 +24,29 @@ export function campaignSummary(plan: CampaignPlanFile): string {
   );
   const runs = plan.entries.reduce((n, e) => n + e.runs.done, 0);
   const total = plan.entries.reduce((n, e) => n + e.runs.total, 0);
-  return [`campaign ${plan.campaign}: ${runs} of ${total} runs done`, ...lines].join('\n');
+  return [`campaign ${plan.campaign}: ${runs} of ${total} runs done`, ...lines, ...trainingsUnderWay(plan)].join('\n');
+}
+
+/**
+ * Each resumable training once (figures share them), with its own pace so far: the time left at
+ * that pace is what the campaign has measured, where the estimate calibrates anew.
+ */
+function trainingsUnderWay(plan: CampaignPlanFile): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const e of plan.entries)
+    for (const [key, j] of Object.entries(e.jobs)) {
+      if (!j.resumesAt || seen.has(key)) continue;
+      seen.add(key);
+      const of = j.totalSteps ? ` of ${j.totalSteps}` : '';
+      const perStep = j.secondsSoFar !== undefined && j.totalSteps ? j.secondsSoFar / j.resumesAt : undefined;
+      const pace =
+        perStep !== undefined
+          ? `; ${formatDuration(j.secondsSoFar!)} so far, ${perStep < 10 ? perStep.toFixed(1) : Math.round(perStep)} s a step: about ${formatDuration(perStep * (j.totalSteps! - j.resumesAt))} more at that pace`
+          : '';
+      lines.push(`  ${j.label} seed ${j.seed} (${e.figure}): at step ${j.resumesAt}${of}${pace}`);
+    }
+  return lines.length ? ['trainings under way:', ...lines] : [];
 }
 
 /** The time left, in all and per entry with work left. */

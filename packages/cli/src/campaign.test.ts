@@ -120,6 +120,13 @@ describe('l2o campaign', () => {
       new RegExp(`2\\. camp-b smoke seeds 0,1: remaining, runs 0/2, trainings ${kept.length - 1}/2, evaluations ${evaluations.length}/4`),
     );
 
+    // Each training under way once, with its pace so far (camp-b's trainings are not shared).
+    if (resumes.length)
+      expect(status.stdout).toMatch(
+        /\ntrainings under way:\n {2}lstm seed \d \(camp-b\): at step \d+ of 24; .+ so far, [\d.]+ s a step: about .+ more at that pace\n/,
+      );
+    else expect(status.stdout).not.toMatch(/trainings under way/);
+
     const r = runCli(args`${campaignArgs(fresh, 'run')} --workers 2`, { cwd: fresh });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/\[entry 1\/2\] camp-a at smoke scale: 1 of 1 runs done\n/);
@@ -136,8 +143,11 @@ describe('l2o campaign', () => {
     if (resumes.length) {
       // The interrupted training continued from its kept state (its log says after which step).
       const key = resumes[0]!.replace(/\.resume\.json$/, '');
-      const log = JSON.parse(readFileSync(path.join(state(fresh), 'checkpoints', `${key}.training.json`), 'utf8')) as { resumedAfter: number };
+      const log = JSON.parse(readFileSync(path.join(state(fresh), 'checkpoints', `${key}.training.json`), 'utf8')) as { resumedAfter: number; seconds: number };
       expect(log.resumedAfter).toBeGreaterThan(0);
+      // The plan records its time over both sessions, as its log does (not only the second process's).
+      const plan = JSON.parse(readFileSync(path.join(state(fresh), 'plan.json'), 'utf8')) as { entries: { jobs: Record<string, { seconds?: number }> }[] };
+      expect(plan.entries[1]!.jobs[key]!.seconds).toBeCloseTo(log.seconds, 1);
     }
     expect(curvesOf(fresh, 'camp-a')).toEqual(curvesOf(whole, 'camp-a'));
     // A resumed training ends within float32 rounding of the uninterrupted one, not bit for bit

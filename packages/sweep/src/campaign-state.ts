@@ -22,13 +22,16 @@ export interface CampaignJobRecord {
   label?: string;
   seed: number;
   done: boolean;
-  /** The commit and engine that made it, when (ISO time) and in how long (seconds; 0 when it was found done, e.g. cached). */
+  /** The commit and engine that made it, when (ISO time) and in how long (seconds, a training's over all its sessions; 0 when it was found done, e.g. cached). */
   commit?: string;
   engine?: string;
   seconds?: number;
   finishedAt?: string;
   /** A training's resume state is kept: the global step it continues from. */
   resumesAt?: number;
+  /** With resumesAt: the training's global steps in all, and the time its steps and validations have taken so far, over all its sessions. */
+  totalSteps?: number;
+  secondsSoFar?: number;
   /** Why it failed, the last time it ran. */
   failed?: string;
 }
@@ -64,10 +67,10 @@ export interface PlannedEntry {
   sweepId: string;
 }
 
-/** What the state folder holds: kept checkpoints, resume states (key → next step), evaluations and runs (ids per figure). */
+/** What the state folder holds: kept checkpoints, resume states (key → where each stands), evaluations and runs (ids per figure). */
 export interface StateEvidence {
   checkpoints: Set<string>;
-  resumes: Map<string, number>;
+  resumes: Map<string, ResumePoint>;
   evaluations: Set<string>;
   runs: Map<string, Set<string>>;
 }
@@ -103,12 +106,12 @@ export function writeCampaignPlan(stateDir: string, plan: CampaignPlanFile): voi
 /** What the state folder holds (read from its files, not from plan.json). */
 export function readStateEvidence(stateDir: string, figures: readonly string[]): StateEvidence {
   const checkpoints = new Set<string>();
-  const resumes = new Map<string, number>();
+  const resumes = new Map<string, ResumePoint>();
   const dir = path.join(stateDir, 'checkpoints');
   for (const f of existsSync(dir) ? readdirSync(dir) : []) {
     const resume = /^(.+)\.resume\.json$/.exec(f);
     if (resume) {
-      resumes.set(resume[1]!, nextStepOf(path.join(dir, f)));
+      resumes.set(resume[1]!, resumePointOf(path.join(dir, f)));
       continue;
     }
     if (f.endsWith('.training.json') || !f.endsWith('.json')) continue;
@@ -122,12 +125,34 @@ export function readStateEvidence(stateDir: string, figures: readonly string[]):
   return { checkpoints, resumes, evaluations, runs };
 }
 
-/** The global step a resume state continues from (0 when unreadable: it is then a fresh start). */
-export function nextStepOf(file: string): number {
+/** Where a training's resume state stands: the global step it continues from, of how many, and the time its steps and validations have taken so far. */
+export interface ResumePoint {
+  nextStep: number;
+  totalSteps?: number;
+  seconds?: number;
+}
+
+/** A resume state's point (step 0 when unreadable: it is then a fresh start). */
+export function resumePointOf(file: string): ResumePoint {
+  let training: { nextStep?: unknown; seconds?: unknown; options?: { globalSteps?: unknown } } | undefined;
   try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { training?: { nextStep?: number } }).training?.nextStep ?? 0;
+    training = (JSON.parse(readFileSync(file, 'utf8')) as { training?: typeof training }).training;
   } catch {
-    return 0;
+    return { nextStep: 0 };
+  }
+  const number = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const totalSteps = number(training?.options?.globalSteps);
+  const seconds = number(training?.seconds);
+  return { nextStep: number(training?.nextStep) ?? 0, ...(totalSteps !== undefined ? { totalSteps } : {}), ...(seconds !== undefined ? { seconds } : {}) };
+}
+
+/** A finished training's time over all its sessions, from its training log (undefined when unreadable). */
+export function trainingSecondsOf(file: string): number | undefined {
+  try {
+    const seconds = (JSON.parse(readFileSync(file, 'utf8')) as { seconds?: unknown }).seconds;
+    return typeof seconds === 'number' && Number.isFinite(seconds) ? seconds : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -172,9 +197,8 @@ export function campaignPlanOf(
         };
         if (done) delete record.failed;
         else if (before?.failed) record.failed = before.failed;
-        delete record.resumesAt;
-        const resumesAt = job.kind === 'train' && !done ? evidence.resumes.get(job.key) : undefined;
-        if (resumesAt) record.resumesAt = resumesAt;
+        const resume = job.kind === 'train' && !done ? evidence.resumes.get(job.key) : undefined;
+        setResume(record, resume);
         jobs[job.key] = record;
       }
       const count = (kind: CampaignJobRecord['kind']) => {
@@ -240,9 +264,20 @@ export function recordCampaignJob(
 }
 
 /** Notes a training's kept resume state in the plan file. */
-export function recordCampaignResume(plan: CampaignPlanFile, key: string, nextStep: number): void {
+export function recordCampaignResume(plan: CampaignPlanFile, key: string, point: ResumePoint): void {
   for (const entry of plan.entries) {
     const job = entry.jobs[key];
-    if (job && !job.done) job.resumesAt = nextStep;
+    if (job && !job.done) setResume(job, point);
   }
+}
+
+/** A job record's resume fields from `point` (none without one, or at step 0). */
+function setResume(record: CampaignJobRecord, point: ResumePoint | undefined): void {
+  delete record.resumesAt;
+  delete record.totalSteps;
+  delete record.secondsSoFar;
+  if (!point?.nextStep) return;
+  record.resumesAt = point.nextStep;
+  if (point.totalSteps !== undefined) record.totalSteps = point.totalSteps;
+  if (point.seconds !== undefined) record.secondsSoFar = Math.round(point.seconds * 10) / 10;
 }

@@ -4,7 +4,15 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ComparisonSpec } from '@l2o/core';
 import { loadCampaign, remainingPlan, withoutFailed } from './campaign.js';
-import { campaignPlanOf, recordCampaignJob, recordCampaignResume, type PlannedEntry, type StateEvidence } from './campaign-state.js';
+import {
+  campaignPlanOf,
+  recordCampaignJob,
+  recordCampaignResume,
+  resumePointOf,
+  trainingSecondsOf,
+  type PlannedEntry,
+  type StateEvidence,
+} from './campaign-state.js';
 import type { SweepJob, SweepPlan } from './plan.js';
 
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-campaign-unit-'));
@@ -48,7 +56,7 @@ describe('the campaign plan file', () => {
       [entry('a', [0]), entry('b', [0, 1])],
       evidence({
         checkpoints: new Set(['t0']),
-        resumes: new Map([['t1', 6]]),
+        resumes: new Map([['t1', { nextStep: 6, totalSteps: 10, seconds: 41.7 }]]),
         evaluations: new Set(['e-fista-1']),
         runs: new Map([['a', new Set(['a-s0'])]]),
       }),
@@ -60,7 +68,7 @@ describe('the campaign plan file', () => {
       ['b', 'remaining', { done: 0, total: 2 }, { done: 1, total: 2 }, { done: 1, total: 4 }],
     ]);
     expect(Object.keys(plan.entries[1]!.jobs)).toEqual(['t0', 'e-lstm-0', 'e-fista-0', 'b-s0', 't1', 'e-lstm-1', 'e-fista-1', 'b-s1']);
-    expect(plan.entries[1]!.jobs.t1).toEqual({ kind: 'train', label: 'lstm', seed: 1, done: false, resumesAt: 6 });
+    expect(plan.entries[1]!.jobs.t1).toEqual({ kind: 'train', label: 'lstm', seed: 1, done: false, resumesAt: 6, totalSteps: 10, secondsSoFar: 41.7 });
     expect(plan.entries[1]!.jobs['e-fista-1']).toEqual({ kind: 'evaluate', label: 'fista', seed: 1, done: true });
   });
 
@@ -86,8 +94,11 @@ describe('the campaign plan file', () => {
     recordCampaignJob(plan, 'b-s1', { done: true, seconds: 0.4 });
     expect(plan.entries[0]!.jobs['b-s1']!.failed).toBeUndefined();
     expect(plan.entries[0]!).toMatchObject({ status: 'done', runs: { done: 2, total: 2 } });
-    recordCampaignResume(plan, 't1', 8);
-    expect(plan.entries[0]!.jobs.t1!.resumesAt).toBe(8);
+    recordCampaignResume(plan, 't1', { nextStep: 8, totalSteps: 10, seconds: 60 });
+    expect(plan.entries[0]!.jobs.t1).toMatchObject({ resumesAt: 8, totalSteps: 10, secondsSoFar: 60 });
+    // A resume state that cannot be read is a fresh start: nothing to report.
+    recordCampaignResume(plan, 't1', { nextStep: 0 });
+    expect(plan.entries[0]!.jobs.t1).toEqual({ kind: 'train', label: 'lstm', seed: 1, done: false });
   });
 
   it('rebuilt from the folder and its last version: records of done jobs stay, a job the folder lost is remaining again', () => {
@@ -99,6 +110,18 @@ describe('the campaign plan file', () => {
     expect(after.entries[0]!.jobs.t0).toMatchObject({ done: true, commit: 'abc', seconds: 5 });
     expect(after.entries[0]!.jobs.t1).toEqual({ kind: 'train', label: 'lstm', seed: 1, done: false });
     expect(after.entries[0]!.jobs.t2).toEqual({ kind: 'train', label: 'lstm', seed: 2, done: false });
+  });
+
+  it('reads where a resume state stands and a finished training’s time over its sessions from their files', () => {
+    const resume = path.join(temp, 'r.resume.json');
+    writeFileSync(resume, JSON.stringify({ training: { nextStep: 260, seconds: 23640.5, options: { globalSteps: 500 } } }));
+    expect(resumePointOf(resume)).toEqual({ nextStep: 260, totalSteps: 500, seconds: 23640.5 });
+    writeFileSync(resume, '{"training": {"nextStep": 4');
+    expect(resumePointOf(resume)).toEqual({ nextStep: 0 });
+    const log = path.join(temp, 'r.training.json');
+    writeFileSync(log, JSON.stringify({ history: [], validation: [], seconds: 7754.1, resumedAfter: 280 }));
+    expect(trainingSecondsOf(log)).toBe(7754.1);
+    expect(trainingSecondsOf(path.join(temp, 'none.json'))).toBeUndefined();
   });
 
   it('leaves out of a sweep the comparisons whose runs are kept, and what only they need', () => {

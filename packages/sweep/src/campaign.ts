@@ -26,7 +26,8 @@ import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-exe
 import { jobsNeeded, parseGridAxis, parseSeeds, planSweep, sweepIdOf, type SweepJob, type SweepPlan } from './plan.js';
 import {
   campaignPlanOf,
-  nextStepOf,
+  resumePointOf,
+  trainingSecondsOf,
   readCampaignPlan,
   readStateEvidence,
   recordCampaignJob,
@@ -127,10 +128,10 @@ export function restoreCampaignCache(stateDir: string, cacheDir: string, planned
       if (existsSync(stateTrainingLog(stateDir, key)) && !existsSync(trainingLogOf(cached))) copy(stateTrainingLog(stateDir, key), trainingLogOf(cached));
       continue;
     }
-    const step = evidence.resumes.get(key);
+    const step = evidence.resumes.get(key)?.nextStep;
     if (step === undefined || existsSync(cached)) continue;
     const resume = `${cached}.resume`;
-    if (existsSync(resume) && nextStepOf(resume) >= step) continue;
+    if (existsSync(resume) && resumePointOf(resume).nextStep >= step) continue;
     copy(stateResume(stateDir, key), resume);
     copied.resumes++;
   }
@@ -300,7 +301,7 @@ export async function runCampaign(
     if (resumeSeen.get(key) === mtime) return;
     resumeSeen.set(key, mtime);
     copy(resume, stateResume(stateDir, key));
-    recordCampaignResume(plan, key, nextStepOf(resume));
+    recordCampaignResume(plan, key, resumePointOf(resume));
     writeCampaignPlan(stateDir, plan);
   };
 
@@ -311,7 +312,8 @@ export async function runCampaign(
     if (!existsSync(stateCheckpoint(stateDir, key))) copy(cached, stateCheckpoint(stateDir, key));
     if (existsSync(trainingLogOf(cached)) && !existsSync(stateTrainingLog(stateDir, key))) copy(trainingLogOf(cached), stateTrainingLog(stateDir, key));
     rmSync(stateResume(stateDir, key), { force: true });
-    recordCampaignJob(plan, key, { done: true, ...made, seconds });
+    // The training's time over all its sessions (its log's), not only this process's part.
+    recordCampaignJob(plan, key, { done: true, ...made, seconds: seconds > 0 ? (trainingSecondsOf(stateTrainingLog(stateDir, key)) ?? seconds) : 0 });
   };
 
   /** A finished evaluation, kept until its runs are written. */

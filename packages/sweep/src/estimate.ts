@@ -17,7 +17,7 @@ import {
   type TrainOptions,
   type WorkloadCosts,
 } from '@l2o/core';
-import { nextStepOf } from './campaign-state.js';
+import { resumePointOf } from './campaign-state.js';
 import { childPlatformOf, runInChild } from './child.js';
 import { jobsNeeded, runWritten, type SweepPlan } from './plan.js';
 
@@ -209,7 +209,7 @@ export async function estimateSweep(
     if (job.kind === 'train') {
       // A training with a resume state in the cache continues from it.
       const resumes = workload.optimizers.find((o) => o.label === job.label)?.weights === 'resume';
-      const fromStep = resumes ? nextStepOf(`${cachedCheckpointPath(platform.datasetContext.cacheDir, job.key)}.resume`) : 0;
+      const fromStep = resumes ? resumePointOf(`${cachedCheckpointPath(platform.datasetContext.cacheDir, job.key)}.resume`).nextStep : 0;
       const seconds = run ? jobStartSeconds + trainingSeconds(workload.training, cost.segment[job.label]!, cost.validation[job.label]!, fromStep) : 0;
       perJob.push({ kind: 'train', key: job.key, label: job.label, seed, seconds, cached: !run, after: [] });
       continue;
