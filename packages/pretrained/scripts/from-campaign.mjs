@@ -6,8 +6,10 @@
 //
 // Usage (from the repository root):
 //   node packages/pretrained/scripts/from-campaign.mjs --state campaigns/cpu --figure fig1 --name lasso-20x40
-// Every trained model of the figure, every seed: seed 0 as NAME, seed k as NAME-seedK. Entries of
-// other names are kept; those of this name are replaced.
+// Every trained model of the figure, every seed: seed 0 as NAME, seed k as NAME-seedK; a variant
+// of a model (a label other than its id) as NAME-<variant>, e.g. gru-mha-history (gru-mha over each
+// coordinate's history) as NAME-history. Entries of other names are kept; those of these names are
+// replaced.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,6 +39,37 @@ function keptCheckpoint(stateDir, key) {
   return found;
 }
 
+/**
+ * Who made a training: its record in this campaign's plan, or, where that has none (a training
+ * another campaign made first, found cached here), the record of the same key in another
+ * campaign's plan beside it.
+ */
+function madeBy(stateDir, key, job) {
+  if (job.commit) return { commit: job.commit, engine: job.engine };
+  const campaigns = path.dirname(stateDir);
+  for (const folder of readdirSync(campaigns)) {
+    const planFile = path.join(campaigns, folder, 'plan.json');
+    if (!existsSync(planFile)) continue;
+    for (const e of JSON.parse(readFileSync(planFile, 'utf8')).entries ?? []) {
+      const other = e.jobs?.[key];
+      if (other?.done && other.commit) return { commit: other.commit, engine: other.engine };
+    }
+  }
+  return { commit: undefined, engine: job.engine };
+}
+
+/** The name of a model's weights: `name`, or for a variant (label ≠ model id) `name-<variant>`, the label without the model's id. */
+export function variantName(name, modelId, label) {
+  if (!label || label === modelId) return name;
+  return `${name}-${label.startsWith(`${modelId}-`) ? label.slice(modelId.length + 1) : label}`;
+}
+
+/** The names `entries` hold, and their seeds' (NAME-seedK): what a new choice of them replaces. */
+export function replacedBy(entries) {
+  const bases = new Set(entries.map((e) => e.name.replace(/-seed\d+$/, '')));
+  return (n) => bases.has(n.replace(/-seed\d+$/, ''));
+}
+
 /** The entries for `figure`'s trainings in the campaign state at `stateDir`, named `name`. */
 export function entriesFromCampaign(stateDir, figure, name) {
   const planFile = path.join(stateDir, 'plan.json');
@@ -56,12 +89,13 @@ export function entriesFromCampaign(stateDir, figure, name) {
     const bytes = readFileSync(file);
     const checkpoint = JSON.parse(bytes.toString('utf8'));
     const meta = checkpoint.meta ?? {};
-    const entryName = job.seed === 0 ? name : `${name}-seed${job.seed}`;
+    const base = variantName(name, checkpoint.modelId, job.label);
+    const entryName = job.seed === 0 ? base : `${base}-seed${job.seed}`;
     out.push({
       id: `${checkpoint.modelId}-${entryName}`,
       model: checkpoint.modelId,
       name: entryName,
-      description: `${checkpoint.modelId} trained by ${figure} at ${entry.scale} scale, seed ${job.seed}`,
+      description: `${job.label ?? checkpoint.modelId} trained by ${figure} at ${entry.scale} scale, seed ${job.seed}`,
       source: path.relative(repoRoot, file),
       sha256: createHash('sha256').update(bytes).digest('hex'),
       trainedWith: {
@@ -72,8 +106,7 @@ export function entriesFromCampaign(stateDir, figure, name) {
         spec: path.relative(repoRoot, specFile),
         scale: entry.scale,
         seed: job.seed,
-        commit: job.commit,
-        engine: job.engine,
+        ...madeBy(stateDir, key, job),
         globalSteps: meta.training?.globalSteps,
         batchSize: meta.training?.batchSize,
         bestValidation: meta.bestValidation,
@@ -96,8 +129,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   }
   const index = JSON.parse(readFileSync(INDEX, 'utf8'));
   const fresh = entriesFromCampaign(path.resolve(state), figure, name);
-  const ofName = (n) => n === name || n.startsWith(`${name}-seed`);
-  index.entries = [...index.entries.filter((e) => !ofName(e.name)), ...fresh].sort((a, b) => a.id.localeCompare(b.id));
+  const replaced = replacedBy(fresh);
+  index.entries = [...index.entries.filter((e) => !replaced(e.name)), ...fresh].sort((a, b) => a.id.localeCompare(b.id));
   writeFileSync(INDEX, `${JSON.stringify(index, null, 2)}\n`);
   console.log(`${fresh.length} entries named ${name}* from ${figure} (${path.relative(repoRoot, INDEX)} has ${index.entries.length})`);
 }

@@ -13,12 +13,15 @@ interface Entry {
   name: string;
   source: string;
   sha256: string;
-  trainedWith: { seed: number; scale: string; spec: string };
+  trainedWith: { seed: number; scale: string; spec: string; commit?: string; engine?: string };
 }
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
 const load = () =>
-  import(path.join(here, '..', 'scripts', 'from-campaign.mjs')) as Promise<{ entriesFromCampaign: (state: string, figure: string, name: string) => Entry[] }>;
+  import(path.join(here, '..', 'scripts', 'from-campaign.mjs')) as Promise<{
+    entriesFromCampaign: (state: string, figure: string, name: string) => Entry[];
+    replacedBy: (entries: Entry[]) => (name: string) => boolean;
+  }>;
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-from-campaign-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
@@ -45,8 +48,42 @@ describe('from-campaign', () => {
     });
     expect(path.resolve(repoRoot, entry!.source)).toBe(path.join(campaigns, 'b', 'checkpoints', `${key}.json`));
     expect(entry!.sha256).toBe(createHash('sha256').update(readFileSync(checkpoint)).digest('hex'));
+    // Found cached by campaign a (no commit in its plan): who made it comes from campaign b's plan.
+    const made = { ...job, commit: 'b0b', engine: 'wasm' };
+    writeFileSync(path.join(campaigns, 'b', 'plan.json'), JSON.stringify({ format: 1, entries: [{ figure: 'pilot', jobs: { [key]: made } }] }));
+    const cached = { kind: 'train', label: 'lstm', seed: 0, done: true };
+    writeFileSync(path.join(campaigns, 'a', 'plan.json'), JSON.stringify({ ...plan, entries: [{ ...plan.entries[0], jobs: { [key]: cached } }] }));
+    expect(entriesFromCampaign(path.join(campaigns, 'a'), 'fig1', 'lasso-test')[0]!.trainedWith).toMatchObject({ commit: 'b0b', engine: 'wasm' });
     // Kept nowhere: an error naming the checkpoint.
     rmSync(path.join(campaigns, 'b'), { recursive: true });
     expect(() => entriesFromCampaign(path.join(campaigns, 'a'), 'fig1', 'lasso-test')).toThrow(`no kept checkpoint ${key}.json`);
+  });
+
+  it('names a variant of a model (a label other than its id) after its label, so that it does not take the model’s name', async () => {
+    const { entriesFromCampaign, replacedBy } = await load();
+    const campaigns = path.join(temp, 'variants');
+    mkdirSync(path.join(campaigns, 'a', 'checkpoints'), { recursive: true });
+    // Committed cpu-scale checkpoints of gru-mha (the plan's labels decide the names, not their configs).
+    const keys = ['gru-mha-18982952e4e15e0a', 'gru-mha-26fe1cece85052c1'];
+    for (const key of keys)
+      cpSync(path.join(repoRoot, 'campaigns', 'cpu', 'checkpoints', `${key}.json`), path.join(campaigns, 'a', 'checkpoints', `${key}.json`));
+    const job = (label: string, seed: number) => ({ kind: 'train', label, seed, done: true, commit: 'abc', engine: 'wasm' });
+    const plan = {
+      format: 1,
+      entries: [{ spec: '../paper/fig1.yaml', scale: 'cpu', figure: 'fig1', jobs: { [keys[0]!]: job('gru-mha', 0), [keys[1]!]: job('gru-mha-history', 1) } }],
+    };
+    writeFileSync(path.join(campaigns, 'a', 'plan.json'), JSON.stringify(plan));
+    const entries = entriesFromCampaign(path.join(campaigns, 'a'), 'fig1', 'lasso-test');
+    expect(entries.map((e) => [e.id, e.model, e.name])).toEqual([
+      ['gru-mha-lasso-test', 'gru-mha', 'lasso-test'],
+      ['gru-mha-lasso-test-history-seed1', 'gru-mha', 'lasso-test-history-seed1'],
+    ]);
+    // A new choice replaces these names and their seeds, not a name that merely starts the same.
+    const replaced = replacedBy(entries);
+    expect(['lasso-test', 'lasso-test-seed2', 'lasso-test-history', 'lasso-test-cpu', 'lasso-test-cpu-seed1', 'lasso'].filter(replaced)).toEqual([
+      'lasso-test',
+      'lasso-test-seed2',
+      'lasso-test-history',
+    ]);
   });
 });
