@@ -132,6 +132,8 @@ export interface ResumePoint {
   seconds?: number;
 }
 
+const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
 /** A resume state's point (step 0 when unreadable: it is then a fresh start). */
 export function resumePointOf(file: string): ResumePoint {
   let training: { nextStep?: unknown; seconds?: unknown; options?: { globalSteps?: unknown } } | undefined;
@@ -140,17 +142,15 @@ export function resumePointOf(file: string): ResumePoint {
   } catch {
     return { nextStep: 0 };
   }
-  const number = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-  const totalSteps = number(training?.options?.globalSteps);
-  const seconds = number(training?.seconds);
-  return { nextStep: number(training?.nextStep) ?? 0, ...(totalSteps !== undefined ? { totalSteps } : {}), ...(seconds !== undefined ? { seconds } : {}) };
+  const totalSteps = finite(training?.options?.globalSteps);
+  const seconds = finite(training?.seconds);
+  return { nextStep: finite(training?.nextStep) ?? 0, ...(totalSteps !== undefined ? { totalSteps } : {}), ...(seconds !== undefined ? { seconds } : {}) };
 }
 
 /** A finished training's time over all its sessions, from its training log (undefined when unreadable). */
 export function trainingSecondsOf(file: string): number | undefined {
   try {
-    const seconds = (JSON.parse(readFileSync(file, 'utf8')) as { seconds?: unknown }).seconds;
-    return typeof seconds === 'number' && Number.isFinite(seconds) ? seconds : undefined;
+    return finite((JSON.parse(readFileSync(file, 'utf8')) as { seconds?: unknown }).seconds);
   } catch {
     return undefined;
   }
