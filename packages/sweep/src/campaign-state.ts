@@ -201,11 +201,6 @@ export function campaignPlanOf(
         setResume(record, resume);
         jobs[job.key] = record;
       }
-      const count = (kind: CampaignJobRecord['kind']) => {
-        const of = Object.values(jobs).filter((j) => j.kind === kind);
-        return { done: of.filter((j) => j.done).length, total: of.length };
-      };
-      const runs = count('run');
       return {
         spec: entry.spec,
         scale: entry.scale,
@@ -213,14 +208,21 @@ export function campaignPlanOf(
         grid: entry.grid,
         figure: entry.plan.name,
         sweep: entry.sweepId,
-        status: runs.done === runs.total ? 'done' : 'remaining',
-        runs,
-        trainings: count('train'),
-        evaluations: count('evaluate'),
+        ...countsOf(jobs),
         jobs,
       };
     }),
   };
+}
+
+/** An entry's status and its counts of runs, trainings and evaluations done, from its jobs. */
+function countsOf(jobs: Record<string, CampaignJobRecord>): Pick<CampaignPlanEntry, 'status' | 'runs' | 'trainings' | 'evaluations'> {
+  const count = (kind: CampaignJobRecord['kind']) => {
+    const of = Object.values(jobs).filter((j) => j.kind === kind);
+    return { done: of.filter((j) => j.done).length, total: of.length };
+  };
+  const runs = count('run');
+  return { status: runs.done === runs.total ? 'done' : 'remaining', runs, trainings: count('train'), evaluations: count('evaluate') };
 }
 
 /** Marks a job of the plan file done (or failed), with who made it; the entry's counts follow. */
@@ -250,15 +252,7 @@ export function recordCampaignJob(
     } else {
       entry.jobs[key] = { ...job, done: false, failed: outcome.failed };
     }
-    const jobs = Object.values(entry.jobs);
-    const count = (kind: CampaignJobRecord['kind']) => {
-      const of = jobs.filter((j) => j.kind === kind);
-      return { done: of.filter((j) => j.done).length, total: of.length };
-    };
-    entry.runs = count('run');
-    entry.trainings = count('train');
-    entry.evaluations = count('evaluate');
-    entry.status = entry.runs.done === entry.runs.total ? 'done' : 'remaining';
+    Object.assign(entry, countsOf(entry.jobs));
   }
   plan.updatedAt = new Date().toISOString();
 }
