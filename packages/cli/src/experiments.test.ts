@@ -164,6 +164,36 @@ describe.each(['fig1', 'fig2', 'fig3', 'fig4', 'fig5', 'fig6', 'fig7'])('experim
   });
 });
 
+// The README's headline with the papers' weights: the paper's model (attention over the
+// coordinates) as figure 1 trained it at 250×500, tested out of distribution with no training.
+describe('l2o run --model gru-mha --pretrained lasso-250x500 --problem lasso --dataset bsds500', () => {
+  it.skipIf(!fullData)("evaluates the papers'-scale weights with no training; they end far below FISTA's median gap", () => {
+    const r = runCli(['run', '--model', 'gru-mha', '--pretrained', 'lasso-250x500', '--problem', 'lasso', '--dataset', 'bsds500', '--json', ...dirs], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/train gru-mha/i);
+    type Row = {
+      label: string;
+      options?: { attention?: { axis: string } };
+      medianFinalGap: number;
+      divergedInstances: number;
+      gapInstances: number;
+      pretrained?: { name: string; trainedWith: { scale: string; datasetOptions: Record<string, unknown>; globalSteps: number; batchSize: number } };
+    };
+    const { summary } = JSON.parse(r.stdout) as { summary: { testDataset: { id: string }; optimizers: Row[] } };
+    expect(summary.testDataset.id).toBe('bsds500');
+    const row = (label: string) => summary.optimizers.find((o) => o.label === label)!;
+    const mha = row('gru-mha');
+    expect(mha.options?.attention?.axis).toBe('coordinates');
+    expect(mha.pretrained).toMatchObject({
+      name: 'lasso-250x500',
+      trainedWith: { scale: 'paper', datasetOptions: { preset: 'paper' }, globalSteps: 500, batchSize: 64 },
+    });
+    // Untrained or mismatched weights neither converge like this nor keep every instance finite.
+    expect(mha.medianFinalGap).toBeLessThan(row('fista').medianFinalGap / 100);
+    expect(mha.divergedInstances).toBeLessThanOrEqual(Math.ceil(0.02 * mha.gapInstances));
+  });
+});
+
 describe('experiment specs', () => {
   const bad = (name: string, yaml: string) => {
     const file = path.join(temp, `${name}.yaml`);

@@ -30,7 +30,7 @@ export default class Run extends ComparisonCommand {
     '<%= config.bin %> run --model gru-mha --problem lasso --dataset synthetic --scale quick',
     '<%= config.bin %> run --model gru-mha --model lstm --problem lasso --dataset bsds500 --against ista,fista,adam',
     '<%= config.bin %> run --model gru-mha -o gru-mha.attention.axis=history --problem lasso',
-    '<%= config.bin %> run --model gru-mha --pretrained lasso-20x40 --problem lasso --dataset bsds500 --scale quick',
+    '<%= config.bin %> run --model gru-mha --pretrained lasso-250x500 --problem lasso --dataset bsds500',
     '<%= config.bin %> run --optimizer fista --problem logistic-l1 --dataset ionosphere --json',
   ];
 
