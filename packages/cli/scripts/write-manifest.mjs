@@ -7,11 +7,14 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Config } from '@oclif/core';
+import { Plugin } from '@oclif/core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const config = await Config.load({ root, ignoreManifest: true });
-const manifest = config.plugins.get(config.pjson.name)?.manifest;
+// A Plugin, not Config.load: that reads the root's existing manifest whatever its ignoreManifest
+// says (@oclif/core 4.14), so an edited command kept its old flags and examples in the manifest.
+const plugin = new Plugin({ root, type: 'core', isRoot: true, ignoreManifest: true });
+await plugin.load();
+const manifest = plugin.manifest;
 if (!manifest || Object.keys(manifest.commands).length === 0) {
   console.error(`No oclif commands found under ${path.join(root, 'dist/commands')}: build the package with tsc first.`);
   process.exit(1);
