@@ -11,7 +11,7 @@ import { Plugin } from '@oclif/core';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // A Plugin, not Config.load: that reads the root's existing manifest whatever its ignoreManifest
-// says (@oclif/core 4.14), so an edited command kept its old flags and examples in the manifest.
+// says (@oclif/core 4.14, oclif/core#1533), so an edited command kept its old flags and examples in the manifest.
 const plugin = new Plugin({ root, type: 'core', isRoot: true, ignoreManifest: true });
 await plugin.load();
 const manifest = plugin.manifest;

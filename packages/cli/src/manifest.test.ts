@@ -10,7 +10,7 @@ describe('oclif.manifest.json (written by the build)', () => {
   it('is what the compiled commands say: every command, flag, summary and example', async () => {
     const written = JSON.parse(readFileSync(path.join(root, 'oclif.manifest.json'), 'utf8')) as Interfaces.Manifest;
     // From the compiled commands: a Plugin, because Config.load reads the root's manifest whatever
-    // its ignoreManifest says (@oclif/core 4.14).
+    // its ignoreManifest says (@oclif/core 4.14, oclif/core#1533).
     const plugin = new Plugin({ root, type: 'core', isRoot: true, ignoreManifest: true });
     await plugin.load();
     expect(plugin.hasManifest).toBe(false);
