@@ -40,9 +40,13 @@ function trainingsUnderWay(plan: CampaignPlanFile): string[] {
       seen.add(key);
       const of = j.totalSteps ? ` of ${j.totalSteps}` : '';
       const perStep = j.secondsSoFar !== undefined && j.totalSteps ? j.secondsSoFar / j.resumesAt : undefined;
+      const seconds = (s: number) => (s < 10 ? s.toFixed(1) : String(Math.round(s)));
+      // A training of several sessions: its last one's pace too (sessions beside other work run slower).
+      const last = j.sessions && j.sessions.length > 1 ? j.sessions.at(-1) : undefined;
+      const lastPace = last && last.toStep > last.fromStep ? ` (${seconds(last.seconds / (last.toStep - last.fromStep))} s in its last session)` : '';
       const pace =
         perStep !== undefined
-          ? `; ${formatDuration(j.secondsSoFar!)} so far, ${perStep < 10 ? perStep.toFixed(1) : Math.round(perStep)} s a step: about ${formatDuration(perStep * (j.totalSteps! - j.resumesAt))} more at that pace`
+          ? `; ${formatDuration(j.secondsSoFar!)} so far, ${seconds(perStep)} s a step${lastPace}: about ${formatDuration(perStep * (j.totalSteps! - j.resumesAt))} more at that pace`
           : '';
       lines.push(`  ${j.label} seed ${j.seed} (${e.figure}): at step ${j.resumesAt}${of}${pace}`);
     }

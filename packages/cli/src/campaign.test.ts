@@ -146,8 +146,18 @@ describe('l2o campaign', () => {
       const log = JSON.parse(readFileSync(path.join(state(fresh), 'checkpoints', `${key}.training.json`), 'utf8')) as { resumedAfter: number; seconds: number };
       expect(log.resumedAfter).toBeGreaterThan(0);
       // The plan records its time over both sessions, as its log does (not only the second process's).
-      const plan = JSON.parse(readFileSync(path.join(state(fresh), 'plan.json'), 'utf8')) as { entries: { jobs: Record<string, { seconds?: number }> }[] };
-      expect(plan.entries[1]!.jobs[key]!.seconds).toBeCloseTo(log.seconds, 1);
+      type Session = { fromStep: number; toStep: number; seconds: number; commit?: string; engine?: string };
+      type Job = { seconds?: number; commit?: string; engine?: string; sessions?: Session[] };
+      const plan = JSON.parse(readFileSync(path.join(state(fresh), 'plan.json'), 'utf8')) as { entries: { jobs: Record<string, Job> }[] };
+      const job = plan.entries[1]!.jobs[key]!;
+      expect(job.seconds).toBeCloseTo(log.seconds, 1);
+      // And the two sessions that made it: their steps, time, and the commit and engine of each (the job processes').
+      expect(job.sessions!.map(({ fromStep, toStep, commit, engine }) => ({ fromStep, toStep, commit, engine }))).toEqual([
+        { fromStep: 0, toStep: log.resumedAfter, commit: job.commit, engine: job.engine },
+        { fromStep: log.resumedAfter, toStep: 24, commit: job.commit, engine: job.engine },
+      ]);
+      expect(job.commit).toMatch(/^[0-9a-f]{40}/);
+      expect(job.sessions![0]!.seconds + job.sessions![1]!.seconds).toBeCloseTo(log.seconds, 0);
     }
     expect(curvesOf(fresh, 'camp-a')).toEqual(curvesOf(whole, 'camp-a'));
     // A resumed training ends within float32 rounding of the uninterrupted one, not bit for bit

@@ -9,7 +9,7 @@
 // file or its runs are, a run when its kept data holds it); plan.json is the bookkeeping a person reads, rebuilt from them and from its last version.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { L2oError, writeFileAtomic } from '@l2o/core';
+import { L2oError, writeFileAtomic, type TrainingSession } from '@l2o/core';
 import { readFigureDataFile } from '@l2o/report';
 import type { SweepPlan } from './plan.js';
 
@@ -32,6 +32,11 @@ export interface CampaignJobRecord {
   /** With resumesAt: the training's global steps in all, and the time its steps and validations have taken so far, over all its sessions. */
   totalSteps?: number;
   secondsSoFar?: number;
+  /**
+   * A training's sessions (global steps, time, commit and engine of each process that ran it), as
+   * its resume state or training log records them; none for one made before they were recorded.
+   */
+  sessions?: TrainingSession[];
   /** Why it failed, the last time it ran. */
   failed?: string;
 }
@@ -130,13 +135,27 @@ export interface ResumePoint {
   nextStep: number;
   totalSteps?: number;
   seconds?: number;
+  sessions?: TrainingSession[];
 }
 
 const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const tenths = (v: number) => Math.round(v * 10) / 10;
+
+/** The readable sessions of a resume state or training log (undefined when there are none). */
+function sessionsIn(value: unknown): TrainingSession[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const sessions = (value as Record<string, unknown>[]).flatMap((v): TrainingSession[] => {
+    const [fromStep, toStep, seconds] = [finite(v?.fromStep), finite(v?.toStep), finite(v?.seconds)];
+    if (fromStep === undefined || toStep === undefined || seconds === undefined) return [];
+    const text = (k: string) => (typeof v[k] === 'string' ? { [k]: v[k] } : {});
+    return [{ fromStep, toStep, seconds: tenths(seconds), ...text('commit'), ...text('engine') }];
+  });
+  return sessions.length ? sessions : undefined;
+}
 
 /** A resume state's point (step 0 when unreadable: it is then a fresh start). */
 export function resumePointOf(file: string): ResumePoint {
-  let training: { nextStep?: unknown; seconds?: unknown; options?: { globalSteps?: unknown } } | undefined;
+  let training: { nextStep?: unknown; seconds?: unknown; options?: { globalSteps?: unknown }; sessions?: unknown } | undefined;
   try {
     training = (JSON.parse(readFileSync(file, 'utf8')) as { training?: typeof training }).training;
   } catch {
@@ -144,16 +163,25 @@ export function resumePointOf(file: string): ResumePoint {
   }
   const totalSteps = finite(training?.options?.globalSteps);
   const seconds = finite(training?.seconds);
-  return { nextStep: finite(training?.nextStep) ?? 0, ...(totalSteps !== undefined ? { totalSteps } : {}), ...(seconds !== undefined ? { seconds } : {}) };
+  const sessions = sessionsIn(training?.sessions);
+  return {
+    nextStep: finite(training?.nextStep) ?? 0,
+    ...(totalSteps !== undefined ? { totalSteps } : {}),
+    ...(seconds !== undefined ? { seconds } : {}),
+    ...(sessions ? { sessions } : {}),
+  };
 }
 
-/** A finished training's time over all its sessions, from its training log (undefined when unreadable). */
-export function trainingSecondsOf(file: string): number | undefined {
+/** A finished training's time over all its sessions, and the sessions, from its training log (nothing when unreadable). */
+export function finishedTrainingOf(file: string): { seconds?: number; sessions?: TrainingSession[] } {
+  let log: { seconds?: unknown; sessions?: unknown };
   try {
-    return finite((JSON.parse(readFileSync(file, 'utf8')) as { seconds?: unknown }).seconds);
+    log = JSON.parse(readFileSync(file, 'utf8')) as typeof log;
   } catch {
-    return undefined;
+    return {};
   }
+  const [seconds, sessions] = [finite(log.seconds), sessionsIn(log.sessions)];
+  return { ...(seconds !== undefined ? { seconds } : {}), ...(sessions ? { sessions } : {}) };
 }
 
 /**
@@ -229,7 +257,7 @@ function countsOf(jobs: Record<string, CampaignJobRecord>): Pick<CampaignPlanEnt
 export function recordCampaignJob(
   plan: CampaignPlanFile,
   key: string,
-  outcome: { done: true; commit?: string; engine?: string; seconds: number; at?: Date } | { done: false; failed: string },
+  outcome: { done: true; commit?: string; engine?: string; seconds: number; at?: Date; sessions?: TrainingSession[] } | { done: false; failed: string },
 ): void {
   for (const entry of plan.entries) {
     const job = entry.jobs[key];
@@ -246,8 +274,9 @@ export function recordCampaignJob(
             done: true,
             ...(outcome.commit ? { commit: outcome.commit } : {}),
             ...(outcome.engine ? { engine: outcome.engine } : {}),
-            seconds: Math.round(outcome.seconds * 10) / 10,
+            seconds: tenths(outcome.seconds),
             finishedAt: (outcome.at ?? new Date()).toISOString(),
+            ...(outcome.sessions ? { sessions: outcome.sessions } : {}),
           };
     } else {
       entry.jobs[key] = { ...job, done: false, failed: outcome.failed };
@@ -270,8 +299,10 @@ function setResume(record: CampaignJobRecord, point: ResumePoint | undefined): v
   delete record.resumesAt;
   delete record.totalSteps;
   delete record.secondsSoFar;
+  delete record.sessions;
   if (!point?.nextStep) return;
   record.resumesAt = point.nextStep;
   if (point.totalSteps !== undefined) record.totalSteps = point.totalSteps;
-  if (point.seconds !== undefined) record.secondsSoFar = Math.round(point.seconds * 10) / 10;
+  if (point.seconds !== undefined) record.secondsSoFar = tenths(point.seconds);
+  if (point.sessions) record.sessions = point.sessions;
 }

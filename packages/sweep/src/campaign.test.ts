@@ -9,7 +9,7 @@ import {
   recordCampaignJob,
   recordCampaignResume,
   resumePointOf,
-  trainingSecondsOf,
+  finishedTrainingOf,
   type PlannedEntry,
   type StateEvidence,
 } from './campaign-state.js';
@@ -94,8 +94,9 @@ describe('the campaign plan file', () => {
     recordCampaignJob(plan, 'b-s1', { done: true, seconds: 0.4 });
     expect(plan.entries[0]!.jobs['b-s1']!.failed).toBeUndefined();
     expect(plan.entries[0]!).toMatchObject({ status: 'done', runs: { done: 2, total: 2 } });
-    recordCampaignResume(plan, 't1', { nextStep: 8, totalSteps: 10, seconds: 60 });
-    expect(plan.entries[0]!.jobs.t1).toMatchObject({ resumesAt: 8, totalSteps: 10, secondsSoFar: 60 });
+    const sessions = [{ fromStep: 0, toStep: 8, seconds: 60, commit: 'abc' }];
+    recordCampaignResume(plan, 't1', { nextStep: 8, totalSteps: 10, seconds: 60, sessions });
+    expect(plan.entries[0]!.jobs.t1).toMatchObject({ resumesAt: 8, totalSteps: 10, secondsSoFar: 60, sessions });
     // A resume state that cannot be read is a fresh start: nothing to report.
     recordCampaignResume(plan, 't1', { nextStep: 0 });
     expect(plan.entries[0]!.jobs.t1).toEqual({ kind: 'train', label: 'lstm', seed: 1, done: false });
@@ -112,16 +113,30 @@ describe('the campaign plan file', () => {
     expect(after.entries[0]!.jobs.t2).toEqual({ kind: 'train', label: 'lstm', seed: 2, done: false });
   });
 
-  it('reads where a resume state stands and a finished training’s time over its sessions from their files', () => {
+  it('reads where a resume state stands and a finished training’s time and sessions from their files', () => {
     const resume = path.join(temp, 'r.resume.json');
     writeFileSync(resume, JSON.stringify({ training: { nextStep: 260, seconds: 23640.5, options: { globalSteps: 500 } } }));
     expect(resumePointOf(resume)).toEqual({ nextStep: 260, totalSteps: 500, seconds: 23640.5 });
+    const sessions = [
+      { fromStep: 0, toStep: 258, seconds: 23528.04, commit: 'aaaa', engine: 'wasm+l2o-kernels' },
+      { fromStep: 258, toStep: 260, seconds: 112.46 },
+    ];
+    writeFileSync(
+      resume,
+      JSON.stringify({ training: { nextStep: 260, seconds: 23640.5, options: { globalSteps: 500 }, sessions: [...sessions, { fromStep: 'x' }] } }),
+    );
+    expect(resumePointOf(resume).sessions).toEqual([
+      { ...sessions[0], seconds: 23528 },
+      { ...sessions[1], seconds: 112.5 },
+    ]);
     writeFileSync(resume, '{"training": {"nextStep": 4');
     expect(resumePointOf(resume)).toEqual({ nextStep: 0 });
     const log = path.join(temp, 'r.training.json');
     writeFileSync(log, JSON.stringify({ history: [], validation: [], seconds: 7754.1, resumedAfter: 280 }));
-    expect(trainingSecondsOf(log)).toBe(7754.1);
-    expect(trainingSecondsOf(path.join(temp, 'none.json'))).toBeUndefined();
+    expect(finishedTrainingOf(log)).toEqual({ seconds: 7754.1 });
+    writeFileSync(log, JSON.stringify({ history: [], validation: [], seconds: 7754.1, resumedAfter: 280, sessions: sessions.slice(0, 1) }));
+    expect(finishedTrainingOf(log)).toEqual({ seconds: 7754.1, sessions: [{ ...sessions[0], seconds: 23528 }] });
+    expect(finishedTrainingOf(path.join(temp, 'none.json'))).toEqual({});
   });
 
   it('leaves out of a sweep the comparisons whose runs are kept, and what only they need', () => {

@@ -27,7 +27,7 @@ import { jobsNeeded, parseGridAxis, parseSeeds, planSweep, sweepIdOf, type Sweep
 import {
   campaignPlanOf,
   resumePointOf,
-  trainingSecondsOf,
+  finishedTrainingOf,
   readCampaignPlan,
   readStateEvidence,
   recordCampaignJob,
@@ -313,7 +313,13 @@ export async function runCampaign(
     if (existsSync(trainingLogOf(cached)) && !existsSync(stateTrainingLog(stateDir, key))) copy(trainingLogOf(cached), stateTrainingLog(stateDir, key));
     rmSync(stateResume(stateDir, key), { force: true });
     // The training's time over all its sessions (its log's), not only this process's part.
-    recordCampaignJob(plan, key, { done: true, ...made, seconds: seconds > 0 ? (trainingSecondsOf(stateTrainingLog(stateDir, key)) ?? seconds) : 0 });
+    const log = finishedTrainingOf(stateTrainingLog(stateDir, key));
+    recordCampaignJob(plan, key, {
+      done: true,
+      ...made,
+      seconds: seconds > 0 ? (log.seconds ?? seconds) : 0,
+      ...(seconds > 0 && log.sessions ? { sessions: log.sessions } : {}),
+    });
   };
 
   /** A finished evaluation, kept until its runs are written. */

@@ -13,6 +13,8 @@ export interface ChildPlatform {
   dataDir?: string;
   cacheDir: string;
   allowDownload: boolean;
+  /** The parent's commit: a training's sessions record it. */
+  gitCommit?: string;
 }
 
 /** Progress of a job: building the test set, training (global steps) or evaluating (batches). */
@@ -89,5 +91,11 @@ export function runInChild(job: ComputeJob, platform: ChildPlatform, controls: C
 /** The job processes of a sweep boot what `platform` booted: its engine, plugins and folders. */
 export function childPlatformOf(platform: Platform): ChildPlatform {
   const { settings } = platform;
-  return { ...workerPlatformOf(platform), dataDir: settings.dataDir, cacheDir: path.resolve(settings.cacheDir), allowDownload: settings.allowDownload };
+  return {
+    ...workerPlatformOf(platform),
+    dataDir: settings.dataDir,
+    cacheDir: path.resolve(settings.cacheDir),
+    allowDownload: settings.allowDownload,
+    ...(settings.gitCommit ? { gitCommit: settings.gitCommit } : {}),
+  };
 }

@@ -33,6 +33,7 @@ process.on('message', (m: ToChild) => {
         dataDir: p.dataDir,
         cacheDir: p.cacheDir,
         allowDownload: p.allowDownload,
+        gitCommit: p.gitCommit,
         logger: { info: silentLogger.info, warn: stderrLogger.warn },
       });
       const onEvent = (e: ComparisonEvent) => {

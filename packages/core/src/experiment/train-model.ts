@@ -153,6 +153,7 @@ export async function trainModelOn(
       meta: spec.meta,
       // Workers boot the same engine and plugins as this platform.
       workerPlatform: workerPlatformOf(platform),
+      madeBy: { commit: platform.settings.gitCommit, engine: engineLabel(platform.engine.chosen) },
     },
     training,
   );

@@ -16,6 +16,20 @@ export interface ValidationPoint {
   nonFiniteInstances?: number;
 }
 
+/**
+ * One process's part of a training (a session): the global steps it ran, fromStep to toStep
+ * (counted from 0, toStep excluded), the time they and their validations took, and the commit and
+ * engine that ran them (commit unknown for an installed package, and for the steps a resume state
+ * written before sessions were recorded had already made).
+ */
+export interface TrainingSession {
+  fromStep: number;
+  toStep: number;
+  seconds: number;
+  commit?: string;
+  engine?: string;
+}
+
 /** Meta-training state needed to continue a run exactly where it stopped. */
 export interface TrainingState {
   /** The next global step to run. */
@@ -36,6 +50,8 @@ export interface TrainingState {
   rollbacks?: number;
   /** The options the run was started with; a resume must use the same. */
   options: Record<string, unknown>;
+  /** The sessions that made it so far, in order. */
+  sessions?: TrainingSession[];
 }
 
 /** A model's id, full config and weights; with `training`, a resumable run. */

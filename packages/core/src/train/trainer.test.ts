@@ -127,6 +127,54 @@ describe('meta-training', () => {
     for (const m of [straight, interrupted, resumed]) m.dispose();
   });
 
+  it('records the sessions that made a resumed training: their steps, time, commit and engine', async () => {
+    const opts = { ...SMALL, globalSteps: 6, seed: 8 };
+    const resumeFile = path.join(temp, 'sessions.json');
+    const first = new TinyLearned({ seed: 3, dropout: 0.2 });
+    const controller = new AbortController();
+    await trainLearnedOptimizer(
+      {
+        problem: tinyLasso,
+        model: first,
+        validationSet,
+        trainInstances,
+        resumeFile,
+        signal: controller.signal,
+        madeBy: { commit: 'aaaa', engine: 'wasm' },
+        onProgress: (p) => {
+          if (p.step === 2) controller.abort();
+        },
+      },
+      opts,
+    );
+    const checkpoint = readCheckpoint(resumeFile);
+    const [one] = checkpoint.training!.sessions!;
+    expect(checkpoint.training!.sessions).toHaveLength(1);
+    expect(one).toMatchObject({ fromStep: 0, toStep: 2, commit: 'aaaa', engine: 'wasm' });
+    expect(one!.seconds).toBeCloseTo(checkpoint.training!.seconds, 9);
+
+    const second = new TinyLearned({ seed: 3, dropout: 0.2 });
+    const result = await trainLearnedOptimizer(
+      { problem: tinyLasso, model: second, validationSet, trainInstances, resume: checkpoint, madeBy: { commit: 'bbbb', engine: 'wasm' } },
+      opts,
+    );
+    expect(result.sessions.map(({ seconds: _s, ...s }) => s)).toEqual([
+      { fromStep: 0, toStep: 2, commit: 'aaaa', engine: 'wasm' },
+      { fromStep: 2, toStep: 6, commit: 'bbbb', engine: 'wasm' },
+    ]);
+    expect(result.sessions[0]!.seconds + result.sessions[1]!.seconds).toBeCloseTo(result.seconds, 6);
+
+    // A resume state written before sessions were recorded: its steps are one session of unknown commit.
+    delete checkpoint.training!.sessions;
+    const third = new TinyLearned({ seed: 3, dropout: 0.2 });
+    const old = await trainLearnedOptimizer({ problem: tinyLasso, model: third, validationSet, trainInstances, resume: checkpoint }, opts);
+    expect(old.sessions.map(({ seconds: _s, ...s }) => s)).toEqual([
+      { fromStep: 0, toStep: 2 },
+      { fromStep: 2, toStep: 6 },
+    ]);
+    for (const m of [first, second, third]) m.dispose();
+  });
+
   it('keeps a resumable checkpoint at every validation, so a killed process resumes to the uninterrupted weights', async () => {
     const opts = { ...SMALL, globalSteps: 8, validateEvery: 3, seed: 6 };
     const straight = new TinyLearned({ seed: 3, dropout: 0.2 });

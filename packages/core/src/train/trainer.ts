@@ -6,7 +6,7 @@ import { sliceInstances, type InstanceSet } from '../contracts/instances.js';
 import { Rng } from '../random/rng.js';
 import { evaluateOptimizer } from '../evaluate/evaluator.js';
 import { disposeState } from '../evaluate/state.js';
-import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingState, type ValidationPoint } from './checkpoint.js';
+import { checkpointOf, saveCheckpoint, type Checkpoint, type TrainingSession, type TrainingState, type ValidationPoint } from './checkpoint.js';
 import { runParallelSegment, startSegmentPool, type SegmentWorkerPool, type WorkerPlatform } from './parallel/worker-pool.js';
 import { yieldToEventLoop } from '../util/yield.js';
 import { checkTrainOptions, DEFAULT_TRAIN_OPTIONS, type TrainOptions } from './training-options.js';
@@ -55,6 +55,8 @@ export interface TrainInputs {
   memoryBudget?: MemoryBudget | null;
   /** Engine and plugin discovery for workers (options.workers > 1); default: the current engine and default plugin discovery. */
   workerPlatform?: WorkerPlatform;
+  /** Who runs this session (provenance of a training resumed by other commits): recorded in `sessions`. */
+  madeBy?: { commit?: string; engine?: string };
 }
 
 export interface TrainResult {
@@ -69,6 +71,8 @@ export interface TrainResult {
   microBatch: number;
   /** Times a validation spike rolled training back to the best state (with the rollbackFactor option). */
   rollbacks?: number;
+  /** The sessions that made it, this one last (see TrainingSession). */
+  sessions: TrainingSession[];
 }
 
 /**
@@ -177,6 +181,9 @@ class MetaTraining {
   private bestAdam: StepSnapshot['adam'] | null = null;
   private microBatch = 0;
   private started = 0;
+  /** The sessions of the resumed state, and where this one started (step and time so far). */
+  private sessionsBefore: TrainingSession[] = [];
+  private sessionFrom = { step: 0, seconds: 0 };
   /** The state at the last validation whose loss was finite (at first, the starting state). */
   private validated: StepSnapshot | null = null;
 
@@ -205,6 +212,8 @@ class MetaTraining {
       this.rng.setState(t.rng);
       this.adam.learningRate = t.learningRate;
       this.state = { nextStep: t.nextStep, learningRate: t.learningRate, best: t.best, history: t.history, validation: t.validation, seconds: t.seconds };
+      // A state written before sessions were recorded: its steps as one session of unknown commit.
+      this.sessionsBefore = t.sessions ?? (t.nextStep > 0 ? [{ fromStep: 0, toStep: t.nextStep, seconds: t.seconds }] : []);
     }
     if (this.rollbackFactor > 0) {
       this.state.rollbacks = t?.rollbacks ?? 0;
@@ -241,6 +250,7 @@ class MetaTraining {
   async run(): Promise<TrainResult> {
     const { opts } = this;
     this.started = performance.now() - this.state.seconds * 1000;
+    this.sessionFrom = { step: this.state.nextStep, seconds: this.state.seconds };
     this.validated = await takeSnapshot(this.variables, this.adam);
     let step = this.state.nextStep;
     try {
@@ -261,6 +271,15 @@ class MetaTraining {
 
   private elapsed(): number {
     return (performance.now() - this.started) / 1000;
+  }
+
+  /** The resumed state's sessions, then this one's steps up to state.nextStep (none if it ran no step). */
+  private sessions(): TrainingSession[] {
+    const { nextStep, seconds } = this.state;
+    if (nextStep <= this.sessionFrom.step) return this.sessionsBefore;
+    const { commit, engine } = this.inputs.madeBy ?? {};
+    const session: TrainingSession = { fromStep: this.sessionFrom.step, toStep: nextStep, seconds: seconds - this.sessionFrom.seconds };
+    return [...this.sessionsBefore, { ...session, ...(commit ? { commit } : {}), ...(engine ? { engine } : {}) }];
   }
 
   private report(p: ProgressReport): void {
@@ -474,7 +493,14 @@ class MetaTraining {
       Promise.all(slots.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Array.from(await w.tensor.data()) })));
     const metaOptimizer = await serialize(live);
     live[0]?.tensor.dispose();
-    const training: TrainingState = { ...this.state, microBatch: this.microBatch, metaOptimizer, rng: this.rng.getState(), options: { ...this.opts } };
+    const training: TrainingState = {
+      ...this.state,
+      microBatch: this.microBatch,
+      metaOptimizer,
+      rng: this.rng.getState(),
+      options: { ...this.opts },
+      sessions: this.sessions(),
+    };
     if (this.bestAdam) training.bestMetaOptimizer = await serialize(this.bestAdam);
     saveCheckpoint(file, checkpointOf(this.model, { training, meta: this.inputs.meta }));
   }
@@ -511,6 +537,7 @@ class MetaTraining {
       seconds: state.seconds,
       microBatch: this.microBatch,
       ...(state.rollbacks !== undefined ? { rollbacks: state.rollbacks } : {}),
+      sessions: this.sessions(),
     };
   }
 }

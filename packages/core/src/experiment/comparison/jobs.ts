@@ -138,6 +138,7 @@ export async function trainOne(
         resumedAfter,
         microBatch: result.microBatch,
         rollbacks: result.rollbacks,
+        sessions: result.sessions,
       },
       null,
       1,
