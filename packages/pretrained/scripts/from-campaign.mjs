@@ -45,14 +45,18 @@ function keptCheckpoint(stateDir, key) {
  * campaign's plan beside it.
  */
 function madeBy(stateDir, key, job) {
-  if (job.commit) return { commit: job.commit, engine: job.engine };
+  // Made by several sessions: each one's steps and commit; the last one's commit and engine as the training's.
+  const sessions = job.sessions?.length ? { sessions: job.sessions } : {};
+  if (job.commit) return { commit: job.commit, engine: job.engine, ...sessions };
+  const last = job.sessions?.at(-1);
+  if (last?.commit) return { commit: last.commit, engine: last.engine, ...sessions };
   const campaigns = path.dirname(stateDir);
   for (const folder of readdirSync(campaigns)) {
     const planFile = path.join(campaigns, folder, 'plan.json');
     if (!existsSync(planFile)) continue;
     for (const e of JSON.parse(readFileSync(planFile, 'utf8')).entries ?? []) {
       const other = e.jobs?.[key];
-      if (other?.done && other.commit) return { commit: other.commit, engine: other.engine };
+      if (other?.done && other.commit) return { commit: other.commit, engine: other.engine, ...(other.sessions?.length ? { sessions: other.sessions } : {}) };
     }
   }
   return { commit: undefined, engine: job.engine };

@@ -13,7 +13,7 @@ interface Entry {
   name: string;
   source: string;
   sha256: string;
-  trainedWith: { seed: number; scale: string; spec: string; commit?: string; engine?: string };
+  trainedWith: { seed: number; scale: string; spec: string; commit?: string; engine?: string; sessions?: unknown[] };
 }
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
@@ -54,6 +54,21 @@ describe('from-campaign', () => {
     const cached = { kind: 'train', label: 'lstm', seed: 0, done: true };
     writeFileSync(path.join(campaigns, 'a', 'plan.json'), JSON.stringify({ ...plan, entries: [{ ...plan.entries[0], jobs: { [key]: cached } }] }));
     expect(entriesFromCampaign(path.join(campaigns, 'a'), 'fig1', 'lasso-test')[0]!.trainedWith).toMatchObject({ commit: 'b0b', engine: 'wasm' });
+    // Made by several sessions (a training resumed by another checkout): each one's steps and
+    // commit are kept, and the last one's commit is the training's.
+    const sessions = [
+      { fromStep: 0, toStep: 100, seconds: 2049.1 },
+      { fromStep: 100, toStep: 400, seconds: 6000, commit: 'c0c', engine: 'wasm+l2o-kernels' },
+    ];
+    writeFileSync(
+      path.join(campaigns, 'a', 'plan.json'),
+      JSON.stringify({ ...plan, entries: [{ ...plan.entries[0], jobs: { [key]: { ...cached, sessions } } }] }),
+    );
+    expect(entriesFromCampaign(path.join(campaigns, 'a'), 'fig1', 'lasso-test')[0]!.trainedWith).toMatchObject({
+      commit: 'c0c',
+      engine: 'wasm+l2o-kernels',
+      sessions,
+    });
     // Kept nowhere: an error naming the checkpoint.
     rmSync(path.join(campaigns, 'b'), { recursive: true });
     expect(() => entriesFromCampaign(path.join(campaigns, 'a'), 'fig1', 'lasso-test')).toThrow(`no kept checkpoint ${key}.json`);

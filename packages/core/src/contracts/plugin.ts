@@ -3,6 +3,7 @@ import type { LearnedOptimizer } from './learned-optimizer.js';
 import type { Optimizer } from './optimizer.js';
 import type { Problem } from './problem.js';
 import type { AnyOptionFields } from '../options/fields.js';
+import type { TrainingSession } from '../train/checkpoint.js';
 
 export type PluginKind = 'problem' | 'optimizer' | 'model' | 'dataset' | 'pretrained';
 
@@ -41,9 +42,15 @@ export interface PretrainedProvenance {
   spec: string;
   scale: string;
   seed: number;
-  /** The commit and engine that trained it. */
+  /** The commit and engine that trained it (of its last session, when several made it). */
   commit: string;
   engine: string;
+  /**
+   * A training that several processes made, one after another (a campaign resumed across
+   * sessions and checkouts): each one's global steps, time, commit and engine, in order.
+   * Absent for trainings made before sessions were recorded.
+   */
+  sessions?: TrainingSession[];
   globalSteps: number;
   batchSize: number;
   bestValidation: number;
