@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatDuration, L2oError, writeFileAtomic } from '@l2o/core';
 import type { TopLevelSpec } from 'vega-lite';
-import { CONVERGENCE_FRAME, renderSvg, svgToPng } from './plot.js';
+import { colourScheme, CONVERGENCE_FRAME, renderSvg, svgToPng } from './plot.js';
 import type { LoadedRun } from './rerender.js';
 import { writeFigureData, type ValidationSeries } from './figure-data.js';
 import { aggregateSeeds, seedTableMarkdown, type SeedAggregate } from './seeds.js';
@@ -110,9 +110,17 @@ function testDataLines(runs: readonly LoadedRun[]): string[] {
 /**
  * The validation curves of a figure's trainings: loss against global step, a line per optimizer
  * and seed. Losses above 1.5× the median (a diverged or not yet started validation) are drawn at
- * that cap, so that the differences between the flattened curves stay visible.
+ * that cap, so that the differences between the flattened curves stay visible. `order` is the
+ * figure's optimizers in its order (baselines included): each learned one takes the colour it has
+ * in the figure's convergence plot, and the legend lists only those drawn.
  */
-export function validationSpec(name: string, series: NonNullable<FigureRuns['validation']>): TopLevelSpec {
+export function validationSpec(
+  name: string,
+  series: NonNullable<FigureRuns['validation']>,
+  order: readonly string[] = [...new Set(series.map((s) => s.label))],
+): TopLevelSpec {
+  const drawn = order.filter((label) => series.some((s) => s.label === label));
+  const scheme = colourScheme(order.length).scale ?? {};
   const losses = series
     .flatMap((s) => s.points.map((p) => p.loss))
     .filter(Number.isFinite)
@@ -133,7 +141,7 @@ export function validationSpec(name: string, series: NonNullable<FigureRuns['val
     encoding: {
       x: { field: 'step', type: 'quantitative', title: 'global step' },
       y: { field: 'loss', type: 'quantitative', scale: { zero: false }, title: 'validation loss (mean F over K iterations)' },
-      color: { field: 'optimizer', type: 'nominal', title: 'optimizer' },
+      color: { field: 'optimizer', type: 'nominal', title: 'optimizer', scale: { domain: [...order], ...scheme }, legend: { values: drawn } },
       detail: { field: 'seed', type: 'nominal' },
     },
   };
@@ -332,7 +340,15 @@ async function writeScalePages(
     const svg = await seedMedianSvg(f.runs, seedPlotTitle(agg));
     write(`${f.name}.svg`, svg);
     write(`${f.name}.png`, svgToPng(svg));
-    const validation = f.validation?.length ? await renderSvg(validationSpec(f.name, f.validation)) : null;
+    const validation = f.validation?.length
+      ? await renderSvg(
+          validationSpec(
+            f.name,
+            f.validation,
+            agg.optimizers.map((o) => o.label),
+          ),
+        )
+      : null;
     if (validation) {
       write(`${f.name}-validation.svg`, validation);
       write(`${f.name}-validation.png`, svgToPng(validation));

@@ -2,8 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GAP_FLOOR } from './plot.js';
+import type { TopLevelSpec } from 'vega-lite';
+import { GAP_FLOOR, renderSvg } from './plot.js';
 import type { LoadedRun } from './rerender.js';
+import { validationSpec } from './results.js';
 import { aggregateSeeds } from './seeds.js';
 import { pooledQuantile, seedBandsSpec, seedBandsSvg, seedMedianSpec, seedMedianSvg, seedPlotEncoding, writeSeedReport } from './seeds-plot.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
@@ -145,6 +147,47 @@ describe('the colours of a figure', () => {
     const strokes = new Set((svg.match(/aria-roledescription="line mark"[^>]*stroke="(#[0-9a-f]{6})"/g) ?? []).map((m) => m.slice(-8, -1)));
     expect(strokes.size).toBe(13);
     expect(seedPlotEncoding(aggregateSeeds(runs)).color).not.toHaveProperty('scale');
+  });
+});
+
+describe("a figure's validation plot", () => {
+  /** The colour the spec's colour scale gives each label, as vega draws it. */
+  async function colours(spec: TopLevelSpec, labels: readonly string[]): Promise<string[]> {
+    const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
+    const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+    try {
+      await view.runAsync();
+      const scale = view.scale('color') as (label: string) => string;
+      return labels.map((l) => scale(l));
+    } finally {
+      view.finalize();
+    }
+  }
+
+  it("draws each learned optimizer in the colour of the figure's convergence plot, and lists only those it draws", async () => {
+    // A figure of baselines first and learned optimizers after them, as figures 3 and 5 order them.
+    const labels = ['sgd', 'fista', 'lstm', 'gru-mha'];
+    const figure = [0, 1].map((i) =>
+      run(
+        `v${i}`,
+        i,
+        labels.map((l, j) => [l, 0.5 + 0.1 * j] as [string, number]),
+      ),
+    );
+    const series = ['gru-mha', 'lstm'].flatMap((label) =>
+      [0, 1].map((seed) => ({ label, seed, points: [20, 40].map((step) => ({ step, loss: 3.7 + seed })) })),
+    );
+    const validation = validationSpec(
+      'fig3',
+      series,
+      aggregateSeeds(figure).optimizers.map((o) => o.label),
+    );
+    expect(await colours(validation, ['lstm', 'gru-mha'])).toEqual(await colours(seedMedianSpec(figure, 'fig3'), ['lstm', 'gru-mha']));
+    const svg = await renderSvg(validation);
+    expect(svg).toContain('>lstm<');
+    expect(svg).toContain('>gru-mha<');
+    expect(svg).not.toContain('>sgd<');
+    expect(svg).not.toContain('>fista<');
   });
 });
 
