@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { summarizeObjectives } from '@l2o/core';
-import { curvesTable } from './format.js';
+import { curvesTable, trainedByText } from './format.js';
 
 describe('curvesTable', () => {
   // Four instances, K = 10, F* = 1: three converge geometrically, one blows up from k = 5.
@@ -21,5 +21,27 @@ describe('curvesTable', () => {
     const lines = curvesTable([{ optimizer: 'ista', meanF: curve.meanF, meanGap: curve.meanGap, divergedAt: curve.divergedAt }]).split('\n');
     expect(lines[1]).toMatch(/^ista \(diverged at k=5\)/);
     expect(lines).toHaveLength(3);
+  });
+});
+
+describe('trainedByText', () => {
+  const commit = (c: string) => c.repeat(40);
+  it('names the one commit of weights one process trained, or several sessions of one commit made', () => {
+    expect(trainedByText({ commit: commit('a') })).toBe('commit aaaaaaa');
+    const sessions = [
+      { fromStep: 0, toStep: 100, seconds: 900, commit: commit('a') },
+      { fromStep: 100, toStep: 500, seconds: 3600, commit: commit('a') },
+    ];
+    expect(trainedByText({ commit: commit('a'), sessions })).toBe('commit aaaaaaa');
+  });
+
+  it('gives each commit of a training resumed by other checkouts with the steps it made, consecutive sessions merged', () => {
+    const sessions = [
+      { fromStep: 0, toStep: 100, seconds: 2049 },
+      { fromStep: 100, toStep: 142, seconds: 836, commit: commit('e') },
+      { fromStep: 142, toStep: 500, seconds: 7000, commit: commit('e') },
+      { fromStep: 500, toStep: 520, seconds: 400, commit: commit('f') },
+    ];
+    expect(trainedByText({ commit: commit('f'), sessions })).toBe('commits unknown commit (steps 0–100), eeeeeee (steps 100–500), fffffff (steps 500–520)');
   });
 });

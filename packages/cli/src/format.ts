@@ -1,4 +1,4 @@
-import { GAP_QUANTILES, instanceMetrics, type ComparisonPlan, type EvaluationCurve } from '@l2o/core';
+import { GAP_QUANTILES, instanceMetrics, type ComparisonPlan, type EvaluationCurve, type PretrainedProvenance } from '@l2o/core';
 import { divergedText, formatGap } from '@l2o/report';
 
 /** Iterations shown in the terminal table: a few on a roughly log scale, and the last. */
@@ -64,4 +64,21 @@ export function planText(plan: ComparisonPlan): string {
     ),
     `run directory in: ${plan.runsDir}`,
   ].join('\n');
+}
+
+/**
+ * Who trained pretrained weights: their commit, or, when processes of several commits did (a
+ * training resumed by another checkout), each commit with the steps it made, consecutive sessions
+ * of one commit merged.
+ */
+export function trainedByText(t: Pick<PretrainedProvenance, 'commit' | 'sessions'>): string {
+  const spans: { commit: string; fromStep: number; toStep: number }[] = [];
+  for (const s of t.sessions ?? []) {
+    const commit = s.commit?.slice(0, 7) ?? 'unknown commit';
+    const last = spans.at(-1);
+    if (last?.commit === commit) last.toStep = s.toStep;
+    else spans.push({ commit, fromStep: s.fromStep, toStep: s.toStep });
+  }
+  if (spans.length < 2) return `commit ${t.commit.slice(0, 7)}`;
+  return `commits ${spans.map((s) => `${s.commit} (steps ${s.fromStep}–${s.toStep})`).join(', ')}`;
 }

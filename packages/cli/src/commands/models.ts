@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
-import { describeOptions, listOptions, type PretrainedProvenance, type Registered } from '@l2o/core';
+import { describeOptions, listOptions, type Registered } from '@l2o/core';
 import { L2oCommand } from '../base-command.js';
 import { listOptionsFlag } from '../flags.js';
+import { trainedByText } from '../format.js';
 
 export default class Models extends L2oCommand {
   static override summary = 'List the learned optimizers with their exact parameter counts (default config).';
@@ -64,24 +65,8 @@ export default class Models extends L2oCommand {
     const [wm, wn] = [width((r) => r.model), width((r) => r.name)];
     for (const r of rows) {
       const t = r.trainedWith;
-      const trained = `${t.problem} on ${t.dataset}, ${t.spec} at ${t.scale} scale, seed ${t.seed}: ${t.globalSteps} steps of ${t.batchSize}, best validation ${t.bestValidation.toPrecision(4)} at step ${t.bestStep}, ${madeBy(t)}`;
+      const trained = `${t.problem} on ${t.dataset}, ${t.spec} at ${t.scale} scale, seed ${t.seed}: ${t.globalSteps} steps of ${t.batchSize}, best validation ${t.bestValidation.toPrecision(4)} at step ${t.bestStep}, ${trainedByText(t)}`;
       process.stdout.write(`${r.model.padEnd(wm)}  ${r.name.padEnd(wn)}  ${trained}  (${r.package})\n`);
     }
   }
-}
-
-/**
- * The commit that trained it, or, when processes of several commits did (a training resumed by
- * another checkout), each commit with the steps it made (consecutive sessions of one commit merged).
- */
-function madeBy(t: PretrainedProvenance): string {
-  const spans: { commit: string; fromStep: number; toStep: number }[] = [];
-  for (const s of t.sessions ?? []) {
-    const commit = s.commit?.slice(0, 7) ?? 'unknown commit';
-    const last = spans.at(-1);
-    if (last?.commit === commit) last.toStep = s.toStep;
-    else spans.push({ commit, fromStep: s.fromStep, toStep: s.toStep });
-  }
-  if (spans.length < 2) return `commit ${t.commit.slice(0, 7)}`;
-  return `commits ${spans.map((s) => `${s.commit} (steps ${s.fromStep}–${s.toStep})`).join(', ')}`;
 }
