@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,12 +11,12 @@ const env = { ...process.env, NODE_ENV: 'production', L2O_BACKEND: 'wasm', L2O_S
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
- * Starts the real binary, sends `signal` once stderr matches `when` (or after `when` ms), `delayMs`
- * later, and waits for the exit.
+ * Starts the real binary, sends `signal` once stderr matches `when` (or after `when` ms, or once
+ * `when()` holds, polled every 50 ms), `delayMs` later, and waits for the exit.
  */
 async function interrupt(
   argv: string[],
-  when: RegExp | number,
+  when: RegExp | number | (() => boolean),
   signal: 'SIGINT' | 'SIGTERM',
   delayMs = 0,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -28,9 +28,17 @@ async function interrupt(
   await new Promise<void>((resolve, reject) => {
     child.stderr.on('data', (d) => {
       stderr += d;
-      if (typeof when !== 'number' && when.test(stderr)) setTimeout(resolve, delayMs);
+      if (when instanceof RegExp && when.test(stderr)) setTimeout(resolve, delayMs);
     });
     if (typeof when === 'number') setTimeout(resolve, when);
+    if (typeof when === 'function') {
+      const poll = setInterval(() => {
+        if (!when()) return;
+        clearInterval(poll);
+        setTimeout(resolve, delayMs);
+      }, 50);
+      child.once('exit', () => clearInterval(poll));
+    }
     child.once('exit', () => reject(new Error(`l2o ${argv[0]} ended before it was interrupted:\n${stderr}`)));
   });
   child.kill(signal);
@@ -68,8 +76,45 @@ describe('every phase stops on SIGINT and SIGTERM, writes nothing partial, exits
     // JSON mode prints no progress: signal once the (now cached) test set is surely loaded.
     const json = await interrupt([...argv, '--json'], 6000, 'SIGTERM');
     expect(json.code, json.stderr).toBe(143);
-    expect(JSON.parse(json.stdout)).toEqual({ error: { message: 'Interrupted by SIGTERM; nothing was written.', exitCode: 143 } });
+    // Before its first batch of test instances finished, or after (they are kept: see below).
+    const error = (JSON.parse(json.stdout) as { error: { message: string; exitCode: number } }).error;
+    expect(error).toMatchObject({ exitCode: 143 });
+    expect(error.message).toMatch(
+      /^Interrupted by SIGTERM(; nothing was written\.| while evaluating 'ista' \(\d+ of 64 test instances done\); no run was written\.)$/,
+    );
     expect(listed(runs)).toEqual([]);
+  });
+
+  it('l2o run interrupted while evaluating keeps the finished batches; the same command continues after them, to the numbers of an uninterrupted run', async () => {
+    const cache = path.join(dir, 'cache-eval-resume');
+    const runs = path.join(dir, 'runs-eval-resume');
+    // 4 batches of 16 test instances, a few seconds each.
+    const argv = args`run --optimizer ista --problem lasso --scale smoke --test-count 64 --iterations 20000 --cache-dir ${cache} --runs-dir ${runs}`;
+    // Once the first batch is kept.
+    const kept = () => listed(path.join(cache, 'evaluations')).some((f) => f.endsWith('.partial.json'));
+    const r = await interrupt(argv, kept, 'SIGINT');
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(
+      /while evaluating 'ista' \((16|32|48) of 64 test instances done\); no run was written\. Its finished batches are kept: run the same command again to continue it\./,
+    );
+    expect(listed(runs)).toEqual([]);
+    expect(listed(path.join(cache, 'evaluations')).filter((f) => f.endsWith('.partial.json'))).toHaveLength(1);
+
+    const again = spawnSync(process.execPath, [BIN, ...argv], { cwd: dir, env, encoding: 'utf8' });
+    expect(again.status, again.stderr).toBe(0);
+    expect(listed(path.join(cache, 'evaluations'))).toEqual([]);
+    // The same numbers as a run that was never interrupted (its own cache: the same test set).
+    const whole = spawnSync(process.execPath, [BIN, ...argv.map((a) => (a === cache ? `${cache}-whole` : a === runs ? `${runs}-whole` : a))], {
+      cwd: dir,
+      env,
+      encoding: 'utf8',
+    });
+    expect(whole.status, whole.stderr).toBe(0);
+    const meanF = (runsDir: string) =>
+      JSON.parse(readFileSync(path.join(runsDir, listed(runsDir)[0]!, 'metrics', 'ista.json'), 'utf8')) as { meanF: number[]; meanGap: number[] };
+    const [resumed, uninterrupted] = [meanF(runs), meanF(`${runs}-whole`)];
+    expect(resumed.meanF).toEqual(uninterrupted.meanF);
+    expect(resumed.meanGap).toEqual(uninterrupted.meanGap);
   });
 
   it('l2o train on SIGTERM saves its resumable checkpoint and exits 143', async () => {

@@ -19,6 +19,7 @@ export * from './train/training-options.js';
 export * from './train/checkpoint.js';
 export * from './train/parallel/worker-pool.js';
 export * from './evaluate/parallel/workers.js';
+export * from './evaluate/partial-file.js';
 export * from './store/run-store.js';
 export * from './experiment/scales.js';
 export * from './experiment/limits.js';

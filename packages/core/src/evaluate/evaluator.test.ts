@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,8 +15,13 @@ import {
   iterationsToReach,
   perInstanceGaps,
   summarizeObjectives,
+  type EvaluationCurve,
+  type PartialEvaluation,
+  type PartialEvaluationStore,
   type PerInstanceResults,
 } from './evaluator.js';
+import { partialEvaluationFile } from './partial-file.js';
+import type { InstanceSet } from '../contracts/instances.js';
 import { solveReference } from './reference.js';
 import { loadInstances, saveInstances } from '../io/instance-store.js';
 
@@ -248,3 +253,106 @@ function fistaObjectives(A: Float64Array, b: Float64Array, m: number, n: number,
   }
   return out;
 }
+
+describe('an interrupted evaluation', () => {
+  // 10 instances in batches of 3: batches start at 0, 3, 6, 9.
+  async function solvedSet(): Promise<InstanceSet> {
+    const set = tinyLassoSet(10, 6, 8, 2, new Rng(5));
+    set.fStar = (await solveReference(tinyLasso, tinyIsta, set, { maxIterations: 3000, tolerance: 1e-6, checkEvery: 50, batchSize: 5 })).fStar;
+    return set;
+  }
+  /** A store in memory, as partialEvaluationFile keeps it in a file. */
+  function memoryStore(): PartialEvaluationStore & { kept?: PartialEvaluation } {
+    const store: PartialEvaluationStore & { kept?: PartialEvaluation } = {
+      load: () => store.kept && { ...store.kept, F: store.kept.F.slice(), accepted: store.kept.accepted?.slice() ?? null },
+      save: (p) => void (store.kept = { ...p, F: p.F.slice(), accepted: p.accepted?.slice() ?? null }),
+    };
+    return store;
+  }
+  const numbers = (c: EvaluationCurve) => ({ ...c, seconds: 0 });
+
+  it('continues after its finished batches, to the curve of an uninterrupted one, bit for bit', async () => {
+    const set = await solvedSet();
+    const whole = await evaluateOptimizer(tinyLasso, tinyIsta, set, { iterations: 30, batchSize: 3 });
+    const store = memoryStore();
+    const stop = new AbortController();
+    const first = evaluateOptimizer(tinyLasso, tinyIsta, set, {
+      iterations: 30,
+      batchSize: 3,
+      partial: store,
+      signal: stop.signal,
+      onProgress: (done) => done >= 6 && stop.abort('SIGINT'),
+    });
+    await expect(first).rejects.toThrow(/Interrupted/);
+    expect(store.kept?.done).toBe(6);
+    const atInterruption = store.kept!.seconds;
+    const progress: number[] = [];
+    const before = tf.memory().numTensors;
+    const resumed = await evaluateOptimizer(tinyLasso, tinyIsta, set, {
+      iterations: 30,
+      batchSize: 3,
+      partial: store,
+      onProgress: (done) => progress.push(done),
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    // Only the last two batches ran; the first report is of the kept ones.
+    expect(progress).toEqual([6, 9, 10]);
+    expect(numbers(resumed)).toEqual(numbers(whole));
+    // Its time is that of both processes.
+    expect(resumed.seconds).toBeGreaterThan(atInterruption);
+    // Finished: the store holds the whole set, and an evaluation with it runs no batch.
+    expect(store.kept?.done).toBe(10);
+    progress.length = 0;
+    const again = await evaluateOptimizer(tinyLasso, tinyIsta, set, {
+      iterations: 30,
+      batchSize: 3,
+      partial: store,
+      onProgress: (done) => progress.push(done),
+    });
+    expect(progress).toEqual([10]);
+    expect(numbers(again)).toEqual(numbers(whole));
+  });
+
+  it('starts over when the kept batches do not fit (another batch size or K)', async () => {
+    const set = await solvedSet();
+    const store = memoryStore();
+    await evaluateOptimizer(tinyLasso, tinyIsta, set, { iterations: 30, batchSize: 3, partial: store });
+    store.kept = { ...store.kept!, done: 6, F: store.kept!.F.slice(0, 6 * 31) };
+    const progress: number[] = [];
+    await evaluateOptimizer(tinyLasso, tinyIsta, set, { iterations: 30, batchSize: 4, partial: store, onProgress: (done) => progress.push(done) });
+    expect(progress).toEqual([4, 8, 10]);
+    store.kept = { ...store.kept, done: 6, F: store.kept.F.slice(0, 6 * 31) };
+    progress.length = 0;
+    await evaluateOptimizer(tinyLasso, tinyIsta, set, { iterations: 20, batchSize: 3, partial: store, onProgress: (done) => progress.push(done) });
+    expect(progress).toEqual([3, 6, 9, 10]);
+  });
+});
+
+describe('partialEvaluationFile', () => {
+  const kept: PartialEvaluation = { done: 2, F: Float64Array.from([1, 0.5, Number.POSITIVE_INFINITY, 1e-300, Number.NaN, 2]), accepted: null, seconds: 1.5 };
+
+  it('keeps the batches exactly (non-finite values too), for the same identity only', () => {
+    const file = path.join(temp, 'partial', 'a.partial.json');
+    const identity = { weights: 'abc', engine: 'cpu', instances: 10 };
+    partialEvaluationFile(file, identity).save({ ...kept, accepted: Float64Array.from([3, 2]) });
+    const read = partialEvaluationFile(file, { ...identity }).load()!;
+    expect(read).toEqual({ ...kept, accepted: Float64Array.from([3, 2]) });
+    expect(Object.is(read.F[4], Number.NaN)).toBe(true);
+    expect(partialEvaluationFile(file, { ...identity, weights: 'abd' }).load()).toBeUndefined();
+    // A subarray is kept as itself, not as its whole buffer.
+    const whole = Float64Array.from([9, 9, ...kept.F]);
+    partialEvaluationFile(file, identity).save({ ...kept, F: whole.subarray(2) });
+    expect(partialEvaluationFile(file, identity).load()!.F).toEqual(kept.F);
+  });
+
+  it('reads an unreadable file as nothing kept, and removes it', () => {
+    const file = path.join(temp, 'partial', 'b.partial.json');
+    const store = partialEvaluationFile(file, {});
+    store.save(kept);
+    writeFileSync(file, readFileSync(file, 'utf8').slice(0, 40));
+    expect(store.load()).toBeUndefined();
+    store.remove();
+    expect(existsSync(file)).toBe(false);
+    expect(store.load()).toBeUndefined();
+  });
+});

@@ -24,6 +24,29 @@ export interface EvaluateOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops between iterations with InterruptedError. */
   signal?: AbortSignal;
+  /**
+   * Where the finished batches are kept as they finish, and read back: an interrupted evaluation
+   * continues after its last finished batch (on one thread; on several, evaluateOnWorkers starts
+   * over). Batches are independent, so the curve is the uninterrupted one, bit for bit.
+   */
+  partial?: PartialEvaluationStore;
+}
+
+/** An evaluation's first `done` instances (whole batches), as PartialEvaluationStore keeps them. */
+export interface PartialEvaluation {
+  done: number;
+  /** F of those instances, instance-major [done, K + 1]. */
+  F: Float64Array;
+  /** A safeguarded optimizer's kept learned steps summed over them, per iteration [K]; else null. */
+  accepted: Float64Array | null;
+  /** The time they took, over every process that evaluated them. */
+  seconds: number;
+}
+
+/** Keeps an evaluation's finished batches (see EvaluateOptions.partial); `load` gives nothing when there are none, or none that fit. */
+export interface PartialEvaluationStore {
+  load(): PartialEvaluation | undefined;
+  save(partial: PartialEvaluation): void;
 }
 
 /** One optimizer's result on a test set: the curves the papers plot and their summary. */
@@ -276,7 +299,7 @@ export async function evaluateOptimizer(problem: Problem, optimizer: Optimizer, 
     float64,
     onBatch: (done) => options.onProgress?.(done, set.count),
   });
-  return evaluationCurve(optimizer.id, set, options.iterations, block, float64, (performance.now() - started) / 1000);
+  return evaluationCurve(optimizer.id, set, options.iterations, block, float64, block.secondsBefore + (performance.now() - started) / 1000);
 }
 
 /** Whether F(x_k) is computed in float64 on the host (see evaluateOptimizer). */
@@ -290,6 +313,16 @@ export interface EvaluatedBatches {
   F: Float64Array;
   /** A safeguarded optimizer's kept learned steps, summed over the instances per iteration [K]; else null. */
   accepted: Float64Array | null;
+  /** The time of the batches an interrupted evaluation had finished (options.partial), 0 when it started afresh. */
+  secondsBefore: number;
+}
+
+/** The kept part of an evaluation, when it fits this one: whole batches of this set and K. */
+function fittingPartial(partial: PartialEvaluation | undefined, count: number, K: number, batchSize: number): PartialEvaluation | undefined {
+  if (!partial) return undefined;
+  const { done, F, accepted } = partial;
+  const whole = done > 0 && done <= count && (done % batchSize === 0 || done === count);
+  return whole && F.length === done * (K + 1) && (accepted === null || accepted.length === K) ? partial : undefined;
 }
 
 /**
@@ -300,14 +333,24 @@ export async function evaluateBatches(
   problem: Problem,
   optimizer: Optimizer,
   set: InstanceSet,
-  options: Pick<EvaluateOptions, 'iterations' | 'batchSize' | 'signal'> & { float64: boolean; onBatch?: (done: number) => void },
+  options: Pick<EvaluateOptions, 'iterations' | 'batchSize' | 'signal' | 'partial'> & { float64: boolean; onBatch?: (done: number) => void },
 ): Promise<EvaluatedBatches> {
   const K = options.iterations;
   const sumAccepted = new Float64Array(K);
   let safeguarded = false;
   const reader = options.float64 ? hostObjectives : engineObjectives;
   const F = new Float64Array(set.count * (K + 1));
-  for (let start = 0; start < set.count; start += options.batchSize) {
+  const started = performance.now();
+  // Continue after the batches an interrupted evaluation finished.
+  const earlier = fittingPartial(options.partial?.load(), set.count, K, options.batchSize);
+  if (earlier) {
+    F.set(earlier.F);
+    if (earlier.accepted) sumAccepted.set(earlier.accepted);
+    safeguarded = earlier.accepted !== null;
+    options.onBatch?.(earlier.done);
+  }
+  const secondsBefore = earlier?.seconds ?? 0;
+  for (let start = earlier?.done ?? 0; start < set.count; start += options.batchSize) {
     throwIfInterrupted(options.signal);
     const part = sliceInstances(set, start, options.batchSize);
     const batch = problem.toBatch(part);
@@ -338,9 +381,16 @@ export async function evaluateBatches(
       tf.dispose(accepted);
       problem.disposeBatch(batch);
     }
-    options.onBatch?.(Math.min(set.count, start + options.batchSize));
+    const done = Math.min(set.count, start + options.batchSize);
+    options.partial?.save({
+      done,
+      F: F.subarray(0, done * (K + 1)),
+      accepted: safeguarded ? sumAccepted : null,
+      seconds: secondsBefore + (performance.now() - started) / 1000,
+    });
+    options.onBatch?.(done);
   }
-  return { F, accepted: safeguarded ? sumAccepted : null };
+  return { F, accepted: safeguarded ? sumAccepted : null, secondsBefore };
 }
 
 /** The curve of an optimizer's evaluated batches on the whole set. */

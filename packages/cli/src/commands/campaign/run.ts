@@ -25,7 +25,8 @@ export default class CampaignRun extends L2oCommand {
     ...campaignFlags,
     ...workersFlag({ description: 'Job processes of the sweeps (default: the number of cores).' }),
     'stop-after': Flags.string({
-      summary: 'Minutes after which no job starts and running ones stop at their next validation (their state kept); exit 0. For a session with a deadline.',
+      summary:
+        'Minutes after which no job starts and running ones stop (a training keeps its last validation, an evaluation its finished batches); exit 0. For a session with a deadline.',
     }),
     'retry-failed': Flags.boolean({
       summary:

@@ -130,7 +130,7 @@ export async function evaluateOnWorkers(
       for (let k = 0; k < K; k++) accepted[k]! += r.accepted[k]!;
     }
   });
-  return evaluationCurve(optimizer.id, set, K, { F, accepted }, float64, (performance.now() - started) / 1000);
+  return evaluationCurve(optimizer.id, set, K, { F, accepted, secondsBefore: 0 }, float64, (performance.now() - started) / 1000);
 }
 
 /** solveReference with its batches (and their float64 refinement) split over `workers` threads: the same solution as one thread. */

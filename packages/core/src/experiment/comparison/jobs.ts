@@ -8,6 +8,8 @@ import type { Platform } from '../../container.js';
 import type { LearnedOptimizer } from '../../contracts/learned-optimizer.js';
 import { instanceMetrics, type EvaluationCurve } from '../../evaluate/evaluator.js';
 import { evaluateOnWorkers, type WorkerOptions } from '../../evaluate/parallel/workers.js';
+import { partialEvaluationFile } from '../../evaluate/partial-file.js';
+import { engineLabel } from '../../engine/extensions.js';
 import type { TrainProgress } from '../../train/trainer.js';
 import { checkpointOf, loadCheckpointInto, readCachedCheckpoint, readCheckpoint } from '../../train/checkpoint.js';
 import { configHash } from '../../util/stable-json.js';
@@ -59,25 +61,30 @@ export interface TrainedOptimizer {
   seconds?: number;
 }
 
+/** The key of an optimizer's evaluation: its test set and options, its label, options and weights (a training's key, or its given checkpoint). */
+function evaluationKey(prepared: PreparedComparison, b: PreparedComparison['built'][number]): string {
+  const trainKey = b.cached ? path.basename(b.cached, '.json') : undefined;
+  const hash = configHash({
+    testRequest: prepared.testRequest,
+    test: prepared.testOpts,
+    label: b.label,
+    optimizer: { id: b.ref.id, options: { ...b.optimizer.options } },
+    weights: trainKey ?? b.ref.checkpoint ?? null,
+    ...(b.problem ? { problem: { ...b.problem.options } } : {}),
+  });
+  return `${b.label}-${hash.slice(0, 16)}`;
+}
+
 function jobsOf(prepared: PreparedComparison, spec: ComparisonSpec): ComparisonJobs {
-  const { testRequest, testOpts } = prepared;
   const slug = `${spec.name}-${prepared.plan.scale}-seed${spec.seed}`;
   return {
     runId: `${slug}-${configHash({ ...spec, retrain: undefined }).slice(0, 10)}`,
     optimizers: prepared.built.map((b) => {
       const trainKey = b.cached ? path.basename(b.cached, '.json') : undefined;
-      const evaluate = configHash({
-        testRequest,
-        test: testOpts,
-        label: b.label,
-        optimizer: { id: b.ref.id, options: { ...b.optimizer.options } },
-        weights: trainKey ?? b.ref.checkpoint ?? null,
-        ...(b.problem ? { problem: { ...b.problem.options } } : {}),
-      });
       return {
         label: b.label,
         ...(b.cached && trainKey ? { train: { key: trainKey, checkpoint: b.cached } } : {}),
-        evaluate: { key: `${b.label}-${evaluate.slice(0, 16)}` },
+        evaluate: { key: evaluationKey(prepared, b) },
       };
     }),
   };
@@ -220,13 +227,35 @@ export async function evaluateOne(
   const { problem, testOpts } = prepared;
   const weights = loadWeights(platform, b);
   throwIfInterrupted(signal);
-  const curve = await evaluateOnWorkers(b.problem ?? problem, b.optimizer, testSet, {
+  // Its finished batches kept in the cache as they finish: the same command, interrupted, continues after them.
+  const partial = partialEvaluationFile(path.join(platform.datasetContext.cacheDir, 'evaluations', `${evaluationKey(prepared, b)}.partial.json`), {
+    weights: weights.weightsSha256 ?? null,
+    engine: engineLabel(platform.engine.chosen),
+    commit: platform.settings.gitCommit ?? null,
+    instances: testSet.count,
     iterations: testOpts.iterations,
     batchSize: testOpts.batchSize,
-    onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: b.label, done, total }),
-    signal,
-    ...parallel,
   });
+  let curve: EvaluationCurve;
+  try {
+    curve = await evaluateOnWorkers(b.problem ?? problem, b.optimizer, testSet, {
+      iterations: testOpts.iterations,
+      batchSize: testOpts.batchSize,
+      onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: b.label, done, total }),
+      signal,
+      partial,
+      ...parallel,
+    });
+  } catch (e) {
+    const kept = e instanceof InterruptedError ? partial.load()?.done : undefined;
+    if (!(e instanceof InterruptedError) || !kept) throw e;
+    throw new InterruptedError(
+      e.signal,
+      `Interrupted by ${e.signal} while evaluating '${b.label}' (${kept} of ${testSet.count} test instances done); no run was written.`,
+      'Its finished batches are kept: run the same command again to continue it.',
+    );
+  }
+  partial.remove();
   curve.optimizer = b.label;
   onEvent({ kind: 'evaluated', optimizer: b.label, curve });
   return evaluatedOf(b, curve, weights);

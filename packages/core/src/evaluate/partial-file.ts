@@ -1,0 +1,58 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic.js';
+import { configHash } from '../util/stable-json.js';
+import type { PartialEvaluation, PartialEvaluationStore } from './evaluator.js';
+
+// An evaluation's finished batches in a file of the cache, beside the checkpoints: an interrupted
+// `l2o run`, sweep or campaign job continues its evaluation after them, as a training continues
+// from its resume file.
+
+const FORMAT = 1;
+
+interface PartialFile {
+  format: typeof FORMAT;
+  /** What the batches were evaluated with (weights, engine, commit, set and K): a hash, compared on load. */
+  identity: string;
+  done: number;
+  seconds: number;
+  accepted: number[] | null;
+  /** F, float64 little-endian, base64. */
+  F: string;
+}
+
+/**
+ * A PartialEvaluationStore in `file`. `identity` is what must not change between the interrupted
+ * process and the one that continues (the weights' checksum, the engine, the commit, the set and
+ * K): kept batches of another identity are not read, and are overwritten by the new ones. An
+ * unreadable file is no kept batches.
+ */
+export function partialEvaluationFile(file: string, identity: Record<string, unknown>): PartialEvaluationStore & { remove(): void } {
+  const id = configHash(identity);
+  return {
+    load(): PartialEvaluation | undefined {
+      if (!existsSync(file)) return undefined;
+      try {
+        const kept = JSON.parse(readFileSync(file, 'utf8')) as PartialFile;
+        if (kept.format !== FORMAT || kept.identity !== id) return undefined;
+        const bytes = Buffer.from(kept.F, 'base64');
+        const F = new Float64Array(bytes.byteLength / 8);
+        new Uint8Array(F.buffer).set(bytes);
+        return { done: kept.done, F, accepted: kept.accepted && Float64Array.from(kept.accepted), seconds: kept.seconds };
+      } catch {
+        return undefined;
+      }
+    },
+    save({ done, F, accepted, seconds }: PartialEvaluation): void {
+      const kept: PartialFile = {
+        format: FORMAT,
+        identity: id,
+        done,
+        seconds,
+        accepted: accepted && Array.from(accepted),
+        F: Buffer.from(F.buffer, F.byteOffset, F.byteLength).toString('base64'),
+      };
+      writeFileAtomic(file, JSON.stringify(kept));
+    },
+    remove: () => rmSync(file, { force: true }),
+  };
+}
