@@ -42,3 +42,18 @@ describe('campaignSummary: trainings under way', () => {
     );
   });
 });
+
+describe('campaignSummary: evaluations under way', () => {
+  it('lists each unfinished evaluation whose batches the cache keeps, once, with how far it got', () => {
+    const plan = planOf({
+      e: { kind: 'evaluate', label: 'gru-mha', seed: 1, done: false },
+      f: { kind: 'evaluate', label: 'lstm', seed: 1, done: false },
+    });
+    const lines = campaignSummary(plan, new Map([['e', { done: 512, instances: 1024, seconds: 1530 }]])).split('\n');
+    expect(lines.slice(-2)).toEqual([
+      'evaluations under way (their finished batches are in the cache: continued on this machine):',
+      '  gru-mha seed 1 (fig1): 512 of 1024 test instances done, 25 min 30 s so far',
+    ]);
+    expect(campaignSummary(plan)).not.toMatch(/evaluations under way/);
+  });
+});

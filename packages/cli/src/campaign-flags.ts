@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { formatDuration } from '@l2o/core';
-import type { Campaign, CampaignEstimate, CampaignPlanFile } from '@l2o/sweep';
+import type { Campaign, CampaignEstimate, CampaignPlanFile, EvaluationUnderWay } from '@l2o/sweep';
 import { cacheDirFlag, dataDirFlag, downloadFlag, runsDirFlag } from './flags.js';
 
 /** What `l2o campaign run` and `status` share: the campaign file, its state folder and the folders a sweep uses. */
@@ -16,15 +16,29 @@ export const campaignFlags = {
 
 export const stateDirOf = (campaign: Campaign, flag: string | undefined) => path.resolve(flag ?? path.join('campaigns', campaign.name));
 
-/** A line per entry: its runs, trainings and evaluations done, and a total. */
-export function campaignSummary(plan: CampaignPlanFile): string {
+/** A line per entry: its runs, trainings and evaluations done, and a total; then the trainings and evaluations under way. */
+export function campaignSummary(plan: CampaignPlanFile, evaluations: ReadonlyMap<string, EvaluationUnderWay> = new Map()): string {
   const lines = plan.entries.map(
     (e, i) =>
       `  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale} seeds ${e.seeds.join(',')}${e.grid.length ? ` grid ${e.grid.join(' ')}` : ''}: ${e.status}, runs ${e.runs.done}/${e.runs.total}, trainings ${e.trainings.done}/${e.trainings.total}, evaluations ${e.evaluations.done}/${e.evaluations.total}${resumable(e)}${failedJobs(e)}`,
   );
   const runs = plan.entries.reduce((n, e) => n + e.runs.done, 0);
   const total = plan.entries.reduce((n, e) => n + e.runs.total, 0);
-  return [`campaign ${plan.campaign}: ${runs} of ${total} runs done`, ...lines, ...trainingsUnderWay(plan)].join('\n');
+  return [`campaign ${plan.campaign}: ${runs} of ${total} runs done`, ...lines, ...trainingsUnderWay(plan), ...evaluationLines(plan, evaluations)].join('\n');
+}
+
+/** Each unfinished evaluation with batches kept in the cache, once (figures share them): the next run continues after them. */
+function evaluationLines(plan: CampaignPlanFile, evaluations: ReadonlyMap<string, EvaluationUnderWay>): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const e of plan.entries)
+    for (const [key, j] of Object.entries(e.jobs)) {
+      const kept = evaluations.get(key);
+      if (!kept || seen.has(key)) continue;
+      seen.add(key);
+      lines.push(`  ${j.label} seed ${j.seed} (${e.figure}): ${kept.done} of ${kept.instances} test instances done, ${formatDuration(kept.seconds)} so far`);
+    }
+  return lines.length ? ['evaluations under way (their finished batches are in the cache: continued on this machine):', ...lines] : [];
 }
 
 /**

@@ -9,7 +9,7 @@
 // file or its runs are, a run when its kept data holds it); plan.json is the bookkeeping a person reads, rebuilt from them and from its last version.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { L2oError, writeFileAtomic, type TrainingSession } from '@l2o/core';
+import { L2oError, partialEvaluationPath, partialEvaluationProgress, writeFileAtomic, type TrainingSession } from '@l2o/core';
 import { readFigureDataFile } from '@l2o/report';
 import type { SweepPlan } from './plan.js';
 
@@ -78,6 +78,29 @@ export interface StateEvidence {
   resumes: Map<string, ResumePoint>;
   evaluations: Set<string>;
   runs: Map<string, Set<string>>;
+}
+
+/** An unfinished evaluation's batches kept in the cache: instances done of all, and the seconds they took. */
+export interface EvaluationUnderWay {
+  done: number;
+  instances: number;
+  seconds: number;
+}
+
+/**
+ * The campaign's unfinished evaluations that an interrupted job process left batches of in
+ * `cacheDir` (the next run continues after them, with the same weights, engine and commit), by job
+ * key. They are not in the state folder: a new machine evaluates them from the start.
+ */
+export function evaluationsUnderWay(plan: CampaignPlanFile, cacheDir: string): Map<string, EvaluationUnderWay> {
+  const found = new Map<string, EvaluationUnderWay>();
+  for (const e of plan.entries)
+    for (const [key, job] of Object.entries(e.jobs)) {
+      if (job.kind !== 'evaluate' || job.done || found.has(key)) continue;
+      const progress = partialEvaluationProgress(partialEvaluationPath(cacheDir, key));
+      if (progress) found.set(key, progress);
+    }
+  return found;
 }
 
 export const stateCheckpoint = (stateDir: string, key: string) => path.join(stateDir, 'checkpoints', `${key}.json`);

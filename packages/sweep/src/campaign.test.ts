@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ComparisonSpec } from '@l2o/core';
+import { partialEvaluationFile, partialEvaluationPath, type ComparisonSpec } from '@l2o/core';
 import { loadCampaign, remainingPlan, withoutFailed } from './campaign.js';
 import {
   campaignPlanOf,
+  evaluationsUnderWay,
   recordCampaignJob,
   recordCampaignResume,
   resumePointOf,
@@ -145,6 +146,26 @@ describe('the campaign plan file', () => {
     expect(rest.comparisons.map((c) => c.runId)).toEqual(['b-s1']);
     expect(rest.jobs.map((j) => j.key)).toEqual(['t1', 'e-lstm-1', 'e-fista-1', 'b-s1']);
     expect(remainingPlan(plan, new Set(['b-s0', 'b-s1'])).jobs).toEqual([]);
+  });
+});
+
+describe('evaluations under way', () => {
+  it('are the unfinished evaluations whose batches the cache keeps, with how far each got', () => {
+    const plan = campaignPlanOf('c', [entry('b', [0, 1])], evidence({ evaluations: new Set(['e-fista-1']) }), null);
+    const cacheDir = path.join(temp, 'cache-under-way');
+    const kept = (key: string, done: number) =>
+      partialEvaluationFile(partialEvaluationPath(cacheDir, key), {}).save({
+        done,
+        instances: 8,
+        F: new Float64Array(done * 3),
+        accepted: null,
+        seconds: 12.5,
+      });
+    kept('e-lstm-1', 4);
+    // Finished (its file is kept in the state folder): a stale partial file is not under way.
+    kept('e-fista-1', 4);
+    expect(evaluationsUnderWay(plan, cacheDir)).toEqual(new Map([['e-lstm-1', { done: 4, instances: 8, seconds: 12.5 }]]));
+    expect(evaluationsUnderWay(plan, path.join(temp, 'no-cache'))).toEqual(new Map());
   });
 });
 

@@ -20,7 +20,7 @@ import {
   type PartialEvaluationStore,
   type PerInstanceResults,
 } from './evaluator.js';
-import { partialEvaluationFile } from './partial-file.js';
+import { partialEvaluationFile, partialEvaluationProgress } from './partial-file.js';
 import type { InstanceSet } from '../contracts/instances.js';
 import { solveReference } from './reference.js';
 import { loadInstances, saveInstances } from '../io/instance-store.js';
@@ -329,7 +329,13 @@ describe('an interrupted evaluation', () => {
 });
 
 describe('partialEvaluationFile', () => {
-  const kept: PartialEvaluation = { done: 2, F: Float64Array.from([1, 0.5, Number.POSITIVE_INFINITY, 1e-300, Number.NaN, 2]), accepted: null, seconds: 1.5 };
+  const kept: PartialEvaluation = {
+    done: 2,
+    instances: 4,
+    F: Float64Array.from([1, 0.5, Number.POSITIVE_INFINITY, 1e-300, Number.NaN, 2]),
+    accepted: null,
+    seconds: 1.5,
+  };
 
   it('keeps the batches exactly (non-finite values too), for the same identity only', () => {
     const file = path.join(temp, 'partial', 'a.partial.json');
@@ -339,6 +345,8 @@ describe('partialEvaluationFile', () => {
     expect(read).toEqual({ ...kept, accepted: Float64Array.from([3, 2]) });
     expect(Object.is(read.F[4], Number.NaN)).toBe(true);
     expect(partialEvaluationFile(file, { ...identity, weights: 'abd' }).load()).toBeUndefined();
+    // How far it got, whatever it was evaluated with (l2o campaign status reports it).
+    expect(partialEvaluationProgress(file)).toEqual({ done: 2, instances: 4, seconds: 1.5 });
     // A subarray is kept as itself, not as its whole buffer.
     const whole = Float64Array.from([9, 9, ...kept.F]);
     partialEvaluationFile(file, identity).save({ ...kept, F: whole.subarray(2) });
@@ -351,6 +359,7 @@ describe('partialEvaluationFile', () => {
     store.save(kept);
     writeFileSync(file, readFileSync(file, 'utf8').slice(0, 40));
     expect(store.load()).toBeUndefined();
+    expect(partialEvaluationProgress(file)).toBeUndefined();
     store.remove();
     expect(existsSync(file)).toBe(false);
     expect(store.load()).toBeUndefined();

@@ -32,9 +32,10 @@ export interface EvaluateOptions {
   partial?: PartialEvaluationStore;
 }
 
-/** An evaluation's first `done` instances (whole batches), as PartialEvaluationStore keeps them. */
+/** An evaluation's first `done` instances (whole batches) of `instances`, as PartialEvaluationStore keeps them. */
 export interface PartialEvaluation {
   done: number;
+  instances: number;
   /** F of those instances, instance-major [done, K + 1]. */
   F: Float64Array;
   /** A safeguarded optimizer's kept learned steps summed over them, per iteration [K]; else null. */
@@ -321,7 +322,7 @@ export interface EvaluatedBatches {
 function fittingPartial(partial: PartialEvaluation | undefined, count: number, K: number, batchSize: number): PartialEvaluation | undefined {
   if (!partial) return undefined;
   const { done, F, accepted } = partial;
-  const whole = done > 0 && done <= count && (done % batchSize === 0 || done === count);
+  const whole = partial.instances === count && done > 0 && done <= count && (done % batchSize === 0 || done === count);
   return whole && F.length === done * (K + 1) && (accepted === null || accepted.length === K) ? partial : undefined;
 }
 
@@ -384,6 +385,7 @@ export async function evaluateBatches(
     const done = Math.min(set.count, start + options.batchSize);
     options.partial?.save({
       done,
+      instances: set.count,
       F: F.subarray(0, done * (K + 1)),
       accepted: safeguarded ? sumAccepted : null,
       seconds: secondsBefore + (performance.now() - started) / 1000,

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { configHash } from '../util/stable-json.js';
 import type { PartialEvaluation, PartialEvaluationStore } from './evaluator.js';
@@ -14,10 +15,31 @@ interface PartialFile {
   /** What the batches were evaluated with (weights, engine, commit, set and K): a hash, compared on load. */
   identity: string;
   done: number;
+  instances: number;
   seconds: number;
   accepted: number[] | null;
   /** F, float64 little-endian, base64. */
   F: string;
+}
+
+/** Where an evaluation job (`key`, as comparisonJobs names it) keeps its finished batches in the cache. */
+export const partialEvaluationPath = (cacheDir: string, key: string) => path.join(cacheDir, 'evaluations', `${key}.partial.json`);
+
+/** The file's content when it is one, whatever it was evaluated with. */
+function readPartialFile(file: string): PartialFile | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as PartialFile;
+    return kept.format === FORMAT ? kept : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How far a kept evaluation got (instances done of all, seconds so far), for a progress report; nothing when there is none. */
+export function partialEvaluationProgress(file: string): { done: number; instances: number; seconds: number } | undefined {
+  const kept = readPartialFile(file);
+  return kept && { done: kept.done, instances: kept.instances, seconds: kept.seconds };
 }
 
 /**
@@ -30,23 +52,19 @@ export function partialEvaluationFile(file: string, identity: Record<string, unk
   const id = configHash(identity);
   return {
     load(): PartialEvaluation | undefined {
-      if (!existsSync(file)) return undefined;
-      try {
-        const kept = JSON.parse(readFileSync(file, 'utf8')) as PartialFile;
-        if (kept.format !== FORMAT || kept.identity !== id) return undefined;
-        const bytes = Buffer.from(kept.F, 'base64');
-        const F = new Float64Array(bytes.byteLength / 8);
-        new Uint8Array(F.buffer).set(bytes);
-        return { done: kept.done, F, accepted: kept.accepted && Float64Array.from(kept.accepted), seconds: kept.seconds };
-      } catch {
-        return undefined;
-      }
+      const kept = readPartialFile(file);
+      if (kept?.identity !== id) return undefined;
+      const bytes = Buffer.from(kept.F, 'base64');
+      const F = new Float64Array(bytes.byteLength / 8);
+      new Uint8Array(F.buffer).set(bytes);
+      return { done: kept.done, instances: kept.instances, F, accepted: kept.accepted && Float64Array.from(kept.accepted), seconds: kept.seconds };
     },
-    save({ done, F, accepted, seconds }: PartialEvaluation): void {
+    save({ done, instances, F, accepted, seconds }: PartialEvaluation): void {
       const kept: PartialFile = {
         format: FORMAT,
         identity: id,
         done,
+        instances,
         seconds,
         accepted: accepted && Array.from(accepted),
         F: Buffer.from(F.buffer, F.byteOffset, F.byteLength).toString('base64'),

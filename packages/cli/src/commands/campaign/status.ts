@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { isL2oError } from '@l2o/core';
-import { campaignStatus, estimateCampaign, loadCampaign, planCampaign, type CampaignEstimate } from '@l2o/sweep';
+import { campaignStatus, estimateCampaign, evaluationsUnderWay, loadCampaign, planCampaign, type CampaignEstimate } from '@l2o/sweep';
 import { L2oCommand } from '../../base-command.js';
 import { campaignArgs, campaignEstimateText, campaignFlags, campaignSummary, stateDirOf } from '../../campaign-flags.js';
 import { workersFlag } from '../../flags.js';
@@ -55,8 +55,9 @@ export default class CampaignStatus extends L2oCommand {
         this.note(`no estimate of the time left: ${e.message}`);
       }
     }
-    if (this.jsonMode) return { state: stateDir, plan: status, ...(estimate ? { estimate } : {}) };
-    process.stdout.write(`${campaignSummary(status)}\n`);
+    const evaluations = evaluationsUnderWay(status, platform.datasetContext.cacheDir);
+    if (this.jsonMode) return { state: stateDir, plan: status, evaluationsUnderWay: Object.fromEntries(evaluations), ...(estimate ? { estimate } : {}) };
+    process.stdout.write(`${campaignSummary(status, evaluations)}\n`);
     if (estimate) process.stdout.write(`${campaignEstimateText(estimate)}\n`);
   }
 }

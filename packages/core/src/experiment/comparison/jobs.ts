@@ -8,7 +8,7 @@ import type { Platform } from '../../container.js';
 import type { LearnedOptimizer } from '../../contracts/learned-optimizer.js';
 import { instanceMetrics, type EvaluationCurve } from '../../evaluate/evaluator.js';
 import { evaluateOnWorkers, type WorkerOptions } from '../../evaluate/parallel/workers.js';
-import { partialEvaluationFile } from '../../evaluate/partial-file.js';
+import { partialEvaluationFile, partialEvaluationPath } from '../../evaluate/partial-file.js';
 import { engineLabel } from '../../engine/extensions.js';
 import type { TrainProgress } from '../../train/trainer.js';
 import { checkpointOf, loadCheckpointInto, readCachedCheckpoint, readCheckpoint } from '../../train/checkpoint.js';
@@ -228,7 +228,7 @@ export async function evaluateOne(
   const weights = loadWeights(platform, b);
   throwIfInterrupted(signal);
   // Its finished batches kept in the cache as they finish: the same command, interrupted, continues after them.
-  const partial = partialEvaluationFile(path.join(platform.datasetContext.cacheDir, 'evaluations', `${evaluationKey(prepared, b)}.partial.json`), {
+  const partial = partialEvaluationFile(partialEvaluationPath(platform.datasetContext.cacheDir, evaluationKey(prepared, b)), {
     weights: weights.weightsSha256 ?? null,
     engine: engineLabel(platform.engine.chosen),
     commit: platform.settings.gitCommit ?? null,
