@@ -26,8 +26,8 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
   /**
    * Where the finished batches are kept as they finish, and read back: an interrupted evaluation
-   * continues after its last finished batch (on one thread; on several, evaluateOnWorkers starts
-   * over). Batches are independent, so the curve is the uninterrupted one, bit for bit.
+   * continues after its last finished batch (on one thread: evaluateOnWorkers on several does not
+   * use it). Batches are independent, so the curve is the uninterrupted one, bit for bit.
    */
   partial?: PartialEvaluationStore;
 }

@@ -227,15 +227,19 @@ export async function evaluateOne(
   const { problem, testOpts } = prepared;
   const weights = loadWeights(platform, b);
   throwIfInterrupted(signal);
-  // Its finished batches kept in the cache as they finish: the same command, interrupted, continues after them.
-  const partial = partialEvaluationFile(partialEvaluationPath(platform.datasetContext.cacheDir, evaluationKey(prepared, b)), {
-    weights: weights.weightsSha256 ?? null,
-    engine: engineLabel(platform.engine.chosen),
-    commit: platform.settings.gitCommit ?? null,
-    instances: testSet.count,
-    iterations: testOpts.iterations,
-    batchSize: testOpts.batchSize,
-  });
+  // On one thread, its finished batches are kept in the cache as they finish: the same command,
+  // interrupted, continues after them (on several, each thread's block is one piece of work).
+  const partial =
+    (parallel.workers ?? 1) <= 1
+      ? partialEvaluationFile(partialEvaluationPath(platform.datasetContext.cacheDir, evaluationKey(prepared, b)), {
+          weights: weights.weightsSha256 ?? null,
+          engine: engineLabel(platform.engine.chosen),
+          commit: platform.settings.gitCommit ?? null,
+          instances: testSet.count,
+          iterations: testOpts.iterations,
+          batchSize: testOpts.batchSize,
+        })
+      : undefined;
   let curve: EvaluationCurve;
   try {
     curve = await evaluateOnWorkers(b.problem ?? problem, b.optimizer, testSet, {
@@ -243,11 +247,11 @@ export async function evaluateOne(
       batchSize: testOpts.batchSize,
       onProgress: (done, total) => onEvent({ kind: 'evaluate', optimizer: b.label, done, total }),
       signal,
-      partial,
+      ...(partial ? { partial } : {}),
       ...parallel,
     });
   } catch (e) {
-    const kept = e instanceof InterruptedError ? partial.load()?.done : undefined;
+    const kept = e instanceof InterruptedError ? partial?.load()?.done : undefined;
     if (!(e instanceof InterruptedError) || !kept) throw e;
     throw new InterruptedError(
       e.signal,
@@ -255,7 +259,7 @@ export async function evaluateOne(
       'Its finished batches are kept: run the same command again to continue it.',
     );
   }
-  partial.remove();
+  partial?.remove();
   curve.optimizer = b.label;
   onEvent({ kind: 'evaluated', optimizer: b.label, curve });
   return evaluatedOf(b, curve, weights);
