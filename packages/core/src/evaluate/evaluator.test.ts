@@ -353,6 +353,19 @@ describe('partialEvaluationFile', () => {
     expect(partialEvaluationFile(file, identity).load()!.F).toEqual(kept.F);
   });
 
+  it('a file that cannot be written is said once, and the evaluation goes on', () => {
+    // Its folder is a file: every write fails.
+    const blocker = path.join(temp, 'partial', 'blocker');
+    writeFileSync(blocker, '');
+    const warnings: string[] = [];
+    const store = partialEvaluationFile(path.join(blocker, 'c.partial.json'), {}, (line) => warnings.push(line));
+    store.save(kept);
+    store.save({ ...kept, done: 3 });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^the evaluation's finished batches cannot be kept in .*c\.partial\.json \(.+\); interrupted, it would start over\.$/);
+    expect(store.load()).toBeUndefined();
+  });
+
   it('reads an unreadable file as nothing kept, and removes it', () => {
     const file = path.join(temp, 'partial', 'b.partial.json');
     const store = partialEvaluationFile(file, {});

@@ -46,10 +46,16 @@ export function partialEvaluationProgress(file: string): { done: number; instanc
  * A PartialEvaluationStore in `file`. `identity` is what must not change between the interrupted
  * process and the one that continues (the weights' checksum, the engine, the commit, the set and
  * K): kept batches of another identity are not read, and are overwritten by the new ones. An
- * unreadable file is no kept batches.
+ * unreadable file is no kept batches. Keeping them only saves work: a file that cannot be written
+ * (a full disk) is said once through `warn`, and the evaluation goes on without it.
  */
-export function partialEvaluationFile(file: string, identity: Record<string, unknown>): PartialEvaluationStore & { remove(): void } {
+export function partialEvaluationFile(
+  file: string,
+  identity: Record<string, unknown>,
+  warn: (line: string) => void = () => {},
+): PartialEvaluationStore & { remove(): void } {
   const id = configHash(identity);
+  let writable = true;
   return {
     load(): PartialEvaluation | undefined {
       const kept = readPartialFile(file);
@@ -69,7 +75,13 @@ export function partialEvaluationFile(file: string, identity: Record<string, unk
         accepted: accepted && Array.from(accepted),
         F: Buffer.from(F.buffer, F.byteOffset, F.byteLength).toString('base64'),
       };
-      writeFileAtomic(file, JSON.stringify(kept));
+      if (!writable) return;
+      try {
+        writeFileAtomic(file, JSON.stringify(kept));
+      } catch (e) {
+        writable = false;
+        warn(`the evaluation's finished batches cannot be kept in ${file} (${(e as Error).message}); interrupted, it would start over.`);
+      }
     },
     remove: () => rmSync(file, { force: true }),
   };

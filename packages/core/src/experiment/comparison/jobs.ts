@@ -231,14 +231,18 @@ export async function evaluateOne(
   // interrupted, continues after them (on several, each thread's block is one piece of work).
   const partial =
     (parallel.workers ?? 1) <= 1
-      ? partialEvaluationFile(partialEvaluationPath(platform.datasetContext.cacheDir, evaluationKey(prepared, b)), {
-          weights: weights.weightsSha256 ?? null,
-          engine: engineLabel(platform.engine.chosen),
-          commit: platform.settings.gitCommit ?? null,
-          instances: testSet.count,
-          iterations: testOpts.iterations,
-          batchSize: testOpts.batchSize,
-        })
+      ? partialEvaluationFile(
+          partialEvaluationPath(platform.datasetContext.cacheDir, evaluationKey(prepared, b)),
+          {
+            weights: weights.weightsSha256 ?? null,
+            engine: engineLabel(platform.engine.chosen),
+            commit: platform.settings.gitCommit ?? null,
+            instances: testSet.count,
+            iterations: testOpts.iterations,
+            batchSize: testOpts.batchSize,
+          },
+          (line) => platform.logger.warn(line),
+        )
       : undefined;
   let curve: EvaluationCurve;
   try {
