@@ -44,11 +44,12 @@ function keptCheckpoint(stateDir, key) {
  * another campaign made first, found cached here), the record of the same key in another
  * campaign's plan beside it.
  */
-function madeBy(stateDir, key, job) {
-  // Made by several sessions: each one's steps and commit; the last one's commit and engine as the training's.
-  const sessions = job.sessions?.length ? { sessions: job.sessions } : {};
+function madeBy(stateDir, key, job, logged) {
+  // Made by several sessions: each one's steps and commit (its training log's, else its record's); the last one's commit and engine as the training's.
+  const made = logged?.length ? logged : job.sessions;
+  const sessions = made?.length ? { sessions: made } : {};
   if (job.commit) return { commit: job.commit, engine: job.engine, ...sessions };
-  const last = job.sessions?.at(-1);
+  const last = made?.at(-1);
   if (last?.commit) return { commit: last.commit, engine: last.engine, ...sessions };
   const campaigns = path.dirname(stateDir);
   for (const folder of readdirSync(campaigns)) {
@@ -56,7 +57,7 @@ function madeBy(stateDir, key, job) {
     if (!existsSync(planFile)) continue;
     for (const e of JSON.parse(readFileSync(planFile, 'utf8')).entries ?? []) {
       const other = e.jobs?.[key];
-      if (other?.done && other.commit) return { commit: other.commit, engine: other.engine, ...(other.sessions?.length ? { sessions: other.sessions } : {}) };
+      if (other?.done && other.commit) return { commit: other.commit, engine: other.engine, ...sessions };
     }
   }
   return { commit: undefined, engine: job.engine };
@@ -90,6 +91,8 @@ export function entriesFromCampaign(stateDir, figure, name) {
   for (const [key, job] of Object.entries(entry.jobs)) {
     if (job.kind !== 'train' || !job.done) continue;
     const file = keptCheckpoint(stateDir, key);
+    const log = file.replace(/\.json$/, '.training.json');
+    const logged = existsSync(log) ? JSON.parse(readFileSync(log, 'utf8')).sessions : undefined;
     const bytes = readFileSync(file);
     const checkpoint = JSON.parse(bytes.toString('utf8'));
     const meta = checkpoint.meta ?? {};
@@ -110,7 +113,7 @@ export function entriesFromCampaign(stateDir, figure, name) {
         spec: path.relative(repoRoot, specFile),
         scale: entry.scale,
         seed: job.seed,
-        ...madeBy(stateDir, key, job),
+        ...madeBy(stateDir, key, job, logged),
         globalSteps: meta.training?.globalSteps,
         batchSize: meta.training?.batchSize,
         bestValidation: meta.bestValidation,

@@ -69,6 +69,10 @@ describe('from-campaign', () => {
       engine: 'wasm+l2o-kernels',
       sessions,
     });
+    // Its training log beside the checkpoint says the same when the plan has lost them (the log is the truth).
+    writeFileSync(path.join(campaigns, 'b', 'checkpoints', `${key}.training.json`), JSON.stringify({ seconds: 8049.1, sessions }));
+    writeFileSync(path.join(campaigns, 'a', 'plan.json'), JSON.stringify({ ...plan, entries: [{ ...plan.entries[0], jobs: { [key]: cached } }] }));
+    expect(entriesFromCampaign(path.join(campaigns, 'a'), 'fig1', 'lasso-test')[0]!.trainedWith).toMatchObject({ commit: 'c0c', sessions });
     // Kept nowhere: an error naming the checkpoint.
     rmSync(path.join(campaigns, 'b'), { recursive: true });
     expect(() => entriesFromCampaign(path.join(campaigns, 'a'), 'fig1', 'lasso-test')).toThrow(`no kept checkpoint ${key}.json`);

@@ -78,6 +78,8 @@ export interface StateEvidence {
   resumes: Map<string, ResumePoint>;
   evaluations: Set<string>;
   runs: Map<string, Set<string>>;
+  /** A finished training's sessions, from its kept training log (trainings made before they were recorded have none). */
+  sessions?: Map<string, TrainingSession[]>;
 }
 
 /** An unfinished evaluation's batches kept in the cache: instances done of all, and the seconds they took. */
@@ -145,12 +147,18 @@ export function readStateEvidence(stateDir: string, figures: readonly string[]):
     if (f.endsWith('.training.json') || !f.endsWith('.json')) continue;
     checkpoints.add(f.slice(0, -'.json'.length));
   }
+  const sessions = new Map<string, TrainingSession[]>();
+  for (const key of checkpoints) {
+    const log = stateTrainingLog(stateDir, key);
+    const made = existsSync(log) ? finishedTrainingOf(log).sessions : undefined;
+    if (made) sessions.set(key, made);
+  }
   const evaluations = new Set<string>();
   const evaluationsDir = path.join(stateDir, 'evaluations');
   for (const f of existsSync(evaluationsDir) ? readdirSync(evaluationsDir) : []) if (f.endsWith('.json')) evaluations.add(f.slice(0, -'.json'.length));
   const runs = new Map<string, Set<string>>();
   for (const figure of new Set(figures)) runs.set(figure, new Set(readFigureDataFile(stateRuns(stateDir, figure), figure)?.runs.map((r) => r.id) ?? []));
-  return { checkpoints, resumes, evaluations, runs };
+  return { checkpoints, resumes, evaluations, runs, sessions };
 }
 
 /** Where a training's resume state stands: the global step it continues from, of how many, and the time its steps and validations have taken so far. */
@@ -248,8 +256,10 @@ export function campaignPlanOf(
         };
         if (done) delete record.failed;
         else if (before?.failed) record.failed = before.failed;
-        const resume = job.kind === 'train' && !done ? evidence.resumes.get(job.key) : undefined;
-        setResume(record, resume);
+        // A training under way stands where its resume state does; a finished one keeps the sessions that made it (its log's).
+        if (job.kind === 'train' && !done) setResume(record, evidence.resumes.get(job.key));
+        const made = job.kind === 'train' && done ? evidence.sessions?.get(job.key) : undefined;
+        if (made && !record.sessions) record.sessions = made;
         jobs[job.key] = record;
       }
       return {

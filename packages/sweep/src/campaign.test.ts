@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,10 +7,12 @@ import { loadCampaign, remainingPlan, withoutFailed } from './campaign.js';
 import {
   campaignPlanOf,
   evaluationsUnderWay,
+  readStateEvidence,
   recordCampaignJob,
   recordCampaignResume,
   resumePointOf,
   finishedTrainingOf,
+  type CampaignPlanFile,
   type PlannedEntry,
   type StateEvidence,
 } from './campaign-state.js';
@@ -138,6 +140,27 @@ describe('the campaign plan file', () => {
     writeFileSync(log, JSON.stringify({ history: [], validation: [], seconds: 7754.1, resumedAfter: 280, sessions: sessions.slice(0, 1) }));
     expect(finishedTrainingOf(log)).toEqual({ seconds: 7754.1, sessions: [{ ...sessions[0], seconds: 23528 }] });
     expect(finishedTrainingOf(path.join(temp, 'none.json'))).toEqual({});
+  });
+
+  it('rebuilt, keeps the sessions of a finished training: from its record, or from its kept training log', () => {
+    const sessions = [
+      { fromStep: 0, toStep: 100, seconds: 2049.1 },
+      { fromStep: 100, toStep: 500, seconds: 9502.2, commit: 'e20d', engine: 'wasm+l2o-kernels' },
+    ];
+    const trainingOf = (plan: CampaignPlanFile) => plan.entries[0]!.jobs['t0'];
+    // Finished with its sessions recorded, then rebuilt (as every campaign run begins).
+    const finished = campaignPlanOf('c', [entry('b', [0])], evidence(), null);
+    recordCampaignJob(finished, 't0', { done: true, commit: 'e20d', engine: 'wasm+l2o-kernels', seconds: 11551.3, sessions });
+    const rebuilt = campaignPlanOf('c', [entry('b', [0])], evidence({ checkpoints: new Set(['t0']) }), finished);
+    expect(trainingOf(rebuilt)).toMatchObject({ done: true, commit: 'e20d', sessions });
+    // A plan that lost them (rebuilt by an earlier version): the kept log's, read with the folder.
+    const dir = path.join(temp, 'state-sessions');
+    mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
+    writeFileSync(path.join(dir, 'checkpoints', 't0.json'), '{}');
+    writeFileSync(path.join(dir, 'checkpoints', 't0.training.json'), JSON.stringify({ seconds: 11551.3, sessions }));
+    const lost = { ...finished, entries: finished.entries.map((e) => ({ ...e, jobs: { ...e.jobs, t0: { ...e.jobs['t0']!, sessions: undefined } } })) };
+    const fromLog = campaignPlanOf('c', [entry('b', [0])], readStateEvidence(dir, ['b']), lost);
+    expect(trainingOf(fromLog)).toMatchObject({ done: true, commit: 'e20d', sessions });
   });
 
   it('leaves out of a sweep the comparisons whose runs are kept, and what only they need', () => {
