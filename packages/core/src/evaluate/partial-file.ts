@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { configHash } from '../util/stable-json.js';
 import type { PartialEvaluation, PartialEvaluationStore } from './evaluator.js';
 
-// An evaluation's finished batches in a file of the cache, beside the checkpoints: an interrupted
+// An evaluation's finished batches in a file of the cache (evaluations/): an interrupted
 // `l2o run`, sweep or campaign job continues its evaluation after them, as a training continues
 // from its resume file.
 
@@ -66,6 +66,7 @@ export function partialEvaluationFile(
       return { done: kept.done, instances: kept.instances, F, accepted: kept.accepted && Float64Array.from(kept.accepted), seconds: kept.seconds };
     },
     save({ done, instances, F, accepted, seconds }: PartialEvaluation): void {
+      if (!writable) return;
       const kept: PartialFile = {
         format: FORMAT,
         identity: id,
@@ -75,7 +76,6 @@ export function partialEvaluationFile(
         accepted: accepted && Array.from(accepted),
         F: Buffer.from(F.buffer, F.byteOffset, F.byteLength).toString('base64'),
       };
-      if (!writable) return;
       try {
         writeFileAtomic(file, JSON.stringify(kept));
       } catch (e) {
