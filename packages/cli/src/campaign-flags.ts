@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { formatDuration } from '@l2o/core';
-import type { Campaign, CampaignEstimate, CampaignPlanFile, EvaluationUnderWay } from '@l2o/sweep';
+import { secondsLeftAtPace, type Campaign, type CampaignEstimate, type CampaignPlanFile, type EvaluationUnderWay } from '@l2o/sweep';
 import { cacheDirFlag, dataDirFlag, downloadFlag, runsDirFlag } from './flags.js';
 
 /** What `l2o campaign run` and `status` share: the campaign file, its state folder and the folders a sweep uses. */
@@ -60,17 +60,17 @@ function trainingsUnderWay(plan: CampaignPlanFile): string[] {
       const lastPace = last && last.toStep > last.fromStep ? ` (${seconds(last.seconds / (last.toStep - last.fromStep))} s in its last session)` : '';
       const pace =
         perStep !== undefined
-          ? `; ${formatDuration(j.secondsSoFar!)} so far, ${seconds(perStep)} s a step${lastPace}: about ${formatDuration(perStep * (j.totalSteps! - j.resumesAt))} more at that pace`
+          ? `; ${formatDuration(j.secondsSoFar!)} so far, ${seconds(perStep)} s a step${lastPace}: about ${formatDuration(secondsLeftAtPace(j)!)} more at that pace`
           : '';
       lines.push(`  ${j.label} seed ${j.seed} (${e.figure}): at step ${j.resumesAt}${of}${pace}`);
     }
   return lines.length ? ['trainings under way:', ...lines] : [];
 }
 
-/** The time left, in all and per entry with work left. */
+/** The time left, in all and per entry with work left (when its last job ends: entries overlap). */
 export function campaignEstimateText(estimate: CampaignEstimate): string {
   const lines = estimate.entries.flatMap((e, i) =>
-    e.seconds > 0 ? [`  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale}: ${formatDuration(e.seconds)}`] : [],
+    e.seconds > 0 ? [`  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale}: done in ${formatDuration(e.seconds)}`] : [],
   );
   return [`estimated time left: ${formatDuration(estimate.seconds)} on ${estimate.workers} worker process${estimate.workers === 1 ? '' : 'es'}`, ...lines].join(
     '\n',

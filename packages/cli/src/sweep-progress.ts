@@ -10,18 +10,19 @@ export function jobText(job: { kind: SweepJob['kind']; key: string; label?: stri
   return job.kind === 'run' ? `write run ${job.key}` : `${job.kind} ${job.label ?? ''} (seed ${job.seed}${point})`;
 }
 
-const describe = (job: SweepJob) => jobText({ ...job, seed: job.comparison.seed, grid: job.comparison.grid });
-
-/** A line per finished or failed job on stderr: `[3/21] train lstm (seed 1) 12.3 s`. */
+/** A line per finished or failed job on stderr: `[3/21] train lstm (seed 1) 12.3 s` (a campaign's: `[3/21] fig1: train …`). */
 export class SweepProgress {
   private finished = 0;
   constructor(
-    private readonly plan: SweepPlan,
+    private readonly plan: Pick<SweepPlan, 'jobs'>,
     private readonly enabled: boolean,
+    private readonly figureOf?: (job: SweepJob) => string,
   ) {}
 
   handle(e: SweepEvent): void {
     if (!this.enabled) return;
+    const describe = (job: SweepJob) =>
+      `${this.figureOf ? `${this.figureOf(job)}: ` : ''}${jobText({ ...job, seed: job.comparison.seed, grid: job.comparison.grid })}`;
     const total = this.plan.jobs.length;
     if (e.kind === 'done') {
       this.finished++;

@@ -339,3 +339,27 @@ function setResume(record: CampaignJobRecord, point: ResumePoint | undefined): v
   if (point.seconds !== undefined) record.secondsSoFar = tenths(point.seconds);
   if (point.sessions) record.sessions = point.sessions;
 }
+
+/** A resumable training's time left at its own pace so far (its seconds per step over all its sessions); undefined without one. */
+export function secondsLeftAtPace(job: CampaignJobRecord): number | undefined {
+  if (!job.resumesAt || !job.totalSteps || job.secondsSoFar === undefined) return undefined;
+  return (job.secondsSoFar / job.resumesAt) * (job.totalSteps - job.resumesAt);
+}
+
+/**
+ * What a campaign's state says a job of `entry` will take: a resumable training its steps left at
+ * its own pace; another job the median time of the finished jobs of its kind and label in the
+ * entry (an optimizer's seeds take about as long; a job found done took 0 and does not count);
+ * undefined when none has finished.
+ */
+export function expectedJobSeconds(entry: CampaignPlanEntry, job: { key: string; kind: CampaignJobRecord['kind']; label?: string }): number | undefined {
+  const own = entry.jobs[job.key];
+  const left = own && !own.done ? secondsLeftAtPace(own) : undefined;
+  if (left !== undefined) return left;
+  const times = Object.values(entry.jobs)
+    .flatMap((j) => (j.done && j.kind === job.kind && j.label === job.label && j.seconds ? [j.seconds] : []))
+    .sort((a, b) => a - b);
+  if (!times.length) return undefined;
+  const mid = times.length >> 1;
+  return times.length % 2 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+}

@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { partialEvaluationFile, partialEvaluationPath, type ComparisonSpec } from '@l2o/core';
-import { loadCampaign, remainingPlan, withoutFailed } from './campaign.js';
+import { campaignSweep, loadCampaign, remainingPlan, withoutFailed } from './campaign.js';
 import {
   campaignPlanOf,
   evaluationsUnderWay,
+  expectedJobSeconds,
   readStateEvidence,
   recordCampaignJob,
   recordCampaignResume,
@@ -169,6 +170,49 @@ describe('the campaign plan file', () => {
     expect(rest.comparisons.map((c) => c.runId)).toEqual(['b-s1']);
     expect(rest.jobs.map((j) => j.key)).toEqual(['t1', 'e-lstm-1', 'e-fista-1', 'b-s1']);
     expect(remainingPlan(plan, new Set(['b-s0', 'b-s1'])).jobs).toEqual([]);
+  });
+});
+
+describe('the entries as one sweep', () => {
+  it('lists a job two entries share once, in the first, after the jobs it needs, and says each job’s entry', () => {
+    // Entry 1 (a second figure of the same comparisons) shares seed 0's jobs but for its run, and has seed 1.
+    const a = sweepOf('a', [0]);
+    const b = sweepOf('b', [0, 1]);
+    const { plan, entryOf } = campaignSweep([a, b]);
+    expect(plan.jobs.map((j) => j.key)).toEqual(['t0', 'e-lstm-0', 'e-fista-0', 'a-s0', 'b-s0', 't1', 'e-lstm-1', 'e-fista-1', 'b-s1']);
+    expect(plan.comparisons.map((c) => c.runId)).toEqual(['a-s0', 'b-s0', 'b-s1']);
+    expect([...entryOf]).toEqual(plan.jobs.map((j) => [j.key, ['a-s0', 't0', 'e-lstm-0', 'e-fista-0'].includes(j.key) ? 0 : 1]));
+    const seen = new Set<string>();
+    for (const job of plan.jobs) {
+      const after = job.kind === 'run' ? job.evaluations : job.kind === 'evaluate' && job.train ? [job.train] : [];
+      expect(after.every((k) => seen.has(k))).toBe(true);
+      seen.add(job.key);
+    }
+  });
+});
+
+describe('what a job is expected to take', () => {
+  it('a resumable training: its steps left at its pace; another: the median of its entry’s finished jobs of its kind and label', () => {
+    const plan = campaignPlanOf(
+      'c',
+      [entry('b', [0, 1, 2, 3])],
+      evidence({ resumes: new Map([['t3', { nextStep: 100, totalSteps: 500, seconds: 6000 }]]) }),
+      null,
+    );
+    const record = plan.entries[0]!;
+    const job = (key: string, kind: 'train' | 'evaluate', label: string) => ({ key, kind, label });
+    // Nothing finished: unknown (a resume state with its pace is known).
+    expect(expectedJobSeconds(record, job('t1', 'train', 'lstm'))).toBeUndefined();
+    expect(expectedJobSeconds(record, job('t3', 'train', 'lstm'))).toBe(60 * 400);
+    recordCampaignJob(plan, 't0', { done: true, seconds: 7000 });
+    recordCampaignJob(plan, 't1', { done: true, seconds: 9000 });
+    // Found done (cached): it took nothing here, and does not count.
+    recordCampaignJob(plan, 't2', { done: true, seconds: 0 });
+    recordCampaignJob(plan, 'e-fista-0', { done: true, seconds: 30 });
+    expect(expectedJobSeconds(record, job('t2', 'train', 'lstm'))).toBe(8000);
+    expect(expectedJobSeconds(record, job('t3', 'train', 'lstm'))).toBe(60 * 400);
+    expect(expectedJobSeconds(record, job('e-fista-1', 'evaluate', 'fista'))).toBe(30);
+    expect(expectedJobSeconds(record, job('e-lstm-1', 'evaluate', 'lstm'))).toBeUndefined();
   });
 });
 

@@ -21,11 +21,12 @@ import {
 } from '@l2o/core';
 import { curveFromKeptJson, figureDataJson, keptCurveJson, loadRunDir, readFigureDataFile, validationSeriesOf, type FigureData } from '@l2o/report';
 import { childPlatformOf } from './child.js';
-import { estimateSweep, scheduleSeconds } from './estimate.js';
+import { estimateSweep, scheduleEnds, type EstimatedJob } from './estimate.js';
 import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
 import { jobsNeeded, parseGridAxis, parseSeeds, planSweep, sweepIdOf, type SweepJob, type SweepPlan } from './plan.js';
 import {
   campaignPlanOf,
+  expectedJobSeconds,
   resumePointOf,
   finishedTrainingOf,
   readCampaignPlan,
@@ -218,6 +219,8 @@ export function withoutFailed(plan: SweepPlan, failed: ReadonlySet<string>): { p
 export type CampaignEvent =
   | { kind: 'entry'; index: number; entry: PlannedEntry; plan: SweepPlan; doneRuns: number; leftOut: string[] }
   | { kind: 'restored'; checkpoints: number; resumes: number; evaluations: number }
+  /** The entries' remaining jobs, run as one sweep; `entryOf` says which entry a job belongs to (the first that lists it). */
+  | { kind: 'jobs'; plan: CampaignSweep['plan']; entryOf: (job: SweepJob) => number }
   | { kind: 'sweep'; index: number; event: SweepEvent };
 
 export interface CampaignOutcome {
@@ -226,6 +229,29 @@ export interface CampaignOutcome {
   stopped?: 'deadline';
   failed: SweepOutcome['failed'];
   seconds: number;
+}
+
+/** A campaign's remaining jobs as one sweep, and which entry each job belongs to. */
+export interface CampaignSweep {
+  plan: Pick<SweepPlan, 'comparisons' | 'jobs'>;
+  entryOf: Map<string, number>;
+}
+
+/**
+ * The entries' remaining sweeps as one: a job entries share once, where it is first listed (after
+ * the jobs it needs, which its entry or an earlier one lists), in the entry that first lists it.
+ */
+export function campaignSweep(remaining: readonly Pick<SweepPlan, 'comparisons' | 'jobs'>[]): CampaignSweep {
+  const entryOf = new Map<string, number>();
+  const jobs: SweepJob[] = [];
+  remaining.forEach((plan, index) => {
+    for (const job of plan.jobs)
+      if (!entryOf.has(job.key)) {
+        entryOf.set(job.key, index);
+        jobs.push(job);
+      }
+  });
+  return { plan: { comparisons: remaining.flatMap((p) => p.comparisons), jobs }, entryOf };
 }
 
 /** The state folder as a plan file, from its files and its last plan file. */
@@ -373,27 +399,27 @@ export async function runCampaign(
     pruneKeptEvaluations(stateDir, planned);
   };
 
+  // Each entry's remaining sweep, then all of them as one: a worker the earlier entries leave
+  // idle (their last long trainings) takes a later entry's jobs.
+  const remaining = planned.map((entry, index) => {
+    const doneRuns = readStateEvidence(stateDir, [entry.plan.name]).runs.get(entry.plan.name)!;
+    const { unwritten, remaining, leftOut } = entryToRun(entry, plan.entries[index]!, doneRuns, options.retryFailed);
+    emit({ kind: 'entry', index, entry, plan: remaining, doneRuns: entry.plan.comparisons.length - unwritten.comparisons.length, leftOut });
+    return remaining;
+  });
+  const sweep = campaignSweep(remaining);
+  const entryOf = (job: SweepJob) => sweep.entryOf.get(job.key)!;
   try {
-    for (const [index, entry] of planned.entries()) {
-      if (stop.signal.aborted) break;
-      const doneRuns = readStateEvidence(stateDir, [entry.plan.name]).runs.get(entry.plan.name)!;
-      const { unwritten, remaining, leftOut } = entryToRun(entry, plan.entries[index]!, doneRuns, options.retryFailed);
-      emit({
-        kind: 'entry',
-        index,
-        entry,
-        plan: remaining,
-        doneRuns: entry.plan.comparisons.length - unwritten.comparisons.length,
-        leftOut,
-      });
-      if (!remaining.jobs.length) continue;
+    if (sweep.plan.jobs.length) {
+      emit({ kind: 'jobs', plan: sweep.plan, entryOf });
       const onEvent = (e: SweepEvent) => {
         const { job } = e;
+        const index = entryOf(job);
         if (e.kind === 'progress' && job.kind === 'train') keepResume(job.key);
         else if (e.kind === 'done' && job.kind === 'train') trained(job.key, e.skipped ? 0 : e.seconds);
         else if (e.kind === 'done' && job.kind === 'evaluate' && e.evaluated && !e.skipped) evaluated(job, e.evaluated, e.seconds);
         // A run written by an earlier session on this machine (its directory is there) is kept too.
-        else if (e.kind === 'done' && job.kind === 'run') written(job, entry.plan.name, e.skipped ? 0 : e.seconds);
+        else if (e.kind === 'done' && job.kind === 'run') written(job, planned[index]!.plan.name, e.skipped ? 0 : e.seconds);
         else if (e.kind === 'failed' && e.final) {
           recordCampaignJob(plan, job.key, { done: false, failed: e.message });
           writeCampaignPlan(stateDir, plan);
@@ -402,14 +428,22 @@ export async function runCampaign(
         emit({ kind: 'sweep', index, event: e });
       };
       try {
-        const outcome = await runSweepLocally(platform, remaining, { workers: options.workers, child, onEvent, signal: stop.signal, keptEvaluation });
+        const outcome = await runSweepLocally(platform, sweep.plan, {
+          workers: options.workers,
+          child,
+          onEvent,
+          signal: stop.signal,
+          keptEvaluation,
+          groupOf: entryOf,
+          // What the state says each job takes, updated as jobs finish: longest first across sessions.
+          expectedSeconds: (job) => expectedJobSeconds(plan.entries[entryOf(job)]!, job),
+        });
         failed.push(...outcome.failed);
       } catch (e) {
         if (!(e instanceof InterruptedError)) throw e;
-        break;
       } finally {
         // A stopped training wrote its resume state as its process ended.
-        for (const job of remaining.jobs) if (job.kind === 'train') keepResume(job.key);
+        for (const job of sweep.plan.jobs) if (job.kind === 'train') keepResume(job.key);
       }
     }
   } finally {
@@ -429,7 +463,7 @@ export async function runCampaign(
   return { plan, ...(deadline ? { stopped: 'deadline' as const } : {}), failed, seconds: (Date.now() - started) / 1000 };
 }
 
-/** The time left of a campaign, per entry and in all. */
+/** The time left of a campaign, in all and per entry: when its last job ends, its entries overlapping as `runCampaign` runs them. */
 export interface CampaignEstimate {
   seconds: number;
   workers: number;
@@ -439,9 +473,9 @@ export interface CampaignEstimate {
 /**
  * What the rest of a campaign costs on this machine, as `runCampaign` would run it: the state's
  * trainings put into the cache, each entry's remaining sweep (without the jobs that failed
- * before, unless `retryFailed`) estimated as `l2o sweep --dry-run` does, the entries one after
- * another. Figures share trainings and evaluations (jobs are keyed by content): a job an earlier
- * entry runs is done when a later one starts, so it counts once.
+ * before, unless `retryFailed`) estimated as `l2o sweep --dry-run` does, and all of them
+ * scheduled as one, an earlier entry's jobs first. Figures share trainings and evaluations
+ * (jobs are keyed by content): a job counts once, in the first entry that lists it.
  */
 export async function estimateCampaign(
   platform: Platform,
@@ -459,20 +493,20 @@ export async function estimateCampaign(
   const remaining = planned.map((entry, index) => entryToRun(entry, status.entries[index]!, runs.get(entry.plan.name)!, options.retryFailed).remaining);
   // A dataset that is not here fails the estimate before anything is timed (an entry's comparisons share their datasets).
   for (const plan of remaining) if (plan.comparisons.length) await planComparison(platform, plan.comparisons[0]!.comparison);
-  const earlier = new Set<string>();
-  const entries: CampaignEstimate['entries'] = [];
-  for (const [index, entry] of planned.entries()) {
-    const plan = remaining[index]!;
-    let seconds = 0;
-    if (plan.jobs.length) {
-      const estimate = await estimateSweep(platform, plan, { workers, onCalibrate: options.onCalibrate, signal: options.signal });
-      const jobs = estimate.perJob.map((j) => (earlier.has(j.key) ? { ...j, seconds: 0, cached: true } : j));
-      for (const j of jobs) if (j.seconds > 0) earlier.add(j.key);
-      seconds = scheduleSeconds(jobs, workers);
-    }
-    entries.push({ figure: entry.plan.name, scale: entry.scale, seconds });
+  const jobs = new Map<string, EstimatedJob>();
+  const own: string[][] = [];
+  for (const [index, plan] of remaining.entries()) {
+    const perJob = plan.jobs.length ? (await estimateSweep(platform, plan, { workers, onCalibrate: options.onCalibrate, signal: options.signal })).perJob : [];
+    own.push(perJob.map((j) => j.key));
+    for (const j of perJob) if (!jobs.has(j.key)) jobs.set(j.key, { ...j, group: index });
   }
-  return { seconds: entries.reduce((t, e) => t + e.seconds, 0), workers, entries };
+  const ends = scheduleEnds([...jobs.values()], workers);
+  const entries = planned.map((entry, index) => ({
+    figure: entry.plan.name,
+    scale: entry.scale,
+    seconds: Math.max(0, ...own[index]!.map((key) => ends.get(key) ?? 0)),
+  }));
+  return { seconds: Math.max(0, ...ends.values()), workers, entries };
 }
 
 /** A run directory's training logs, as validationSeriesOf reads them. */

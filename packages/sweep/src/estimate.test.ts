@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootPlatform, CALIBRATION_FILE, type CalibrationEntry } from '@l2o/core';
 import { planSweep } from './plan.js';
-import { estimateSweep, scheduleSeconds, trainingSeconds, type EstimatedJob } from './estimate.js';
+import { estimateSweep, scheduleEnds, scheduleSeconds, trainingSeconds, type EstimatedJob } from './estimate.js';
 import { estimateCampaign, loadCampaign, planCampaign } from './campaign.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -41,6 +41,25 @@ describe('the wall time of a schedule', () => {
     expect(scheduleSeconds(jobs, 1)).toBe(15);
     // Enough workers: the longest chain, b then d (a ends at 5, c then f at 4).
     expect(scheduleSeconds(jobs, 8)).toBe(6);
+  });
+
+  it("gives a free worker a ready job of the lowest group first, then the longest: a later entry's jobs fill an idle worker", () => {
+    const job = (key: string, seconds: number, group: number, after: string[] = []): EstimatedJob => ({
+      kind: 'train',
+      key,
+      seed: 0,
+      seconds,
+      cached: false,
+      after,
+      group,
+    });
+    // Entry 0: a long training t (10) and a short one s (2) whose evaluation e (1) waits for it; entry 1: x (5), y (4).
+    const jobs = [job('t', 10, 0), job('s', 2, 0), job('e', 1, 0, ['s']), job('x', 5, 1), job('y', 4, 1)];
+    // Worker 1: t 0–10. Worker 2: s 0–2, e 2–3 (entry 0's before x, which is longer), x 3–8, y 8–12.
+    expect(Object.fromEntries(scheduleEnds(jobs, 2))).toEqual({ t: 10, s: 2, e: 3, x: 8, y: 12 });
+    // One group: longest first, as before (x before s, and e after y).
+    const one = jobs.map((j) => ({ ...j, group: 0 }));
+    expect(Object.fromEntries(scheduleEnds(one, 2))).toEqual({ t: 10, x: 5, y: 9, s: 11, e: 12 });
   });
 
   it('counts a training as its steps (a batch made, then its segments) and validations (each batch made, then its iterations)', () => {
@@ -213,7 +232,7 @@ describe('what is timed', () => {
 });
 
 describe('estimating a campaign', () => {
-  it('counts a job two entries share once, in the entry that runs it first', async () => {
+  it('counts a job two entries share once, and an entry done when its last job is', async () => {
     // Two figures of the same comparison (as figures 1 and 2 share trainings): the second's jobs are the first's.
     writeFileSync(path.join(temp, 'second.yaml'), readFileSync(spec, 'utf8').replace('name: estimatetest', 'name: estimatesecond'));
     const file = path.join(temp, 'both.yaml');
@@ -223,9 +242,10 @@ describe('estimating a campaign', () => {
     const alone = await estimateSweep(platform, planned[0]!.plan, { workers: 2 });
     expect(alone.seconds).toBeGreaterThan(0);
     const estimate = await estimateCampaign(platform, campaign, planned, { stateDir: path.join(temp, 'state'), workers: 2 });
+    // The second is done when the first is: its runs wait for the same trainings and evaluations.
     expect(estimate.entries).toEqual([
       { figure: 'estimatetest', scale: 'smoke', seconds: alone.seconds },
-      { figure: 'estimatesecond', scale: 'smoke', seconds: 0 },
+      { figure: 'estimatesecond', scale: 'smoke', seconds: alone.seconds },
     ]);
     expect(estimate.seconds).toBe(alone.seconds);
   });

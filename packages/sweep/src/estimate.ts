@@ -32,6 +32,8 @@ export interface EstimatedJob {
   cached: boolean;
   /** The jobs it waits for. */
   after: string[];
+  /** Its group: a free worker takes a ready job of the lowest group (a campaign's entries, in order). Default 0. */
+  group?: number;
 }
 
 export interface SweepEstimate {
@@ -88,12 +90,18 @@ export function referenceSeconds(test: ComparisonWorkload['test'], reference: Co
   return batchesMs(reference, test.count, test.batchSize) / 1000;
 }
 
-/**
- * Wall time of jobs on `workers` processes as a list schedule: whenever a process is free it
- * takes the longest job whose jobs before it are done. Jobs that cost nothing (done already,
- * or written by the sweep's own process) take no process and end when what they wait for ends.
- */
+/** Wall time of jobs on `workers` processes, as `scheduleEnds` schedules them. */
 export function scheduleSeconds(jobs: readonly EstimatedJob[], workers: number): number {
+  return Math.max(0, ...scheduleEnds(jobs, workers).values());
+}
+
+/**
+ * When each job ends (seconds from now) on `workers` processes as a list schedule: whenever a
+ * process is free it takes, of the jobs whose jobs before them are done, one of the lowest group,
+ * the longest of those. Jobs that cost nothing (done already, or written by the sweep's own
+ * process) take no process and end when what they wait for ends.
+ */
+export function scheduleEnds(jobs: readonly EstimatedJob[], workers: number): Map<string, number> {
   const byKey = new Map(jobs.map((j) => [j.key, j]));
   const end = new Map<string, number>();
   const running: { key: string; end: number }[] = [];
@@ -115,7 +123,7 @@ export function scheduleSeconds(jobs: readonly EstimatedJob[], workers: number):
     const ready = [...pending]
       .map((k) => byKey.get(k)!)
       .filter((j) => !running.some((r) => r.key === j.key) && j.after.every((a) => end.has(a) && end.get(a)! <= now))
-      .sort((a, b) => b.seconds - a.seconds);
+      .sort((a, b) => (a.group ?? 0) - (b.group ?? 0) || b.seconds - a.seconds);
     for (const job of ready) {
       if (running.length >= workers) break;
       running.push({ key: job.key, end: now + job.seconds });
@@ -131,7 +139,7 @@ export function scheduleSeconds(jobs: readonly EstimatedJob[], workers: number):
     end.set(next.key, now);
     pending.delete(next.key);
   }
-  return Math.max(0, ...end.values());
+  return end;
 }
 
 /**

@@ -37,6 +37,13 @@ export interface LocalSweepOptions {
   signal?: AbortSignal;
   /** An evaluation's result kept from before (a campaign keeps them), or null: it is not evaluated again. */
   keptEvaluation?: (job: Extract<SweepJob, { kind: 'evaluate' }>) => EvaluatedOptimizer | null;
+  /**
+   * What a job is expected to take, in seconds, before this process has timed one like it (a
+   * campaign knows from its earlier sessions); undefined: unknown.
+   */
+  expectedSeconds?: (job: ComputeJob) => number | undefined;
+  /** A job's group: a free worker takes a job of the lowest group waiting (a campaign's entries, in order). Default 0. */
+  groupOf?: (job: SweepJob) => number;
 }
 
 export interface SweepOutcome {
@@ -58,17 +65,20 @@ const messageOf = (e: unknown) => (isL2oError(e) ? [e.message, e.hint].filter(Bo
  * that fails, and the jobs that need it, fail and the sweep goes on. Once `signal` is aborted no
  * job starts or is retried: each job not done is reported interrupted.
  */
-export async function runSweepLocally(platform: Platform, plan: SweepPlan, options: LocalSweepOptions): Promise<SweepOutcome> {
+export async function runSweepLocally(platform: Platform, plan: Pick<SweepPlan, 'comparisons' | 'jobs'>, options: LocalSweepOptions): Promise<SweepOutcome> {
   const started = Date.now();
   const { runsDir } = platform.settings;
   const slots = new Slots(Math.max(1, options.workers));
   const emit = options.onEvent ?? (() => {});
   const failed: SweepOutcome['failed'] = [];
-  // How long a job of each kind and optimizer took (the seeds of one optimizer take about as
-  // long): unknown jobs go first, then the longest; among equals the lower seed, so that runs
-  // are written seed by seed (a campaign stopped at a session's end keeps whole runs).
+  // What a job is expected to take (else how long one of its kind, optimizer and group took here:
+  // the seeds of one optimizer take about as long): unknown jobs go first, then the longest;
+  // among equals the lower seed, so that runs are written seed by seed (a campaign stopped at a
+  // session's end keeps whole runs).
   const took = new Map<string, number>();
-  const costKey = (job: ComputeJob) => `${job.kind}:${job.label}:${JSON.stringify(job.comparison.grid ?? {})}`;
+  const groupOf = (job: SweepJob) => options.groupOf?.(job) ?? 0;
+  const costKey = (job: ComputeJob) => `${groupOf(job)}:${job.kind}:${job.label}:${JSON.stringify(job.comparison.grid ?? {})}`;
+  const expected = (job: ComputeJob) => options.expectedSeconds?.(job) ?? took.get(costKey(job)) ?? Number.POSITIVE_INFINITY;
   const done = new Map<string, Promise<unknown>>();
   const written = (runId: string) => runWritten(runsDir, runId);
   // Only what a missing run needs is run.
@@ -97,7 +107,7 @@ export async function runSweepLocally(platform: Platform, plan: SweepPlan, optio
     }
     for (let attempt = 1; ; attempt++) {
       if (options.signal?.aborted) throw notRun(job);
-      await slots.take(() => took.get(costKey(job)) ?? Number.POSITIVE_INFINITY, job.comparison.seed);
+      await slots.take(() => expected(job), job.comparison.seed, groupOf(job));
       if (options.signal?.aborted) {
         slots.give();
         throw notRun(job);

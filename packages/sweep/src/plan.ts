@@ -64,7 +64,7 @@ export function runWritten(runsDir: string, runId: string): boolean {
  * trainings those evaluations read. What a sweep runs, what its estimate counts and what a
  * campaign still has to do are all this set.
  */
-export function jobsNeeded(plan: SweepPlan, done: (runId: string) => boolean): Set<string> {
+export function jobsNeeded(plan: Pick<SweepPlan, 'jobs'>, done: (runId: string) => boolean): Set<string> {
   const needed = new Set<string>();
   for (const job of plan.jobs) {
     if (job.kind !== 'run' || done(job.key)) continue;

@@ -56,6 +56,23 @@ describe('Slots', () => {
     expect(got).toEqual(['seed0', 'seed1-a', 'seed1-b']);
   });
 
+  it('hands a slot to a job of the lowest group waiting first, and to a later group only when none waits', async () => {
+    const slots = new Slots(1);
+    const got: string[] = [];
+    const take = (label: string, seconds: number, group: number) => slots.take(() => seconds, 0, group).then(() => got.push(label));
+    // A campaign: entry 1's long training waits from the start; entry 0's evaluation becomes ready later.
+    const all = [take('entry0-train', 100, 0), take('entry1-long', 1000, 1)];
+    await turn();
+    expect(got).toEqual(['entry0-train']);
+    all.push(take('entry0-evaluate', 10, 0));
+    slots.give();
+    await turn();
+    expect(got).toEqual(['entry0-train', 'entry0-evaluate']);
+    slots.give();
+    await Promise.all(all);
+    expect(got).toEqual(['entry0-train', 'entry0-evaluate', 'entry1-long']);
+  });
+
   it('frees the slot when no one waits', async () => {
     const slots = new Slots(1);
     await slots.take(() => 0);

@@ -10,9 +10,10 @@ import { dryRunFlag, storeFlag, workersFlag } from '../../flags.js';
 import { SweepProgress } from '../../sweep-progress.js';
 
 export default class CampaignRun extends L2oCommand {
-  static override summary = 'Run what remains of a campaign (sweeps in order), keeping its state in a folder to commit: a new machine continues from it.';
+  static override summary =
+    'Run what remains of a campaign (its sweeps in order, overlapping), keeping its state in a folder to commit: a new machine continues from it.';
   static override description = [
-    'A campaign file lists sweeps, `entries: [{ spec, scale, seeds, grid? }]` (spec relative to the file), run one after another with the local executor.',
+    "A campaign file lists sweeps, `entries: [{ spec, scale, seeds, grid? }]` (spec relative to the file), run in order by the local executor: a free worker takes a job of the earliest entry with jobs waiting (so a worker the earlier entries leave idle takes a later entry's), within an entry the job expected to take longest (from the times the state folder records).",
     "Its state folder (campaigns/<name>/ by default) holds plan.json (each entry's jobs, done or remaining, with the commit, engine and time that made them, a training's per session), checkpoints/<training key>.json (finished trainings), checkpoints/<training key>.resume.json (an unfinished training's latest state), evaluations/<key>.json (a finished evaluation whose run is not written yet) and runs/<figure>.json (finished runs, as `l2o results --kept <state>/runs` reads them); it is updated after every finished job, so `git add campaigns/<name> && git commit` keeps the progress at any time.",
     'On another machine (empty cache and store), the same command copies the kept trainings into the cache first: nothing finished is trained, evaluated or run again, and an unfinished training resumes from its last validation.',
   ].join('\n');
@@ -86,8 +87,8 @@ export default class CampaignRun extends L2oCommand {
             this.note(
               `[entry ${e.index + 1}/${planned.length}] left out (a job they need failed before; --retry-failed runs it again): ${e.leftOut.join(', ')}`,
             );
-          progress = new SweepProgress(plan, !this.quietMode && !this.jsonMode);
         }
+        if (e.kind === 'jobs') progress = new SweepProgress(e.plan, !this.quietMode && !this.jsonMode, (job) => planned[e.entryOf(job)]!.plan.name);
         if (e.kind === 'sweep') progress?.handle(e.event);
       },
     });
