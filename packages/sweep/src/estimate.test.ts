@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bootPlatform, CALIBRATION_FILE, type CalibrationEntry } from '@l2o/core';
+import { bootPlatform, CALIBRATION_FILE, partialEvaluationFile, partialEvaluationPath, type CalibrationEntry } from '@l2o/core';
 import { planSweep } from './plan.js';
 import { estimateSweep, scheduleEnds, scheduleSeconds, trainingSeconds, type EstimatedJob } from './estimate.js';
 import { estimateCampaign, loadCampaign, planCampaign } from './campaign.js';
@@ -156,6 +156,18 @@ describe('estimating a sweep', () => {
       0.5 + (2 * (6 + 8 * 0.5 + 20 * (1 + 8 * 0.5)) + (2 * 5 + 16 * 1 + 100 * (2 * 2 + 16 * 0.25))) / 1000,
       9,
     );
+
+    // fista seed 1's evaluation interrupted with 12 of its 16 instances done (their batches kept): a quarter is left.
+    const fista1 = plan.jobs.find((j) => j.kind === 'evaluate' && j.label === 'fista' && j.comparison.seed === 1)!;
+    partialEvaluationFile(partialEvaluationPath(cacheDir, fista1.key), {}).save({
+      done: 12,
+      instances: 16,
+      F: new Float64Array(12 * 31),
+      accepted: null,
+      seconds: 1,
+    });
+    const continued = await estimateSweep(platform, plan, { workers: 2 });
+    expect(continued.perJob.find((j) => j.key === fista1.key)!.seconds).toBeCloseTo(0.5 + (evaluate - 0.5) / 4, 9);
   });
 
   it('counts the instances a fixed dataset holds, not the test count it cannot fill', async () => {

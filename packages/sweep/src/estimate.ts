@@ -9,6 +9,8 @@ import {
   engineLabel,
   formatDuration,
   machineLabel,
+  partialEvaluationPath,
+  partialEvaluationProgress,
   type ComparisonSpec,
   type ComparisonWorkload,
   type CostModel,
@@ -232,7 +234,10 @@ export async function estimateSweep(
     }
     const test = cost ? { ...workload.test, count: cost.testCount } : workload.test;
     if (run && !workload.testSet.cached && reference.cached) Object.assign(reference, { cached: false, seconds: referenceSeconds(test, cost.reference) });
-    const seconds = run ? jobStartSeconds + evaluationSeconds(test, cost.iteration[job.label]!) : 0;
+    // An evaluation whose finished batches the cache keeps continues after them.
+    const kept = run ? partialEvaluationProgress(partialEvaluationPath(platform.datasetContext.cacheDir, job.key)) : undefined;
+    const left = kept ? Math.max(0, 1 - kept.done / kept.instances) : 1;
+    const seconds = run ? jobStartSeconds + left * evaluationSeconds(test, cost.iteration[job.label]!) : 0;
     perJob.push({ kind: 'evaluate', key: job.key, label: job.label, seed, seconds, cached: !run, after: [referenceKey, ...(job.train ? [job.train] : [])] });
   }
   return {
