@@ -1,47 +1,17 @@
-// A campaign: sweeps run one after another over days, a few hours at a time, on machines that may be
-// replaced. Its state folder (campaign-state.ts) is updated after every finished job, so a commit of
-// it at any time keeps the progress, and `l2o campaign run` continues from it on another machine.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+// A campaign: sweeps run in order over days, a few hours at a time, on machines that may be
+// replaced. Its state folder (campaign-state.ts) is updated after every finished job
+// (campaign-keeper.ts), so a commit of it at any time keeps the progress, and `l2o campaign run`
+// continues from it on another machine.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import {
-  cachedCheckpointPath,
-  engineLabel,
-  evaluatedFromKept,
-  InterruptedError,
-  planComparison,
-  readCachedCheckpoint,
-  silentLogger,
-  trainingLogOf,
-  UsageError,
-  writeFileAtomic,
-  type EvaluatedOptimizer,
-  type EvaluationCurve,
-  type Platform,
-} from '@l2o/core';
-import { curveFromKeptJson, figureDataJson, keptCurveJson, loadRunDir, readFigureDataFile, validationSeriesOf, type FigureData } from '@l2o/report';
+import { InterruptedError, planComparison, UsageError, type Platform } from '@l2o/core';
+import { CampaignKeeper, pruneKeptEvaluations, restoreCampaignCache } from './campaign-keeper.js';
 import { childPlatformOf } from './child.js';
 import { estimateSweep, scheduleEnds, type EstimatedJob } from './estimate.js';
 import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
 import { jobsNeeded, parseGridAxis, parseSeeds, planSweep, sweepIdOf, type SweepJob, type SweepPlan } from './plan.js';
-import {
-  campaignPlanOf,
-  expectedJobSeconds,
-  resumePointOf,
-  finishedTrainingOf,
-  readCampaignPlan,
-  readStateEvidence,
-  recordCampaignJob,
-  recordCampaignResume,
-  stateCheckpoint,
-  stateEvaluation,
-  stateResume,
-  stateRuns,
-  stateTrainingLog,
-  writeCampaignPlan,
-  type CampaignPlanFile,
-  type PlannedEntry,
-} from './campaign-state.js';
+import { campaignPlanOf, expectedJobSeconds, readCampaignPlan, readStateEvidence, type CampaignPlanFile, type PlannedEntry } from './campaign-state.js';
 
 /** An entry of a campaign file: a sweep (spec relative to the campaign file, scale, seeds, grid axes as `--grid` takes them). */
 export interface CampaignEntry {
@@ -111,40 +81,6 @@ export function planCampaign(platform: Platform, campaign: Campaign): PlannedEnt
 }
 
 /**
- * Puts the state folder's trainings into the cache: each kept checkpoint (so it is not trained
- * again) and each resume state the cache has no later one of (so the training continues from its
- * last validation). Returns how many of each were copied.
- */
-export function restoreCampaignCache(stateDir: string, cacheDir: string, planned: readonly PlannedEntry[]): { checkpoints: number; resumes: number } {
-  const evidence = readStateEvidence(stateDir, []);
-  const copied = { checkpoints: 0, resumes: 0 };
-  const keys = new Set(planned.flatMap((p) => p.plan.jobs.filter((j) => j.kind === 'train').map((j) => j.key)));
-  for (const key of keys) {
-    const cached = cachedCheckpointPath(cacheDir, key);
-    if (evidence.checkpoints.has(key)) {
-      if (!readCachedCheckpoint(cached, silentLogger.warn)) {
-        copy(stateCheckpoint(stateDir, key), cached);
-        copied.checkpoints++;
-      }
-      if (existsSync(stateTrainingLog(stateDir, key)) && !existsSync(trainingLogOf(cached))) copy(stateTrainingLog(stateDir, key), trainingLogOf(cached));
-      continue;
-    }
-    const step = evidence.resumes.get(key)?.nextStep;
-    if (step === undefined || existsSync(cached)) continue;
-    const resume = `${cached}.resume`;
-    if (existsSync(resume) && resumePointOf(resume).nextStep >= step) continue;
-    copy(stateResume(stateDir, key), resume);
-    copied.resumes++;
-  }
-  return copied;
-}
-
-/** A byte copy that readers see whole or not at all. */
-function copy(from: string, to: string): void {
-  writeFileAtomic(to, readFileSync(from));
-}
-
-/**
  * What a campaign runs of an entry next: the comparisons whose runs the state folder lacks
  * (`unwritten`), without those that need a job plan.json records as failed unless `retryFailed`.
  */
@@ -164,37 +100,6 @@ export function entryToRun(
 export function remainingPlan(plan: SweepPlan, doneRuns: ReadonlySet<string>): SweepPlan {
   const needed = jobsNeeded(plan, (runId) => doneRuns.has(runId));
   return { ...plan, comparisons: plan.comparisons.filter((c) => !doneRuns.has(c.runId)), jobs: plan.jobs.filter((j) => needed.has(j.key)) };
-}
-
-/** What a campaign keeps of a finished evaluation until its runs are written (evaluations/<key>.json). */
-interface KeptEvaluation {
-  key: string;
-  label: string;
-  seed: number;
-  commit?: string;
-  engine?: string;
-  seconds: number;
-  finishedAt: string;
-  weightsSha256?: string;
-  curve: EvaluationCurve;
-}
-
-/** The evaluations the campaign's runs not yet written need. */
-function evaluationsStillNeeded(stateDir: string, planned: readonly PlannedEntry[]): Set<string> {
-  const runs = readStateEvidence(
-    stateDir,
-    planned.map((p) => p.plan.name),
-  ).runs;
-  const needed = new Set<string>();
-  for (const p of planned)
-    for (const job of p.plan.jobs) if (job.kind === 'run' && !runs.get(p.plan.name)!.has(job.key)) for (const e of job.evaluations) needed.add(e);
-  return needed;
-}
-
-/** Deletes the kept evaluations no run still to write needs (their runs hold them now): the folder stays small. */
-export function pruneKeptEvaluations(stateDir: string, planned: readonly PlannedEntry[]): void {
-  const needed = evaluationsStillNeeded(stateDir, planned);
-  for (const key of readStateEvidence(stateDir, []).evaluations) if (!needed.has(key)) rmSync(stateEvaluation(stateDir, key), { force: true });
 }
 
 /**
@@ -268,13 +173,12 @@ export function campaignStatus(campaign: Campaign, planned: readonly PlannedEntr
 }
 
 /**
- * Runs what remains of a campaign: its state folder's trainings into the cache first, then each
- * entry's remaining comparisons as a local sweep, in order (a kept evaluation is not run again).
- * After every finished job the state folder is updated (atomic writes): a training's checkpoint
- * and log copied in and its resume state removed, an evaluation kept, a run added to
- * runs/<figure>.json (and the evaluations no other run needs deleted), plan.json rewritten; a training's resume
- * state is copied in whenever its job process writes one (each validation, and when stopped).
- * `stopAfterMs`: no job starts after it, and running ones stop at their next safe point.
+ * Runs what remains of a campaign: its state folder's trainings into the cache first, then the
+ * entries' remaining comparisons as one local sweep, an earlier entry's jobs first (a kept
+ * evaluation is not run again). After every finished job the state folder is updated
+ * (CampaignKeeper) and plan.json rewritten; a training's resume state is copied in whenever its
+ * job process writes one (each validation, and when stopped). `stopAfterMs`: no job starts after
+ * it, and running ones stop at their next safe point.
  */
 export async function runCampaign(
   platform: Platform,
@@ -300,7 +204,8 @@ export async function runCampaign(
   pruneKeptEvaluations(stateDir, planned);
   emit({ kind: 'restored', ...restored, evaluations: readStateEvidence(stateDir, []).evaluations.size });
   const plan = campaignStatus(campaign, planned, stateDir);
-  writeCampaignPlan(stateDir, plan);
+  const keeper = new CampaignKeeper(platform, stateDir, cacheDir, planned, plan);
+  keeper.save();
 
   const stop = new AbortController();
   const forward = () => stop.abort(options.signal!.reason);
@@ -314,90 +219,7 @@ export async function runCampaign(
           deadline = true;
           stop.abort('SIGINT');
         }, options.stopAfterMs);
-  const made = { commit: platform.settings.gitCommit, engine: engineLabel(platform.engine.chosen) };
   const failed: SweepOutcome['failed'] = [];
-  const resumeSeen = new Map<string, number>();
-
-  /** Copies a training's resume state into the state folder when its job process has written a newer one. */
-  const keepResume = (key: string) => {
-    const cached = cachedCheckpointPath(cacheDir, key);
-    const resume = `${cached}.resume`;
-    if (existsSync(cached) || !existsSync(resume)) return;
-    const mtime = statSync(resume).mtimeMs;
-    if (resumeSeen.get(key) === mtime) return;
-    resumeSeen.set(key, mtime);
-    copy(resume, stateResume(stateDir, key));
-    recordCampaignResume(plan, key, resumePointOf(resume));
-    writeCampaignPlan(stateDir, plan);
-  };
-
-  const trained = (key: string, seconds: number) => {
-    const cached = cachedCheckpointPath(cacheDir, key);
-    // Skipped because its runs are written here, its checkpoint may have left the cache: nothing to keep.
-    if (!existsSync(cached) && !existsSync(stateCheckpoint(stateDir, key))) return;
-    if (!existsSync(stateCheckpoint(stateDir, key))) copy(cached, stateCheckpoint(stateDir, key));
-    if (existsSync(trainingLogOf(cached)) && !existsSync(stateTrainingLog(stateDir, key))) copy(trainingLogOf(cached), stateTrainingLog(stateDir, key));
-    rmSync(stateResume(stateDir, key), { force: true });
-    // The training's time over all its sessions (its log's), not only this process's part.
-    const log = finishedTrainingOf(stateTrainingLog(stateDir, key));
-    recordCampaignJob(plan, key, {
-      done: true,
-      ...made,
-      seconds: seconds > 0 ? (log.seconds ?? seconds) : 0,
-      ...(seconds > 0 && log.sessions ? { sessions: log.sessions } : {}),
-    });
-  };
-
-  /** A finished evaluation, kept until its runs are written. */
-  const evaluated = (job: Extract<SweepJob, { kind: 'evaluate' }>, result: EvaluatedOptimizer, seconds: number) => {
-    const kept: KeptEvaluation = {
-      key: job.key,
-      label: job.label,
-      seed: job.comparison.seed,
-      ...made,
-      seconds: Math.round(seconds * 10) / 10,
-      finishedAt: new Date().toISOString(),
-      ...(result.weightsSha256 ? { weightsSha256: result.weightsSha256 } : {}),
-      curve: result.curve,
-    };
-    writeFileAtomic(stateEvaluation(stateDir, job.key), keptCurveJson(kept));
-    recordCampaignJob(plan, job.key, { done: true, ...made, seconds });
-  };
-
-  /** A kept evaluation as its job's result (null: none, unreadable, or its weights were trained again). */
-  const keptEvaluation = (job: Extract<SweepJob, { kind: 'evaluate' }>): EvaluatedOptimizer | null => {
-    const file = stateEvaluation(stateDir, job.key);
-    if (!existsSync(file)) return null;
-    try {
-      const kept = curveFromKeptJson<KeptEvaluation>(readFileSync(file, 'utf8'));
-      if (kept.key !== job.key) throw new Error(`it holds ${kept.key}`);
-      const result = evaluatedFromKept(platform, job.comparison, job.label, kept);
-      if (!result) platform.logger.warn(`${file}: its weights are not those trained now; evaluating again.`);
-      return result;
-    } catch (e) {
-      platform.logger.warn(`${file} cannot be used (${(e as Error).message.split('\n')[0]}); evaluating again.`);
-      return null;
-    }
-  };
-
-  const written = (job: Extract<SweepJob, { kind: 'run' }>, figure: string, seconds: number) => {
-    const dir = path.join(platform.settings.runsDir, job.key);
-    const run = loadRunDir(dir);
-    const file = stateRuns(stateDir, figure);
-    const kept: FigureData = readFigureDataFile(file, figure) ?? { name: figure, runs: [], validation: [] };
-    const validation = validationSeriesOf(run.summary.seed, filesOf(dir));
-    const replaced = (v: FigureData['validation'][number]) => validation.some((n) => n.seed === v.seed && n.label === v.label);
-    writeFileAtomic(
-      file,
-      figureDataJson({
-        name: figure,
-        runs: [...kept.runs.filter((r) => r.id !== run.id), run],
-        validation: [...kept.validation.filter((v) => !replaced(v)), ...validation],
-      }),
-    );
-    recordCampaignJob(plan, job.key, { done: true, ...made, seconds });
-    pruneKeptEvaluations(stateDir, planned);
-  };
 
   // Each entry's remaining sweep, then all of them as one: a worker the earlier entries leave
   // idle (their last long trainings) takes a later entry's jobs.
@@ -415,16 +237,13 @@ export async function runCampaign(
       const onEvent = (e: SweepEvent) => {
         const { job } = e;
         const index = entryOf(job);
-        if (e.kind === 'progress' && job.kind === 'train') keepResume(job.key);
-        else if (e.kind === 'done' && job.kind === 'train') trained(job.key, e.skipped ? 0 : e.seconds);
-        else if (e.kind === 'done' && job.kind === 'evaluate' && e.evaluated && !e.skipped) evaluated(job, e.evaluated, e.seconds);
+        if (e.kind === 'progress' && job.kind === 'train') keeper.resume(job.key);
+        else if (e.kind === 'done' && job.kind === 'train') keeper.trained(job.key, e.skipped ? 0 : e.seconds);
+        else if (e.kind === 'done' && job.kind === 'evaluate' && e.evaluated && !e.skipped) keeper.evaluated(job, e.evaluated, e.seconds);
         // A run written by an earlier session on this machine (its directory is there) is kept too.
-        else if (e.kind === 'done' && job.kind === 'run') written(job, planned[index]!.plan.name, e.skipped ? 0 : e.seconds);
-        else if (e.kind === 'failed' && e.final) {
-          recordCampaignJob(plan, job.key, { done: false, failed: e.message });
-          writeCampaignPlan(stateDir, plan);
-        }
-        if (e.kind === 'done') writeCampaignPlan(stateDir, plan);
+        else if (e.kind === 'done' && job.kind === 'run') keeper.written(job, planned[index]!.plan.name, e.skipped ? 0 : e.seconds);
+        else if (e.kind === 'failed' && e.final) keeper.failed(job.key, e.message);
+        if (e.kind === 'done') keeper.save();
         emit({ kind: 'sweep', index, event: e });
       };
       try {
@@ -433,7 +252,7 @@ export async function runCampaign(
           child,
           onEvent,
           signal: stop.signal,
-          keptEvaluation,
+          keptEvaluation: (job) => keeper.keptEvaluation(job),
           groupOf: entryOf,
           // What the state says each job takes, updated as jobs finish: longest first across sessions.
           expectedSeconds: (job) => expectedJobSeconds(plan.entries[entryOf(job)]!, job),
@@ -443,13 +262,13 @@ export async function runCampaign(
         if (!(e instanceof InterruptedError)) throw e;
       } finally {
         // A stopped training wrote its resume state as its process ended.
-        for (const job of sweep.plan.jobs) if (job.kind === 'train') keepResume(job.key);
+        for (const job of sweep.plan.jobs) if (job.kind === 'train') keeper.resume(job.key);
       }
     }
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', forward);
-    writeCampaignPlan(stateDir, plan);
+    keeper.save();
   }
   if (options.signal?.aborted) {
     const runs = plan.entries.reduce((n, e) => n + e.runs.done, 0);
@@ -507,15 +326,4 @@ export async function estimateCampaign(
     seconds: Math.max(0, ...own[index]!.map((key) => ends.get(key) ?? 0)),
   }));
   return { seconds: Math.max(0, ...ends.values()), workers, entries };
-}
-
-/** A run directory's training logs, as validationSeriesOf reads them. */
-function filesOf(runDir: string): Record<string, string> {
-  const dir = path.join(runDir, 'training');
-  if (!existsSync(dir)) return {};
-  return Object.fromEntries(
-    readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => [`training/${f}`, readFileSync(path.join(dir, f), 'utf8')]),
-  );
 }

@@ -11,3 +11,4 @@ export * from './queue/status.js';
 export * from './estimate.js';
 export * from './campaign.js';
 export * from './campaign-state.js';
+export * from './campaign-keeper.js';
