@@ -131,6 +131,8 @@ describe('l2o campaign', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/\[entry 1\/2\] camp-a at smoke scale: 1 of 1 runs done\n/);
     expect(r.stderr).toMatch(/\[entry 2\/2\] camp-b at smoke scale: 0 of 2 runs done/);
+    // The entries' jobs run as one sweep, each line naming its figure.
+    expect(r.stderr).toMatch(/\[\d+\/\d+\] camp-b: write run camp-b-smoke-seed0-/);
     // The trainings kept before the stop are not trained again; the other trains (or resumes) once.
     expect(r.stderr.match(/train lstm \(seed \d\) done \(cached\)/g)).toHaveLength(kept.length - 1);
     expect(r.stderr.match(/train lstm \(seed \d\) \d+\.\d s/g) ?? []).toHaveLength(3 - kept.length);
