@@ -38,8 +38,8 @@ export interface LocalSweepOptions {
   /** An evaluation's result kept from before (a campaign keeps them), or null: it is not evaluated again. */
   keptEvaluation?: (job: Extract<SweepJob, { kind: 'evaluate' }>) => EvaluatedOptimizer | null;
   /**
-   * What a job is expected to take, in seconds, before this process has timed one like it (a
-   * campaign knows from its earlier sessions); undefined: unknown.
+   * What a job is expected to take, in seconds (a campaign knows from its earlier sessions); it
+   * wins over this process's own timings, which may be a resumed training's part. Undefined: use those.
    */
   expectedSeconds?: (job: ComputeJob) => number | undefined;
   /** A job's group: a free worker takes a job of the lowest group waiting (a campaign's entries, in order). Default 0. */
