@@ -42,8 +42,8 @@ function evaluationLines(plan: CampaignPlanFile, evaluations: ReadonlyMap<string
 }
 
 /**
- * Each resumable training once (figures share them), with its own pace so far: the time left at
- * that pace is what the campaign has measured, where the estimate calibrates anew.
+ * Each resumable training once (figures share them), with its own pace so far and the time left
+ * at that pace (what the estimate counts for it).
  */
 function trainingsUnderWay(plan: CampaignPlanFile): string[] {
   const seen = new Set<string>();
@@ -72,9 +72,13 @@ export function campaignEstimateText(estimate: CampaignEstimate): string {
   const lines = estimate.entries.flatMap((e, i) =>
     e.seconds > 0 ? [`  ${String(i + 1).padStart(2)}. ${e.figure} ${e.scale}: done in ${formatDuration(e.seconds)}`] : [],
   );
-  return [`estimated time left: ${formatDuration(estimate.seconds)} on ${estimate.workers} worker process${estimate.workers === 1 ? '' : 'es'}`, ...lines].join(
-    '\n',
-  );
+  const { measured, calibrated } = estimate.jobs;
+  const plural = (n: number) => (n === 1 ? '' : 's');
+  const source = measured || calibrated ? ` (${measured} job${plural(measured)} at the times the campaign measured, ${calibrated} calibrated now)` : '';
+  return [
+    `estimated time left: ${formatDuration(estimate.seconds)} on ${estimate.workers} worker process${estimate.workers === 1 ? '' : 'es'}${source}`,
+    ...lines,
+  ].join('\n');
 }
 
 function resumable(e: CampaignPlanFile['entries'][number]): string {

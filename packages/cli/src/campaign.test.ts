@@ -74,7 +74,11 @@ describe('l2o campaign', () => {
     expect(files.filter((f) => /^checkpoints\/lstm-[0-9a-f]+\.json$/.test(f))).toHaveLength(3);
     expect(sizeOf(state(whole))).toBeLessThan(1024 * 1024);
     const plan = JSON.parse(readFileSync(path.join(state(whole), 'plan.json'), 'utf8')) as {
-      entries: { figure: string; status: string; jobs: Record<string, { done: boolean; engine?: string; seconds?: number }> }[];
+      entries: {
+        figure: string;
+        status: string;
+        jobs: Record<string, { kind: string; label?: string; seed: number; done: boolean; engine?: string; seconds?: number }>;
+      }[];
     };
     expect(plan.entries.map((e) => [e.figure, e.status])).toEqual([
       ['camp-a', 'done'],
@@ -82,6 +86,16 @@ describe('l2o campaign', () => {
     ]);
     for (const job of plan.entries.flatMap((e) => Object.values(e.jobs)))
       expect(job).toMatchObject({ done: true, engine: expect.any(String), seconds: expect.any(Number) });
+    // An evaluation's time is the evaluation's own (its curve's, over all its sessions), not its job process's.
+    const kept = JSON.parse(readFileSync(path.join(state(whole), 'runs', 'camp-b.json'), 'utf8')) as {
+      runs: { summary: { seed: number }; curves: { optimizer: string; seconds: number }[] }[];
+    };
+    const evaluations = Object.values(plan.entries[1]!.jobs);
+    for (const run of kept.runs)
+      for (const curve of run.curves) {
+        const job = evaluations.find((j) => j.kind === 'evaluate' && j.label === curve.optimizer && j.seed === run.summary.seed);
+        expect(Math.abs(job!.seconds! - curve.seconds), `${curve.optimizer} seed ${run.summary.seed}`).toBeLessThanOrEqual(0.051);
+      }
   });
 
   it('stopped while its second sweep trains, continues from its committed state alone in a fresh clone, to the same runs', async () => {

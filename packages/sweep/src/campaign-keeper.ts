@@ -169,7 +169,9 @@ export class CampaignKeeper {
   }
 
   /** A finished evaluation, kept until its runs are written. */
-  evaluated(job: EvaluateJob, result: EvaluatedOptimizer, seconds: number): void {
+  evaluated(job: EvaluateJob, result: EvaluatedOptimizer, processSeconds: number): void {
+    // The evaluation's time over all its sessions (the curve's: kept batches count), not only this process's part.
+    const seconds = result.curve.seconds > 0 ? result.curve.seconds : processSeconds;
     const kept: KeptEvaluation = {
       key: job.key,
       label: job.label,

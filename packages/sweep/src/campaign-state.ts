@@ -22,7 +22,7 @@ export interface CampaignJobRecord {
   label?: string;
   seed: number;
   done: boolean;
-  /** The commit and engine that made it, when (ISO time) and in how long (seconds, a training's over all its sessions; 0 when it was found done, e.g. cached). */
+  /** The commit and engine that made it, when (ISO time) and in how long (seconds, a training's or evaluation's over all its sessions; 0 when it was found done, e.g. cached). */
   commit?: string;
   engine?: string;
   seconds?: number;
@@ -78,8 +78,8 @@ export interface StateEvidence {
   resumes: Map<string, ResumePoint>;
   evaluations: Set<string>;
   runs: Map<string, Set<string>>;
-  /** A finished training's sessions, from its kept training log (trainings made before they were recorded have none). */
-  sessions?: Map<string, TrainingSession[]>;
+  /** A finished training's time over all its sessions and the sessions, from its kept training log (trainings made before sessions were recorded have none). */
+  trained?: Map<string, ReturnType<typeof finishedTrainingOf>>;
 }
 
 /** An unfinished evaluation's batches kept in the cache: instances done of all, and the seconds they took. */
@@ -147,18 +147,17 @@ export function readStateEvidence(stateDir: string, figures: readonly string[]):
     if (f.endsWith('.training.json') || !f.endsWith('.json')) continue;
     checkpoints.add(f.slice(0, -'.json'.length));
   }
-  const sessions = new Map<string, TrainingSession[]>();
+  const trained = new Map<string, ReturnType<typeof finishedTrainingOf>>();
   for (const key of checkpoints) {
     const log = stateTrainingLog(stateDir, key);
-    const made = existsSync(log) ? finishedTrainingOf(log).sessions : undefined;
-    if (made) sessions.set(key, made);
+    if (existsSync(log)) trained.set(key, finishedTrainingOf(log));
   }
   const evaluations = new Set<string>();
   const evaluationsDir = path.join(stateDir, 'evaluations');
   for (const f of existsSync(evaluationsDir) ? readdirSync(evaluationsDir) : []) if (f.endsWith('.json')) evaluations.add(f.slice(0, -'.json'.length));
   const runs = new Map<string, Set<string>>();
   for (const figure of new Set(figures)) runs.set(figure, new Set(readFigureDataFile(stateRuns(stateDir, figure), figure)?.runs.map((r) => r.id) ?? []));
-  return { checkpoints, resumes, evaluations, runs, sessions };
+  return { checkpoints, resumes, evaluations, runs, trained };
 }
 
 /** Where a training's resume state stands: the global step it continues from, of how many, and the time its steps and validations have taken so far. */
@@ -258,8 +257,10 @@ export function campaignPlanOf(
         else if (before?.failed) record.failed = before.failed;
         // A training under way stands where its resume state does; a finished one keeps the sessions that made it (its log's).
         if (job.kind === 'train' && !done) setResume(record, evidence.resumes.get(job.key));
-        const made = job.kind === 'train' && done ? evidence.sessions?.get(job.key) : undefined;
-        if (made && !record.sessions) record.sessions = made;
+        const made = job.kind === 'train' && done ? evidence.trained?.get(job.key) : undefined;
+        if (made?.sessions && !record.sessions) record.sessions = made.sessions;
+        // And took what its log says, over all its sessions (older keepers recorded only the last session's time).
+        if (made?.seconds !== undefined) record.seconds = made.seconds;
         jobs[job.key] = record;
       }
       return {

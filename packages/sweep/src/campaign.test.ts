@@ -143,7 +143,7 @@ describe('the campaign plan file', () => {
     expect(finishedTrainingOf(path.join(temp, 'none.json'))).toEqual({});
   });
 
-  it('rebuilt, keeps the sessions of a finished training: from its record, or from its kept training log', () => {
+  it('rebuilt, keeps the sessions of a finished training, from its record or its kept training log, and takes its time from the log', () => {
     const sessions = [
       { fromStep: 0, toStep: 100, seconds: 2049.1 },
       { fromStep: 100, toStep: 500, seconds: 9502.2, commit: 'e20d', engine: 'wasm+l2o-kernels' },
@@ -154,14 +154,18 @@ describe('the campaign plan file', () => {
     recordCampaignJob(finished, 't0', { done: true, commit: 'e20d', engine: 'wasm+l2o-kernels', seconds: 11551.3, sessions });
     const rebuilt = campaignPlanOf('c', [entry('b', [0])], evidence({ checkpoints: new Set(['t0']) }), finished);
     expect(trainingOf(rebuilt)).toMatchObject({ done: true, commit: 'e20d', sessions });
-    // A plan that lost them (rebuilt by an earlier version): the kept log's, read with the folder.
+    // A plan that lost them (rebuilt by an earlier version) and holds only the last session's time,
+    // as earlier keepers recorded it: the kept log's sessions and time, read with the folder.
     const dir = path.join(temp, 'state-sessions');
     mkdirSync(path.join(dir, 'checkpoints'), { recursive: true });
     writeFileSync(path.join(dir, 'checkpoints', 't0.json'), '{}');
     writeFileSync(path.join(dir, 'checkpoints', 't0.training.json'), JSON.stringify({ seconds: 11551.3, sessions }));
-    const lost = { ...finished, entries: finished.entries.map((e) => ({ ...e, jobs: { ...e.jobs, t0: { ...e.jobs['t0']!, sessions: undefined } } })) };
+    const lost = {
+      ...finished,
+      entries: finished.entries.map((e) => ({ ...e, jobs: { ...e.jobs, t0: { ...e.jobs['t0']!, seconds: 9502.2, sessions: undefined } } })),
+    };
     const fromLog = campaignPlanOf('c', [entry('b', [0])], readStateEvidence(dir, ['b']), lost);
-    expect(trainingOf(fromLog)).toMatchObject({ done: true, commit: 'e20d', sessions });
+    expect(trainingOf(fromLog)).toMatchObject({ done: true, commit: 'e20d', seconds: 11551.3, sessions });
   });
 
   it('leaves out of a sweep the comparisons whose runs are kept, and what only they need', () => {

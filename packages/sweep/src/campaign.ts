@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { InterruptedError, planComparison, UsageError, type Platform } from '@l2o/core';
 import { CampaignKeeper, pruneKeptEvaluations, restoreCampaignCache } from './campaign-keeper.js';
-import { childPlatformOf } from './child.js';
+import { childPlatformOf, type ComputeJob } from './child.js';
 import { estimateSweep, scheduleEnds, type EstimatedJob } from './estimate.js';
 import { runSweepLocally, type SweepEvent, type SweepOutcome } from './local-executor.js';
 import { jobsNeeded, parseGridAxis, parseSeeds, planSweep, sweepIdOf, type SweepJob, type SweepPlan } from './plan.js';
@@ -287,13 +287,16 @@ export interface CampaignEstimate {
   seconds: number;
   workers: number;
   entries: { figure: string; scale: string; seconds: number }[];
+  /** The jobs left whose times are what the campaign measured (resume paces, its finished jobs), and those calibrated now. */
+  jobs: { measured: number; calibrated: number };
 }
 
 /**
  * What the rest of a campaign costs on this machine, as `runCampaign` would run it: the state's
  * trainings put into the cache, each entry's remaining sweep (without the jobs that failed
- * before, unless `retryFailed`) estimated as `l2o sweep --dry-run` does, and all of them
- * scheduled as one, an earlier entry's jobs first. Figures share trainings and evaluations
+ * before, unless `retryFailed`) estimated as `l2o sweep --dry-run` does but with the times the
+ * state records where it has them (`expectedJobSeconds`), and all of them scheduled as one, an
+ * earlier entry's jobs first. Figures share trainings and evaluations
  * (jobs are keyed by content): a job counts once, in the first entry that lists it.
  */
 export async function estimateCampaign(
@@ -315,7 +318,11 @@ export async function estimateCampaign(
   const jobs = new Map<string, EstimatedJob>();
   const own: string[][] = [];
   for (const [index, plan] of remaining.entries()) {
-    const perJob = plan.jobs.length ? (await estimateSweep(platform, plan, { workers, onCalibrate: options.onCalibrate, signal: options.signal })).perJob : [];
+    // Each job's time as the campaign measured it where it has (as runCampaign ranks them), else calibrated.
+    const expectedSeconds = (job: ComputeJob) => expectedJobSeconds(status.entries[index]!, job);
+    const perJob = plan.jobs.length
+      ? (await estimateSweep(platform, plan, { workers, expectedSeconds, onCalibrate: options.onCalibrate, signal: options.signal })).perJob
+      : [];
     own.push(perJob.map((j) => j.key));
     for (const j of perJob) if (!jobs.has(j.key)) jobs.set(j.key, { ...j, group: index });
   }
@@ -325,5 +332,7 @@ export async function estimateCampaign(
     scale: entry.scale,
     seconds: Math.max(0, ...own[index]!.map((key) => ends.get(key) ?? 0)),
   }));
-  return { seconds: Math.max(0, ...ends.values()), workers, entries };
+  const costly = [...jobs.values()].filter((j) => j.seconds > 0);
+  const measured = costly.filter((j) => j.measured).length;
+  return { seconds: Math.max(0, ...ends.values()), workers, entries, jobs: { measured, calibrated: costly.length - measured } };
 }

@@ -168,6 +168,18 @@ describe('estimating a sweep', () => {
     });
     const continued = await estimateSweep(platform, plan, { workers: 2 });
     expect(continued.perJob.find((j) => j.key === fista1.key)!.seconds).toBeCloseTo(0.5 + (evaluate - 0.5) / 4, 9);
+
+    // Times measured before (a campaign's state says what each job took) win over the calibration;
+    // the kept quarter of an evaluation still comes off.
+    const expectedSeconds = (job: { key: string }) => ({ [seed0.key]: 100, [fista1.key]: 40 })[job.key];
+    const measured = await estimateSweep(platform, plan, { workers: 2, expectedSeconds });
+    const of = (key: string) => measured.perJob.find((j) => j.key === key)!;
+    expect(of(seed0.key).seconds).toBeCloseTo(0.5 + 100, 9);
+    expect(of(fista1.key).seconds).toBeCloseTo(0.5 + 40 / 4, 9);
+    expect([of(seed0.key).measured, of(fista1.key).measured]).toEqual([true, true]);
+    const lstm1 = plan.jobs.find((j) => j.kind === 'evaluate' && j.label === 'lstm' && j.comparison.seed === 1)!;
+    expect(of(lstm1.key)).toMatchObject({ seconds: continued.perJob.find((j) => j.key === lstm1.key)!.seconds });
+    expect(of(lstm1.key).measured).toBeUndefined();
   });
 
   it('counts the instances a fixed dataset holds, not the test count it cannot fill', async () => {
@@ -260,5 +272,28 @@ describe('estimating a campaign', () => {
       { figure: 'estimatesecond', scale: 'smoke', seconds: alone.seconds },
     ]);
     expect(estimate.seconds).toBe(alone.seconds);
+    expect(estimate.jobs).toEqual({ measured: 0, calibrated: alone.perJob.filter((j) => j.seconds > 0).length });
+  });
+
+  it('takes the times its state measured: a training under way at its own pace', async () => {
+    const file = path.join(temp, 'paced.yaml');
+    writeFileSync(file, 'entries:\n  - { spec: spec.yaml, scale: smoke, seeds: 0 }\n');
+    const campaign = loadCampaign(file);
+    const planned = planCampaign(platform, campaign);
+    const train = planned[0]!.plan.jobs.find((j) => j.kind === 'train')!;
+    // Kept at step 2 of 4 after 50 s: 50 s more at that pace.
+    const stateDir = path.join(temp, 'state-paced');
+    mkdirSync(path.join(stateDir, 'checkpoints'), { recursive: true });
+    writeFileSync(
+      path.join(stateDir, 'checkpoints', `${train.key}.resume.json`),
+      JSON.stringify({ training: { nextStep: 2, seconds: 50, options: { globalSteps: 4 } } }),
+    );
+    const estimate = await estimateCampaign(platform, campaign, planned, { stateDir, workers: 1 });
+    // The same sweep calibrated throughout (the state's resume state is in the cache now): one worker, so times add up.
+    const calibrated = await estimateSweep(platform, planned[0]!.plan, { workers: 1 });
+    const training = calibrated.perJob.find((j) => j.key === train.key)!;
+    expect(training.seconds).toBeGreaterThan(0);
+    expect(estimate.seconds).toBeCloseTo(calibrated.seconds - training.seconds + calibrated.calibration.jobStartSeconds + 50, 9);
+    expect(estimate.jobs).toEqual({ measured: 1, calibrated: calibrated.perJob.filter((j) => j.seconds > 0).length - 1 });
   });
 });

@@ -20,7 +20,7 @@ import {
   type WorkloadCosts,
 } from '@l2o/core';
 import { resumePointOf } from './campaign-state.js';
-import { childPlatformOf, runInChild } from './child.js';
+import { childPlatformOf, runInChild, type ComputeJob } from './child.js';
 import { jobsNeeded, runWritten, type SweepPlan } from './plan.js';
 
 /** One job of the estimate: a sweep job, or the reference solve of a test set not yet cached. */
@@ -36,6 +36,8 @@ export interface EstimatedJob {
   after: string[];
   /** Its group: a free worker takes a ready job of the lowest group (a campaign's entries, in order). Default 0. */
   group?: number;
+  /** Its time is what earlier runs of it or its like took (`expectedSeconds`), not a calibration's. */
+  measured?: boolean;
 }
 
 export interface SweepEstimate {
@@ -158,6 +160,13 @@ export async function estimateSweep(
     retrain?: boolean;
     /** Jobs run in processes of their own, as a sweep runs them (default); false: all in this one, as `l2o experiment run` runs one comparison. */
     jobProcesses?: boolean;
+    /**
+     * What a job is expected to take as measured before, preferred to the calibrated time (a
+     * campaign's state: a training's steps left at its own pace, else the median of the same
+     * optimizer's finished jobs of its kind); an evaluation's batches kept in the cache are taken
+     * off it. Undefined: the calibrated time.
+     */
+    expectedSeconds?: (job: ComputeJob) => number | undefined;
     onCalibrate?: (what: string) => void;
     signal?: AbortSignal;
   },
@@ -220,8 +229,11 @@ export async function estimateSweep(
       // A training with a resume state in the cache continues from it.
       const resumes = workload.optimizers.find((o) => o.label === job.label)?.weights === 'resume';
       const fromStep = resumes ? resumePointOf(`${cachedCheckpointPath(platform.datasetContext.cacheDir, job.key)}.resume`).nextStep : 0;
-      const seconds = run ? jobStartSeconds + trainingSeconds(workload.training, cost.segment[job.label]!, cost.validation[job.label]!, fromStep) : 0;
-      perJob.push({ kind: 'train', key: job.key, label: job.label, seed, seconds, cached: !run, after: [] });
+      const measured = run ? options.expectedSeconds?.(job) : undefined;
+      const seconds = run
+        ? jobStartSeconds + (measured ?? trainingSeconds(workload.training, cost.segment[job.label]!, cost.validation[job.label]!, fromStep))
+        : 0;
+      perJob.push({ kind: 'train', key: job.key, label: job.label, seed, seconds, cached: !run, after: [], ...(measured !== undefined && { measured: true }) });
       continue;
     }
     // The test set's reference solve, once per test set, before its evaluations.
@@ -237,8 +249,18 @@ export async function estimateSweep(
     // An evaluation whose finished batches the cache keeps continues after them.
     const kept = run ? partialEvaluationProgress(partialEvaluationPath(platform.datasetContext.cacheDir, job.key)) : undefined;
     const left = kept ? Math.max(0, 1 - kept.done / kept.instances) : 1;
-    const seconds = run ? jobStartSeconds + left * evaluationSeconds(test, cost.iteration[job.label]!) : 0;
-    perJob.push({ kind: 'evaluate', key: job.key, label: job.label, seed, seconds, cached: !run, after: [referenceKey, ...(job.train ? [job.train] : [])] });
+    const measured = run ? options.expectedSeconds?.(job) : undefined;
+    const seconds = run ? jobStartSeconds + left * (measured ?? evaluationSeconds(test, cost.iteration[job.label]!)) : 0;
+    perJob.push({
+      kind: 'evaluate',
+      key: job.key,
+      label: job.label,
+      seed,
+      seconds,
+      cached: !run,
+      after: [referenceKey, ...(job.train ? [job.train] : [])],
+      ...(measured !== undefined && { measured: true }),
+    });
   }
   return {
     seconds: scheduleSeconds(perJob, options.workers),

@@ -20,7 +20,8 @@ export default class CampaignStatus extends L2oCommand {
     estimate: Flags.boolean({
       default: true,
       allowNo: true,
-      summary: "Estimate the time left (as `l2o sweep --dry-run` does: the state's trainings are put into the cache, the rest calibrated on this machine).",
+      summary:
+        "Estimate the time left: each job at the time the campaign measured for it or its like (a training's pace, the median of its optimizer's finished jobs), the rest calibrated on this machine as `l2o sweep --dry-run` does.",
     }),
   };
 
