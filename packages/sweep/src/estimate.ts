@@ -146,51 +146,90 @@ export function scheduleEnds(jobs: readonly EstimatedJob[], workers: number): Ma
   return end;
 }
 
+/** The options of `estimateSweep`. */
+export interface EstimateOptions {
+  workers: number;
+  retrain?: boolean;
+  /** Jobs run in processes of their own, as a sweep runs them (default); false: all in this one, as `l2o experiment run` runs one comparison. */
+  jobProcesses?: boolean;
+  /**
+   * What a job is expected to take as measured before, preferred to the calibrated time (a
+   * campaign's state: a training's steps left at its own pace, else the median of the same
+   * optimizer's finished jobs of its kind); an evaluation's batches kept in the cache are taken
+   * off it. Undefined: the calibrated time.
+   */
+  expectedSeconds?: (job: ComputeJob) => number | undefined;
+  onCalibrate?: (what: string) => void;
+  signal?: AbortSignal;
+}
+
 /**
  * What a sweep will cost on this machine with `workers` job processes: every job it would run
  * (as the local executor decides: written runs, cached checkpoints and test sets are done),
  * its time from calibrations of this engine and machine at the plan's sizes (timed now, or
  * read from the cache dir), and the wall time of their schedule.
  */
-export async function estimateSweep(
-  platform: Platform,
-  plan: SweepPlan,
-  options: {
-    workers: number;
-    retrain?: boolean;
-    /** Jobs run in processes of their own, as a sweep runs them (default); false: all in this one, as `l2o experiment run` runs one comparison. */
-    jobProcesses?: boolean;
-    /**
-     * What a job is expected to take as measured before, preferred to the calibrated time (a
-     * campaign's state: a training's steps left at its own pace, else the median of the same
-     * optimizer's finished jobs of its kind); an evaluation's batches kept in the cache are taken
-     * off it. Undefined: the calibrated time.
-     */
-    expectedSeconds?: (job: ComputeJob) => number | undefined;
-    onCalibrate?: (what: string) => void;
-    signal?: AbortSignal;
-  },
-): Promise<SweepEstimate> {
+export async function estimateSweep(platform: Platform, plan: SweepPlan, options: EstimateOptions): Promise<SweepEstimate> {
+  const left = jobsLeft(platform, plan, options.retrain);
+  const timings = await calibrateLeft(platform, plan, left, options);
+  const perJob = timedJobs(platform, plan, left, timings, options.expectedSeconds);
+  return {
+    seconds: scheduleSeconds(perJob, options.workers),
+    workers: options.workers,
+    perJob,
+    calibration: {
+      file: path.join(platform.datasetContext.cacheDir, CALIBRATION_FILE),
+      engine: engineLabel(platform.engine.chosen),
+      machine: machineLabel(),
+      method: CALIBRATION_METHOD,
+      calibrated: timings.calibrated.size,
+      reused: timings.reused.size,
+      seconds: Math.round(timings.seconds * 10) / 10,
+      jobStartSeconds: timings.jobStartSeconds,
+    },
+  };
+}
+
+/** A plan's workloads, and which of its jobs the local executor would run: what a missing run needs, but a cached training. */
+interface JobsLeft {
+  workloadOf(comparison: ComparisonSpec): ComparisonWorkload;
+  needed: Set<string>;
+  costly(job: SweepPlan['jobs'][number]): boolean;
+}
+
+function jobsLeft(platform: Platform, plan: SweepPlan, retrain?: boolean): JobsLeft {
   const workloads = new Map<ComparisonSpec, ComparisonWorkload>();
   for (const c of plan.comparisons) workloads.set(c.comparison, comparisonWorkload(platform, c.comparison));
   const workloadOf = (comparison: ComparisonSpec) => workloads.get(comparison) ?? comparisonWorkload(platform, comparison);
-  // What the local executor runs: what a missing run needs.
   const needed = jobsNeeded(plan, (runId) => runWritten(platform.settings.runsDir, runId));
   const trained = (job: Extract<SweepPlan['jobs'][number], { kind: 'train' }>) =>
-    !options.retrain && workloadOf(job.comparison).optimizers.find((o) => o.label === job.label)?.weights === 'cached';
+    !retrain && workloadOf(job.comparison).optimizers.find((o) => o.label === job.label)?.weights === 'cached';
   const costly = (job: SweepPlan['jobs'][number]) => needed.has(job.key) && job.kind !== 'run' && !(job.kind === 'train' && trained(job));
+  return { workloadOf, needed, costly };
+}
 
+/** The calibrated costs of each comparison with work left, the start of a job process, and which timings were measured now or reused. */
+interface Timings {
+  costs: Map<ComparisonSpec, WorkloadCosts>;
+  jobStartSeconds: number;
+  calibrated: Set<string>;
+  reused: Set<string>;
+  /** Time spent calibrating now. */
+  seconds: number;
+}
+
+async function calibrateLeft(platform: Platform, plan: SweepPlan, left: JobsLeft, options: EstimateOptions): Promise<Timings> {
   // Calibrated once per comparison with work left (the cache file makes the others' lookups free).
   const started = performance.now();
   const costs = new Map<ComparisonSpec, WorkloadCosts>();
   const calibrated = new Set<string>();
   const reused = new Set<string>();
   for (const c of plan.comparisons) {
-    const left = plan.jobs.filter((j) => j.comparison === c.comparison && costly(j));
-    if (!left.length) continue;
+    const jobs = plan.jobs.filter((j) => j.comparison === c.comparison && left.costly(j));
+    if (!jobs.length) continue;
     // Only what is left is timed: a training shared with another label (a safeguarded variant's) or done needs no timing.
-    const labels = (kind: 'train' | 'evaluate') => new Set(left.flatMap((j) => (j.kind === kind ? [j.label] : [])));
-    const got = await calibrateWorkload(platform, workloadOf(c.comparison), {
+    const labels = (kind: 'train' | 'evaluate') => new Set(jobs.flatMap((j) => (j.kind === kind ? [j.label] : [])));
+    const got = await calibrateWorkload(platform, left.workloadOf(c.comparison), {
       only: { trainings: labels('train'), evaluations: labels('evaluate') },
       onCalibrate: options.onCalibrate,
       signal: options.signal,
@@ -212,28 +251,34 @@ export async function estimateSweep(
     jobStartSeconds = start.ms / 1000;
     (start.calibrated ? calibrated : reused).add(start.key);
   }
-  const calibrationSeconds = (performance.now() - started) / 1000;
+  return { costs, jobStartSeconds, calibrated, reused, seconds: (performance.now() - started) / 1000 };
+}
 
+/** Each job of the plan with its time (0 when it is done or costs nothing) and what it waits for, and each test set's reference solve. */
+function timedJobs(platform: Platform, plan: SweepPlan, left: JobsLeft, timings: Timings, expectedSeconds: EstimateOptions['expectedSeconds']): EstimatedJob[] {
+  const { cacheDir } = platform.datasetContext;
+  const { jobStartSeconds } = timings;
   const perJob: EstimatedJob[] = [];
   const references = new Map<string, EstimatedJob>();
   for (const job of plan.jobs) {
-    const workload = workloadOf(job.comparison);
-    const cost = costs.get(job.comparison);
+    const workload = left.workloadOf(job.comparison);
+    const cost = timings.costs.get(job.comparison);
     const seed = job.comparison.seed;
     if (job.kind === 'run') {
-      perJob.push({ kind: 'run', key: job.key, seed, seconds: 0, cached: !needed.has(job.key), after: job.evaluations });
+      perJob.push({ kind: 'run', key: job.key, seed, seconds: 0, cached: !left.needed.has(job.key), after: job.evaluations });
       continue;
     }
-    const run = costly(job) && cost;
+    const run = left.costly(job) && cost;
+    const measured = run ? expectedSeconds?.(job) : undefined;
+    const marked = measured !== undefined ? { measured: true } : {};
     if (job.kind === 'train') {
       // A training with a resume state in the cache continues from it.
       const resumes = workload.optimizers.find((o) => o.label === job.label)?.weights === 'resume';
-      const fromStep = resumes ? resumePointOf(`${cachedCheckpointPath(platform.datasetContext.cacheDir, job.key)}.resume`).nextStep : 0;
-      const measured = run ? options.expectedSeconds?.(job) : undefined;
+      const fromStep = resumes ? resumePointOf(`${cachedCheckpointPath(cacheDir, job.key)}.resume`).nextStep : 0;
       const seconds = run
         ? jobStartSeconds + (measured ?? trainingSeconds(workload.training, cost.segment[job.label]!, cost.validation[job.label]!, fromStep))
         : 0;
-      perJob.push({ kind: 'train', key: job.key, label: job.label, seed, seconds, cached: !run, after: [], ...(measured !== undefined && { measured: true }) });
+      perJob.push({ kind: 'train', key: job.key, label: job.label, seed, seconds, cached: !run, after: [], ...marked });
       continue;
     }
     // The test set's reference solve, once per test set, before its evaluations.
@@ -247,10 +292,9 @@ export async function estimateSweep(
     const test = cost ? { ...workload.test, count: cost.testCount } : workload.test;
     if (run && !workload.testSet.cached && reference.cached) Object.assign(reference, { cached: false, seconds: referenceSeconds(test, cost.reference) });
     // An evaluation whose finished batches the cache keeps continues after them.
-    const kept = run ? partialEvaluationProgress(partialEvaluationPath(platform.datasetContext.cacheDir, job.key)) : undefined;
-    const left = kept ? Math.max(0, 1 - kept.done / kept.instances) : 1;
-    const measured = run ? options.expectedSeconds?.(job) : undefined;
-    const seconds = run ? jobStartSeconds + left * (measured ?? evaluationSeconds(test, cost.iteration[job.label]!)) : 0;
+    const kept = run ? partialEvaluationProgress(partialEvaluationPath(cacheDir, job.key)) : undefined;
+    const share = kept ? Math.max(0, 1 - kept.done / kept.instances) : 1;
+    const seconds = run ? jobStartSeconds + share * (measured ?? evaluationSeconds(test, cost.iteration[job.label]!)) : 0;
     perJob.push({
       kind: 'evaluate',
       key: job.key,
@@ -259,24 +303,10 @@ export async function estimateSweep(
       seconds,
       cached: !run,
       after: [referenceKey, ...(job.train ? [job.train] : [])],
-      ...(measured !== undefined && { measured: true }),
+      ...marked,
     });
   }
-  return {
-    seconds: scheduleSeconds(perJob, options.workers),
-    workers: options.workers,
-    perJob,
-    calibration: {
-      file: path.join(platform.datasetContext.cacheDir, CALIBRATION_FILE),
-      engine: engineLabel(platform.engine.chosen),
-      machine: machineLabel(),
-      method: CALIBRATION_METHOD,
-      calibrated: calibrated.size,
-      reused: reused.size,
-      seconds: Math.round(calibrationSeconds * 10) / 10,
-      jobStartSeconds,
-    },
-  };
+  return perJob;
 }
 
 /** The estimate as lines: its wall time, each costly job, and how the timings were obtained. */

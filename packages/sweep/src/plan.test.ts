@@ -112,7 +112,9 @@ describe('planSweep', () => {
     const [first, second] = plan.jobs.filter((j) => j.kind === 'run');
     const trainOf = (label: string, run: typeof first) =>
       plan.jobs.find((j) => j.kind === 'evaluate' && run!.kind === 'run' && run!.evaluations.includes(j.key) && j.label === label)!;
-    const [mha1, mha2, lstm] = [trainOf('mha', first), trainOf('mha', second), trainOf('lstm', second)].map((e) => (e.kind === 'evaluate' ? e.train! : ''));
+    const [mha1 = '', mha2 = '', lstm = ''] = [trainOf('mha', first), trainOf('mha', second), trainOf('lstm', second)].map((e) =>
+      e.kind === 'evaluate' ? e.train! : '',
+    );
     expect(jobsNeeded(plan, () => false)).toEqual(new Set(plan.jobs.map((j) => j.key)));
     expect(jobsNeeded(plan, () => true).size).toBe(0);
     const needed = jobsNeeded(plan, (runId) => runId === first!.key);
