@@ -348,17 +348,24 @@ export function secondsLeftAtPace(job: CampaignJobRecord): number | undefined {
 }
 
 /**
- * What a campaign's state says a job of `entry` will take: a resumable training its steps left at
- * its own pace; another job the median time of the finished jobs of its kind and label in the
- * entry (an optimizer's seeds take about as long; a job found done took 0 and does not count);
- * undefined when none has finished.
+ * What a campaign's state says a job of `entry` will take on `engine`: a resumable training its
+ * steps left at its own pace; another job the median time of the finished jobs of its kind and
+ * label in the entry (an optimizer's seeds take about as long; a job found done took 0 and does
+ * not count); undefined when none has finished. Times another engine made (a GPU's, a CPU's) say
+ * nothing of this one's and are left out; a record that names no engine is taken.
  */
-export function expectedJobSeconds(entry: CampaignPlanEntry, job: { key: string; kind: CampaignJobRecord['kind']; label?: string }): number | undefined {
+export function expectedJobSeconds(
+  entry: CampaignPlanEntry,
+  job: { key: string; kind: CampaignJobRecord['kind']; label?: string },
+  engine: string,
+): number | undefined {
+  const here = (madeOn: string | undefined) => madeOn === undefined || madeOn === engine;
   const own = entry.jobs[job.key];
-  const left = own && !own.done ? secondsLeftAtPace(own) : undefined;
+  // A training under way counts where its last session ran (at its pace over all its sessions).
+  const left = own && !own.done && here(own.sessions?.at(-1)?.engine ?? own.engine) ? secondsLeftAtPace(own) : undefined;
   if (left !== undefined) return left;
   const times = Object.values(entry.jobs)
-    .flatMap((j) => (j.done && j.kind === job.kind && j.label === job.label && j.seconds ? [j.seconds] : []))
+    .flatMap((j) => (j.done && j.kind === job.kind && j.label === job.label && j.seconds && here(j.engine) ? [j.seconds] : []))
     .sort((a, b) => a - b);
   if (!times.length) return undefined;
   const mid = times.length >> 1;

@@ -205,18 +205,36 @@ describe('what a job is expected to take', () => {
     );
     const record = plan.entries[0]!;
     const job = (key: string, kind: 'train' | 'evaluate', label: string) => ({ key, kind, label });
+    const expected = (key: string, kind: 'train' | 'evaluate', label: string) => expectedJobSeconds(record, job(key, kind, label), 'wasm');
     // Nothing finished: unknown (a resume state with its pace is known).
-    expect(expectedJobSeconds(record, job('t1', 'train', 'lstm'))).toBeUndefined();
-    expect(expectedJobSeconds(record, job('t3', 'train', 'lstm'))).toBe(60 * 400);
-    recordCampaignJob(plan, 't0', { done: true, seconds: 7000 });
+    expect(expected('t1', 'train', 'lstm')).toBeUndefined();
+    expect(expected('t3', 'train', 'lstm')).toBe(60 * 400);
+    recordCampaignJob(plan, 't0', { done: true, engine: 'wasm', seconds: 7000 });
     recordCampaignJob(plan, 't1', { done: true, seconds: 9000 });
     // Found done (cached): it took nothing here, and does not count.
     recordCampaignJob(plan, 't2', { done: true, seconds: 0 });
-    recordCampaignJob(plan, 'e-fista-0', { done: true, seconds: 30 });
-    expect(expectedJobSeconds(record, job('t2', 'train', 'lstm'))).toBe(8000);
-    expect(expectedJobSeconds(record, job('t3', 'train', 'lstm'))).toBe(60 * 400);
-    expect(expectedJobSeconds(record, job('e-fista-1', 'evaluate', 'fista'))).toBe(30);
-    expect(expectedJobSeconds(record, job('e-lstm-1', 'evaluate', 'lstm'))).toBeUndefined();
+    recordCampaignJob(plan, 'e-fista-0', { done: true, engine: 'wasm', seconds: 30 });
+    expect(expected('t2', 'train', 'lstm')).toBe(8000);
+    expect(expected('t3', 'train', 'lstm')).toBe(60 * 400);
+    expect(expected('e-fista-1', 'evaluate', 'fista')).toBe(30);
+    expect(expected('e-lstm-1', 'evaluate', 'lstm')).toBeUndefined();
+  });
+
+  it('leaves out what another engine measured', () => {
+    const plan = campaignPlanOf('c', [entry('b', [0, 1, 2, 3])], evidence(), null);
+    const record = plan.entries[0]!;
+    recordCampaignJob(plan, 't0', { done: true, engine: 'tensorflow', seconds: 700 });
+    recordCampaignJob(plan, 't1', { done: true, engine: 'wasm', seconds: 9000 });
+    expect(expectedJobSeconds(record, { key: 't2', kind: 'train', label: 'lstm' }, 'wasm')).toBe(9000);
+    expect(expectedJobSeconds(record, { key: 't2', kind: 'train', label: 'lstm' }, 'tensorflow')).toBe(700);
+    // A training under way counts on the engine its last session ran on (at its pace over all its sessions).
+    const sessions = [
+      { fromStep: 0, toStep: 80, seconds: 4800, engine: 'wasm' },
+      { fromStep: 80, toStep: 100, seconds: 20, engine: 'tensorflow' },
+    ];
+    recordCampaignResume(plan, 't3', { nextStep: 100, totalSteps: 500, seconds: 4820, sessions });
+    expect(expectedJobSeconds(record, { key: 't3', kind: 'train', label: 'lstm' }, 'tensorflow')).toBeCloseTo(48.2 * 400, 6);
+    expect(expectedJobSeconds(record, { key: 't3', kind: 'train', label: 'lstm' }, 'wasm')).toBe(9000);
   });
 });
 

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { InterruptedError, planComparison, UsageError, type Platform } from '@l2o/core';
+import { engineLabel, InterruptedError, planComparison, UsageError, type Platform } from '@l2o/core';
 import { CampaignKeeper, pruneKeptEvaluations, restoreCampaignCache } from './campaign-keeper.js';
 import { childPlatformOf, type ComputeJob } from './child.js';
 import { estimateSweep, scheduleEnds, type EstimatedJob } from './estimate.js';
@@ -230,6 +230,7 @@ export async function runCampaign(
     return remaining;
   });
   const sweep = campaignSweep(remaining);
+  const engine = engineLabel(platform.engine.chosen);
   const entryOf = (job: SweepJob) => sweep.entryOf.get(job.key)!;
   try {
     if (sweep.plan.jobs.length) {
@@ -255,7 +256,7 @@ export async function runCampaign(
           keptEvaluation: (job) => keeper.keptEvaluation(job),
           groupOf: entryOf,
           // What the state says each job takes, updated as jobs finish: longest first across sessions.
-          expectedSeconds: (job) => expectedJobSeconds(plan.entries[entryOf(job)]!, job),
+          expectedSeconds: (job) => expectedJobSeconds(plan.entries[entryOf(job)]!, job, engine),
         });
         failed.push(...outcome.failed);
       } catch (e) {
@@ -316,10 +317,11 @@ export async function estimateCampaign(
   // A dataset that is not here fails the estimate before anything is timed (an entry's comparisons share their datasets).
   for (const plan of remaining) if (plan.comparisons.length) await planComparison(platform, plan.comparisons[0]!.comparison);
   const jobs = new Map<string, EstimatedJob>();
+  const engine = engineLabel(platform.engine.chosen);
   const own: string[][] = [];
   for (const [index, plan] of remaining.entries()) {
     // Each job's time as the campaign measured it where it has (as runCampaign ranks them), else calibrated.
-    const expectedSeconds = (job: ComputeJob) => expectedJobSeconds(status.entries[index]!, job);
+    const expectedSeconds = (job: ComputeJob) => expectedJobSeconds(status.entries[index]!, job, engine);
     const perJob = plan.jobs.length
       ? (await estimateSweep(platform, plan, { workers, expectedSeconds, onCalibrate: options.onCalibrate, signal: options.signal })).perJob
       : [];
