@@ -74,7 +74,8 @@ export function campaignEstimateText(estimate: CampaignEstimate): string {
   );
   const { measured, calibrated } = estimate.jobs;
   const plural = (n: number) => (n === 1 ? '' : 's');
-  const source = measured || calibrated ? ` (${measured} job${plural(measured)} at the times the campaign measured, ${calibrated} calibrated now)` : '';
+  const source =
+    measured || calibrated ? ` (${measured} job${plural(measured)} at the times the campaign measured, ${calibrated} calibrated on this machine)` : '';
   return [
     `estimated time left: ${formatDuration(estimate.seconds)} on ${estimate.workers} worker process${estimate.workers === 1 ? '' : 'es'}${source}`,
     ...lines,

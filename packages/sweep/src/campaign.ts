@@ -288,7 +288,7 @@ export interface CampaignEstimate {
   seconds: number;
   workers: number;
   entries: { figure: string; scale: string; seconds: number }[];
-  /** The jobs left whose times are what the campaign measured (resume paces, its finished jobs), and those calibrated now. */
+  /** The jobs left whose times are what the campaign measured (resume paces, its finished jobs), and those calibrated on this machine (timed now or read from its calibration file). */
   jobs: { measured: number; calibrated: number };
 }
 
