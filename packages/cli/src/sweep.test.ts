@@ -170,8 +170,10 @@ describe.runIf(queued)('l2o sweep --queue with two l2o worker processes', () => 
     const killed = [a, b].find((w) => w.process.pid === pid)!;
     expect(killed, `worker ${victim.progress!.worker}`).toBeDefined();
     killed.process.kill('SIGKILL');
-    // The last state the killed worker stored (read after the kill: nothing adds to it now, and
-    // another worker takes the job only after --stalled-after).
+    // The last state the killed worker stored, read after the kill (another worker takes the job
+    // only after --stalled-after). An upload the worker had sent just before it died may still
+    // commit after this read (CI saw step 4 land after a read of step 2), so the training resumes
+    // from this state or a later one of the same worker, never from 0.
     const saved = JSON.parse((await store.getJobResult(`resume:${victim.key}`))!) as { training: { nextStep: number } };
     await store.close();
     expect(saved.training.nextStep).toBeGreaterThanOrEqual(2);
@@ -186,7 +188,7 @@ describe.runIf(queued)('l2o sweep --queue with two l2o worker processes', () => 
     });
     const resumed = done.jobs.find((j) => j.id === victim.id)!;
     // The global step continues from that state, not from 0.
-    expect(resumed.result?.resumedAfter, (a.log() + b.log()).slice(-3000)).toBe(saved.training.nextStep);
+    expect(resumed.result?.resumedAfter, (a.log() + b.log()).slice(-3000)).toBeGreaterThanOrEqual(saved.training.nextStep);
     expect(resumed.result?.worker).not.toBe(victim.progress!.worker);
 
     // Each run written once, into the shared store, with the numbers of the local sweep.
