@@ -35,8 +35,8 @@ import {
 
 /**
  * Puts the state folder's trainings into the cache: each kept checkpoint (so it is not trained
- * again) and each resume state the cache has no later one of (so the training continues from its
- * last validation). Returns how many of each were copied.
+ * again) and each resume state the cache has no later one of (so the training continues from the
+ * step where it stopped). Returns how many of each were copied.
  */
 export function restoreCampaignCache(stateDir: string, cacheDir: string, planned: readonly PlannedEntry[]): { checkpoints: number; resumes: number } {
   const evidence = readStateEvidence(stateDir, []);

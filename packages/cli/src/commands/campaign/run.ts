@@ -15,7 +15,7 @@ export default class CampaignRun extends L2oCommand {
   static override description = [
     "A campaign file lists sweeps, `entries: [{ spec, scale, seeds, grid? }]` (spec relative to the file), run in order by the local executor: a free worker takes a job of the earliest entry with jobs waiting (so a worker the earlier entries leave idle takes a later entry's), within an entry the job expected to take longest (from the times the state folder records).",
     "Its state folder (campaigns/<name>/ by default) holds plan.json (each entry's jobs, done or remaining, with the commit, engine and time that made them, a training's per session), checkpoints/<training key>.json (finished trainings), checkpoints/<training key>.resume.json (an unfinished training's latest state), evaluations/<key>.json (a finished evaluation whose run is not written yet) and runs/<figure>.json (finished runs, as `l2o results --kept <state>/runs` reads them); it is updated after every finished job, so `git add campaigns/<name> && git commit` keeps the progress at any time.",
-    'On another machine (empty cache and store), the same command copies the kept trainings into the cache first: nothing finished is trained, evaluated or run again, and an unfinished training resumes from its last validation.',
+    'On another machine (empty cache and store), the same command copies the kept trainings into the cache first: nothing finished is trained, evaluated or run again, and an unfinished training resumes from the step where it stopped (from its last validation if its process was killed).',
   ].join('\n');
   static override examples = [
     '<%= config.bin %> campaign run experiments/campaigns/paper.yaml --workers 2 --stop-after 240',
@@ -27,7 +27,7 @@ export default class CampaignRun extends L2oCommand {
     ...workersFlag({ description: 'Job processes of the sweeps (default: the number of cores).' }),
     'stop-after': Flags.string({
       summary:
-        'Minutes after which no job starts and running ones stop (a training keeps its last validation, an evaluation its finished batches); exit 0. For a session with a deadline.',
+        'Minutes after which no job starts and running ones stop (a training keeps its state at the step it stopped at, an evaluation its finished batches); exit 0. For a session with a deadline.',
     }),
     'retry-failed': Flags.boolean({
       summary:
