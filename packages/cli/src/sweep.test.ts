@@ -189,6 +189,7 @@ describe.runIf(queued)('l2o sweep --queue with two l2o worker processes', () => 
     const resumed = done.jobs.find((j) => j.id === victim.id)!;
     // The global step continues from that state, not from 0.
     expect(resumed.result?.resumedAfter, (a.log() + b.log()).slice(-3000)).toBeGreaterThanOrEqual(saved.training.nextStep);
+    expect(resumed.result?.resumedAfter).toBeLessThan(24); // a step inside the 24-step training
     expect(resumed.result?.worker).not.toBe(victim.progress!.worker);
 
     // Each run written once, into the shared store, with the numbers of the local sweep.
