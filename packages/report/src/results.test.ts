@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeLine, protocolLines, skippedLines } from './results.js';
+import { computeLine, keptWeightsLines, protocolLines, skippedLines } from './results.js';
 import { geometricCurve, summaryFor } from './test-utils/curves.js';
 
 describe("a figure page's measured time", () => {
@@ -81,5 +81,37 @@ describe("a figure page's skipped steps", () => {
     expect(skippedLines([run('stop')], [none('lstm', 0)])).toEqual([]);
     // Kept before the logs were read for skipped steps: not known, nothing said.
     expect(skippedLines([run('skip')], [none('lstm', 0), series('gru', 0)])).toEqual([]);
+  });
+});
+
+describe("a figure page's tested weights", () => {
+  const run = (seed: number, globalSteps = 500) => {
+    const curves = [geometricCurve('lstm', 0.5)];
+    return { id: `r${seed}`, summary: summaryFor('fig1', curves, { seed, training: { globalSteps } }), curves };
+  };
+  const series = (label: string, seed: number, losses: number[]) => ({ label, seed, points: losses.map((loss, i) => ({ step: 20 * (i + 1), loss })) });
+
+  it('names the step of each best validation, the first of equal ones, non-finite ones never best', () => {
+    const lines = keptWeightsLines(
+      [run(0, 120), run(1, 120)],
+      [series('lstm', 1, [4, 3, 3, 3.5]), series('lstm', 0, [Number.NaN, 5, Number.POSITIVE_INFINITY, 3, 3.2, 2.9]), series('gru', 0, [4, 3.9])],
+    );
+    expect(lines).toEqual(["The weights tested are each training's best validation, from the step: lstm 120, 40 (seeds 0, 1); gru 40 (seed 0).", '']);
+  });
+
+  it('flags a training whose best came in the first fifth of its steps (100 of 500 here), not one just after', () => {
+    const [line] = keptWeightsLines(
+      [run(0), run(1)],
+      [series('gru-mha', 0, [3.86, 1e33, 6.6, 3.98]), series('gru-mha', 1, [...Array<number>(5).fill(4), 3.9])],
+    );
+    expect(line).toBe(
+      "The weights tested are each training's best validation, from the step: gru-mha 20, 120 (seeds 0, 1). " +
+        'Best in the first fifth of the budget, so tested nearly untrained (no later validation came below it): gru-mha seed 0 (step 20 of 500).',
+    );
+    expect(keptWeightsLines([run(0)], [series('gru', 0, [4, 3.9, 3.8, 3.7, 3.65, 3.6])])[0]).not.toContain('first fifth');
+  });
+
+  it('says nothing without a finite validation', () => {
+    expect(keptWeightsLines([run(0)], [series('lstm', 0, [Number.NaN])])).toEqual([]);
   });
 });

@@ -53,6 +53,35 @@ export function skippedLines(runs: readonly LoadedRun[], validation: readonly Va
   return skipRule && validation.length && validation.every((v) => v.skipped) ? ['No training skipped a step: the non-finite rule never acted.', ''] : [];
 }
 
+/**
+ * Which weights were tested: each training's best validation (the first of the lowest finite
+ * losses, as the trainer keeps it), by step; and the trainings whose best came in the first fifth
+ * of the budget, whose tested weights are barely trained (no later validation came below it).
+ */
+export function keptWeightsLines(runs: readonly LoadedRun[], validation: readonly ValidationSeries[]): string[] {
+  const best = validation.flatMap((v) => {
+    const finite = v.points.filter((p) => Number.isFinite(p.loss));
+    if (!finite.length) return [];
+    const first = finite.reduce((a, b) => (b.loss < a.loss ? b : a));
+    const steps = Number(runs.find((r) => r.summary.seed === v.seed)?.summary.training?.globalSteps ?? runs[0]?.summary.training?.globalSteps);
+    return [{ label: v.label, seed: v.seed, step: first.step, steps: Number.isFinite(steps) ? steps : undefined }];
+  });
+  if (!best.length) return [];
+  const labels = [...new Set(best.map((b) => b.label))];
+  const each = labels.map((label) => {
+    const mine = best.filter((b) => b.label === label).sort((a, b) => a.seed - b.seed);
+    return `${label} ${mine.map((b) => b.step).join(', ')} (seed${mine.length === 1 ? '' : 's'} ${mine.map((b) => b.seed).join(', ')})`;
+  });
+  const early = best.filter((b) => b.steps !== undefined && b.step <= b.steps / 5);
+  return [
+    `The weights tested are each training's best validation, from the step: ${each.join('; ')}.` +
+      (early.length
+        ? ` Best in the first fifth of the budget, so tested nearly untrained (no later validation came below it): ${early.map((b) => `${b.label} seed ${b.seed} (step ${b.step} of ${b.steps})`).join(', ')}.`
+        : ''),
+    '',
+  ];
+}
+
 /** Training settings that are execution details, not protocol: they do not change what is trained. */
 const NOT_PROTOCOL = new Set(['seed', 'microBatch', 'workers']);
 
@@ -384,6 +413,7 @@ async function writeScalePages(
         ...(validation
           ? ['Validation loss during training (has it flattened within the budget?):', '', `![${f.name} validation](${f.name}-validation.png)`, '']
           : []),
+        ...keptWeightsLines(f.runs, f.validation ?? []),
         ...skippedLines(f.runs, f.validation ?? []),
         '## Verdict',
         '',
