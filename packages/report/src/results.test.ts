@@ -97,6 +97,10 @@ describe("a figure page's tested weights", () => {
       [series('lstm', 1, [4, 3, 3, 3.5]), series('lstm', 0, [Number.NaN, 5, Number.POSITIVE_INFINITY, 3, 3.2, 2.9]), series('gru', 0, [4, 3.9])],
     );
     expect(lines).toEqual(["The weights tested are each training's best validation, from the step: lstm 120, 40 (seeds 0, 1); gru 40 (seed 0).", '']);
+    // In the figure's order of optimizers when given.
+    expect(keptWeightsLines([run(0, 120)], [series('lstm', 0, [4, 3]), series('gru', 0, [4])], ['fista', 'gru', 'lstm'])[0]).toMatch(
+      /step: gru 20 \(seed 0\); lstm 40/,
+    );
   });
 
   it('flags a training whose best came in the first fifth of its steps (100 of 500 here), not one just after', () => {
@@ -106,7 +110,7 @@ describe("a figure page's tested weights", () => {
     );
     expect(line).toBe(
       "The weights tested are each training's best validation, from the step: gru-mha 20, 120 (seeds 0, 1). " +
-        'Best in the first fifth of the budget, so tested nearly untrained (no later validation came below it): gru-mha seed 0 (step 20 of 500).',
+        'Best in the first fifth of the budget, so tested barely trained (no later validation came below it): gru-mha seed 0 (step 20 of 500).',
     );
     expect(keptWeightsLines([run(0)], [series('gru', 0, [4, 3.9, 3.8, 3.7, 3.65, 3.6])])[0]).not.toContain('first fifth');
   });

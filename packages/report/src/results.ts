@@ -58,7 +58,11 @@ export function skippedLines(runs: readonly LoadedRun[], validation: readonly Va
  * losses, as the trainer keeps it), by step; and the trainings whose best came in the first fifth
  * of the budget, whose tested weights are barely trained (no later validation came below it).
  */
-export function keptWeightsLines(runs: readonly LoadedRun[], validation: readonly ValidationSeries[]): string[] {
+export function keptWeightsLines(
+  runs: readonly LoadedRun[],
+  validation: readonly ValidationSeries[],
+  order: readonly string[] = [...new Set(validation.map((v) => v.label))],
+): string[] {
   const best = validation.flatMap((v) => {
     const finite = v.points.filter((p) => Number.isFinite(p.loss));
     if (!finite.length) return [];
@@ -67,7 +71,7 @@ export function keptWeightsLines(runs: readonly LoadedRun[], validation: readonl
     return [{ label: v.label, seed: v.seed, step: first.step, steps: Number.isFinite(steps) ? steps : undefined }];
   });
   if (!best.length) return [];
-  const labels = [...new Set(best.map((b) => b.label))];
+  const labels = [...new Set([...order, ...best.map((b) => b.label)])].filter((label) => best.some((b) => b.label === label));
   const each = labels.map((label) => {
     const mine = best.filter((b) => b.label === label).sort((a, b) => a.seed - b.seed);
     return `${label} ${mine.map((b) => b.step).join(', ')} (seed${mine.length === 1 ? '' : 's'} ${mine.map((b) => b.seed).join(', ')})`;
@@ -76,7 +80,7 @@ export function keptWeightsLines(runs: readonly LoadedRun[], validation: readonl
   return [
     `The weights tested are each training's best validation, from the step: ${each.join('; ')}.` +
       (early.length
-        ? ` Best in the first fifth of the budget, so tested nearly untrained (no later validation came below it): ${early.map((b) => `${b.label} seed ${b.seed} (step ${b.step} of ${b.steps})`).join(', ')}.`
+        ? ` Best in the first fifth of the budget, so tested barely trained (no later validation came below it): ${early.map((b) => `${b.label} seed ${b.seed} (step ${b.step} of ${b.steps})`).join(', ')}.`
         : ''),
     '',
   ];
@@ -413,7 +417,11 @@ async function writeScalePages(
         ...(validation
           ? ['Validation loss during training (has it flattened within the budget?):', '', `![${f.name} validation](${f.name}-validation.png)`, '']
           : []),
-        ...keptWeightsLines(f.runs, f.validation ?? []),
+        ...keptWeightsLines(
+          f.runs,
+          f.validation ?? [],
+          agg.optimizers.map((o) => o.label),
+        ),
         ...skippedLines(f.runs, f.validation ?? []),
         '## Verdict',
         '',
