@@ -138,6 +138,10 @@ describe('l2o results', () => {
     const frontPage = readFileSync(front, 'utf8');
     expect(frontPage).toContain('| claim | decided at | figure | verdict | first reason |');
     expect(frontPage).toContain('### At smoke scale (pages: [smoke/](results-scales/smoke/))');
+    // The front page gives the first scale's verdicts once (the decided table), its own table only by link.
+    expect(frontPage.match(/\| 1\. In distribution \(LASSO\)/g)).toHaveLength(1);
+    expect(frontPage).toContain('its own table, with the claims not run there, is in [docs/results](results-scales/README.md)');
+    expect(block.match(/\| 1\. In distribution \(LASSO\)/g)).toHaveLength(2);
     expect(readFileSync(path.join(out, 'smoke', 'fig1.md'), 'utf8')).toContain('`l2o results --scale quick,smoke --out');
     const twice = runCli(args`results --scale smoke,smoke --out ${out}`, { env });
     expect(twice.code).toBe(2);

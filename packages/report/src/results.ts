@@ -239,8 +239,8 @@ export async function writeResults(
  * The pages of several scales, each in `outDir/<scale>/` (as writeResults writes one), and one
  * verdict table deciding each claim at the first scale, in the order given (the largest first), that
  * ran its figures, saying which; below it each scale's own table. The block goes where writeResults
- * puts it; `alsoInto` gets the decided table and each scale's, compact. A scale without figures is
- * listed as not run yet.
+ * puts it; `alsoInto` gets the decided table and each later scale's, compact (the first scale's
+ * verdicts are the decided table's wherever it ran). A scale without figures is listed as not run yet.
  */
 export async function writeResultsAtScales(
   scales: readonly { scale: string; figures: readonly FigureRuns[] }[],
@@ -258,7 +258,11 @@ export async function writeResultsAtScales(
   const section = (p: ScalePages, compact: boolean) => [
     `### At ${p.scale} scale (pages: [${p.scale}/](${link(alsoInto.length && compact ? path.dirname(alsoInto[0]!) : outDir, path.join(outDir, p.scale, 'README.md')).replace(/README\.md$/, '')}))`,
     '',
-    verdictTableMarkdown(p.verdicts, { compact }),
+    // The front page shows the first scale's verdicts once, in the decided table: its own table there
+    // would repeat them (and its "not run" rows say no more than the column "decided at").
+    compact && p === written[0]
+      ? `The table above gives its verdicts wherever its figures ran; its own table, with the claims not run there, is in [docs/results](${link(path.dirname(alsoInto[0] ?? outDir), path.join(outDir, 'README.md'))}).`
+      : verdictTableMarkdown(p.verdicts, { compact }),
     '',
     p.figuresLine,
     '',
