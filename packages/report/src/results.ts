@@ -14,6 +14,7 @@ import {
   EQUIVALENCE_MARGIN,
   judgeClaims,
   MIN_DECIDING_SEEDS,
+  pairedComparisonsMarkdown,
   verdictTableMarkdown,
   type ClaimVerdict,
   type ParameterCounts,
@@ -433,6 +434,7 @@ async function writeScalePages(
           ? claims.map((v) => `- Claim ${v.claim} (${v.text}): **${v.verdict}**. ${v.why}.`)
           : ['- This figure bears on none of the five claims.']),
         '',
+        ...pairedComparisonsMarkdown(agg),
       ].join('\n'),
     );
   }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { SeedAggregate, SeedInstances } from './seeds.js';
-import { compareAt, decidedAcrossScales, EQUIVALENCE_MARGIN, judgeClaims, judgedIterations, verdictTableMarkdown } from './verdicts.js';
+import {
+  compareAt,
+  decidedAcrossScales,
+  EQUIVALENCE_MARGIN,
+  judgeClaims,
+  judgedIterations,
+  pairedComparisonsMarkdown,
+  verdictTableMarkdown,
+} from './verdicts.js';
 
 const AT = [0, 20, 50, 100];
 const N = 150;
@@ -93,6 +101,36 @@ describe('compareAt: paired over the same instances, pooled over seeds', () => {
     expect(judgedIterations(f)).toEqual([20, 50, 100]);
     const bare = { ...f, optimizers: f.optimizers.map(({ perSeed: _p, ...o }) => o) };
     expect(compareAt(bare, 'a', 'a', 50)).toBeNull();
+  });
+});
+
+describe('pairedComparisonsMarkdown: the comparisons behind a figure’s verdicts', () => {
+  const params = { lstm: 5742, gru: 2898, lstmHidden: 20, gruHidden: 16, paperRange: [] };
+
+  it('lists each pair a claim compared once, as first compared, at every judged k — those after a contradiction too', () => {
+    // Claim 2: gru-mha best (vs lstm, gru) and gru worst (vs lstm, gru-mha, the pair again reversed).
+    // lstm is 10× ahead of gru-mha: "best" is contradicted at its first comparison, k = 20.
+    const fig2 = agg('fig2', { lstm: { gap: 1e-4 }, gru: { gap: 1e-3, phase: 1 }, 'gru-mha': { gap: 1e-3 } });
+    expect(pairedComparisonsMarkdown(fig2)).toEqual([]);
+    expect(judgeClaims({ fig2 }, params).find((v) => v.claim === 2)!.verdict).toBe('does not hold');
+    const lines = pairedComparisonsMarkdown(fig2);
+    expect(lines).toContain('| a vs b | k = 20 | k = 50 | k = 100 |');
+    const rows = lines.filter((l) => / vs .* \| /.test(l) && !l.startsWith('| a vs b'));
+    expect(rows.map((r) => r.split(' | ')[0])).toEqual(['| gru-mha vs lstm', '| gru-mha vs gru', '| gru vs lstm']);
+    // gru-mha's gaps are exactly 10× lstm's on every instance: +1 decade, shown (bold), lower on none.
+    const first = rows[0]!.split(' | ');
+    expect(first).toHaveLength(4);
+    for (const cell of first.slice(1)) expect(cell).toMatch(/^\*\*\+1\.00 \[\+1\.00, \+1\.00\]\*\*; seeds \+1\.00 \+1\.00 \+1\.00; 0% lower/);
+    // Other instance patterns at the same median: an interval about 0, not bold.
+    expect(rows[1]!.split(' | ')[1]).toMatch(/^[+−]0\.\d\d \[−\d\.\d\d, \+\d\.\d\d\]; seeds/);
+  });
+
+  it('says where both gaps are below the resolution, and gives no interval from too few instances', () => {
+    const fig1 = agg('fig1', { lstm: { gap: 1e-17 }, gru: { gap: 1e-17, phase: 1 }, 'gru-mha': { gap: 1e-17, phase: 2 } }, [0, 1, 2], 1e-12);
+    judgeClaims({ fig1 }, params);
+    expect(pairedComparisonsMarkdown(fig1).find((l) => l.startsWith('| gru vs lstm'))).toBe(
+      '| gru vs lstm | both below the resolution | both below the resolution | both below the resolution |',
+    );
   });
 });
 

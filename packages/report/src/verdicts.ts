@@ -54,8 +54,23 @@ export const comparisonFloor = (agg: SeedAggregate) => agg.resolution ?? FLOAT32
 
 const instancesOf = (agg: SeedAggregate, label: string) => agg.optimizers.find((o) => o.label === label)?.perSeed;
 
+/**
+ * The comparisons made on each figure, in the order first made: each is computed once (claims 1 and
+ * 1b both compare gru with lstm), and a figure's page lists them (pairedComparisonsMarkdown).
+ */
+type Made = Map<string, { a: string; b: string; k: number; c: PairedComparison | null }>;
+const compared = new WeakMap<SeedAggregate, Made>();
+
 /** a against b at iteration k on the same instances, or null when either has no per-instance results at k. */
 export function compareAt(agg: SeedAggregate, a: string, b: string, k: number): PairedComparison | null {
+  let made = compared.get(agg);
+  if (!made) compared.set(agg, (made = new Map() as Made));
+  const key = JSON.stringify([a, b, k]);
+  if (!made.has(key)) made.set(key, { a, b, k, c: computeAt(agg, a, b, k) });
+  return made.get(key)!.c;
+}
+
+function computeAt(agg: SeedAggregate, a: string, b: string, k: number): PairedComparison | null {
   const x = instancesOf(agg, a);
   const y = instancesOf(agg, b);
   if (!x || !y) return null;
@@ -103,6 +118,42 @@ function divergenceNote(agg: SeedAggregate, labels: readonly string[]): string {
   return notes.length ? ` (${notes.join(', ')})` : '';
 }
 
+/**
+ * The paired comparisons the claims made on this figure, one row per pair and a column per judged
+ * iteration (none: no claim was judged on it). `judgeClaims` must have run on this aggregate.
+ */
+export function pairedComparisonsMarkdown(agg: SeedAggregate): string[] {
+  const made = [...(compared.get(agg)?.values() ?? [])];
+  // A pair once, as first compared (b against a is a against b negated).
+  const byPair = new Map<string, readonly [string, string]>();
+  for (const { a, b } of made) {
+    const key = JSON.stringify([a, b].sort());
+    if (!byPair.has(key)) byPair.set(key, [a, b]);
+  }
+  const pairs = [...byPair.values()];
+  if (!pairs.length) return [];
+  const ks = judgedIterations(agg);
+  const cell = (c: PairedComparison | null) => {
+    if (!c) return '—';
+    if (c.verdict === 'unresolved') return 'both below the resolution';
+    const lower = `${(100 * c.shareABetter).toFixed(0)}% lower`;
+    if (c.tooFew) return `${signed(c.median)} (${c.instances} instances: no interval); ${lower}`;
+    const interval = `${signed(c.median)} [${signed(c.lo)}, ${signed(c.hi)}]`;
+    const perSeed = c.seedMedians.length > 1 ? `; seeds ${c.seedMedians.map(signed).join(' ')}` : '';
+    return `${c.verdict === 'tie' ? interval : `**${interval}**`}${perSeed}; ${lower}`;
+  };
+  return [
+    '## Paired comparisons',
+    '',
+    `Every comparison the claims above make on this figure, at each iteration they are judged at: the median over instances (pooled over seeds) of log10(a's gap / b's gap), negative where a's gap is lower, with its ${percent(DEFAULT_LEVEL)} interval (**bold** where it excludes 0: a difference shown), each seed's own median, and the share of instances on which a's gap is lower.`,
+    '',
+    `| a vs b | ${ks.map((k) => `k = ${k}`).join(' | ')} |`,
+    `| --- | ${ks.map(() => '---').join(' | ')} |`,
+    ...pairs.map(([a, b]) => `| ${a} vs ${b} | ${ks.map((k) => cell(compareAt(agg, a, b, k))).join(' | ')} |`),
+    '',
+  ];
+}
+
 const noInstances = (agg: SeedAggregate): { verdict: Verdict; why: string } => ({
   verdict: 'inconclusive',
   why: `${agg.name}'s runs kept no per-instance results (made before float64 evaluation): run it again`,
@@ -115,19 +166,18 @@ function extreme(agg: SeedAggregate, x: string, others: readonly string[], side:
   const [wins, loses] = side === 'best' ? (['a', 'b'] as const) : (['b', 'a'] as const);
   let undecided: { o: string; k: number; c: PairedComparison } | undefined;
   let weakest: { o: string; k: number; c: PairedComparison } | undefined;
-  for (const k of ks) {
-    for (const o of others) {
-      const c = compareAt(agg, x, o, k);
-      if (!c) return noInstances(agg);
-      if (c.verdict === loses) {
-        return {
-          verdict: 'does not hold',
-          why: `${side === 'best' ? `${o} is significantly better than ${x}` : `${x} is significantly better than ${o}`}: ${comparisonText(x, o, k, c)}${divergenceNote(agg, [x, o])}`,
-        };
-      }
-      if (c.verdict !== wins) undecided ??= { o, k, c };
-      else if (!weakest || Math.abs(side === 'best' ? c.hi : c.lo) < Math.abs(side === 'best' ? weakest.c.hi : weakest.c.lo)) weakest = { o, k, c };
+  // Every comparison first, so that the figure's page lists each one the claim makes.
+  const all = ks.flatMap((k) => others.map((o) => ({ k, o, c: compareAt(agg, x, o, k) })));
+  for (const { k, o, c } of all) {
+    if (!c) return noInstances(agg);
+    if (c.verdict === loses) {
+      return {
+        verdict: 'does not hold',
+        why: `${side === 'best' ? `${o} is significantly better than ${x}` : `${x} is significantly better than ${o}`}: ${comparisonText(x, o, k, c)}${divergenceNote(agg, [x, o])}`,
+      };
     }
+    if (c.verdict !== wins) undecided ??= { o, k, c };
+    else if (!weakest || Math.abs(side === 'best' ? c.hi : c.lo) < Math.abs(side === 'best' ? weakest.c.hi : weakest.c.lo)) weakest = { o, k, c };
   }
   if (undecided) {
     const { o, k, c } = undecided;
@@ -166,8 +216,9 @@ function onPar(agg: SeedAggregate, x: string, y: string): { verdict: Verdict; wh
   const ks = judgedIterations(agg);
   const within: { k: number; c: PairedComparison }[] = [];
   let undecided: { k: number; c: PairedComparison } | undefined;
-  for (const k of ks) {
-    const c = compareAt(agg, x, y, k);
+  // Every comparison first, so that the figure's page lists each one the claim makes.
+  const all = ks.map((k) => ({ k, c: compareAt(agg, x, y, k) }));
+  for (const { k, c } of all) {
     if (!c) return noInstances(agg);
     if (c.verdict !== 'unresolved' && (c.lo > m || c.hi < -m)) {
       return {
