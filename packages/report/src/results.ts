@@ -197,7 +197,7 @@ const list = (xs: readonly string[]) => (xs.length ? xs.join(', ') : 'unknown');
 const method = (minSeeds: number) =>
   'Two optimizers are compared on the same test instances: the median over instances (pooled over seeds) of the log10 ratio of their relative gaps, each floored at the figure’s float64 resolution, with a 95% hierarchical bootstrap interval (seeds, then instances) widened to the Student-t interval of the seeds’ own medians (with three seeds, resampling seeds alone excludes 0 whenever the three agree in sign: 1 time in 4 with no difference). ' +
   `One is better when that interval lies wholly on its side of 0; two are on par when it lies within ±${EQUIVALENCE_MARGIN.toFixed(2)} (gaps within a factor of 2: an equivalence test, so neither a difference too small to matter nor an interval too wide to tell makes them on par or not). ` +
-  'A claim "holds" when every comparison it makes is shown in its direction at k = 20, 50 and the last iteration, "does not hold" when one is shown against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances. ' +
+  'A claim "holds" when every comparison it makes is shown in its direction at k = 20, 50 and the last iteration, "does not hold" when one is shown against it, and is "inconclusive" otherwise; "measured" gives median gaps over instances, and each figure’s page every comparison made on it. ' +
   `A figure decides claims once it has ${minSeeds} seed${minSeeds === 1 ? '' : 's'}${minSeeds === MIN_DECIDING_SEEDS ? ' (the protocol’s)' : ` (\`l2o results --min-seeds ${minSeeds}\`; the protocol’s are ${MIN_DECIDING_SEEDS})`}; until then its claims are "not run" at its scale.`;
 
 /** One scale's pages written, with its verdicts and a line naming its figures. */
