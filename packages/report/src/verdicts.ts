@@ -54,11 +54,11 @@ export const comparisonFloor = (agg: SeedAggregate) => agg.resolution ?? FLOAT32
 
 const instancesOf = (agg: SeedAggregate, label: string) => agg.optimizers.find((o) => o.label === label)?.perSeed;
 
+type Made = Map<string, { a: string; b: string; k: number; c: PairedComparison | null }>;
 /**
  * The comparisons made on each figure, in the order first made: each is computed once (claims 1 and
  * 1b both compare gru with lstm), and a figure's page lists them (pairedComparisonsMarkdown).
  */
-type Made = Map<string, { a: string; b: string; k: number; c: PairedComparison | null }>;
 const compared = new WeakMap<SeedAggregate, Made>();
 
 /** a against b at iteration k on the same instances, or null when either has no per-instance results at k. */
