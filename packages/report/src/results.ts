@@ -255,7 +255,8 @@ export async function writeResultsAtScales(
     if (figures.length) written.push({ ...(await writeScalePages(figures, parameters, path.join(outDir, scale), minSeeds)), scale });
   const decided = decidedAcrossScales(written);
   const none = scales.filter((s) => !s.figures.length).map((s) => s.scale);
-  const decidedLine = `Each claim is decided at the first of ${scales.map((s) => s.scale).join(', ')} at which its figures ran (the column "decided at"); each scale's own table follows.${none.length ? ` No figure has runs at ${none.join(', ')} scale yet.` : ''}`;
+  const decidedLine = (follows: string) =>
+    `Each claim is decided at the first of ${scales.map((s) => s.scale).join(', ')} at which its figures ran (the column "decided at"); ${follows}.${none.length ? ` No figure has runs at ${none.join(', ')} scale yet.` : ''}`;
   const section = (p: ScalePages, compact: boolean) => [
     `### At ${p.scale} scale (pages: [${p.scale}/](${link(alsoInto.length && compact ? path.dirname(alsoInto[0]!) : outDir, path.join(outDir, p.scale, 'README.md')).replace(/README\.md$/, '')}))`,
     '',
@@ -271,7 +272,7 @@ export async function writeResultsAtScales(
   const block = [
     VERDICTS_BEGIN,
     '',
-    decidedLine,
+    decidedLine("each scale's own table follows"),
     '',
     verdictTableMarkdown(decided),
     '',
@@ -283,7 +284,7 @@ export async function writeResultsAtScales(
   const compact = [
     VERDICTS_BEGIN,
     '',
-    decidedLine,
+    decidedLine("each scale's figures follow, and the later scales' own tables"),
     '',
     verdictTableMarkdown(decided, { compact: true }),
     '',
