@@ -8,8 +8,8 @@
 //   node packages/pretrained/scripts/from-campaign.mjs --state campaigns/cpu --figure fig1 --name lasso-20x40
 // Every trained model of the figure, every seed: seed 0 as NAME, seed k as NAME-seedK; a variant
 // of a model (a label other than its id) as NAME-<variant>, e.g. gru-mha-history (gru-mha over each
-// coordinate's history) as NAME-history. Entries of other names are kept; those of these names are
-// replaced.
+// coordinate's history) as NAME-history. The figure's models' entries of these names are replaced;
+// all others are kept (figure 3 named like figure 1 keeps figure 1's gru, which figure 3 does not train).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,10 +69,11 @@ export function variantName(name, modelId, label) {
   return `${name}-${label.startsWith(`${modelId}-`) ? label.slice(modelId.length + 1) : label}`;
 }
 
-/** The names `entries` hold, and their seeds' (NAME-seedK): what a new choice of them replaces. */
+/** The models and names `entries` hold, with their seeds' (NAME-seedK): the entries a new choice of them replaces. */
 export function replacedBy(entries) {
-  const bases = new Set(entries.map((e) => e.name.replace(/-seed\d+$/, '')));
-  return (n) => bases.has(n.replace(/-seed\d+$/, ''));
+  const key = (e) => `${e.model} ${e.name.replace(/-seed\d+$/, '')}`;
+  const keys = new Set(entries.map(key));
+  return (e) => keys.has(key(e));
 }
 
 /** The entries for `figure`'s trainings in the campaign state at `stateDir`, named `name`. */
@@ -137,7 +138,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const index = JSON.parse(readFileSync(INDEX, 'utf8'));
   const fresh = entriesFromCampaign(path.resolve(state), figure, name);
   const replaced = replacedBy(fresh);
-  index.entries = [...index.entries.filter((e) => !replaced(e.name)), ...fresh].sort((a, b) => a.id.localeCompare(b.id));
+  index.entries = [...index.entries.filter((e) => !replaced(e)), ...fresh].sort((a, b) => a.id.localeCompare(b.id));
   writeFileSync(INDEX, `${JSON.stringify(index, null, 2)}\n`);
   console.log(`${fresh.length} entries named ${name}* from ${figure} (${path.relative(repoRoot, INDEX)} has ${index.entries.length})`);
 }

@@ -20,7 +20,7 @@ const repoRoot = path.resolve(here, '../../..');
 const load = () =>
   import(path.join(here, '..', 'scripts', 'from-campaign.mjs')) as Promise<{
     entriesFromCampaign: (state: string, figure: string, name: string) => Entry[];
-    replacedBy: (entries: Entry[]) => (name: string) => boolean;
+    replacedBy: (entries: Entry[]) => (entry: { model: string; name: string }) => boolean;
   }>;
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-from-campaign-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -97,12 +97,11 @@ describe('from-campaign', () => {
       ['gru-mha-lasso-test', 'gru-mha', 'lasso-test'],
       ['gru-mha-lasso-test-history-seed1', 'gru-mha', 'lasso-test-history-seed1'],
     ]);
-    // A new choice replaces these names and their seeds, not a name that merely starts the same.
+    // A new choice replaces these names and their seeds of these models, not a name that merely
+    // starts the same, nor another model's entry of the same name (a figure that does not train it).
     const replaced = replacedBy(entries);
-    expect(['lasso-test', 'lasso-test-seed2', 'lasso-test-history', 'lasso-test-cpu', 'lasso-test-cpu-seed1', 'lasso'].filter(replaced)).toEqual([
-      'lasso-test',
-      'lasso-test-seed2',
-      'lasso-test-history',
-    ]);
+    const names = ['lasso-test', 'lasso-test-seed2', 'lasso-test-history', 'lasso-test-cpu', 'lasso-test-cpu-seed1', 'lasso'];
+    expect(names.filter((name) => replaced({ model: 'gru-mha', name }))).toEqual(['lasso-test', 'lasso-test-seed2', 'lasso-test-history']);
+    expect(names.filter((name) => replaced({ model: 'gru', name }))).toEqual([]);
   });
 });
