@@ -76,6 +76,20 @@ export function replacedBy(entries) {
   return (e) => keys.has(key(e));
 }
 
+/**
+ * The index after choosing `chosen`: they replace their models' entries of their names, except
+ * that an entry of the same id and checkpoint stays as it was (figure 3 reuses figure 1's
+ * trainings, and their entries keep saying figure 1 trained them).
+ */
+export function merged(entries, chosen) {
+  const same = (e) => `${e.id} ${e.source}`;
+  const chosenKeys = new Set(chosen.map(same));
+  const replaced = replacedBy(chosen);
+  const kept = entries.filter((e) => !replaced(e) || chosenKeys.has(same(e)));
+  const keptKeys = new Set(kept.map(same));
+  return [...kept, ...chosen.filter((e) => !keptKeys.has(same(e)))].sort((a, b) => a.id.localeCompare(b.id));
+}
+
 /** The entries for `figure`'s trainings in the campaign state at `stateDir`, named `name`. */
 export function entriesFromCampaign(stateDir, figure, name) {
   const planFile = path.join(stateDir, 'plan.json');
@@ -136,9 +150,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exit(2);
   }
   const index = JSON.parse(readFileSync(INDEX, 'utf8'));
-  const fresh = entriesFromCampaign(path.resolve(state), figure, name);
-  const replaced = replacedBy(fresh);
-  index.entries = [...index.entries.filter((e) => !replaced(e)), ...fresh].sort((a, b) => a.id.localeCompare(b.id));
+  const chosen = entriesFromCampaign(path.resolve(state), figure, name);
+  const before = index.entries.length;
+  index.entries = merged(index.entries, chosen);
   writeFileSync(INDEX, `${JSON.stringify(index, null, 2)}\n`);
-  console.log(`${fresh.length} entries named ${name}* from ${figure} (${path.relative(repoRoot, INDEX)} has ${index.entries.length})`);
+  console.log(`${chosen.length} entries named ${name}* from ${figure} (${path.relative(repoRoot, INDEX)} had ${before}, has ${index.entries.length})`);
 }

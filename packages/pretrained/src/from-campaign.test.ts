@@ -12,6 +12,7 @@ interface Entry {
   model: string;
   name: string;
   source: string;
+  description?: string;
   sha256: string;
   trainedWith: { seed: number; scale: string; spec: string; commit?: string; engine?: string; sessions?: unknown[] };
 }
@@ -21,6 +22,7 @@ const load = () =>
   import(path.join(here, '..', 'scripts', 'from-campaign.mjs')) as Promise<{
     entriesFromCampaign: (state: string, figure: string, name: string) => Entry[];
     replacedBy: (entries: Entry[]) => (entry: { model: string; name: string }) => boolean;
+    merged: (entries: Partial<Entry>[], chosen: Partial<Entry>[]) => Partial<Entry>[];
   }>;
 const temp = mkdtempSync(path.join(os.tmpdir(), 'l2o-from-campaign-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
@@ -103,5 +105,31 @@ describe('from-campaign', () => {
     const names = ['lasso-test', 'lasso-test-seed2', 'lasso-test-history', 'lasso-test-cpu', 'lasso-test-cpu-seed1', 'lasso'];
     expect(names.filter((name) => replaced({ model: 'gru-mha', name }))).toEqual(['lasso-test', 'lasso-test-seed2', 'lasso-test-history']);
     expect(names.filter((name) => replaced({ model: 'gru', name }))).toEqual([]);
+  });
+
+  it("keeps an entry a figure chooses again with the same checkpoint, and replaces only the figure's models' entries of its name", async () => {
+    const { merged } = await load();
+    const entry = (model: string, name: string, source: string, description = '') => ({ id: `${model}-${name}`, model, name, source, description });
+    // Published by figure 1: gru and lstm, seeds 0 and 1; lstm seed 1 since retrained.
+    const index = [
+      entry('gru', 'lasso-big', 'c/gru0.json', 'fig1'),
+      entry('lstm', 'lasso-big', 'c/lstm0.json', 'fig1'),
+      entry('lstm', 'lasso-big-seed1', 'c/lstm1-old.json', 'fig1'),
+      entry('lstm', 'lasso-big-seed2', 'c/lstm2.json', 'fig1'),
+      entry('lstm', 'lasso-small', 'c/lstm-small.json', 'fig1'),
+    ];
+    // Figure 3 under the same name: lstm's seeds 0 and 1 (seed 0 the same training), and rnnprop.
+    const chosen = [
+      entry('lstm', 'lasso-big', 'c/lstm0.json', 'fig3'),
+      entry('lstm', 'lasso-big-seed1', 'c/lstm1.json', 'fig3'),
+      entry('rnnprop', 'lasso-big', 'c/rnnprop0.json', 'fig3'),
+    ];
+    expect(merged(index, chosen).map((e) => [e.id, e.source, e.description])).toEqual([
+      ['gru-lasso-big', 'c/gru0.json', 'fig1'],
+      ['lstm-lasso-big', 'c/lstm0.json', 'fig1'],
+      ['lstm-lasso-big-seed1', 'c/lstm1.json', 'fig3'],
+      ['lstm-lasso-small', 'c/lstm-small.json', 'fig1'],
+      ['rnnprop-lasso-big', 'c/rnnprop0.json', 'fig3'],
+    ]);
   });
 });
