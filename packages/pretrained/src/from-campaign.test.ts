@@ -110,7 +110,7 @@ describe('from-campaign', () => {
   it("keeps an entry a figure chooses again with the same checkpoint, and replaces only the figure's models' entries of its name", async () => {
     const { merged } = await load();
     const entry = (model: string, name: string, source: string, description = '') => ({ id: `${model}-${name}`, model, name, source, description });
-    // Published by figure 1: gru and lstm, seeds 0 and 1; lstm seed 1 since retrained.
+    // Published by figure 1: gru seed 0, lstm seeds 0–2 and another name of lstm's; lstm seed 1 since retrained.
     const index = [
       entry('gru', 'lasso-big', 'c/gru0.json', 'fig1'),
       entry('lstm', 'lasso-big', 'c/lstm0.json', 'fig1'),
